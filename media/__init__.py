@@ -1,0 +1,1 @@
+"""mentorcall media package."""

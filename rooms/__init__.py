@@ -1,0 +1,1 @@
+"""mentorcall rooms package."""
