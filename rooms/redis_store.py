@@ -1,0 +1,227 @@
+"""The Redis room store: shared state for several processes and machines.
+
+Layout (``{id}`` is a Redis Cluster hash tag, so one room's keys share a slot and the
+Lua scripts may touch them together):
+
+* ``ROOM_KEY``          string, the Room as JSON
+* ``PARTICIPANTS_KEY``  hash, identity -> Participant as JSON (without tracks)
+* ``TRACKS_KEY``        hash, identity -> list of Track as JSON
+
+Tracks live apart from participants so that ``set_tracks`` is a plain field write inside
+Lua (no JSON re-encoding there: cjson cannot tell an empty list from an empty object).
+
+Every key carries the room's TTL: ``expires_at + grace_s`` measured from the injected
+clock when the room is created, copied to the hashes on every write, so nothing outlives
+its room. The clock's "now" is passed into the scripts, so tests can pin it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from rooms.clock import Clock, SystemClock
+from rooms.errors import RoomError
+from rooms.models import Participant, Room, RoomSnapshot, Track, check_tracks
+from rooms.store import DEFAULT_GRACE_S, RoomStore, sort_participants
+
+ROOM_KEY = "room:{{{room_id}}}"
+PARTICIPANTS_KEY = "room:{{{room_id}}}:participants"
+TRACKS_KEY = "room:{{{room_id}}}:tracks"
+
+# KEYS: room, participants, tracks. ARGV: room json, ttl ms.
+CREATE_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'room_exists' end
+redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 'ok'
+"""
+
+# KEYS: room, participants, tracks. ARGV: identity, participant json, tracks json, now.
+# The capacity check and the insert are one step; the same identity replaces its entry.
+JOIN_LUA = """
+local room_json = redis.call('GET', KEYS[1])
+if not room_json then return {'room_not_found'} end
+local room = cjson.decode(room_json)
+if tonumber(ARGV[4]) > tonumber(room['expires_at']) then return {'room_closed'} end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0
+   and redis.call('HLEN', KEYS[2]) >= tonumber(room['capacity']) then
+  return {'room_full'}
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[2], ttl)
+  redis.call('PEXPIRE', KEYS[3], ttl)
+end
+return {'ok', room_json, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
+"""
+
+# KEYS: room, participants, tracks. ARGV: identity, tracks json, now.
+SET_TRACKS_LUA = """
+local room_json = redis.call('GET', KEYS[1])
+if not room_json then return 'room_not_found' end
+local room = cjson.decode(room_json)
+if tonumber(ARGV[3]) > tonumber(room['expires_at']) then return 'room_closed' end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 'not_in_room' end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
+return 'ok'
+"""
+
+# KEYS: participants, tracks. ARGV: identity.
+LEAVE_LUA = """
+local removed = redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return removed
+"""
+
+# KEYS: room, participants, tracks.
+SNAPSHOT_LUA = """
+local room_json = redis.call('GET', KEYS[1])
+if not room_json then return {'room_not_found'} end
+return {'ok', room_json, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
+"""
+
+
+def _text(value: Any) -> str:
+    """Redis replies are bytes unless the client decodes them; accept both."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _pairs(flat: Sequence[Any]) -> dict[str, str]:
+    """A Lua HGETALL reply (k1, v1, k2, v2, ...) as a dict."""
+    items = [_text(v) for v in flat]
+    return dict(zip(items[0::2], items[1::2], strict=True))
+
+
+class RedisRoomStore(RoomStore):
+    """Rooms in Redis; every mutation is a single Lua script, hence atomic across processes.
+
+    ``url_or_client`` is a redis URL (the store then owns, and closes, its client) or an
+    existing ``redis.asyncio.Redis`` (left open on ``close()``).
+    """
+
+    def __init__(
+        self,
+        url_or_client: str | aioredis.Redis,
+        clock: Clock | None = None,
+        key_prefix: str = "mentorcall:",
+        grace_s: float = DEFAULT_GRACE_S,
+    ) -> None:
+        if grace_s < 0:
+            raise ValueError("grace_s must not be negative")
+        if isinstance(url_or_client, str):
+            self._client = aioredis.Redis.from_url(url_or_client, decode_responses=True)
+            self._owns_client = True
+        else:
+            self._client = url_or_client
+            self._owns_client = False
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._prefix = key_prefix
+        self._grace_s = grace_s
+        self._create = self._client.register_script(CREATE_LUA)
+        self._join = self._client.register_script(JOIN_LUA)
+        self._set_tracks = self._client.register_script(SET_TRACKS_LUA)
+        self._leave = self._client.register_script(LEAVE_LUA)
+        self._snapshot = self._client.register_script(SNAPSHOT_LUA)
+
+    def room_keys(self, room_id: str) -> list[str]:
+        """Every key the room uses: room, participants, tracks."""
+        return [
+            self._prefix + template.format(room_id=room_id)
+            for template in (ROOM_KEY, PARTICIPANTS_KEY, TRACKS_KEY)
+        ]
+
+    @staticmethod
+    def _parse_snapshot(reply: Sequence[Any]) -> RoomSnapshot:
+        room = Room.model_validate_json(_text(reply[1]))
+        people = _pairs(reply[2])
+        tracks = _pairs(reply[3])
+        participants = [
+            Participant.from_dict(
+                {**json.loads(data), "tracks": json.loads(tracks.get(identity, "[]"))}
+            )
+            for identity, data in people.items()
+        ]
+        return RoomSnapshot(room=room, participants=sort_participants(participants))
+
+    async def create_room(self, room: Room) -> None:
+        ttl_ms = math.ceil((room.expires_at + self._grace_s - self._clock.now()) * 1000)
+        if ttl_ms <= 0:
+            raise RoomError("room_closed")
+        status = _text(
+            await self._create(
+                keys=self.room_keys(room.room_id), args=[room.model_dump_json(), ttl_ms]
+            )
+        )
+        if status != "ok":
+            raise RoomError("room_exists")
+
+    async def get_room(self, room_id: str) -> Room | None:
+        data = await self._client.get(self.room_keys(room_id)[0])
+        return Room.model_validate_json(_text(data)) if data is not None else None
+
+    async def join(self, room_id: str, participant: Participant) -> RoomSnapshot:
+        tracks_json = json.dumps([t.to_dict() for t in participant.tracks])
+        reply = await self._join(
+            keys=self.room_keys(room_id),
+            args=[
+                participant.identity,
+                participant.model_dump_json(exclude={"tracks"}),
+                tracks_json,
+                repr(self._clock.now()),
+            ],
+        )
+        status = _text(reply[0])
+        if status == "room_not_found":
+            raise RoomError("room_not_found")
+        if status == "room_closed":
+            raise RoomError("room_closed")
+        if status == "room_full":
+            raise RoomError("room_full")
+        return self._parse_snapshot(reply)
+
+    async def leave(self, room_id: str, identity: str) -> bool:
+        _, participants_key, tracks_key = self.room_keys(room_id)
+        removed = await self._leave(keys=[participants_key, tracks_key], args=[identity])
+        return int(removed) > 0
+
+    async def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:
+        # The store must never hold tracks that a Participant would refuse to load.
+        checked = check_tracks(tracks)
+        status = _text(
+            await self._set_tracks(
+                keys=self.room_keys(room_id),
+                args=[
+                    identity,
+                    json.dumps([t.to_dict() for t in checked]),
+                    repr(self._clock.now()),
+                ],
+            )
+        )
+        if status == "room_not_found":
+            raise RoomError("room_not_found")
+        if status == "room_closed":
+            raise RoomError("room_closed")
+        if status == "not_in_room":
+            raise RoomError("not_in_room")
+
+    async def snapshot(self, room_id: str) -> RoomSnapshot:
+        reply = await self._snapshot(keys=self.room_keys(room_id), args=[])
+        if _text(reply[0]) != "ok":
+            raise RoomError("room_not_found")
+        return self._parse_snapshot(reply)
+
+    async def delete_room(self, room_id: str) -> None:
+        await self._client.delete(*self.room_keys(room_id))
+
+    async def close(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()

@@ -1,0 +1,71 @@
+"""The room store interface shared by the in-memory and Redis implementations.
+
+Lifecycle of a room in every store:
+
+* ``now <= expires_at``: open. Joins succeed while there is a free place.
+* ``expires_at < now <= expires_at + grace_s``: closed. Joins and track changes are refused
+  with ``room_closed``; snapshots and leaves still work so the callers above can wind the
+  session down and tell late-comers that it *ended* rather than that it never existed.
+* after that the room is gone (``room_not_found``); the Redis keys have expired by then.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from rooms.models import Participant, Room, RoomSnapshot, Track
+
+DEFAULT_GRACE_S = 300.0
+
+
+def sort_participants(participants: list[Participant]) -> list[Participant]:
+    """Participants in the order every store reports them: by join time, then identity."""
+    return sorted(participants, key=lambda p: (p.joined_at, p.identity))
+
+
+class RoomStore(ABC):
+    """Where rooms and their participants live.
+
+    Every method is a single atomic step with respect to other callers of the same store,
+    in this process or (for shared stores) in others.
+    """
+
+    @abstractmethod
+    async def create_room(self, room: Room) -> None:
+        """Store a new room; ``room_exists`` if the id is taken, ``room_closed`` if the
+        room would already be past its grace period."""
+
+    @abstractmethod
+    async def get_room(self, room_id: str) -> Room | None:
+        """The room, or None if it does not exist (or is past its grace period)."""
+
+    @abstractmethod
+    async def join(self, room_id: str, participant: Participant) -> RoomSnapshot:
+        """Add ``participant`` atomically with the capacity check and return the room.
+
+        The same identity joining again replaces its entry (a reconnect) and does not take
+        a second place. Raises ``room_not_found``, ``room_closed`` or ``room_full``.
+        """
+
+    @abstractmethod
+    async def leave(self, room_id: str, identity: str) -> bool:
+        """Remove ``identity``; True if it was present."""
+
+    @abstractmethod
+    async def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:
+        """Replace the tracks ``identity`` publishes.
+
+        Raises ``room_not_found``, ``room_closed`` or ``not_in_room``.
+        """
+
+    @abstractmethod
+    async def snapshot(self, room_id: str) -> RoomSnapshot:
+        """The room and its participants; ``room_not_found`` if it does not exist."""
+
+    @abstractmethod
+    async def delete_room(self, room_id: str) -> None:
+        """Forget the room and its participants (no error if already gone)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections; the store is not used afterwards."""

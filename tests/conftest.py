@@ -1,0 +1,37 @@
+"""Shared fixtures. The Redis ones start a real redis-server; they never skip."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.redis_server import RedisServer
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One private redis-server for the test session (fails if redis-server is missing)."""
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: RedisServer) -> str:
+    """URL of the session's redis-server; tests that take it start from an empty Redis."""
+    return redis_server.url
+
+
+@pytest.fixture
+def clean_redis_url(redis_server: RedisServer) -> str:
+    """``redis_url``, flushed first: for fixtures that ask for Redis via getfixturevalue."""
+    redis_server.flush()
+    return redis_server.url
+
+
+@pytest.fixture(autouse=True)
+def _flush_redis(request: pytest.FixtureRequest) -> None:
+    # Only tests that name redis_url pay for (and get) a clean Redis.
+    if "redis_url" in request.fixturenames:
+        server: RedisServer = request.getfixturevalue("redis_server")
+        server.flush()

@@ -1,0 +1,127 @@
+"""A throwaway real redis-server for tests: private unix socket, no persistence."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+import redis
+
+DEFAULT_BINARY = "/usr/bin/redis-server"
+
+
+def find_redis_server() -> str:
+    """Path of redis-server: $REDIS_SERVER, then PATH, then /usr/bin; RuntimeError if none."""
+    candidates = [os.environ.get("REDIS_SERVER"), shutil.which("redis-server"), DEFAULT_BINARY]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise RuntimeError(
+        "redis-server not found (set $REDIS_SERVER or install redis); "
+        "the Redis store tests need a real server"
+    )
+
+
+class RedisServer:
+    """Starts ``redis-server`` listening only on a unix socket in a fresh temp dir."""
+
+    def __init__(self, binary: str | None = None, startup_timeout_s: float = 10.0) -> None:
+        self._binary = binary or find_redis_server()
+        self._timeout = startup_timeout_s
+        self._dir: Path | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def socket_path(self) -> Path:
+        if self._dir is None:
+            raise RuntimeError("redis-server is not running")
+        return self._dir / "redis.sock"
+
+    @property
+    def url(self) -> str:
+        """A ``unix://`` URL for redis-py."""
+        return f"unix://{self.socket_path}"
+
+    def start(self) -> RedisServer:
+        # mkdtemp under /tmp keeps the socket path well below the 107-byte limit.
+        self._dir = Path(tempfile.mkdtemp(prefix="mc-redis-", dir="/tmp"))
+        log = self._dir / "redis.log"
+        options = {
+            "port": "0",  # no TCP listener: parallel test sessions cannot collide
+            "bind": "127.0.0.1",
+            "unixsocket": str(self.socket_path),
+            "unixsocketperm": "700",
+            "save": "",
+            "appendonly": "no",
+            "dir": str(self._dir),
+            "logfile": str(log),
+            "daemonize": "no",
+        }
+        args = [self._binary] + [a for k, v in options.items() for a in (f"--{k}", v)]
+        self._proc = subprocess.Popen(
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            self._wait_ready(log)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self, log: Path) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + self._timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                text = log.read_text() if log.exists() else ""
+                raise RuntimeError(f"redis-server exited with {self._proc.returncode}:\n{text}")
+            if self.socket_path.exists():
+                client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1)
+                try:
+                    if client.ping():
+                        return
+                except redis.ConnectionError:
+                    pass
+                finally:
+                    client.close()
+            time.sleep(0.02)
+        raise RuntimeError(f"redis-server did not answer PING within {self._timeout}s")
+
+    def flush(self) -> None:
+        """Empty every database."""
+        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=5)
+        try:
+            client.flushall()
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
