@@ -1,0 +1,54 @@
+"""Pydantic models for every inbound Socket.IO event: the signaling boundary."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_SDP_CHARS = 32 * 1024
+MAX_TOKEN_CHARS = 4096
+MAX_ID_CHARS = 128
+
+
+class Payload(BaseModel):
+    """Base for event payloads: unknown fields are refused, strings are never coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class JoinPayload(Payload):
+    """`join`: the JWT from the join link (empty is refused as `token_missing`)."""
+
+    token: str = Field(default="", max_length=MAX_TOKEN_CHARS)
+
+
+class PublishPayload(Payload):
+    """`publish`: the client's SDP offer for its camera and microphone."""
+
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
+
+
+class SubscribePayload(Payload):
+    """`subscribe`: the identity whose tracks the client wants."""
+
+    publisher: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+
+
+class SubscriptionAnswerPayload(Payload):
+    """`subscription_answer`: the client's SDP answer to a subscription offer."""
+
+    subscription_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
+
+
+class MutePayload(Payload):
+    """`mute`: the client stopped or resumed sending one kind of media."""
+
+    kind: Literal["audio", "video"]
+    muted: bool
+
+
+class LeavePayload(Payload):
+    """`leave`: no fields."""

@@ -1,0 +1,47 @@
+"""A Socket.IO test client that records server events and returns acks."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import socketio
+
+SERVER_EVENTS = ("participant_joined", "participant_left", "track_published", "track_muted",
+                 "replaced")
+
+
+class SignalClient:
+    """One participant's signaling connection, as a browser would hold it."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        for name in SERVER_EVENTS:
+            self.sio.on(name, self._recorder(name))
+
+    def _recorder(self, name: str) -> Any:
+        async def record(data: Any) -> None:
+            await self.events.put((name, data))
+
+        return record
+
+    async def connect(self, base_url: str) -> SignalClient:
+        await self.sio.connect(base_url, transports=["websocket"], wait_timeout=10)
+        return self
+
+    async def call(self, event: str, data: Any = None, timeout: float = 20) -> Any:
+        """Emit with an ack and return it; a tuple is sent as several arguments."""
+        return await self.sio.call(event, data, timeout=timeout)
+
+    async def next_event(self, name: str, timeout: float = 10) -> Any:
+        """Wait for the next server event called `name`, skipping others."""
+        async with asyncio.timeout(timeout):
+            while True:
+                event, data = await self.events.get()
+                if event == name:
+                    return data
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()

@@ -1,0 +1,51 @@
+"""Settings: environment parsing, loopback defaults, generated secrets kept private."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from web.settings import Settings
+
+
+def test_defaults_listen_on_loopback_with_embedded_store() -> None:
+    settings = Settings.from_env({})
+    assert settings.host == "127.0.0.1"
+    assert settings.redis_url == ""
+    assert settings.ice_hosts == ("127.0.0.1",)
+    assert settings.ice_servers == ()
+    assert settings.base_url == "http://127.0.0.1:8080"
+
+
+def test_environment_is_read() -> None:
+    settings = Settings.from_env(
+        {
+            "MENTORCALL_PORT": "9000",
+            "MENTORCALL_ICE_HOSTS": "10.0.0.5, 127.0.0.1",
+            "MENTORCALL_PUBLIC_URL": "https://calls.example.org/",
+            "MENTORCALL_REDIS_URL": "redis://127.0.0.1:6390/0",
+        }
+    )
+    assert settings.port == 9000
+    assert settings.ice_hosts == ("10.0.0.5", "127.0.0.1")
+    assert settings.base_url == "https://calls.example.org"
+    assert settings.redis_url == "redis://127.0.0.1:6390/0"
+
+
+def test_bad_values_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        Settings.from_env({"MENTORCALL_PORT": "eighty"})
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        Settings.from_env({"MENTORCALL_SECRET": "short"})
+
+
+def test_generated_secrets_are_private_and_stable(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, data_dir=tmp_path / "data")
+    secret = settings.resolved_secret()
+    assert len(secret) >= 32 and settings.resolved_secret() == secret
+    mode = stat.S_IMODE((tmp_path / "data" / "secret").stat().st_mode)
+    assert mode == 0o600
+    assert settings.resolved_admin_key() != secret

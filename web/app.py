@@ -1,0 +1,127 @@
+"""The composition root: builds stores, the SFU and signaling from settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from media.config import MediaConfig
+from media.sfu import Sfu
+from rooms.clock import Clock, SystemClock
+from rooms.grants import TokenSigner
+from rooms.memory_store import MemoryRoomStore
+from rooms.redis_store import RedisRoomStore
+from rooms.service import RoomService
+from rooms.store import RoomStore
+from signaling.namespace import CallNamespace, SignalingOptions
+from signaling.server import create_sio
+
+from .api import RoomsApi
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; "
+        "img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+    ),
+}
+
+
+@dataclass
+class Services:
+    """What one app instance runs; tests reach it through `app[SERVICES]`."""
+
+    settings: Settings
+    store: RoomStore
+    service: RoomService
+    signer: TokenSigner
+    sfu: Sfu
+    namespace: CallNamespace
+
+
+SERVICES = web.AppKey("services", Services)
+
+
+def build_store(settings: Settings, clock: Clock) -> RoomStore:
+    """Redis when configured, else the embedded in-memory store."""
+    if settings.redis_url:
+        return RedisRoomStore(settings.redis_url, clock)
+    return MemoryRoomStore(clock)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    if not request.path.startswith("/socket.io"):
+        response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
+    """The aiohttp application: REST API, Socket.IO signaling, SFU and web client."""
+    clock = clock or SystemClock()
+    store = build_store(settings, clock)
+    signer = TokenSigner(settings.resolved_secret(), clock)
+    service = RoomService(store, signer, clock)
+    sfu = Sfu(
+        MediaConfig(
+            ice_host_addresses=settings.ice_hosts,
+            ice_allowed_networks=settings.ice_allowed_networks,
+            ice_servers=settings.ice_servers,
+        )
+    )
+    namespace = CallNamespace(
+        service,
+        sfu,
+        SignalingOptions(
+            disconnect_grace_s=settings.disconnect_grace_s, ice_servers=settings.ice_servers
+        ),
+    )
+    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
+    app[SERVICES] = Services(settings, store, service, signer, sfu, namespace)
+    sio = create_sio(namespace, settings.redis_url or None)
+    sio.attach(app)
+    app.add_routes(RoomsApi(service, settings.resolved_admin_key(), settings.base_url).routes())
+    add_client_routes(app)
+
+    async def shutdown(app: web.Application) -> None:
+        await namespace.close()
+        await sfu.close()
+        await store.close()
+
+    app.on_cleanup.append(shutdown)
+    return app
+
+
+def add_client_routes(app: web.Application) -> None:
+    """Serve the built browser client (`make build` writes web/static/)."""
+
+    def page(name: str) -> Handler:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            path = STATIC_DIR / name
+            if not path.exists():
+                return web.Response(
+                    status=503,
+                    text="The web client is not built yet: run `make build` (or `make run`).",
+                )
+            return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+
+        return handler
+
+    app.router.add_get("/", page("landing.html"))
+    app.router.add_get("/join", page("index.html"))
+    STATIC_DIR.mkdir(exist_ok=True)
+    app.router.add_static("/static", STATIC_DIR)

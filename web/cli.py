@@ -1,0 +1,82 @@
+"""`mentorcall` command line: run the server, or create a room on a running one."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import urllib.error
+import urllib.request
+
+from aiohttp import web
+
+from .app import create_app
+from .settings import Settings
+
+
+def serve(settings: Settings) -> None:
+    """Run the server until interrupted."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = create_app(settings)
+    print(f"mentorcall listening on http://{settings.host}:{settings.port}", flush=True)
+    print(f"admin key: in {settings.data_dir / 'admin_key'} (or MENTORCALL_ADMIN_KEY)", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
+
+
+def create_room(settings: Settings, args: argparse.Namespace) -> int:
+    """POST /api/rooms on the running server and print the two join links."""
+    body = json.dumps(
+        {
+            "mentor_name": args.mentor,
+            "mentee_name": args.mentee,
+            "title": args.title,
+            "duration_minutes": args.minutes,
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"http://{settings.host}:{settings.port}/api/rooms",
+        data=body,
+        headers={
+            "Authorization": f"Bearer {settings.resolved_admin_key()}",
+            "Content-Type": "application/json",
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            room = json.load(response)
+    except urllib.error.HTTPError as exc:
+        print(f"error: {json.load(exc).get('error', {}).get('message', exc)}", file=sys.stderr)
+        return 1
+    except urllib.error.URLError as exc:
+        print(f"error: is the server running? ({exc.reason})", file=sys.stderr)
+        return 1
+    print(f"room {room['room_id']} (open for {args.minutes} minutes)")
+    print(f"mentor ({args.mentor}): {room['links']['mentor']}")
+    print(f"mentee ({args.mentee}): {room['links']['mentee']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mentorcall", description=__doc__)
+    parser.add_argument("--host", help="listen address (MENTORCALL_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="listen port (MENTORCALL_PORT, default 8080)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the server")
+    room = commands.add_parser("create-room", help="create a 1:1 coffee room, print join links")
+    room.add_argument("--mentor", default="Mentor", help="mentor's display name")
+    room.add_argument("--mentee", default="Mentee", help="mentee's display name")
+    room.add_argument("--title", default="Virtual coffee")
+    room.add_argument("--minutes", type=int, default=30, help="how long the room stays open")
+    args = parser.parse_args(argv)
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = Settings.from_env(**overrides)
+    if args.command == "serve":
+        serve(settings)
+        return 0
+    return create_room(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Deployment settings, read from MENTORCALL_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PREFIX = "MENTORCALL_"
+
+
+def split_list(value: str) -> tuple[str, ...]:
+    """Comma-separated environment value → tuple of non-empty stripped items."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+class Settings(BaseModel):
+    """Everything a deployment can change. Defaults: loopback only, in-memory store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str = ""  # base of join links; default http://host:port
+    redis_url: str = ""  # empty: the embedded in-memory store
+    data_dir: Path = Path(".mentorcall")  # secret and admin key files when not given
+    recordings_dir: Path = Path("recordings")
+    secret: str = ""  # token signing key; empty: read or create data_dir/secret
+    admin_key: str = ""  # REST admin key; empty: read or create data_dir/admin_key
+    ice_hosts: tuple[str, ...] = ("127.0.0.1",)
+    ice_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    ice_servers: tuple[str, ...] = ()
+    disconnect_grace_s: float = Field(default=10.0, ge=0, le=300)
+    default_duration_min: int = Field(default=30, ge=5, le=240)
+    join_early_s: int = Field(default=600, ge=0)  # links work this long before the start
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_long_enough(cls, value: str) -> str:
+        if value and len(value.encode()) < 32:
+            raise ValueError("MENTORCALL_SECRET must be at least 32 bytes")
+        return value
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read MENTORCALL_<FIELD> variables; explicit overrides win."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for name, field in cls.model_fields.items():
+            raw = env.get(PREFIX + name.upper())
+            if raw is None:
+                continue
+            values[name] = split_list(raw) if field.annotation == tuple[str, ...] else raw
+        values.update(overrides)
+        return cls.model_validate(values)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def resolved_secret(self) -> str:
+        return self.secret or _read_or_create(self.data_dir / "secret")
+
+    def resolved_admin_key(self) -> str:
+        return self.admin_key or _read_or_create(self.data_dir / "admin_key")
+
+
+def _read_or_create(path: Path) -> str:
+    """A random secret kept in a file only its owner can read (created on first use)."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
