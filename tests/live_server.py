@@ -84,7 +84,7 @@ async def live_server(**overrides: Any) -> AsyncIterator[LiveServer]:
         }
         values.update(overrides)
         app = create_app(Settings(**values))
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", port)
         await site.start()
@@ -127,6 +127,15 @@ class ThreadedServer:
         assert self._stop is not None and self._done is not None
         self._loop.call_soon_threadsafe(self._stop.set)
         self._done.result(timeout=30)
+        self.run(cancel_leftover_tasks())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
+
+
+async def cancel_leftover_tasks() -> None:
+    """Cancel what the server left running (Engine.IO ping tasks) before its loop closes."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

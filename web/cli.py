@@ -21,7 +21,7 @@ def serve(settings: Settings) -> None:
     app = create_app(settings)
     print(f"mentorcall listening on http://{settings.host}:{settings.port}", flush=True)
     print(f"admin key: in {settings.data_dir / 'admin_key'} (or MENTORCALL_ADMIN_KEY)", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=5.0)
 
 
 def create_room(settings: Settings, args: argparse.Namespace) -> int:

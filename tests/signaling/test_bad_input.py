@@ -34,11 +34,12 @@ async def call() -> AsyncIterator[Call]:
         assert (await mentor.call("join", {"token": token_of(room["links"]["mentor"])}))["ok"]
         assert (await mentee.call("join", {"token": token_of(room["links"]["mentee"])}))["ok"]
         await mentor.next_event("participant_joined")
+        call = Call(server, room, mentor, mentee)
         try:
-            yield Call(server, room, mentor, mentee)
+            yield call
         finally:
-            await mentor.close()
-            await mentee.close()
+            await call.mentor.close()
+            await call.mentee.close()
 
 
 async def assert_room_carries_on(call: Call) -> None:
@@ -162,6 +163,7 @@ async def test_rejoin_with_same_link_replaces_old_connection(call: Call) -> None
         assert ack["ok"] and len(ack["room"]["participants"]) == 2
         replaced = await call.mentee.next_event("replaced")
         assert "another window" in replaced["message"]
+        await call.mentee.close()
         call.mentee = again
     finally:
         pass
