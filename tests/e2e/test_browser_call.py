@@ -1,0 +1,192 @@
+"""Real calls in headless Chromium against a live server: media flows, errors read well.
+
+Kept to two tests (a call costs ~830 MiB and most of 2 cores). Set
+MENTORCALL_SCREENSHOTS=/some/dir to keep screenshots of every state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from playwright.async_api import expect
+
+from rooms.clock import ManualClock
+from rooms.grants import JoinGrant, TokenSigner
+from rooms.models import Role
+from tests.live_server import LiveServer, live_server
+
+from .browser import STEP_TIMEOUT_S, WEBSOCKET_SPY, BrowserPage, chromium, open_page
+
+TIMEOUT_MS = STEP_TIMEOUT_S * 1000
+PHONE = (390, 780)
+
+
+def forged_link(
+    server: LiveServer, room_id: str, identity: str, role: Role, clock: ManualClock | None = None
+) -> str:
+    """A join link signed with the server's secret for someone the room API did not invite."""
+    signer = TokenSigner(server.secret, clock or ManualClock(time.time()))
+    grant = JoinGrant(
+        room_id=room_id,
+        identity=identity,
+        display_name="Extra Person",
+        role=role,
+        publish=True,
+        subscribe=True,
+    )
+    return f"{server.base_url}/join#token={signer.issue(grant, ttl_s=60)}"
+
+
+async def join(page: BrowserPage) -> None:
+    """Wait for the camera preview, then press Join."""
+    await page.wait_for_state("prejoin")
+    await expect(page.page.locator("#status")).to_have_text(
+        "Your camera and microphone are ready.", timeout=TIMEOUT_MS
+    )
+    await page.page.get_by_role("button", name="Join call").click()
+
+
+async def assert_media_flows(page: BrowserPage) -> None:
+    """Remote video keeps decoding (two samples >= 1 s apart) and remote audio has energy."""
+    first = await page.wait_for_stats(lambda s: s["framesDecoded"] > 0, "no remote video frame")
+    await asyncio.sleep(1.2)
+    second = await page.remote_stats()
+    assert second["framesDecoded"] > first["framesDecoded"], (first, second, page.log())
+    await page.wait_for_stats(lambda s: s["totalAudioEnergy"] > 0, "no remote audio energy")
+
+
+async def test_mentor_and_mentee_call_then_room_full_mute_and_leave() -> None:
+    async with live_server() as server, chromium() as browser:
+        room = await server.create_room(mentor_name="Ada Lovelace", mentee_name="Grace Hopper")
+
+        mentor = await open_page(browser, room["links"]["mentor"], "mentor")
+        await mentor.wait_for_state("prejoin")
+        await expect(mentor.page.locator("#prejoin-who")).to_contain_text("Ada Lovelace")
+        await expect(mentor.page.locator("#status")).to_have_text(
+            "Your camera and microphone are ready.", timeout=TIMEOUT_MS
+        )
+        await mentor.page.wait_for_function(
+            "() => document.getElementById('preview-video').videoWidth > 0"
+        )
+        await mentor.screenshot("prejoin")
+        await mentor.page.get_by_role("button", name="Join call").click()
+
+        # Alone: a calm waiting message naming the other role.
+        await mentor.wait_for_state("waiting")
+        await expect(mentor.page.locator("#waiting")).to_contain_text(
+            "Waiting for your mentee to join…"
+        )
+        await mentor.screenshot("waiting")
+
+        mentee = await open_page(
+            browser, room["links"]["mentee"], "mentee", viewport=PHONE, init_script=WEBSOCKET_SPY
+        )
+        await join(mentee)
+        await mentor.wait_for_state("in_call")
+        await mentee.wait_for_state("in_call")
+
+        await assert_media_flows(mentor)
+        await assert_media_flows(mentee)
+        mentor_view = mentor.page.locator(".remote-tile")
+        await expect(mentor_view.locator(".label")).to_contain_text("Grace Hopper · Mentee")
+        await expect(mentee.page.locator(".remote-tile .label")).to_contain_text(
+            "Ada Lovelace · Mentor"
+        )
+        await mentor.screenshot("in-call-mentor")
+        await mentee.screenshot("in-call-mentee-phone")
+
+        # The mentee's signaling connection drops: it reconnects, rejoins with the same
+        # token and republishes; the mentor's new subscription decodes again.
+        before = await mentor.remote_stats()
+        await mentee.drop_connection()
+        await mentee.wait_for_state("reconnecting")
+        await mentee.wait_for_state("in_call")
+        await mentor.wait_for_stats(
+            lambda s: (
+                s["subscriptionsStarted"] > before["subscriptionsStarted"]
+                and s["connectionStates"] == ["connected"]
+            ),
+            "mentor did not resubscribe to the reconnected mentee",
+        )
+        assert await mentor.state() == "in_call"
+        await assert_media_flows(mentor)
+        await assert_media_flows(mentee)
+
+        # A third person (another mentee identity) cannot squeeze in.
+        third_link = forged_link(server, room["room_id"], "u_third", Role.MENTEE)
+        third = await open_page(browser, third_link, "third")
+        await join(third)
+        await third.wait_for_state("error")
+        assert await third.page.evaluate("() => window.mentorcall.error") == "room_full"
+        await expect(third.page.locator("#notice")).to_contain_text("This room is full")
+        await third.screenshot("room-full")
+        await third.context.close()
+
+        # Mute shows on the other side; the call is unaffected.
+        await mentee.page.locator(".controls").get_by_role("button", name="Mute microphone").click()
+        await expect(mentor_view.locator(".mic-off")).to_be_visible()
+        await mentee.page.locator(".controls").get_by_role("button", name="Turn camera off").click()
+        await expect(mentor_view.locator(".remote-off")).to_contain_text("Camera off")
+        await mentor.screenshot("in-call-mentor-remote-muted")
+
+        # Leaving: the leaver sees a rejoin button, the other side is told.
+        await mentee.page.get_by_role("button", name="Leave call").click()
+        await mentee.wait_for_state("left")
+        await expect(mentee.page.locator("#notice")).to_contain_text("You left the call")
+        await expect(mentee.page.get_by_role("button", name="Rejoin")).to_be_visible()
+        await mentor.wait_for_state("waiting")
+        await expect(mentor.page.locator("#waiting")).to_contain_text("Grace Hopper left the call.")
+        await mentee.screenshot("left-phone")
+        await mentor.screenshot("other-left")
+
+
+async def test_bad_links_and_blocked_camera_get_clear_messages() -> None:
+    async with live_server() as server, chromium() as browser:
+        room = await server.create_room()
+
+        page = await open_page(browser, f"{server.base_url}/", "landing")
+        await expect(page.page.locator("h1")).to_have_text(
+            "Open the join link your programme sent you."
+        )
+        await page.screenshot("landing")
+
+        await page.page.goto(f"{server.base_url}/join")
+        await page.wait_for_state("error")
+        await expect(page.page.locator("#notice")).to_contain_text("This link is incomplete")
+
+        past = ManualClock(time.time() - 3600)
+        await page.page.goto(f"{server.base_url}/")  # a fragment-only change would not reload
+        await page.page.goto(forged_link(server, room["room_id"], "u_late", Role.MENTEE, past))
+        await join(page)
+        await page.wait_for_state("error")
+        assert await page.page.evaluate("() => window.mentorcall.error") == "token_expired"
+        await expect(page.page.locator("#notice")).to_contain_text(
+            "This link has expired — ask your programme for a new one."
+        )
+        await page.screenshot("expired")
+
+        tampered = room["links"]["mentor"][:-4] + "AAAA"
+        await page.page.goto(f"{server.base_url}/")
+        await page.page.goto(tampered)
+        await join(page)
+        await page.wait_for_state("error")
+        assert await page.page.evaluate("() => window.mentorcall.error") == "token_invalid"
+
+        # Camera and microphone blocked: offered to join without them, and that works.
+        blocked = await open_page(
+            browser,
+            room["links"]["mentor"],
+            "blocked",
+            init_script=(
+                "navigator.mediaDevices.getUserMedia = () => "
+                "Promise.reject(new DOMException('blocked', 'NotAllowedError'));"
+            ),
+        )
+        await blocked.wait_for_state("prejoin")
+        await expect(blocked.page.locator("#media-note")).to_contain_text(
+            "Your browser blocked the camera and microphone"
+        )
+        await blocked.screenshot("camera-blocked")
+        await blocked.page.get_by_role("button", name="Join without camera").click()
+        await blocked.wait_for_state("waiting")

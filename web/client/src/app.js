@@ -1,0 +1,555 @@
+// mentorcall join page: one Socket.IO connection, one publish peer connection and one
+// subscription peer connection per remote participant (see docs/protocol.md).
+
+import {
+  ERROR_HEADING,
+  ERROR_TEXT,
+  RETRYABLE,
+  ServerError,
+  describeError,
+  otherRoleText,
+  roleLabel,
+} from "./messages.js";
+import {
+  answerOffer,
+  collectLocalStats,
+  collectRemoteStats,
+  createPublishOffer,
+} from "./rtc.js";
+import { peekClaims, tokenFromLocation } from "./token.js";
+import { CallView } from "./view.js";
+
+const ACK_TIMEOUT_MS = 10000;
+const LEAVE_WAIT_MS = 2000;
+const RESUBSCRIBE_DELAY_MS = 1000;
+
+class CallClient {
+  constructor(token, view) {
+    this.token = token;
+    this.claims = token ? peekClaims(token) : null;
+    this.view = view;
+    this.state = "loading";
+    this.errorCode = null;
+    this.socket = null;
+    this.localStream = null;
+    this.micMuted = false;
+    this.cameraOff = false;
+    this.withoutCamera = false; // the person chose to join without camera/microphone
+    this.me = null;
+    this.room = null;
+    this.iceServers = [];
+    this.participants = new Map(); // identity -> participant (others only)
+    this.subscriptions = new Map(); // identity -> {pc, stream}
+    this.subscriptionsStarted = 0;
+    this.publishPc = null;
+    this.wantInCall = false; // true between "Join" and leaving (or a fatal error)
+    this.joinedOnce = false; // this connection attempt has joined at least once
+    this.leftName = null;
+    this.lastLeft = null;
+  }
+
+  get mayPublish() {
+    return this.claims?.grants?.publish !== false;
+  }
+
+  get maySubscribe() {
+    return this.claims?.grants?.subscribe !== false;
+  }
+
+  // ---- page states ------------------------------------------------------
+
+  setState(state) {
+    this.state = state;
+    this.view.showState(state);
+    this.renderWaiting();
+  }
+
+  status(text) {
+    this.view.status(text);
+  }
+
+  renderWaiting() {
+    this.view.renderWaiting(this.state, { who: otherRoleText(this.me?.role), leftName: this.leftName });
+  }
+
+  renderRemotes() {
+    this.view.renderRemotes([...this.participants.values()]);
+  }
+
+  renderLocalMedia() {
+    const stream = this.localStream;
+    const audio = stream?.getAudioTracks()[0];
+    const video = stream?.getVideoTracks()[0];
+    if (audio) audio.enabled = !this.micMuted;
+    if (video) video.enabled = !this.cameraOff;
+    this.view.renderLocalMedia(stream, { micMuted: this.micMuted, cameraOff: this.cameraOff });
+  }
+
+  fail(err) {
+    const code = err?.code || "unexpected";
+    this.errorCode = code;
+    this.wantInCall = false;
+    this.teardown({ stopMedia: true });
+    this.view.showNotice(ERROR_HEADING[code] || "Couldn't join the call", describeError(err), {
+      action: RETRYABLE.has(code) && this.token ? "rejoin" : null,
+      actionLabel: "Try again",
+    });
+    this.setState("error");
+    this.status(describeError(err));
+    if (!(err instanceof ServerError)) console.error(err);
+  }
+
+  // ---- start: check the link, preview the camera -------------------------
+
+  async start() {
+    this.view.onAction((action) => this.onAction(action));
+    if (!this.token) {
+      this.fail(new ServerError("token_missing"));
+      return;
+    }
+    if (!this.claims) {
+      this.fail(new ServerError("token_invalid"));
+      return;
+    }
+    const name = this.claims.display_name || this.claims.name;
+    if (name) this.view.greet(name, this.claims.role);
+    this.setState("prejoin");
+    await this.acquireMedia();
+  }
+
+  onAction(action) {
+    if (action === "join") this.join();
+    else if (action === "join-without-camera") {
+      this.withoutCamera = true;
+      this.join();
+    } else if (action === "retry-media") this.acquireMedia();
+    else if (action === "toggle-mic") this.setMicMuted(!this.micMuted);
+    else if (action === "toggle-camera") this.setCameraOff(!this.cameraOff);
+    else if (action === "leave") this.leave();
+    else if (action === "rejoin") this.rejoin();
+  }
+
+  async acquireMedia() {
+    this.stopLocalMedia();
+    this.view.resetPrejoin({ checking: true });
+    this.status("Checking your camera and microphone…");
+    try {
+      await this.openLocalMedia();
+    } finally {
+      this.view.resetPrejoin({ checking: false });
+      this.renderLocalMedia();
+      if (this.mediaProblem) this.view.showMediaProblem(this.mediaProblem.text, this.mediaProblem);
+    }
+    if (this.state !== "prejoin") return;
+    if (!this.mediaProblem) this.status("Your camera and microphone are ready.");
+    else if (!this.localStream) this.status("Your camera and microphone aren't available.");
+    else this.status("Your camera isn't available.");
+  }
+
+  /** getUserMedia with fallbacks; sets this.localStream and this.mediaProblem. */
+  async openLocalMedia() {
+    this.mediaProblem = null;
+    const problem = (text, canJoin = false) => {
+      this.mediaProblem = { text, retry: true, canJoin, noMedia: !this.localStream };
+    };
+    if (!navigator.mediaDevices?.getUserMedia) {
+      problem("This browser can't use a camera here (the page needs a secure connection or a newer browser). You can still join and listen.");
+      return;
+    }
+    const video = this.withoutCamera ? false : { width: { ideal: 640 }, height: { ideal: 480 } };
+    try {
+      this.localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video });
+      return;
+    } catch (err) {
+      if (err.name === "NotAllowedError" || err.name === "SecurityError") {
+        problem(
+          "Your browser blocked the camera and microphone. Allow them for this site " +
+            "(look for the camera icon in the address bar) and try again, or join without them.",
+        );
+        return;
+      }
+    }
+    // No camera, or it is busy in another app: try the microphone alone.
+    try {
+      this.localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+      if (!this.withoutCamera) {
+        problem(
+          "We couldn't start your camera (it may be missing or in use by another app). " +
+            "You'll join with your microphone only.",
+          true,
+        );
+      }
+    } catch {
+      problem("We couldn't start your camera or microphone. You can still join and see and hear the other person.");
+    }
+  }
+
+  stopLocalMedia() {
+    if (this.localStream) for (const t of this.localStream.getTracks()) t.stop();
+    this.localStream = null;
+  }
+
+  setMicMuted(muted) {
+    this.micMuted = muted;
+    this.renderLocalMedia();
+    this.sendMute("audio", muted);
+    this.status(muted ? "Your microphone is off." : "Your microphone is on.");
+  }
+
+  setCameraOff(off) {
+    this.cameraOff = off;
+    this.renderLocalMedia();
+    this.sendMute("video", off);
+    this.status(off ? "Your camera is off." : "Your camera is on.");
+  }
+
+  sendMute(kind, muted) {
+    if (!this.publishPc || !this.socket?.connected || !this.me) return;
+    this.request("mute", { kind, muted }).catch((err) => this.status(describeError(err)));
+  }
+
+  // ---- signaling --------------------------------------------------------
+
+  /** Emit with an ack; resolve with the ok ack, reject with a ServerError. */
+  request(event, payload) {
+    const socket = this.socket;
+    return new Promise((resolve, reject) => {
+      if (!socket) {
+        reject(new ServerError("not_joined"));
+        return;
+      }
+      socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, (err, resp) => {
+        if (err) reject(new ServerError("timeout"));
+        else if (!resp || typeof resp !== "object") reject(new ServerError("internal_error"));
+        else if (!resp.ok) reject(new ServerError(resp.error?.code || "internal_error", resp.error?.message));
+        else resolve(resp);
+      });
+    });
+  }
+
+  join() {
+    if (this.wantInCall) return;
+    this.wantInCall = true;
+    this.errorCode = null;
+    this.setState("joining");
+    this.status("Joining the call…");
+    const socket = window.io({ transports: ["websocket"], reconnectionDelayMax: 4000 });
+    this.socket = socket;
+    socket.on("connect", () => this.onConnect(socket));
+    socket.on("disconnect", (reason) => this.onDisconnect(socket, reason));
+    socket.on("connect_error", () => {
+      if (socket === this.socket && this.state === "joining") this.status(ERROR_TEXT.unreachable);
+    });
+    socket.on("participant_joined", (msg) => this.onParticipantJoined(msg));
+    socket.on("participant_left", (msg) => this.onParticipantLeft(msg));
+    socket.on("track_published", (msg) => this.onTrackPublished(msg));
+    socket.on("track_muted", (msg) => this.onTrackMuted(msg));
+    socket.on("replaced", (msg) => this.onReplaced(socket, msg));
+  }
+
+  async onConnect(socket) {
+    console.info("mentorcall: connected");
+    if (socket !== this.socket || !this.wantInCall) return;
+    // A (re)connection: start from a clean slate and join with the same token.
+    // Within the grace period the server resumes our seat.
+    this.closePeerConnections();
+    let ack;
+    try {
+      ack = await this.request("join", { token: this.token });
+    } catch (err) {
+      if (socket === this.socket) this.fail(err);
+      return;
+    }
+    if (socket !== this.socket || !this.wantInCall) return;
+    this.me = ack.you;
+    this.room = ack.room.room;
+    this.iceServers = Array.isArray(ack.ice_servers) ? ack.ice_servers : [];
+    this.participants.clear();
+    for (const p of ack.room.participants) {
+      if (p.identity !== this.me.identity) this.participants.set(p.identity, p);
+    }
+    this.view.renderHeader(this.me, this.room);
+    this.renderRemotes();
+    const reconnected = this.joinedOnce;
+    this.joinedOnce = true;
+    this.updateCallState();
+    this.status(reconnected ? "Reconnected." : this.callStatusText());
+    if (this.maySubscribe) {
+      for (const p of this.participants.values()) {
+        if (p.tracks?.length) this.subscribe(p.identity);
+      }
+    }
+    await this.publish();
+  }
+
+  onDisconnect(socket, reason) {
+    console.info(`mentorcall: connection closed (${reason})`);
+    if (socket !== this.socket || !this.wantInCall) return;
+    if (reason === "io server disconnect") {
+      // The server closed us on purpose (e.g. the room ended): don't retry blindly.
+      this.wantInCall = false;
+      this.teardown({ stopMedia: true });
+      this.view.showNotice("You were disconnected", "The server ended this connection.", {
+        action: "rejoin",
+      });
+      this.setState("error");
+      this.status("Disconnected by the server.");
+      return;
+    }
+    if (!this.joinedOnce) return; // still making the first connection
+    this.setState("reconnecting");
+    this.status("Connection lost. Reconnecting…");
+  }
+
+  onReplaced(socket, msg) {
+    if (socket !== this.socket) return;
+    this.wantInCall = false;
+    this.teardown({ stopMedia: true });
+    this.view.showNotice(
+      "You joined from somewhere else",
+      "This call is now open in another tab or device, so this window has been disconnected.",
+      { action: "rejoin", actionLabel: "Use this window instead" },
+    );
+    this.setState("replaced");
+    this.status(msg?.message || "This call was opened somewhere else.");
+  }
+
+  onParticipantJoined({ participant }) {
+    if (!participant || participant.identity === this.me?.identity) return;
+    const returning = this.lastLeft === participant.identity;
+    this.leftName = null;
+    this.participants.set(participant.identity, participant);
+    this.renderRemotes();
+    this.updateCallState();
+    this.status(`${participant.display_name} ${returning ? "is back" : "joined the call"}.`);
+    if (participant.tracks?.length && this.maySubscribe) this.subscribe(participant.identity);
+  }
+
+  onParticipantLeft({ identity, reason }) {
+    const p = this.participants.get(identity);
+    if (!p) return;
+    this.participants.delete(identity);
+    this.closeSubscription(identity);
+    this.lastLeft = identity;
+    this.leftName = p.display_name;
+    this.renderRemotes();
+    this.updateCallState();
+    if (reason === "replaced") return; // they reopened the call elsewhere; they'll be back
+    this.status(
+      reason === "disconnected"
+        ? `${p.display_name} lost their connection and left the call.`
+        : `${p.display_name} left the call.`,
+    );
+  }
+
+  onTrackPublished({ identity, tracks }) {
+    const p = this.participants.get(identity);
+    if (!p) return;
+    p.tracks = tracks || [];
+    this.renderRemotes();
+    if (!this.maySubscribe) return;
+    if (p.tracks.length) this.subscribe(identity);
+    else this.closeSubscription(identity);
+  }
+
+  onTrackMuted({ identity, kind, muted }) {
+    const p = this.participants.get(identity);
+    if (!p) return;
+    p.tracks = p.tracks || [];
+    const tracks = p.tracks.filter((t) => t.kind === kind);
+    if (tracks.length) for (const t of tracks) t.muted = muted;
+    else p.tracks.push({ kind, track_id: "", muted });
+    this.renderRemotes();
+    const what = kind === "audio" ? "microphone" : "camera";
+    this.status(`${p.display_name} turned their ${what} ${muted ? "off" : "on"}.`);
+  }
+
+  // ---- media ------------------------------------------------------------
+
+  async publish() {
+    const stream = this.localStream;
+    if (!stream || !stream.getTracks().length || !this.mayPublish) return;
+    const socket = this.socket;
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    this.publishPc = pc;
+    try {
+      const offer = await createPublishOffer(pc, stream);
+      if (pc !== this.publishPc) return;
+      const ack = await this.request("publish", { sdp: offer });
+      if (pc !== this.publishPc) return;
+      await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });
+      pc.addEventListener("connectionstatechange", () => {
+        if (pc === this.publishPc && pc.connectionState === "failed") {
+          this.status("Your camera and microphone lost their connection. Trying again…");
+          this.publishPc = null;
+          pc.close();
+          if (this.socket?.connected) this.publish();
+        }
+      });
+      // Tell the room about anything muted before this publish existed.
+      if (this.micMuted && stream.getAudioTracks().length) this.sendMute("audio", true);
+      if (this.cameraOff && stream.getVideoTracks().length) this.sendMute("video", true);
+    } catch (err) {
+      if (pc === this.publishPc) {
+        this.publishPc = null;
+        pc.close();
+      }
+      if (socket === this.socket && this.wantInCall) {
+        this.status(`Your camera and microphone couldn't be shared. ${describeError(err)}`);
+        if (!(err instanceof ServerError)) console.error(err);
+      }
+    }
+  }
+
+  async subscribe(identity) {
+    this.closeSubscription(identity);
+    this.subscriptionsStarted += 1;
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const sub = { pc, stream: null };
+    this.subscriptions.set(identity, sub);
+    const current = () => this.subscriptions.get(identity) === sub;
+    pc.addEventListener("track", (ev) => {
+      if (!current()) return;
+      // srcObject is set once per subscription; this event fires once per track.
+      if (!sub.stream) {
+        sub.stream = ev.streams[0] || new MediaStream();
+        this.view.attachRemoteStream(identity, sub.stream);
+      }
+      if (!sub.stream.getTrackById(ev.track.id)) sub.stream.addTrack(ev.track);
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      if (current() && pc.connectionState === "failed" && this.participants.has(identity)) {
+        this.status("The connection to the other person dropped. Reconnecting…");
+        setTimeout(() => {
+          if (current() && this.socket?.connected) this.subscribe(identity);
+        }, RESUBSCRIBE_DELAY_MS);
+      }
+    });
+    try {
+      const ack = await this.request("subscribe", { publisher: identity });
+      if (!current()) return;
+      const answer = await answerOffer(pc, ack.sdp);
+      if (!current()) return;
+      await this.request("subscription_answer", { subscription_id: ack.subscription_id, sdp: answer });
+    } catch (err) {
+      if (!current()) return;
+      this.closeSubscription(identity);
+      if (err.code === "not_published" || err.code === "not_in_room") return; // an event follows
+      this.status(`Couldn't receive the other person's video. ${describeError(err)}`);
+      if (!(err instanceof ServerError)) console.error(err);
+    }
+  }
+
+  closeSubscription(identity) {
+    const sub = this.subscriptions.get(identity);
+    if (!sub) return;
+    this.subscriptions.delete(identity);
+    sub.pc.close();
+    this.view.detachRemoteStream(identity);
+  }
+
+  closePeerConnections() {
+    for (const identity of [...this.subscriptions.keys()]) this.closeSubscription(identity);
+    if (this.publishPc) {
+      this.publishPc.close();
+      this.publishPc = null;
+    }
+  }
+
+  teardown({ stopMedia }) {
+    this.closePeerConnections();
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      socket.removeAllListeners();
+      socket.disconnect();
+    }
+    this.participants.clear();
+    this.renderRemotes();
+    this.me = null;
+    this.joinedOnce = false;
+    this.leftName = null;
+    this.lastLeft = null;
+    this.view.stopClock();
+    if (stopMedia) this.stopLocalMedia();
+    this.renderLocalMedia();
+  }
+
+  async leave() {
+    if (!this.wantInCall) return;
+    this.wantInCall = false;
+    if (this.socket?.connected && this.me) {
+      const timeout = new Promise((resolve) => setTimeout(resolve, LEAVE_WAIT_MS));
+      // Leaving anyway on an error: the server's grace period cleans up.
+      await Promise.race([this.request("leave", {}), timeout]).catch(() => {});
+    }
+    this.teardown({ stopMedia: true });
+    this.view.showNotice(
+      "You left the call",
+      "Thanks for taking part. You can rejoin while the call is still open.",
+      { action: "rejoin" },
+    );
+    this.setState("left");
+    this.status("You left the call.");
+  }
+
+  async rejoin() {
+    this.teardown({ stopMedia: false });
+    this.errorCode = null;
+    this.setState("prejoin");
+    await this.acquireMedia();
+    if (this.localStream || this.withoutCamera) this.join();
+  }
+
+  callStatusText() {
+    const others = [...this.participants.values()];
+    if (!others.length) return `You're in the call. Waiting for ${otherRoleText(this.me?.role)} to join…`;
+    const names = others.map((p) => `${p.display_name} (${roleLabel(p.role).toLowerCase()})`);
+    return `You're in the call with ${names.join(" and ")}.`;
+  }
+
+  updateCallState() {
+    if (!this.wantInCall || !this.joinedOnce) return;
+    this.setState(this.participants.size ? "in_call" : "waiting");
+  }
+
+  // ---- test hooks -------------------------------------------------------
+
+  async remoteStats() {
+    const pcs = [...this.subscriptions.values()].map((s) => s.pc);
+    return {
+      ...(await collectRemoteStats(pcs)),
+      subscriptions: pcs.length,
+      subscriptionsStarted: this.subscriptionsStarted, // grows on every (re)subscribe
+    };
+  }
+
+  localStats() {
+    return collectLocalStats(this.publishPc);
+  }
+}
+
+const client = new CallClient(tokenFromLocation(), new CallView());
+
+// Read by the end-to-end tests (tests/e2e/) and handy when helping someone debug.
+window.mentorcall = {
+  get state() {
+    return client.state;
+  },
+  get error() {
+    return client.errorCode;
+  },
+  get identity() {
+    return client.me?.identity ?? null;
+  },
+  get participants() {
+    return [...client.participants.values()].map((p) => ({ ...p }));
+  },
+  remoteStats: () => client.remoteStats(),
+  localStats: () => client.localStats(),
+};
+
+// Pasting a new link into this tab changes only the fragment, which does not reload.
+window.addEventListener("hashchange", () => window.location.reload());
+
+client.start();

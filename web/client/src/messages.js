@@ -1,0 +1,76 @@
+// Everything the page says about errors and roles, in one place.
+
+// One sentence per error code in docs/protocol.md (plus client-side ones).
+// tests/e2e/test_client_messages.py checks that none is missing.
+export const ERROR_TEXT = {
+  invalid_payload: "The server didn't understand a request from this page. Please reload the page and try again.",
+  unknown_event: "This page asked the server for something it doesn't offer; the page may be out of date. Please reload it.",
+  payload_too_large: "A request from this page was too large for the server. Please reload the page and try again.",
+  token_missing: "This link is incomplete: it has no access code. Open the full link your programme sent you.",
+  token_invalid: "This link isn't valid. Check that you opened the whole link, or ask your programme for a new one.",
+  token_expired: "This link has expired — ask your programme for a new one.",
+  token_not_yet_valid: "This call isn't open yet. Please come back closer to the start time.",
+  token_wrong_room: "This link belongs to a different call. Open the link your programme sent you for this call.",
+  room_not_found: "This call doesn't exist, or it has already ended.",
+  room_full: "This room is full: everyone invited is already in the call. If someone leaves, you can try again.",
+  room_closed: "This call has ended: its time is over.",
+  already_joined: "This window is already in the call.",
+  not_joined: "You're no longer in the call. Rejoin to carry on.",
+  forbidden: "Your link doesn't allow this.",
+  not_in_room: "That person is no longer in the call.",
+  not_published: "The other person isn't sharing their camera or microphone yet.",
+  unknown_subscription: "The connection to the other person's video was lost. Trying again…",
+  invalid_sdp: "The server couldn't use your browser's media settings. Try an up-to-date Chrome, Firefox or Safari.",
+  unsupported_codec: "Your browser doesn't offer the video and audio formats this service needs (VP8 and Opus). Try an up-to-date Chrome, Firefox or Safari.",
+  media_failed: "The media server couldn't connect your camera and microphone. Please rejoin.",
+  internal_error: "Something went wrong on the server. The call carries on; please try again in a moment.",
+  timeout: "The server didn't answer in time. Check your internet connection and try again.",
+  unreachable: "Can't reach the call server. Check your internet connection; we'll keep trying.",
+};
+
+// Headings for errors that end the page (the notice panel); the sentence says why.
+export const ERROR_HEADING = {
+  token_missing: "This link can't be used",
+  token_invalid: "This link can't be used",
+  token_expired: "This link can't be used",
+  token_not_yet_valid: "Not open yet",
+  token_wrong_room: "This link can't be used",
+  room_not_found: "Call not available",
+  room_full: "You can't join right now",
+  room_closed: "Call not available",
+};
+
+// Errors after which trying again can help (the notice offers a button).
+export const RETRYABLE = new Set([
+  "room_full", "token_not_yet_valid", "already_joined", "not_joined", "media_failed",
+  "internal_error", "timeout", "invalid_payload", "payload_too_large",
+]);
+
+const ROLE_LABEL = { mentor: "Mentor", mentee: "Mentee", host: "Host", participant: "Participant" };
+
+/** "Mentor" for "mentor"; unknown roles pass through. */
+export function roleLabel(role) {
+  return ROLE_LABEL[role] || role || "";
+}
+
+/** Who the waiting screen waits for, seen from `role`. */
+export function otherRoleText(role) {
+  if (role === "mentor") return "your mentee";
+  if (role === "mentee") return "your mentor";
+  if (role === "host") return "the participants";
+  return "the other person";
+}
+
+/** An error ack from the server (or a client-side failure with a code). */
+export class ServerError extends Error {
+  constructor(code, message) {
+    super(message || ERROR_TEXT[code] || code);
+    this.code = code;
+  }
+}
+
+export function describeError(err) {
+  if (err && err.code && ERROR_TEXT[err.code]) return ERROR_TEXT[err.code];
+  if (err && err.code) return `${err.message} (${err.code})`;
+  return "Something unexpected went wrong. Please reload the page.";
+}

@@ -1,0 +1,205 @@
+// The join page's DOM: which panel shows, the video tiles, labels and buttons.
+// No protocol knowledge here; app.js decides, this module draws.
+
+import { roleLabel } from "./messages.js";
+
+const $ = (id) => document.getElementById(id);
+
+const CALL_STATES = ["joining", "waiting", "in_call", "reconnecting"];
+const NOTICE_STATES = ["left", "replaced", "error"];
+
+export class CallView {
+  constructor() {
+    this.timeLeftTimer = null;
+  }
+
+  /** Route every `button[data-action]` click to `handler(action)`. */
+  onAction(handler) {
+    document.addEventListener("click", (ev) => {
+      const btn = ev.target.closest("button[data-action]");
+      if (btn && !btn.disabled && btn.dataset.action) handler(btn.dataset.action);
+    });
+  }
+
+  showState(state) {
+    document.body.dataset.state = state;
+    $("prejoin").hidden = state !== "prejoin";
+    $("call").hidden = !CALL_STATES.includes(state);
+    $("notice").hidden = !NOTICE_STATES.includes(state);
+  }
+
+  /** The polite live region under the page; screen readers announce it. */
+  status(text) {
+    $("status").textContent = text;
+  }
+
+  showNotice(heading, text, { action = null, actionLabel = "Rejoin" } = {}) {
+    $("notice-heading").textContent = heading;
+    $("notice-text").textContent = text;
+    const btn = $("notice-retry");
+    btn.hidden = !action;
+    btn.textContent = actionLabel;
+    btn.dataset.action = action || "";
+  }
+
+  // ---- pre-join ---------------------------------------------------------
+
+  greet(name, role) {
+    const label = roleLabel(role);
+    const showRole = label && label.toLowerCase() !== String(name).toLowerCase();
+    $("prejoin-who").textContent =
+      `You'll join as ${name}${showRole ? ` (${label.toLowerCase()})` : ""}. ` +
+      "Check your camera and microphone, then join when you're ready.";
+  }
+
+  resetPrejoin({ checking }) {
+    $("media-note").hidden = true;
+    $("retry-media-button").hidden = true;
+    $("join-no-camera-button").hidden = true;
+    $("join-button").hidden = false;
+    // Joining before the camera is ready would publish nothing.
+    $("join-button").disabled = checking;
+    $("prejoin-device-controls").hidden = false;
+  }
+
+  showMediaProblem(text, { retry, noMedia, canJoin }) {
+    const note = $("media-note");
+    note.textContent = text;
+    note.hidden = false;
+    $("retry-media-button").hidden = !retry;
+    $("join-no-camera-button").hidden = canJoin || !noMedia;
+    $("join-button").hidden = noMedia && !canJoin;
+    $("prejoin-device-controls").hidden = noMedia;
+  }
+
+  /** Preview, self-view and the mic/camera buttons (both copies: pre-join and call). */
+  renderLocalMedia(stream, { micMuted, cameraOff }) {
+    for (const id of ["preview-video", "self-video"]) {
+      const v = $(id);
+      if (v.srcObject !== stream) v.srcObject = stream;
+    }
+    const audio = stream?.getAudioTracks()[0];
+    const video = stream?.getVideoTracks()[0];
+    for (const id of ["preview-off", "self-off"]) {
+      $(id).hidden = Boolean(video) && !cameraOff;
+      $(id).textContent = video ? "Camera off" : "No camera";
+    }
+    for (const b of document.querySelectorAll('[data-action="toggle-mic"]')) {
+      b.disabled = !audio;
+      b.setAttribute("aria-pressed", String(micMuted));
+      b.textContent = !audio ? "No microphone" : micMuted ? "Unmute microphone" : "Mute microphone";
+    }
+    for (const b of document.querySelectorAll('[data-action="toggle-camera"]')) {
+      b.disabled = !video;
+      b.setAttribute("aria-pressed", String(cameraOff));
+      b.textContent = !video ? "No camera" : cameraOff ? "Turn camera on" : "Turn camera off";
+    }
+  }
+
+  // ---- in call ----------------------------------------------------------
+
+  /** The overlay on the stage while nobody else is there (or we are connecting). */
+  renderWaiting(state, { who, leftName }) {
+    const [title, sub] =
+      state === "joining"
+        ? ["Joining the call…", "This usually takes a second or two."]
+        : state === "reconnecting"
+          ? ["Connection lost. Reconnecting…",
+             "Stay on this page; you'll be back in the call as soon as the connection returns."]
+          : leftName
+            ? [`${leftName} left the call.`, `Waiting for ${who} to rejoin…`]
+            : [`Waiting for ${who} to join…`, "They'll appear here as soon as they open their link."];
+    $("waiting").hidden = !["joining", "waiting", "reconnecting"].includes(state);
+    $("waiting-text").textContent = title;
+    $("waiting-sub").textContent = sub;
+  }
+
+  renderHeader(me, room) {
+    const title = room?.title || "Virtual coffee";
+    $("room-title").textContent = me
+      ? `${title} · you are ${me.display_name} (${roleLabel(me.role).toLowerCase()})`
+      : title;
+    clearInterval(this.timeLeftTimer);
+    const el = $("time-left");
+    const expires = room?.expires_at;
+    el.hidden = !expires;
+    if (!expires) return;
+    const tick = () => {
+      const mins = Math.ceil((expires - Date.now() / 1000) / 60);
+      el.textContent = mins > 0 ? `${mins} min left` : "Time is up";
+    };
+    tick();
+    this.timeLeftTimer = setInterval(tick, 15000);
+  }
+
+  tileFor(identity) {
+    return $("stage").querySelector(`.remote-tile[data-identity="${CSS.escape(identity)}"]`);
+  }
+
+  /** One tile per other participant: name, role, camera-off and microphone-off marks. */
+  renderRemotes(participants) {
+    const stage = $("stage");
+    const present = new Set(participants.map((p) => p.identity));
+    for (const tile of stage.querySelectorAll(".remote-tile")) {
+      if (!present.has(tile.dataset.identity)) tile.remove();
+    }
+    for (const p of participants) {
+      let tile = this.tileFor(p.identity);
+      if (!tile) {
+        tile = $("remote-template").content.firstElementChild.cloneNode(true);
+        tile.dataset.identity = p.identity;
+        const t = tile;
+        tile.querySelector(".unblock-sound").addEventListener("click", () => this.playRemote(t));
+        stage.appendChild(tile);
+      }
+      const role = roleLabel(p.role);
+      tile.querySelector(".name").textContent = p.display_name;
+      tile.querySelector(".role").textContent = role ? `· ${role}` : "";
+      tile.querySelector("video").setAttribute("aria-label", `${p.display_name}, ${role}`);
+      const tracks = p.tracks || [];
+      const video = tracks.find((t) => t.kind === "video");
+      const audio = tracks.find((t) => t.kind === "audio");
+      tile.querySelector(".remote-off").hidden = Boolean(video) && !video.muted;
+      tile.querySelector(".off-text").textContent =
+        !tracks.length ? "Connecting…" : !video ? "No camera" : "Camera off";
+      tile.querySelector(".avatar").textContent = (p.display_name || "?").trim().charAt(0).toUpperCase();
+      const micOff = Boolean(audio && audio.muted);
+      tile.querySelector(".mic-off").hidden = !micOff;
+      tile.classList.toggle("is-muted", micOff);
+    }
+    stage.dataset.count = String(participants.length);
+  }
+
+  /** Called once per subscription (not per track). */
+  attachRemoteStream(identity, stream) {
+    const tile = this.tileFor(identity);
+    if (!tile) return;
+    const video = tile.querySelector("video");
+    video.muted = false; // audio level reads 0 on a muted element
+    video.srcObject = stream;
+    this.playRemote(tile);
+  }
+
+  detachRemoteStream(identity) {
+    const tile = this.tileFor(identity);
+    if (tile) tile.querySelector("video").srcObject = null;
+  }
+
+  playRemote(tile) {
+    const btn = tile.querySelector(".unblock-sound");
+    tile.querySelector("video").play().then(
+      () => {
+        btn.hidden = true;
+      },
+      () => {
+        // Autoplay with sound was blocked: one click fixes it.
+        btn.hidden = false;
+      },
+    );
+  }
+
+  stopClock() {
+    clearInterval(this.timeLeftTimer);
+    $("time-left").hidden = true;
+  }
+}
