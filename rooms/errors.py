@@ -16,6 +16,18 @@ ErrorCode = Literal[
     "token_wrong_room",
     "token_not_yet_valid",
     "forbidden",
+    "unknown_zone",
+    "nonexistent_local_time",
+    "ambiguous_local_time",
+    "invalid_range",
+    "range_too_long",
+    "invalid_duration",
+    "slot_in_past",
+    "slot_taken",
+    "booking_exists",
+    "booking_not_found",
+    "booking_cancelled",
+    "occurrence_not_found",
 ]
 
 ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
@@ -32,6 +44,18 @@ _DEFAULT_MESSAGES: dict[str, str] = {
     "token_wrong_room": "The join token is for a different room.",
     "token_not_yet_valid": "The join token is not valid yet.",
     "forbidden": "You are not allowed to do that.",
+    "unknown_zone": "This is not a known IANA time zone name.",
+    "nonexistent_local_time": "This local time does not exist: the clocks skip over it.",
+    "ambiguous_local_time": "This local time happens twice: say whether the first or second.",
+    "invalid_range": "The end of the range must come after its start.",
+    "range_too_long": "The range is too long.",
+    "invalid_duration": "This session length is not offered.",
+    "slot_in_past": "This time has already passed.",
+    "slot_taken": "Someone in this session is already booked at that time.",
+    "booking_exists": "A booking with this id already exists.",
+    "booking_not_found": "This booking does not exist.",
+    "booking_cancelled": "This booking has been cancelled.",
+    "occurrence_not_found": "This series has no session at that time.",
 }
 
 

@@ -18,6 +18,8 @@ from .settings import Settings
 def serve(settings: Settings) -> None:
     """Run the server until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("aioice", "aiortc"):  # per-candidate ICE chatter
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     app = create_app(settings)
     print(f"mentorcall listening on http://{settings.host}:{settings.port}", flush=True)
     print(f"admin key: in {settings.data_dir / 'admin_key'} (or MENTORCALL_ADMIN_KEY)", flush=True)
