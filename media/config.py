@@ -1,0 +1,21 @@
+"""Settings of the media server: which addresses ICE may use, and feedback pacing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MediaConfig:
+    """How the SFU's peer connections gather candidates and pace keyframe requests.
+
+    ``ice_host_addresses`` are exactly the local addresses host candidates are gathered on
+    (aioice would skip 127.0.0.1 and add every other interface). Remote candidates outside
+    ``ice_allowed_networks`` are dropped from remote descriptions before aiortc sees them.
+    ``ice_servers`` are STUN/TURN URLs; none are contacted unless listed here.
+    """
+
+    ice_host_addresses: tuple[str, ...] = ("127.0.0.1",)
+    ice_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    ice_servers: tuple[str, ...] = ()
+    pli_interval_s: float = 0.5

@@ -1,0 +1,135 @@
+"""TrackFanout: one published track's packets, to every subscriber of it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from aiortc.rtp import RtpPacket
+
+from media.keyframes import PliRateLimiter, is_keyframe_start
+from media.rewrite import DuplicateFilter
+from media.sender import ForwardingCounters
+
+if TYPE_CHECKING:
+    from media.receiver import ForwardingReceiver
+    from media.sender import ForwardingSender
+
+logger = logging.getLogger(__name__)
+
+NTP_UNIX_OFFSET = 2208988800  # seconds from 1900 (NTP epoch) to 1970 (Unix epoch)
+
+
+class TrackFanout:
+    """Fans one published track out to its subscribers' ForwardingSenders.
+
+    Lives as long as the publisher's peer id publishes the track, across re-publishes:
+    the receiver feeding it (its *source*) may change, subscribers stay attached and
+    continue seamlessly. Suppresses duplicate packets, detects VP8 keyframe starts once
+    per packet for all subscribers, and sends keyframe requests upstream, rate-limited.
+    """
+
+    def __init__(
+        self, kind: str, track_id: str, counters: ForwardingCounters, pli_interval_s: float
+    ) -> None:
+        self.kind = kind
+        self.track_id = track_id
+        self._video = kind == "video"
+        self._counters = counters
+        self._senders: tuple[ForwardingSender, ...] = ()
+        self._source: ForwardingReceiver | None = None
+        self._ssrc: int | None = None
+        self._duplicates = DuplicateFilter()
+        self._limiter = PliRateLimiter(pli_interval_s)
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    @property
+    def source(self) -> ForwardingReceiver | None:
+        """The receiver whose packets are forwarded."""
+        return self._source
+
+    @property
+    def senders(self) -> tuple[ForwardingSender, ...]:
+        """Every subscriber's sender of this track."""
+        return self._senders
+
+    def set_source(self, receiver: ForwardingReceiver) -> None:
+        """Forward ``receiver``'s packets from now on (a publish or re-publish)."""
+        receiver.attach(self)
+        self._source = receiver
+        self._ssrc = None  # learnt from the new source's first packet
+
+    def clear_source(self, receiver: ForwardingReceiver) -> None:
+        """``receiver`` stopped; forget it if it is still the source."""
+        if self._source is receiver:
+            self._source = None
+
+    def add(self, sender: ForwardingSender) -> None:
+        """Start forwarding to ``sender`` (it starts sending once negotiated)."""
+        sender.attach(self._counters, self.request_keyframe, self.remove)
+        self._senders = (*self._senders, sender)
+
+    def remove(self, sender: ForwardingSender) -> None:
+        """Stop forwarding to ``sender``."""
+        self._senders = tuple(s for s in self._senders if s is not sender)
+
+    def forward(self, packet: RtpPacket) -> None:
+        """One packet from the source, to every subscriber."""
+        self._counters.packets_received += 1
+        ssrc = packet.ssrc
+        if ssrc != self._ssrc:
+            self._ssrc = ssrc
+            self._duplicates.reset()
+        if self._duplicates.is_duplicate(packet.sequence_number):
+            return
+        senders = self._senders
+        if not senders:
+            return
+        keyframe = self._video and is_keyframe_start(packet.payload)
+        now = time.time()
+        ntp = int((now + NTP_UNIX_OFFSET) * 4294967296.0)
+        abs_send_time = (ntp >> 14) & 0xFFFFFF
+        for sender in senders:
+            try:
+                sender.forward(packet, keyframe, now, ntp, abs_send_time)
+            except Exception:
+                # one subscriber's failure must not starve the others (or kill the
+                # publisher's receive loop): drop it from the fan-out
+                logger.exception("forwarding %s to a subscriber failed", self.track_id)
+                self.remove(sender)
+
+    def request_keyframe(self) -> None:
+        """A subscriber needs a keyframe: send a PLI upstream, at most one per interval."""
+        if not self._video or self._source is None or self._ssrc is None:
+            # nothing to ask yet: a gated subscriber asks again when packets arrive
+            return
+        delay = self._limiter.request()
+        if delay == 0.0:
+            self._send_pli()
+        elif delay is not None:
+            self._timer = asyncio.get_running_loop().call_later(delay, self._flush)
+
+    def close(self) -> None:
+        """Cancel pending keyframe requests."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for task in self._tasks:
+            task.cancel()
+
+    def _flush(self) -> None:
+        self._timer = None
+        if self._limiter.flush():
+            self._send_pli()
+
+    def _send_pli(self) -> None:
+        source, ssrc = self._source, self._ssrc
+        if source is None or ssrc is None:
+            return
+        self._counters.keyframe_requests_sent += 1
+        task = asyncio.ensure_future(source.send_pli(ssrc))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

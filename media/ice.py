@@ -1,0 +1,99 @@
+"""ICE policy: gather exactly the configured addresses, accept only allowed networks.
+
+aioice gathers on every interface except 127.0.0.1 and aiortc contacts a public STUN
+server unless told otherwise. A media server must use exactly the addresses it was
+given (loopback in tests), never contact an unconfigured server, and ignore remote
+candidates outside the networks it serves.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
+
+from aioice import Connection
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
+from aiortc.rtcconfiguration import RTCBundlePolicy
+
+_GATHER_MARK = "_mentorcall_gathers_on"
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def rtc_configuration(ice_servers: Iterable[str]) -> RTCConfiguration:
+    """An explicit configuration (no default STUN server), one bundled transport."""
+    return RTCConfiguration(
+        iceServers=[RTCIceServer(urls=url) for url in ice_servers],
+        bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+    )
+
+
+def ice_connections(pc: RTCPeerConnection) -> list[Connection]:
+    """The aioice connections behind every transport of ``pc`` (deduplicated)."""
+    connections: dict[int, Connection] = {}
+    transports = [t.receiver.transport for t in pc.getTransceivers()]
+    if pc.sctp is not None:
+        transports.append(pc.sctp.transport)
+    for dtls in transports:
+        connection = dtls.transport.iceGatherer._connection
+        connections[id(connection)] = connection
+    return list(connections.values())
+
+
+def restrict_gathering(pc: RTCPeerConnection, addresses: Iterable[str]) -> None:
+    """Make every ICE connection of ``pc`` gather host candidates on ``addresses`` only.
+
+    Call before ``setLocalDescription`` (which gathers). STUN/TURN candidates still come
+    from the servers in the connection's configuration, if any.
+    """
+    wanted = list(addresses)
+    for connection in ice_connections(pc):
+        if getattr(connection, _GATHER_MARK, None) is not None:
+            continue
+        setattr(connection, _GATHER_MARK, tuple(wanted))
+        connection.gather_candidates = _gatherer(connection, wanted)  # type: ignore[method-assign]
+
+
+def _gatherer(
+    connection: Connection, addresses: list[str]
+) -> Callable[[], Coroutine[Any, Any, None]]:
+    async def gather_candidates() -> None:
+        # aioice's own gather_candidates, with the address list given instead of
+        # discovered (it would skip 127.0.0.1 and add every other interface)
+        if connection._local_candidates_start:
+            return
+        connection._local_candidates_start = True
+        for component in sorted(connection._components):
+            connection._local_candidates += await connection.get_component_candidates(
+                component=component, addresses=list(addresses)
+            )
+        connection._local_candidates_end = True
+
+    return gather_candidates
+
+
+def allowed_networks(cidrs: Iterable[str]) -> list[IpNetwork]:
+    """Parse CIDR strings (raises ValueError on a malformed one)."""
+    return [ipaddress.ip_network(cidr, strict=False) for cidr in cidrs]
+
+
+def candidate_allowed(address: str, networks: list[IpNetwork]) -> bool:
+    """True if ``address`` is an IP literal inside one of ``networks`` (mDNS names are not)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip.version == net.version and ip in net for net in networks)
+
+
+def filter_remote_candidates(sdp: str, networks: list[IpNetwork]) -> str:
+    """``sdp`` without the ``a=candidate`` lines whose address is outside ``networks``."""
+    kept = []
+    for line in sdp.splitlines():
+        if line.startswith("a=candidate:"):
+            fields = line.split()
+            if len(fields) < 5 or not candidate_allowed(fields[4], networks):
+                continue
+        kept.append(line)
+    return "\r\n".join(kept) + "\r\n"

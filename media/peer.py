@@ -1,0 +1,112 @@
+"""ForwardingPeerConnection: an RTCPeerConnection that forwards RTP and keeps to its ICE policy."""
+
+from __future__ import annotations
+
+from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+
+from media import guards
+from media.config import MediaConfig
+from media.errors import MEDIA_FAILED, MediaError
+from media.ice import (
+    allowed_networks,
+    filter_remote_candidates,
+    restrict_gathering,
+    rtc_configuration,
+)
+from media.receiver import ForwardingReceiver
+from media.sender import ForwardingSender
+
+
+class ForwardingPeerConnection(RTCPeerConnection):
+    """A server-side peer connection whose every transceiver forwards, never codes.
+
+    Each transceiver aiortc creates for it (by ``addTransceiver`` or for an m-line of a
+    remote offer) gets a :class:`ForwardingReceiver` and a :class:`ForwardingSender`
+    instead of aiortc's decoding receiver and encoding sender - per connection, so
+    aiortc's module globals stay untouched. It gathers host candidates only on the
+    configured addresses, and drops remote candidates outside the allowed networks.
+    """
+
+    def __init__(self, config: MediaConfig) -> None:
+        super().__init__(configuration=rtc_configuration(config.ice_servers))
+        self._config = config
+        self._networks = allowed_networks(config.ice_allowed_networks)
+
+    def _create_forwarding_transceiver(
+        self, direction: str, kind: str, sender_track: MediaStreamTrack | None = None
+    ) -> RTCRtpTransceiver:
+        create = getattr(super(), guards.PC_CREATE_TRANSCEIVER)
+        transceiver: RTCRtpTransceiver = create(direction, kind, None)
+        transport = transceiver.receiver.transport
+        receiver = ForwardingReceiver(kind, transport)
+        sender = ForwardingSender(kind, transport)
+        sender._stream_id = transceiver.sender._stream_id
+        receiver._set_rtcp_ssrc(sender._ssrc)
+        setattr(transceiver, guards.TRANSCEIVER_RECEIVER, receiver)
+        setattr(transceiver, guards.TRANSCEIVER_SENDER, sender)
+        return transceiver
+
+    def forwarding_receivers(self) -> list[ForwardingReceiver]:
+        """Every receiver of this connection (all forwarding ones)."""
+        return [r for r in self.getReceivers() if isinstance(r, ForwardingReceiver)]
+
+    def forwarding_senders(self) -> list[ForwardingSender]:
+        """Every sender of this connection (all forwarding ones)."""
+        return [s for s in self.getSenders() if isinstance(s, ForwardingSender)]
+
+    def codecs_running(self) -> int:
+        """Decoder threads and encoders that exist in this connection (always 0)."""
+        decoders = sum(
+            1
+            for r in self.getReceivers()
+            if not isinstance(r, ForwardingReceiver)
+            or getattr(r, guards.RECEIVER_DECODER_THREAD) is not None
+        )
+        encoders = sum(
+            1
+            for s in self.getSenders()
+            if not isinstance(s, ForwardingSender) or getattr(s, guards.SENDER_ENCODER) is not None
+        )
+        return decoders + encoders
+
+    async def apply_remote(self, sdp: str, kind: str) -> None:
+        """setRemoteDescription, without candidates outside the allowed networks."""
+        filtered = filter_remote_candidates(sdp, self._networks)
+        await self.setRemoteDescription(RTCSessionDescription(sdp=filtered, type=kind))
+
+    async def apply_local(self) -> str:
+        """Create the offer or answer, gather on the configured addresses, apply it.
+
+        Returns the complete local description (candidates included, no trickle).
+        Raises MediaError ``media_failed`` if that fails or gathers no candidate.
+        """
+        if self.signalingState == "have-remote-offer":
+            description = await self.createAnswer()
+        else:
+            description = await self.createOffer()
+        restrict_gathering(self, self._config.ice_host_addresses)
+        try:
+            await self.setLocalDescription(description)
+        except Exception as exc:
+            raise MediaError(MEDIA_FAILED, f"The media server could not set up ({exc}).") from exc
+        sdp = str(self.localDescription.sdp)
+        if "\na=candidate:" not in sdp:
+            raise MediaError(
+                MEDIA_FAILED,
+                "The media server has no usable network address (ICE gathered nothing).",
+            )
+        return sdp
+
+
+def _install_transceiver_factory() -> None:
+    # RTCPeerConnection creates every transceiver in one name-mangled method; overriding
+    # it in the subclass (under its mangled name) swaps in the forwarding objects.
+    setattr(
+        ForwardingPeerConnection,
+        guards.PC_CREATE_TRANSCEIVER,
+        ForwardingPeerConnection._create_forwarding_transceiver,
+    )
+
+
+_install_transceiver_factory()

@@ -1,0 +1,307 @@
+"""The SFU: publishers' RTP forwarded to subscribers, one peer connection per leg."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiortc.exceptions import OperationError
+
+from media.config import MediaConfig
+from media.errors import (
+    INVALID_SDP,
+    MEDIA_FAILED,
+    NOT_PUBLISHED,
+    UNKNOWN_SUBSCRIPTION,
+    UNSUPPORTED_CODEC,
+    MediaError,
+)
+from media.fanout import TrackFanout
+from media.guards import check_aiortc
+from media.ice import allowed_networks
+from media.peer import ForwardingPeerConnection
+from media.receiver import ForwardingReceiver
+from media.sdp import codec_preferences, inspect_offer, parse_description
+from media.sender import ForwardingCounters, ForwardingSender
+
+logger = logging.getLogger(__name__)
+
+_MSID_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`{|}~]{1,64}")
+
+
+@dataclass(frozen=True)
+class PublishedTrack:
+    """A track a peer publishes: ``kind`` is "audio" or "video"; ``track_id`` is stable
+    for the peer across re-publishes ("audio-0", "video-0", ...)."""
+
+    kind: str
+    track_id: str
+
+
+@dataclass
+class SfuStats:
+    """Counters since the SFU started. ``decoders_created`` counts decoder threads and
+    encoders ever found in the server's own peer connections: it is always 0."""
+
+    packets_received: int
+    packets_forwarded: int
+    keyframe_requests_sent: int
+    nacks_answered: int
+    decoders_created: int
+
+
+@dataclass
+class _Publication:
+    peer_id: str
+    pc: ForwardingPeerConnection
+    tracks: list[PublishedTrack]
+    closing: bool = False
+
+
+@dataclass
+class _Subscription:
+    subscription_id: str
+    subscriber_id: str
+    publisher_id: str
+    pc: ForwardingPeerConnection
+    senders: list[ForwardingSender] = field(default_factory=list)
+    closing: bool = False
+
+
+class Sfu:
+    """Selective forwarding unit: peers publish audio/video, others subscribe to them.
+
+    Every publisher has one peer connection (client offers, server answers); every
+    (subscriber, publisher) pair has its own (server offers sendonly tracks pinned to
+    the publisher's codec). RTP is forwarded, never decoded or re-encoded. Descriptions
+    are complete (candidates included, no trickle). Errors are :class:`MediaError`.
+
+    ``on_peer_failed`` (optional) is awaited with a peer id when one of that peer's
+    connections fails or is closed by the far end; removing the peer is up to the hook.
+    """
+
+    def __init__(self, config: MediaConfig) -> None:
+        check_aiortc()
+        allowed_networks(config.ice_allowed_networks)  # fail now on a malformed CIDR
+        self._config = config
+        self._counters = ForwardingCounters()
+        self._publications: dict[str, _Publication] = {}
+        self._fanouts: dict[str, dict[str, TrackFanout]] = {}
+        self._subscriptions: dict[str, _Subscription] = {}
+        self._codecs_seen = 0
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._closed = False
+        self.on_peer_failed: Callable[[str], Awaitable[None]] | None = None
+
+    # -- publishing ---------------------------------------------------------------------
+
+    async def publish(self, peer_id: str, offer_sdp: str) -> str:
+        """Accept a peer's offer to send audio and/or video; returns the answer SDP.
+
+        A second publish by the same peer replaces its publisher connection; its
+        subscribers stay connected and continue with the new media.
+        """
+        self._check_open()
+        offered = inspect_offer(offer_sdp)
+        pc = ForwardingPeerConnection(self._config)
+        try:
+            # recvonly transceivers with codec preferences *before* the remote offer:
+            # aiortc ignores preferences set afterwards (see MEDIA_NOTES.md)
+            for media in offered:
+                transceiver = pc.addTransceiver(media.kind, direction="recvonly")
+                transceiver.setCodecPreferences(codec_preferences(media.kind))
+            await self._apply_remote(pc, offer_sdp, "offer")
+            answer = await pc.apply_local()
+        except BaseException:
+            await self._close_pc(pc)
+            raise
+
+        fanouts = self._fanouts.setdefault(peer_id, {})
+        tracks = []
+        per_kind: dict[str, int] = {}
+        for transceiver in pc.getTransceivers():
+            receiver = transceiver.receiver
+            if transceiver.currentDirection not in ("recvonly", "sendrecv"):
+                continue
+            assert isinstance(receiver, ForwardingReceiver)  # every server transceiver
+            kind = transceiver.kind
+            index = per_kind.get(kind, 0)
+            per_kind[kind] = index + 1
+            track = PublishedTrack(kind, f"{kind}-{index}")
+            fanout = fanouts.get(track.track_id)
+            if fanout is None:
+                fanout = fanouts[track.track_id] = TrackFanout(
+                    kind, track.track_id, self._counters, self._config.pli_interval_s
+                )
+            fanout.set_source(receiver)
+            tracks.append(track)
+
+        publication = _Publication(peer_id, pc, tracks)
+        old = self._publications.get(peer_id)
+        self._publications[peer_id] = publication
+        self._watch(pc, peer_id, lambda: publication.closing)
+        if old is not None:
+            old.closing = True
+            await self._close_pc(old.pc)
+        return answer
+
+    def published_tracks(self, peer_id: str) -> list[PublishedTrack]:
+        """The tracks ``peer_id`` currently publishes (empty if none)."""
+        publication = self._publications.get(peer_id)
+        return list(publication.tracks) if publication else []
+
+    # -- subscribing --------------------------------------------------------------------
+
+    async def subscribe(self, subscriber_id: str, publisher_id: str) -> tuple[str, str]:
+        """Offer ``subscriber_id`` the tracks of ``publisher_id``.
+
+        Returns ``(subscription_id, offer_sdp)``; complete it with :meth:`accept_answer`.
+        Media flows once connected (video from the next keyframe, requested at once).
+        """
+        self._check_open()
+        publication = self._publications.get(publisher_id)
+        if publication is None or not publication.tracks:
+            raise MediaError(NOT_PUBLISHED, "That participant is not sending media.")
+        fanouts = self._fanouts[publisher_id]
+        pc = ForwardingPeerConnection(self._config)
+        subscription = _Subscription(uuid.uuid4().hex, subscriber_id, publisher_id, pc)
+        try:
+            for track in publication.tracks:
+                transceiver = pc.addTransceiver(track.kind, direction="sendonly")
+                transceiver.setCodecPreferences(codec_preferences(track.kind))
+                sender = transceiver.sender
+                assert isinstance(sender, ForwardingSender)
+                if _MSID_TOKEN.fullmatch(publisher_id):
+                    sender._stream_id = publisher_id
+                sender._track_id = track.track_id
+                fanouts[track.track_id].add(sender)
+                subscription.senders.append(sender)
+            offer = await pc.apply_local()
+        except BaseException:
+            await self._close_pc(pc)
+            raise
+        self._subscriptions[subscription.subscription_id] = subscription
+        self._watch(pc, subscriber_id, lambda: subscription.closing)
+        return subscription.subscription_id, offer
+
+    async def accept_answer(self, subscription_id: str, answer_sdp: str) -> None:
+        """Apply the subscriber's answer to the offer :meth:`subscribe` returned."""
+        subscription = self._subscriptions.get(subscription_id)
+        if subscription is None:
+            raise MediaError(UNKNOWN_SUBSCRIPTION, "There is no such subscription.")
+        if subscription.pc.signalingState != "have-local-offer":
+            raise MediaError(INVALID_SDP, "This subscription has already been answered.")
+        parse_description(answer_sdp)
+        await self._apply_remote(subscription.pc, answer_sdp, "answer")
+
+    async def unsubscribe(self, subscription_id: str) -> None:
+        """Close one subscription (an unknown or already closed id is ignored)."""
+        subscription = self._subscriptions.pop(subscription_id, None)
+        if subscription is not None:
+            await self._close_subscription(subscription)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def remove_peer(self, peer_id: str) -> None:
+        """Close the peer's publisher connection, its subscriptions, and those to it."""
+        closing: list[Awaitable[None]] = []
+        for key, subscription in list(self._subscriptions.items()):
+            if peer_id in (subscription.subscriber_id, subscription.publisher_id):
+                del self._subscriptions[key]
+                closing.append(self._close_subscription(subscription))
+        publication = self._publications.pop(peer_id, None)
+        if publication is not None:
+            publication.closing = True
+            closing.append(self._close_pc(publication.pc))
+        await asyncio.gather(*closing)
+        for fanout in self._fanouts.pop(peer_id, {}).values():
+            fanout.close()
+
+    def stats(self) -> SfuStats:
+        """Forwarding counters; ``decoders_created`` is checked, not assumed."""
+        live = self._connections()
+        counters = self._counters
+        return SfuStats(
+            packets_received=counters.packets_received,
+            packets_forwarded=counters.packets_forwarded,
+            keyframe_requests_sent=counters.keyframe_requests_sent,
+            nacks_answered=counters.nacks_answered,
+            decoders_created=self._codecs_seen + sum(pc.codecs_running() for pc in live),
+        )
+
+    async def close(self) -> None:
+        """Close every connection; the SFU cannot be used afterwards."""
+        self._closed = True
+        for peer_id in list(self._publications) + [
+            s.subscriber_id for s in self._subscriptions.values()
+        ]:
+            await self.remove_peer(peer_id)
+        for fanouts in self._fanouts.values():
+            for fanout in fanouts.values():
+                fanout.close()
+        self._fanouts.clear()
+        for task in list(self._tasks):
+            task.cancel()
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _connections(self) -> list[ForwardingPeerConnection]:
+        """Every live server-side peer connection (publishers, then subscriptions)."""
+        live = [p.pc for p in self._publications.values()]
+        return live + [s.pc for s in self._subscriptions.values()]
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise MediaError(MEDIA_FAILED, "The media server is shutting down.")
+
+    @staticmethod
+    async def _apply_remote(pc: ForwardingPeerConnection, sdp: str, kind: str) -> None:
+        try:
+            await pc.apply_remote(sdp, kind)
+        except OperationError as exc:  # no common codec for an m-line
+            raise MediaError(UNSUPPORTED_CODEC, f"No usable codec was offered ({exc}).") from exc
+        except MediaError:
+            raise
+        except Exception as exc:
+            raise MediaError(INVALID_SDP, f"The session description was refused ({exc}).") from exc
+
+    async def _close_subscription(self, subscription: _Subscription) -> None:
+        subscription.closing = True
+        await self._close_pc(subscription.pc)
+
+    async def _close_pc(self, pc: ForwardingPeerConnection) -> None:
+        self._codecs_seen += pc.codecs_running()
+        try:
+            await pc.close()
+        except Exception:  # closing must not fail the caller; log why
+            logger.exception("closing a peer connection failed")
+
+    def _watch(
+        self, pc: ForwardingPeerConnection, peer_id: str, expected: Callable[[], bool]
+    ) -> None:
+        reported = False
+
+        @pc.on("connectionstatechange")
+        def on_state() -> None:
+            nonlocal reported
+            state = pc.connectionState
+            if reported or expected() or self._closed or state not in ("failed", "closed"):
+                return
+            reported = True
+            logger.info("peer %s: connection %s", peer_id, state)
+            hook = self.on_peer_failed
+            if hook is not None:
+                task = asyncio.ensure_future(self._call_hook(hook, peer_id))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _call_hook(hook: Callable[[str], Awaitable[None]], peer_id: str) -> None:
+        try:
+            await hook(peer_id)
+        except Exception:
+            logger.exception("on_peer_failed(%s) failed", peer_id)

@@ -1,0 +1,126 @@
+"""TrackFanout without a network: stub senders and a stub source receiver."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from aiortc.rtp import RtpPacket
+
+from media.fanout import TrackFanout
+from media.sender import ForwardingCounters
+
+KEYFRAME = b"\x90\x80\x05\x10\x02\x00\x9d\x01\x2a"  # X, I (pic id 5); VP8 header P=0
+DELTA = b"\x90\x80\x06\x31\x02\x00"  # VP8 header P=1: an interframe
+
+
+class StubSender:
+    def __init__(self) -> None:
+        self.forwarded: list[tuple[int, bool]] = []
+        self.request_keyframe: Callable[[], None] | None = None
+
+    def attach(self, counters: Any, request_keyframe: Callable[[], None], on_stop: Any) -> None:
+        self.request_keyframe = request_keyframe
+
+    def forward(self, packet: RtpPacket, keyframe: bool, now: float, ntp: int, ast: int) -> None:
+        assert ast == (ntp >> 14) & 0xFFFFFF
+        self.forwarded.append((packet.sequence_number, keyframe))
+
+
+class StubReceiver:
+    def __init__(self) -> None:
+        self.plis: list[int] = []
+
+    def attach(self, fanout: TrackFanout) -> None:
+        pass
+
+    async def send_pli(self, ssrc: int) -> None:
+        self.plis.append(ssrc)
+
+
+def packet(seq: int, payload: bytes = DELTA, ssrc: int = 1234) -> RtpPacket:
+    return RtpPacket(payload_type=96, sequence_number=seq, timestamp=seq * 3000, ssrc=ssrc,
+                     payload=payload)  # fmt: skip
+
+
+def fanout_with(*senders: StubSender) -> tuple[TrackFanout, StubReceiver, ForwardingCounters]:
+    counters = ForwardingCounters()
+    fanout = TrackFanout("video", "video-0", counters, pli_interval_s=0.2)
+    source = StubReceiver()
+    fanout.set_source(source)  # type: ignore[arg-type]
+    for sender in senders:
+        fanout.add(sender)  # type: ignore[arg-type]
+    return fanout, source, counters
+
+
+def test_every_subscriber_gets_every_packet_once() -> None:
+    one, two = StubSender(), StubSender()
+    fanout, _, counters = fanout_with(one, two)
+    for seq in (10, 11, 11, 12, 10):  # RTX probes repeat delivered packets
+        fanout.forward(packet(seq))
+    assert one.forwarded == two.forwarded == [(10, False), (11, False), (12, False)]
+    assert counters.packets_received == 5
+
+
+def test_keyframe_starts_are_flagged() -> None:
+    sender = StubSender()
+    fanout, _, _ = fanout_with(sender)
+    fanout.forward(packet(1, KEYFRAME))
+    fanout.forward(packet(2, DELTA))
+    assert sender.forwarded == [(1, True), (2, False)]
+
+
+def test_a_new_source_resets_duplicate_suppression() -> None:
+    sender = StubSender()
+    fanout, _, _ = fanout_with(sender)
+    fanout.forward(packet(5, ssrc=1))
+    fanout.forward(packet(5, ssrc=2))
+    assert sender.forwarded == [(5, False), (5, False)]
+
+
+def test_removed_subscribers_get_nothing() -> None:
+    one, two = StubSender(), StubSender()
+    fanout, _, _ = fanout_with(one, two)
+    fanout.remove(one)  # type: ignore[arg-type]
+    fanout.forward(packet(1))
+    assert one.forwarded == [] and two.forwarded == [(1, False)]
+
+
+async def test_keyframe_requests_are_rate_limited_upstream() -> None:
+    sender = StubSender()
+    fanout, source, counters = fanout_with(sender)
+    assert sender.request_keyframe is not None
+    sender.request_keyframe()  # no packet yet: the SSRC is unknown, nothing to ask
+    assert counters.keyframe_requests_sent == 0
+    fanout.forward(packet(1, ssrc=777))
+    for _ in range(10):  # a burst of PLIs from subscribers
+        sender.request_keyframe()
+    await asyncio.sleep(0)
+    assert source.plis == [777]
+    await asyncio.sleep(0.3)  # the deferred request goes out after the interval
+    assert source.plis == [777, 777]
+    assert counters.keyframe_requests_sent == 2
+    fanout.close()
+
+
+def test_audio_never_asks_for_keyframes() -> None:
+    counters = ForwardingCounters()
+    fanout = TrackFanout("audio", "audio-0", counters, pli_interval_s=0.2)
+    fanout.request_keyframe()
+    assert counters.keyframe_requests_sent == 0
+
+
+def test_a_failing_subscriber_is_dropped_and_the_others_continue() -> None:
+    class Broken(StubSender):
+        def forward(
+            self, packet: RtpPacket, keyframe: bool, now: float, ntp: int, ast: int
+        ) -> None:
+            raise OSError("socket gone")
+
+    broken, healthy = Broken(), StubSender()
+    fanout, _, _ = fanout_with(broken, healthy)
+    fanout.forward(packet(1))
+    fanout.forward(packet(2))
+    assert healthy.forwarded == [(1, False), (2, False)]
+    assert broken not in fanout.senders
