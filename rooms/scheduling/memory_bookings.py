@@ -1,0 +1,122 @@
+"""The in-memory booking store: the zero-setup default for a single process."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rooms.clock import Clock, SystemClock
+from rooms.errors import RoomError
+from rooms.scheduling.booking_store import (
+    DEFAULT_RETENTION_S,
+    BookingStore,
+    check_new_batch,
+    check_not_past,
+)
+from rooms.scheduling.bookings import Booking
+from rooms.scheduling.zones import epoch_seconds, require_utc
+
+
+class MemoryBookingStore(BookingStore):
+    """Bookings held in dicts in this process.
+
+    Atomicity comes from the event loop: no method awaits between its checks and its
+    writes. Bookings past ``end + retention_s`` are forgotten lazily on access and by
+    :meth:`purge_expired`.
+    """
+
+    def __init__(self, clock: Clock | None = None,
+                 retention_s: float = DEFAULT_RETENTION_S) -> None:
+        if retention_s < 0:
+            raise ValueError("retention_s must not be negative")
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._retention_s = retention_s
+        self._bookings: dict[str, Booking] = {}
+        self._calendars: dict[str, set[str]] = {}  # identity -> confirmed booking ids
+
+    def _is_gone(self, booking: Booking, now: float) -> bool:
+        return now > epoch_seconds(booking.end) + self._retention_s
+
+    def _forget(self, booking: Booking) -> None:
+        del self._bookings[booking.booking_id]
+        self._unlist(booking)
+
+    def _unlist(self, booking: Booking) -> None:
+        for identity in booking.people:
+            ids = self._calendars.get(identity)
+            if ids is not None:
+                ids.discard(booking.booking_id)
+                if not ids:
+                    del self._calendars[identity]
+
+    def _find(self, booking_id: str) -> Booking | None:
+        booking = self._bookings.get(booking_id)
+        if booking is not None and self._is_gone(booking, self._clock.now()):
+            self._forget(booking)
+            return None
+        return booking
+
+    def _require(self, booking_id: str) -> Booking:
+        booking = self._find(booking_id)
+        if booking is None:
+            raise RoomError("booking_not_found")
+        return booking
+
+    def _conflict(self, booking: Booking) -> bool:
+        for identity in booking.people:
+            for other_id in list(self._calendars.get(identity, ())):
+                other = self._find(other_id)
+                if other is not None and booking.conflicts_with(other):
+                    return True
+        return False
+
+    def purge_expired(self) -> int:
+        """Forget every booking past its retention; returns how many."""
+        now = self._clock.now()
+        gone = [b for b in self._bookings.values() if self._is_gone(b, now)]
+        for booking in gone:
+            self._forget(booking)
+        return len(gone)
+
+    async def create_all(self, bookings: Sequence[Booking]) -> list[Booking]:
+        check_new_batch(bookings, self._clock.now())
+        for booking in bookings:
+            if self._find(booking.booking_id) is not None:
+                raise RoomError("booking_exists")
+        for booking in bookings:
+            if self._conflict(booking):
+                raise RoomError("slot_taken")
+        for booking in bookings:
+            self._bookings[booking.booking_id] = booking
+            for identity in booking.people:
+                self._calendars.setdefault(identity, set()).add(booking.booking_id)
+        return list(bookings)
+
+    async def get(self, booking_id: str) -> Booking:
+        return self._require(booking_id)
+
+    async def reschedule(self, booking_id: str, start: datetime, end: datetime) -> Booking:
+        moved = self._require(booking_id).rescheduled(start, end, self._clock.now())
+        check_not_past(moved.start, self._clock.now())
+        if self._conflict(moved):
+            raise RoomError("slot_taken")
+        self._bookings[booking_id] = moved
+        return moved
+
+    async def cancel(self, booking_id: str) -> Booking:
+        cancelled = self._require(booking_id).cancelled(self._clock.now())
+        self._bookings[booking_id] = cancelled
+        self._unlist(cancelled)
+        return cancelled
+
+    async def bookings_for(self, identity: str, start: datetime, end: datetime) -> list[Booking]:
+        lo, hi = require_utc(start), require_utc(end)
+        found = []
+        for booking_id in list(self._calendars.get(identity, ())):
+            booking = self._find(booking_id)
+            if booking is not None and booking.start < hi and booking.end > lo:
+                found.append(booking)
+        return sorted(found, key=lambda b: (b.start, b.booking_id))
+
+    async def close(self) -> None:
+        return None
