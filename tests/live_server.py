@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
+from rooms.clock import Clock
 from web.app import SERVICES, Services, create_app
 from web.settings import Settings
 
@@ -69,7 +70,7 @@ def token_of(link: str) -> str:
 
 
 @asynccontextmanager
-async def live_server(**overrides: Any) -> AsyncIterator[LiveServer]:
+async def live_server(clock: Clock | None = None, **overrides: Any) -> AsyncIterator[LiveServer]:
     """Start the whole app (REST, Socket.IO, SFU) on 127.0.0.1 and stop it afterwards."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="mentorcall-") as data:
@@ -83,7 +84,7 @@ async def live_server(**overrides: Any) -> AsyncIterator[LiveServer]:
             "disconnect_grace_s": 1.0,
         }
         values.update(overrides)
-        app = create_app(Settings(**values))
+        app = create_app(Settings(**values), clock)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", port)
