@@ -1,4 +1,15 @@
-"""The call namespace: one thin handler per client event (see docs/protocol.md)."""
+"""The call namespace: one thin handler per client event (see docs/protocol.md).
+
+Concurrency rules, so one client can neither corrupt state nor leak a room:
+
+* a connection's events run one at a time, under its sid lock (created on connect,
+  dropped on disconnect; an event for a sid without a lock is refused);
+* everything that changes a participant's membership or media holds that
+  participant's lock (room id + identity), so a reconnect, a second tab, a disconnect
+  and a grace timer of the same identity are applied one after another;
+* after every await a handler re-checks that its session is still the current one and
+  undoes its own work if not.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +23,13 @@ import socketio
 from pydantic import BaseModel
 
 from media.sfu import Sfu
+from rooms.clock import Clock, SystemClock
 from rooms.models import Track, TrackKind
 from rooms.service import RoomService
 
 from .dispatch import Ack, parse_payload, run_handler
-from .errors import SignalingError, ok_ack
+from .errors import SignalingError, error_ack, ok_ack
+from .locks import KeyedLocks
 from .payloads import (
     JoinPayload,
     LeavePayload,
@@ -25,11 +38,13 @@ from .payloads import (
     SubscribePayload,
     SubscriptionAnswerPayload,
 )
+from .room_timers import RoomEndTimers
 from .session import CallSession, peer_id_for
 
 logger = logging.getLogger(__name__)
 
 EventHandler = Callable[[str, Any], Awaitable[Ack]]
+RESERVED_EVENTS = ("connect", "disconnect")
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,7 @@ class CallNamespace(socketio.AsyncNamespace):
         service: RoomService,
         sfu: Sfu,
         options: SignalingOptions,
+        clock: Clock | None = None,
         namespace: str = "/",
     ) -> None:
         super().__init__(namespace)
@@ -55,9 +71,11 @@ class CallNamespace(socketio.AsyncNamespace):
         self._sfu = sfu
         self._options = options
         self._sessions: dict[str, CallSession] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._sid_locks: dict[str, asyncio.Lock] = {}
+        self._peer_locks = KeyedLocks()
         self._sid_by_peer: dict[str, str] = {}
         self._grace_tasks: dict[str, asyncio.Task[None]] = {}
+        self._room_timers = RoomEndTimers(clock or SystemClock(), self._end_room)
         self._events: dict[str, tuple[type[BaseModel], EventHandler]] = {
             "join": (JoinPayload, self._join),
             "publish": (PublishPayload, self._publish),
@@ -71,15 +89,17 @@ class CallNamespace(socketio.AsyncNamespace):
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         """Route every event through validation; unknown events get an error ack."""
-        if event in ("connect", "disconnect"):
-            return await super().trigger_event(event, *args)
         sid, data = args[0], args[1:]
+        if event in RESERVED_EVENTS and not self._sent_by_client(sid):
+            return await super().trigger_event(event, *args)
         entry = self._events.get(event)
         if entry is None:
             logger.info("unknown event %.40r from %s", event, sid)
-            return await run_handler(event, sid, self._unknown_event)
+            return error_ack("unknown_event", "The server does not know this event.")
+        lock = self._sid_locks.get(sid)
+        if lock is None:
+            return error_ack("not_joined", "This connection is closed.")
         model, handler = entry
-        lock = self._locks.setdefault(sid, asyncio.Lock())
 
         async def call() -> Ack:
             payload = parse_payload(model, data)
@@ -88,22 +108,40 @@ class CallNamespace(socketio.AsyncNamespace):
 
         return await run_handler(event, sid, call)
 
-    async def _unknown_event(self) -> Ack:
-        raise SignalingError("unknown_event", "The server does not know this event.")
+    def _sent_by_client(self, sid: str) -> bool:
+        """A client can emit "connect"/"disconnect" itself; the server's own are pending."""
+        return bool(self.server.manager.is_connected(sid, self.namespace))
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        self._locks[sid] = asyncio.Lock()
+        self._sid_locks.setdefault(sid, asyncio.Lock())
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        lock = self._locks.get(sid) or asyncio.Lock()
-        async with lock:
-            session = self._sessions.pop(sid, None)
-            if session is not None:
-                await self._drop_media(session)
-                self._grace_tasks[session.peer_id] = asyncio.create_task(
-                    self._remove_after_grace(session)
-                )
-        self._locks.pop(sid, None)
+        self._sid_locks.pop(sid, None)
+        session = self._sessions.pop(sid, None)
+        if session is None:
+            return
+        try:
+            async with self._peer_locks(session.peer_id):
+                if self._release_peer(session):
+                    await self._sfu.remove_peer(session.peer_id)
+                    self._grace_tasks[session.peer_id] = asyncio.create_task(
+                        self._remove_after_grace(session)
+                    )
+        except Exception:
+            logger.exception("cleaning up after %s disconnected failed", session.identity)
+
+    def _connected(self, sid: str) -> bool:
+        return sid in self._sid_locks
+
+    def _current(self, session: CallSession) -> bool:
+        return self._sessions.get(session.sid) is session
+
+    def _release_peer(self, session: CallSession) -> bool:
+        """Forget that this connection speaks for its participant; False if another does."""
+        if self._sid_by_peer.get(session.peer_id) != session.sid:
+            return False
+        del self._sid_by_peer[session.peer_id]
+        return True
 
     # -- handlers ---------------------------------------------------------------
 
@@ -113,24 +151,34 @@ class CallNamespace(socketio.AsyncNamespace):
             raise SignalingError("not_joined", "Join the call first.")
         return session
 
+    def _still_current(self, session: CallSession) -> None:
+        if not self._current(session):
+            raise SignalingError("not_joined", "You are no longer in this call.")
+
     async def _join(self, sid: str, payload: JoinPayload) -> Ack:
         if sid in self._sessions:
             raise SignalingError("already_joined", "This connection has already joined a call.")
         grant = self._service.verify(payload.token)
         peer_id = peer_id_for(grant.room_id, grant.identity)
-        grace = self._grace_tasks.pop(peer_id, None)
-        if grace is not None:
-            grace.cancel()
-        snapshot = await self._service.join(grant)
-        old_sid = self._sid_by_peer.get(peer_id)
-        if old_sid is not None and old_sid != sid:
-            await self._replace(old_sid)
-        session = CallSession(sid=sid, grant=grant)
-        self._sessions[sid] = session
-        self._sid_by_peer[peer_id] = sid
+        async with self._peer_locks(peer_id):
+            snapshot = await self._service.join(grant)
+            if not self._connected(sid):
+                if peer_id not in self._sid_by_peer and peer_id not in self._grace_tasks:
+                    await self._service.leave(grant.room_id, grant.identity)
+                raise SignalingError("not_joined", "This connection closed while joining.")
+            grace = self._grace_tasks.pop(peer_id, None)
+            if grace is not None:
+                grace.cancel()
+            old_sid = self._sid_by_peer.get(peer_id)
+            session = CallSession(sid=sid, grant=grant)
+            self._sessions[sid] = session
+            self._sid_by_peer[peer_id] = sid
+            if old_sid is not None:
+                await self._replace(old_sid)
         await self.enter_room(sid, grant.room_id)
+        self._room_timers.watch(grant.room_id, snapshot.room.expires_at)
         you = next(p for p in snapshot.participants if p.identity == grant.identity)
-        if grace is None:
+        if grace is None and old_sid is None:
             await self.emit(
                 "participant_joined",
                 {"participant": you.model_dump(mode="json")},
@@ -148,12 +196,20 @@ class CallNamespace(socketio.AsyncNamespace):
         session = self._session(sid)
         if not session.grant.publish:
             raise SignalingError("forbidden", "Your link does not allow sending media.")
-        answer = await self._sfu.publish(session.peer_id, payload.sdp)
-        tracks = [
-            Track(kind=TrackKind(t.kind), track_id=t.track_id)
-            for t in self._sfu.published_tracks(session.peer_id)
-        ]
-        await self._service.set_tracks(session.grant, tracks)
+        async with self._peer_locks(session.peer_id):
+            self._still_current(session)
+            answer = await self._sfu.publish(session.peer_id, payload.sdp)
+            try:
+                self._still_current(session)
+                tracks = [
+                    Track(kind=TrackKind(t.kind), track_id=t.track_id)
+                    for t in self._sfu.published_tracks(session.peer_id)
+                ]
+                await self._service.set_tracks(session.grant, tracks)
+            except BaseException:
+                if self._sid_by_peer.get(session.peer_id) in (session.sid, None):
+                    await self._sfu.remove_peer(session.peer_id)
+                raise
         await self.emit(
             "track_published",
             {"identity": session.identity, "tracks": [t.model_dump(mode="json") for t in tracks]},
@@ -169,16 +225,21 @@ class CallNamespace(socketio.AsyncNamespace):
         if payload.publisher == session.identity:
             raise SignalingError("not_in_room", "You cannot subscribe to yourself.")
         snapshot = await self._service.snapshot(session.room_id)
-        if not any(p.identity == payload.publisher for p in snapshot.participants):
+        if snapshot.participant(payload.publisher) is None:
             raise SignalingError("not_in_room", "That participant is not in your call.")
-        for old_id, publisher in list(session.subscriptions.items()):
-            if publisher == payload.publisher:
-                del session.subscriptions[old_id]
-                await self._sfu.unsubscribe(old_id)
-        subscription_id, offer = await self._sfu.subscribe(
-            session.peer_id, peer_id_for(session.room_id, payload.publisher)
-        )
-        session.subscriptions[subscription_id] = payload.publisher
+        async with self._peer_locks(session.peer_id):
+            self._still_current(session)
+            for old_id, publisher in list(session.subscriptions.items()):
+                if publisher == payload.publisher:
+                    del session.subscriptions[old_id]
+                    await self._sfu.unsubscribe(old_id)
+            subscription_id, offer = await self._sfu.subscribe(
+                session.peer_id, peer_id_for(session.room_id, payload.publisher)
+            )
+            if not self._current(session):
+                await self._sfu.unsubscribe(subscription_id)
+                raise SignalingError("not_joined", "You are no longer in this call.")
+            session.subscriptions[subscription_id] = payload.publisher
         return ok_ack(subscription_id=subscription_id, sdp=offer)
 
     async def _subscription_answer(self, sid: str, payload: SubscriptionAnswerPayload) -> Ack:
@@ -190,15 +251,16 @@ class CallNamespace(socketio.AsyncNamespace):
 
     async def _mute(self, sid: str, payload: MutePayload) -> Ack:
         session = self._session(sid)
-        snapshot = await self._service.snapshot(session.room_id)
-        me = next((p for p in snapshot.participants if p.identity == session.identity), None)
-        if me is None:
-            raise SignalingError("not_joined", "You are no longer in this call.")
-        tracks = [
-            t.model_copy(update={"muted": payload.muted}) if t.kind.value == payload.kind else t
-            for t in me.tracks
-        ]
-        await self._service.set_tracks(session.grant, tracks)
+        async with self._peer_locks(session.peer_id):
+            snapshot = await self._service.snapshot(session.room_id)
+            me = snapshot.participant(session.identity)
+            if me is None or not self._current(session):
+                raise SignalingError("not_joined", "You are no longer in this call.")
+            tracks = [
+                t.model_copy(update={"muted": payload.muted}) if t.kind == payload.kind else t
+                for t in me.tracks
+            ]
+            await self._service.set_tracks(session.grant, tracks)
         await self.emit(
             "track_muted",
             {"identity": session.identity, "kind": payload.kind, "muted": payload.muted},
@@ -209,19 +271,25 @@ class CallNamespace(socketio.AsyncNamespace):
 
     async def _leave(self, sid: str, payload: LeavePayload) -> Ack:
         session = self._session(sid)
-        del self._sessions[sid]
-        await self._drop_media(session)
-        await self.leave_room(sid, session.room_id)
-        await self._remove_participant(session.room_id, session.identity, "left")
+        async with self._peer_locks(session.peer_id):
+            del self._sessions[sid]
+            await self.leave_room(sid, session.room_id)
+            if self._release_peer(session):
+                await self._sfu.remove_peer(session.peer_id)
+                await self._remove_participant(session.room_id, session.identity, "left")
         return ok_ack()
 
     # -- lifecycle --------------------------------------------------------------
 
     async def _replace(self, old_sid: str) -> None:
-        """Another connection joined with this identity: close the old one."""
+        """Another connection joined with this identity: close the old one.
+
+        Runs under the participant's lock; the old connection's session is dropped
+        first, so its disconnect handler finds nothing left to clean.
+        """
         old = self._sessions.pop(old_sid, None)
         if old is not None:
-            await self._drop_media(old)
+            await self._sfu.remove_peer(old.peer_id)
             await self.leave_room(old_sid, old.room_id)
         await self.emit(
             "replaced",
@@ -230,24 +298,18 @@ class CallNamespace(socketio.AsyncNamespace):
         )
         await self.disconnect(old_sid)
 
-    async def _drop_media(self, session: CallSession) -> None:
-        if self._sid_by_peer.get(session.peer_id) == session.sid:
-            del self._sid_by_peer[session.peer_id]
-        session.subscriptions.clear()
-        await self._sfu.remove_peer(session.peer_id)
-
     async def _remove_after_grace(self, session: CallSession) -> None:
-        try:
-            await asyncio.sleep(self._options.disconnect_grace_s)
-        except asyncio.CancelledError:
-            return
-        self._grace_tasks.pop(session.peer_id, None)
-        if session.peer_id in self._sid_by_peer:
-            return  # rejoined meanwhile
-        try:
-            await self._remove_participant(session.room_id, session.identity, "disconnected")
-        except Exception:
-            logger.exception("removing %s after disconnect failed", session.identity)
+        await asyncio.sleep(self._options.disconnect_grace_s)
+        async with self._peer_locks(session.peer_id):
+            if self._grace_tasks.get(session.peer_id) is not asyncio.current_task():
+                return
+            del self._grace_tasks[session.peer_id]
+            if session.peer_id in self._sid_by_peer:
+                return  # rejoined meanwhile
+            try:
+                await self._remove_participant(session.room_id, session.identity, "disconnected")
+            except Exception:
+                logger.exception("removing %s after disconnect failed", session.identity)
 
     async def _remove_participant(self, room_id: str, identity: str, reason: str) -> None:
         if await self._service.leave(room_id, identity):
@@ -256,8 +318,24 @@ class CallNamespace(socketio.AsyncNamespace):
             )
         logger.info("%s left room %s (%s)", identity, room_id, reason)
 
+    async def _end_room(self, room_id: str) -> None:
+        """The room's time is over: tell everyone, close their media, disconnect them."""
+        await self.emit(
+            "room_ended", {"message": "This session's time is over."}, room=room_id
+        )
+        for session in [s for s in self._sessions.values() if s.room_id == room_id]:
+            async with self._peer_locks(session.peer_id):
+                if self._sessions.pop(session.sid, None) is None:
+                    continue
+                if self._release_peer(session):
+                    await self._sfu.remove_peer(session.peer_id)
+                await self._service.leave(room_id, session.identity)
+            await self.disconnect(session.sid)
+        logger.info("room %s ended", room_id)
+
     async def close(self) -> None:
-        """Cancel pending grace timers (server shutdown)."""
+        """Cancel pending timers (server shutdown)."""
         for task in self._grace_tasks.values():
             task.cancel()
         self._grace_tasks.clear()
+        await self._room_timers.close()

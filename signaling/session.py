@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 
 from rooms.grants import JoinGrant
@@ -15,16 +14,16 @@ def peer_id_for(room_id: str, identity: str) -> str:
 
 @dataclass
 class CallSession:
-    """One joined connection: its grant and the media it set up.
+    """One joined connection: its grant and the subscriptions it set up.
 
-    Each connection's events are handled one at a time under `lock`, so a client's
-    publish, subscribe and answer never interleave (Galène's one-loop-per-client rule).
+    A connection's events run one at a time (the namespace keeps a lock per sid), and
+    everything that changes a participant's media or membership also holds that
+    participant's lock, so two connections of one identity never interleave.
     """
 
     sid: str
     grant: JoinGrant
     subscriptions: dict[str, str] = field(default_factory=dict)  # subscription id → publisher
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def room_id(self) -> str:

@@ -22,7 +22,7 @@ from web.settings import Settings
 
 T = TypeVar("T")
 
-ADMIN_KEY = "test-admin-key-0123456789abcdef"
+ADMIN_KEY = "test-admin-key-0123456789abcdef-0123456789"
 SECRET = "test-secret-0123456789abcdef-0123456789"
 
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import socketio
 
-SERVER_EVENTS = ("participant_joined", "participant_left", "track_published", "track_muted",
-                 "replaced")
+SERVER_EVENTS = (
+    "participant_joined",
+    "participant_left",
+    "track_published",
+    "track_muted",
+    "replaced",
+    "room_ended",
+)
 
 
 class SignalClient:
@@ -45,3 +52,8 @@ class SignalClient:
     async def close(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
+
+
+async def send_raw_event(client: SignalClient, *data: Any) -> None:
+    """Emit an event the way a hostile client could, reserved names included."""
+    await client.sio.eio.send("2" + json.dumps(list(data), separators=(",", ":")))
