@@ -34,10 +34,13 @@ def api_error(status: int, code: str, message: str) -> web.Response:
 class RoomsApi:
     """Handlers for /api/*; the admin key is compared in constant time."""
 
-    def __init__(self, service: RoomService, admin_key: str, base_url: str) -> None:
+    def __init__(
+        self, service: RoomService, admin_key: str, base_url: str, default_minutes: int = 30
+    ) -> None:
         self._service = service
         self._admin_key = admin_key.encode()
         self._base_url = base_url
+        self._default_minutes = default_minutes
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -65,7 +68,12 @@ class RoomsApi:
             first = exc.errors(include_input=False, include_url=False)[0]
             where = ".".join(str(p) for p in first["loc"]) or "body"
             return api_error(400, "invalid_body", f"Field '{where}': {first['msg']}.")
-        duration_s = params.duration_minutes * 60
+        minutes = (
+            params.duration_minutes
+            if "duration_minutes" in params.model_fields_set
+            else self._default_minutes
+        )
+        duration_s = minutes * 60
         try:
             room, mentor_token, mentee_token = await self._service.create_coffee_room(
                 duration_s=duration_s,
