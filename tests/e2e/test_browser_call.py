@@ -13,7 +13,7 @@ from playwright.async_api import expect
 
 from rooms.clock import ManualClock
 from rooms.grants import JoinGrant, TokenSigner
-from rooms.models import Role
+from rooms.models import Role, Room
 from tests.live_server import LiveServer, live_server
 
 from .browser import STEP_TIMEOUT_S, WEBSOCKET_SPY, BrowserPage, chromium, open_page
@@ -190,3 +190,22 @@ async def test_bad_links_and_blocked_camera_get_clear_messages() -> None:
         await blocked.screenshot("camera-blocked")
         await blocked.page.get_by_role("button", name="Join without camera").click()
         await blocked.wait_for_state("waiting")
+
+
+async def test_call_ends_at_the_rooms_end_time() -> None:
+    async with live_server() as server, chromium() as browser:
+        services = server.services
+        room = Room.coffee("ends-soon", duration_s=6, now=time.time())
+        await services.store.create_room(room)
+        grant = JoinGrant(
+            room_id=room.room_id, identity="ada", display_name="Ada", role=Role.MENTOR,
+            publish=True, subscribe=True,
+        )
+        link = f"{server.base_url}/join#token={services.signer.issue(grant, ttl_s=60)}"
+        page = await open_page(browser, link, "mentor")
+        await page.page.get_by_role("button", name="Join call").click()
+        await page.wait_for_state("waiting", "in_call")
+        assert await page.wait_for_state("ended", timeout=15) == "ended"
+        await page.page.get_by_text("This session has ended").wait_for()
+        await page.screenshot("room-ended")
+        assert services.namespace._sessions == {}

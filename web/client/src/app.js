@@ -7,6 +7,8 @@ import {
   RETRYABLE,
   ServerError,
   describeError,
+  opensAtLabel,
+  opensAtText,
   otherRoleText,
   roleLabel,
 } from "./messages.js";
@@ -22,6 +24,10 @@ import { CallView } from "./view.js";
 const ACK_TIMEOUT_MS = 10000;
 const LEAVE_WAIT_MS = 2000;
 const RESUBSCRIBE_DELAY_MS = 1000;
+const OPEN_CHECK_MS = 1000;
+// The server said "not yet" although this device thinks the room is open: its clock runs
+// ahead. Let the person try again after this long.
+const NOT_YET_RETRY_MS = 5000;
 
 class CallClient {
   constructor(token, view) {
@@ -46,6 +52,9 @@ class CallClient {
     this.joinedOnce = false; // this connection attempt has joined at least once
     this.leftName = null;
     this.lastLeft = null;
+    // The token's `nbf`: the room refuses this link until then.
+    this.opensAt = Number.isFinite(this.claims?.nbf) ? this.claims.nbf * 1000 : null;
+    this.openTimer = null;
   }
 
   get mayPublish() {
@@ -86,6 +95,10 @@ class CallClient {
   }
 
   fail(err) {
+    if (err?.code === "token_not_yet_valid") {
+      this.notOpenYet();
+      return;
+    }
     const code = err?.code || "unexpected";
     this.errorCode = code;
     this.wantInCall = false;
@@ -113,8 +126,55 @@ class CallClient {
     }
     const name = this.claims.display_name || this.claims.name;
     if (name) this.view.greet(name, this.claims.role);
+    if (this.opensAt && Date.now() < this.opensAt) {
+      this.waitForOpening(this.opensAt);
+      return;
+    }
     this.setState("prejoin");
     await this.acquireMedia();
+  }
+
+  // ---- a room that is not open yet ----------------------------------------
+
+  /** Say when the room opens and turn Join on by itself at `until` (epoch ms). */
+  waitForOpening(until) {
+    clearInterval(this.openTimer);
+    const now = Date.now();
+    const known = this.opensAt && this.opensAt > now;
+    const text = known
+      ? `${opensAtText(this.opensAt)} The Join button turns on by itself then: keep this page open.`
+      : "This session is about to open. The Join button turns on in a few seconds.";
+    this.view.showOpening({
+      text,
+      joinLabel: known ? opensAtLabel(this.opensAt, now) : "Opening soon…",
+      offerMediaCheck: !this.localStream,
+    });
+    this.setState("not_open");
+    this.status(text);
+    // Re-checked against Date.now() rather than one long timeout: laptops sleep, and
+    // tests move a fake clock.
+    this.openTimer = setInterval(() => {
+      if (Date.now() < until) return;
+      clearInterval(this.openTimer);
+      this.openTimer = null;
+      this.opened();
+    }, OPEN_CHECK_MS);
+  }
+
+  /** The join ack said token_not_yet_valid. */
+  notOpenYet() {
+    this.errorCode = "token_not_yet_valid";
+    this.wantInCall = false;
+    this.teardown({ stopMedia: false });
+    this.waitForOpening(Math.max(this.opensAt || 0, Date.now() + NOT_YET_RETRY_MS));
+  }
+
+  async opened() {
+    this.errorCode = null;
+    this.view.showOpening(null);
+    this.setState("prejoin");
+    this.status("The session is open. Join when you're ready.");
+    if (!this.localStream && !this.mediaProblem) await this.acquireMedia({ prefix: "The session is open. " });
   }
 
   onAction(action) {
@@ -129,7 +189,7 @@ class CallClient {
     else if (action === "rejoin") this.rejoin();
   }
 
-  async acquireMedia() {
+  async acquireMedia({ prefix = "" } = {}) {
     this.stopLocalMedia();
     this.view.resetPrejoin({ checking: true });
     this.status("Checking your camera and microphone…");
@@ -140,10 +200,10 @@ class CallClient {
       this.renderLocalMedia();
       if (this.mediaProblem) this.view.showMediaProblem(this.mediaProblem.text, this.mediaProblem);
     }
-    if (this.state !== "prejoin") return;
-    if (!this.mediaProblem) this.status("Your camera and microphone are ready.");
-    else if (!this.localStream) this.status("Your camera and microphone aren't available.");
-    else this.status("Your camera isn't available.");
+    if (this.state !== "prejoin" && this.state !== "not_open") return;
+    if (!this.mediaProblem) this.status(`${prefix}Your camera and microphone are ready.`);
+    else if (!this.localStream) this.status(`${prefix}Your camera and microphone aren't available.`);
+    else this.status(`${prefix}Your camera isn't available.`);
   }
 
   /** getUserMedia with fallbacks; sets this.localStream and this.mediaProblem. */
@@ -228,7 +288,7 @@ class CallClient {
   }
 
   join() {
-    if (this.wantInCall) return;
+    if (this.wantInCall || this.openTimer) return;
     this.wantInCall = true;
     this.errorCode = null;
     this.setState("joining");
@@ -245,6 +305,7 @@ class CallClient {
     socket.on("track_published", (msg) => this.onTrackPublished(msg));
     socket.on("track_muted", (msg) => this.onTrackMuted(msg));
     socket.on("replaced", (msg) => this.onReplaced(socket, msg));
+    socket.on("room_ended", (msg) => this.onRoomEnded(socket, msg));
   }
 
   async onConnect(socket) {
@@ -312,6 +373,18 @@ class CallClient {
     );
     this.setState("replaced");
     this.status(msg?.message || "This call was opened somewhere else.");
+  }
+
+  onRoomEnded(socket, msg) {
+    if (socket !== this.socket) return;
+    this.wantInCall = false;
+    this.teardown({ stopMedia: true });
+    this.view.showNotice(
+      "This session has ended",
+      "Its booked time is over. Thank you for meeting — see you next time.",
+    );
+    this.setState("ended");
+    this.status(msg?.message || "This session's time is over.");
   }
 
   onParticipantJoined({ participant }) {
@@ -541,6 +614,9 @@ window.mentorcall = {
   },
   get identity() {
     return client.me?.identity ?? null;
+  },
+  get opensAt() {
+    return client.opensAt;
   },
   get participants() {
     return [...client.participants.values()].map((p) => ({ ...p }));

@@ -1,5 +1,7 @@
 // Everything the page says about errors and roles, in one place.
 
+import { formatDateTime, formatTime, localDate } from "./schedule-time.js";
+
 // One sentence per error code in docs/protocol.md (plus client-side ones).
 // tests/e2e/test_client_messages.py checks that none is missing.
 export const ERROR_TEXT = {
@@ -67,6 +69,16 @@ export class ServerError extends Error {
     super(message || ERROR_TEXT[code] || code);
     this.code = code;
   }
+}
+
+/** "This session opens at Tue 10 Mar, 09:55." in the browser's own zone. */
+export function opensAtText(ms) {
+  return `This session opens at ${formatDateTime(ms)}.`;
+}
+
+/** The Join button's label until then: "Opens at 09:55" (with the day if not today). */
+export function opensAtLabel(ms, now = Date.now()) {
+  return `Opens at ${localDate(ms) === localDate(now) ? formatTime(ms) : formatDateTime(ms)}`;
 }
 
 export function describeError(err) {

@@ -6,11 +6,14 @@ import { roleLabel } from "./messages.js";
 const $ = (id) => document.getElementById(id);
 
 const CALL_STATES = ["joining", "waiting", "in_call", "reconnecting"];
-const NOTICE_STATES = ["left", "replaced", "error"];
+const NOTICE_STATES = ["left", "replaced", "ended", "error"];
 
 export class CallView {
   constructor() {
     this.timeLeftTimer = null;
+    this.checking = false;
+    this.opening = null; // {text, joinLabel, offerMediaCheck} until the room opens
+    this.greeting = "Check your camera and microphone, then join when you're ready.";
   }
 
   /** Route every `button[data-action]` click to `handler(action)`. */
@@ -23,7 +26,7 @@ export class CallView {
 
   showState(state) {
     document.body.dataset.state = state;
-    $("prejoin").hidden = state !== "prejoin";
+    $("prejoin").hidden = state !== "prejoin" && state !== "not_open";
     $("call").hidden = !CALL_STATES.includes(state);
     $("notice").hidden = !NOTICE_STATES.includes(state);
   }
@@ -47,19 +50,47 @@ export class CallView {
   greet(name, role) {
     const label = roleLabel(role);
     const showRole = label && label.toLowerCase() !== String(name).toLowerCase();
-    $("prejoin-who").textContent =
+    this.greeting =
       `You'll join as ${name}${showRole ? ` (${label.toLowerCase()})` : ""}. ` +
       "Check your camera and microphone, then join when you're ready.";
+    this.applyOpening();
+  }
+
+  /** Before the room opens: say when, keep Join off; `null` once it is open. */
+  showOpening(opening) {
+    this.opening = opening;
+    this.applyOpening();
+  }
+
+  applyOpening() {
+    const o = this.opening;
+    $("prejoin-heading").textContent = o ? "Not open yet" : "Ready to join?";
+    $("prejoin-who").textContent = o ? o.text : this.greeting;
+    const join = $("join-button");
+    join.textContent = o ? o.joinLabel : "Join call";
+    join.disabled = this.checking || Boolean(o);
+    $("join-no-camera-button").disabled = Boolean(o);
+    if (o?.offerMediaCheck) {
+      // The camera stays off until the room opens, unless the person wants to check it.
+      $("preview-off").textContent = "Your camera turns on when the session opens";
+      $("preview-off").hidden = false;
+      $("retry-media-button").textContent = "Check camera and microphone";
+      $("retry-media-button").hidden = false;
+      $("prejoin-device-controls").hidden = true;
+    }
   }
 
   resetPrejoin({ checking }) {
+    this.checking = checking;
+    if (this.opening) this.opening.offerMediaCheck = false;
     $("media-note").hidden = true;
     $("retry-media-button").hidden = true;
+    $("retry-media-button").textContent = "Try camera again";
     $("join-no-camera-button").hidden = true;
     $("join-button").hidden = false;
-    // Joining before the camera is ready would publish nothing.
-    $("join-button").disabled = checking;
     $("prejoin-device-controls").hidden = false;
+    // Joining before the camera is ready would publish nothing.
+    this.applyOpening();
   }
 
   showMediaProblem(text, { retry, noMedia, canJoin }) {
