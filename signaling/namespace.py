@@ -29,6 +29,7 @@ from rooms.service import RoomService
 
 from .dispatch import Ack, parse_payload, run_handler
 from .errors import SignalingError, error_ack, ok_ack
+from .limits import ConnectionLimits
 from .locks import KeyedLocks
 from .payloads import (
     JoinPayload,
@@ -72,10 +73,12 @@ class CallNamespace(socketio.AsyncNamespace):
         self._options = options
         self._sessions: dict[str, CallSession] = {}
         self._sid_locks: dict[str, asyncio.Lock] = {}
+        self._limits: dict[str, ConnectionLimits] = {}
+        self._clock = clock or SystemClock()
         self._peer_locks = KeyedLocks()
         self._sid_by_peer: dict[str, str] = {}
         self._grace_tasks: dict[str, asyncio.Task[None]] = {}
-        self._room_timers = RoomEndTimers(clock or SystemClock(), self._end_room)
+        self._room_timers = RoomEndTimers(self._clock, self._end_room)
         self._events: dict[str, tuple[type[BaseModel], EventHandler]] = {
             "join": (JoinPayload, self._join),
             "publish": (PublishPayload, self._publish),
@@ -96,15 +99,19 @@ class CallNamespace(socketio.AsyncNamespace):
         if entry is None:
             logger.info("unknown event %.40r from %s", event, sid)
             return error_ack("unknown_event", "The server does not know this event.")
-        lock = self._sid_locks.get(sid)
-        if lock is None:
+        lock, limits = self._sid_locks.get(sid), self._limits.get(sid)
+        if lock is None or limits is None:
             return error_ack("not_joined", "This connection is closed.")
         model, handler = entry
 
         async def call() -> Ack:
             payload = parse_payload(model, data)
-            async with lock:
-                return await handler(sid, payload)
+            limits.admit(event)
+            try:
+                async with lock:
+                    return await handler(sid, payload)
+            finally:
+                limits.done()
 
         return await run_handler(event, sid, call)
 
@@ -114,9 +121,11 @@ class CallNamespace(socketio.AsyncNamespace):
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         self._sid_locks.setdefault(sid, asyncio.Lock())
+        self._limits.setdefault(sid, ConnectionLimits(self._clock))
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._sid_locks.pop(sid, None)
+        self._limits.pop(sid, None)
         session = self._sessions.pop(sid, None)
         if session is None:
             return

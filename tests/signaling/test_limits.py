@@ -1,0 +1,36 @@
+"""Per-connection limits, fed values with a pinned clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from rooms.clock import ManualClock
+from signaling.errors import SignalingError
+from signaling.limits import ConnectionLimits
+
+
+def test_media_events_are_rate_limited_after_a_burst() -> None:
+    clock = ManualClock(1000.0)
+    limits = ConnectionLimits(clock, media_rate_per_s=1.0, media_burst=3)
+    for _ in range(3):
+        limits.admit("subscribe")
+        limits.done()
+    with pytest.raises(SignalingError) as refused:
+        limits.admit("publish")
+    assert refused.value.code == "rate_limited"
+    limits.admit("mute")  # other events are not rate limited
+    limits.done()
+    clock.advance(1.0)
+    limits.admit("publish")
+    limits.done()
+
+
+def test_queued_events_are_bounded() -> None:
+    limits = ConnectionLimits(ManualClock(), max_queued=2)
+    limits.admit("mute")
+    limits.admit("mute")
+    with pytest.raises(SignalingError) as refused:
+        limits.admit("mute")
+    assert refused.value.code == "busy"
+    limits.done()
+    limits.admit("mute")
