@@ -28,6 +28,8 @@ ErrorCode = Literal[
     "booking_not_found",
     "booking_cancelled",
     "occurrence_not_found",
+    "person_not_found",
+    "slot_unavailable",
 ]
 
 ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
@@ -56,6 +58,8 @@ _DEFAULT_MESSAGES: dict[str, str] = {
     "booking_not_found": "This booking does not exist.",
     "booking_cancelled": "This booking has been cancelled.",
     "occurrence_not_found": "This series has no session at that time.",
+    "person_not_found": "This person is not registered.",
+    "slot_unavailable": "Someone in this session is not available at that time.",
 }
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from signaling.namespace import CallNamespace, SignalingOptions
 from signaling.server import create_sio
 
 from .api import RoomsApi
+from .scheduling_setup import Scheduling, build_scheduling
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,9 +36,11 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
-        "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; "
-        "img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+        "default-src 'self'; connect-src 'self'; media-src 'self' blob:; "
+        "img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'self'"
     ),
+    "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
 }
 
 
@@ -50,6 +54,7 @@ class Services:
     signer: TokenSigner
     sfu: Sfu
     namespace: CallNamespace
+    scheduling: Scheduling
 
 
 SERVICES = web.AppKey("services", Services)
@@ -64,10 +69,21 @@ def build_store(settings: Settings, clock: Clock) -> RoomStore:
 
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:  # 404s and other raised responses get them too
+        exc.headers.update(SECURITY_HEADERS)
+        raise
     if not request.path.startswith("/socket.io"):
         response.headers.update(SECURITY_HEADERS)
     return response
+
+
+async def purge_expired_rooms(store: MemoryRoomStore, every_s: float = 60.0) -> None:
+    """The in-memory store forgets ended rooms nobody touches again (Redis has TTLs)."""
+    while True:
+        await asyncio.sleep(every_s)
+        store.purge_expired()
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
@@ -89,12 +105,18 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         SignalingOptions(
             disconnect_grace_s=settings.disconnect_grace_s, ice_servers=settings.ice_servers
         ),
+        clock,
     )
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
-    app[SERVICES] = Services(settings, store, service, signer, sfu, namespace)
+    scheduling = build_scheduling(settings, clock, store, signer)
+    app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling)
     sio = create_sio(namespace, settings.redis_url or None)
     sio.attach(app)
-    app.add_routes(RoomsApi(service, settings.resolved_admin_key(), settings.base_url).routes())
+    rooms_api = RoomsApi(
+        service, settings.resolved_admin_key(), settings.base_url, settings.default_duration_min
+    )
+    app.add_routes(rooms_api.routes())
+    scheduling.attach(app)
     add_client_routes(app)
 
     async def shutdown(app: web.Application) -> None:
@@ -103,6 +125,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         await store.close()
 
     app.on_cleanup.append(shutdown)
+    if isinstance(store, MemoryRoomStore):
+        app.cleanup_ctx.append(background(lambda: purge_expired_rooms(store)))
     return app
 
 
@@ -123,5 +147,20 @@ def add_client_routes(app: web.Application) -> None:
 
     app.router.add_get("/", page("landing.html"))
     app.router.add_get("/join", page("index.html"))
+    app.router.add_get("/schedule", page("schedule.html"))
     STATIC_DIR.mkdir(exist_ok=True)
     app.router.add_static("/static", STATIC_DIR)
+
+
+def background(
+    work: Callable[[], Coroutine[None, None, None]],
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A cleanup context that runs `work()` while the app runs and cancels it at shutdown."""
+
+    async def run(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(work())
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    return run

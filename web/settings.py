@@ -7,9 +7,17 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 PREFIX = "MENTORCALL_"
+MIN_KEY_BYTES = 32
 
 
 def split_list(value: str) -> tuple[str, ...]:
@@ -35,14 +43,28 @@ class Settings(BaseModel):
     ice_servers: tuple[str, ...] = ()
     disconnect_grace_s: float = Field(default=10.0, ge=0, le=300)
     default_duration_min: int = Field(default=30, ge=5, le=240)
-    join_early_s: int = Field(default=600, ge=0)  # links work this long before the start
+    join_early_s: int = Field(default=300, ge=0)  # links work this long before the start
+    webhook_url: str = ""  # empty: no webhooks
+    webhook_secret: str = ""  # HMAC key of the webhook signatures; required with a URL
+    webhook_backoff_s: float = Field(default=1.0, ge=0, le=60)  # first retry delay, doubling
+    reminder_minutes: int = Field(default=15, ge=1, le=7 * 24 * 60)  # webhook before a session
 
-    @field_validator("secret")
+    @field_validator("secret", "admin_key")
     @classmethod
-    def _secret_long_enough(cls, value: str) -> str:
-        if value and len(value.encode()) < 32:
-            raise ValueError("MENTORCALL_SECRET must be at least 32 bytes")
+    def _key_long_enough(cls, value: str, info: ValidationInfo) -> str:
+        if value and len(value.encode()) < MIN_KEY_BYTES:
+            name = PREFIX + str(info.field_name).upper()
+            raise ValueError(f"{name} must be at least {MIN_KEY_BYTES} bytes")
         return value
+
+    @model_validator(mode="after")
+    def _webhook_signed(self) -> Settings:
+        if self.webhook_url and len(self.webhook_secret.encode()) < 16:
+            raise ValueError("MENTORCALL_WEBHOOK_SECRET (at least 16 bytes) is required "
+                             "with MENTORCALL_WEBHOOK_URL")
+        if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):
+            raise ValueError("MENTORCALL_WEBHOOK_URL must be an http(s) URL")
+        return self
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -71,7 +93,10 @@ class Settings(BaseModel):
 def _read_or_create(path: Path) -> str:
     """A random secret kept in a file only its owner can read (created on first use)."""
     if path.exists():
-        return path.read_text().strip()
+        value = path.read_text().strip()
+        if len(value.encode()) < MIN_KEY_BYTES:
+            raise ValueError(f"{path} must hold a key of at least {MIN_KEY_BYTES} bytes")
+        return value
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

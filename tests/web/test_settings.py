@@ -38,8 +38,16 @@ def test_environment_is_read() -> None:
 def test_bad_values_are_refused() -> None:
     with pytest.raises(ValidationError):
         Settings.from_env({"MENTORCALL_PORT": "eighty"})
-    with pytest.raises(ValidationError, match="at least 32 bytes"):
+    with pytest.raises(ValidationError, match="MENTORCALL_SECRET must be at least 32 bytes"):
         Settings.from_env({"MENTORCALL_SECRET": "short"})
+    with pytest.raises(ValidationError, match="MENTORCALL_ADMIN_KEY must be at least 32"):
+        Settings.from_env({"MENTORCALL_ADMIN_KEY": "letmein"})
+
+
+def test_an_empty_key_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "admin_key").write_text("\n")
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        Settings.from_env({}, data_dir=tmp_path).resolved_admin_key()
 
 
 def test_generated_secrets_are_private_and_stable(tmp_path: Path) -> None:

@@ -1,0 +1,157 @@
+"""Person tokens: long-lived JWTs that say "this is person X" to the scheduling API;
+and feed tokens, the secret part of a person's private calendar feed URL.
+
+A person token is signed with the same secret and the same pinned algorithm as a join
+token (:mod:`rooms.grants`), but the two can never stand in for each other:
+
+* a person token carries ``kind: "person"`` and an audience (``aud``) of
+  ``PERSON_AUDIENCE``. The join-token verifier passes no audience, and PyJWT refuses any
+  token that has one in that case; it also requires ``room`` and ``grants``, which a
+  person token lacks;
+* the person-token verifier requires that audience and ``kind == "person"``, which a join
+  token (no ``aud``, no ``kind``) does not have.
+
+Time checks use the injected clock with the same rules as join tokens: ``exp`` exactly,
+``nbf`` with ``CLOCK_SKEW_S`` of leeway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from typing import Any, Literal
+
+import jwt
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from rooms.clock import Clock, SystemClock
+from rooms.errors import RoomError
+from rooms.grants import ALGORITHM, CLOCK_SKEW_S, MAX_TOKEN_CHARS, MIN_SECRET_BYTES, NumericDate
+from rooms.models import Identity
+
+PERSON_KIND = "person"
+PERSON_AUDIENCE = "mentorcall:person"
+PERSON_TOKEN_TTL_S = 90 * 24 * 3600
+FEED_MAC_CHARS = 32
+
+_REQUIRED_CLAIMS = ["sub", "kind", "aud", "iat", "nbf", "exp", "iss", "jti"]
+
+
+class _PersonClaims(BaseModel):
+    """The payload as signed; strict so that a signed-but-odd payload is refused."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sub: Identity
+    kind: Literal["person"]
+    iat: NumericDate
+    nbf: NumericDate
+    exp: NumericDate
+
+
+class PersonTokens:
+    """Issues and verifies person tokens (HS256 only) with the deployment's secret."""
+
+    def __init__(self, secret: str, clock: Clock | None = None, issuer: str = "mentorcall",
+                 ttl_s: int = PERSON_TOKEN_TTL_S) -> None:
+        key = secret.encode("utf-8")
+        if len(key) < MIN_SECRET_BYTES:
+            raise ValueError(f"the token secret must be at least {MIN_SECRET_BYTES} bytes")
+        if ttl_s <= 0:
+            raise ValueError("ttl_s must be positive")
+        self._key = key
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._issuer = issuer
+        self.ttl_s = ttl_s
+
+    def issue(self, identity: str) -> str:
+        """A token naming ``identity`` that expires ``ttl_s`` seconds from now."""
+        if not identity:
+            raise ValueError("identity must not be empty")
+        iat = math.floor(self._clock.now())
+        claims: dict[str, Any] = {
+            "sub": identity,
+            "kind": PERSON_KIND,
+            "aud": PERSON_AUDIENCE,
+            "iat": iat,
+            "nbf": iat,
+            "exp": iat + self.ttl_s,
+            "iss": self._issuer,
+            "jti": secrets.token_urlsafe(16),
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+
+    def verify(self, token: str | None) -> str:
+        """The identity a person token names, or RoomError with a ``token_*`` code."""
+        if not token:
+            raise RoomError("token_missing", "A person token is required.")
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
+            raise RoomError("token_invalid", "The person token is not valid.")
+        claims = self._decode(token)
+        now = self._clock.now()
+        if now >= claims.exp:
+            raise RoomError("token_expired", "The scheduling link has expired.")
+        if now + CLOCK_SKEW_S < claims.nbf:
+            raise RoomError("token_not_yet_valid", "The scheduling link is not valid yet.")
+        return claims.sub
+
+    def _decode(self, token: str) -> _PersonClaims:
+        try:
+            payload = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                audience=PERSON_AUDIENCE,
+                issuer=self._issuer,
+                options={
+                    "verify_signature": True,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "verify_iss": True,
+                    "verify_aud": True,
+                    "require": _REQUIRED_CLAIMS,
+                },
+            )
+            return _PersonClaims.model_validate(payload)
+        except (jwt.PyJWTError, ValidationError, ValueError, TypeError) as exc:
+            raise RoomError("token_invalid", "The person token is not valid.") from exc
+
+
+class FeedTokens:
+    """The secret in a person's private ICS feed URL: ``<identity>.<MAC>``.
+
+    The MAC is an HMAC-SHA256 (truncated to 128 bits) of the identity and the person's
+    ``feed_version`` under the deployment's secret, so nothing secret is stored and a
+    feed URL can always be shown again; raising the version revokes every earlier URL.
+    """
+
+    def __init__(self, secret: str) -> None:
+        key = secret.encode("utf-8")
+        if len(key) < MIN_SECRET_BYTES:
+            raise ValueError(f"the token secret must be at least {MIN_SECRET_BYTES} bytes")
+        self._key = key
+
+    def _mac(self, identity: str, version: int) -> str:
+        message = f"mentorcall-feed:{identity}:{version}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:FEED_MAC_CHARS]
+
+    def issue(self, identity: str, version: int) -> str:
+        """The feed token of ``identity`` at feed ``version``."""
+        if not identity or "." in identity:
+            raise ValueError("identities in feed tokens have no dots")
+        return f"{identity}.{self._mac(identity, version)}"
+
+    @staticmethod
+    def identity_of(token: str) -> str | None:
+        """Whose feed ``token`` claims to open (unchecked), or None if malformed."""
+        identity, dot, mac = token.rpartition(".")
+        if not dot or not identity or len(mac) != FEED_MAC_CHARS or len(token) > 256:
+            return None
+        return identity
+
+    def check(self, token: str, identity: str, version: int) -> bool:
+        """Whether ``token`` is the current feed token of ``identity`` (constant time)."""
+        return hmac.compare_digest(token.encode(), self.issue(identity, version).encode())

@@ -1,0 +1,317 @@
+"""Finding a time and booking it: the operations the scheduling API calls.
+
+:class:`SchedulingService` ties the domain core together: availability from the
+:class:`~rooms.scheduling.directory.PeopleDirectory`, slots from
+:class:`~rooms.scheduling.slots.SlotFinder`, atomic bookings from a
+:class:`~rooms.scheduling.booking_store.BookingStore`, rooms and join tokens from
+:class:`~rooms.scheduling.session_rooms.SessionRooms`, reminders in a
+:class:`~rooms.scheduling.reminders.ReminderLedger`; listeners (webhooks) hear of every
+change once it is stored.
+
+Rules beyond the domain core's:
+
+* A booked time must lie inside the availability of every required person: both people
+  of a pair, the host of a roundtable (invitees are asked, not required). Otherwise
+  ``slot_unavailable``. For a series only the first session is checked this way; later
+  ones must only be free of conflicts (a weekly window moves with DST for the other side).
+* Nothing is half-booked: rooms are created first, then the bookings in one atomic step;
+  if that fails the rooms are removed. A reschedule that cannot get its new room is moved
+  back. Multi-session changes (``following``) roll back the sessions already moved.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from rooms.clock import Clock, SystemClock
+from rooms.errors import RoomError
+from rooms.models import RoomKind
+from rooms.scheduling.availability import Availability
+from rooms.scheduling.booking_store import BookingStore, check_not_past
+from rooms.scheduling.bookings import Booking
+from rooms.scheduling.directory import PeopleDirectory
+from rooms.scheduling.intervals import covers
+from rooms.scheduling.people import Person, PersonRecord, PersonRole
+from rooms.scheduling.recurrence import Recurrence
+from rooms.scheduling.reminders import ReminderLedger
+from rooms.scheduling.series_booking import (
+    following_moves,
+    new_booking_id,
+    series_bookings,
+)
+from rooms.scheduling.session_rooms import SessionRooms, new_room_base, room_kind
+from rooms.scheduling.slots import PersonSchedule, Slot, SlotFinder, SlotQuery
+from rooms.scheduling.zones import epoch_seconds, from_epoch, to_local, to_utc_lenient
+
+logger = logging.getLogger(__name__)
+
+BOOK_AHEAD_DAYS = 366
+UPCOMING_DAYS = BOOK_AHEAD_DAYS * 2 + 1  # a series may start a year ahead and last a year
+FEED_PAST_DAYS = 7
+BUSY_MARGIN = timedelta(days=2)  # bookings this far outside a range still block buffers
+
+
+class BookingChange(StrEnum):
+    """What happened to a booking (the webhook event types)."""
+
+    CREATED = "booking.created"
+    RESCHEDULED = "booking.rescheduled"
+    CANCELLED = "booking.cancelled"
+
+
+class BookingListener(Protocol):
+    """Told of every stored change (after it is stored; must not raise)."""
+
+    async def booking_changed(self, change: BookingChange, bookings: Sequence[Booking]) -> None:
+        ...
+
+
+class SchedulingService:
+    """Slots, bookings, reschedules, cancellations and series for registered people."""
+
+    def __init__(self, directory: PeopleDirectory, bookings: BookingStore, rooms: SessionRooms,
+                 ledger: ReminderLedger, clock: Clock | None = None, *,
+                 buffer_min: int = 10, notice_min: int = 120, step_min: int = 15) -> None:
+        self.directory = directory
+        self.bookings = bookings
+        self.rooms = rooms
+        self.ledger = ledger
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._finder = SlotFinder(self._clock)
+        self.buffer_min = buffer_min
+        self.notice_min = notice_min
+        self.step_min = step_min
+        self._listeners: list[BookingListener] = []
+
+    def add_listener(self, listener: BookingListener) -> None:
+        """Tell ``listener`` of every booking change from now on."""
+        self._listeners.append(listener)
+
+    def today(self, zone: str) -> date:
+        """The local date now in ``zone``."""
+        return to_local(from_epoch(int(self._clock.now())), zone).date()
+
+    # ---- finding a time ------------------------------------------------------------------
+
+    def query(self, start: datetime, end: datetime, length_min: int) -> SlotQuery:
+        """A slot query with the service's buffer, notice and step."""
+        return SlotQuery(start=start, end=end, length_min=length_min,
+                         buffer_min=self.buffer_min, notice_min=self.notice_min,
+                         step_min=self.step_min)
+
+    async def _schedule(self, record: PersonRecord, query: SlotQuery) -> PersonSchedule | None:
+        if record.availability is None:
+            return None
+        booked = await self.bookings.bookings_for(
+            record.person.identity, query.start - BUSY_MARGIN, query.end + BUSY_MARGIN)
+        return PersonSchedule(record.person.identity, record.availability,
+                              tuple(b.busy_span() for b in booked))
+
+    async def pair_slots(self, caller: Person, other: str, query: SlotQuery) -> list[Slot]:
+        """The common free slots of ``caller`` (whose grid is used) and ``other``."""
+        if other == caller.identity:
+            raise RoomError("forbidden", "Look for a time with someone else.")
+        mine, theirs = await self.directory.records([caller.identity, other])
+        organiser = await self._schedule(mine, query)
+        guest = await self._schedule(theirs, query)
+        if organiser is None or guest is None:
+            return []  # someone has not said when they are free yet
+        return self._finder.pair(organiser, guest, query)
+
+    async def roundtable_slots(self, host: Person, invitees: Sequence[str], query: SlotQuery,
+                               limit: int = 20) -> list[Slot]:
+        """Slots the host can make, ranked by how many invitees can come."""
+        self._require_host(host)
+        _check_others(host, invitees)
+        records = await self.directory.records([host.identity, *invitees])
+        schedules = [await self._schedule(r, query) for r in records]
+        if schedules[0] is None:
+            return []
+        guests = [s if s is not None else PersonSchedule(r.person.identity, _never(r))
+                  for s, r in zip(schedules[1:], records[1:], strict=True)]
+        return self._finder.roundtable(schedules[0], guests, query, limit=limit)
+
+    @staticmethod
+    def _require_host(person: Person) -> None:
+        if person.role is not PersonRole.HOST:
+            raise RoomError("forbidden", "Only a host can organise a roundtable.")
+
+    # ---- booking ---------------------------------------------------------------------------
+
+    async def book(self, organiser: Person, others: Sequence[str], *, roundtable: bool,
+                   start: datetime, length_min: int, title: str = "",
+                   recurrence: Recurrence | None = None) -> list[Booking]:
+        """Book a session (or a series) for ``organiser`` with ``others``, with its rooms.
+
+        Raises ``person_not_found``, ``forbidden``, ``slot_unavailable``, ``slot_taken``,
+        ``slot_in_past`` and the recurrence's errors; on any error nothing is booked.
+        """
+        if roundtable:
+            self._require_host(organiser)
+        _check_others(organiser, others)
+        self._check_when(start)
+        records = await self.directory.records(others)
+        own = await self.directory.record(organiser.identity)
+        end = start + timedelta(minutes=length_min)
+        required = [own] if roundtable else [own, *records]
+        self._check_available(required, start, end)
+        attendees = [r.person.attendee() for r in records]
+        kind = RoomKind.ROUNDTABLE if roundtable else RoomKind.COFFEE
+        now = self._clock.now()
+        buffer_s = self.buffer_min * 60
+        if recurrence is None:
+            made = [Booking.new(new_booking_id(), own.person.attendee(), attendees, start, end,
+                                now, title=title, buffer_s=buffer_s,
+                                room_id=new_room_base(kind))]
+        else:
+            made = series_bookings(own.person.attendee(), attendees, start, length_min,
+                                   recurrence, now, title=title, buffer_s=buffer_s, kind=kind)
+        await self.rooms.open(made)
+        try:
+            stored = await self.bookings.create_all(made)
+        except BaseException:
+            await self.rooms.close(made)
+            raise
+        for booking in stored:
+            await self.ledger.plan(booking.booking_id, epoch_seconds(booking.start))
+        await self._tell(BookingChange.CREATED, stored)
+        return stored
+
+    def _check_when(self, start: datetime) -> None:
+        """``slot_in_past`` before now; ``range_too_long`` beyond the upcoming horizon."""
+        now = self._clock.now()
+        check_not_past(start, now)
+        if start > from_epoch(int(now)) + timedelta(days=BOOK_AHEAD_DAYS):
+            raise RoomError("range_too_long",
+                            f"Sessions are booked at most {BOOK_AHEAD_DAYS} days ahead.")
+
+    def _check_available(self, records: Sequence[PersonRecord], start: datetime,
+                         end: datetime) -> None:
+        lo, hi = epoch_seconds(start), epoch_seconds(end)
+        for record in records:
+            free = record.availability.free_intervals(lo, hi) if record.availability else []
+            if not covers(free, lo, hi):
+                raise RoomError(
+                    "slot_unavailable",
+                    f"{record.person.display_name} is not available at that time.")
+
+    async def _required_records(self, booking: Booking) -> list[PersonRecord]:
+        if room_kind(booking) is RoomKind.ROUNDTABLE:
+            return [await self.directory.record(booking.organiser.identity)]
+        return await self.directory.records(list(booking.people))
+
+    async def booking_for(self, caller: Person, booking_id: str) -> Booking:
+        """The booking, if ``caller`` is in it (``forbidden`` otherwise)."""
+        booking = await self.bookings.get(booking_id)
+        if caller.identity not in booking.people:
+            raise RoomError("forbidden", "You are not in this session.")
+        return booking
+
+    async def reschedule(self, caller: Person, booking_id: str, start: datetime,
+                         length_min: int | None = None,
+                         following: bool = False) -> list[Booking]:
+        """Move a session (or it and the following ones of its series); new rooms, each
+        SEQUENCE one on. The first booking returned is ``booking_id``'s."""
+        booking = await self.booking_for(caller, booking_id)
+        if not booking.is_confirmed:
+            raise RoomError("booking_cancelled")
+        length = timedelta(minutes=length_min) if length_min else booking.end - booking.start
+        self._check_when(start)
+        self._check_available(await self._required_records(booking), start, start + length)
+        moves = [(booking, start, start + length)]
+        if following and booking.series_id is not None:
+            moves = following_moves(booking, await self._series_after(booking), start, length)
+        moved: list[tuple[Booking, Booking]] = []
+        try:
+            for old, new_start, new_end in moves:
+                new = await self.bookings.reschedule(old.booking_id, new_start, new_end)
+                moved.append((old, new))
+            await self.rooms.open([new for _, new in moved])
+        except BaseException:
+            await self._move_back(moved)
+            raise
+        await self.rooms.close([old for old, _ in moved])
+        for _, new in moved:
+            await self.ledger.plan(new.booking_id, epoch_seconds(new.start))
+        result = [new for _, new in moved]
+        result.sort(key=lambda b: b.booking_id != booking_id)
+        await self._tell(BookingChange.RESCHEDULED, result)
+        return result
+
+    async def _move_back(self, moved: Sequence[tuple[Booking, Booking]]) -> None:
+        """Put moved bookings back at their old times (a new revision, with its room)."""
+        restored = []
+        for old, _ in reversed(moved):
+            try:
+                restored.append(await self.bookings.reschedule(old.booking_id, old.start,
+                                                               old.end))
+            except Exception:
+                logger.exception("could not move booking %s back", old.booking_id)
+        try:
+            await self.rooms.open(restored)
+            await self.rooms.close([old for old, _ in moved])
+            await self.rooms.close([new for _, new in moved])
+        except Exception:
+            logger.exception("could not reopen the rooms of %d booking(s)", len(restored))
+
+    async def _series_after(self, booking: Booking) -> list[Booking]:
+        """The confirmed sessions of the booking's series from it on, by start."""
+        later = await self.bookings.bookings_for(
+            booking.organiser.identity, booking.start,
+            booking.start + timedelta(days=UPCOMING_DAYS * 2))
+        return [b for b in later if b.series_id == booking.series_id]
+
+    async def cancel(self, caller: Person, booking_id: str,
+                     following: bool = False) -> list[Booking]:
+        """Cancel a session (or it and the following ones of its series)."""
+        booking = await self.booking_for(caller, booking_id)
+        targets = [booking]
+        if following and booking.series_id is not None and booking.is_confirmed:
+            targets = await self._series_after(booking)
+        done = [await self.bookings.cancel(b.booking_id) for b in targets]
+        await self.rooms.close([b for b in targets if b.is_confirmed])
+        for b in done:
+            await self.ledger.unplan(b.booking_id)
+        await self._tell(BookingChange.CANCELLED, done)
+        return done
+
+    async def upcoming(self, identity: str) -> list[Booking]:
+        """The person's confirmed sessions that have not ended, by start."""
+        now = from_epoch(int(self._clock.now()))
+        return await self.bookings.bookings_for(identity, now,
+                                                now + timedelta(days=UPCOMING_DAYS))
+
+    async def feed(self, identity: str) -> list[Booking]:
+        """The person's sessions for their calendar feed (a week back, a year ahead)."""
+        now = from_epoch(int(self._clock.now()))
+        return await self.bookings.bookings_for(identity, now - timedelta(days=FEED_PAST_DAYS),
+                                                now + timedelta(days=UPCOMING_DAYS))
+
+    async def _tell(self, change: BookingChange, bookings: Sequence[Booking]) -> None:
+        for listener in self._listeners:
+            try:
+                await listener.booking_changed(change, bookings)
+            except Exception:
+                logger.exception("a booking listener failed on %s", change.value)
+
+
+def _check_others(organiser: Person, others: Sequence[str]) -> None:
+    """``forbidden`` unless ``others`` are some other people, each named once."""
+    if not others or organiser.identity in others or len(set(others)) != len(others):
+        raise RoomError("forbidden", "Invite other people, each once.")
+
+
+def _never(record: PersonRecord) -> Availability:
+    """An availability with no free time, for someone who has not set theirs."""
+    return Availability(zone=record.person.zone)
+
+
+def local_day_range(zone: str, first: date, last: date) -> tuple[datetime, datetime]:
+    """[first 00:00, the day after last 00:00) in ``zone``, as UTC instants."""
+    start, _ = to_utc_lenient(datetime.combine(first, time()), zone)
+    end, _ = to_utc_lenient(datetime.combine(last + timedelta(days=1), time()), zone)
+    return start, end

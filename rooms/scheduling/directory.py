@@ -1,0 +1,115 @@
+"""The people directory: registering people, their availability and their feed URLs.
+
+Thin, clocked operations over a :class:`~rooms.scheduling.people.PeopleStore` that raise
+:class:`~rooms.errors.RoomError` with stable codes (``person_not_found``,
+``unknown_zone``) for the layers above. Feed tokens are derived by
+:class:`~rooms.person_tokens.FeedTokens` from the identity and the person's feed version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from rooms.clock import Clock, SystemClock
+from rooms.errors import RoomError
+from rooms.person_tokens import FeedTokens
+from rooms.scheduling.availability import Availability
+from rooms.scheduling.people import (
+    MAX_PEOPLE_LISTED,
+    PeopleStore,
+    Person,
+    PersonRecord,
+    PersonRole,
+)
+from rooms.scheduling.zones import check_zone_name
+from rooms.service import new_identity
+
+
+class PeopleDirectory:
+    """Who is in the programme, when they are free, and who opens which feed."""
+
+    def __init__(self, store: PeopleStore, feeds: FeedTokens,
+                 clock: Clock | None = None) -> None:
+        self._store = store
+        self._feeds = feeds
+        self._clock: Clock = clock if clock is not None else SystemClock()
+
+    async def register(self, display_name: str, role: PersonRole, zone: str,
+                       email: str | None = None) -> Person:
+        """A new person with a fresh identity (``unknown_zone`` for a bad zone)."""
+        check_zone_name(zone)
+        person = Person(
+            identity=new_identity(),
+            display_name=display_name,
+            role=role,
+            zone=zone,
+            email=email,
+            created_at=datetime.fromtimestamp(int(self._clock.now()), UTC),
+        )
+        await self._store.add(person)
+        return person
+
+    async def record(self, identity: str) -> PersonRecord:
+        """The person and their availability; ``person_not_found`` if unknown."""
+        found = await self._store.get(identity)
+        if found is None:
+            raise RoomError("person_not_found")
+        return found
+
+    async def person(self, identity: str) -> Person:
+        """The person; ``person_not_found`` if unknown."""
+        return (await self.record(identity)).person
+
+    async def records(self, identities: Sequence[str]) -> list[PersonRecord]:
+        """Each person in order; ``person_not_found`` naming the first unknown one."""
+        found = []
+        for identity in identities:
+            record = await self._store.get(identity)
+            if record is None:
+                raise RoomError("person_not_found", f"No person is registered as {identity!r}.")
+            found.append(record)
+        return found
+
+    async def everyone(self, limit: int = MAX_PEOPLE_LISTED) -> list[Person]:
+        """Everyone, by display name."""
+        return await self._store.everyone(limit)
+
+    async def counterparts(self, person: Person) -> list[Person]:
+        """The people ``person`` usually schedules with (see ``PersonRole.counterparts``)."""
+        roles = person.role.counterparts()
+        return [p for p in await self._store.everyone()
+                if p.role in roles and p.identity != person.identity]
+
+    async def save_availability(self, identity: str, availability: Availability) -> Person:
+        """Store the person's availability (and move them to its zone)."""
+        person = await self._store.save_availability(identity, availability)
+        if person is None:
+            raise RoomError("person_not_found")
+        return person
+
+    def feed_token(self, person: Person) -> str:
+        """The person's current feed token."""
+        return self._feeds.issue(person.identity, person.feed_version)
+
+    async def renew_feed(self, identity: str) -> Person:
+        """Revoke the person's feed URL; the person with their new feed version."""
+        person = await self._store.renew_feed(identity)
+        if person is None:
+            raise RoomError("person_not_found")
+        return person
+
+    async def feed_owner(self, token: str) -> PersonRecord | None:
+        """Whose feed ``token`` opens (None for a malformed, unknown or revoked token)."""
+        identity = self._feeds.identity_of(token)
+        if identity is None:
+            return None
+        record = await self._store.get(identity)
+        if record is None or not self._feeds.check(token, identity,
+                                                   record.person.feed_version):
+            return None
+        return record
+
+    async def close(self) -> None:
+        """Release the store's connections."""
+        await self._store.close()

@@ -1,0 +1,278 @@
+"""The OpenAPI 3.1 document of every REST endpoint, built from the pydantic models.
+
+Request bodies, query parameters and responses are the models the handlers use
+(``model_json_schema`` through pydantic's ``models_json_schema``), so the document cannot
+drift from the code: the server serves it at ``GET /api/openapi.json``, and
+``docs/openapi.json`` is a committed copy that a test compares with what the server
+serves (and checks that every route under ``/api`` is described). Regenerate the copy
+after changing an endpoint or a model with::
+
+    .venv/bin/python -m web.openapi > docs/openapi.json
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from .api import CreateRoomRequest
+from .scheduling_api import status_of
+from .scheduling_bodies import (
+    AvailabilityBody,
+    BookingBody,
+    PersonBody,
+    RescheduleBody,
+    RoundtableBody,
+    SlotsParams,
+)
+from .scheduling_views import (
+    AvailabilityView,
+    BookingsView,
+    BookingView,
+    FeedView,
+    MeView,
+    PersonView,
+    RegisteredPerson,
+    SlotView,
+    WebhookEvent,
+)
+
+Auth = Literal["admin", "person", "admin_or_host", "none"]
+REF = "#/components/schemas/{model}"
+CALENDAR = "text/calendar"
+BODY_ERRORS = ("invalid_json", "invalid_body", "body_too_large")
+PERSON = ("unauthorized",)
+ZONE_ERRORS = ("unknown_zone", "nonexistent_local_time", "ambiguous_local_time")
+RANGE_ERRORS = ("invalid_range", "range_too_long", "invalid_duration")
+
+
+class ErrorDetail(BaseModel):
+    """A stable machine-readable code and one human sentence."""
+
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer."""
+
+    error: ErrorDetail
+
+
+class RoomLinks(BaseModel):
+    mentor: str
+    mentee: str
+
+
+class CreatedRoom(BaseModel):
+    """Answer of ``POST /api/rooms``."""
+
+    room_id: str
+    kind: Literal["coffee"]
+    title: str
+    expires_at: float = Field(description="epoch seconds")
+    links: RoomLinks
+
+
+class Health(BaseModel):
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One endpoint: what it takes, what it answers, which error codes it may send."""
+
+    method: str
+    path: str  # OpenAPI form: /api/bookings/{booking_id}
+    summary: str
+    auth: Auth
+    response: type[BaseModel] | None
+    status: int = 200
+    many: bool = False  # the answer is a JSON list of ``response``
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    content_type: str = "application/json"
+    errors: tuple[str, ...] = ()
+    extra_query: tuple[tuple[str, str], ...] = ()  # (name, description), string-valued
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("get", "/api/health", "Liveness", "none", Health),
+    Operation("post", "/api/rooms", "Create a 1:1 coffee room now (two join links)", "admin",
+              CreatedRoom, 201, body=CreateRoomRequest, errors=("unauthorized", *BODY_ERRORS)),
+    Operation("get", "/api/openapi.json", "This document", "none", None),
+    Operation("post", "/api/people", "Register a person (schedule link, feed URL)", "admin",
+              RegisteredPerson, 201, body=PersonBody,
+              errors=("unauthorized", "unknown_zone", *BODY_ERRORS)),
+    Operation("get", "/api/people", "Everyone (admin, or a host picking invitees)",
+              "admin_or_host", PersonView, many=True, errors=("unauthorized", "forbidden")),
+    Operation("get", "/api/me", "The caller, their availability, feed URL, counterparts",
+              "person", MeView, errors=PERSON),
+    Operation("put", "/api/me/availability", "Set the caller's weekly availability",
+              "person", AvailabilityView, body=AvailabilityBody,
+              errors=(*PERSON, "unknown_zone", "invalid_range", "range_too_long",
+                      *BODY_ERRORS)),
+    Operation("post", "/api/me/feed", "Revoke the feed URL and issue a new one", "person",
+              FeedView, errors=PERSON),
+    Operation("get", "/api/me/bookings", "The caller's upcoming sessions", "person",
+              BookingView, many=True, errors=PERSON),
+    Operation("get", "/api/slots", "Common free slots of the caller and `with`", "person",
+              SlotView, many=True, query=SlotsParams,
+              errors=(*PERSON, "invalid_body", "person_not_found", "forbidden",
+                      *RANGE_ERRORS)),
+    Operation("post", "/api/roundtable-slots", "Roundtable slots ranked by attendance",
+              "person", SlotView, many=True, body=RoundtableBody,
+              errors=(*PERSON, "forbidden", "person_not_found", *RANGE_ERRORS,
+                      *BODY_ERRORS)),
+    Operation("post", "/api/bookings", "Book a session or a series (creates the rooms)",
+              "person", BookingsView, 201, body=BookingBody,
+              errors=(*PERSON, "forbidden", "person_not_found", "slot_taken",
+                      "slot_unavailable", "slot_in_past", *ZONE_ERRORS, *RANGE_ERRORS,
+                      *BODY_ERRORS)),
+    Operation("patch", "/api/bookings/{booking_id}", "Reschedule (SEQUENCE +1, new links)",
+              "person", BookingsView, body=RescheduleBody,
+              errors=(*PERSON, "forbidden", "booking_not_found", "booking_cancelled",
+                      "slot_taken", "slot_unavailable", "slot_in_past", *ZONE_ERRORS,
+                      *BODY_ERRORS),
+              extra_query=(("scope", "`this` (default) or `following` (series)"),)),
+    Operation("delete", "/api/bookings/{booking_id}", "Cancel", "person", BookingsView,
+              errors=(*PERSON, "forbidden", "booking_not_found", "booking_cancelled",
+                      "invalid_body"),
+              extra_query=(("scope", "`this` (default) or `following` (series)"),)),
+    Operation("get", "/api/bookings/{booking_id}/invite.ics",
+              "The invite (METHOD:REQUEST, or CANCEL once cancelled)", "person", None,
+              content_type=CALENDAR, errors=(*PERSON, "forbidden", "booking_not_found")),
+    Operation("get", "/feeds/{feed_token}.ics", "A person's private calendar feed (the URL "
+              "is the secret)", "none", None, content_type=CALENDAR, errors=("forbidden",)),
+)
+
+
+def openapi_path(aiohttp_path: str) -> str:
+    """``/feeds/{feed_token:[a-z]+}.ics`` -> ``/feeds/{feed_token}.ics``."""
+    return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*):[^}]*\}", r"{\1}", aiohttp_path)
+
+
+Refs = dict[tuple[Any, JsonSchemaMode], Any]
+
+
+def _security(auth: Auth) -> list[dict[str, list[str]]]:
+    schemes = {"admin": ["adminKey"], "person": ["personToken"],
+               "admin_or_host": ["adminKey", "personToken"], "none": []}[auth]
+    return [{scheme: []} for scheme in schemes]
+
+
+def _schemas() -> tuple[Refs, dict[str, Any]]:
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorBody, "serialization"),
+                                                           (WebhookEvent, "serialization")]
+    for op in OPERATIONS:
+        if op.response is not None:
+            wanted.append((op.response, "serialization"))
+        if op.body is not None:
+            wanted.append((op.body, "validation"))
+    refs, defs = models_json_schema(list(dict.fromkeys(wanted)), by_alias=True,
+                                    ref_template=REF)
+    return refs, defs.get("$defs", {})
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+              for name in re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", op.path)]
+    if op.query is not None:
+        schema = op.query.model_json_schema(by_alias=True)
+        required = set(schema.get("required", ()))
+        params += [{"name": name, "in": "query", "required": name in required,
+                    "schema": prop} for name, prop in schema["properties"].items()]
+    params += [{"name": name, "in": "query", "required": False, "description": text,
+                "schema": {"type": "string"}} for name, text in op.extra_query]
+    return params
+
+
+def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
+    if op.response is not None:
+        ref = refs[(op.response, "serialization")]
+        content = {op.content_type: {"schema": {"type": "array", "items": ref}
+                                     if op.many else ref}}
+    elif op.content_type == CALENDAR:
+        content = {CALENDAR: {"schema": {"type": "string"}}}
+    else:
+        content = {op.content_type: {"schema": {"type": "object"}}}
+    responses: dict[str, Any] = {str(op.status): {"description": op.summary,
+                                                  "content": content}}
+    by_status: dict[int, list[str]] = {}
+    for code in op.errors:
+        by_status.setdefault(status_of(code), []).append(code)
+    error_ref = refs[(ErrorBody, "serialization")]
+    for status, codes in sorted(by_status.items()):
+        responses[str(status)] = {"description": "codes: " + ", ".join(codes),
+                                  "content": {"application/json": {"schema": error_ref}}}
+    doc: dict[str, Any] = {"summary": op.summary, "operationId": _operation_id(op),
+                           "responses": responses}
+    params = _parameters(op)
+    if params:
+        doc["parameters"] = params
+    if op.body is not None:
+        doc["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": refs[(op.body, "validation")]}}}
+    doc["security"] = _security(op.auth)
+    return doc
+
+
+def _operation_id(op: Operation) -> str:
+    words = re.findall(r"[A-Za-z]+", op.path.replace("{", "by_").replace("}", ""))
+    return op.method + "_" + "_".join(w.lower() for w in words if w != "api")
+
+
+def build_openapi() -> dict[str, Any]:
+    """The whole document (deterministic: the same for every server)."""
+    refs, schemas = _schemas()
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "mentorcall",
+            "version": metadata.version("mentorcall"),
+            "description": "Rooms, people, availability, slots, bookings and calendars. "
+                           "See docs/api.md and docs/scheduling-api.md. Webhook bodies are "
+                           "the WebhookEvent schema.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "adminKey": {"type": "http", "scheme": "bearer",
+                             "description": "the admin key (MENTORCALL_ADMIN_KEY)"},
+                "personToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                "description": "the token of a person's schedule link"},
+            },
+        },
+    }
+
+
+def openapi_route() -> web.RouteDef:
+    """``GET /api/openapi.json``."""
+    document = build_openapi()
+
+    async def serve(request: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    return web.get("/api/openapi.json", serve)
+
+
+def main() -> int:
+    """Print the document (``python -m web.openapi > docs/openapi.json``)."""
+    sys.stdout.write(json.dumps(build_openapi(), indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

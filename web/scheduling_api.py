@@ -1,0 +1,310 @@
+"""The scheduling REST API (docs/scheduling-api.md): people, slots, bookings, calendars.
+
+Auth: the admin key (``Authorization: Bearer``, constant-time) for registering people; a
+person token (:class:`rooms.person_tokens.PersonTokens`) for everything a person does;
+the feed token in the URL for the private ICS feed. Every body is a strict pydantic model
+(:mod:`web.scheduling_bodies`); every answer is a model of :mod:`web.scheduling_views`;
+every error is ``{"error": {"code", "message"}}`` with a stable code (see ``status_of``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from rooms.errors import RoomError
+from rooms.person_tokens import PersonTokens
+from rooms.scheduling.booking_service import SchedulingService, local_day_range
+from rooms.scheduling.bookings import Booking
+from rooms.scheduling.ics import ZoneDefinitions, booking_ics, feed_ics
+from rooms.scheduling.people import Person, PersonRole
+
+from .api import MAX_BODY_BYTES, api_error
+from .scheduling_bodies import (
+    AvailabilityBody,
+    BookingBody,
+    PersonBody,
+    RescheduleBody,
+    RoundtableBody,
+    SlotsParams,
+    day_span,
+    describe,
+)
+from .scheduling_views import (
+    BookingsView,
+    FeedView,
+    MeView,
+    RegisteredPerson,
+    availability_view,
+    booking_view,
+    person_view,
+    slot_view,
+)
+
+logger = logging.getLogger(__name__)
+
+Body = TypeVar("Body", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CALENDAR_TYPE = "text/calendar"
+STATUS_BY_CODE = {
+    "unauthorized": 401, "token_missing": 401, "token_invalid": 401, "token_expired": 401,
+    "token_not_yet_valid": 401, "forbidden": 403, "person_not_found": 404,
+    "booking_not_found": 404, "occurrence_not_found": 404, "slot_taken": 409,
+    "slot_unavailable": 409, "booking_exists": 409, "booking_cancelled": 409,
+    "room_exists": 409, "room_closed": 409, "body_too_large": 413,
+}
+
+
+def status_of(code: str) -> int:
+    """The HTTP status of an error code (400 unless listed)."""
+    return STATUS_BY_CODE.get(code, 400)
+
+
+class Problem(Exception):
+    """An error answer raised from inside a handler."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+
+def answers(handler: Handler) -> Handler:
+    """Turn Problem, RoomError and ValidationError into coded JSON errors (never a 500
+    for bad input); anything else is logged and answered ``internal_error``."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except Problem as exc:
+            return api_error(status_of(exc.code), exc.code, exc.message)
+        except RoomError as exc:
+            return api_error(status_of(exc.code), exc.code, exc.message)
+        except ValidationError as exc:
+            return api_error(400, "invalid_body", describe(exc.errors(include_input=False)))
+        except Exception:
+            logger.exception("%s %s failed", request.method, request.path)
+            return api_error(500, "internal_error", "The server hit an error.")
+
+    return wrapped
+
+
+def json_answer(data: BaseModel | list[Any], status: int = 200) -> web.Response:
+    """A response body from a view model (or a list of them), ``with_`` sent as ``with``."""
+    if isinstance(data, BaseModel):
+        payload: Any = data.model_dump(mode="json", by_alias=True)
+    else:
+        payload = [d.model_dump(mode="json", by_alias=True) for d in data]
+    return web.json_response(payload, status=status)
+
+
+async def read_body(request: web.Request, model: type[Body]) -> Body:
+    """The request's JSON body validated (strictly, from the raw text) as ``model``."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise Problem("body_too_large", f"Bodies are limited to {MAX_BODY_BYTES} bytes.")
+    try:
+        raw = await request.content.read(MAX_BODY_BYTES + 1)
+    except ValueError as exc:
+        raise Problem("invalid_body", "The body could not be read.") from exc
+    if len(raw) > MAX_BODY_BYTES:
+        raise Problem("body_too_large", f"Bodies are limited to {MAX_BODY_BYTES} bytes.")
+    raw = raw or b"{}"
+    try:
+        json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise Problem("invalid_json", "The body must be a JSON object.") from exc
+    return model.model_validate_json(raw)
+
+
+def bearer(request: web.Request) -> str:
+    """The bearer credential of the request ('' if none)."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+class SchedulingApi:
+    """Handlers for the scheduling endpoints."""
+
+    def __init__(self, service: SchedulingService, tokens: PersonTokens, admin_key: str,
+                 base_url: str) -> None:
+        self._service = service
+        self._directory = service.directory
+        self._tokens = tokens
+        self._admin_key = admin_key.encode()
+        self._base_url = base_url
+        self._zones = ZoneDefinitions()
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/api/people", answers(self.create_person)),
+            web.get("/api/people", answers(self.list_people)),
+            web.get("/api/me", answers(self.me)),
+            web.put("/api/me/availability", answers(self.put_availability)),
+            web.post("/api/me/feed", answers(self.renew_feed)),
+            web.get("/api/me/bookings", answers(self.my_bookings)),
+            web.get("/api/slots", answers(self.slots)),
+            web.post("/api/roundtable-slots", answers(self.roundtable_slots)),
+            web.post("/api/bookings", answers(self.create_booking)),
+            web.patch("/api/bookings/{booking_id}", answers(self.reschedule)),
+            web.delete("/api/bookings/{booking_id}", answers(self.cancel)),
+            web.get("/api/bookings/{booking_id}/invite.ics", answers(self.invite)),
+            web.get(r"/feeds/{feed_token:[A-Za-z0-9_.\-]+}.ics", answers(self.feed)),
+        ]
+
+    # ---- auth --------------------------------------------------------------------------
+
+    def _is_admin(self, request: web.Request) -> bool:
+        return hmac.compare_digest(bearer(request).encode(), self._admin_key)
+
+    def _require_admin(self, request: web.Request) -> None:
+        if not self._is_admin(request):
+            raise Problem("unauthorized", "Send the admin key as 'Authorization: Bearer'.")
+
+    async def _caller(self, request: web.Request) -> Person:
+        try:
+            identity = self._tokens.verify(bearer(request))
+            return await self._directory.person(identity)
+        except RoomError as exc:
+            message = exc.message if exc.code.startswith("token_") else (
+                "This scheduling link belongs to no registered person.")
+            raise Problem("unauthorized", message) from exc
+
+    # ---- people ------------------------------------------------------------------------
+
+    def _feed_url(self, person: Person) -> str:
+        return f"{self._base_url}/feeds/{self._directory.feed_token(person)}.ics"
+
+    async def create_person(self, request: web.Request) -> web.Response:
+        self._require_admin(request)
+        body = await read_body(request, PersonBody)
+        person = await self._directory.register(body.display_name, PersonRole(body.role),
+                                                body.zone, body.email)
+        link = f"{self._base_url}/schedule#token={self._tokens.issue(person.identity)}"
+        view = RegisteredPerson(**person_view(person).model_dump(), schedule_link=link,
+                                feed_url=self._feed_url(person))
+        return json_answer(view, status=201)
+
+    async def list_people(self, request: web.Request) -> web.Response:
+        if self._is_admin(request):
+            return json_answer([person_view(p) for p in await self._directory.everyone()])
+        caller = await self._caller(request)
+        if caller.role is not PersonRole.HOST:
+            raise Problem("forbidden", "Only hosts and admins can list everyone.")
+        return json_answer([person_view(p, with_email=False)
+                            for p in await self._directory.everyone()])
+
+    async def _me(self, person: Person) -> MeView:
+        record = await self._directory.record(person.identity)
+        return MeView(
+            **person_view(record.person).model_dump(),
+            availability=availability_view(record.availability)
+            if record.availability else None,
+            feed_url=self._feed_url(record.person),
+            counterparts=[person_view(p, with_email=False)
+                          for p in await self._directory.counterparts(record.person)],
+        )
+
+    async def me(self, request: web.Request) -> web.Response:
+        return json_answer(await self._me(await self._caller(request)))
+
+    async def put_availability(self, request: web.Request) -> web.Response:
+        caller = await self._caller(request)
+        body = await read_body(request, AvailabilityBody)
+        availability = body.availability()
+        await self._directory.save_availability(caller.identity, availability)
+        return json_answer(availability_view(availability))
+
+    async def renew_feed(self, request: web.Request) -> web.Response:
+        caller = await self._caller(request)
+        person = await self._directory.renew_feed(caller.identity)
+        return json_answer(FeedView(feed_url=self._feed_url(person)))
+
+    # ---- finding a time ----------------------------------------------------------------
+
+    async def slots(self, request: web.Request) -> web.Response:
+        caller = await self._caller(request)
+        try:
+            params = SlotsParams.model_validate(dict(request.query))
+        except ValidationError as exc:
+            raise Problem("invalid_body", describe(exc.errors(include_input=False))) from exc
+        first, last = day_span(params.from_, params.to, self._service.today(caller.zone))
+        query = self._service.query(*local_day_range(caller.zone, first, last), params.length)
+        found = await self._service.pair_slots(caller, params.with_, query)
+        return json_answer([slot_view(s) for s in found])
+
+    async def roundtable_slots(self, request: web.Request) -> web.Response:
+        caller = await self._caller(request)
+        body = await read_body(request, RoundtableBody)
+        first, last = day_span(body.from_, body.to, self._service.today(caller.zone))
+        query = self._service.query(*local_day_range(caller.zone, first, last), body.length)
+        found = await self._service.roundtable_slots(caller, body.invitees, query, body.limit)
+        return json_answer([slot_view(s) for s in found])
+
+    # ---- bookings ----------------------------------------------------------------------
+
+    def _views(self, bookings: list[Booking], viewer: Person) -> BookingsView:
+        return BookingsView(bookings=[booking_view(b, viewer, self._service.rooms,
+                                                   self._base_url) for b in bookings])
+
+    async def create_booking(self, request: web.Request) -> web.Response:
+        caller = await self._caller(request)
+        body = await read_body(request, BookingBody)
+        made = await self._service.book(
+            caller, body.others, roundtable=isinstance(body.with_, list),
+            start=body.instant(caller.zone), length_min=body.length, title=body.title,
+            recurrence=body.recurrence.recurrence() if body.recurrence else None)
+        return json_answer(self._views(made, caller), status=201)
+
+    async def my_bookings(self, request: web.Request) -> web.Response:
+        caller = await self._caller(request)
+        found = await self._service.upcoming(caller.identity)
+        return json_answer(self._views(found, caller).bookings)
+
+    @staticmethod
+    def _following(request: web.Request) -> bool:
+        scope = request.query.get("scope", "this")
+        if scope not in ("this", "following"):
+            raise Problem("invalid_body", "Query parameter 'scope' is 'this' or 'following'.")
+        return scope == "following"
+
+    async def reschedule(self, request: web.Request) -> web.Response:
+        caller = await self._caller(request)
+        following = self._following(request)
+        body = await read_body(request, RescheduleBody)
+        booking = await self._service.booking_for(caller, request.match_info["booking_id"])
+        moved = await self._service.reschedule(
+            caller, booking.booking_id, body.instant(caller.zone), body.length, following)
+        return json_answer(self._views(moved, caller))
+
+    async def cancel(self, request: web.Request) -> web.Response:
+        caller = await self._caller(request)
+        done = await self._service.cancel(caller, request.match_info["booking_id"],
+                                          self._following(request))
+        return json_answer(self._views(done, caller))
+
+    # ---- calendars ---------------------------------------------------------------------
+
+    async def invite(self, request: web.Request) -> web.Response:
+        caller = await self._caller(request)
+        booking = await self._service.booking_for(caller, request.match_info["booking_id"])
+        body = booking_ics(booking, url=f"{self._base_url}/schedule", zones=self._zones)
+        return web.Response(body=body, content_type=CALENDAR_TYPE, charset="utf-8",
+                            headers={"Cache-Control": "no-store"})
+
+    async def feed(self, request: web.Request) -> web.Response:
+        record = await self._directory.feed_owner(request.match_info["feed_token"])
+        if record is None:
+            raise Problem("forbidden", "This feed URL is not valid (any more).")
+        bookings = await self._service.feed(record.person.identity)
+        body = feed_ics(bookings, f"mentorcall: {record.person.display_name}",
+                        url_for=lambda _: f"{self._base_url}/schedule", zones=self._zones)
+        return web.Response(body=body, content_type=CALENDAR_TYPE, charset="utf-8",
+                            headers={"Cache-Control": "no-store"})
+

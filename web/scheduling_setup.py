@@ -1,0 +1,99 @@
+"""Wiring of the scheduling feature: stores, services, routes, webhooks and reminders.
+
+``create_app`` calls :func:`build_scheduling` with the settings, the clock, the room store
+and the token signer it already has, then :meth:`Scheduling.attach` to add the routes
+(``GET /api/openapi.json`` among them) and run the reminder task with the app. Redis is
+used when configured (one client shared by the people, booking and reminder stores), else
+the in-memory stores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from rooms.clock import Clock
+from rooms.grants import TokenSigner
+from rooms.person_tokens import FeedTokens, PersonTokens
+from rooms.scheduling.booking_service import SchedulingService
+from rooms.scheduling.booking_store import BookingStore
+from rooms.scheduling.directory import PeopleDirectory
+from rooms.scheduling.memory_bookings import MemoryBookingStore
+from rooms.scheduling.people import MemoryPeopleStore, PeopleStore
+from rooms.scheduling.redis_bookings import RedisBookingStore
+from rooms.scheduling.redis_people import RedisPeopleStore
+from rooms.scheduling.reminders import MemoryReminderLedger, RedisReminderLedger, ReminderLedger
+from rooms.scheduling.session_rooms import SessionRooms, SessionTiming
+from rooms.store import RoomStore
+
+from .openapi import openapi_route
+from .scheduling_api import SchedulingApi
+from .settings import Settings
+from .webhooks import ReminderTask, WebhookSender
+
+
+@dataclass
+class Scheduling:
+    """The scheduling services of one app; tests reach it through ``Services``."""
+
+    service: SchedulingService
+    tokens: PersonTokens
+    api: SchedulingApi
+    webhooks: WebhookSender | None
+    reminders: ReminderTask | None
+    redis: aioredis.Redis | None = None
+
+    def attach(self, app: web.Application) -> None:
+        """Add the routes (and the OpenAPI document's); start the reminders with the app
+        and close everything after."""
+        app.add_routes([*self.api.routes(), openapi_route()])
+        app.on_startup.append(self._start)
+        app.on_cleanup.append(self._stop)
+
+    async def _start(self, app: web.Application) -> None:
+        if self.reminders is not None:
+            self.reminders.start()
+
+    async def _stop(self, app: web.Application) -> None:
+        if self.reminders is not None:
+            await self.reminders.stop()
+        if self.webhooks is not None:
+            await self.webhooks.close()
+        await self.service.directory.close()
+        await self.service.bookings.close()
+        await self.service.ledger.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+def build_scheduling(settings: Settings, clock: Clock, rooms: RoomStore,
+                     signer: TokenSigner) -> Scheduling:
+    """Everything scheduling needs, from the settings."""
+    client: aioredis.Redis | None = None
+    people: PeopleStore
+    bookings: BookingStore
+    ledger: ReminderLedger
+    if settings.redis_url:
+        client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+        people = RedisPeopleStore(client)
+        bookings = RedisBookingStore(client, clock)
+        ledger = RedisReminderLedger(client, clock)
+    else:
+        people, bookings = MemoryPeopleStore(), MemoryBookingStore(clock)
+        ledger = MemoryReminderLedger(clock)
+    secret = settings.resolved_secret()
+    directory = PeopleDirectory(people, FeedTokens(secret), clock)
+    session_rooms = SessionRooms(rooms, signer, clock,
+                                 SessionTiming(join_early_s=settings.join_early_s))
+    service = SchedulingService(directory, bookings, session_rooms, ledger, clock)
+    tokens = PersonTokens(secret, clock)
+    api = SchedulingApi(service, tokens, settings.resolved_admin_key(), settings.base_url)
+    webhooks = reminders = None
+    if settings.webhook_url:
+        webhooks = WebhookSender(settings.webhook_url, settings.webhook_secret, ledger,
+                                 session_rooms, clock, backoff_s=settings.webhook_backoff_s)
+        service.add_listener(webhooks)
+        reminders = ReminderTask(service, webhooks, settings.reminder_minutes * 60, clock)
+    return Scheduling(service, tokens, api, webhooks, reminders, client)

@@ -1,0 +1,209 @@
+"""Webhooks: signed, retried, idempotent notices of booking changes and session reminders.
+
+Each event is a JSON ``POST`` (:class:`web.scheduling_views.WebhookEvent`) to
+``MENTORCALL_WEBHOOK_URL`` with
+
+* ``X-Mentorcall-Signature: sha256=<hex>``: HMAC-SHA256 of the raw body with
+  ``MENTORCALL_WEBHOOK_SECRET``;
+* ``X-Mentorcall-Event-Id``: the event's id, the same on every retry, for receivers to
+  de-duplicate on.
+
+Delivery: up to ``TRIES`` attempts, waiting ``backoff_s * 2**n`` (at most
+``MAX_BACKOFF_S``) after the n-th failure (a non-2xx answer, a timeout, a refused
+connection). Before the first attempt the sender *claims* the event id in the reminder
+ledger (atomic across processes), so an event is sent by one process, and after a 2xx
+never again. Reminder ids are derived from the booking and its start, so every process
+running :class:`ReminderTask` names the same reminder with the same id and exactly one
+sends it.
+
+Neither the secret nor anything in the URL is logged; events carry no join tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import aiohttp
+
+from rooms.clock import Clock, SystemClock
+from rooms.scheduling.booking_service import BookingChange, SchedulingService
+from rooms.scheduling.bookings import Booking
+from rooms.scheduling.reminders import ReminderLedger
+from rooms.scheduling.session_rooms import SessionRooms
+from rooms.scheduling.zones import epoch_seconds
+
+from .scheduling_views import WebhookEvent, utc_text, webhook_booking
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Mentorcall-Signature"
+EVENT_ID_HEADER = "X-Mentorcall-Event-Id"
+TRIES = 5
+MAX_BACKOFF_S = 60.0
+TIMEOUT_S = 10.0
+CLAIM_TTL_S = 7 * 24 * 3600
+MAX_PARALLEL = 8
+REMINDER_EVENT = "session.reminder"
+_REMINDER_NAMESPACE = uuid.UUID("6f1c9a52-4d0e-4b8e-9a57-0d6c2b1f3e10")
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The signature header value for ``body``: ``sha256=<hex HMAC-SHA256>``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def reminder_id(booking: Booking) -> str:
+    """The reminder event id of this booking at its current start (the same everywhere)."""
+    name = f"{booking.booking_id}:{epoch_seconds(booking.start)}"
+    return str(uuid.uuid5(_REMINDER_NAMESPACE, name))
+
+
+class WebhookSender:
+    """Sends events to one URL in the background; listens to booking changes."""
+
+    def __init__(self, url: str, secret: str, ledger: ReminderLedger, rooms: SessionRooms,
+                 clock: Clock | None = None, *, tries: int = TRIES, backoff_s: float = 1.0,
+                 timeout_s: float = TIMEOUT_S) -> None:
+        if tries < 1 or backoff_s < 0 or timeout_s <= 0:
+            raise ValueError("tries >= 1, backoff_s >= 0 and timeout_s > 0")
+        self._url = url
+        self._secret = secret
+        self._ledger = ledger
+        self._rooms = rooms
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._tries = tries
+        self._backoff_s = backoff_s
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+        self._pending: set[asyncio.Task[bool]] = set()
+        self._parallel = asyncio.Semaphore(MAX_PARALLEL)
+
+    def event(self, kind: str, booking: Booking, event_id: str | None = None) -> WebhookEvent:
+        """The event ``kind`` about ``booking`` (a fresh id unless one is given)."""
+        return WebhookEvent(
+            id=event_id or str(uuid.uuid4()),
+            type=kind,  # type: ignore[arg-type]  # checked by pydantic
+            created_at=utc_text(datetime.fromtimestamp(int(self._clock.now()), UTC)),
+            booking=webhook_booking(booking, self._rooms),
+        )
+
+    async def booking_changed(self, change: BookingChange, bookings: Sequence[Booking]) -> None:
+        """Queue one event per booking (the :class:`BookingListener` hook)."""
+        for booking in bookings:
+            self.send_later(self.event(change.value, booking))
+
+    def send_later(self, event: WebhookEvent) -> None:
+        """Deliver ``event`` in the background (see :meth:`drain`)."""
+        task = asyncio.get_running_loop().create_task(self.deliver(event))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def drain(self) -> None:
+        """Wait until every queued event is delivered or given up."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    async def deliver(self, event: WebhookEvent) -> bool:
+        """Send ``event`` with retries; True once a receiver answered 2xx.
+
+        False if another sender already claimed this event id, or if every try failed.
+        """
+        if not await self._ledger.claim(f"webhook:{event.id}", CLAIM_TTL_S):
+            return False
+        body = event.model_dump_json().encode()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(body, self._secret),
+            EVENT_ID_HEADER: event.id,
+            "User-Agent": "mentorcall-webhooks",
+        }
+        async with self._parallel:
+            for attempt in range(self._tries):
+                if await self._post(body, headers):
+                    logger.info("webhook %s (%s) delivered", event.id, event.type)
+                    return True
+                if attempt + 1 < self._tries:
+                    await asyncio.sleep(min(self._backoff_s * 2 ** attempt, MAX_BACKOFF_S))
+        logger.warning("webhook %s (%s) given up after %d tries", event.id, event.type,
+                       self._tries)
+        return False
+
+    async def _post(self, body: bytes, headers: dict[str, str]) -> bool:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        try:
+            async with self._session.post(self._url, data=body, headers=headers,
+                                          allow_redirects=False) as response:
+                return 200 <= response.status < 300
+        except (aiohttp.ClientError, TimeoutError):
+            return False
+
+    async def close(self) -> None:
+        """Stop queued deliveries and close the HTTP session."""
+        for task in list(self._pending):
+            task.cancel()
+        await asyncio.gather(*list(self._pending), return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class ReminderTask:
+    """Sends ``session.reminder`` ``lead_s`` before each booked session.
+
+    :meth:`run_due` does one round at a given "now"; :meth:`start` runs rounds every
+    ``interval_s`` seconds with the injected clock's time (tests call ``run_due`` with a
+    ManualClock instead of waiting).
+    """
+
+    def __init__(self, service: SchedulingService, sender: WebhookSender, lead_s: int,
+                 clock: Clock | None = None, interval_s: float = 30.0) -> None:
+        self._service = service
+        self._sender = sender
+        self._lead_s = lead_s
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_due(self, now: float | None = None) -> list[WebhookEvent]:
+        """Send the reminders due at ``now`` (default: the clock's); the events this
+        process claimed and delivered."""
+        at = int(self._clock.now() if now is None else now)
+        events = []
+        for booking_id, start in await self._service.ledger.due(at, self._lead_s):
+            try:
+                booking = await self._service.bookings.get(booking_id)
+            except Exception:
+                logger.exception("reminder: booking %s could not be read", booking_id)
+                continue
+            if not booking.is_confirmed or epoch_seconds(booking.start) != start:
+                continue  # cancelled, or moved (planned again at its new start)
+            events.append(self._sender.event(REMINDER_EVENT, booking, reminder_id(booking)))
+        delivered = await asyncio.gather(*(self._sender.deliver(e) for e in events))
+        return [e for e, ok in zip(events, delivered, strict=True) if ok]
+
+    def start(self) -> None:
+        """Run rounds in the background until :meth:`stop`."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_due()
+            except Exception:
+                logger.exception("reminder round failed")
+            await asyncio.sleep(self._interval_s)
+
+    async def stop(self) -> None:
+        """Stop the background rounds."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
