@@ -11,6 +11,7 @@ import urllib.request
 
 from aiohttp import web
 
+from .access_log import RedactingAccessLogger
 from .app import create_app
 from .settings import Settings
 
@@ -23,7 +24,14 @@ def serve(settings: Settings) -> None:
     app = create_app(settings)
     print(f"mentorcall listening on http://{settings.host}:{settings.port}", flush=True)
     print(f"admin key: in {settings.data_dir / 'admin_key'} (or MENTORCALL_ADMIN_KEY)", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=5.0)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        shutdown_timeout=5.0,
+        access_log_class=RedactingAccessLogger,
+    )
 
 
 def create_room(settings: Settings, args: argparse.Namespace) -> int:
