@@ -8,6 +8,7 @@ import logging
 import sys
 import urllib.error
 import urllib.request
+from typing import Any
 
 from aiohttp import web
 
@@ -34,19 +35,11 @@ def serve(settings: Settings) -> None:
     )
 
 
-def create_room(settings: Settings, args: argparse.Namespace) -> int:
-    """POST /api/rooms on the running server and print the two join links."""
-    body = json.dumps(
-        {
-            "mentor_name": args.mentor,
-            "mentee_name": args.mentee,
-            "title": args.title,
-            "duration_minutes": args.minutes,
-        }
-    ).encode()
+def admin_post(settings: Settings, path: str, body: dict[str, object]) -> dict[str, Any] | None:
+    """POST JSON to the running server as the admin; None (after saying why) on failure."""
     request = urllib.request.Request(
-        f"http://{settings.host}:{settings.port}/api/rooms",
-        data=body,
+        f"http://{settings.host}:{settings.port}{path}",
+        data=json.dumps(body).encode(),
         headers={
             "Authorization": f"Bearer {settings.resolved_admin_key()}",
             "Content-Type": "application/json",
@@ -55,16 +48,46 @@ def create_room(settings: Settings, args: argparse.Namespace) -> int:
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            room = json.load(response)
+            answer: dict[str, Any] = json.load(response)
+            return answer
     except urllib.error.HTTPError as exc:
         print(f"error: {json.load(exc).get('error', {}).get('message', exc)}", file=sys.stderr)
-        return 1
     except urllib.error.URLError as exc:
         print(f"error: is the server running? ({exc.reason})", file=sys.stderr)
+    return None
+
+
+def create_room(settings: Settings, args: argparse.Namespace) -> int:
+    """POST /api/rooms on the running server and print the two join links."""
+    room = admin_post(
+        settings,
+        "/api/rooms",
+        {
+            "mentor_name": args.mentor,
+            "mentee_name": args.mentee,
+            "title": args.title,
+            "duration_minutes": args.minutes,
+        },
+    )
+    if room is None:
         return 1
     print(f"room {room['room_id']} (open for {args.minutes} minutes)")
     print(f"mentor ({args.mentor}): {room['links']['mentor']}")
     print(f"mentee ({args.mentee}): {room['links']['mentee']}")
+    return 0
+
+
+def add_person(settings: Settings, args: argparse.Namespace) -> int:
+    """POST /api/people on the running server and print the person's schedule link."""
+    person = admin_post(
+        settings,
+        "/api/people",
+        {"display_name": args.name, "role": args.role, "zone": args.zone},
+    )
+    if person is None:
+        return 1
+    print(f"{person['display_name']} ({person['role']}, {person['zone']})")
+    print(f"schedule link: {person['schedule_link']}")
     return 0
 
 
@@ -79,12 +102,18 @@ def main(argv: list[str] | None = None) -> int:
     room.add_argument("--mentee", default="Mentee", help="mentee's display name")
     room.add_argument("--title", default="Virtual coffee")
     room.add_argument("--minutes", type=int, default=30, help="how long the room stays open")
+    person = commands.add_parser("add-person", help="register a person, print schedule link")
+    person.add_argument("--name", required=True, help="display name")
+    person.add_argument("--role", choices=("mentor", "mentee", "host"), required=True)
+    person.add_argument("--zone", required=True, help="IANA time zone, e.g. Asia/Tokyo")
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings.from_env(**overrides)
     if args.command == "serve":
         serve(settings)
         return 0
+    if args.command == "add-person":
+        return add_person(settings, args)
     return create_room(settings, args)
 
 
