@@ -13,6 +13,10 @@ token (:mod:`rooms.grants`), but the two can never stand in for each other:
 
 Time checks use the injected clock with the same rules as join tokens: ``exp`` exactly,
 ``nbf`` with ``CLOCK_SKEW_S`` of leeway.
+
+A person token also carries ``ver``, the person's ``token_version`` when it was issued
+(0 if absent): the API accepts it only while the person is still at that version, so
+re-issuing a schedule link (raising the version) revokes every earlier link.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import secrets
 from typing import Any, Literal
 
 import jwt
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
@@ -49,6 +53,7 @@ class _PersonClaims(BaseModel):
     iat: NumericDate
     nbf: NumericDate
     exp: NumericDate
+    ver: int = Field(default=0, ge=0)
 
 
 class PersonTokens:
@@ -66,8 +71,9 @@ class PersonTokens:
         self._issuer = issuer
         self.ttl_s = ttl_s
 
-    def issue(self, identity: str) -> str:
-        """A token naming ``identity`` that expires ``ttl_s`` seconds from now."""
+    def issue(self, identity: str, version: int = 0) -> str:
+        """A token naming ``identity`` (at token ``version``) that expires ``ttl_s``
+        seconds from now."""
         if not identity:
             raise ValueError("identity must not be empty")
         iat = math.floor(self._clock.now())
@@ -80,11 +86,16 @@ class PersonTokens:
             "exp": iat + self.ttl_s,
             "iss": self._issuer,
             "jti": secrets.token_urlsafe(16),
+            "ver": version,
         }
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def verify(self, token: str | None) -> str:
         """The identity a person token names, or RoomError with a ``token_*`` code."""
+        return self.verify_versioned(token)[0]
+
+    def verify_versioned(self, token: str | None) -> tuple[str, int]:
+        """The identity and token version a person token names (see :meth:`verify`)."""
         if not token:
             raise RoomError("token_missing", "A person token is required.")
         if not isinstance(token, str) or len(token) > MAX_TOKEN_CHARS:
@@ -95,7 +106,7 @@ class PersonTokens:
             raise RoomError("token_expired", "The scheduling link has expired.")
         if now + CLOCK_SKEW_S < claims.nbf:
             raise RoomError("token_not_yet_valid", "The scheduling link is not valid yet.")
-        return claims.sub
+        return claims.sub, claims.ver
 
     def _decode(self, token: str) -> _PersonClaims:
         try:

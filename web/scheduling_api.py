@@ -25,6 +25,7 @@ from rooms.scheduling.bookings import Booking
 from rooms.scheduling.ics import ZoneDefinitions, booking_ics, feed_ics
 from rooms.scheduling.people import Person, PersonRole
 
+from .access_log import redact
 from .api import MAX_BODY_BYTES, api_error
 from .scheduling_bodies import (
     AvailabilityBody,
@@ -58,6 +59,7 @@ STATUS_BY_CODE = {
     "token_not_yet_valid": 401, "forbidden": 403, "person_not_found": 404,
     "booking_not_found": 404, "occurrence_not_found": 404, "slot_taken": 409,
     "slot_unavailable": 409, "booking_exists": 409, "booking_cancelled": 409,
+    "booking_changed": 409,
     "room_exists": 409, "room_closed": 409, "body_too_large": 413,
 }
 
@@ -90,7 +92,8 @@ def answers(handler: Handler) -> Handler:
         except ValidationError as exc:
             return api_error(400, "invalid_body", describe(exc.errors(include_input=False)))
         except Exception:
-            logger.exception("%s %s failed", request.method, request.path)
+            # redact: a feed path carries the feed's secret token.
+            logger.exception("%s %s failed", request.method, redact(request.path))
             return api_error(500, "internal_error", "The server hit an error.")
 
     return wrapped
@@ -145,6 +148,7 @@ class SchedulingApi:
         return [
             web.post("/api/people", answers(self.create_person)),
             web.get("/api/people", answers(self.list_people)),
+            web.post("/api/people/{identity}/link", answers(self.renew_link)),
             web.get("/api/me", answers(self.me)),
             web.put("/api/me/availability", answers(self.put_availability)),
             web.post("/api/me/feed", answers(self.renew_feed)),
@@ -169,12 +173,16 @@ class SchedulingApi:
 
     async def _caller(self, request: web.Request) -> Person:
         try:
-            identity = self._tokens.verify(bearer(request))
-            return await self._directory.person(identity)
+            identity, version = self._tokens.verify_versioned(bearer(request))
+            person = await self._directory.person(identity)
         except RoomError as exc:
             message = exc.message if exc.code.startswith("token_") else (
                 "This scheduling link belongs to no registered person.")
             raise Problem("unauthorized", message) from exc
+        if version != person.token_version:
+            raise Problem("unauthorized", "This scheduling link has been replaced by a newer "
+                                          "one. Ask your programme for it.")
+        return person
 
     # ---- people ------------------------------------------------------------------------
 
@@ -186,10 +194,19 @@ class SchedulingApi:
         body = await read_body(request, PersonBody)
         person = await self._directory.register(body.display_name, PersonRole(body.role),
                                                 body.zone, body.email)
-        link = f"{self._base_url}/schedule#token={self._tokens.issue(person.identity)}"
-        view = RegisteredPerson(**person_view(person).model_dump(), schedule_link=link,
+        return json_answer(self._registered(person), status=201)
+
+    def _registered(self, person: Person) -> RegisteredPerson:
+        token = self._tokens.issue(person.identity, person.token_version)
+        link = f"{self._base_url}/schedule#token={token}"
+        return RegisteredPerson(**person_view(person).model_dump(), schedule_link=link,
                                 feed_url=self._feed_url(person))
-        return json_answer(view, status=201)
+
+    async def renew_link(self, request: web.Request) -> web.Response:
+        """Re-issue a person's schedule link; every earlier link stops working."""
+        self._require_admin(request)
+        person = await self._directory.renew_link(request.match_info["identity"])
+        return json_answer(self._registered(person))
 
     async def list_people(self, request: web.Request) -> web.Response:
         if self._is_admin(request):
@@ -294,7 +311,8 @@ class SchedulingApi:
     async def invite(self, request: web.Request) -> web.Response:
         caller = await self._caller(request)
         booking = await self._service.booking_for(caller, request.match_info["booking_id"])
-        body = booking_ics(booking, url=f"{self._base_url}/schedule", zones=self._zones)
+        body = booking_ics(booking, url=f"{self._base_url}/schedule", zones=self._zones,
+                           viewer=caller.identity)
         return web.Response(body=body, content_type=CALENDAR_TYPE, charset="utf-8",
                             headers={"Cache-Control": "no-store"})
 
@@ -304,7 +322,8 @@ class SchedulingApi:
             raise Problem("forbidden", "This feed URL is not valid (any more).")
         bookings = await self._service.feed(record.person.identity)
         body = feed_ics(bookings, f"mentorcall: {record.person.display_name}",
-                        url_for=lambda _: f"{self._base_url}/schedule", zones=self._zones)
+                        url_for=lambda _: f"{self._base_url}/schedule", zones=self._zones,
+                        viewer=record.person.identity)
         return web.Response(body=body, content_type=CALENDAR_TYPE, charset="utf-8",
                             headers={"Cache-Control": "no-store"})
 

@@ -32,7 +32,7 @@ from pydantic import (
 
 from rooms.errors import RoomError
 from rooms.models import DisplayName
-from rooms.scheduling.availability import MAX_EXTRA_SLOT, Availability
+from rooms.scheduling.availability import FIRST_YEAR, LAST_YEAR, MAX_EXTRA_SLOT, Availability
 from rooms.scheduling.bookings import MAX_ATTENDEES, Email
 from rooms.scheduling.recurrence import Frequency, Recurrence
 from rooms.scheduling.zones import check_zone_name, to_utc_strict
@@ -42,7 +42,6 @@ PersonId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 ZoneText = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 SessionLength = Literal[15, 30, 45, 60]
 MAX_SERIES_COUNT = 52
-FIRST_YEAR, LAST_YEAR = 2000, 2100  # beyond: refused before any date arithmetic can overflow
 MAX_DAYS_OFF = 1000
 MAX_EXTRA = 500
 
@@ -103,6 +102,11 @@ class AvailabilityBody(StrictBody):
                     raise RoomError(
                         "invalid_range",
                         f"The {day} window {start:%H:%M}-{end:%H:%M} ends before it starts.")
+        for when in [*self.days_off, *(d.date() for slot in self.extra for d in slot)]:
+            if not FIRST_YEAR <= when.year <= LAST_YEAR:
+                raise RoomError("invalid_range",
+                                f"Days off and extra slots lie between {FIRST_YEAR} and "
+                                f"{LAST_YEAR}.")
         for first, last in self.extra:
             if last <= first:
                 raise RoomError("invalid_range", "An extra slot must end after it starts.")

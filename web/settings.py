@@ -28,7 +28,8 @@ def split_list(value: str) -> tuple[str, ...]:
 class Settings(BaseModel):
     """Everything a deployment can change. Defaults: loopback only, in-memory store."""
 
-    model_config = ConfigDict(frozen=True)
+    # Errors never echo the values given: they may be keys or secrets.
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)

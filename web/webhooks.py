@@ -10,11 +10,15 @@ Each event is a JSON ``POST`` (:class:`web.scheduling_views.WebhookEvent`) to
 
 Delivery: up to ``TRIES`` attempts, waiting ``backoff_s * 2**n`` (at most
 ``MAX_BACKOFF_S``) after the n-th failure (a non-2xx answer, a timeout, a refused
-connection). Before the first attempt the sender *claims* the event id in the reminder
-ledger (atomic across processes), so an event is sent by one process, and after a 2xx
-never again. Reminder ids are derived from the booking and its start, so every process
-running :class:`ReminderTask` names the same reminder with the same id and exactly one
-sends it.
+connection). Before the first attempt the sender takes a short *lease* on the event id
+in the reminder ledger (atomic across processes; long enough for every try), so an event
+is sent by one process at a time. Only after a 2xx is the event marked delivered (kept
+``CLAIM_TTL_S``) and never sent again; if every try fails the lease is released, and if
+the process dies the lease expires. Reminder ids are derived from the booking and its
+start, so every process running :class:`ReminderTask` names the same reminder with the
+same id: exactly one sends it, and a reminder that could not be delivered is tried again
+by the next round (of any process) while the session's start is still ahead. Booking
+change events are sent from memory: one given up is not retried.
 
 Neither the secret nor anything in the URL is logged; events carry no join tokens.
 """
@@ -25,6 +29,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import math
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -47,7 +52,8 @@ EVENT_ID_HEADER = "X-Mentorcall-Event-Id"
 TRIES = 5
 MAX_BACKOFF_S = 60.0
 TIMEOUT_S = 10.0
-CLAIM_TTL_S = 7 * 24 * 3600
+CLAIM_TTL_S = 7 * 24 * 3600  # a delivered event is remembered this long
+LEASE_S = 120  # the shortest lease on an event being delivered
 MAX_PARALLEL = 8
 REMINDER_EVENT = "session.reminder"
 _REMINDER_NAMESPACE = uuid.UUID("6f1c9a52-4d0e-4b8e-9a57-0d6c2b1f3e10")
@@ -80,6 +86,9 @@ class WebhookSender:
         self._tries = tries
         self._backoff_s = backoff_s
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        worst_s = tries * timeout_s + sum(min(backoff_s * 2 ** n, MAX_BACKOFF_S)
+                                          for n in range(tries - 1))
+        self._lease_s = max(LEASE_S, math.ceil(worst_s) + 30)
         self._session: aiohttp.ClientSession | None = None
         self._pending: set[asyncio.Task[bool]] = set()
         self._parallel = asyncio.Semaphore(MAX_PARALLEL)
@@ -112,10 +121,28 @@ class WebhookSender:
     async def deliver(self, event: WebhookEvent) -> bool:
         """Send ``event`` with retries; True once a receiver answered 2xx.
 
-        False if another sender already claimed this event id, or if every try failed.
+        False if another sender holds (or has delivered) this event id, or if every try
+        failed; then the lease is released, so a later call may try again.
         """
-        if not await self._ledger.claim(f"webhook:{event.id}", CLAIM_TTL_S):
-            return False
+        key = f"webhook:{event.id}"
+        holder = uuid.uuid4().hex
+        async with self._parallel:  # the lease starts when the tries can start
+            if not await self._ledger.claim(key, self._lease_s, holder):
+                return False
+            delivered = False
+            try:
+                delivered = await self._attempts(event)
+            finally:
+                try:
+                    if delivered:
+                        await self._ledger.settle(key, CLAIM_TTL_S)
+                    else:
+                        await self._ledger.release(key, holder)
+                except Exception:
+                    logger.exception("webhook %s: could not record the outcome", event.id)
+            return delivered
+
+    async def _attempts(self, event: WebhookEvent) -> bool:
         body = event.model_dump_json().encode()
         headers = {
             "Content-Type": "application/json",
@@ -123,13 +150,12 @@ class WebhookSender:
             EVENT_ID_HEADER: event.id,
             "User-Agent": "mentorcall-webhooks",
         }
-        async with self._parallel:
-            for attempt in range(self._tries):
-                if await self._post(body, headers):
-                    logger.info("webhook %s (%s) delivered", event.id, event.type)
-                    return True
-                if attempt + 1 < self._tries:
-                    await asyncio.sleep(min(self._backoff_s * 2 ** attempt, MAX_BACKOFF_S))
+        for attempt in range(self._tries):
+            if await self._post(body, headers):
+                logger.info("webhook %s (%s) delivered", event.id, event.type)
+                return True
+            if attempt + 1 < self._tries:
+                await asyncio.sleep(min(self._backoff_s * 2 ** attempt, MAX_BACKOFF_S))
         logger.warning("webhook %s (%s) given up after %d tries", event.id, event.type,
                        self._tries)
         return False

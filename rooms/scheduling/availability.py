@@ -23,6 +23,12 @@ MAX_WINDOWS_PER_DAY = 12
 MAX_DAYS_OFF = 1000
 MAX_EXTRA_SLOTS = 500
 MAX_EXTRA_SLOT = timedelta(days=14)
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # dates beyond are refused before any arithmetic overflows
+
+
+def _check_year(day: date) -> None:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"dates run from {FIRST_YEAR} to {LAST_YEAR}")
 MIDNIGHT = time(0, 0)
 
 Window = tuple[time, time]
@@ -94,6 +100,8 @@ class Availability(WireModel):
     def _sorted_days_off(cls, days: tuple[date, ...]) -> tuple[date, ...]:
         if len(days) > MAX_DAYS_OFF:
             raise ValueError(f"at most {MAX_DAYS_OFF} days off")
+        for day in days:
+            _check_year(day)
         return tuple(sorted(set(days)))
 
     @field_validator("extra")
@@ -104,6 +112,8 @@ class Availability(WireModel):
         for start, end in extra:
             if start.tzinfo is not None or end.tzinfo is not None:
                 raise ValueError("extra slots are local wall-clock times: no offset or zone")
+            _check_year(start.date())
+            _check_year(end.date())
             if not start < end <= start + MAX_EXTRA_SLOT:
                 raise ValueError("an extra slot must end after it starts, within 14 days")
         return tuple(sorted(extra))

@@ -41,10 +41,11 @@ from rooms.scheduling.reminders import ReminderLedger
 from rooms.scheduling.series_booking import (
     following_moves,
     new_booking_id,
+    original_local,
     series_bookings,
 )
 from rooms.scheduling.session_rooms import SessionRooms, new_room_base, room_kind
-from rooms.scheduling.slots import PersonSchedule, Slot, SlotFinder, SlotQuery
+from rooms.scheduling.slots import MAX_RANGE, PersonSchedule, Slot, SlotFinder, SlotQuery
 from rooms.scheduling.zones import epoch_seconds, from_epoch, to_local, to_utc_lenient
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ class SchedulingService:
         if other == caller.identity:
             raise RoomError("forbidden", "Look for a time with someone else.")
         mine, theirs = await self.directory.records([caller.identity, other])
+        _check_counterparts(caller, [theirs])
         organiser = await self._schedule(mine, query)
         guest = await self._schedule(theirs, query)
         if organiser is None or guest is None:
@@ -155,6 +157,7 @@ class SchedulingService:
         _check_others(organiser, others)
         self._check_when(start)
         records = await self.directory.records(others)
+        _check_counterparts(organiser, records)
         own = await self.directory.record(organiser.identity)
         end = start + timedelta(minutes=length_min)
         required = [own] if roundtable else [own, *records]
@@ -182,9 +185,12 @@ class SchedulingService:
         return stored
 
     def _check_when(self, start: datetime) -> None:
-        """``slot_in_past`` before now; ``range_too_long`` beyond the upcoming horizon."""
+        """``slot_in_past`` before now; ``too_soon`` within the notice (``notice_min``, as
+        for suggested slots); ``range_too_long`` beyond the upcoming horizon."""
         now = self._clock.now()
         check_not_past(start, now)
+        if epoch_seconds(start) < now + self.notice_min * 60:
+            raise RoomError("too_soon", _notice_sentence(self.notice_min))
         if start > from_epoch(int(now)) + timedelta(days=BOOK_AHEAD_DAYS):
             raise RoomError("range_too_long",
                             f"Sessions are booked at most {BOOK_AHEAD_DAYS} days ahead.")
@@ -211,12 +217,22 @@ class SchedulingService:
             raise RoomError("forbidden", "You are not in this session.")
         return booking
 
+    async def _changeable(self, caller: Person, booking_id: str) -> Booking:
+        """The booking, if ``caller`` may change it: either person of a 1:1, only the
+        organiser of a roundtable (``forbidden`` otherwise)."""
+        booking = await self.booking_for(caller, booking_id)
+        if (room_kind(booking) is RoomKind.ROUNDTABLE
+                and caller.identity != booking.organiser.identity):
+            raise RoomError("forbidden", "Only the host who organised it can change a "
+                                         "roundtable.")
+        return booking
+
     async def reschedule(self, caller: Person, booking_id: str, start: datetime,
                          length_min: int | None = None,
                          following: bool = False) -> list[Booking]:
         """Move a session (or it and the following ones of its series); new rooms, each
         SEQUENCE one on. The first booking returned is ``booking_id``'s."""
-        booking = await self.booking_for(caller, booking_id)
+        booking = await self._changeable(caller, booking_id)
         if not booking.is_confirmed:
             raise RoomError("booking_cancelled")
         length = timedelta(minutes=length_min) if length_min else booking.end - booking.start
@@ -228,7 +244,10 @@ class SchedulingService:
         moved: list[tuple[Booking, Booking]] = []
         try:
             for old, new_start, new_end in moves:
-                new = await self.bookings.reschedule(old.booking_id, new_start, new_end)
+                # Only the revision read here: a concurrent change gives booking_changed,
+                # so the room closed below is always the one of the revision replaced.
+                new = await self.bookings.reschedule(old.booking_id, new_start, new_end,
+                                                     expected_sequence=old.sequence)
                 moved.append((old, new))
             await self.rooms.open([new for _, new in moved])
         except BaseException:
@@ -245,10 +264,10 @@ class SchedulingService:
     async def _move_back(self, moved: Sequence[tuple[Booking, Booking]]) -> None:
         """Put moved bookings back at their old times (a new revision, with its room)."""
         restored = []
-        for old, _ in reversed(moved):
+        for old, new in reversed(moved):
             try:
-                restored.append(await self.bookings.reschedule(old.booking_id, old.start,
-                                                               old.end))
+                restored.append(await self.bookings.reschedule(
+                    old.booking_id, old.start, old.end, expected_sequence=new.sequence))
             except Exception:
                 logger.exception("could not move booking %s back", old.booking_id)
         try:
@@ -259,31 +278,50 @@ class SchedulingService:
             logger.exception("could not reopen the rooms of %d booking(s)", len(restored))
 
     async def _series_after(self, booking: Booking) -> list[Booking]:
-        """The confirmed sessions of the booking's series from it on, by start."""
+        """The confirmed, not yet started sessions of the booking's series planned (by
+        their original local time) from it on, by start; the booking itself first."""
+        now = from_epoch(int(self._clock.now()))
         later = await self.bookings.bookings_for(
-            booking.organiser.identity, booking.start,
+            booking.organiser.identity, min(now, booking.start),
             booking.start + timedelta(days=UPCOMING_DAYS * 2))
-        return [b for b in later if b.series_id == booking.series_id]
+        origin = original_local(booking)
+        found = [b for b in later if b.series_id == booking.series_id
+                 and b.booking_id != booking.booking_id
+                 and (b.start >= now or b.start >= booking.start)
+                 and original_local(b) >= origin]
+        return [booking, *found]
 
     async def cancel(self, caller: Person, booking_id: str,
                      following: bool = False) -> list[Booking]:
         """Cancel a session (or it and the following ones of its series)."""
-        booking = await self.booking_for(caller, booking_id)
+        booking = await self._changeable(caller, booking_id)
         targets = [booking]
         if following and booking.series_id is not None and booking.is_confirmed:
             targets = await self._series_after(booking)
-        done = [await self.bookings.cancel(b.booking_id) for b in targets]
-        await self.rooms.close([b for b in targets if b.is_confirmed])
-        for b in done:
-            await self.ledger.unplan(b.booking_id)
-        await self._tell(BookingChange.CANCELLED, done)
+        done: list[Booking] = []
+        try:
+            for target in targets:
+                # Only the revision read here (booking_changed otherwise), so the room
+                # closed is the one of the revision cancelled.
+                done.append(await self.bookings.cancel(target.booking_id,
+                                                       expected_sequence=target.sequence))
+        finally:
+            await self.rooms.close(
+                [b for b in targets[:len(done)] if b.is_confirmed])
+            for b in done:
+                await self.ledger.unplan(b.booking_id)
+            if done:
+                await self._tell(BookingChange.CANCELLED, done)
         return done
 
     async def upcoming(self, identity: str) -> list[Booking]:
-        """The person's confirmed sessions that have not ended, by start."""
+        """The person's confirmed sessions whose room has not closed, by start: a late
+        joiner still finds a session that ran over its end (until ``closes_at``)."""
         now = from_epoch(int(self._clock.now()))
-        return await self.bookings.bookings_for(identity, now,
-                                                now + timedelta(days=UPCOMING_DAYS))
+        overrun = timedelta(seconds=self.rooms.timing.overrun_s)
+        found = await self.bookings.bookings_for(identity, now - overrun,
+                                                 now + timedelta(days=UPCOMING_DAYS))
+        return [b for b in found if self.rooms.closes_at(b) > now]
 
     async def feed(self, identity: str) -> list[Booking]:
         """The person's sessions for their calendar feed (a week back, a year ahead)."""
@@ -305,13 +343,39 @@ def _check_others(organiser: Person, others: Sequence[str]) -> None:
         raise RoomError("forbidden", "Invite other people, each once.")
 
 
+def _notice_sentence(notice_min: int) -> str:
+    hours, minutes = divmod(notice_min, 60)
+    if minutes:
+        ahead = f"{notice_min} minutes"
+    else:
+        ahead = f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"Sessions are booked at least {ahead} ahead: pick a later time."
+
+
+def _check_counterparts(caller: Person, records: Sequence[PersonRecord]) -> None:
+    """``forbidden`` unless each person is one ``caller`` meets (mentor and mentee meet
+    each other; a host meets anyone)."""
+    allowed = caller.role.counterparts()
+    for record in records:
+        if record.person.role not in allowed:
+            raise RoomError(
+                "forbidden",
+                f"A {caller.role.value} cannot schedule with a {record.person.role.value}: "
+                "mentors meet mentees, hosts meet anyone.")
+
+
 def _never(record: PersonRecord) -> Availability:
     """An availability with no free time, for someone who has not set theirs."""
     return Availability(zone=record.person.zone)
 
 
 def local_day_range(zone: str, first: date, last: date) -> tuple[datetime, datetime]:
-    """[first 00:00, the day after last 00:00) in ``zone``, as UTC instants."""
+    """[first 00:00, the day after last 00:00) in ``zone``, as UTC instants.
+
+    ``range_too_long`` for more than ``MAX_RANGE`` local days (counted as days, so 90 days
+    across a DST change are 90 days, not 90 days and an hour)."""
+    if (last - first).days + 1 > MAX_RANGE.days:
+        raise RoomError("range_too_long", f"Look at most {MAX_RANGE.days} days ahead.")
     start, _ = to_utc_lenient(datetime.combine(first, time()), zone)
     end, _ = to_utc_lenient(datetime.combine(last + timedelta(days=1), time()), zone)
     return start, end

@@ -8,6 +8,8 @@ Every store keeps these promises (one contract test suite checks both):
   gives ``slot_in_past``. Concurrent callers can never both get overlapping times.
 * ``reschedule`` and ``cancel`` raise the sequence by one; a cancelled booking frees its
   time at once and can be neither rescheduled nor cancelled again (``booking_cancelled``).
+  Given ``expected_sequence`` they change only that revision: if another writer changed
+  the booking first they raise ``booking_changed`` and change nothing.
 * A booking is kept until ``retention_s`` after its end (so late calendar syncs and the
   CANCEL invite still find it), then it is gone (``booking_not_found``).
 """
@@ -51,6 +53,15 @@ def check_new_batch(bookings: Sequence[Booking], now: float) -> None:
                 raise RoomError("slot_taken", "Two of these sessions overlap.")
 
 
+def check_expected(booking: Booking, expected_sequence: int | None) -> None:
+    """``booking_cancelled`` if the booking is cancelled, ``booking_changed`` if it is no
+    longer at ``expected_sequence`` (None: any revision will do)."""
+    if not booking.is_confirmed:
+        raise RoomError("booking_cancelled")
+    if expected_sequence is not None and booking.sequence != expected_sequence:
+        raise RoomError("booking_changed")
+
+
 def check_not_past(start: datetime, now: float) -> None:
     """``slot_in_past`` if ``start`` is before ``now``."""
     if epoch_seconds(start) < now:
@@ -74,18 +85,20 @@ class BookingStore(ABC):
         """The booking (confirmed or cancelled); ``booking_not_found`` if there is none."""
 
     @abstractmethod
-    async def reschedule(self, booking_id: str, start: datetime, end: datetime) -> Booking:
+    async def reschedule(self, booking_id: str, start: datetime, end: datetime,
+                         expected_sequence: int | None = None) -> Booking:
         """Move the booking to [start, end) and return it with its sequence one on.
 
-        Raises ``booking_not_found``, ``booking_cancelled``, ``slot_in_past`` or
-        ``slot_taken`` (the booking's own old time never conflicts with the new one).
+        Raises ``booking_not_found``, ``booking_cancelled``, ``booking_changed`` (not at
+        ``expected_sequence`` any more), ``slot_in_past`` or ``slot_taken`` (the booking's
+        own old time never conflicts with the new one).
         """
 
     @abstractmethod
-    async def cancel(self, booking_id: str) -> Booking:
+    async def cancel(self, booking_id: str, expected_sequence: int | None = None) -> Booking:
         """Cancel the booking and return it with its sequence one on; its time is free.
 
-        Raises ``booking_not_found`` or ``booking_cancelled``.
+        Raises ``booking_not_found``, ``booking_cancelled`` or ``booking_changed``.
         """
 
     @abstractmethod

@@ -99,6 +99,13 @@ class PeopleDirectory:
             raise RoomError("person_not_found")
         return person
 
+    async def renew_link(self, identity: str) -> Person:
+        """Revoke the person's schedule links; the person with their new token version."""
+        person = await self._store.renew_link(identity)
+        if person is None:
+            raise RoomError("person_not_found")
+        return person
+
     async def feed_owner(self, token: str) -> PersonRecord | None:
         """Whose feed ``token`` opens (None for a malformed, unknown or revoked token)."""
         identity = self._feeds.identity_of(token)

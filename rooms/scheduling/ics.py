@@ -11,7 +11,10 @@
 A local time that is the *second* of an ambiguous pair (``fold=1``) is written in UTC
 instead of with a TZID: RFC 5545 readers take a TZID time in an overlap as the first
 instant, and every reader must see the same instant (policy 8 of :mod:`.zones`).
-People without an e-mail address get a ``urn:mentorcall:`` calendar address.
+People without an e-mail address get a ``urn:mentorcall:`` calendar address. Given a
+``viewer`` (the identity whose invite or feed it is), only the viewer's own e-mail is
+written; everyone else gets their ``urn:mentorcall:`` address (the API never shows one
+person's e-mail to another).
 
 VTIMEZONEs come from ``icalendar.Timezone.from_tzinfo`` over one fixed span (2000-2044,
 widened only for dates outside it, see :func:`zone_span`) and with one RDATE per line
@@ -41,9 +44,12 @@ OPEN_SERIES_ZONE_SPAN = timedelta(days=5 * 366)  # VTIMEZONE span for a series w
 VTIMEZONE_SPAN = (date(2000, 1, 1), date(2045, 1, 1))
 
 
-def cal_address(person: Attendee, role: str | None = None) -> icalendar.vCalAddress:
-    """The ORGANIZER/ATTENDEE value for ``person``, with CN (and ROLE/PARTSTAT/RSVP)."""
-    uri = f"mailto:{person.email}" if person.email else f"urn:mentorcall:{quote(person.identity)}"
+def cal_address(person: Attendee, role: str | None = None,
+                viewer: str | None = None) -> icalendar.vCalAddress:
+    """The ORGANIZER/ATTENDEE value for ``person``, with CN (and ROLE/PARTSTAT/RSVP); the
+    e-mail only if there is no ``viewer`` or ``person`` is the viewer."""
+    show_email = person.email and (viewer is None or viewer == person.identity)
+    uri = f"mailto:{person.email}" if show_email else f"urn:mentorcall:{quote(person.identity)}"
     address = icalendar.vCalAddress(uri)
     address.params["CN"] = person.display_name
     if role is not None:
@@ -121,15 +127,16 @@ def _calendar(method: str | None, name: str | None = None) -> icalendar.Calendar
     return cal
 
 
-def _people(event: icalendar.Event, organiser: Attendee, attendees: Sequence[Attendee]) -> None:
-    event.add("organizer", cal_address(organiser))
+def _people(event: icalendar.Event, organiser: Attendee, attendees: Sequence[Attendee],
+            viewer: str | None = None) -> None:
+    event.add("organizer", cal_address(organiser, viewer=viewer))
     for person in attendees:
-        event.add("attendee", cal_address(person, role="REQ-PARTICIPANT"))
+        event.add("attendee", cal_address(person, role="REQ-PARTICIPANT", viewer=viewer))
 
 
 def booking_event(booking: Booking, uid_domain: str = DEFAULT_UID_DOMAIN,
-                  url: str | None = None) -> icalendar.Event:
-    """The VEVENT of ``booking``."""
+                  url: str | None = None, viewer: str | None = None) -> icalendar.Event:
+    """The VEVENT of ``booking`` (as ``viewer`` sees it, see :func:`cal_address`)."""
     event = icalendar.Event()
     event.add("uid", f"{booking.booking_id}@{uid_domain}")
     event.add("sequence", booking.sequence)
@@ -140,7 +147,7 @@ def booking_event(booking: Booking, uid_domain: str = DEFAULT_UID_DOMAIN,
     event.add("dtend", ics_time(booking.end, booking.zone))
     event.add("summary", booking.title or DEFAULT_SUMMARY)
     event.add("status", "CONFIRMED" if booking.is_confirmed else "CANCELLED")
-    _people(event, booking.organiser, booking.attendees)
+    _people(event, booking.organiser, booking.attendees, viewer)
     if url is not None:
         event.add("url", url)
         event.add("location", url)
@@ -149,22 +156,24 @@ def booking_event(booking: Booking, uid_domain: str = DEFAULT_UID_DOMAIN,
 
 def booking_ics(booking: Booking, method: Method | None = None,
                 uid_domain: str = DEFAULT_UID_DOMAIN, url: str | None = None,
-                zones: ZoneDefinitions | None = None) -> bytes:
-    """The invite for ``booking``: REQUEST if confirmed, CANCEL if cancelled."""
+                zones: ZoneDefinitions | None = None, viewer: str | None = None) -> bytes:
+    """The invite for ``booking``: REQUEST if confirmed, CANCEL if cancelled; given a
+    ``viewer``, only their own e-mail is in it."""
     wanted: Method = method or ("REQUEST" if booking.is_confirmed else "CANCEL")
     if (wanted == "REQUEST") != booking.is_confirmed:
         raise ValueError(f"a {booking.status.value} booking cannot be sent as {wanted}")
     cal = _calendar(wanted)
     zones = zones or ZoneDefinitions()
     cal.add_component(zones.get(booking.zone, booking.start.date(), booking.end.date()))
-    cal.add_component(booking_event(booking, uid_domain, url))
+    cal.add_component(booking_event(booking, uid_domain, url, viewer))
     return bytes(cal.to_ical())
 
 
 def feed_ics(bookings: Sequence[Booking], name: str, uid_domain: str = DEFAULT_UID_DOMAIN,
              url_for: Callable[[Booking], str | None] | None = None,
-             zones: ZoneDefinitions | None = None) -> bytes:
-    """A feed (no METHOD) of ``bookings``, with every zone they use."""
+             zones: ZoneDefinitions | None = None, viewer: str | None = None) -> bytes:
+    """A feed (no METHOD) of ``bookings``, with every zone they use; given a ``viewer``
+    (the feed's owner), only their own e-mail is in it."""
     cal = _calendar(None, name)
     zones = zones or ZoneDefinitions()
     groups: dict[str, list[Booking]] = {}
@@ -175,7 +184,7 @@ def feed_ics(bookings: Sequence[Booking], name: str, uid_domain: str = DEFAULT_U
         cal.add_component(zones.get(zone, first, max(b.end for b in group).date()))
     for booking in sorted(bookings, key=lambda b: (b.start, b.booking_id)):
         cal.add_component(booking_event(booking, uid_domain,
-                                        url_for(booking) if url_for else None))
+                                        url_for(booking) if url_for else None, viewer))
     return bytes(cal.to_ical())
 
 

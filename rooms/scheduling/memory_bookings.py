@@ -10,6 +10,7 @@ from rooms.errors import RoomError
 from rooms.scheduling.booking_store import (
     DEFAULT_RETENTION_S,
     BookingStore,
+    check_expected,
     check_new_batch,
     check_not_past,
 )
@@ -95,16 +96,21 @@ class MemoryBookingStore(BookingStore):
     async def get(self, booking_id: str) -> Booking:
         return self._require(booking_id)
 
-    async def reschedule(self, booking_id: str, start: datetime, end: datetime) -> Booking:
-        moved = self._require(booking_id).rescheduled(start, end, self._clock.now())
+    async def reschedule(self, booking_id: str, start: datetime, end: datetime,
+                         expected_sequence: int | None = None) -> Booking:
+        current = self._require(booking_id)
+        check_expected(current, expected_sequence)
+        moved = current.rescheduled(start, end, self._clock.now())
         check_not_past(moved.start, self._clock.now())
         if self._conflict(moved):
             raise RoomError("slot_taken")
         self._bookings[booking_id] = moved
         return moved
 
-    async def cancel(self, booking_id: str) -> Booking:
-        cancelled = self._require(booking_id).cancelled(self._clock.now())
+    async def cancel(self, booking_id: str, expected_sequence: int | None = None) -> Booking:
+        current = self._require(booking_id)
+        check_expected(current, expected_sequence)
+        cancelled = current.cancelled(self._clock.now())
         self._bookings[booking_id] = cancelled
         self._unlist(cancelled)
         return cancelled

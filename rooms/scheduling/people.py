@@ -59,6 +59,7 @@ class Person(WireModel):
     email: Email | None = None
     created_at: UtcDatetime
     feed_version: int = Field(default=0, ge=0)
+    token_version: int = Field(default=0, ge=0)  # schedule links of other versions fail
 
     def attendee(self) -> Attendee:
         """This person as a booking attendee."""
@@ -72,6 +73,11 @@ class Person(WireModel):
     def with_new_feed(self) -> Person:
         """A copy whose earlier feed URLs no longer work."""
         return Person.model_validate({**self.model_dump(), "feed_version": self.feed_version + 1})
+
+    def with_new_link(self) -> Person:
+        """A copy whose earlier schedule links (person tokens) no longer work."""
+        return Person.model_validate({**self.model_dump(),
+                                      "token_version": self.token_version + 1})
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,11 @@ class PeopleStore(ABC):
     async def renew_feed(self, identity: str) -> Person | None:
         """Raise the person's ``feed_version`` by one; the updated person, or None if there
         is no such person."""
+
+    @abstractmethod
+    async def renew_link(self, identity: str) -> Person | None:
+        """Raise the person's ``token_version`` by one; the updated person, or None if
+        there is no such person."""
 
     @abstractmethod
     async def remove(self, identity: str) -> bool:
@@ -154,6 +165,14 @@ class MemoryPeopleStore(PeopleStore):
         if record is None:
             return None
         person = record.person.with_new_feed()
+        self._records[identity] = PersonRecord(person, record.availability)
+        return person
+
+    async def renew_link(self, identity: str) -> Person | None:
+        record = self._records.get(identity)
+        if record is None:
+            return None
+        person = record.person.with_new_link()
         self._records[identity] = PersonRecord(person, record.availability)
         return person
 

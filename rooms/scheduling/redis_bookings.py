@@ -14,7 +14,8 @@ every participant, and a Lua script may only touch keys of one Redis Cluster slo
 Every write is one Lua script, so the conflict check and the write are a single step for
 all clients: of two overlapping bookings for the same person, exactly one succeeds.
 Reschedule and cancel read the booking, build the new version in Python and apply it with
-a compare-and-set on ``seq`` (retried if another writer got there first).
+a compare-and-set on ``seq``: retried if another writer got there first, unless the caller
+named the revision it meant to change (``expected_sequence``): then ``booking_changed``.
 
 Expiry: a booking's hash expires ``retention_s`` after its end; a calendar sheds members
 that ended more than ``retention_s`` ago on every write and expires ``retention_s`` after
@@ -35,6 +36,7 @@ from rooms.errors import RoomError
 from rooms.scheduling.booking_store import (
     DEFAULT_RETENTION_S,
     BookingStore,
+    check_expected,
     check_new_batch,
     check_not_past,
 )
@@ -200,9 +202,11 @@ class RedisBookingStore(BookingStore):
         return await self._read(booking_id)
 
     async def _apply(self, booking_id: str, change: str, start: datetime | None = None,
-                     end: datetime | None = None) -> Booking:
+                     end: datetime | None = None,
+                     expected_sequence: int | None = None) -> Booking:
         for _ in range(MAX_CAS_TRIES):
             current = await self._read(booking_id)
+            check_expected(current, expected_sequence)  # a lost race is seen on re-read
             now = self._clock.now()
             if change == "cancel":
                 new = current.cancelled(now)
@@ -228,11 +232,12 @@ class RedisBookingStore(BookingStore):
         raise RuntimeError(f"booking {booking_id} kept changing; gave up after "
                            f"{MAX_CAS_TRIES} tries")
 
-    async def reschedule(self, booking_id: str, start: datetime, end: datetime) -> Booking:
-        return await self._apply(booking_id, "reschedule", start, end)
+    async def reschedule(self, booking_id: str, start: datetime, end: datetime,
+                         expected_sequence: int | None = None) -> Booking:
+        return await self._apply(booking_id, "reschedule", start, end, expected_sequence)
 
-    async def cancel(self, booking_id: str) -> Booking:
-        return await self._apply(booking_id, "cancel")
+    async def cancel(self, booking_id: str, expected_sequence: int | None = None) -> Booking:
+        return await self._apply(booking_id, "cancel", expected_sequence=expected_sequence)
 
     async def bookings_for(self, identity: str, start: datetime, end: datetime) -> list[Booking]:
         lo, hi = epoch_seconds(start), epoch_seconds(end)

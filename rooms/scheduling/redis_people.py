@@ -143,6 +143,9 @@ class RedisPeopleStore(PeopleStore):
     async def renew_feed(self, identity: str) -> Person | None:
         return await self._change(identity, lambda p: p.with_new_feed())
 
+    async def renew_link(self, identity: str) -> Person | None:
+        return await self._change(identity, lambda p: p.with_new_link())
+
     async def remove(self, identity: str) -> bool:
         removed = await self._remove(keys=[self.person_key(identity), self.index_key],
                                      args=[identity])

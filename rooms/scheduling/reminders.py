@@ -7,6 +7,11 @@ reminder lead time and, before sending anything, *claims* a key naming the event
 claim is atomic (Redis ``SET NX`` with a TTL; a dict under the event loop in memory), so
 of several processes running the same task exactly one sends each reminder.
 
+A claim is a *lease*: its holder (a token) may :meth:`~ReminderLedger.release` it when the
+work failed, so the next round can try again, or :meth:`~ReminderLedger.settle` it when
+the work is done, keeping it for a long TTL so it is never done twice. A holder that dies
+holding a lease loses it when the lease's (short) TTL runs out.
+
 Sessions that have started are dropped from the ledger by :meth:`~ReminderLedger.due`
 (and on every plan); claims expire after their TTL. So every key here has a TTL or is
 cleaned by its owner.
@@ -36,6 +41,13 @@ if ttl > 0 then redis.call('EXPIRE', KEYS[1], math.ceil(ttl)) end
 return 1
 """
 
+# KEYS: claim. ARGV: holder. Deletes the claim only if ``holder`` still holds it.
+RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+SETTLED = "settled"
+
 # KEYS: ledger. ARGV: now, now + lead.
 DUE_LUA = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -60,8 +72,17 @@ class ReminderLedger(ABC):
         plans whose start is at or before ``now`` are forgotten."""
 
     @abstractmethod
-    async def claim(self, key: str, ttl_s: int) -> bool:
-        """True for the first caller to claim ``key`` within ``ttl_s``; False afterwards."""
+    async def claim(self, key: str, ttl_s: int, holder: str = "1") -> bool:
+        """True for the first caller to claim ``key`` within ``ttl_s`` (held by
+        ``holder``); False while it is claimed or settled."""
+
+    @abstractmethod
+    async def release(self, key: str, holder: str) -> None:
+        """Give up ``holder``'s claim of ``key`` (nothing if someone else holds it)."""
+
+    @abstractmethod
+    async def settle(self, key: str, ttl_s: int) -> None:
+        """Mark ``key`` done: claimed by nobody, and unclaimable, for ``ttl_s``."""
 
     @abstractmethod
     async def close(self) -> None:
@@ -74,7 +95,7 @@ class MemoryReminderLedger(ReminderLedger):
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._starts: dict[str, int] = {}
-        self._claims: dict[str, float] = {}  # key -> expiry (epoch seconds)
+        self._claims: dict[str, tuple[float, str]] = {}  # key -> (expiry, holder)
 
     async def plan(self, booking_id: str, start: int) -> None:
         self._forget_started(math.floor(self._clock.now()))
@@ -92,16 +113,26 @@ class MemoryReminderLedger(ReminderLedger):
         found = [(b, s) for b, s in self._starts.items() if s <= now + lead_s]
         return sorted(found, key=lambda item: (item[1], item[0]))
 
-    async def claim(self, key: str, ttl_s: int) -> bool:
+    async def claim(self, key: str, ttl_s: int, holder: str = "1") -> bool:
         if ttl_s <= 0:
             raise ValueError("ttl_s must be positive")
         now = self._clock.now()
-        for old in [k for k, expiry in self._claims.items() if expiry <= now]:
+        for old in [k for k, (expiry, _) in self._claims.items() if expiry <= now]:
             del self._claims[old]
         if key in self._claims:
             return False
-        self._claims[key] = now + ttl_s
+        self._claims[key] = (now + ttl_s, holder)
         return True
+
+    async def release(self, key: str, holder: str) -> None:
+        found = self._claims.get(key)
+        if found is not None and found[1] == holder:
+            del self._claims[key]
+
+    async def settle(self, key: str, ttl_s: int) -> None:
+        if ttl_s <= 0:
+            raise ValueError("ttl_s must be positive")
+        self._claims[key] = (self._clock.now() + ttl_s, SETTLED)
 
     async def close(self) -> None:
         return None
@@ -126,6 +157,7 @@ class RedisReminderLedger(ReminderLedger):
         self._prefix = key_prefix
         self._plan = self._client.register_script(PLAN_LUA)
         self._due = self._client.register_script(DUE_LUA)
+        self._release = self._client.register_script(RELEASE_LUA)
 
     @property
     def ledger_key(self) -> str:
@@ -147,10 +179,18 @@ class RedisReminderLedger(ReminderLedger):
         pairs = [(b, int(float(s))) for b, s in zip(items[0::2], items[1::2], strict=True)]
         return sorted(pairs, key=lambda item: (item[1], item[0]))
 
-    async def claim(self, key: str, ttl_s: int) -> bool:
+    async def claim(self, key: str, ttl_s: int, holder: str = "1") -> bool:
         if ttl_s <= 0:
             raise ValueError("ttl_s must be positive")
-        return bool(await self._client.set(self.claim_key(key), "1", nx=True, ex=ttl_s))
+        return bool(await self._client.set(self.claim_key(key), holder, nx=True, ex=ttl_s))
+
+    async def release(self, key: str, holder: str) -> None:
+        await self._release(keys=[self.claim_key(key)], args=[holder])
+
+    async def settle(self, key: str, ttl_s: int) -> None:
+        if ttl_s <= 0:
+            raise ValueError("ttl_s must be positive")
+        await self._client.set(self.claim_key(key), SETTLED, ex=ttl_s)
 
     async def close(self) -> None:
         if self._owns_client:

@@ -32,7 +32,10 @@ from rooms.scheduling.zones import UtcDatetime, epoch_seconds, from_epoch, load_
 
 SLOT_LENGTHS_MIN = (15, 30, 45, 60)  # 15/30/45 coffee, 60 roundtable
 STEPS_MIN = (5, 10, 15, 20, 30, 60)  # each divides a day, so the grid restarts at midnight
-MAX_RANGE = timedelta(days=90)
+MAX_RANGE = timedelta(days=90)  # local days (see booking_service.local_day_range)
+# The UTC span of MAX_RANGE local days can be longer by a zone's offset changes (an hour
+# at a DST change); a query may span this much.
+MAX_SPAN = MAX_RANGE + timedelta(days=1)
 MAX_BUFFER_MIN = 120
 MAX_NOTICE_MIN = 30 * 24 * 60
 DEFAULT_ROUNDTABLE_LIMIT = 20
@@ -52,7 +55,7 @@ class SlotQuery(WireModel):
     def _valid(self) -> Self:
         if self.end <= self.start:
             raise RoomError("invalid_range")
-        if self.end - self.start > MAX_RANGE:
+        if self.end - self.start > MAX_SPAN:
             raise RoomError("range_too_long", f"Look at most {MAX_RANGE.days} days ahead.")
         if self.length_min not in SLOT_LENGTHS_MIN:
             raise RoomError(

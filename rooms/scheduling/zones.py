@@ -8,9 +8,9 @@ The policy for local times
 
 1. **Zone names** are the keys ``zoneinfo`` loads, i.e. ``zoneinfo.available_timezones()``
    (case-sensitive, e.g. ``Asia/Kathmandu``). Anything else is refused with ``unknown_zone``,
-   and so are ``localtime`` and ``posixrules``: some systems list these files among the
+   and so are ``localtime`` and ``posixrules`` (some systems list these files among the
    zones, but they are host settings, not IANA names, and mean different things on
-   different machines.
+   different machines) and ``Factory`` (tzdata's placeholder for "no zone set").
 2. A local wall-clock time in a zone is *normal* (exactly one instant), *nonexistent* (it
    falls in a spring-forward gap, or on a skipped date such as 2011-12-30 in Pacific/Apia)
    or *ambiguous* (it falls in a fall-back overlap and happens twice).
@@ -58,7 +58,9 @@ from rooms.errors import RoomError
 # IANA names are ASCII path-like words: "America/Argentina/Buenos_Aires", "Etc/GMT+5".
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
 MAX_ZONE_NAME = 64
-HOST_SPECIFIC = frozenset({"localtime", "posixrules"})
+# "Factory" is tzdata's placeholder for "no zone configured" (abbreviation "-00"), not a
+# place: calendar programs cannot express it, so a person cannot live in it.
+HOST_SPECIFIC = frozenset({"localtime", "posixrules", "Factory"})
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

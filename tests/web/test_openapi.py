@@ -63,3 +63,12 @@ def test_error_statuses_follow_the_code_table() -> None:
     assert "slot_taken" in booking["409"]["description"]
     assert "unauthorized" in booking["401"]["description"]
     assert STATUS_BY_CODE["person_not_found"] == 404 and "404" in booking
+
+
+def test_changes_document_the_race_and_notice_codes() -> None:
+    paths = build_openapi()["paths"]
+    change = paths["/api/bookings/{booking_id}"]
+    for method in ("patch", "delete"):
+        assert "booking_changed" in change[method]["responses"]["409"]["description"]
+    assert "too_soon" in change["patch"]["responses"]["400"]["description"]
+    assert "too_soon" in paths["/api/bookings"]["post"]["responses"]["400"]["description"]

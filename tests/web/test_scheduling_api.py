@@ -4,6 +4,7 @@ slots, bookings, reschedules, series, calendars, and every error with its code."
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -132,6 +133,10 @@ async def test_availability_errors_have_codes(api: Client) -> None:
         ({"zone": LA, "weekly": {"mon": [["18:00", "16:00"]]}}, "invalid_range"),
         ({"zone": LA, "extra": [["2026-03-10T12:00", "2026-03-10T10:00"]]}, "invalid_range"),
         ({"zone": LA, "extra": [["2026-03-01T00:00", "2026-03-20T00:00"]]}, "range_too_long"),
+        ({"zone": LA, "extra": [["9999-12-31T10:00", "9999-12-31T12:00"]]}, "invalid_range"),
+        ({"zone": LA, "extra": [["0001-01-01T10:00", "0001-01-01T12:00"]]}, "invalid_range"),
+        ({"zone": LA, "days_off": ["9999-12-31"]}, "invalid_range"),
+        ({"zone": LA, "days_off": ["1999-12-31"]}, "invalid_range"),
         ({"zone": LA, "weekly": {"mon": [["25:00", "26:00"]]}}, "invalid_body"),
         ({"zone": LA, "weekly": {"mon": [["08:00:30", "09:00"]]}}, "invalid_body"),
         ({"zone": LA, "weekly": {"funday": [["08:00", "09:00"]]}}, "invalid_body"),
@@ -357,7 +362,8 @@ async def test_reschedule_issues_new_links_and_cancel_frees_the_time(
     status, ics = await api.call("GET", f"{path}/invite.ics", mentor.token)
     calendar = vobject.readOne(ics)
     assert calendar.method.value == "CANCEL" and calendar.vevent.sequence.value == "2"
-    # The time is free again.
+    # The time is free again (booked, as it must be, at least two hours ahead).
+    clock.set(T0.timestamp())
     await api.booked(outsider, {"with": mentor.identity, "start": wire(later)})
 
 
@@ -484,3 +490,97 @@ async def test_fifty_concurrent_bookings_of_one_slot_make_one(redis_url: str) ->
         rooms = [k async for k in server.services.scheduling.redis.scan_iter(  # type: ignore[union-attr]
             "mentorcall:room:{*}")]
         assert len(rooms) == 1, rooms
+
+
+# ---- who may do what --------------------------------------------------------------------
+
+
+async def test_people_find_and_book_only_their_counterparts(api: Client) -> None:
+    mentor, mentee = await pair(api)
+    other_mentee = await api.register("Ola", "mentee", LONDON, ALL_WEEK)
+    other_mentor = await api.register("Ben", "mentor", LONDON, ALL_WEEK)
+    host = await api.register("Hana", "host", LONDON, ALL_WEEK)
+    start = wire(T0 + timedelta(days=1))
+    for caller, other in [(mentee, other_mentee), (mentee, host), (mentor, other_mentor),
+                          (mentor, host)]:
+        answer = await api.call("GET", "/api/slots", caller.token,
+                                params={"with": other.identity})
+        assert code(answer) == (403, "forbidden")
+        assert code(await api.book(caller, {"with": other.identity, "start": start})) == (
+            403, "forbidden")
+    assert (await api.call("GET", "/api/slots", mentee.token,
+                           params={"with": mentor.identity}))[0] == 200
+    assert (await api.call("GET", "/api/slots", host.token,
+                           params={"with": mentee.identity}))[0] == 200
+    await api.booked(host, {"with": other_mentee.identity, "start": start})
+
+
+async def test_only_the_organiser_changes_a_roundtable(api: Client) -> None:
+    host = await api.register("Hana", "host", LONDON, ALL_WEEK)
+    guests = [await api.register(f"G{i}", "mentee", TOKYO) for i in range(2)]
+    start = T0 + timedelta(days=3)
+    made = await api.booked(host, {"with": [g.identity for g in guests],
+                                   "start": wire(start), "length": 60,
+                                   "recurrence": {"frequency": "weekly", "count": 2}})
+    path = f"/api/bookings/{made[0]['booking_id']}"
+    later = {"start": wire(start + timedelta(hours=2))}
+    assert code(await api.call("PATCH", path, guests[0].token, later)) == (403, "forbidden")
+    assert code(await api.call("PATCH", f"{path}?scope=following", guests[0].token,
+                               later)) == (403, "forbidden")
+    assert code(await api.call("DELETE", f"{path}?scope=following", guests[1].token)) == (
+        403, "forbidden")
+    assert (await api.call("GET", f"{path}/invite.ics", guests[0].token))[0] == 200
+    status, done = await api.call("DELETE", f"{path}?scope=following", host.token)
+    assert status == 200 and len(done["bookings"]) == 2
+
+
+async def test_invites_and_feeds_show_only_the_readers_own_email(api: Client) -> None:
+    mentor, _ = await pair(api)
+    mentee = await api.register("Mia", "mentee", TOKYO, ALL_WEEK, "mia@example.org")
+    [made] = await api.booked(mentee, {"with": mentor.identity,
+                                       "start": wire(T0 + timedelta(days=1))})
+    path = f"/api/bookings/{made['booking_id']}/invite.ics"
+    for reader, own, others in [(mentee, "mia@example.org", "ada@example.org"),
+                                (mentor, "ada@example.org", "mia@example.org")]:
+        for _, text in [await api.call("GET", path, reader.token),
+                        await api.call("GET", reader.feed_url)]:
+            event = vobject.readOne(text).vevent
+            addresses = [event.organizer.value, *(a.value for a in event.attendee_list)]
+            assert f"mailto:{own}" in addresses
+            assert others not in text
+            assert len([a for a in addresses if a.startswith("urn:mentorcall:")]) == 1
+
+
+async def test_a_failing_feed_logs_no_feed_token(
+        api: Client, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _, mentee = await pair(api)
+
+    async def broken(identity: str) -> list[Any]:
+        raise RuntimeError("the store is down")
+
+    monkeypatch.setattr(api.server.services.scheduling.service, "feed", broken)
+    feed_token = mentee.feed_url.rsplit("/", 1)[1].removesuffix(".ics")
+    with caplog.at_level(logging.ERROR):
+        assert code(await api.call("GET", mentee.feed_url)) == (500, "internal_error")
+    logged = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert logged and all(feed_token not in r.getMessage() for r in logged)
+
+
+async def test_an_admin_reissues_a_schedule_link(api: Client) -> None:
+    mentor, mentee = await pair(api)
+    path = f"/api/people/{mentee.identity}/link"
+    assert code(await api.call("POST", path, mentee.token)) == (401, "unauthorized")
+    assert code(await api.admin("POST", "/api/people/nobody/link")) == (404,
+                                                                       "person_not_found")
+    status, renewed = await api.admin("POST", path)
+    assert status == 200 and renewed["identity"] == mentee.identity
+    assert renewed["feed_url"] == mentee.feed_url  # the feed is not affected
+    new_token = token_of(renewed["schedule_link"])
+    assert new_token != mentee.token
+    assert code(await api.call("GET", "/api/me", mentee.token)) == (401, "unauthorized")
+    assert (await api.call("GET", "/api/me", new_token))[0] == 200
+    assert (await api.call("GET", "/api/me", mentor.token))[0] == 200  # others unaffected
+    status, again = await api.admin("POST", path)
+    assert code(await api.call("GET", "/api/me", new_token)) == (401, "unauthorized")
+    assert (await api.call("GET", "/api/me", token_of(again["schedule_link"])))[0] == 200

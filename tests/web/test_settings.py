@@ -57,3 +57,15 @@ def test_generated_secrets_are_private_and_stable(tmp_path: Path) -> None:
     mode = stat.S_IMODE((tmp_path / "data" / "secret").stat().st_mode)
     assert mode == 0o600
     assert settings.resolved_admin_key() != secret
+
+
+def test_errors_do_not_echo_secrets() -> None:
+    secret = "hunter2-short-secret"
+    with pytest.raises(ValidationError) as caught:
+        Settings.from_env({"MENTORCALL_SECRET": secret})
+    assert secret not in str(caught.value)
+    webhook_secret = "tiny-whsecret"
+    with pytest.raises(ValidationError) as caught:
+        Settings.from_env({"MENTORCALL_WEBHOOK_URL": "https://hooks.example.org/x",
+                           "MENTORCALL_WEBHOOK_SECRET": webhook_secret})
+    assert webhook_secret not in str(caught.value)

@@ -25,7 +25,7 @@ from tests.live_server import LiveServer, free_port, live_server
 from tests.web.scheduling_client import ALL_WEEK, T0, Client, Person, wire
 from web.scheduling_setup import Scheduling
 from web.settings import Settings
-from web.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, WebhookSender
+from web.webhooks import EVENT_ID_HEADER, LEASE_S, SIGNATURE_HEADER, WebhookSender
 
 SECRET = "webhook-secret-0123456789"
 ALL_WEEK_AVAILABILITY = Availability.model_validate(
@@ -256,3 +256,45 @@ def test_a_webhook_url_needs_a_secret() -> None:
         Settings(webhook_url="file:///etc/passwd", webhook_secret=SECRET)
     assert Settings().join_early_s == 300 and Settings().reminder_minutes == 15
 
+
+
+async def test_an_undelivered_event_is_released_for_a_later_try(clock: ManualClock) -> None:
+    async with Receiver() as down, live_server(clock, **hooked(down)) as server:
+        _, sender = scheduling(server)
+        event = await one_event(server)
+        down.reset(fail_first=5)  # every try of the first delivery fails
+        assert await sender.deliver(event) is False
+        assert await sender.deliver(event) is True  # the lease was released
+        assert await sender.deliver(event) is False  # and now it is delivered for good
+        assert len(down.attempts) == 6 and len(down.events) == 1
+
+
+async def test_a_failed_reminder_is_sent_by_the_next_round(clock: ManualClock) -> None:
+    async with Receiver() as receiver, live_server(clock, **hooked(receiver)) as server, \
+            aiohttp.ClientSession() as http:
+        api = Client(server, http)
+        sched, sender = scheduling(server)
+        assert sched.reminders is not None
+        mentor, mentee = await people(api)
+        start = T0 + timedelta(days=1)
+        [made] = await api.booked(mentee, {"with": mentor.identity, "start": wire(start)})
+        await sender.drain()
+        receiver.reset(fail_first=5)
+        assert await sched.reminders.run_due((start - timedelta(minutes=15)).timestamp()) == []
+        sent = await sched.reminders.run_due((start - timedelta(minutes=14)).timestamp())
+        assert [e.booking.booking_id for e in sent] == [made["booking_id"]]
+        assert await sched.reminders.run_due((start - timedelta(minutes=13)).timestamp()) == []
+        assert len(receiver.of_type("session.reminder")) == 1 and receiver.duplicates == 0
+
+
+async def test_the_lease_of_a_dead_sender_expires(clock: ManualClock) -> None:
+    async with Receiver() as receiver, live_server(clock, **hooked(receiver)) as server:
+        sched, sender = scheduling(server)
+        event = await one_event(server)
+        receiver.reset(fail_first=0)
+        # Another process leased the event and died before delivering it.
+        assert await sched.service.ledger.claim(f"webhook:{event.id}", LEASE_S, "dead")
+        assert await sender.deliver(event) is False
+        clock.advance(LEASE_S)
+        assert await sender.deliver(event) is True
+        assert len(receiver.events) == 1

@@ -131,3 +131,14 @@ def test_wire_form_round_trips() -> None:
     assert Availability.from_dict(data) == person
     assert Weekday.of(date(2024, 1, 7)) is Weekday.SUN and Weekday.SUN.number == 6
     assert time(8, 30) == person.weekly[Weekday.MON][0][0]
+
+
+@pytest.mark.parametrize("data", [
+    {"extra": ((datetime(9999, 12, 31, 10), datetime(9999, 12, 31, 23, 59)),)},
+    {"extra": ((datetime(1, 1, 1), datetime(1, 1, 1, 1)),)},
+    {"days_off": (date(9999, 12, 31),)},
+    {"days_off": (date(2101, 1, 1),)},
+])
+def test_dates_outside_2000_to_2100_are_refused(data: dict[str, object]) -> None:
+    with pytest.raises(ValidationError, match="dates run from 2000 to 2100"):
+        Availability.model_validate({"zone": "Pacific/Kiritimati", **data})

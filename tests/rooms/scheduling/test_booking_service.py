@@ -3,6 +3,7 @@ half-booked when a step fails, series and "this and following" changes."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -237,3 +238,100 @@ async def test_each_revision_has_its_own_room(world: World) -> None:
                                              utc(2024, 1, 2, 17))
     assert live_room_id(booking) == f"{booking.room_id}-0"
     assert live_room_id(moved) == f"{booking.room_id}-1"
+
+
+class SlowReads(MemoryBookingStore):
+    """A memory store whose reads let other tasks run, so two changes read one revision."""
+
+    async def get(self, booking_id: str) -> Booking:
+        found = await super().get(booking_id)
+        await asyncio.sleep(0)
+        return found
+
+
+def live_rooms(world: World) -> list[str]:
+    world.rooms.purge_expired()
+    return sorted(world.rooms._rooms)
+
+
+@pytest.mark.parametrize("second", ["reschedule", "cancel"])
+async def test_concurrent_changes_leave_one_live_room(world: World, second: str) -> None:
+    world.bookings = SlowReads(world.clock)
+    world.service.bookings = world.bookings
+    mentor, mentee = await world.people()
+    start = utc(2024, 1, 2, 15)
+    [booking] = await world.service.book(mentee, [mentor.identity], roundtable=False,
+                                         start=start, length_min=30)
+    other = (world.service.reschedule(mentor, booking.booking_id, start + timedelta(hours=4))
+             if second == "reschedule" else world.service.cancel(mentor, booking.booking_id))
+    results = await asyncio.gather(
+        world.service.reschedule(mentee, booking.booking_id, start + timedelta(hours=2)),
+        other, return_exceptions=True)
+    assert [r.code for r in results if isinstance(r, RoomError)] == ["booking_changed"]
+    final = await world.bookings.get(booking.booking_id)
+    assert final.sequence == 1
+    if final.is_confirmed:
+        assert live_rooms(world) == [live_room_id(final)]
+    else:
+        assert live_rooms(world) == []
+
+
+async def test_following_sessions_move_from_their_planned_local_time(world: World) -> None:
+    world.clock.set(utc(2027, 3, 1).timestamp())
+    mentor, mentee = await world.people()
+    # Weekly at 02:30 New York from Sunday 7 March 2027: on 14 March 02:30 does not exist
+    # (the session starts at 03:30 EDT), later ones are back at 02:30.
+    series = await world.service.book(
+        mentor, [mentee.identity], roundtable=False, start=utc(2027, 3, 7, 7, 30),
+        length_min=30, recurrence=Recurrence(frequency=Frequency.WEEKLY, count=4))
+    assert [b.local_start().strftime("%H:%M") for b in series] == [
+        "02:30", "03:30", "02:30", "02:30"]
+    moved = await world.service.reschedule(mentor, series[0].booking_id,
+                                           utc(2027, 3, 7, 14), following=True)
+    assert len(moved) == 4
+    assert [(b.local_start().day, b.local_start().strftime("%H:%M")) for b in
+            await world.service.upcoming(mentor.identity)] == [
+        (7, "09:00"), (14, "09:00"), (21, "09:00"), (28, "09:00")]
+
+
+async def test_following_means_planned_after_even_if_moved_before(world: World) -> None:
+    mentor, mentee = await world.people()
+    series = await world.service.book(
+        mentor, [mentee.identity], roundtable=False, start=utc(2024, 1, 2, 14),
+        length_min=30, recurrence=Recurrence(frequency=Frequency.WEEKLY, count=3))
+    # The second session moves to the Monday before it; the first then moves "and
+    # following" one hour later: the second goes to 10:00 on its own planned Tuesday.
+    await world.service.reschedule(mentor, series[1].booking_id, utc(2024, 1, 8, 14))
+    await world.service.reschedule(mentor, series[0].booking_id, utc(2024, 1, 2, 15),
+                                   following=True)
+    assert [(b.local_start().day, b.local_start().hour) for b in
+            await world.service.upcoming(mentor.identity)] == [(2, 10), (9, 10), (16, 10)]
+
+
+async def test_a_session_is_upcoming_until_its_room_closes(world: World) -> None:
+    mentor, mentee = await world.people()
+    start = utc(2024, 1, 2, 15)
+    [booking] = await world.service.book(mentee, [mentor.identity], roundtable=False,
+                                         start=start, length_min=30)
+    closes = epoch_seconds(world.session_rooms.closes_at(booking))
+    world.clock.set(epoch_seconds(booking.end) + 60)  # ran over: the room is still open
+    assert [b.booking_id for b in await world.service.upcoming(mentee.identity)] == [
+        booking.booking_id]
+    assert world.session_rooms.join_token(booking, mentee) is not None
+    world.clock.set(closes)
+    assert await world.service.upcoming(mentee.identity) == []
+
+
+async def test_sessions_are_booked_with_the_minimum_notice(world: World) -> None:
+    mentor, mentee = await world.people()
+    soon = utc(2024, 1, 1, 1, 59)  # NOW is midnight: one minute short of two hours
+    with expect_code("too_soon"):
+        await world.service.book(mentee, [mentor.identity], roundtable=False, start=soon,
+                                 length_min=30)
+    [booking] = await world.service.book(mentee, [mentor.identity], roundtable=False,
+                                         start=soon + timedelta(minutes=1), length_min=30)
+    with expect_code("too_soon"):
+        await world.service.reschedule(mentor, booking.booking_id, utc(2024, 1, 1, 1, 30))
+    with expect_code("slot_in_past"):
+        await world.service.book(mentee, [mentor.identity], roundtable=False,
+                                 start=utc(2023, 12, 31, 23), length_min=30)

@@ -159,3 +159,29 @@ async def test_concurrent_reschedules_all_apply_in_turn(bookings: BookingStore) 
     assert final.sequence == 8
     listed = await bookings.bookings_for("mentor", T, T + timedelta(days=1))
     assert listed == [final]  # exactly one calendar entry survives
+
+
+async def test_a_named_revision_is_changed_only_if_still_current(
+        bookings: BookingStore) -> None:
+    await bookings.create(booking("b1", T))
+    moved = await bookings.reschedule("b1", T + M30, T + 2 * M30, expected_sequence=0)
+    assert moved.sequence == 1
+    await expect_error("booking_changed",
+                       bookings.reschedule("b1", T + 4 * M30, T + 5 * M30, expected_sequence=0))
+    await expect_error("booking_changed", bookings.cancel("b1", expected_sequence=0))
+    assert await bookings.get("b1") == moved  # nothing changed
+    done = await bookings.cancel("b1", expected_sequence=1)
+    assert (done.sequence, done.is_confirmed) == (2, False)
+    await expect_error("booking_cancelled", bookings.cancel("b1", expected_sequence=2))
+
+
+async def test_concurrent_changes_of_one_revision_let_one_win(bookings: BookingStore) -> None:
+    await bookings.create(booking("b1", T))
+    changes = [bookings.reschedule("b1", T + timedelta(hours=i), T + timedelta(hours=i) + M30,
+                                   expected_sequence=0) for i in range(1, 5)]
+    changes.append(bookings.cancel("b1", expected_sequence=0))
+    results = await asyncio.gather(*changes, return_exceptions=True)
+    won = [r for r in results if isinstance(r, Booking)]
+    lost = [r for r in results if isinstance(r, RoomError) and r.code == "booking_changed"]
+    assert (len(won), len(lost)) == (1, 4)
+    assert await bookings.get("b1") == won[0]

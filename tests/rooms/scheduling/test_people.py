@@ -124,3 +124,13 @@ async def test_the_directory_registers_and_checks_feeds(directory: PeopleDirecto
     assert fresh != token and await directory.feed_owner(fresh) is not None
     assert await directory.feed_owner("garbage") is None
     assert await directory.feed_owner(f"nobody.{'0' * 32}") is None
+
+
+async def test_link_renewal_raises_the_token_version(people: PeopleStore) -> None:
+    await people.add(person("a"))
+    await asyncio.gather(people.renew_link("a"), people.renew_feed("a"),
+                         people.renew_link("a"))
+    record = await people.get("a")
+    assert record is not None
+    assert (record.person.token_version, record.person.feed_version) == (2, 1)
+    assert await people.renew_link("nobody") is None

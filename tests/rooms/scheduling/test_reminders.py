@@ -87,3 +87,37 @@ async def test_planning_forgets_started_sessions(ledger: ReminderLedger,
     clock.advance(120)
     await ledger.plan("b", NOW + 600)
     assert await ledger.due(NOW - 10**6, 10**7) == [("b", NOW + 600)]
+
+
+async def test_a_released_claim_can_be_claimed_again(ledger: ReminderLedger) -> None:
+    assert await ledger.claim("event-1", 60, holder="a")
+    await ledger.release("event-1", "b")  # not b's to release
+    assert not await ledger.claim("event-1", 60, holder="b")
+    await ledger.release("event-1", "a")
+    assert await ledger.claim("event-1", 60, holder="b")
+
+
+async def test_a_settled_claim_outlives_its_lease(clock: ManualClock) -> None:
+    ledger = MemoryReminderLedger(clock)
+    assert await ledger.claim("k", 60, holder="a")
+    await ledger.settle("k", 3600)
+    await ledger.release("k", "a")  # too late: it is done
+    clock.advance(61)
+    assert not await ledger.claim("k", 60)
+    clock.advance(3600)
+    assert await ledger.claim("k", 60)
+
+
+async def test_redis_settled_claims_keep_their_long_ttl(clean_redis_url: str,
+                                                        clock: ManualClock) -> None:
+    ledger = RedisReminderLedger(clean_redis_url, clock)
+    client = aioredis.Redis.from_url(clean_redis_url, decode_responses=True)
+    try:
+        assert await ledger.claim("k", 60, holder="a")
+        await ledger.settle("k", 3600)
+        await ledger.release("k", "a")
+        assert await client.ttl(ledger.claim_key("k")) > 60
+        assert not await ledger.claim("k", 60)
+    finally:
+        await ledger.close()
+        await client.aclose()

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from rooms.clock import ManualClock
 from rooms.scheduling.availability import Weekday
+from rooms.scheduling.booking_service import local_day_range
 from rooms.scheduling.slots import BusySpan, Slot, SlotFinder, SlotQuery
 from tests.rooms.scheduling.builders import WEEKDAYS, every_day, expect_code, schedule, utc
 
@@ -191,9 +192,18 @@ def test_range_and_length_errors() -> None:
         query(utc(2024, 1, 9), utc(2024, 1, 9))
     with expect_code("invalid_range"):
         SlotQuery(start=datetime(2024, 1, 8), end=utc(2024, 1, 9), length_min=30)
+    with expect_code("range_too_long"):  # 90 local days, plus a day for offset changes
+        query(utc(2024, 1, 1), utc(2024, 1, 1) + timedelta(days=91, seconds=1))
+    assert query(utc(2024, 1, 1), utc(2024, 1, 1) + timedelta(days=91)).length_min == 30
+
+
+def test_ninety_local_days_across_a_dst_change_are_not_too_long() -> None:
+    # 1 October to 29 December 2026 in London: 90 days, and an hour more in UTC.
+    start, end = local_day_range("Europe/London", date(2026, 10, 1), date(2026, 12, 29))
+    assert end - start == timedelta(days=90, hours=1)
+    assert query(start, end).length_min == 30
     with expect_code("range_too_long"):
-        query(utc(2024, 1, 1), utc(2024, 1, 1) + timedelta(days=90, seconds=1))
-    assert query(utc(2024, 1, 1), utc(2024, 1, 1) + timedelta(days=90)).length_min == 30
+        local_day_range("Europe/London", date(2026, 10, 1), date(2026, 12, 30))
     with expect_code("invalid_duration"):
         query(utc(2024, 1, 8), utc(2024, 1, 9), 20)
     with pytest.raises(ValidationError):

@@ -2,6 +2,8 @@
 // tests/e2e/test_schedule.py checks that no documented code is missing.
 
 export const SCHEDULE_ERROR_TEXT = {
+  booking_changed: "Someone changed this session meanwhile. The list has been refreshed; please try again.",
+  too_soon: "That's too soon. Sessions are booked at least 2 hours ahead: pick a later time.",
   unauthorized: "This scheduling link isn't valid any more. Ask your programme for a new one.",
   forbidden: "Your link doesn't allow this.",
   person_not_found: "We couldn't find that person. Check the link you were given, or ask your programme.",
