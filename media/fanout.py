@@ -76,8 +76,9 @@ class TrackFanout:
         """Stop forwarding to ``sender``."""
         self._senders = tuple(s for s in self._senders if s is not sender)
 
-    def forward(self, packet: RtpPacket) -> None:
-        """One packet from the source, to every subscriber."""
+    def forward(self, packet: RtpPacket, now: float | None = None) -> None:
+        """One packet from the source, to every subscriber (``now``: its arrival time,
+        ``time.time()``, read here when not given)."""
         self._counters.packets_received += 1
         ssrc = packet.ssrc
         if ssrc != self._ssrc:
@@ -89,7 +90,8 @@ class TrackFanout:
         if not senders:
             return
         keyframe = self._video and is_keyframe_start(packet.payload)
-        now = time.time()
+        if now is None:
+            now = time.time()
         ntp = int((now + NTP_UNIX_OFFSET) * 4294967296.0)
         abs_send_time = (ntp >> 14) & 0xFFFFFF
         for sender in senders:

@@ -1,32 +1,40 @@
-"""Start-up self-check of every private aiortc/aioice name media/ relies on.
+"""Start-up self-check of every private aiortc/aioice/pylibsrtp/asyncio name media/ uses.
 
 aiortc offers no public hook for RTP-level forwarding, so media/ overrides a few
-single-underscore methods and reads a few name-mangled attributes. Each such name is a
-constant here, and :func:`check_aiortc` verifies all of them against the installed
+single-underscore methods and reads a few name-mangled attributes; its synchronous
+receive path (media/ingress.py) also reaches into aioice's connection, pylibsrtp's
+session and asyncio's datagram transport. Each such name is a constant here or in the
+module using it, and :func:`check_aiortc` verifies all of them against the installed
 packages, so an upgrade that renames one fails loudly at start-up instead of silently
 decoding (or dropping) media.
 """
 
 from __future__ import annotations
 
+import asyncio.selector_events
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import aioice
 import aiortc
+import pylibsrtp
 from aioice import Connection
 from aioice.ice import CandidatePair, StunProtocol
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
-from aiortc.rtcdtlstransport import RTCDtlsTransport
-from aiortc.rtcicetransport import RTCIceGatherer
+from aiortc.rate import AimdRateControl, OveruseDetector, OveruseEstimator
+from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
+from aiortc.rtcicetransport import RTCIceGatherer, RTCIceTransport
+from aiortc.rtcrtpreceiver import StreamStatistics
+from pylibsrtp import _binding as srtp_binding
+
+from media import srtp
 
 # RTCRtpReceiver: name-mangled state the forwarding receiver reads and fills.
 RECEIVER_CODECS = "_RTCRtpReceiver__codecs"
 RECEIVER_RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"
 RECEIVER_REMOTE_STREAMS = "_RTCRtpReceiver__remote_streams"
 RECEIVER_ACTIVE_SSRC = "_RTCRtpReceiver__active_ssrc"
-RECEIVER_NACK_GENERATOR = "_RTCRtpReceiver__nack_generator"
-RECEIVER_BITRATE_ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
 RECEIVER_RTCP_TASK = "_RTCRtpReceiver__rtcp_task"
 RECEIVER_STARTED = "_RTCRtpReceiver__started"
 RECEIVER_DECODER_THREAD = "_RTCRtpReceiver__decoder_thread"
@@ -53,9 +61,22 @@ TRANSCEIVER_SENDER = "_RTCRtpTransceiver__sender"
 # RTCPeerConnection: the one place transceivers are created (overridden per connection).
 PC_CREATE_TRANSCEIVER = "_RTCPeerConnection__createTransceiver"
 
-# RTCDtlsTransport: SRTP context and state used by the direct send path.
+# RTCDtlsTransport: SRTP contexts, state, router and receive counters used by the direct
+# send and receive paths (media/sender.py, media/ingress.py).
 DTLS_TX_SRTP = "_tx_srtp"
+DTLS_RX_SRTP = "_rx_srtp"
 DTLS_STATE = "_state"
+DTLS_RTP_ROUTER = "_rtp_router"
+DTLS_RX_BYTES = "_RTCDtlsTransport__rx_bytes"
+DTLS_RX_PACKETS = "_RTCDtlsTransport__rx_packets"
+
+# asyncio's datagram transport: its socket, read directly to drain a burst (ingress.py).
+ASYNCIO_TRANSPORT_SOCKET = "_sock"
+
+
+def _selector_transport(name: str) -> Any:
+    """asyncio's (private) selector transport class ``name``, or None without it."""
+    return getattr(asyncio.selector_events, name, None)
 
 
 def _referenced_names(function: Any) -> set[str]:
@@ -90,8 +111,6 @@ def _requirements() -> list[tuple[str, Callable[[], bool]]]:
         attribute(RTCRtpReceiver, RECEIVER_RTX_SSRC),
         attribute(RTCRtpReceiver, RECEIVER_REMOTE_STREAMS),
         attribute(RTCRtpReceiver, RECEIVER_ACTIVE_SSRC),
-        attribute(RTCRtpReceiver, RECEIVER_NACK_GENERATOR),
-        attribute(RTCRtpReceiver, RECEIVER_BITRATE_ESTIMATOR),
         attribute(RTCRtpReceiver, RECEIVER_RTCP_TASK),
         attribute(RTCRtpReceiver, RECEIVER_STARTED),
         attribute(RTCRtpReceiver, RECEIVER_DECODER_THREAD),
@@ -120,18 +139,70 @@ def _requirements() -> list[tuple[str, Callable[[], bool]]]:
         # transports
         method(RTCDtlsTransport, "_register_rtp_receiver"),
         attribute(RTCDtlsTransport, DTLS_TX_SRTP, "_setup_srtp"),
+        attribute(RTCDtlsTransport, DTLS_RX_SRTP, "_setup_srtp"),
+        attribute(RTCDtlsTransport, DTLS_RX_SRTP, "_recv_next"),
         attribute(RTCDtlsTransport, DTLS_STATE),
+        attribute(RTCDtlsTransport, DTLS_RTP_ROUTER),
+        attribute(RTCDtlsTransport, DTLS_RTP_ROUTER, "_handle_rtp_data"),
+        attribute(RTCDtlsTransport, DTLS_RX_BYTES),
+        attribute(RTCDtlsTransport, DTLS_RX_PACKETS),
+        attribute(RTCDtlsTransport, DTLS_RX_PACKETS, "_recv_next"),
+        attribute(RtpRouter, "ssrc_table", "route_rtp"),
+        attribute(RtpRouter, "payload_type_table", "route_rtp"),
         attribute(RTCIceGatherer, "_connection"),
-        # aioice
+        attribute(RTCIceTransport, "_connection"),
+        # aioice: where non-STUN datagrams are handed over, and the host sockets
         method(Connection, "gather_candidates"),
         method(Connection, "get_component_candidates"),
+        method(Connection, "data_received"),
         attribute(Connection, "_components"),
         attribute(Connection, "_local_candidates"),
         attribute(Connection, "_local_candidates_start"),
         attribute(Connection, "_local_candidates_end"),
         attribute(Connection, "_nominated"),
+        attribute(Connection, "_protocols"),
         attribute(CandidatePair, "protocol"),
         attribute(StunProtocol, "transport", "connection_made"),
+        attribute(StunProtocol, "data_received", "datagram_received"),
+        method(StunProtocol, "datagram_received"),
+        method(StunProtocol, "error_received"),
+        # receive statistics, REMB estimator stages (media/remb.py)
+        *(
+            attribute(StreamStatistics, name)
+            for name in ("_clockrate", "_jitter_q4", "_last_arrival", "_last_timestamp")
+        ),
+        *(
+            attribute(OveruseEstimator, name)
+            for name in ("E", "process_noise", "_offset", "previous_offset", "slope")
+        ),
+        *(
+            attribute(OveruseEstimator, name)
+            for name in ("var_noise", "_num_of_deltas", "ts_delta_hist")
+        ),
+        attribute(OveruseEstimator, "update_min_frame_period", "update"),
+        method(OveruseEstimator, "update_noise_estimate"),
+        attribute(OveruseDetector, "hypothesis"),
+        method(OveruseDetector, "detect"),
+        method(AimdRateControl, "update"),
+        method(AimdRateControl, "feedback_interval"),
+        # pylibsrtp: the session's C context and buffer, libsrtp's RTP calls (srtp.py)
+        attribute(pylibsrtp.Session, srtp.SESSION_CONTEXT),
+        attribute(pylibsrtp.Session, srtp.SESSION_CDATA),
+        attribute(pylibsrtp.Session, srtp.SESSION_BUFFER),
+        (
+            "pylibsrtp._binding.lib.srtp_protect/srtp_unprotect",
+            lambda: all(
+                callable(getattr(srtp_binding.lib, name, None))
+                for name in ("srtp_protect", "srtp_unprotect")
+            ),
+        ),
+        # asyncio's datagram transport socket (media/ingress.py drains bursts from it)
+        attribute(_selector_transport("_SelectorTransport"), ASYNCIO_TRANSPORT_SOCKET),
+        attribute(
+            _selector_transport("_SelectorDatagramTransport"),
+            ASYNCIO_TRANSPORT_SOCKET,
+            "_read_ready",
+        ),
     ]
 
 
@@ -149,7 +220,8 @@ def check_aiortc() -> None:
     if missing:
         raise RuntimeError(
             f"media/ cannot forward RTP with aiortc {aiortc.__version__} "
-            f"(aioice {aioice.__version__}): missing private name(s): "
+            f"(aioice {aioice.__version__}, pylibsrtp {pylibsrtp.__version__}, "
+            f"Python {sys.version.split()[0]}): missing private name(s): "
             + ", ".join(missing)
             + ". media/ is written against aiortc 1.16; pin aiortc==1.16.* or update "
             "media/guards.py and the code that uses these names."

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import struct
 
+from aiortc.rtp import RtpPacket
+
 URI_MID = "urn:ietf:params:rtp-hdrext:sdes:mid"
 URI_ABS_SEND_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 URI_AUDIO_LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
 _ONE_BYTE_PROFILE = 0xBEDE
+_TWO_BYTE_PROFILE = 0x1000
 _BASE = "!BBHLL"
 
 
@@ -137,3 +140,87 @@ class RtpHeaderWriter:
         return self._struct.pack(
             b0, b1, seq, ts, self._ssrc, _ONE_BYTE_PROFILE, self._words, self._mid
         )
+
+
+_FIXED = struct.Struct("!BBHLL")
+
+
+def parse_rtp(data: bytes, abs_send_time_id: int | None, audio_level_id: int | None) -> RtpPacket:
+    """Parse an RTP packet like aiortc's ``RtpPacket.parse``, reading only the header
+    extensions the SFU uses (abs-send-time, audio level) by their ids.
+
+    Raises ValueError on the packets aiortc's parser refuses. ``extensions.mid`` and
+    the other extension values stay unset (routing never reads them).
+    """
+    if len(data) < 12:
+        raise ValueError("RTP packet length is less than 12 bytes")
+    v_p_x_cc, m_pt, seq, ts, ssrc = _FIXED.unpack_from(data)
+    if v_p_x_cc >> 6 != 2:
+        raise ValueError("RTP packet has invalid version")
+    packet = RtpPacket(m_pt & 0x7F, m_pt >> 7, seq, ts, ssrc)
+    pos = 12
+    cc = v_p_x_cc & 0x0F
+    if cc:
+        if len(data) < 12 + 4 * cc:
+            raise ValueError("RTP packet has truncated CSRC")
+        packet.csrc = list(struct.unpack_from(f"!{cc}L", data, 12))
+        pos += 4 * cc
+    if v_p_x_cc & 0x10:
+        if len(data) < pos + 4:
+            raise ValueError("RTP packet has truncated extension profile / length")
+        profile = data[pos] << 8 | data[pos + 1]
+        end = pos + 4 + 4 * (data[pos + 2] << 8 | data[pos + 3])
+        if len(data) < end:
+            raise ValueError("RTP packet has truncated extension value")
+        if profile == _ONE_BYTE_PROFILE or profile == _TWO_BYTE_PROFILE:
+            _read_extensions(
+                packet, data, pos + 4, end, profile == _ONE_BYTE_PROFILE,
+                abs_send_time_id, audio_level_id,
+            )  # fmt: skip
+        pos = end
+    if v_p_x_cc & 0x20:
+        padding = data[-1]
+        if not padding or padding > len(data) - pos:
+            raise ValueError("RTP packet padding length is invalid")
+        packet.padding_size = padding
+        packet.payload = data[pos:-padding]
+    else:
+        packet.payload = data[pos:]
+    return packet
+
+
+def _read_extensions(
+    packet: RtpPacket,
+    data: bytes,
+    pos: int,
+    end: int,
+    one_byte: bool,
+    abs_send_time_id: int | None,
+    audio_level_id: int | None,
+) -> None:
+    """RFC 8285 elements between ``pos`` and ``end``; truncation raises like aiortc."""
+    extensions = packet.extensions
+    while pos < end:
+        first = data[pos]
+        if not first:  # padding
+            pos += 1
+            continue
+        if one_byte:
+            x_id = first >> 4
+            length = (first & 0x0F) + 1
+            pos += 1
+        else:
+            if end < pos + 2:
+                raise ValueError("RTP two-byte header extension is truncated")
+            x_id = first
+            length = data[pos + 1]
+            pos += 2
+        if end < pos + length:
+            raise ValueError("RTP header extension value is truncated")
+        # (an element of the wrong size is ignored; aiortc's parser would raise)
+        if x_id == abs_send_time_id and length == 3:
+            extensions.abs_send_time = data[pos] << 16 | data[pos + 1] << 8 | data[pos + 2]
+        elif x_id == audio_level_id and length == 1:
+            level = data[pos]
+            extensions.audio_level = (level & 0x80 == 0x80, level & 0x7F)
+        pos += length

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from aiortc.utils import random32
 from media import guards
 from media.rewrite import StreamRewriter
 from media.rtpheader import RtpHeaderWriter
+from media.srtp import FastSrtp
 
 VIDEO_CACHE_SIZE = 512  # ~4 s of 1 Mbit/s video: answers NACKs for several RTTs
 AUDIO_CACHE_SIZE = 128
@@ -75,6 +77,7 @@ class ForwardingSender(RTCRtpSender):
         self._pair: Any = None
         self._addr: tuple[str, int] | None = None
         self._socket: Any = None
+        self._srtp: FastSrtp | None = None
         self._relay_sends: set[asyncio.Future[None]] = set()
 
     # -- wiring ---------------------------------------------------------------------------
@@ -167,9 +170,16 @@ class ForwardingSender(RTCRtpSender):
         pair = self._ice._nominated.get(1)
         if pair is not self._pair:
             self._route(pair)
-        protected = dtls._tx_srtp.protect(data)
-        if self._socket is not None:
-            self._socket.sendto(protected, self._addr)
+        srtp = self._srtp
+        if srtp is None or srtp.session is not dtls._tx_srtp:
+            srtp = self._srtp = FastSrtp(dtls._tx_srtp)
+        protected = srtp.protect(data)
+        sock = self._socket
+        if sock is not None:
+            try:
+                sock.sendto(protected, self._addr)
+            except OSError:
+                pass  # UDP: a full send buffer or an ICMP error loses this packet
         elif pair is not None:
             # a relayed (TURN) pair wraps data itself: let aioice send it
             task = asyncio.ensure_future(pair.protocol.send_data(protected, pair.remote_addr))
@@ -179,7 +189,10 @@ class ForwardingSender(RTCRtpSender):
     def _route(self, pair: Any) -> None:
         self._pair = pair
         if pair is not None and type(pair.protocol) is StunProtocol:
-            self._socket = pair.protocol.transport
+            # the host socket itself when asyncio's transport has one (no wrapper call)
+            transport = pair.protocol.transport
+            sock = getattr(transport, guards.ASYNCIO_TRANSPORT_SOCKET, None)
+            self._socket = sock if isinstance(sock, socket.socket) else transport
             self._addr = pair.remote_addr
         else:
             self._socket = None
