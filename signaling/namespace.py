@@ -136,6 +136,7 @@ class CallNamespace(socketio.AsyncNamespace):
                     self._grace_tasks[session.peer_id] = asyncio.create_task(
                         self._remove_after_grace(session)
                     )
+                    await self._withdraw_tracks(session)
         except Exception:
             logger.exception("cleaning up after %s disconnected failed", session.identity)
 
@@ -306,6 +307,16 @@ class CallNamespace(socketio.AsyncNamespace):
             to=old_sid,
         )
         await self.disconnect(old_sid)
+
+    async def _withdraw_tracks(self, session: CallSession) -> None:
+        """Its media is gone: the seat stays for the grace period, the tracks do not."""
+        await self._service.set_tracks(session.grant, [])
+        await self.emit(
+            "track_published",
+            {"identity": session.identity, "tracks": []},
+            room=session.room_id,
+            skip_sid=session.sid,
+        )
 
     async def _remove_after_grace(self, session: CallSession) -> None:
         await asyncio.sleep(self._options.disconnect_grace_s)

@@ -178,6 +178,8 @@ async def test_leave_and_disconnect_tell_the_room(call: Call) -> None:
     assert ack["ok"]
     await call.mentor.next_event("participant_joined")
     await call.mentee.close()  # no leave: the grace period (1 s in tests) runs out
+    withdrawn = await call.mentor.next_event("track_published")
+    assert withdrawn["tracks"] == []
     left = await call.mentor.next_event("participant_left", timeout=10)
     assert left["reason"] == "disconnected"
     snapshot = await call.server.services.service.snapshot(call.room["room_id"])
