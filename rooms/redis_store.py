@@ -29,6 +29,8 @@ from rooms.errors import RoomError
 from rooms.models import Participant, Room, RoomSnapshot, Track, check_tracks
 from rooms.store import DEFAULT_GRACE_S, RoomStore, sort_participants
 
+from .redis_client import RedisBacked
+
 ROOM_KEY = "room:{{{room_id}}}"
 PARTICIPANTS_KEY = "room:{{{room_id}}}:participants"
 TRACKS_KEY = "room:{{{room_id}}}:tracks"
@@ -101,7 +103,7 @@ def _pairs(flat: Sequence[Any]) -> dict[str, str]:
     return dict(zip(items[0::2], items[1::2], strict=True))
 
 
-class RedisRoomStore(RoomStore):
+class RedisRoomStore(RedisBacked, RoomStore):
     """Rooms in Redis; every mutation is a single Lua script, hence atomic across processes.
 
     ``url_or_client`` is a redis URL (the store then owns, and closes, its client) or an
@@ -117,12 +119,7 @@ class RedisRoomStore(RoomStore):
     ) -> None:
         if grace_s < 0:
             raise ValueError("grace_s must not be negative")
-        if isinstance(url_or_client, str):
-            self._client = aioredis.Redis.from_url(url_or_client, decode_responses=True)
-            self._owns_client = True
-        else:
-            self._client = url_or_client
-            self._owns_client = False
+        super().__init__(url_or_client)
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._prefix = key_prefix
         self._grace_s = grace_s
@@ -221,7 +218,3 @@ class RedisRoomStore(RoomStore):
 
     async def delete_room(self, room_id: str) -> None:
         await self._client.delete(*self.room_keys(room_id))
-
-    async def close(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()

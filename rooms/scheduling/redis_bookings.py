@@ -33,6 +33,7 @@ import redis.asyncio as aioredis
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
+from rooms.redis_client import RedisBacked
 from rooms.scheduling.booking_store import (
     DEFAULT_RETENTION_S,
     BookingStore,
@@ -141,7 +142,7 @@ def calendar_member(booking: Booking) -> str:
     return f"{start}:{end}:{booking.buffer_s}:{booking.booking_id}"
 
 
-class RedisBookingStore(BookingStore):
+class RedisBookingStore(RedisBacked, BookingStore):
     """Bookings in Redis; every mutation is a single Lua script, hence atomic.
 
     ``url_or_client`` is a redis URL (the store then owns, and closes, its client) or an
@@ -153,12 +154,7 @@ class RedisBookingStore(BookingStore):
                  retention_s: int = DEFAULT_RETENTION_S) -> None:
         if retention_s < 0:
             raise ValueError("retention_s must not be negative")
-        if isinstance(url_or_client, str):
-            self._client = aioredis.Redis.from_url(url_or_client, decode_responses=True)
-            self._owns_client = True
-        else:
-            self._client = url_or_client
-            self._owns_client = False
+        super().__init__(url_or_client)
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._prefix = key_prefix
         self._retention_s = int(retention_s)
@@ -258,7 +254,3 @@ class RedisBookingStore(BookingStore):
         found = [Booking.model_validate_json(_text(r)) for r in replies if r is not None]
         return sorted((b for b in found if b.is_confirmed and identity in b.people),
                       key=lambda b: (b.start, b.booking_id))
-
-    async def close(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()

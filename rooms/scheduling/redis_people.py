@@ -23,6 +23,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from rooms.redis_client import RedisBacked
 from rooms.scheduling.availability import Availability
 from rooms.scheduling.people import (
     MAX_PEOPLE_LISTED,
@@ -65,7 +66,7 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-class RedisPeopleStore(PeopleStore):
+class RedisPeopleStore(RedisBacked, PeopleStore):
     """People in Redis (see the module docstring for the layout).
 
     ``url_or_client`` is a redis URL (the store then owns, and closes, its client) or an
@@ -74,12 +75,7 @@ class RedisPeopleStore(PeopleStore):
 
     def __init__(self, url_or_client: str | aioredis.Redis,
                  key_prefix: str = "mentorcall:") -> None:
-        if isinstance(url_or_client, str):
-            self._client = aioredis.Redis.from_url(url_or_client, decode_responses=True)
-            self._owns_client = True
-        else:
-            self._client = url_or_client
-            self._owns_client = False
+        super().__init__(url_or_client)
         self._prefix = key_prefix
         self._add = self._client.register_script(ADD_LUA)
         self._update = self._client.register_script(UPDATE_LUA)
@@ -150,7 +146,3 @@ class RedisPeopleStore(PeopleStore):
         removed = await self._remove(keys=[self.person_key(identity), self.index_key],
                                      args=[identity])
         return bool(int(removed))
-
-    async def close(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()

@@ -25,6 +25,7 @@ from abc import ABC, abstractmethod
 import redis.asyncio as aioredis
 
 from rooms.clock import Clock, SystemClock
+from rooms.redis_client import RedisBacked
 
 LEDGER_KEY = "sched:reminders"
 CLAIM_KEY = "sched:claim:{key}"
@@ -138,7 +139,7 @@ class MemoryReminderLedger(ReminderLedger):
         return None
 
 
-class RedisReminderLedger(ReminderLedger):
+class RedisReminderLedger(RedisBacked, ReminderLedger):
     """The ledger in Redis: a sorted set of starts, and ``SET NX EX`` claims.
 
     ``url_or_client`` is a redis URL (the ledger then owns, and closes, its client) or an
@@ -147,12 +148,7 @@ class RedisReminderLedger(ReminderLedger):
 
     def __init__(self, url_or_client: str | aioredis.Redis, clock: Clock | None = None,
                  key_prefix: str = "mentorcall:") -> None:
-        if isinstance(url_or_client, str):
-            self._client = aioredis.Redis.from_url(url_or_client, decode_responses=True)
-            self._owns_client = True
-        else:
-            self._client = url_or_client
-            self._owns_client = False
+        super().__init__(url_or_client)
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._prefix = key_prefix
         self._plan = self._client.register_script(PLAN_LUA)
@@ -191,7 +187,3 @@ class RedisReminderLedger(ReminderLedger):
         if ttl_s <= 0:
             raise ValueError("ttl_s must be positive")
         await self._client.set(self.claim_key(key), SETTLED, ex=ttl_s)
-
-    async def close(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
