@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import jwt
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
@@ -147,22 +147,44 @@ class TokenSigner:
 
     def _decode(self, token: str) -> _Claims:
         """Signature, algorithm, issuer and claim shape; the times are checked by verify."""
-        try:
-            payload = jwt.decode(
-                token,
-                self._key,
-                algorithms=[ALGORITHM],
-                issuer=self._issuer,
-                options={
-                    "verify_signature": True,
-                    "verify_exp": False,
-                    "verify_nbf": False,
-                    "verify_iat": False,
-                    "verify_iss": True,
-                    "require": _REQUIRED_CLAIMS,
-                },
-            )
-            return _Claims.model_validate(payload)
-        except (jwt.PyJWTError, ValidationError, ValueError, TypeError) as exc:
-            # Anything from the wire that does not parse is "invalid", never a crash.
-            raise RoomError("token_invalid") from exc
+        return decode_claims(token, self._key, self._issuer, _REQUIRED_CLAIMS, _Claims)
+
+
+ClaimsT = TypeVar("ClaimsT", bound=BaseModel)
+
+
+def decode_claims(
+    token: str,
+    key: bytes,
+    issuer: str,
+    required: list[str],
+    model: type[ClaimsT],
+    audience: str | None = None,
+    invalid_message: str | None = None,
+) -> ClaimsT:
+    """Check a token's signature (HS256 only), issuer, audience and claim shape.
+
+    Times are left to the caller, which maps them to its own codes. Anything from the wire
+    that does not parse is ``token_invalid``, never a crash. A token with an audience is
+    refused where none is expected, so join and person tokens cannot stand in for each other.
+    """
+    try:
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            options={
+                "verify_signature": True,
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+                "verify_iss": True,
+                "verify_aud": True,
+                "require": required,
+            },
+        )
+        return model.model_validate(payload)
+    except (jwt.PyJWTError, ValidationError, ValueError, TypeError) as exc:
+        raise RoomError("token_invalid", invalid_message) from exc

@@ -28,11 +28,18 @@ import secrets
 from typing import Any, Literal
 
 import jwt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
-from rooms.grants import ALGORITHM, CLOCK_SKEW_S, MAX_TOKEN_CHARS, MIN_SECRET_BYTES, NumericDate
+from rooms.grants import (
+    ALGORITHM,
+    CLOCK_SKEW_S,
+    MAX_TOKEN_CHARS,
+    MIN_SECRET_BYTES,
+    NumericDate,
+    decode_claims,
+)
 from rooms.models import Identity
 
 PERSON_KIND = "person"
@@ -109,26 +116,15 @@ class PersonTokens:
         return claims.sub, claims.ver
 
     def _decode(self, token: str) -> _PersonClaims:
-        try:
-            payload = jwt.decode(
-                token,
-                self._key,
-                algorithms=[ALGORITHM],
-                audience=PERSON_AUDIENCE,
-                issuer=self._issuer,
-                options={
-                    "verify_signature": True,
-                    "verify_exp": False,
-                    "verify_nbf": False,
-                    "verify_iat": False,
-                    "verify_iss": True,
-                    "verify_aud": True,
-                    "require": _REQUIRED_CLAIMS,
-                },
-            )
-            return _PersonClaims.model_validate(payload)
-        except (jwt.PyJWTError, ValidationError, ValueError, TypeError) as exc:
-            raise RoomError("token_invalid", "The person token is not valid.") from exc
+        return decode_claims(
+            token,
+            self._key,
+            self._issuer,
+            _REQUIRED_CLAIMS,
+            _PersonClaims,
+            audience=PERSON_AUDIENCE,
+            invalid_message="The person token is not valid.",
+        )
 
 
 class FeedTokens:
