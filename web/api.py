@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rooms.errors import RoomError
 from rooms.service import RoomService
+from signaling.dispatch import describe_validation_error
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -65,9 +66,7 @@ class RoomsApi:
         try:
             params = CreateRoomRequest.model_validate(body)
         except ValidationError as exc:
-            first = exc.errors(include_input=False, include_url=False)[0]
-            where = ".".join(str(p) for p in first["loc"]) or "body"
-            return api_error(400, "invalid_body", f"Field '{where}': {first['msg']}.")
+            return api_error(400, "invalid_body", describe_validation_error(exc))
         minutes = (
             params.duration_minutes
             if "duration_minutes" in params.model_fields_set
