@@ -165,6 +165,9 @@ class RtpIngress:
             if len(by_type) != 1:
                 return True
             (receiver,) = by_type
+            accepts = getattr(receiver, "accepts_ssrc", None)
+            if accepts is not None and not accepts(ssrc):
+                return True  # no more SSRCs for it: dropped, and not learnt
             router.ssrc_table[ssrc] = receiver
         elif receiver not in by_type:
             return True

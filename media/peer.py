@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
@@ -16,6 +18,8 @@ from media.ice import (
 )
 from media.receiver import ForwardingReceiver
 from media.sender import ForwardingSender
+
+logger = logging.getLogger(__name__)
 
 
 class ForwardingPeerConnection(RTCPeerConnection):
@@ -89,7 +93,9 @@ class ForwardingPeerConnection(RTCPeerConnection):
         try:
             await self.setLocalDescription(description)
         except Exception as exc:
-            raise MediaError(MEDIA_FAILED, f"The media server could not set up ({exc}).") from exc
+            # the details are for the log, not the client
+            logger.exception("setLocalDescription failed")
+            raise MediaError(MEDIA_FAILED, "The media server could not set up.") from exc
         sdp = str(self.localDescription.sdp)
         if "\na=candidate:" not in sdp:
             raise MediaError(

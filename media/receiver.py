@@ -36,6 +36,10 @@ ACTIVE_SSRC_INTERVAL_S = 0.5  # getSynchronizationSources() timestamps: refreshe
 # sent up to this much later (aiortc sends one every 500 ms, sooner on overuse).
 REMB_BATCH_S = 0.1
 _UTC = datetime.UTC
+# SSRCs one receiver keeps state for (statistics, active sources, routing): a track's
+# media and RTX streams, with room for a restart. Packets of further SSRCs are dropped,
+# so a publisher cannot grow these tables by inventing SSRCs.
+MAX_SSRCS = 4
 
 
 class ForwardingReceiver(RTCRtpReceiver):
@@ -86,6 +90,10 @@ class ForwardingReceiver(RTCRtpReceiver):
     def decoder_running(self) -> bool:
         """True if aiortc's decoder thread exists for this receiver (it never should)."""
         return getattr(self, guards.RECEIVER_DECODER_THREAD) is not None
+
+    def accepts_ssrc(self, ssrc: int) -> bool:
+        """True if packets of ``ssrc`` are taken (known, or room for one more SSRC)."""
+        return ssrc in self._streams or len(self._streams) < MAX_SSRCS
 
     def _set_rtcp_ssrc(self, ssrc: int) -> None:
         super()._set_rtcp_ssrc(ssrc)
@@ -151,7 +159,7 @@ class ForwardingReceiver(RTCRtpReceiver):
         stream = self._streams.get(ssrc)
         if stream is None:
             codec = self._codecs.get(payload_type)
-            if codec is None:
+            if codec is None or len(self._streams) >= MAX_SSRCS:
                 return
             stream = self._streams[ssrc] = ReceiveStatistics(codec.clockRate)
             self._active_due = 0.0  # a new source: listed at once

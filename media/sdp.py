@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from aiortc import RTCRtpReceiver, sdp
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
 from media.errors import INVALID_SDP, UNSUPPORTED_CODEC, MediaError
+
+logger = logging.getLogger(__name__)
 
 # The one codec forwarded per kind (every subscriber can be pinned to it).
 FORWARDED_CODECS = {"audio": "audio/opus", "video": "video/VP8"}
@@ -30,23 +33,26 @@ def parse_description(text: str) -> sdp.SessionDescription:
     try:
         return sdp.SessionDescription.parse(text)
     except Exception as exc:
-        raise MediaError(
-            INVALID_SDP, f"The session description could not be read ({exc})."
-        ) from exc
+        # aiortc's exception text is logged, never sent: clients get a fixed sentence
+        logger.info("unreadable session description: %r", exc)
+        raise MediaError(INVALID_SDP, "The session description could not be read.") from exc
 
 
 def inspect_offer(text: str) -> list[OfferedMedia]:
     """The audio/video m-lines of a publisher's offer, checked.
 
     Raises MediaError ``invalid_sdp`` if nothing is sent (no audio/video m-line the
-    client sends on) and ``unsupported_codec`` if an audio m-line lacks Opus or a video
+    client sends on) or if it has more than one audio or more than one video m-line,
+    and ``unsupported_codec`` if an audio m-line lacks Opus or a video
     m-line lacks VP8.
     """
     description = parse_description(text)
-    offered = []
+    offered: list[OfferedMedia] = []
     for media in description.media:
         if media.kind not in MEDIA_KINDS:
             continue
+        if any(m.kind == media.kind for m in offered):
+            raise MediaError(INVALID_SDP, f"An offer may publish at most one {media.kind} track.")
         if not media.ice or not media.ice.usernameFragment or not media.ice.password:
             raise MediaError(INVALID_SDP, "An m-line has no ICE credentials.")
         wanted = FORWARDED_CODECS[media.kind].lower()

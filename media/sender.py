@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from aiortc.codecs import is_rtx
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
 from aiortc.rtcrtpsender import random_sequence_number
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import RTCP_RTPFB_NACK, AnyRtcpPacket, RtcpRtpfbPacket, RtpPacket
 from aiortc.utils import random32
 
 from media import guards
@@ -25,6 +26,12 @@ from media.srtp import FastSrtp
 VIDEO_CACHE_SIZE = 512  # ~4 s of 1 Mbit/s video: answers NACKs for several RTTs
 AUDIO_CACHE_SIZE = 128
 CLOCK_RATES = {"audio": 48000, "video": 90000}  # Opus and VP8 RTP clocks
+# NACK answers: a packet is resent at most once per RESEND_INTERVAL_S (about one RTT),
+# and each subscriber gets at most RETRANSMIT_RATE resent packets per second on average
+# (bursts up to RETRANSMIT_BURST), however many sequence numbers its NACKs list.
+RESEND_INTERVAL_S = 0.1
+RETRANSMIT_RATE = 250.0
+RETRANSMIT_BURST = 250.0
 
 
 @dataclass
@@ -57,6 +64,9 @@ class ForwardingSender(RTCRtpSender):
         cache_size = VIDEO_CACHE_SIZE if kind == "video" else AUDIO_CACHE_SIZE
         self._cache: list[bytes | None] = [None] * cache_size
         self._cache_mask = cache_size - 1
+        self._resent_at: list[float] = [0.0] * cache_size  # per cache slot, monotonic
+        self._retransmit_tokens = RETRANSMIT_BURST
+        self._retransmit_refill = 0.0
         self._rewriter = StreamRewriter(
             CLOCK_RATES.get(kind, 90000),
             gate_on_keyframe=kind == "video",
@@ -154,7 +164,9 @@ class ForwardingSender(RTCRtpSender):
             data = header + payload + bytes(padding - 1) + bytes((padding,))
         else:
             data = header + payload
-        self._cache[seq & self._cache_mask] = data
+        slot = seq & self._cache_mask
+        self._cache[slot] = data
+        self._resent_at[slot] = 0.0
         self.sr_packet_count += 1
         self.sr_octet_count += len(payload)
         self.sr_ntp_timestamp = ntp
@@ -209,11 +221,48 @@ class ForwardingSender(RTCRtpSender):
             pass
         getattr(self, guards.SENDER_RTP_EXITED).set()
 
+    async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:
+        """aiortc's RTCP handling, except NACKs: answered here, bounded (see
+        :meth:`answer_nack`) instead of one resend per listed sequence number."""
+        if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            self.answer_nack(packet.lost, time.monotonic())
+        else:
+            await super()._handle_rtcp_packet(packet)
+
+    def answer_nack(self, lost: list[int], now: float) -> None:
+        """Resend the cached packets ``lost`` lists (``now``: ``time.monotonic()``).
+
+        Each sequence number counts once per NACK (at most a cache's worth), a packet
+        resent less than RESEND_INTERVAL_S ago is not resent again, and a token bucket
+        caps this subscriber's resends (RETRANSMIT_RATE per second, RETRANSMIT_BURST at once).
+        """
+        tokens = min(
+            RETRANSMIT_BURST,
+            self._retransmit_tokens + (now - self._retransmit_refill) * RETRANSMIT_RATE,
+        )
+        self._retransmit_refill = now
+        cache, resent_at, mask = self._cache, self._resent_at, self._cache_mask
+        # in NACK order, each once; only the cache's worth can be answered anyway
+        for seq in list(dict.fromkeys(lost))[: len(cache)]:
+            if tokens < 1.0:
+                break
+            slot = seq & mask
+            data = cache[slot]
+            if data is None or (data[2] << 8 | data[3]) != seq:
+                continue
+            if now - resent_at[slot] < RESEND_INTERVAL_S:
+                continue
+            resent_at[slot] = now
+            tokens -= 1.0
+            self._resend(data)
+        self._retransmit_tokens = tokens
+
     async def _retransmit(self, sequence_number: int) -> None:
-        """Answer the subscriber's NACK from the packet cache (RTX-wrapped if negotiated)."""
-        data = self._cache[sequence_number & self._cache_mask]
-        if data is None or (data[2] << 8 | data[3]) != sequence_number:
-            return
+        """One NACKed sequence number (aiortc's hook; NACKs go through answer_nack)."""
+        self.answer_nack([sequence_number], time.monotonic())
+
+    def _resend(self, data: bytes) -> None:
+        """Resend one cached packet (RTX-wrapped if negotiated)."""
         if self._rtx_payload_type is not None:
             data = _wrap_rtx(data, self._rtx_payload_type, self._rtx_seq, self._rtx_ssrc)
             self._rtx_seq = (self._rtx_seq + 1) & 0xFFFF

@@ -139,6 +139,11 @@ class Sfu:
                 )
             fanout.set_source(receiver)
             tracks.append(track)
+        # a track the peer no longer publishes: its fan-out goes (its subscribers' senders
+        # stay in their connections, silent, until they unsubscribe)
+        published = {track.track_id for track in tracks}
+        for track_id in [t for t in fanouts if t not in published]:
+            fanouts.pop(track_id).close()
 
         publication = _Publication(peer_id, pc, tracks)
         old = self._publications.get(peer_id)
@@ -262,15 +267,23 @@ class Sfu:
     async def _apply_remote(pc: ForwardingPeerConnection, sdp: str, kind: str) -> None:
         try:
             await pc.apply_remote(sdp, kind)
+        # aiortc's exception text is logged, never sent: clients get a fixed sentence
         except OperationError as exc:  # no common codec for an m-line
-            raise MediaError(UNSUPPORTED_CODEC, f"No usable codec was offered ({exc}).") from exc
+            logger.info("remote %s refused: %s", kind, exc)
+            raise MediaError(UNSUPPORTED_CODEC, "No usable codec was offered.") from exc
         except MediaError:
             raise
         except Exception as exc:
-            raise MediaError(INVALID_SDP, f"The session description was refused ({exc}).") from exc
+            logger.info("remote %s refused: %r", kind, exc)
+            raise MediaError(INVALID_SDP, "The session description was refused.") from exc
 
     async def _close_subscription(self, subscription: _Subscription) -> None:
         subscription.closing = True
+        # leave the fan-outs first: closing the connection (which stops the senders)
+        # may fail or take a while, and nothing must be forwarded to it meanwhile
+        for fanout in self._fanouts.get(subscription.publisher_id, {}).values():
+            for sender in subscription.senders:
+                fanout.remove(sender)
         await self._close_pc(subscription.pc)
 
     async def _close_pc(self, pc: ForwardingPeerConnection) -> None:

@@ -18,11 +18,16 @@ from aioice.ice import StunProtocol
 from aiortc import RTCCertificate
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcicetransport import RTCIceGatherer, RTCIceTransport
-from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpReceiveParameters
+from aiortc.rtcrtpparameters import (
+    RTCRtpCodecParameters,
+    RTCRtpHeaderExtensionParameters,
+    RTCRtpReceiveParameters,
+)
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 from pylibsrtp import Policy, Session
 
 from media.ingress import RtpIngress
+from media.receiver import MAX_SSRCS, ForwardingReceiver
 from media.rtpheader import URI_ABS_SEND_TIME, URI_AUDIO_LEVEL, URI_MID, parse_rtp
 from media.srtp import FastSrtp
 
@@ -325,3 +330,32 @@ async def test_without_a_plain_socket_there_is_no_draining() -> None:
     protocol.datagram_received(Publisher().rtp(7), ("127.0.0.1", 9))
     assert receiver.packets == [(7, 7)]
     assert ingress.drained == 0
+
+
+async def test_a_publisher_cannot_grow_per_ssrc_state() -> None:
+    dtls = connected_transport()
+    receiver = ForwardingReceiver("video", dtls)
+    receiver._codecs[96] = RTCRtpCodecParameters(
+        mimeType="video/VP8", clockRate=90000, payloadType=96
+    )
+    router = dtls._rtp_router
+    router.register_receiver(receiver, ssrcs=[], payload_types=[96])
+    ingress_for(dtls)
+    connection: Any = dtls.transport._connection
+    publisher = Publisher()
+    for seq in range(1, 201):  # a new SSRC in every packet
+        connection.data_received(publisher.rtp(seq, ssrc=10_000 + seq), 1)
+    assert len(router.ssrc_table) == MAX_SSRCS
+    assert len(receiver._streams) == MAX_SSRCS
+    assert len(receiver._active_ssrc) <= MAX_SSRCS
+    # the SSRCs it took keep flowing
+    first = receiver._streams[10_001]
+    received = first.packets_received
+    connection.data_received(publisher.rtp(300, ssrc=10_001), 1)
+    assert first.packets_received == received + 1
+
+    # aiortc's coroutine path (no ingress) is bounded by the receiver itself
+    for seq in range(400, 450):
+        receiver.handle_rtp(RtpPacket(96, 0, seq, seq, 50_000 + seq, b"x"), float(seq))
+    assert len(receiver._streams) == MAX_SSRCS
+    await receiver.stop()
