@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import redis.asyncio as aioredis
 
 from tests.redis_server import RedisServer
 
@@ -35,3 +36,11 @@ def _flush_redis(request: pytest.FixtureRequest) -> None:
     if "redis_url" in request.fixturenames:
         server: RedisServer = request.getfixturevalue("redis_server")
         server.flush()
+
+
+@pytest.fixture
+async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A plain client on the test Redis, to look at keys the stores wrote."""
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()

@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import redis
 
@@ -125,3 +126,8 @@ class RedisServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+async def key_ttls(client: Any) -> dict[str, int]:
+    """PTTL of every key in the database (-1: no TTL)."""
+    return {str(key): await client.pttl(key) for key in await client.keys("*")}

@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 
 from rooms.clock import ManualClock
 from rooms.redis_store import RedisRoomStore
+from tests.redis_server import key_ttls as ttls
 from tests.rooms.builders import (
     AUDIO,
     DURATION_S,
@@ -24,22 +25,10 @@ from tests.rooms.builders import (
 
 
 @pytest.fixture
-async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 async def rstore(redis_url: str, clock: ManualClock) -> AsyncIterator[RedisRoomStore]:
     store = RedisRoomStore(redis_url, clock, grace_s=GRACE_S)
     yield store
     await store.close()
-
-
-async def ttls(raw: aioredis.Redis) -> dict[str, int]:
-    """PTTL of every key in the database."""
-    return {str(key): await raw.pttl(key) for key in await raw.keys("*")}
 
 
 async def test_key_layout(rstore: RedisRoomStore, raw: aioredis.Redis) -> None:

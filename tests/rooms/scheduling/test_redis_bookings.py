@@ -13,6 +13,7 @@ from rooms.clock import ManualClock
 from rooms.errors import RoomError
 from rooms.scheduling.bookings import Booking
 from rooms.scheduling.redis_bookings import LOOK_BACK_S, RedisBookingStore
+from tests.redis_server import key_ttls as ttls
 from tests.rooms.scheduling.builders import NOW, booking, utc
 from tests.rooms.scheduling.conftest import RETENTION_S
 
@@ -22,21 +23,10 @@ PREFIX = "mentorcall:sched:{sched}:"
 
 
 @pytest.fixture
-async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 async def rstore(redis_url: str, clock: ManualClock) -> AsyncIterator[RedisBookingStore]:
     store = RedisBookingStore(redis_url, clock, retention_s=RETENTION_S)
     yield store
     await store.close()
-
-
-async def ttls(raw: aioredis.Redis) -> dict[str, int]:
-    return {str(key): await raw.pttl(key) for key in await raw.keys("*")}
 
 
 async def test_key_layout(rstore: RedisBookingStore, raw: aioredis.Redis) -> None:
