@@ -16,10 +16,10 @@ People without an e-mail address get a ``urn:mentorcall:`` calendar address. Giv
 written; everyone else gets their ``urn:mentorcall:`` address (the API never shows one
 person's e-mail to another).
 
-VTIMEZONEs come from ``icalendar.Timezone.from_tzinfo`` over one fixed span (2000-2044,
-widened only for dates outside it, see :func:`zone_span`) and with one RDATE per line
-(:func:`one_rdate_per_line`): readers that cache a TZID's first definition, or that keep
-only the first date of an RDATE list (vobject does both), still get every transition.
+VTIMEZONEs come from :func:`~rooms.scheduling.vtimezone.build_vtimezone` (the zone's own
+transitions, one RDATE per line) over one fixed span (2000-2044, widened only for dates
+outside it, see :func:`zone_span`): readers that cache a TZID's first definition, or that
+keep only the first date of an RDATE list (vobject does both), still get every transition.
 Pass a :class:`ZoneDefinitions` to build each zone's definition once.
 """
 
@@ -34,6 +34,7 @@ import icalendar
 
 from rooms.scheduling.bookings import Attendee, Booking
 from rooms.scheduling.recurrence import Frequency, Series
+from rooms.scheduling.vtimezone import build_vtimezone
 from rooms.scheduling.zones import load_zone, to_local, to_utc_lenient
 
 PRODID = "-//mentorcall//scheduling//EN"
@@ -93,26 +94,9 @@ class ZoneDefinitions:
         """The VTIMEZONE of ``zone`` holding the dates [first, last]."""
         key = (zone, *zone_span(first, last))
         if key not in self._built:
-            definition = icalendar.Timezone.from_tzinfo(
-                load_zone(zone), tzid=zone, first_date=key[1], last_date=key[2])
-            self._built[key] = one_rdate_per_line(definition)
+            load_zone(zone)  # unknown_zone for a name that is not an IANA zone
+            self._built[key] = build_vtimezone(zone, key[1], key[2])
         return self._built[key]
-
-
-def one_rdate_per_line(definition: icalendar.Timezone) -> icalendar.Timezone:
-    """``definition`` with each observance's RDATE list written as one RDATE per date.
-
-    Both forms are valid RFC 5545, but some readers (vobject among them) keep only the
-    first date of a list, which silently drops every later transition.
-    """
-    for observance in definition.subcomponents:
-        listed = observance.pop("RDATE", None)
-        if listed is None:
-            continue
-        for group in listed if isinstance(listed, list) else [listed]:
-            for value in group.dts:
-                observance.add("rdate", value.dt)
-    return definition
 
 
 def _calendar(method: str | None, name: str | None = None) -> icalendar.Calendar:

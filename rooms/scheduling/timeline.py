@@ -60,10 +60,11 @@ class Segment:
 class ZoneTimeline:
     """The constant-offset segments of one zone over [start, end) in UTC seconds."""
 
-    def __init__(self, zone: ZoneInfo, start: int, end: int) -> None:
+    def __init__(self, zone: ZoneInfo, start: int, end: int, sample_s: int = SAMPLE_S) -> None:
         if end <= start:
             raise ValueError("a timeline needs end > start")
         self.zone = zone
+        self.sample_s = sample_s
         self.start = start
         self.end = end
         self.segments: tuple[Segment, ...] = tuple(self._find_segments())
@@ -75,7 +76,7 @@ class ZoneTimeline:
         seg_start = t = self.start
         offset = offset_seconds(zone, t)
         while t < self.end:
-            nxt = min(t + SAMPLE_S, self.end)
+            nxt = min(t + self.sample_s, self.end)
             if offset_seconds(zone, nxt) == offset:
                 t = nxt
                 continue

@@ -89,6 +89,9 @@ def test_cancel_invite() -> None:
         ("Pacific/Apia", utc(2011, 12, 30, 19), "20111231T090000"),
         ("Pacific/Apia", utc(2011, 12, 29, 19), "20111229T090000"),
         ("America/New_York", utc(2024, 11, 3, 5, 30), "20241103T013000"),  # first 01:30
+        # Egypt's 2010: summer time paused for Ramadan, back on Sep 10, off again Sep 30.
+        ("Africa/Cairo", utc(2010, 9, 30), "20100930T030000"),
+        ("Africa/Cairo", utc(2010, 8, 20, 7), "20100820T090000"),
     ],
 )
 def test_hard_zones_round_trip_through_vobject(zone: str, start: datetime,
