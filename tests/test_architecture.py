@@ -61,3 +61,48 @@ def test_checker_sees_a_violation(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("import web.app\nfrom signaling import namespace\nfrom . import local\n")
     assert imported_modules(sample) == {"web", "signaling"}
+
+
+def capabilities() -> list[str]:
+    """The domain subpackages of rooms/ (scheduling today; notes, recordings... next)."""
+    return sorted(p.parent.name for p in (ROOT / "rooms").glob("*/__init__.py"))
+
+
+def prefix_groups(names: list[str]) -> dict[str, list[str]]:
+    """Module names grouped by the word before their first underscore (groups of 2+)."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        if "_" in name:
+            groups.setdefault(name.split("_")[0], []).append(name)
+    return {prefix: group for prefix, group in groups.items() if len(group) > 1}
+
+
+def test_each_capability_has_its_folder_in_web() -> None:
+    """ARCHITECTURE.md: a capability's HTTP side is one folder in web/, named like its domain."""
+    found = capabilities()
+    assert "scheduling" in found
+    missing = [name for name in found if not (ROOT / "web" / name / "__init__.py").exists()]
+    assert not missing, f"no web/<capability>/ package for {missing}"
+
+
+def test_web_has_no_modules_sharing_a_prefix() -> None:
+    """A prefix like scheduling_*.py in web/ is the sign of a missing folder."""
+    names = [p.stem for p in (ROOT / "web").glob("*.py")]
+    groups = prefix_groups(names)
+    assert not groups, f"web/ modules share a prefix, give them a folder: {groups}"
+    leaking = [n for n in names for cap in capabilities() if n.startswith(f"{cap}_")]
+    assert not leaking, f"capability modules outside their folder: {leaking}"
+
+
+def test_prefix_rule_can_fail() -> None:
+    assert prefix_groups(["scheduling_api", "scheduling_views", "app", "access_log"]) == {
+        "scheduling": ["scheduling_api", "scheduling_views"]
+    }
+
+
+def test_client_sources_are_one_folder_per_page() -> None:
+    """web/client/src/ holds page folders and shared/; only the landing page sits at the top."""
+    src = ROOT / "web" / "client" / "src"
+    loose = sorted(p.name for p in src.iterdir() if p.is_file() and p.name != "landing.html")
+    assert not loose, f"client files outside a page folder: {loose}"
+    assert {"call", "schedule", "shared"} <= {p.name for p in src.iterdir() if p.is_dir()}

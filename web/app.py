@@ -21,8 +21,8 @@ from rooms.store import RoomStore
 from signaling.namespace import CallNamespace, SignalingOptions
 from signaling.server import create_sio
 
-from .api import RoomsApi
-from .scheduling_setup import Scheduling, build_scheduling
+from .calls.routes import RoomsApi
+from .scheduling.setup import Scheduling, build_scheduling
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -146,8 +146,8 @@ def add_client_routes(app: web.Application) -> None:
         return handler
 
     app.router.add_get("/", page("landing.html"))
-    app.router.add_get("/join", page("index.html"))
-    app.router.add_get("/schedule", page("schedule.html"))
+    app.router.add_get("/join", page("call/index.html"))
+    app.router.add_get("/schedule", page("schedule/index.html"))
     STATIC_DIR.mkdir(exist_ok=True)
     app.router.add_static("/static", STATIC_DIR)
 

@@ -23,9 +23,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from .api import CreateRoomRequest
-from .scheduling_api import status_of
-from .scheduling_bodies import (
+from .calls.routes import CreateRoomRequest
+from .scheduling.bodies import (
     AvailabilityBody,
     BookingBody,
     PersonBody,
@@ -33,7 +32,8 @@ from .scheduling_bodies import (
     RoundtableBody,
     SlotsParams,
 )
-from .scheduling_views import (
+from .scheduling.routes import status_of
+from .scheduling.views import (
     AvailabilityView,
     BookingsView,
     BookingView,

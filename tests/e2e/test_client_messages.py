@@ -15,7 +15,7 @@ def documented_codes() -> set[str]:
 
 
 def client_codes() -> set[str]:
-    source = (ROOT / "web" / "client" / "src" / "messages.js").read_text()
+    source = (ROOT / "web" / "client" / "src" / "call" / "messages.js").read_text()
     block = source.split("const ERROR_TEXT = {", 1)[1].split("};", 1)[0]
     return set(re.findall(r"^\s+([a-z_]+):", block, re.MULTILINE))
 

@@ -173,7 +173,7 @@ def test_every_scheduling_error_code_has_a_sentence() -> None:
     doc = (ROOT / "docs" / "scheduling-api.md").read_text()
     errors = doc.split("Errors:", 1)[1].split("\n\n", 1)[0]
     documented = set(re.findall(r"`([a-z_]+)`", errors)) - {"error", "code", "message"}
-    source = (ROOT / "web" / "client" / "src" / "schedule-messages.js").read_text()
+    source = (ROOT / "web" / "client" / "src" / "schedule" / "messages.js").read_text()
     block = source.split("SCHEDULE_ERROR_TEXT = {", 1)[1].split("};", 1)[0]
     sentences = set(re.findall(r"^\s+([a-z_]+):", block, re.MULTILINE))
     assert {"unknown_zone", "slot_taken", "invalid_range"} <= documented

@@ -9,7 +9,7 @@ import aiohttp
 
 from tests.live_server import live_server
 from web.openapi import OPERATIONS, build_openapi, openapi_path
-from web.scheduling_api import STATUS_BY_CODE
+from web.scheduling.routes import STATUS_BY_CODE
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "openapi.json"

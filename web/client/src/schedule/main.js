@@ -2,13 +2,13 @@
 // availability, free times with your mentor or mentee, booking, and upcoming sessions
 // with a Join button that turns on when the room opens (docs/scheduling-api.md).
 
-import { ApiError, ScheduleApi } from "./schedule-api.js";
-import { AvailabilityEditor, el } from "./schedule-availability.js";
-import { counterpartFallback, roleWord, scheduleErrorText } from "./schedule-messages.js";
-import { FindTime } from "./schedule-slots.js";
-import { allZones, browserZone, formatTime, isKnownZone, placeName, utcOffset } from "./schedule-time.js";
-import { Upcoming, bookingPeople } from "./schedule-upcoming.js";
-import { tokenFromLocation } from "./token.js";
+import { ApiError, ScheduleApi } from "./api.js";
+import { AvailabilityEditor, el } from "./availability.js";
+import { counterpartFallback, roleWord, scheduleErrorText } from "./messages.js";
+import { FindTime } from "./slots.js";
+import { allZones, browserZone, formatTime, isKnownZone, placeName, utcOffset } from "../shared/time.js";
+import { Upcoming, bookingPeople } from "./upcoming.js";
+import { tokenFromLocation } from "../shared/token.js";
 
 const CLOCK_MS = 15000;
 

@@ -28,9 +28,9 @@ from rooms.scheduling.reminders import MemoryReminderLedger, RedisReminderLedger
 from rooms.scheduling.session_rooms import SessionRooms, SessionTiming
 from rooms.store import RoomStore
 
-from .openapi import openapi_route
-from .scheduling_api import SchedulingApi
-from .settings import Settings
+from ..openapi import openapi_route
+from ..settings import Settings
+from .routes import SchedulingApi
 from .webhooks import ReminderTask, WebhookSender
 
 

@@ -2,10 +2,10 @@
 // button that turns on by itself when the room opens. The check reads Date.now() every
 // few seconds, so a test can drive it with a fake clock.
 
-import { el } from "./schedule-availability.js";
-import { listOf } from "./schedule-api.js";
-import { scheduleErrorText } from "./schedule-messages.js";
-import { formatDateTime, formatDay, formatSpan, formatTime, localDate, placeName } from "./schedule-time.js";
+import { el } from "./availability.js";
+import { listOf } from "./api.js";
+import { scheduleErrorText } from "./messages.js";
+import { formatDateTime, formatDay, formatSpan, formatTime, localDate, placeName } from "../shared/time.js";
 
 export const JOIN_CHECK_MS = 2000;
 

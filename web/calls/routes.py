@@ -1,10 +1,8 @@
-"""The REST API: room creation for admins, health for operators (see docs/api.md)."""
+"""The rooms REST API: room creation for admins, health for operators (see docs/api.md)."""
 
 from __future__ import annotations
 
 import hmac
-import json
-from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -13,7 +11,7 @@ from rooms.errors import RoomError
 from rooms.service import RoomService
 from signaling.dispatch import describe_validation_error
 
-MAX_BODY_BYTES = 64 * 1024
+from ..rest import api_error, read_json
 
 
 class CreateRoomRequest(BaseModel):
@@ -25,11 +23,6 @@ class CreateRoomRequest(BaseModel):
     mentee_name: str = Field(min_length=1, max_length=80)
     title: str = Field(default="", max_length=120)
     duration_minutes: int = Field(default=30, ge=5, le=240)
-
-
-def api_error(status: int, code: str, message: str) -> web.Response:
-    """A JSON error with a stable code, like the Socket.IO acks."""
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
 class RoomsApi:
@@ -96,19 +89,3 @@ class RoomsApi:
             },
             status=201,
         )
-
-
-async def read_json(request: web.Request) -> Any:
-    """The request's JSON body, or an error response saying what is wrong with it."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        return api_error(413, "body_too_large", f"Bodies are limited to {MAX_BODY_BYTES} bytes.")
-    try:
-        raw = await request.content.read(MAX_BODY_BYTES + 1)
-    except ValueError:
-        return api_error(400, "invalid_body", "The body could not be read.")
-    if len(raw) > MAX_BODY_BYTES:
-        return api_error(413, "body_too_large", f"Bodies are limited to {MAX_BODY_BYTES} bytes.")
-    try:
-        return json.loads(raw or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return api_error(400, "invalid_json", "The body must be a JSON object.")

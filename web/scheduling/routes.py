@@ -3,7 +3,7 @@
 Auth: the admin key (``Authorization: Bearer``, constant-time) for registering people; a
 person token (:class:`rooms.person_tokens.PersonTokens`) for everything a person does;
 the feed token in the URL for the private ICS feed. Every body is a strict pydantic model
-(:mod:`web.scheduling_bodies`); every answer is a model of :mod:`web.scheduling_views`;
+(:mod:`web.scheduling.bodies`); every answer is a model of :mod:`web.scheduling.views`;
 every error is ``{"error": {"code", "message"}}`` with a stable code (see ``status_of``).
 """
 
@@ -25,9 +25,9 @@ from rooms.scheduling.bookings import Booking
 from rooms.scheduling.ics import ZoneDefinitions, booking_ics, feed_ics
 from rooms.scheduling.people import Person, PersonRole
 
-from .access_log import redact
-from .api import MAX_BODY_BYTES, api_error
-from .scheduling_bodies import (
+from ..access_log import redact
+from ..rest import MAX_BODY_BYTES, api_error
+from .bodies import (
     AvailabilityBody,
     BookingBody,
     PersonBody,
@@ -37,7 +37,7 @@ from .scheduling_bodies import (
     day_span,
     describe,
 )
-from .scheduling_views import (
+from .views import (
     BookingsView,
     FeedView,
     MeView,

@@ -18,7 +18,7 @@ import {
   collectRemoteStats,
   createPublishOffer,
 } from "./rtc.js";
-import { peekClaims, tokenFromLocation } from "./token.js";
+import { peekClaims, tokenFromLocation } from "../shared/token.js";
 import { CallView } from "./view.js";
 
 const ACK_TIMEOUT_MS = 10000;

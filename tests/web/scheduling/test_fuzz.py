@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from rooms.clock import ManualClock
 from rooms.errors import ERROR_CODES
 from tests.live_server import LiveServer, ThreadedServer, token_of
-from tests.web.scheduling_client import ALL_WEEK, T0
+from tests.web.scheduling.client import ALL_WEEK, T0
 
 API_CODES = ERROR_CODES | {"unauthorized", "invalid_body", "invalid_json", "body_too_large"}
 ZONES = ["UTC", "Asia/Tokyo", "America/New_York", "Pacific/Chatham", "Australia/Lord_Howe",

@@ -1,6 +1,6 @@
 """Webhooks: signed, retried, idempotent notices of booking changes and session reminders.
 
-Each event is a JSON ``POST`` (:class:`web.scheduling_views.WebhookEvent`) to
+Each event is a JSON ``POST`` (:class:`web.scheduling.views.WebhookEvent`) to
 ``MENTORCALL_WEBHOOK_URL`` with
 
 * ``X-Mentorcall-Signature: sha256=<hex>``: HMAC-SHA256 of the raw body with
@@ -43,7 +43,7 @@ from rooms.scheduling.reminders import ReminderLedger
 from rooms.scheduling.session_rooms import SessionRooms
 from rooms.scheduling.zones import epoch_seconds
 
-from .scheduling_views import WebhookEvent, utc_text, webhook_booking
+from .views import WebhookEvent, utc_text, webhook_booking
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from rooms.errors import RoomError
 from rooms.grants import JoinGrant, TokenSigner
 from rooms.models import Role
 from tests.live_server import live_server, token_of
-from tests.web.scheduling_client import ALL_WEEK, T0, Client, Person, code, instant, wire
+from tests.web.scheduling.client import ALL_WEEK, T0, Client, Person, code, instant, wire
 
 LA, TOKYO, NEW_YORK, LONDON = (
     "America/Los_Angeles", "Asia/Tokyo", "America/New_York", "Europe/London")

@@ -1,6 +1,6 @@
 // Everything the page says about errors and roles, in one place.
 
-import { formatDateTime, formatTime, localDate } from "./schedule-time.js";
+import { formatDateTime, formatTime, localDate } from "../shared/time.js";
 
 // One sentence per error code in docs/protocol.md (plus client-side ones).
 // tests/e2e/test_client_messages.py checks that none is missing.

@@ -1,7 +1,7 @@
 // The weekly availability editor: time ranges per weekday and days off, in the person's
 // own zone (wall-clock times: 09:00 stays 09:00 across daylight-saving changes).
 
-import { formatCalendarDate } from "./schedule-time.js";
+import { formatCalendarDate } from "../shared/time.js";
 
 export const WEEKDAYS = [
   ["mon", "Monday"],

@@ -22,10 +22,10 @@ from rooms.scheduling.availability import Availability
 from rooms.scheduling.booking_service import SchedulingService
 from rooms.scheduling.people import PersonRole
 from tests.live_server import LiveServer, free_port, live_server
-from tests.web.scheduling_client import ALL_WEEK, T0, Client, Person, wire
-from web.scheduling_setup import Scheduling
+from tests.web.scheduling.client import ALL_WEEK, T0, Client, Person, wire
+from web.scheduling.setup import Scheduling
+from web.scheduling.webhooks import EVENT_ID_HEADER, LEASE_S, SIGNATURE_HEADER, WebhookSender
 from web.settings import Settings
-from web.webhooks import EVENT_ID_HEADER, LEASE_S, SIGNATURE_HEADER, WebhookSender
 
 SECRET = "webhook-secret-0123456789"
 ALL_WEEK_AVAILABILITY = Availability.model_validate(

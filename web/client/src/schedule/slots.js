@@ -1,10 +1,10 @@
 // "Find a time": the common free slots with one other person, shown in your own zone
 // (and theirs, smaller), booked with one click. Also used to move an existing booking.
 
-import { el } from "./schedule-availability.js";
-import { listOf } from "./schedule-api.js";
-import { scheduleErrorText } from "./schedule-messages.js";
-import { addDays, formatDateTime, formatDay, formatSpan, localDate, placeName } from "./schedule-time.js";
+import { el } from "./availability.js";
+import { listOf } from "./api.js";
+import { scheduleErrorText } from "./messages.js";
+import { addDays, formatDateTime, formatDay, formatSpan, localDate, placeName } from "../shared/time.js";
 
 const SLOTS_PER_PAGE = 24;
 const DEFAULT_DAYS = 14;

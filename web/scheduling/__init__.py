@@ -1,0 +1,1 @@
+"""Scheduling over HTTP: routes, request bodies, views, webhooks and reminders."""
