@@ -70,20 +70,16 @@ class RateLimiter:
         """Seconds ``key`` must wait for its next token (0: it may go now)."""
         return self._bucket(key, self._clock.now()).wait_s(self._clock.now())
 
+    def give_back(self, key: str) -> None:
+        """Return a token taken for work that did not happen after all."""
+        bucket = self._bucket(key, self._clock.now())
+        bucket.tokens = min(bucket.burst, bucket.tokens + 1)
+
     def take(self, key: str) -> float:
         """Take a token for ``key``: 0 if taken, else the seconds to wait for one."""
         now = self._clock.now()
         bucket = self._bucket(key, now)
         return 0.0 if bucket.take(now) else bucket.wait_s(now)
-
-    def take_all(self, keys: list[str]) -> float:
-        """Take a token for every key, or none of them: 0, or the longest wait."""
-        waits = [self.wait_s(key) for key in keys]
-        if any(waits):
-            return max(waits)
-        for key in keys:
-            self.take(key)
-        return 0.0
 
 
 class RefusalLog:

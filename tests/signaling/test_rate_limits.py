@@ -31,13 +31,6 @@ def test_keys_have_their_own_buckets_and_old_keys_are_forgotten() -> None:
     assert limiter.take("ada") > 0
 
 
-def test_take_all_takes_from_every_key_or_from_none() -> None:
-    limiter = RateLimiter(ManualClock(0.0), rate_per_s=1.0, burst=1)
-    assert limiter.take("pair:a:b") == 0
-    assert limiter.take_all(["person:a", "pair:a:b"]) == pytest.approx(1.0)
-    assert limiter.take("person:a") == 0  # not spent by the refused take_all
-
-
 def test_refusals_are_logged_once_per_interval(caplog: pytest.LogCaptureFixture) -> None:
     clock = ManualClock(0.0)
     log = RefusalLog(clock, "connection x", every_s=10.0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, timedelta
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -35,6 +36,7 @@ from .bodies import (
     day_span,
     describe,
 )
+from .limits import RequestLimits
 from .views import (
     BookingsView,
     FeedView,
@@ -58,7 +60,8 @@ STATUS_BY_CODE = {
     "booking_not_found": 404, "occurrence_not_found": 404, "slot_taken": 409,
     "slot_unavailable": 409, "booking_exists": 409, "booking_cancelled": 409,
     "booking_changed": 409,
-    "room_exists": 409, "room_closed": 409, "body_too_large": 413,
+    "room_exists": 409, "room_closed": 409, "body_too_large": 413, "rate_limited": 429,
+    "internal_error": 500,
 }
 
 
@@ -115,7 +118,8 @@ class SchedulingApi:
     """Handlers for the scheduling endpoints."""
 
     def __init__(self, service: SchedulingService, tokens: PersonTokens, admin_key: str,
-                 base_url: str) -> None:
+                 base_url: str, limits: RequestLimits) -> None:
+        self._limits = limits
         self._service = service
         self._directory = service.directory
         self._tokens = tokens
@@ -225,18 +229,34 @@ class SchedulingApi:
     # ---- finding a time ----------------------------------------------------------------
 
     async def slots(self, request: web.Request) -> web.Response:
+        """One page (``limit``, default 100) of the common slots, from ``after`` on; a
+        ``Link: <…>; rel="next"`` header when more follow."""
         caller = await self._caller(request)
+        self._limits.slot_search(caller.identity)
         try:
             params = SlotsParams.model_validate(dict(request.query))
         except ValidationError as exc:
             raise problem("invalid_body", describe(exc.errors(include_input=False))) from exc
         first, last = day_span(params.from_, params.to, self._service.today(caller.zone))
-        query = self._service.query(*local_day_range(caller.zone, first, last), params.length)
-        found = await self._service.pair_slots(caller, params.with_, query)
-        return json_answer([slot_view(s) for s in found])
+        start, end = local_day_range(caller.zone, first, last)
+        if params.after is not None:  # slots start on whole minutes: strictly after it
+            start = max(start, params.after.astimezone(UTC) + timedelta(seconds=1))
+            if start >= end:
+                return json_answer([])
+        query = self._service.query(start, end, params.length)
+        found = await self._service.pair_slots(caller, params.with_, query,
+                                               limit=params.limit + 1)
+        page = found[:params.limit]
+        response = json_answer([slot_view(s) for s in page])
+        if len(found) > len(page):
+            after = page[-1].start.strftime("%Y-%m-%dT%H:%M:%SZ")
+            response.headers["Link"] = (
+                f'<{self._base_url}{request.rel_url.update_query(after=after)}>; rel="next"')
+        return response
 
     async def roundtable_slots(self, request: web.Request) -> web.Response:
         caller = await self._caller(request)
+        self._limits.slot_search(caller.identity)
         body = await read_body(request, RoundtableBody)
         first, last = day_span(body.from_, body.to, self._service.today(caller.zone))
         query = self._service.query(*local_day_range(caller.zone, first, last), body.length)
@@ -252,10 +272,11 @@ class SchedulingApi:
     async def create_booking(self, request: web.Request) -> web.Response:
         caller = await self._caller(request)
         body = await read_body(request, BookingBody)
-        made = await self._service.book(
-            caller, body.others, roundtable=isinstance(body.with_, list),
-            start=body.instant(caller.zone), length_min=body.length, title=body.title,
-            recurrence=body.recurrence.recurrence() if body.recurrence else None)
+        with self._limits.booking(caller.identity, body.others):
+            made = await self._service.book(
+                caller, body.others, roundtable=isinstance(body.with_, list),
+                start=body.instant(caller.zone), length_min=body.length, title=body.title,
+                recurrence=body.recurrence.recurrence() if body.recurrence else None)
         return json_answer(self._views(made, caller), status=201)
 
     async def my_bookings(self, request: web.Request) -> web.Response:
@@ -274,9 +295,11 @@ class SchedulingApi:
         caller = await self._caller(request)
         following = self._following(request)
         body = await read_body(request, RescheduleBody)
-        booking = await self._service.booking_for(caller, request.match_info["booking_id"])
-        moved = await self._service.reschedule(
-            caller, booking.booking_id, body.instant(caller.zone), body.length, following)
+        with self._limits.booking(caller.identity, []):
+            booking = await self._service.booking_for(caller,
+                                                      request.match_info["booking_id"])
+            moved = await self._service.reschedule(
+                caller, booking.booking_id, body.instant(caller.zone), body.length, following)
         return json_answer(self._views(moved, caller))
 
     async def cancel(self, request: web.Request) -> web.Response:
