@@ -111,7 +111,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, json_errors])
     scheduling = build_scheduling(settings, clock, store, signer)
     app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling)
-    sio = create_sio(namespace, settings.redis_url or None)
+    sio = create_sio(namespace, settings.redis_url or None, settings.browser_origins)
     sio.attach(app)
     rooms_api = RoomsApi(
         service, settings.resolved_admin_key(), settings.base_url, settings.default_duration_min
