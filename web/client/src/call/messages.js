@@ -27,7 +27,7 @@ export const ERROR_TEXT = {
   media_failed: "The media server couldn't connect your camera and microphone. Please rejoin.",
   internal_error: "Something went wrong on the server. The call carries on; please try again in a moment.",
   busy: "The server is still working on your earlier requests. Please try again in a moment.",
-  rate_limited: "Too many connection attempts in a short time. Please wait a few seconds and try again.",
+  rate_limited: "Too many requests in a short time. Please wait a few seconds and try again.",
   timeout: "The server didn't answer in time. Check your internet connection and try again.",
   unreachable: "Can't reach the call server. Check your internet connection; we'll keep trying.",
 };

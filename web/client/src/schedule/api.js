@@ -1,6 +1,7 @@
 // The scheduling REST API (docs/scheduling-api.md), called with the person token.
 
 const REQUEST_TIMEOUT_MS = 15000;
+const SLOTS_PAGE = 200; // slots per request; the server sends a Link to the next page
 
 /** A failed request: the server's stable code and, when it sent one, its sentence. */
 export class ApiError extends Error {
@@ -18,6 +19,11 @@ export class ScheduleApi {
   }
 
   async request(method, path, body) {
+    return (await this.exchange(method, path, body)).data;
+  }
+
+  /** The decoded answer and the response (for its headers); ApiError on failure. */
+  async exchange(method, path, body) {
     const headers = { Authorization: `Bearer ${this.token}`, Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
@@ -42,7 +48,7 @@ export class ScheduleApi {
       const code = data?.error?.code || (response.status >= 500 ? "internal_error" : "unexpected");
       throw new ApiError(response.status, code, data?.error?.message);
     }
-    return data;
+    return { data, response };
   }
 
   me() {
@@ -53,9 +59,21 @@ export class ScheduleApi {
     return this.request("PUT", "/api/me/availability", availability);
   }
 
+  /** The first page of common slots: `{slots, next}` (see slotsPage). */
   slots({ withIdentity, from, to, length }) {
-    const query = new URLSearchParams({ with: withIdentity, from, to, length: String(length) });
-    return this.request("GET", `/api/slots?${query}`);
+    const query = new URLSearchParams({
+      with: withIdentity, from, to, length: String(length), limit: String(SLOTS_PAGE),
+    });
+    return this.slotsPage(`/api/slots?${query}`);
+  }
+
+  /** One page of slots and `next`, the path of the following page (null if none). */
+  async slotsPage(path) {
+    const { data, response } = await this.exchange("GET", path);
+    const link = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get("Link") || "");
+    // Same origin as this page, whatever public URL the server puts in the link.
+    const next = link ? new URL(link[1], window.location.href) : null;
+    return { slots: listOf(data, "slots"), next: next ? next.pathname + next.search : null };
   }
 
   book({ withIdentity, start, length }) {

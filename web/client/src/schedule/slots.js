@@ -16,6 +16,7 @@ export class FindTime {
   constructor(page) {
     this.page = page;
     this.slots = [];
+    this.next = null; // the path of the server's next page of slots
     this.shown = SLOTS_PER_PAGE;
     this.busy = false;
     this.searched = false;
@@ -24,10 +25,7 @@ export class FindTime {
       ev.preventDefault();
       this.search();
     });
-    $("more-slots").addEventListener("click", () => {
-      this.shown += SLOTS_PER_PAGE;
-      this.render();
-    });
+    $("more-slots").addEventListener("click", () => this.showMore());
     $("reschedule-stop").addEventListener("click", () => this.stopReschedule());
   }
 
@@ -81,19 +79,40 @@ export class FindTime {
     $("find-button").disabled = true;
     $("slots-summary").textContent = "Looking for times you're both free…";
     try {
-      this.slots = listOf(await this.page.api.slots(q), "slots");
+      const found = await this.page.api.slots(q);
+      this.slots = found.slots;
+      this.next = found.next;
       this.searched = true;
       this.shown = SLOTS_PER_PAGE;
       this.lastQuery = q;
       this.render();
     } catch (err) {
       this.slots = [];
+      this.next = null;
       this.render();
       $("slots-summary").textContent = "";
       this.error(scheduleErrorText(err));
     } finally {
       $("find-button").disabled = false;
     }
+  }
+
+  /** Show more slots, fetching the server's next page when the ones here run out. */
+  async showMore() {
+    this.shown += SLOTS_PER_PAGE;
+    if (this.shown > this.slots.length && this.next) {
+      $("more-slots").disabled = true;
+      try {
+        const found = await this.page.api.slotsPage(this.next);
+        this.slots = this.slots.concat(found.slots);
+        this.next = found.next;
+      } catch (err) {
+        this.error(scheduleErrorText(err));
+      } finally {
+        $("more-slots").disabled = false;
+      }
+    }
+    this.render();
   }
 
   /** Search again with the same settings, if a search was made (times are now different). */
@@ -124,7 +143,7 @@ export class FindTime {
     const visible = this.slots.slice(0, this.shown);
     const n = this.slots.length;
     summary.textContent =
-      `${n} time${n === 1 ? "" : "s"} when you and ${other.name} are both free, ` +
+      `${n}${this.next ? "+" : ""} time${n === 1 && !this.next ? "" : "s"} when you and ${other.name} are both free, ` +
       `shown in your time (${placeName(zone)}).`;
     const groups = new Map();
     for (const slot of visible) {
@@ -143,7 +162,7 @@ export class FindTime {
         ),
       ),
     );
-    $("more-slots").hidden = n <= this.shown;
+    $("more-slots").hidden = n <= this.shown && !this.next;
   }
 
   slotItem(slot) {
