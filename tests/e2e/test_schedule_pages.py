@@ -36,5 +36,5 @@ async def test_many_free_times_arrive_page_by_page() -> None:
             await page.page.locator("#more-slots").click()
         await expect(slots).to_have_count(SHOWN_PER_CLICK * (clicks + 1))
         await expect(summary).to_contain_text(f"{2 * FETCHED}+ times")
-        starts = [await s.get_attribute("data-start") for s in await slots.all()]
+        starts = [str(await s.get_attribute("data-start")) for s in await slots.all()]
         assert starts == sorted(set(starts)), page.log()
