@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from media.sfu import Sfu
 from rooms.models import Participant, RoomSnapshot
 from rooms.store import RoomStore
 from signaling.namespace import CallNamespace
@@ -86,3 +87,23 @@ class HandledEvents:
         """The acks of the first `count` handled `event`s, once that many have ended."""
         await self._until(lambda: len(self.acks.get(event, [])) >= count, timeout)
         return self.acks[event][:count]
+
+
+class SfuCalls:
+    """Records the peer id of every `Sfu.publish` and `Sfu.subscribe` the namespace makes."""
+
+    def __init__(self, sfu: Sfu, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.published: list[str] = []
+        self.subscribed: list[str] = []
+        publish, subscribe = sfu.publish, sfu.subscribe
+
+        async def recorded_publish(peer_id: str, offer_sdp: str) -> str:
+            self.published.append(peer_id)
+            return await publish(peer_id, offer_sdp)
+
+        async def recorded_subscribe(subscriber_id: str, publisher_id: str) -> tuple[str, str]:
+            self.subscribed.append(subscriber_id)
+            return await subscribe(subscriber_id, publisher_id)
+
+        monkeypatch.setattr(sfu, "publish", recorded_publish)
+        monkeypatch.setattr(sfu, "subscribe", recorded_subscribe)
