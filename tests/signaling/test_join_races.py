@@ -90,3 +90,30 @@ async def test_second_tab_closing_mid_join_keeps_the_first_tab_in_the_call(
         finally:
             await mentor.close()
             await first_tab.close()
+
+
+async def test_tab_closing_mid_join_during_the_grace_period_keeps_the_seat(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with live_server(disconnect_grace_s=60.0) as server:
+        room = await server.create_room("Ada", "Grace")
+        mentee_token = token_of(room["links"]["mentee"])
+        mentor = await SignalClient().connect(server.base_url)
+        try:
+            assert (await mentor.call("join", {"token": token_of(room["links"]["mentor"])}))["ok"]
+            dropped = await SignalClient().connect(server.base_url)
+            assert (await dropped.call("join", {"token": mentee_token}))["ok"]
+            await dropped.close()  # Grace's network drops: her seat is kept for the grace period
+            await mentor.next_event("track_published")  # her tracks were withdrawn
+
+            ack = await join_then_close_mid_join(server, mentee_token, monkeypatch)
+
+            assert ack["ok"] is False and ack["error"]["code"] == "not_joined", ack
+            assert await roster(server, room) == ["Ada", "Grace"]
+            back = await SignalClient().connect(server.base_url)
+            try:
+                assert (await back.call("join", {"token": mentee_token}))["ok"]
+            finally:
+                await back.close()
+        finally:
+            await mentor.close()
