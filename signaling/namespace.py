@@ -96,10 +96,11 @@ class CallNamespace(socketio.AsyncNamespace):
         if event in RESERVED_EVENTS and not self._sent_by_client(sid):
             return await super().trigger_event(event, *args)
         entry = self._events.get(event)
-        if entry is None:
-            logger.info("unknown event %.40r from %s", event, sid)
-            return error_ack("unknown_event", "The server does not know this event.")
         lock, limits = self._sid_locks.get(sid), self._limits.get(sid)
+        if entry is None:
+            if limits is not None:
+                limits.refusals.note("unknown_event")  # logged in aggregate, not per event
+            return error_ack("unknown_event", "The server does not know this event.")
         if lock is None or limits is None:
             return error_ack("not_joined", "This connection is closed.")
         model, handler = entry
@@ -121,11 +122,13 @@ class CallNamespace(socketio.AsyncNamespace):
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         self._sid_locks.setdefault(sid, asyncio.Lock())
-        self._limits.setdefault(sid, ConnectionLimits(self._clock))
+        self._limits.setdefault(sid, ConnectionLimits(self._clock, who=f"connection {sid}"))
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._sid_locks.pop(sid, None)
-        self._limits.pop(sid, None)
+        limits = self._limits.pop(sid, None)
+        if limits is not None:
+            limits.refusals.flush()
         session = self._sessions.pop(sid, None)
         if session is None:
             return

@@ -22,6 +22,7 @@ from signaling.namespace import CallNamespace, SignalingOptions
 from signaling.server import create_sio
 
 from .calls.routes import RoomsApi
+from .rest import json_errors
 from .scheduling.setup import Scheduling, build_scheduling
 from .settings import Settings
 
@@ -107,7 +108,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         ),
         clock,
     )
-    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers])
+    app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, json_errors])
     scheduling = build_scheduling(settings, clock, store, signer)
     app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling)
     sio = create_sio(namespace, settings.redis_url or None)

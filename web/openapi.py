@@ -52,6 +52,10 @@ BODY_ERRORS = ("invalid_json", "invalid_body", "body_too_large")
 PERSON = ("unauthorized",)
 ZONE_ERRORS = ("unknown_zone", "nonexistent_local_time", "ambiguous_local_time")
 RANGE_ERRORS = ("invalid_range", "range_too_long", "invalid_duration")
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
+                               "schema": {"type": "integer"}}}
+NEXT_LINK = {"Link": {"description": '`<url>; rel="next"`: the next page, when more follow',
+                      "schema": {"type": "string"}}}
 
 
 class ErrorDetail(BaseModel):
@@ -102,6 +106,7 @@ class Operation:
     content_type: str = "application/json"
     errors: tuple[str, ...] = ()
     extra_query: tuple[tuple[str, str], ...] = ()  # (name, description), string-valued
+    headers: dict[str, Any] | None = None  # of the success answer
 
 
 OPERATIONS: tuple[Operation, ...] = (
@@ -127,24 +132,26 @@ OPERATIONS: tuple[Operation, ...] = (
               FeedView, errors=PERSON),
     Operation("get", "/api/me/bookings", "The caller's upcoming sessions", "person",
               BookingView, many=True, errors=PERSON),
-    Operation("get", "/api/slots", "Common free slots of the caller and `with`", "person",
+    Operation("get", "/api/slots", "Common free slots of the caller and `with`, a page at "
+              "a time (`limit`, from `after`)", "person",
               SlotView, many=True, query=SlotsParams,
               errors=(*PERSON, "invalid_body", "person_not_found", "forbidden",
-                      *RANGE_ERRORS)),
+                      *RANGE_ERRORS, "rate_limited"), headers=NEXT_LINK),
     Operation("post", "/api/roundtable-slots", "Roundtable slots ranked by attendance",
               "person", SlotView, many=True, body=RoundtableBody,
               errors=(*PERSON, "forbidden", "person_not_found", *RANGE_ERRORS,
-                      *BODY_ERRORS)),
+                      *BODY_ERRORS, "rate_limited")),
     Operation("post", "/api/bookings", "Book a session or a series (creates the rooms)",
               "person", BookingsView, 201, body=BookingBody,
               errors=(*PERSON, "forbidden", "person_not_found", "slot_taken",
                       "slot_unavailable", "slot_in_past", "too_soon", *ZONE_ERRORS,
-                      *RANGE_ERRORS, *BODY_ERRORS)),
+                      *RANGE_ERRORS, *BODY_ERRORS, "rate_limited")),
     Operation("patch", "/api/bookings/{booking_id}", "Reschedule (SEQUENCE +1, new links)",
               "person", BookingsView, body=RescheduleBody,
               errors=(*PERSON, "forbidden", "booking_not_found", "booking_cancelled",
                       "booking_changed", "slot_taken", "slot_unavailable", "slot_in_past",
-                      "too_soon", "range_too_long", *ZONE_ERRORS, *BODY_ERRORS),
+                      "too_soon", "range_too_long", *ZONE_ERRORS, *BODY_ERRORS,
+                      "rate_limited"),
               extra_query=(("scope", "`this` (default) or `following` (series)"),)),
     Operation("delete", "/api/bookings/{booking_id}", "Cancel", "person", BookingsView,
               errors=(*PERSON, "forbidden", "booking_not_found", "booking_cancelled",
@@ -209,6 +216,8 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
         content = {op.content_type: {"schema": {"type": "object"}}}
     responses: dict[str, Any] = {str(op.status): {"description": op.summary,
                                                   "content": content}}
+    if op.headers:
+        responses[str(op.status)]["headers"] = op.headers
     by_status: dict[int, list[str]] = {}
     for code in op.errors:
         by_status.setdefault(status_of(code), []).append(code)
@@ -216,6 +225,8 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     for status, codes in sorted(by_status.items()):
         responses[str(status)] = {"description": "codes: " + ", ".join(codes),
                                   "content": {"application/json": {"schema": error_ref}}}
+        if status == 429:
+            responses[str(status)]["headers"] = RETRY_AFTER
     doc: dict[str, Any] = {"summary": op.summary, "operationId": _operation_id(op),
                            "responses": responses}
     params = _parameters(op)

@@ -49,6 +49,13 @@ class Settings(BaseModel):
     webhook_secret: str = ""  # HMAC key of the webhook signatures; required with a URL
     webhook_backoff_s: float = Field(default=1.0, ge=0, le=60)  # first retry delay, doubling
     reminder_minutes: int = Field(default=15, ge=1, le=7 * 24 * 60)  # webhook before a session
+    # Per person (and per pair for bookings), per process: token buckets (docs/operations.md).
+    slot_search_burst: int = Field(default=10, ge=1)
+    slot_search_per_min: float = Field(default=30.0, gt=0)
+    booking_burst: int = Field(default=20, ge=1)
+    booking_per_hour: float = Field(default=60.0, gt=0)
+    pair_booking_burst: int = Field(default=5, ge=1)
+    pair_booking_per_hour: float = Field(default=20.0, gt=0)
 
     @field_validator("secret", "admin_key")
     @classmethod

@@ -8,6 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rooms.errors import RoomError
+from rooms.models import DisplayName
 from rooms.service import RoomService
 from signaling.dispatch import describe_validation_error
 
@@ -19,8 +20,8 @@ class CreateRoomRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    mentor_name: str = Field(min_length=1, max_length=80)
-    mentee_name: str = Field(min_length=1, max_length=80)
+    mentor_name: DisplayName
+    mentee_name: DisplayName
     title: str = Field(default="", max_length=120)
     duration_minutes: int = Field(default=30, ge=5, le=240)
 
@@ -53,11 +54,9 @@ class RoomsApi:
     async def create_room(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return api_error(401, "unauthorized", "Send the admin key as 'Authorization: Bearer'.")
-        body = await read_json(request)
-        if isinstance(body, web.Response):
-            return body
+        body = await read_json(request)  # a Problem for bad JSON (web.rest.json_errors)
         try:
-            params = CreateRoomRequest.model_validate(body)
+            params = CreateRoomRequest.model_validate(body.value)
         except ValidationError as exc:
             return api_error(400, "invalid_body", describe_validation_error(exc))
         minutes = (

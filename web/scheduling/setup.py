@@ -30,6 +30,7 @@ from rooms.store import RoomStore
 
 from ..openapi import openapi_route
 from ..settings import Settings
+from .limits import RequestLimits, SchedulingLimits
 from .routes import SchedulingApi
 from .webhooks import ReminderTask, WebhookSender
 
@@ -89,7 +90,11 @@ def build_scheduling(settings: Settings, clock: Clock, rooms: RoomStore,
                                  SessionTiming(join_early_s=settings.join_early_s))
     service = SchedulingService(directory, bookings, session_rooms, ledger, clock)
     tokens = PersonTokens(secret, clock)
-    api = SchedulingApi(service, tokens, settings.resolved_admin_key(), settings.base_url)
+    limits = RequestLimits(clock, SchedulingLimits(
+        settings.slot_search_burst, settings.slot_search_per_min, settings.booking_burst,
+        settings.booking_per_hour, settings.pair_booking_burst, settings.pair_booking_per_hour))
+    api = SchedulingApi(service, tokens, settings.resolved_admin_key(), settings.base_url,
+                        limits)
     webhooks = reminders = None
     if settings.webhook_url:
         webhooks = WebhookSender(settings.webhook_url, settings.webhook_secret, ledger,

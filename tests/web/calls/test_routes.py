@@ -99,4 +99,6 @@ def test_fuzzed_bodies_get_a_coded_answer(threaded: LiveServer, body: Any) -> No
     if status == 201:
         assert set(answer["links"]) == {"mentor", "mentee"}
     else:
-        assert answer["error"]["code"] == "invalid_body" and answer["error"]["message"]
+        # Infinity and NaN (json.dumps writes them) are not JSON: invalid_json.
+        assert answer["error"]["code"] in ("invalid_body", "invalid_json")
+        assert answer["error"]["message"]
