@@ -59,6 +59,7 @@ async def test_an_ssrc_flood_creates_no_srtp_state(call: Call) -> None:
     publisher_rx = publisher_pc.getTransceivers()[0].receiver.transport._rx_srtp
     subscriber_rx = subscriber_pc.getTransceivers()[0].receiver.transport._rx_srtp
     video_type = call.publisher.pc.getTransceivers()[0]._codecs[0].payloadType
+    assert video_type is not None
     rtp_ssrcs = range(0x10000000, 0x10000000 + FLOOD)
     rtcp_ssrcs = range(0x20000000, 0x20000000 + FLOOD // 4)
 
