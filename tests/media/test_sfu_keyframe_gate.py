@@ -1,7 +1,8 @@
 """A new subscriber's video starts at a keyframe: nothing is forwarded to it before one.
 
 Issue 6 section 6: switching the gate off where media/sender.py sets it up passed every
-test. Here the publisher ignores keyframe requests until the test allows them, so a
+test. Here the publisher ignores keyframe requests (and bitrate changes, which make aiortc's
+encoder start over with a keyframe) until the test forces a keyframe, so a
 late subscriber sees a stream of delta frames first: with the gate, none of them is
 forwarded (the server-side count stays 0 while the publisher's packets keep arriving),
 and the first video packet the subscriber gets starts the keyframe it then decodes.
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+
+from aiortc.rtp import RTCP_PSFB_PLI, AnyRtcpPacket, RtcpPsfbPacket
 
 from media import Sfu
 from media.keyframes import is_keyframe_start
@@ -40,8 +43,18 @@ async def test_a_new_subscriber_gets_no_video_before_a_keyframe(sfu: Sfu) -> Non
         offer = await publisher.offer_to_publish(MovingVideoTrack(320, 180))
         client_sender = publisher.pc.getSenders()[0]
         force_keyframe = client_sender._send_keyframe
-        # keyframe requests are counted, not obeyed, until the test says so
-        client_sender._send_keyframe = lambda: requests.append(1)  # type: ignore[method-assign]
+        handle_rtcp = client_sender._handle_rtcp_packet
+
+        async def ignore_feedback(packet: AnyRtcpPacket) -> None:
+            # PLIs are counted, not obeyed, and REMBs ignored (aiortc's VP8 encoder
+            # restarts, with a keyframe, when its target bitrate moves by 10 %)
+            if isinstance(packet, RtcpPsfbPacket):
+                if packet.fmt == RTCP_PSFB_PLI:
+                    requests.append(packet.media_ssrc)
+                return
+            await handle_rtcp(packet)
+
+        client_sender._handle_rtcp_packet = ignore_feedback  # type: ignore[method-assign]
         await publisher.accept_answer(await sfu.publish("a", offer))
         # the publisher's first (and, for now, only) keyframe is long gone
         await wait_until(lambda: sfu.stats().packets_received > 200, "publisher media")
