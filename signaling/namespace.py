@@ -31,6 +31,7 @@ from .dispatch import Ack, parse_payload, run_handler
 from .errors import SignalingError, error_ack, ok_ack
 from .limits import ConnectionLimits
 from .locks import KeyedLocks
+from .media_failures import MEDIA_FAILED_EVENT, drop_failed_connection
 from .payloads import (
     JoinPayload,
     LeavePayload,
@@ -87,6 +88,7 @@ class CallNamespace(socketio.AsyncNamespace):
             "mute": (MutePayload, self._mute),
             "leave": (LeavePayload, self._leave),
         }
+        sfu.on_peer_failed = self._media_failed
 
     # -- dispatch ---------------------------------------------------------------
 
@@ -294,6 +296,19 @@ class CallNamespace(socketio.AsyncNamespace):
 
     # -- lifecycle --------------------------------------------------------------
 
+    async def _media_failed(self, peer_id: str, connection: str) -> None:
+        """One of a participant's media connections failed: tell them (media_failures)."""
+        session = self._sessions.get(self._sid_by_peer.get(peer_id, ""))
+        if session is None:
+            return
+        async with self._peer_locks(peer_id):
+            if not self._current(session):
+                return
+            payload = await drop_failed_connection(self._sfu, session, connection)
+        if payload is not None:
+            logger.info("%s: media connection %s failed", session.identity, connection)
+            await self.emit(MEDIA_FAILED_EVENT, payload, to=session.sid)
+
     async def _replace(self, old_sid: str) -> None:
         """Another connection joined with this identity: close the old one.
 
@@ -343,9 +358,7 @@ class CallNamespace(socketio.AsyncNamespace):
 
     async def _end_room(self, room_id: str) -> None:
         """The room's time is over: tell everyone, close their media, disconnect them."""
-        await self.emit(
-            "room_ended", {"message": "This session's time is over."}, room=room_id
-        )
+        await self.emit("room_ended", {"message": "This session's time is over."}, room=room_id)
         for session in [s for s in self._sessions.values() if s.room_id == room_id]:
             async with self._peer_locks(session.peer_id):
                 if self._sessions.pop(session.sid, None) is None:
