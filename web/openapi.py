@@ -84,6 +84,7 @@ class CreatedRoom(BaseModel):
 
 class Health(BaseModel):
     ok: bool
+    tzdata: str = Field(description="IANA version of the time-zone rules in use, e.g. 2026f")
 
 
 @dataclass(frozen=True)

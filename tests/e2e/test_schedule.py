@@ -14,7 +14,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 from playwright.async_api import Browser, Page, expect
@@ -22,6 +21,7 @@ from playwright.async_api import Browser, Page, expect
 from rooms.clock import ManualClock
 from rooms.grants import JoinGrant, TokenSigner
 from rooms.models import Role
+from rooms.scheduling.zones import load_zone
 from tests.live_server import LiveServer, live_server, token_of
 
 from .browser import STEP_TIMEOUT_S, BrowserPage, chromium
@@ -50,7 +50,7 @@ def wire(instant: datetime) -> str:
 
 
 def local(instant: datetime, zone: str) -> datetime:
-    return instant.astimezone(ZoneInfo(zone))
+    return instant.astimezone(load_zone(zone))
 
 
 def day_text(instant: datetime, zone: str) -> str:

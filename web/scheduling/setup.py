@@ -9,6 +9,7 @@ the in-memory stores.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -17,6 +18,7 @@ from aiohttp import web
 from rooms.clock import Clock
 from rooms.grants import TokenSigner
 from rooms.person_tokens import FeedTokens, PersonTokens
+from rooms.scheduling import tzdb
 from rooms.scheduling.booking_service import SchedulingService
 from rooms.scheduling.booking_store import BookingStore
 from rooms.scheduling.directory import PeopleDirectory
@@ -32,6 +34,8 @@ from ..openapi import openapi_route
 from ..settings import Settings
 from .routes import SchedulingApi
 from .webhooks import ReminderTask, WebhookSender
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -53,6 +57,7 @@ class Scheduling:
         app.on_cleanup.append(self._stop)
 
     async def _start(self, app: web.Application) -> None:
+        logger.info("time-zone rules: IANA %s (the tzdata package)", tzdb.version())
         if self.reminders is not None:
             self.reminders.start()
 
