@@ -396,6 +396,26 @@ async def test_invites_and_feeds_parse_with_an_independent_reader(api: Client) -
     assert code(await api.call("GET", bad)) == (403, "forbidden")
 
 
+async def test_a_cancelled_session_stays_in_the_feed_as_cancelled(api: Client) -> None:
+    mentor, mentee = await pair(api)
+    starts = [T0 + timedelta(days=1), T0 + timedelta(days=2)]
+    made = [(await api.booked(mentee, {"with": mentor.identity, "start": wire(s)}))[0]
+            for s in starts]
+    assert (await api.call("DELETE", f"/api/bookings/{made[0]['booking_id']}",
+                           mentor.token))[0] == 200
+    for person in (mentor, mentee):
+        status, feed = await api.call("GET", person.feed_url)
+        assert status == 200
+        events = {e.uid.value.split("@")[0]: e for e in vobject.readOne(feed).vevent_list}
+        gone, kept = events[made[0]["booking_id"]], events[made[1]["booking_id"]]
+        assert (gone.status.value, gone.sequence.value) == ("CANCELLED", "1")
+        assert gone.dtstart.value.astimezone(UTC) == starts[0]
+        assert (kept.status.value, kept.sequence.value) == ("CONFIRMED", "0")
+    # Cancelled sessions are not upcoming ones.
+    status, mine = await api.call("GET", "/api/me/bookings", mentee.token)
+    assert [b["booking_id"] for b in mine] == [made[1]["booking_id"]]
+
+
 # ---- series and roundtables ------------------------------------------------------------
 
 
