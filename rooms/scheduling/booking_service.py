@@ -62,6 +62,7 @@ class BookingChange(StrEnum):
     CREATED = "booking.created"
     RESCHEDULED = "booking.rescheduled"
     CANCELLED = "booking.cancelled"
+    CHANGED = "booking.changed"  # moved by a time-zone rules change (see .rule_changes)
 
 
 class BookingListener(Protocol):
@@ -91,6 +92,14 @@ class SchedulingService:
     def add_listener(self, listener: BookingListener) -> None:
         """Tell ``listener`` of every booking change from now on."""
         self._listeners.append(listener)
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    async def announce(self, change: BookingChange, bookings: Sequence[Booking]) -> None:
+        """Tell the listeners of a change stored by someone else (the rules check)."""
+        await self._tell(change, bookings)
 
     def today(self, zone: str) -> date:
         """The local date now in ``zone``."""

@@ -88,8 +88,10 @@ class BookingStore(ABC):
 
     @abstractmethod
     async def reschedule(self, booking_id: str, start: datetime, end: datetime,
-                         expected_sequence: int | None = None) -> Booking:
-        """Move the booking to [start, end) and return it with its sequence one on.
+                         expected_sequence: int | None = None, *,
+                         rules_moved: Sequence[str] = ()) -> Booking:
+        """Move the booking to [start, end) and return it with its sequence one on
+        (``rules_moved``: see :meth:`Booking.rescheduled`).
 
         Raises ``booking_not_found``, ``booking_cancelled``, ``booking_changed`` (not at
         ``expected_sequence`` any more), ``slot_in_past`` or ``slot_taken`` (the booking's

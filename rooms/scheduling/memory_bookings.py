@@ -100,10 +100,11 @@ class MemoryBookingStore(BookingStore):
         return self._require(booking_id)
 
     async def reschedule(self, booking_id: str, start: datetime, end: datetime,
-                         expected_sequence: int | None = None) -> Booking:
+                         expected_sequence: int | None = None, *,
+                         rules_moved: Sequence[str] = ()) -> Booking:
         current = self._require(booking_id)
         check_expected(current, expected_sequence)
-        moved = current.rescheduled(start, end, self._clock.now())
+        moved = current.rescheduled(start, end, self._clock.now(), rules_moved)
         check_not_past(moved.start, self._clock.now())
         if self._conflict(moved):
             raise RoomError("slot_taken")

@@ -209,8 +209,8 @@ class RedisBookingStore(RedisBacked, BookingStore):
         return await self._read(booking_id)
 
     async def _apply(self, booking_id: str, change: str, start: datetime | None = None,
-                     end: datetime | None = None,
-                     expected_sequence: int | None = None) -> Booking:
+                     end: datetime | None = None, expected_sequence: int | None = None,
+                     rules_moved: Sequence[str] = ()) -> Booking:
         for _ in range(MAX_CAS_TRIES):
             current = await self._read(booking_id)
             check_expected(current, expected_sequence)  # a lost race is seen on re-read
@@ -220,7 +220,7 @@ class RedisBookingStore(RedisBacked, BookingStore):
                 member = ""
             else:
                 assert start is not None and end is not None
-                new = current.rescheduled(start, end, now)
+                new = current.rescheduled(start, end, now, rules_moved)
                 check_not_past(new.start, now)
                 member = calendar_member(new)
             keys = [self.booking_key(booking_id)]
@@ -241,8 +241,10 @@ class RedisBookingStore(RedisBacked, BookingStore):
                            f"{MAX_CAS_TRIES} tries")
 
     async def reschedule(self, booking_id: str, start: datetime, end: datetime,
-                         expected_sequence: int | None = None) -> Booking:
-        return await self._apply(booking_id, "reschedule", start, end, expected_sequence)
+                         expected_sequence: int | None = None, *,
+                         rules_moved: Sequence[str] = ()) -> Booking:
+        return await self._apply(booking_id, "reschedule", start, end, expected_sequence,
+                                 rules_moved)
 
     async def cancel(self, booking_id: str, expected_sequence: int | None = None) -> Booking:
         return await self._apply(booking_id, "cancel", expected_sequence=expected_sequence)

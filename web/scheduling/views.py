@@ -131,6 +131,10 @@ class BookingView(View):
     invite_url: str
     series_id: str | None
     recurrence_id: Instant | None
+    rules_moved: list[str] = Field(
+        description="identities of the other people whose local time of this session "
+                    "moved when the time-zone rules changed (the server moved the session "
+                    "to keep the organiser's local time); empty otherwise")
 
 
 class BookingsView(View):
@@ -162,6 +166,10 @@ class WebhookBooking(View):
     opens_at: Instant
     series_id: str | None
     recurrence_id: Instant | None
+    rules_moved: list[str] = Field(
+        description="identities of the other people whose local time of this session "
+                    "moved when the time-zone rules changed (the server moved the session "
+                    "to keep the organiser's local time); empty otherwise")
 
 
 class WebhookEvent(View):
@@ -169,7 +177,7 @@ class WebhookEvent(View):
 
     id: str
     type: Literal["booking.created", "booking.rescheduled", "booking.cancelled",
-                  "session.reminder"]
+                  "booking.changed", "session.reminder"]
     created_at: Instant
     booking: WebhookBooking
 
@@ -227,6 +235,7 @@ def booking_view(booking: Booking, viewer: Person, rooms: SessionRooms,
         invite_url=f"{base_url}/api/bookings/{booking.booking_id}/invite.ics",
         series_id=booking.series_id,
         recurrence_id=utc_text(booking.recurrence_id) if booking.recurrence_id else None,
+        rules_moved=list(booking.rules_moved),
     )
 
 
@@ -245,4 +254,5 @@ def webhook_booking(booking: Booking, rooms: SessionRooms) -> WebhookBooking:
         sequence=booking.sequence, opens_at=utc_text(rooms.opens_at(booking)),
         series_id=booking.series_id,
         recurrence_id=utc_text(booking.recurrence_id) if booking.recurrence_id else None,
+        rules_moved=list(booking.rules_moved),
     )
