@@ -35,7 +35,7 @@ from rooms.models import DisplayName
 from rooms.scheduling.availability import FIRST_YEAR, LAST_YEAR, MAX_EXTRA_SLOT, Availability
 from rooms.scheduling.bookings import MAX_ATTENDEES, Email
 from rooms.scheduling.recurrence import Frequency, Recurrence
-from rooms.scheduling.zones import check_zone_name, to_utc_strict
+from rooms.scheduling.zones import ZoneName, check_zone_name, to_utc_strict
 
 WeekdayKey = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 PersonId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -133,6 +133,17 @@ class SlotsParams(BaseModel):
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
     length: int = 30
+    zone: ZoneName | None = Field(default=None, description="show times in this zone "
+                                                            "(default: the caller's)")
+
+
+class BookingsParams(BaseModel):
+    """Query of ``GET /api/me/bookings``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    zone: ZoneName | None = Field(default=None, description="show times in this zone "
+                                                            "(default: the caller's)")
 
 
 class DateRange(StrictBody):

@@ -17,6 +17,7 @@ from rooms.clock import ManualClock
 from rooms.errors import RoomError
 from rooms.grants import JoinGrant, TokenSigner
 from rooms.models import Role
+from rooms.scheduling import tzdb
 from rooms.scheduling.zones import load_zone
 from tests.live_server import live_server, token_of
 from tests.web.scheduling.client import ALL_WEEK, T0, Client, Person, code, instant, wire
@@ -414,6 +415,40 @@ async def test_a_cancelled_session_stays_in_the_feed_as_cancelled(api: Client) -
     # Cancelled sessions are not upcoming ones.
     status, mine = await api.call("GET", "/api/me/bookings", mentee.token)
     assert [b["booking_id"] for b in mine] == [made[1]["booking_id"]]
+
+
+async def test_pages_get_every_time_computed_in_the_zone_they_show(api: Client) -> None:
+    mentor = await api.register("Ada", "mentor", LA, {"mon": [["16:00", "18:00"]]})
+    mentee = await api.register("Kenji", "mentee", TOKYO, {"tue": [["08:30", "12:00"]]})
+    status, slots = await api.call("GET", "/api/slots", mentee.token,
+                                   params={"with": mentor.identity})
+    assert status == 200 and slots[0]["shown"] == {
+        "zone": TOKYO, "start": "2026-03-03T09:00:00+09:00",
+        "end": "2026-03-03T09:30:00+09:00", "opens_at": None}
+    status, slots = await api.call("GET", "/api/slots", mentee.token,
+                                   params={"with": mentor.identity, "zone": "Asia/Kolkata"})
+    assert status == 200 and slots[0]["shown"]["start"] == "2026-03-03T05:30:00+05:30"
+    assert code(await api.call("GET", "/api/slots", mentee.token, params={
+        "with": mentor.identity, "zone": "Mars/Olympus"})) == (400, "unknown_zone")
+    [made] = await api.booked(mentee, {"with": mentor.identity, "start": slots[0]["start"]})
+    assert made["shown"] == {"zone": TOKYO, "start": "2026-03-03T09:00:00+09:00",
+                             "end": "2026-03-03T09:30:00+09:00",
+                             "opens_at": "2026-03-03T08:55:00+09:00"}
+    # The join link carries the opening in the person's zone for the join page to show.
+    assert made["join_link"].endswith("&opens=2026-03-03T08%3A55%3A00%2B09%3A00")
+    assert token_of(made["join_link"]) + "&opens=" in made["join_link"]
+    status, mine = await api.call("GET", "/api/me/bookings", mentor.token,
+                                  params={"zone": "Europe/Berlin"})
+    assert status == 200 and mine[0]["shown"]["opens_at"] == "2026-03-03T00:55:00+01:00"
+    assert code(await api.call("GET", "/api/me/bookings", mentor.token,
+                               params={"zone": "Nowhere"})) == (400, "unknown_zone")
+    # The zone picker's list: the zones of the server's tz database, offsets now.
+    status, zones = await api.call("GET", "/api/zones")
+    assert status == 200 and zones["tzdata"] == tzdb.version()
+    offsets = {z["zone"]: z["offset"] for z in zones["zones"]}
+    assert set(offsets) == tzdb.available_zones() - {"Factory", "localtime", "posixrules"}
+    assert (offsets[TOKYO], offsets[LA], offsets["Asia/Kathmandu"]) == (
+        "+09:00", "-08:00", "+05:45")
 
 
 # ---- series and roundtables ------------------------------------------------------------
