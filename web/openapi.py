@@ -27,6 +27,7 @@ from .calls.routes import CreateRoomRequest
 from .scheduling.bodies import (
     AvailabilityBody,
     BookingBody,
+    BookingsParams,
     PersonBody,
     RescheduleBody,
     RoundtableBody,
@@ -43,6 +44,7 @@ from .scheduling.views import (
     RegisteredPerson,
     SlotView,
     WebhookEvent,
+    ZonesView,
 )
 
 Auth = Literal["admin", "person", "admin_or_host", "none"]
@@ -88,6 +90,7 @@ class CreatedRoom(BaseModel):
 
 class Health(BaseModel):
     ok: bool
+    tzdata: str = Field(description="IANA version of the time-zone rules in use, e.g. 2026f")
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/me/feed", "Revoke the feed URL and issue a new one", "person",
               FeedView, errors=PERSON),
     Operation("get", "/api/me/bookings", "The caller's upcoming sessions", "person",
-              BookingView, many=True, errors=PERSON),
+              BookingView, many=True, query=BookingsParams,
+              errors=(*PERSON, "invalid_body", "unknown_zone")),
+    Operation("get", "/api/zones", "The zones of the server's tz database, offsets now",
+              "none", ZonesView),
     Operation("get", "/api/slots", "Common free slots of the caller and `with`, a page at "
               "a time (`limit`, from `after`)", "person",
               SlotView, many=True, query=SlotsParams,

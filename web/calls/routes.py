@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rooms.errors import RoomError
 from rooms.models import DisplayName
+from rooms.scheduling import tzdb
 from rooms.service import RoomService
 from signaling.dispatch import describe_validation_error
 
@@ -49,7 +50,7 @@ class RoomsApi:
         return scheme.lower() == "bearer" and hmac.compare_digest(key.encode(), self._admin_key)
 
     async def health(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+        return web.json_response({"ok": True, "tzdata": tzdb.version()})
 
     async def create_room(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

@@ -20,15 +20,18 @@ from pydantic import BaseModel, ValidationError
 
 from rooms.errors import RoomError
 from rooms.person_tokens import PersonTokens
+from rooms.scheduling import tzdb
 from rooms.scheduling.booking_service import SchedulingService, local_day_range
 from rooms.scheduling.bookings import Booking
 from rooms.scheduling.ics import ZoneDefinitions, booking_ics, feed_ics
 from rooms.scheduling.people import Person, PersonRole
+from rooms.scheduling.zones import HOST_SPECIFIC, from_epoch
 
 from ..rest import Problem, api_error, read_json
 from .bodies import (
     AvailabilityBody,
     BookingBody,
+    BookingsParams,
     PersonBody,
     RescheduleBody,
     RoundtableBody,
@@ -42,8 +45,11 @@ from .views import (
     FeedView,
     MeView,
     RegisteredPerson,
+    ZonesView,
+    ZoneView,
     availability_view,
     booking_view,
+    local_text,
     person_view,
     slot_view,
 )
@@ -136,6 +142,7 @@ class SchedulingApi:
             web.put("/api/me/availability", answers(self.put_availability)),
             web.post("/api/me/feed", answers(self.renew_feed)),
             web.get("/api/me/bookings", answers(self.my_bookings)),
+            web.get("/api/zones", answers(self.zones)),
             web.get("/api/slots", answers(self.slots)),
             web.post("/api/roundtable-slots", answers(self.roundtable_slots)),
             web.post("/api/bookings", answers(self.create_booking)),
@@ -247,7 +254,7 @@ class SchedulingApi:
         found = await self._service.pair_slots(caller, params.with_, query,
                                                limit=params.limit + 1)
         page = found[:params.limit]
-        response = json_answer([slot_view(s) for s in page])
+        response = json_answer([slot_view(s, params.zone or caller.zone) for s in page])
         if len(found) > len(page):
             after = page[-1].start.strftime("%Y-%m-%dT%H:%M:%SZ")
             response.headers["Link"] = (
@@ -261,13 +268,14 @@ class SchedulingApi:
         first, last = day_span(body.from_, body.to, self._service.today(caller.zone))
         query = self._service.query(*local_day_range(caller.zone, first, last), body.length)
         found = await self._service.roundtable_slots(caller, body.invitees, query, body.limit)
-        return json_answer([slot_view(s) for s in found])
+        return json_answer([slot_view(s, caller.zone) for s in found])
 
     # ---- bookings ----------------------------------------------------------------------
 
-    def _views(self, bookings: list[Booking], viewer: Person) -> BookingsView:
+    def _views(self, bookings: list[Booking], viewer: Person,
+               zone: str | None = None) -> BookingsView:
         return BookingsView(bookings=[booking_view(b, viewer, self._service.rooms,
-                                                   self._base_url) for b in bookings])
+                                                   self._base_url, zone) for b in bookings])
 
     async def create_booking(self, request: web.Request) -> web.Response:
         caller = await self._caller(request)
@@ -281,8 +289,18 @@ class SchedulingApi:
 
     async def my_bookings(self, request: web.Request) -> web.Response:
         caller = await self._caller(request)
+        try:
+            params = BookingsParams.model_validate(dict(request.query))
+        except ValidationError as exc:
+            raise Problem("invalid_body", describe(exc.errors(include_input=False))) from exc
         found = await self._service.upcoming(caller.identity)
-        return json_answer(self._views(found, caller).bookings)
+        return json_answer(self._views(found, caller, params.zone).bookings)
+
+    async def zones(self, request: web.Request) -> web.Response:
+        now = from_epoch(int(self._service.clock.now()))
+        names = sorted(tzdb.available_zones() - HOST_SPECIFIC)
+        return json_answer(ZonesView(tzdata=tzdb.version(), zones=[
+            ZoneView(zone=z, offset=local_text(now, z)[-6:]) for z in names]))
 
     @staticmethod
     def _following(request: web.Request) -> bool:

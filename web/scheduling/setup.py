@@ -9,7 +9,9 @@ the in-memory stores.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import logging
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -17,6 +19,7 @@ from aiohttp import web
 from rooms.clock import Clock
 from rooms.grants import TokenSigner
 from rooms.person_tokens import FeedTokens, PersonTokens
+from rooms.scheduling import tzdb
 from rooms.scheduling.booking_service import SchedulingService
 from rooms.scheduling.booking_store import BookingStore
 from rooms.scheduling.directory import PeopleDirectory
@@ -25,6 +28,7 @@ from rooms.scheduling.people import MemoryPeopleStore, PeopleStore
 from rooms.scheduling.redis_bookings import RedisBookingStore
 from rooms.scheduling.redis_people import RedisPeopleStore
 from rooms.scheduling.reminders import MemoryReminderLedger, RedisReminderLedger, ReminderLedger
+from rooms.scheduling.rule_changes import follow_rule_changes
 from rooms.scheduling.session_rooms import SessionRooms, SessionTiming
 from rooms.store import RoomStore
 
@@ -33,6 +37,8 @@ from ..settings import Settings
 from .limits import RequestLimits, SchedulingLimits
 from .routes import SchedulingApi
 from .webhooks import ReminderTask, WebhookSender
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,6 +51,7 @@ class Scheduling:
     webhooks: WebhookSender | None
     reminders: ReminderTask | None
     redis: aioredis.Redis | None = None
+    rules_check: asyncio.Task[None] | None = field(default=None, init=False)
 
     def attach(self, app: web.Application) -> None:
         """Add the routes (and the OpenAPI document's); start the reminders with the app
@@ -54,10 +61,22 @@ class Scheduling:
         app.on_cleanup.append(self._stop)
 
     async def _start(self, app: web.Application) -> None:
+        logger.info("time-zone rules: IANA %s (the tzdata package)", tzdb.version())
+        self.rules_check = asyncio.get_running_loop().create_task(self._follow_rules())
         if self.reminders is not None:
             self.reminders.start()
 
+    async def _follow_rules(self) -> None:
+        """Move the bookings the rules in use put elsewhere (see rule_changes)."""
+        try:
+            await follow_rule_changes(self.service)
+        except Exception:
+            logger.exception("checking bookings against the time-zone rules failed")
+
     async def _stop(self, app: web.Application) -> None:
+        if self.rules_check is not None:
+            self.rules_check.cancel()
+            await asyncio.gather(self.rules_check, return_exceptions=True)
         if self.reminders is not None:
             await self.reminders.stop()
         if self.webhooks is not None:

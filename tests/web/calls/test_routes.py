@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import tzdata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,7 +40,7 @@ async def test_create_room_returns_two_working_links() -> None:
             assert page.status == 200
             assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
             health = await http.get(f"{server.base_url}/api/health")
-            assert await health.json() == {"ok": True}
+            assert await health.json() == {"ok": True, "tzdata": tzdata.IANA_VERSION}
 
 
 async def test_create_room_refuses_bad_requests() -> None:
