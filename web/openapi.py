@@ -83,7 +83,12 @@ class CreatedRoom(BaseModel):
 
 
 class Health(BaseModel):
+    """Answer of ``GET /api/health``: 200 when ok, 503 when degraded."""
+
     ok: bool
+    status: Literal["ok", "degraded"]
+    redis: Literal["up", "down"] | None = Field(
+        default=None, description="only when Redis is configured")
 
 
 @dataclass(frozen=True)
@@ -102,13 +107,15 @@ class Operation:
     content_type: str = "application/json"
     errors: tuple[str, ...] = ()
     extra_query: tuple[tuple[str, str], ...] = ()  # (name, description), string-valued
+    uses_store: bool = True  # may answer 503 ``unavailable`` while Redis is away
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("get", "/api/health", "Liveness", "none", Health),
+    Operation("get", "/api/health", "Liveness and dependencies (503 when degraded)", "none",
+              Health, uses_store=False),
     Operation("post", "/api/rooms", "Create a 1:1 coffee room now (two join links)", "admin",
               CreatedRoom, 201, body=CreateRoomRequest, errors=("unauthorized", *BODY_ERRORS)),
-    Operation("get", "/api/openapi.json", "This document", "none", None),
+    Operation("get", "/api/openapi.json", "This document", "none", None, uses_store=False),
     Operation("post", "/api/people", "Register a person (schedule link, feed URL)", "admin",
               RegisteredPerson, 201, body=PersonBody,
               errors=("unauthorized", "unknown_zone", *BODY_ERRORS)),
@@ -210,12 +217,16 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     responses: dict[str, Any] = {str(op.status): {"description": op.summary,
                                                   "content": content}}
     by_status: dict[int, list[str]] = {}
-    for code in op.errors:
+    for code in (*op.errors, "unavailable") if op.uses_store else op.errors:
         by_status.setdefault(status_of(code), []).append(code)
     error_ref = refs[(ErrorBody, "serialization")]
     for status, codes in sorted(by_status.items()):
         responses[str(status)] = {"description": "codes: " + ", ".join(codes),
                                   "content": {"application/json": {"schema": error_ref}}}
+    if op.response is Health:
+        responses["503"] = {"description": "degraded: a dependency (Redis) is down",
+                            "content": {"application/json": {
+                                "schema": refs[(Health, "serialization")]}}}
     doc: dict[str, Any] = {"summary": op.summary, "operationId": _operation_id(op),
                            "responses": responses}
     params = _parameters(op)

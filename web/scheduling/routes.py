@@ -60,7 +60,7 @@ STATUS_BY_CODE = {
     "booking_not_found": 404, "occurrence_not_found": 404, "slot_taken": 409,
     "slot_unavailable": 409, "booking_exists": 409, "booking_cancelled": 409,
     "booking_changed": 409,
-    "room_exists": 409, "room_closed": 409, "body_too_large": 413,
+    "room_exists": 409, "room_closed": 409, "body_too_large": 413, "unavailable": 503,
 }
 
 
