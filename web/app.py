@@ -111,7 +111,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         service,
         sfu,
         SignalingOptions(
-            disconnect_grace_s=settings.disconnect_grace_s, ice_servers=settings.ice_servers
+            disconnect_grace_s=settings.disconnect_grace_s,
+            ice_servers=settings.ice_servers,
+            presence_interval_s=settings.presence_interval_s,
         ),
         clock,
     )
@@ -140,6 +142,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
             await redis.aclose()
 
     app.on_cleanup.append(shutdown)
+    app.cleanup_ctx.append(background(namespace.keep_presence))
     if isinstance(store, MemoryRoomStore):
         app.cleanup_ctx.append(background(lambda: purge_expired_rooms(store)))
     return app
