@@ -9,6 +9,7 @@ killed stays in the roster until the room's keys expire.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -23,7 +24,7 @@ INTERVAL_S = 0.3
 
 @pytest.fixture
 def two_servers(redis_url: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    settings = {"redis_url": redis_url, "disconnect_grace_s": GRACE_S,
+    settings: dict[str, Any] = {"redis_url": redis_url, "disconnect_grace_s": GRACE_S,
                 "presence_interval_s": INTERVAL_S}
     with ServerProcess(**settings) as one, ServerProcess(**settings) as two:
         yield one, two
