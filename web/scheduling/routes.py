@@ -67,7 +67,7 @@ STATUS_BY_CODE = {
     "slot_unavailable": 409, "booking_exists": 409, "booking_cancelled": 409,
     "booking_changed": 409,
     "room_exists": 409, "room_closed": 409, "body_too_large": 413, "rate_limited": 429,
-    "internal_error": 500,
+    "internal_error": 500, "unavailable": 503,
 }
 
 

@@ -40,7 +40,9 @@ async def test_create_room_returns_two_working_links() -> None:
             assert page.status == 200
             assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
             health = await http.get(f"{server.base_url}/api/health")
-            assert await health.json() == {"ok": True, "tzdata": tzdata.IANA_VERSION}
+            assert await health.json() == {
+                "ok": True, "status": "ok", "tzdata": tzdata.IANA_VERSION
+            }
 
 
 async def test_create_room_refuses_bad_requests() -> None:
