@@ -59,7 +59,8 @@ class RoomsApi:
 
     async def health(self, request: web.Request) -> web.Response:
         """200 ``{"ok": true, "status": "ok", "tzdata": "<IANA version>"}``; 503 with
-        ``"status": "degraded"`` while a dependency is down (``"redis": "up" | "down"`` when Redis is configured)."""
+        ``"status": "degraded"`` while a dependency is down (``"redis": "up" | "down"``
+        when Redis is configured)."""
         body: dict[str, Any] = {"ok": True, "status": "ok", "tzdata": tzdb.version()}
         if self._redis_up is not None:
             up = await self._redis_up()
