@@ -34,8 +34,10 @@ class HeldJoin:
         self._armed = True
         monkeypatch.setattr(store, "join", self.join)
 
-    async def join(self, room_id: str, participant: Participant) -> RoomSnapshot:
-        snapshot = await self._join(room_id, participant)
+    async def join(
+        self, room_id: str, participant: Participant, lease_until: float | None = None
+    ) -> RoomSnapshot:
+        snapshot = await self._join(room_id, participant, lease_until)
         if self._armed:
             self._armed = False
             self.entered.set()

@@ -61,14 +61,22 @@ async def test_at_most_16_events_wait_per_connection(monkeypatch: pytest.MonkeyP
                 client.call("join", {"token": token_of(room["links"]["mentee"])})
             )
             await asyncio.wait_for(held.entered.wait(), 10)
-            mute = {"kind": "audio", "muted": True}
-            mutes = [asyncio.create_task(client.call("mute", mute)) for _ in range(20)]
-            await handled.wait_started("mute", 20)
+            # Answers to no subscription: not rate-limited below a burst of 30 and each
+            # handled at once, so only the queue bound can refuse them.
+            answer = {"subscription_id": "none", "sdp": "v=0"}
+            answers = [
+                asyncio.create_task(client.call("subscription_answer", answer))
+                for _ in range(20)
+            ]
+            await handled.wait_started("subscription_answer", 20)
             held.release()
             assert code(await join) == "ok"
-            codes = [code(ack) for ack in await asyncio.gather(*mutes)]
-            # The join and 15 mutes waited; the other 5 were refused at once.
-            assert sorted(codes) == ["busy"] * 5 + ["ok"] * 15, codes
-            assert code(await client.call("mute", mute)) == "ok"  # the queue drained
+            codes = [code(ack) for ack in await asyncio.gather(*answers)]
+            # The join and 15 answers waited; the other 5 were refused at once.
+            assert sorted(codes) == ["busy"] * 5 + ["unknown_subscription"] * 15, codes
+            # the queue drained
+            assert code(await client.call("subscription_answer", answer)) == (
+                "unknown_subscription"
+            )
         finally:
             await client.close()
