@@ -121,8 +121,10 @@ class SchedulingService:
         return PersonSchedule(record.person.identity, record.availability,
                               tuple(b.busy_span() for b in booked))
 
-    async def pair_slots(self, caller: Person, other: str, query: SlotQuery) -> list[Slot]:
-        """The common free slots of ``caller`` (whose grid is used) and ``other``."""
+    async def pair_slots(self, caller: Person, other: str, query: SlotQuery,
+                         limit: int | None = None) -> list[Slot]:
+        """The common free slots of ``caller`` (whose grid is used) and ``other``, the
+        first ``limit`` of them."""
         if other == caller.identity:
             raise RoomError("forbidden", "Look for a time with someone else.")
         mine, theirs = await self.directory.records([caller.identity, other])
@@ -131,7 +133,7 @@ class SchedulingService:
         guest = await self._schedule(theirs, query)
         if organiser is None or guest is None:
             return []  # someone has not said when they are free yet
-        return self._finder.pair(organiser, guest, query)
+        return self._finder.pair(organiser, guest, query, limit)
 
     async def roundtable_slots(self, host: Person, invitees: Sequence[str], query: SlotQuery,
                                limit: int = 20) -> list[Slot]:

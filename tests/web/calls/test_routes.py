@@ -41,7 +41,9 @@ async def test_create_room_returns_two_working_links() -> None:
             assert page.status == 200
             assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
             health = await http.get(f"{server.base_url}/api/health")
-            assert await health.json() == {"ok": True, "tzdata": tzdata.IANA_VERSION}
+            assert await health.json() == {
+                "ok": True, "status": "ok", "tzdata": tzdata.IANA_VERSION
+            }
 
 
 async def test_create_room_refuses_bad_requests() -> None:
@@ -101,7 +103,9 @@ def test_fuzzed_bodies_get_a_coded_answer(threaded: LiveServer, body: Any) -> No
     if status == 201:
         assert set(answer["links"]) == {"mentor", "mentee"}
     else:
-        assert answer["error"]["code"] == "invalid_body" and answer["error"]["message"]
+        # Infinity and NaN (json.dumps writes them) are not JSON: invalid_json.
+        assert answer["error"]["code"] in ("invalid_body", "invalid_json")
+        assert answer["error"]["message"]
 
 
 async def test_health_and_the_start_up_log_name_the_tz_rules(

@@ -542,7 +542,7 @@ async def test_fifty_concurrent_bookings_of_one_slot_make_one(redis_url: str) ->
         status, booked = await api.call("GET", "/api/me/bookings", mentor.token)
         assert status == 200 and len(booked) == 1
         # Only the winner's room was kept.
-        rooms = [k async for k in server.services.scheduling.redis.scan_iter(  # type: ignore[union-attr]
+        rooms = [k async for k in server.services.redis.scan_iter(  # type: ignore[union-attr]
             "mentorcall:room:{*}")]
         assert len(rooms) == 1, rooms
 
