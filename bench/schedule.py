@@ -25,11 +25,11 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
-from zoneinfo import ZoneInfo
 
 from rooms.clock import ManualClock
 from rooms.scheduling.availability import Availability, Weekday
 from rooms.scheduling.slots import BusySpan, PersonSchedule, Slot, SlotFinder, SlotQuery
+from rooms.scheduling.zones import load_zone
 
 START = datetime(2024, 3, 1, tzinfo=UTC)
 DAYS = 30
@@ -93,7 +93,7 @@ def person(
 
 def naive_free(person: PersonSchedule, lo: int, hi: int, buffer_s: int) -> list[bool]:
     """The baseline's view of one person: free or not, minute by minute."""
-    tz = ZoneInfo(person.availability.zone)
+    tz = load_zone(person.availability.zone)
     blocked = [
         (
             int(b.start.timestamp()) - max(b.buffer_s, buffer_s),
@@ -112,7 +112,7 @@ def naive_starts(
     organiser: PersonSchedule, free: list[bool], lo: int, earliest: int, query: SlotQuery
 ) -> list[int]:
     """Grid starts in the organiser's zone where all of ``free`` holds for the length."""
-    tz = ZoneInfo(organiser.availability.zone)
+    tz = load_zone(organiser.availability.zone)
     ones = [0, *accumulate(map(int, free))]
     length = query.length_min
     starts = []

@@ -18,7 +18,7 @@ def test_media_events_are_rate_limited_after_a_burst() -> None:
     with pytest.raises(SignalingError) as refused:
         limits.admit("publish")
     assert refused.value.code == "rate_limited"
-    limits.admit("mute")  # other events are not rate limited
+    limits.admit("mute")  # other events have buckets of their own
     limits.done()
     clock.advance(1.0)
     limits.admit("publish")
@@ -34,3 +34,33 @@ def test_queued_events_are_bounded() -> None:
     assert refused.value.code == "busy"
     limits.done()
     limits.admit("mute")
+
+
+def test_default_limits_are_the_documented_ones() -> None:
+    """docs/protocol.md: 16 events waiting, 30 media events in a burst, then 2 a second."""
+    clock = ManualClock(1000.0)
+    limits = ConnectionLimits(clock)
+    for _ in range(30):
+        limits.admit("subscribe")
+        limits.done()
+    with pytest.raises(SignalingError) as refused:
+        limits.admit("subscription_answer")
+    assert refused.value.code == "rate_limited"
+    clock.advance(0.5)  # one token at 2/s ...
+    limits.admit("publish")
+    limits.done()
+    clock.advance(0.49)  # ... and not yet the next
+    with pytest.raises(SignalingError):
+        limits.admit("publish")
+    clock.advance(3600)  # a long pause saves up the burst again, no more
+    for _ in range(30):
+        limits.admit("subscribe")
+        limits.done()
+    with pytest.raises(SignalingError):
+        limits.admit("subscribe")
+
+    for _ in range(16):
+        limits.admit("mute")
+    with pytest.raises(SignalingError) as refused:
+        limits.admit("mute")
+    assert refused.value.code == "busy"

@@ -18,7 +18,7 @@ import {
   collectRemoteStats,
   createPublishOffer,
 } from "./rtc.js";
-import { peekClaims, tokenFromLocation } from "../shared/token.js";
+import { opensFromLocation, peekClaims, tokenFromLocation } from "../shared/token.js";
 import { CallView } from "./view.js";
 
 const ACK_TIMEOUT_MS = 10000;
@@ -54,6 +54,9 @@ class CallClient {
     this.lastLeft = null;
     // The token's `nbf`: the room refuses this link until then.
     this.opensAt = Number.isFinite(this.claims?.nbf) ? this.claims.nbf * 1000 : null;
+    // The same instant as the server wrote it in the person's zone (shown as is).
+    const opens = opensFromLocation();
+    this.opensLocal = opens && Date.parse(opens) === this.opensAt ? opens : null;
     this.openTimer = null;
   }
 
@@ -142,11 +145,11 @@ class CallClient {
     const now = Date.now();
     const known = this.opensAt && this.opensAt > now;
     const text = known
-      ? `${opensAtText(this.opensAt)} The Join button turns on by itself then: keep this page open.`
+      ? `${opensAtText(this.opensAt, this.opensLocal)} The Join button turns on by itself then: keep this page open.`
       : "This session is about to open. The Join button turns on in a few seconds.";
     this.view.showOpening({
       text,
-      joinLabel: known ? opensAtLabel(this.opensAt, now) : "Opening soon…",
+      joinLabel: known ? opensAtLabel(this.opensAt, now, this.opensLocal) : "Opening soon…",
       offerMediaCheck: !this.localStream,
     });
     this.setState("not_open");
