@@ -21,6 +21,7 @@ from rooms.scheduling.booking_service import SchedulingService
 from rooms.scheduling.booking_store import BookingStore
 from rooms.scheduling.directory import PeopleDirectory
 from rooms.scheduling.memory_bookings import MemoryBookingStore
+from rooms.scheduling.outbox import MemoryWebhookOutbox, RedisWebhookOutbox, WebhookOutbox
 from rooms.scheduling.people import MemoryPeopleStore, PeopleStore
 from rooms.scheduling.redis_bookings import RedisBookingStore
 from rooms.scheduling.redis_people import RedisPeopleStore
@@ -52,6 +53,8 @@ class Scheduling:
         app.on_cleanup.append(self._stop)
 
     async def _start(self, app: web.Application) -> None:
+        if self.webhooks is not None:
+            self.webhooks.start()
         if self.reminders is not None:
             self.reminders.start()
 
@@ -72,13 +75,16 @@ def build_scheduling(settings: Settings, clock: Clock, rooms: RoomStore,
     people: PeopleStore
     bookings: BookingStore
     ledger: ReminderLedger
+    outbox: WebhookOutbox
     if client is not None:
         people = RedisPeopleStore(client)
         bookings = RedisBookingStore(client, clock)
         ledger = RedisReminderLedger(client, clock)
+        outbox = RedisWebhookOutbox(client)
     else:
         people, bookings = MemoryPeopleStore(), MemoryBookingStore(clock)
         ledger = MemoryReminderLedger(clock)
+        outbox = MemoryWebhookOutbox()
     secret = settings.resolved_secret()
     directory = PeopleDirectory(people, FeedTokens(secret), clock)
     session_rooms = SessionRooms(rooms, signer, clock,
@@ -89,7 +95,8 @@ def build_scheduling(settings: Settings, clock: Clock, rooms: RoomStore,
     webhooks = reminders = None
     if settings.webhook_url:
         webhooks = WebhookSender(settings.webhook_url, settings.webhook_secret, ledger,
-                                 session_rooms, clock, backoff_s=settings.webhook_backoff_s)
+                                 session_rooms, clock, outbox=outbox,
+                                 backoff_s=settings.webhook_backoff_s)
         service.add_listener(webhooks)
         reminders = ReminderTask(service, webhooks, settings.reminder_minutes * 60, clock)
     return Scheduling(service, tokens, api, webhooks, reminders)
