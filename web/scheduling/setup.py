@@ -24,6 +24,7 @@ from rooms.scheduling.booking_service import SchedulingService
 from rooms.scheduling.booking_store import BookingStore
 from rooms.scheduling.directory import PeopleDirectory
 from rooms.scheduling.memory_bookings import MemoryBookingStore
+from rooms.scheduling.outbox import MemoryWebhookOutbox, RedisWebhookOutbox, WebhookOutbox
 from rooms.scheduling.people import MemoryPeopleStore, PeopleStore
 from rooms.scheduling.redis_bookings import RedisBookingStore
 from rooms.scheduling.redis_people import RedisPeopleStore
@@ -62,6 +63,8 @@ class Scheduling:
     async def _start(self, app: web.Application) -> None:
         logger.info("time-zone rules: IANA %s (the tzdata package)", tzdb.version())
         self.rules_check = asyncio.get_running_loop().create_task(self._follow_rules())
+        if self.webhooks is not None:
+            self.webhooks.start()
         if self.reminders is not None:
             self.reminders.start()
 
@@ -92,13 +95,16 @@ def build_scheduling(settings: Settings, clock: Clock, rooms: RoomStore,
     people: PeopleStore
     bookings: BookingStore
     ledger: ReminderLedger
+    outbox: WebhookOutbox
     if client is not None:
         people = RedisPeopleStore(client)
         bookings = RedisBookingStore(client, clock)
         ledger = RedisReminderLedger(client, clock)
+        outbox = RedisWebhookOutbox(client)
     else:
         people, bookings = MemoryPeopleStore(), MemoryBookingStore(clock)
         ledger = MemoryReminderLedger(clock)
+        outbox = MemoryWebhookOutbox()
     secret = settings.resolved_secret()
     directory = PeopleDirectory(people, FeedTokens(secret), clock)
     session_rooms = SessionRooms(rooms, signer, clock,
@@ -113,7 +119,8 @@ def build_scheduling(settings: Settings, clock: Clock, rooms: RoomStore,
     webhooks = reminders = None
     if settings.webhook_url:
         webhooks = WebhookSender(settings.webhook_url, settings.webhook_secret, ledger,
-                                 session_rooms, clock, backoff_s=settings.webhook_backoff_s)
+                                 session_rooms, clock, outbox=outbox,
+                                 backoff_s=settings.webhook_backoff_s)
         service.add_listener(webhooks)
         reminders = ReminderTask(service, webhooks, settings.reminder_minutes * 60, clock)
     return Scheduling(service, tokens, api, webhooks, reminders)
