@@ -6,11 +6,19 @@ All models are frozen pydantic models; ``to_dict()`` gives the JSON-ready wire f
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 COFFEE_CAPACITY = 2
 MIN_CAPACITY = 2
@@ -21,7 +29,30 @@ MAX_TRACKS = 8
 # Room ids end up inside Redis keys and URLs, so they are kept to a url-safe alphabet.
 RoomId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Identity = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# Format characters that names need: zero-width (non-)joiners, left/right-to-left marks.
+NAME_FORMAT_CHARACTERS = frozenset("\u200c\u200d\u200e\u200f")
+NAME_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def check_display_name(value: str) -> str:
+    """A name people see: surrounding spaces dropped, at least one visible character, no
+    control, bidi-override or other invisible format characters (ValueError otherwise)."""
+    name = value.strip()
+    if not name:
+        raise ValueError("a display name needs at least one visible character")
+    for char in name:
+        if (unicodedata.category(char) in NAME_REFUSED_CATEGORIES
+                and char not in NAME_FORMAT_CHARACTERS):
+            raise ValueError(
+                f"a display name cannot contain control characters (U+{ord(char):04X})")
+    return name
+
+
+# The one type of every display name the server accepts (REST bodies, people, bookings,
+# participants, join tokens).
+DisplayName = Annotated[
+    str, StringConstraints(min_length=1, max_length=100), AfterValidator(check_display_name)
+]
 TrackId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 

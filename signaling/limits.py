@@ -1,37 +1,24 @@
-"""Per-connection limits: a client cannot queue unbounded work or churn peer connections."""
+"""Per-connection limits: a client cannot queue unbounded work, churn peer connections,
+flood the room with mute toggles, or flood the log with refused events."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from rooms.clock import Clock
 
 from .errors import SignalingError
+from .rate_limits import RefusalLog, TokenBucket
+
+__all__ = ["MEDIA_EVENTS", "MUTE_EVENTS", "ConnectionLimits", "TokenBucket"]
 
 # Events that build or tear down peer connections (certificates, sockets, ICE).
 MEDIA_EVENTS = frozenset({"publish", "subscribe", "subscription_answer"})
-
-
-@dataclass
-class TokenBucket:
-    """`rate` tokens per second, at most `burst` saved up."""
-
-    rate: float
-    burst: float
-    tokens: float
-    updated: float
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
+# Events each of which the server fans out to everyone else in the room.
+MUTE_EVENTS = frozenset({"mute"})
 
 
 class ConnectionLimits:
-    """Bounds one connection's queued events and its rate of media events."""
+    """Bounds one connection's queued events, its rate of media and mute events, and
+    counts its refused events for an aggregate log line (:class:`RefusalLog`)."""
 
     def __init__(
         self,
@@ -39,19 +26,32 @@ class ConnectionLimits:
         max_queued: int = 16,
         media_rate_per_s: float = 2.0,
         media_burst: int = 30,  # a roundtable of 12: 11 subscribes + 11 answers + publish
+        mute_rate_per_s: float = 4.0,
+        mute_burst: int = 10,  # a person toggling camera and microphone quickly
+        who: str = "a connection",
     ) -> None:
         self._clock = clock
         self._max_queued = max_queued
         self._queued = 0
-        self._media = TokenBucket(media_rate_per_s, media_burst, media_burst, clock.now())
+        now = clock.now()
+        self._media = TokenBucket(media_rate_per_s, media_burst, media_burst, now)
+        self._mute = TokenBucket(mute_rate_per_s, mute_burst, mute_burst, now)
+        self.refusals = RefusalLog(clock, who)
 
     def admit(self, event: str) -> None:
         """Count one more queued event, or refuse it with `busy` / `rate_limited`."""
         if self._queued >= self._max_queued:
+            self.refusals.note("busy")
             raise SignalingError("busy", "Too many requests are waiting; try again shortly.")
         if event in MEDIA_EVENTS and not self._media.take(self._clock.now()):
+            self.refusals.note("rate_limited")
             raise SignalingError(
                 "rate_limited", "Too many media requests; wait a few seconds and try again."
+            )
+        if event in MUTE_EVENTS and not self._mute.take(self._clock.now()):
+            self.refusals.note("rate_limited")
+            raise SignalingError(
+                "rate_limited", "Too many mute changes; wait a second and try again."
             )
         self._queued += 1
 

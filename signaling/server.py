@@ -11,9 +11,7 @@ from .namespace import CallNamespace
 MAX_ENGINE_MESSAGE_BYTES = 2 * 1024 * 1024
 
 
-def create_sio(
-    namespace: CallNamespace, redis_url: str | None = None
-) -> socketio.AsyncServer:
+def create_sio(namespace: CallNamespace, redis_url: str | None = None) -> socketio.AsyncServer:
     """A python-socketio AsyncServer for aiohttp; emits cross processes through Redis if given."""
     manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
     sio = socketio.AsyncServer(

@@ -27,6 +27,7 @@ from .calls.routes import CreateRoomRequest
 from .scheduling.bodies import (
     AvailabilityBody,
     BookingBody,
+    BookingsParams,
     PersonBody,
     RescheduleBody,
     RoundtableBody,
@@ -43,6 +44,7 @@ from .scheduling.views import (
     RegisteredPerson,
     SlotView,
     WebhookEvent,
+    ZonesView,
 )
 
 Auth = Literal["admin", "person", "admin_or_host", "none"]
@@ -52,6 +54,10 @@ BODY_ERRORS = ("invalid_json", "invalid_body", "body_too_large")
 PERSON = ("unauthorized",)
 ZONE_ERRORS = ("unknown_zone", "nonexistent_local_time", "ambiguous_local_time")
 RANGE_ERRORS = ("invalid_range", "range_too_long", "invalid_duration")
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
+                               "schema": {"type": "integer"}}}
+NEXT_LINK = {"Link": {"description": '`<url>; rel="next"`: the next page, when more follow',
+                      "schema": {"type": "string"}}}
 
 
 class ErrorDetail(BaseModel):
@@ -83,7 +89,13 @@ class CreatedRoom(BaseModel):
 
 
 class Health(BaseModel):
+    """Answer of ``GET /api/health``: 200 when ok, 503 when degraded."""
+
     ok: bool
+    tzdata: str = Field(description="IANA version of the time-zone rules in use, e.g. 2026f")
+    status: Literal["ok", "degraded"]
+    redis: Literal["up", "down"] | None = Field(
+        default=None, description="only when Redis is configured")
 
 
 @dataclass(frozen=True)
@@ -102,13 +114,16 @@ class Operation:
     content_type: str = "application/json"
     errors: tuple[str, ...] = ()
     extra_query: tuple[tuple[str, str], ...] = ()  # (name, description), string-valued
+    headers: dict[str, Any] | None = None  # of the success answer
+    uses_store: bool = True  # may answer 503 ``unavailable`` while Redis is away
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("get", "/api/health", "Liveness", "none", Health),
+    Operation("get", "/api/health", "Liveness and dependencies (503 when degraded)", "none",
+              Health, uses_store=False),
     Operation("post", "/api/rooms", "Create a 1:1 coffee room now (two join links)", "admin",
               CreatedRoom, 201, body=CreateRoomRequest, errors=("unauthorized", *BODY_ERRORS)),
-    Operation("get", "/api/openapi.json", "This document", "none", None),
+    Operation("get", "/api/openapi.json", "This document", "none", None, uses_store=False),
     Operation("post", "/api/people", "Register a person (schedule link, feed URL)", "admin",
               RegisteredPerson, 201, body=PersonBody,
               errors=("unauthorized", "unknown_zone", *BODY_ERRORS)),
@@ -126,25 +141,30 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/me/feed", "Revoke the feed URL and issue a new one", "person",
               FeedView, errors=PERSON),
     Operation("get", "/api/me/bookings", "The caller's upcoming sessions", "person",
-              BookingView, many=True, errors=PERSON),
-    Operation("get", "/api/slots", "Common free slots of the caller and `with`", "person",
+              BookingView, many=True, query=BookingsParams,
+              errors=(*PERSON, "invalid_body", "unknown_zone")),
+    Operation("get", "/api/zones", "The zones of the server's tz database, offsets now",
+              "none", ZonesView, uses_store=False),
+    Operation("get", "/api/slots", "Common free slots of the caller and `with`, a page at "
+              "a time (`limit`, from `after`)", "person",
               SlotView, many=True, query=SlotsParams,
               errors=(*PERSON, "invalid_body", "person_not_found", "forbidden",
-                      *RANGE_ERRORS)),
+                      *RANGE_ERRORS, "rate_limited"), headers=NEXT_LINK),
     Operation("post", "/api/roundtable-slots", "Roundtable slots ranked by attendance",
               "person", SlotView, many=True, body=RoundtableBody,
               errors=(*PERSON, "forbidden", "person_not_found", *RANGE_ERRORS,
-                      *BODY_ERRORS)),
+                      *BODY_ERRORS, "rate_limited")),
     Operation("post", "/api/bookings", "Book a session or a series (creates the rooms)",
               "person", BookingsView, 201, body=BookingBody,
               errors=(*PERSON, "forbidden", "person_not_found", "slot_taken",
                       "slot_unavailable", "slot_in_past", "too_soon", *ZONE_ERRORS,
-                      *RANGE_ERRORS, *BODY_ERRORS)),
+                      *RANGE_ERRORS, *BODY_ERRORS, "rate_limited")),
     Operation("patch", "/api/bookings/{booking_id}", "Reschedule (SEQUENCE +1, new links)",
               "person", BookingsView, body=RescheduleBody,
               errors=(*PERSON, "forbidden", "booking_not_found", "booking_cancelled",
                       "booking_changed", "slot_taken", "slot_unavailable", "slot_in_past",
-                      "too_soon", "range_too_long", *ZONE_ERRORS, *BODY_ERRORS),
+                      "too_soon", "range_too_long", *ZONE_ERRORS, *BODY_ERRORS,
+                      "rate_limited"),
               extra_query=(("scope", "`this` (default) or `following` (series)"),)),
     Operation("delete", "/api/bookings/{booking_id}", "Cancel", "person", BookingsView,
               errors=(*PERSON, "forbidden", "booking_not_found", "booking_cancelled",
@@ -209,13 +229,21 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
         content = {op.content_type: {"schema": {"type": "object"}}}
     responses: dict[str, Any] = {str(op.status): {"description": op.summary,
                                                   "content": content}}
+    if op.headers:
+        responses[str(op.status)]["headers"] = op.headers
     by_status: dict[int, list[str]] = {}
-    for code in op.errors:
+    for code in (*op.errors, "unavailable") if op.uses_store else op.errors:
         by_status.setdefault(status_of(code), []).append(code)
     error_ref = refs[(ErrorBody, "serialization")]
     for status, codes in sorted(by_status.items()):
         responses[str(status)] = {"description": "codes: " + ", ".join(codes),
                                   "content": {"application/json": {"schema": error_ref}}}
+        if status == 429:
+            responses[str(status)]["headers"] = RETRY_AFTER
+    if op.response is Health:
+        responses["503"] = {"description": "degraded: a dependency (Redis) is down",
+                            "content": {"application/json": {
+                                "schema": refs[(Health, "serialization")]}}}
     doc: dict[str, Any] = {"summary": op.summary, "operationId": _operation_id(op),
                            "responses": responses}
     params = _parameters(op)

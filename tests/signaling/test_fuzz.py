@@ -33,8 +33,10 @@ def documented_codes() -> set[str]:
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from(FIELDS), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(FIELDS), children, max_size=4)
+    ),
     max_leaves=8,
 )
 

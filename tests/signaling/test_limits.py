@@ -18,7 +18,7 @@ def test_media_events_are_rate_limited_after_a_burst() -> None:
     with pytest.raises(SignalingError) as refused:
         limits.admit("publish")
     assert refused.value.code == "rate_limited"
-    limits.admit("mute")  # other events are not rate limited
+    limits.admit("mute")  # other events have buckets of their own
     limits.done()
     clock.advance(1.0)
     limits.admit("publish")

@@ -10,9 +10,9 @@ every error is ``{"error": {"code", "message"}}`` with a stable code (see ``stat
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, timedelta
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -20,16 +20,18 @@ from pydantic import BaseModel, ValidationError
 
 from rooms.errors import RoomError
 from rooms.person_tokens import PersonTokens
+from rooms.scheduling import tzdb
 from rooms.scheduling.booking_service import SchedulingService, local_day_range
 from rooms.scheduling.bookings import Booking
 from rooms.scheduling.ics import ZoneDefinitions, booking_ics, feed_ics
 from rooms.scheduling.people import Person, PersonRole
+from rooms.scheduling.zones import HOST_SPECIFIC, from_epoch
 
-from ..access_log import redact
-from ..rest import MAX_BODY_BYTES, api_error
+from ..rest import Problem, api_error, read_json
 from .bodies import (
     AvailabilityBody,
     BookingBody,
+    BookingsParams,
     PersonBody,
     RescheduleBody,
     RoundtableBody,
@@ -37,13 +39,17 @@ from .bodies import (
     day_span,
     describe,
 )
+from .limits import RequestLimits
 from .views import (
     BookingsView,
     FeedView,
     MeView,
     RegisteredPerson,
+    ZonesView,
+    ZoneView,
     availability_view,
     booking_view,
+    local_text,
     person_view,
     slot_view,
 )
@@ -60,7 +66,8 @@ STATUS_BY_CODE = {
     "booking_not_found": 404, "occurrence_not_found": 404, "slot_taken": 409,
     "slot_unavailable": 409, "booking_exists": 409, "booking_cancelled": 409,
     "booking_changed": 409,
-    "room_exists": 409, "room_closed": 409, "body_too_large": 413,
+    "room_exists": 409, "room_closed": 409, "body_too_large": 413, "rate_limited": 429,
+    "internal_error": 500, "unavailable": 503,
 }
 
 
@@ -69,32 +76,24 @@ def status_of(code: str) -> int:
     return STATUS_BY_CODE.get(code, 400)
 
 
-class Problem(Exception):
-    """An error answer raised from inside a handler."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
+def problem(code: str, message: str) -> Problem:
+    """An error answer with the status of its code."""
+    return Problem(code, message, status_of(code))
 
 
 def answers(handler: Handler) -> Handler:
     """Turn Problem, RoomError and ValidationError into coded JSON errors (never a 500
-    for bad input); anything else is logged and answered ``internal_error``."""
+    for bad input); anything else goes to :func:`web.rest.json_errors` (a JSON 500)."""
 
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
         except Problem as exc:
-            return api_error(status_of(exc.code), exc.code, exc.message)
+            return api_error(exc.status, exc.code, exc.message, exc.headers)
         except RoomError as exc:
             return api_error(status_of(exc.code), exc.code, exc.message)
         except ValidationError as exc:
             return api_error(400, "invalid_body", describe(exc.errors(include_input=False)))
-        except Exception:
-            # redact: a feed path carries the feed's secret token.
-            logger.exception("%s %s failed", request.method, redact(request.path))
-            return api_error(500, "internal_error", "The server hit an error.")
 
     return wrapped
 
@@ -109,21 +108,10 @@ def json_answer(data: BaseModel | list[Any], status: int = 200) -> web.Response:
 
 
 async def read_body(request: web.Request, model: type[Body]) -> Body:
-    """The request's JSON body validated (strictly, from the raw text) as ``model``."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise Problem("body_too_large", f"Bodies are limited to {MAX_BODY_BYTES} bytes.")
-    try:
-        raw = await request.content.read(MAX_BODY_BYTES + 1)
-    except ValueError as exc:
-        raise Problem("invalid_body", "The body could not be read.") from exc
-    if len(raw) > MAX_BODY_BYTES:
-        raise Problem("body_too_large", f"Bodies are limited to {MAX_BODY_BYTES} bytes.")
-    raw = raw or b"{}"
-    try:
-        json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise Problem("invalid_json", "The body must be a JSON object.") from exc
-    return model.model_validate_json(raw)
+    """The request's JSON body (read by :func:`web.rest.read_json`, within its bounds)
+    validated strictly, from the raw text, as ``model``."""
+    body = await read_json(request)
+    return model.model_validate_json(body.raw or b"{}")
 
 
 def bearer(request: web.Request) -> str:
@@ -136,7 +124,8 @@ class SchedulingApi:
     """Handlers for the scheduling endpoints."""
 
     def __init__(self, service: SchedulingService, tokens: PersonTokens, admin_key: str,
-                 base_url: str) -> None:
+                 base_url: str, limits: RequestLimits) -> None:
+        self._limits = limits
         self._service = service
         self._directory = service.directory
         self._tokens = tokens
@@ -153,6 +142,7 @@ class SchedulingApi:
             web.put("/api/me/availability", answers(self.put_availability)),
             web.post("/api/me/feed", answers(self.renew_feed)),
             web.get("/api/me/bookings", answers(self.my_bookings)),
+            web.get("/api/zones", answers(self.zones)),
             web.get("/api/slots", answers(self.slots)),
             web.post("/api/roundtable-slots", answers(self.roundtable_slots)),
             web.post("/api/bookings", answers(self.create_booking)),
@@ -169,7 +159,7 @@ class SchedulingApi:
 
     def _require_admin(self, request: web.Request) -> None:
         if not self._is_admin(request):
-            raise Problem("unauthorized", "Send the admin key as 'Authorization: Bearer'.")
+            raise problem("unauthorized", "Send the admin key as 'Authorization: Bearer'.")
 
     async def _caller(self, request: web.Request) -> Person:
         try:
@@ -178,9 +168,9 @@ class SchedulingApi:
         except RoomError as exc:
             message = exc.message if exc.code.startswith("token_") else (
                 "This scheduling link belongs to no registered person.")
-            raise Problem("unauthorized", message) from exc
+            raise problem("unauthorized", message) from exc
         if version != person.token_version:
-            raise Problem("unauthorized", "This scheduling link has been replaced by a newer "
+            raise problem("unauthorized", "This scheduling link has been replaced by a newer "
                                           "one. Ask your programme for it.")
         return person
 
@@ -213,7 +203,7 @@ class SchedulingApi:
             return json_answer([person_view(p) for p in await self._directory.everyone()])
         caller = await self._caller(request)
         if caller.role is not PersonRole.HOST:
-            raise Problem("forbidden", "Only hosts and admins can list everyone.")
+            raise problem("forbidden", "Only hosts and admins can list everyone.")
         return json_answer([person_view(p, with_email=False)
                             for p in await self._directory.everyone()])
 
@@ -246,58 +236,88 @@ class SchedulingApi:
     # ---- finding a time ----------------------------------------------------------------
 
     async def slots(self, request: web.Request) -> web.Response:
+        """One page (``limit``, default 100) of the common slots, from ``after`` on; a
+        ``Link: <…>; rel="next"`` header when more follow."""
         caller = await self._caller(request)
+        self._limits.slot_search(caller.identity)
         try:
             params = SlotsParams.model_validate(dict(request.query))
         except ValidationError as exc:
-            raise Problem("invalid_body", describe(exc.errors(include_input=False))) from exc
+            raise problem("invalid_body", describe(exc.errors(include_input=False))) from exc
         first, last = day_span(params.from_, params.to, self._service.today(caller.zone))
-        query = self._service.query(*local_day_range(caller.zone, first, last), params.length)
-        found = await self._service.pair_slots(caller, params.with_, query)
-        return json_answer([slot_view(s) for s in found])
+        start, end = local_day_range(caller.zone, first, last)
+        if params.after is not None:  # slots start on whole minutes: strictly after it
+            start = max(start, params.after.astimezone(UTC) + timedelta(seconds=1))
+            if start >= end:
+                return json_answer([])
+        query = self._service.query(start, end, params.length)
+        found = await self._service.pair_slots(caller, params.with_, query,
+                                               limit=params.limit + 1)
+        page = found[:params.limit]
+        response = json_answer([slot_view(s, params.zone or caller.zone) for s in page])
+        if len(found) > len(page):
+            after = page[-1].start.strftime("%Y-%m-%dT%H:%M:%SZ")
+            response.headers["Link"] = (
+                f'<{self._base_url}{request.rel_url.update_query(after=after)}>; rel="next"')
+        return response
 
     async def roundtable_slots(self, request: web.Request) -> web.Response:
         caller = await self._caller(request)
+        self._limits.slot_search(caller.identity)
         body = await read_body(request, RoundtableBody)
         first, last = day_span(body.from_, body.to, self._service.today(caller.zone))
         query = self._service.query(*local_day_range(caller.zone, first, last), body.length)
         found = await self._service.roundtable_slots(caller, body.invitees, query, body.limit)
-        return json_answer([slot_view(s) for s in found])
+        return json_answer([slot_view(s, caller.zone) for s in found])
 
     # ---- bookings ----------------------------------------------------------------------
 
-    def _views(self, bookings: list[Booking], viewer: Person) -> BookingsView:
+    def _views(self, bookings: list[Booking], viewer: Person,
+               zone: str | None = None) -> BookingsView:
         return BookingsView(bookings=[booking_view(b, viewer, self._service.rooms,
-                                                   self._base_url) for b in bookings])
+                                                   self._base_url, zone) for b in bookings])
 
     async def create_booking(self, request: web.Request) -> web.Response:
         caller = await self._caller(request)
         body = await read_body(request, BookingBody)
-        made = await self._service.book(
-            caller, body.others, roundtable=isinstance(body.with_, list),
-            start=body.instant(caller.zone), length_min=body.length, title=body.title,
-            recurrence=body.recurrence.recurrence() if body.recurrence else None)
+        with self._limits.booking(caller.identity, body.others):
+            made = await self._service.book(
+                caller, body.others, roundtable=isinstance(body.with_, list),
+                start=body.instant(caller.zone), length_min=body.length, title=body.title,
+                recurrence=body.recurrence.recurrence() if body.recurrence else None)
         return json_answer(self._views(made, caller), status=201)
 
     async def my_bookings(self, request: web.Request) -> web.Response:
         caller = await self._caller(request)
+        try:
+            params = BookingsParams.model_validate(dict(request.query))
+        except ValidationError as exc:
+            raise Problem("invalid_body", describe(exc.errors(include_input=False))) from exc
         found = await self._service.upcoming(caller.identity)
-        return json_answer(self._views(found, caller).bookings)
+        return json_answer(self._views(found, caller, params.zone).bookings)
+
+    async def zones(self, request: web.Request) -> web.Response:
+        now = from_epoch(int(self._service.clock.now()))
+        names = sorted(tzdb.available_zones() - HOST_SPECIFIC)
+        return json_answer(ZonesView(tzdata=tzdb.version(), zones=[
+            ZoneView(zone=z, offset=local_text(now, z)[-6:]) for z in names]))
 
     @staticmethod
     def _following(request: web.Request) -> bool:
         scope = request.query.get("scope", "this")
         if scope not in ("this", "following"):
-            raise Problem("invalid_body", "Query parameter 'scope' is 'this' or 'following'.")
+            raise problem("invalid_body", "Query parameter 'scope' is 'this' or 'following'.")
         return scope == "following"
 
     async def reschedule(self, request: web.Request) -> web.Response:
         caller = await self._caller(request)
         following = self._following(request)
         body = await read_body(request, RescheduleBody)
-        booking = await self._service.booking_for(caller, request.match_info["booking_id"])
-        moved = await self._service.reschedule(
-            caller, booking.booking_id, body.instant(caller.zone), body.length, following)
+        with self._limits.booking(caller.identity, []):
+            booking = await self._service.booking_for(caller,
+                                                      request.match_info["booking_id"])
+            moved = await self._service.reschedule(
+                caller, booking.booking_id, body.instant(caller.zone), body.length, following)
         return json_answer(self._views(moved, caller))
 
     async def cancel(self, request: web.Request) -> web.Response:
@@ -319,7 +339,7 @@ class SchedulingApi:
     async def feed(self, request: web.Request) -> web.Response:
         record = await self._directory.feed_owner(request.match_info["feed_token"])
         if record is None:
-            raise Problem("forbidden", "This feed URL is not valid (any more).")
+            raise problem("forbidden", "This feed URL is not valid (any more).")
         bookings = await self._service.feed(record.person.identity)
         body = feed_ics(bookings, f"mentorcall: {record.person.display_name}",
                         url_for=lambda _: f"{self._base_url}/schedule", zones=self._zones,

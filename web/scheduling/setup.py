@@ -3,13 +3,15 @@
 ``create_app`` calls :func:`build_scheduling` with the settings, the clock, the room store
 and the token signer it already has, then :meth:`Scheduling.attach` to add the routes
 (``GET /api/openapi.json`` among them) and run the reminder task with the app. Redis is
-used when configured (one client shared by the people, booking and reminder stores), else
-the in-memory stores.
+used when configured (the process's one client, shared with the room store), else the
+in-memory stores.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import logging
+from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -17,6 +19,7 @@ from aiohttp import web
 from rooms.clock import Clock
 from rooms.grants import TokenSigner
 from rooms.person_tokens import FeedTokens, PersonTokens
+from rooms.scheduling import tzdb
 from rooms.scheduling.booking_service import SchedulingService
 from rooms.scheduling.booking_store import BookingStore
 from rooms.scheduling.directory import PeopleDirectory
@@ -25,13 +28,17 @@ from rooms.scheduling.people import MemoryPeopleStore, PeopleStore
 from rooms.scheduling.redis_bookings import RedisBookingStore
 from rooms.scheduling.redis_people import RedisPeopleStore
 from rooms.scheduling.reminders import MemoryReminderLedger, RedisReminderLedger, ReminderLedger
+from rooms.scheduling.rule_changes import follow_rule_changes
 from rooms.scheduling.session_rooms import SessionRooms, SessionTiming
 from rooms.store import RoomStore
 
 from ..openapi import openapi_route
 from ..settings import Settings
+from .limits import RequestLimits, SchedulingLimits
 from .routes import SchedulingApi
 from .webhooks import ReminderTask, WebhookSender
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,7 +50,7 @@ class Scheduling:
     api: SchedulingApi
     webhooks: WebhookSender | None
     reminders: ReminderTask | None
-    redis: aioredis.Redis | None = None
+    rules_check: asyncio.Task[None] | None = field(default=None, init=False)
 
     def attach(self, app: web.Application) -> None:
         """Add the routes (and the OpenAPI document's); start the reminders with the app
@@ -53,10 +60,22 @@ class Scheduling:
         app.on_cleanup.append(self._stop)
 
     async def _start(self, app: web.Application) -> None:
+        logger.info("time-zone rules: IANA %s (the tzdata package)", tzdb.version())
+        self.rules_check = asyncio.get_running_loop().create_task(self._follow_rules())
         if self.reminders is not None:
             self.reminders.start()
 
+    async def _follow_rules(self) -> None:
+        """Move the bookings the rules in use put elsewhere (see rule_changes)."""
+        try:
+            await follow_rule_changes(self.service)
+        except Exception:
+            logger.exception("checking bookings against the time-zone rules failed")
+
     async def _stop(self, app: web.Application) -> None:
+        if self.rules_check is not None:
+            self.rules_check.cancel()
+            await asyncio.gather(self.rules_check, return_exceptions=True)
         if self.reminders is not None:
             await self.reminders.stop()
         if self.webhooks is not None:
@@ -64,19 +83,16 @@ class Scheduling:
         await self.service.directory.close()
         await self.service.bookings.close()
         await self.service.ledger.close()
-        if self.redis is not None:
-            await self.redis.aclose()
 
 
 def build_scheduling(settings: Settings, clock: Clock, rooms: RoomStore,
-                     signer: TokenSigner) -> Scheduling:
-    """Everything scheduling needs, from the settings."""
-    client: aioredis.Redis | None = None
+                     signer: TokenSigner, client: aioredis.Redis | None = None) -> Scheduling:
+    """Everything scheduling needs, from the settings; on the process's Redis ``client``
+    (the app closes it) when given, else in memory."""
     people: PeopleStore
     bookings: BookingStore
     ledger: ReminderLedger
-    if settings.redis_url:
-        client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+    if client is not None:
         people = RedisPeopleStore(client)
         bookings = RedisBookingStore(client, clock)
         ledger = RedisReminderLedger(client, clock)
@@ -89,11 +105,15 @@ def build_scheduling(settings: Settings, clock: Clock, rooms: RoomStore,
                                  SessionTiming(join_early_s=settings.join_early_s))
     service = SchedulingService(directory, bookings, session_rooms, ledger, clock)
     tokens = PersonTokens(secret, clock)
-    api = SchedulingApi(service, tokens, settings.resolved_admin_key(), settings.base_url)
+    limits = RequestLimits(clock, SchedulingLimits(
+        settings.slot_search_burst, settings.slot_search_per_min, settings.booking_burst,
+        settings.booking_per_hour, settings.pair_booking_burst, settings.pair_booking_per_hour))
+    api = SchedulingApi(service, tokens, settings.resolved_admin_key(), settings.base_url,
+                        limits)
     webhooks = reminders = None
     if settings.webhook_url:
         webhooks = WebhookSender(settings.webhook_url, settings.webhook_secret, ledger,
                                  session_rooms, clock, backoff_s=settings.webhook_backoff_s)
         service.add_listener(webhooks)
         reminders = ReminderTask(service, webhooks, settings.reminder_minutes * 60, clock)
-    return Scheduling(service, tokens, api, webhooks, reminders, client)
+    return Scheduling(service, tokens, api, webhooks, reminders)

@@ -73,7 +73,9 @@ class Fixture:
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[Fixture]:
-    with ThreadedServer(clock=ManualClock(T0.timestamp())) as server:
+    # The rate limits have their own tests; here every request must reach the validation.
+    with ThreadedServer(clock=ManualClock(T0.timestamp()), slot_search_burst=10_000,
+                        booking_burst=10_000, pair_booking_burst=10_000) as server:
         yield Fixture(server)
 
 

@@ -1,6 +1,6 @@
 // Everything the page says about errors and roles, in one place.
 
-import { formatDateTime, formatTime, localDate } from "../shared/time.js";
+import { browserText, dateOf, dateTimeText, offsetOf, textAtOffset, timeText } from "../shared/time.js";
 
 // One sentence per error code in docs/protocol.md (plus client-side ones).
 // tests/e2e/test_client_messages.py checks that none is missing.
@@ -73,14 +73,22 @@ export class ServerError extends Error {
   }
 }
 
-/** "This session opens at Tue 10 Mar, 09:55." in the browser's own zone. */
-export function opensAtText(ms) {
-  return `This session opens at ${formatDateTime(ms)}.`;
+/** The opening as written: `local`, the server's local time from the join link
+ * ("2026-03-10T09:55:00+01:00", the person's zone), or else the browser's own clock. */
+function opening(ms, local) {
+  return local || browserText(ms);
+}
+
+/** "This session opens at Tue 10 Mar, 09:55." */
+export function opensAtText(ms, local = null) {
+  return `This session opens at ${dateTimeText(opening(ms, local))}.`;
 }
 
 /** The Join button's label until then: "Opens at 09:55" (with the day if not today). */
-export function opensAtLabel(ms, now = Date.now()) {
-  return `Opens at ${localDate(ms) === localDate(now) ? formatTime(ms) : formatDateTime(ms)}`;
+export function opensAtLabel(ms, now = Date.now(), local = null) {
+  const opens = opening(ms, local);
+  const today = local ? textAtOffset(now, offsetOf(local)) : browserText(now);
+  return `Opens at ${dateOf(opens) === dateOf(today) ? timeText(opens) : dateTimeText(opens)}`;
 }
 
 export function describeError(err) {
