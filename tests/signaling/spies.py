@@ -1,6 +1,6 @@
-"""Hooks on a live server's internals that let a test hold a join or see a handler end.
+"""Hooks on a live server's internals: hold a call, see a handler end, see SFU calls.
 
-Both wrap the real objects (the store still stores, the namespace still handles); they
+All wrap the real objects (the store still stores, the namespace still handles); they
 only add a point the test controls or can wait for, so a race is reached every run
 instead of by luck.
 """
@@ -9,40 +9,40 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from media.sfu import Sfu
-from rooms.models import Participant, RoomSnapshot
-from rooms.store import RoomStore
 from signaling.namespace import CallNamespace
 
 
-class HeldJoin:
-    """The next `store.join` completes, then waits for `release()` before returning.
+class Held:
+    """The next call of `owner.name` completes, then waits for `release()` to return.
 
-    So the participant is in the room's roster while `RoomService.join` is still
-    awaiting, as when a reply from Redis is in flight. Later joins are not held.
+    Held on the store's `join`, the participant is in the roster while
+    `RoomService.join` is still awaiting, as when a reply from Redis is in flight.
+    Later calls are not held.
     """
 
-    def __init__(self, store: RoomStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, owner: object, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
         self.entered = asyncio.Event()
         self._release = asyncio.Event()
-        self._join = store.join
+        self._call: Callable[..., Awaitable[Any]] = getattr(owner, name)
         self._armed = True
-        monkeypatch.setattr(store, "join", self.join)
+        monkeypatch.setattr(owner, name, self.call)
 
-    async def join(
-        self, room_id: str, participant: Participant, lease_until: float | None = None
-    ) -> RoomSnapshot:
-        snapshot = await self._join(room_id, participant, lease_until)
+    async def call(self, *args: Any) -> Any:
+        result = await self._call(*args)
         if self._armed:
             self._armed = False
             self.entered.set()
             await self._release.wait()
-        return snapshot
+        return result
+
+    async def wait_entered(self, timeout: float = 10) -> None:
+        await asyncio.wait_for(self.entered.wait(), timeout)
 
     def release(self) -> None:
         self._release.set()

@@ -16,7 +16,7 @@ from rooms.clock import ManualClock
 from tests.live_server import live_server, token_of
 
 from .client import SignalClient
-from .spies import HandledEvents, HeldJoin
+from .spies import HandledEvents, Held
 
 
 def code(ack: Any) -> str:
@@ -53,14 +53,14 @@ async def test_media_events_get_a_burst_of_30_then_2_a_second() -> None:
 async def test_at_most_16_events_wait_per_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     async with live_server() as server:
         room = await server.create_room("Ada", "Grace")
-        held = HeldJoin(server.services.store, monkeypatch)
+        held = Held(server.services.store, "join", monkeypatch)
         handled = HandledEvents(server.services.namespace, monkeypatch)
         client = await SignalClient().connect(server.base_url)
         try:
             join = asyncio.create_task(
                 client.call("join", {"token": token_of(room["links"]["mentee"])})
             )
-            await asyncio.wait_for(held.entered.wait(), 10)
+            await held.wait_entered()
             # Answers to no subscription: not rate-limited below a burst of 30 and each
             # handled at once, so only the queue bound can refuse them.
             answer = {"subscription_id": "none", "sdp": "v=0"}

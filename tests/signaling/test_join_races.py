@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from tests.live_server import LiveServer, live_server, token_of
 
 from .client import SignalClient
-from .spies import HandledEvents, HeldJoin
+from .spies import HandledEvents, Held
 
 
 def ignore_ack(*_: Any) -> None:
@@ -21,11 +20,11 @@ async def join_then_close_mid_join(
     server: LiveServer, token: str, monkeypatch: pytest.MonkeyPatch
 ) -> Any:
     """Join on a new connection, close it while the store join is held, return the ack."""
-    held = HeldJoin(server.services.store, monkeypatch)
+    held = Held(server.services.store, "join", monkeypatch)
     handled = HandledEvents(server.services.namespace, monkeypatch)
     client = await SignalClient().connect(server.base_url)
     await client.sio.emit("join", {"token": token}, callback=ignore_ack)
-    await asyncio.wait_for(held.entered.wait(), 10)
+    await held.wait_entered()
     await client.close()
     await handled.wait_handled("disconnect")  # the server saw the connection go ...
     held.release()  # ... before the join returned
@@ -117,3 +116,39 @@ async def test_tab_closing_mid_join_during_the_grace_period_keeps_the_seat(
                 await back.close()
         finally:
             await mentor.close()
+
+
+async def test_tab_closing_while_its_join_replaces_the_old_tab_leaves_no_ghost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with live_server() as server:
+        room = await server.create_room("Ada", "Grace")
+        mentee_token = token_of(room["links"]["mentee"])
+        mentor = await SignalClient().connect(server.base_url)
+        old_tab = await SignalClient().connect(server.base_url)
+        try:
+            assert (await mentor.call("join", {"token": token_of(room["links"]["mentor"])}))["ok"]
+            assert (await old_tab.call("join", {"token": mentee_token}))["ok"]
+            await mentor.next_event("participant_joined")
+            # The new tab's join closes the old tab's media, and is held there: the
+            # join has registered the new session by then, so the disconnect cleans it up.
+            held = Held(server.services.sfu, "remove_peer", monkeypatch)
+            handled = HandledEvents(server.services.namespace, monkeypatch)
+            new_tab = await SignalClient().connect(server.base_url)
+            await new_tab.sio.emit("join", {"token": mentee_token}, callback=ignore_ack)
+            await held.wait_entered()
+            await new_tab.close()
+            await handled.wait_started("disconnect", 1)  # it waits for the join to finish
+            held.release()
+            [ack] = await handled.wait_handled("join")
+
+            # Whether the ack says ok or not_joined, nobody reads it; it is no server error.
+            assert ack["ok"] is True or ack["error"]["code"] == "not_joined", ack
+            # Both tabs are gone: after the grace period (1 s here) Grace leaves the call.
+            left = await mentor.next_event("participant_left")
+            assert left["reason"] == "disconnected"
+            assert await roster(server, room) == ["Ada"]
+            assert server.services.namespace._sessions.keys() == {mentor.sio.get_sid("/")}
+        finally:
+            await mentor.close()
+            await old_tab.close()
