@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -20,7 +23,7 @@ from rooms.clock import Clock
 from rooms.grants import TokenSigner
 from rooms.person_tokens import FeedTokens, PersonTokens
 from rooms.scheduling import tzdb
-from rooms.scheduling.booking_service import SchedulingService
+from rooms.scheduling.booking_service import Offload, SchedulingService
 from rooms.scheduling.booking_store import BookingStore
 from rooms.scheduling.directory import PeopleDirectory
 from rooms.scheduling.memory_bookings import MemoryBookingStore
@@ -40,6 +43,7 @@ from .routes import SchedulingApi
 from .webhooks import ReminderTask, WebhookSender
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Scheduling:
     api: SchedulingApi
     webhooks: WebhookSender | None
     reminders: ReminderTask | None
+    cpu: Executor | None = None
     rules_check: asyncio.Task[None] | None = field(default=None, init=False)
 
     def attach(self, app: web.Application) -> None:
@@ -86,6 +91,8 @@ class Scheduling:
         await self.service.directory.close()
         await self.service.bookings.close()
         await self.service.ledger.close()
+        if self.cpu is not None:
+            self.cpu.shutdown(wait=False, cancel_futures=True)
 
 
 def build_scheduling(settings: Settings, clock: Clock, rooms: RoomStore,
@@ -109,13 +116,19 @@ def build_scheduling(settings: Settings, clock: Clock, rooms: RoomStore,
     directory = PeopleDirectory(people, FeedTokens(secret), clock)
     session_rooms = SessionRooms(rooms, signer, clock,
                                  SessionTiming(join_early_s=settings.join_early_s))
-    service = SchedulingService(directory, bookings, session_rooms, ledger, clock)
+    # Slot searches (and their JSON) run on one worker thread, not on the event loop that
+    # carries the calls' signaling: pure Python still takes the GIL, but the loop gets it
+    # back every switch interval instead of waiting for a whole search (docs/benchmarks.md).
+    cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slot-search")
+    offload = offload_to(cpu)
+    service = SchedulingService(directory, bookings, session_rooms, ledger, clock,
+                                offload=offload)
     tokens = PersonTokens(secret, clock)
     limits = RequestLimits(clock, SchedulingLimits(
         settings.slot_search_burst, settings.slot_search_per_min, settings.booking_burst,
         settings.booking_per_hour, settings.pair_booking_burst, settings.pair_booking_per_hour))
     api = SchedulingApi(service, tokens, settings.resolved_admin_key(), settings.base_url,
-                        limits)
+                        limits, offload)
     webhooks = reminders = None
     if settings.webhook_url:
         webhooks = WebhookSender(settings.webhook_url, settings.webhook_secret, ledger,
@@ -123,4 +136,13 @@ def build_scheduling(settings: Settings, clock: Clock, rooms: RoomStore,
                                  backoff_s=settings.webhook_backoff_s)
         service.add_listener(webhooks)
         reminders = ReminderTask(service, webhooks, settings.reminder_minutes * 60, clock)
-    return Scheduling(service, tokens, api, webhooks, reminders)
+    return Scheduling(service, tokens, api, webhooks, reminders, cpu)
+
+
+def offload_to(executor: Executor) -> Offload:
+    """An :class:`Offload` that runs the work on ``executor`` (from the running loop)."""
+
+    async def run(work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(executor, work)
+
+    return run
