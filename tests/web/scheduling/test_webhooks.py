@@ -162,10 +162,10 @@ async def test_delivery_gives_up_after_five_tries(clock: ManualClock) -> None:
 
 
 async def test_a_stalled_receiver_is_retried_after_a_timeout(clock: ManualClock) -> None:
-    async with Receiver(stall_s=1.0) as slow, live_server(clock, **hooked(slow)) as server:
+    async with Receiver(stall_s=5.0) as slow, live_server(clock, **hooked(slow)) as server:
         sched, _ = scheduling(server)
         sender = WebhookSender(slow.url, SECRET, sched.service.ledger, sched.service.rooms,
-                               clock, backoff_s=0.01, timeout_s=0.2)
+                               clock, backoff_s=0.01, timeout_s=1.0)
         event = await one_event(server)
         slow.reset(fail_first=1)
         try:
