@@ -1,17 +1,18 @@
 """Concurrent joins: N Socket.IO clients join at once, against a server in its own process.
 
 Each configuration starts a fresh server process (``python -m web.cli serve``): the
-baseline on the in-memory store, then on a private redis-server (unix socket) with the
-default pool (``MENTORCALL_REDIS_MAX_CONNECTIONS``). N/2 coffee rooms are created over
-REST, N clients connect, then all N send ``join`` at the same moment; the figure is joins
-acknowledged per second over that burst, and the error acks by code.
+baseline on the in-memory store, then on a private redis-server (unix socket) with a
+pool of each size in ``--pools`` (``MENTORCALL_REDIS_MAX_CONNECTIONS``). N/2 coffee
+rooms are created over REST, N clients connect, then all N send ``join`` at the same
+moment; the figure is joins acknowledged per second over that burst, and the error acks
+by code.
 
 ``--hang`` then SIGSTOPs the redis-server and times a ``join`` ack and a
 ``POST /api/rooms`` answer while it is hung (bounded by ``MENTORCALL_REDIS_TIMEOUT_S``).
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.joins --n 300 --hang
+    .venv/bin/python -m bench.joins --n 300 --pools 8,64,300 --hang
 """
 
 from __future__ import annotations
@@ -84,19 +85,25 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--n", type=int, default=300, help="simultaneous joins")
     parser.add_argument("--hang", action="store_true", help="also time answers during SIGSTOP")
+    parser.add_argument("--pools", default="64",
+                        help="comma-separated MENTORCALL_REDIS_MAX_CONNECTIONS to run")
     args = parser.parse_args()
     quiet = {"disconnect_grace_s": 1.0}
     with ServerProcess(**quiet) as server:
         rate, errors = await burst(server, args.n)
     print(f"memory store: {args.n} joins, {rate:.0f} joins/s, errors {dict(errors)}")
-    with RedisServer() as redis, ServerProcess(redis_url=redis.url, **quiet) as server:
-        rate, errors = await burst(server, args.n)
-        print(f"redis store:  {args.n} joins, {rate:.0f} joins/s, errors {dict(errors)}")
-        if args.hang:
-            found = await hung(server, redis)
-            print(f"redis SIGSTOPped: join ack after {found['join_ack_s']:.2f} s "
-                  f"({found['join_error']}), POST /api/rooms after {found['rest_s']:.2f} s "
-                  f"{found['rest']}")
+    for pool in (int(p) for p in args.pools.split(",")):
+        with RedisServer() as redis, ServerProcess(redis_url=redis.url,
+                                                   redis_max_connections=pool,
+                                                   **quiet) as server:
+            rate, errors = await burst(server, args.n)
+            print(f"redis store, pool {pool}: {args.n} joins, {rate:.0f} joins/s, "
+                  f"errors {dict(errors)}")
+            if args.hang:
+                found = await hung(server, redis)
+                print(f"redis SIGSTOPped: join ack after {found['join_ack_s']:.2f} s "
+                      f"({found['join_error']}), POST /api/rooms after "
+                      f"{found['rest_s']:.2f} s {found['rest']}")
 
 
 if __name__ == "__main__":
