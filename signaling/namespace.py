@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from media.sfu import Sfu
 from rooms.clock import Clock, SystemClock
+from rooms.errors import StoreUnavailable
 from rooms.models import Track, TrackKind
 from rooms.service import RoomService
 
@@ -150,6 +151,9 @@ class CallNamespace(socketio.AsyncNamespace):
                     )
                     await self._service.renew_seats(session.room_id, [session.identity], until)
                     await self._withdraw_tracks(session)
+        except StoreUnavailable:
+            logger.warning("cleaning up after %s disconnected: store unavailable",
+                           session.identity)
         except Exception:
             logger.exception("cleaning up after %s disconnected failed", session.identity)
 
@@ -356,6 +360,10 @@ class CallNamespace(socketio.AsyncNamespace):
                 # Only if nobody renewed the lease since (a rejoin through another process).
                 removed = await self._service.remove_lapsed(
                     session.room_id, session.identity, until)
+            except StoreUnavailable:
+                logger.warning("removing %s after disconnect: store unavailable",
+                               session.identity)
+                return  # the lease lapses anyway: a sweeper removes the seat
             except Exception:
                 logger.exception("removing %s after disconnect failed", session.identity)
                 return  # the lease lapses anyway: a sweeper removes the seat

@@ -9,9 +9,11 @@ ack on Socket.IO), ``/api/health`` says degraded, and service resumes once it is
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import aiohttp
+import pytest
 
 from rooms.scheduling import tzdb
 from tests.live_server import LiveServer, live_server, token_of
@@ -63,8 +65,17 @@ async def expect_service(server: LiveServer, api: Client) -> None:
                                                     "redis": "up", "tzdata": tzdb.version()})
 
 
+def no_bug_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """Redis being away is not a bug: nothing of ours logs an error for it."""
+    ours = ("web", "signaling", "rooms")
+    bugs = [r for r in caplog.records
+            if r.levelno >= logging.ERROR and r.name.startswith(ours)]
+    assert bugs == [], [r.getMessage() for r in bugs]
+
+
 async def test_redis_down_answers_unavailable_and_a_restart_is_transparent(
-        own_redis: RedisServer) -> None:
+        own_redis: RedisServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
     async with live_server(redis_url=own_redis.url, redis_timeout_s=TIMEOUT_S) as server, \
             aiohttp.ClientSession() as http:
         api = Client(server, http)
@@ -75,10 +86,12 @@ async def test_redis_down_answers_unavailable_and_a_restart_is_transparent(
         await expect_unavailable(server, api, room, person.feed_url)
         own_redis.restart()  # empty: no persistence; every pooled connection is stale
         await expect_service(server, api)
+    no_bug_logged(caplog)
 
 
 async def test_a_hung_redis_answers_unavailable_within_the_deadline(
-        own_redis: RedisServer) -> None:
+        own_redis: RedisServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
     async with live_server(redis_url=own_redis.url, redis_timeout_s=TIMEOUT_S) as server, \
             aiohttp.ClientSession() as http:
         api = Client(server, http)
@@ -92,6 +105,7 @@ async def test_a_hung_redis_answers_unavailable_within_the_deadline(
             own_redis.resume()
         assert (await join(server, token_of(room["links"]["mentor"])))["ok"]
         await expect_service(server, api)
+    no_bug_logged(caplog)
 
 
 async def test_300_concurrent_joins_wait_for_the_pool_instead_of_failing(

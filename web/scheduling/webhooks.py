@@ -48,6 +48,7 @@ from datetime import UTC, datetime
 import aiohttp
 
 from rooms.clock import Clock, SystemClock
+from rooms.errors import StoreUnavailable
 from rooms.scheduling.booking_service import BookingChange, SchedulingService
 from rooms.scheduling.bookings import Booking
 from rooms.scheduling.outbox import MemoryWebhookOutbox, OutboxItem, WebhookOutbox
@@ -153,6 +154,9 @@ class WebhookSender:
             self._wake.clear()
             try:
                 busy = await self.pump_once()
+            except StoreUnavailable:
+                logger.warning("webhook outbox: store unavailable")
+                busy = False
             except Exception:
                 logger.exception("webhook outbox round failed")
                 busy = False
@@ -311,6 +315,8 @@ class ReminderTask:
         while True:
             try:
                 await self.run_due()
+            except StoreUnavailable:
+                logger.warning("reminder round: store unavailable")
             except Exception:
                 logger.exception("reminder round failed")
             await asyncio.sleep(self._interval_s)
