@@ -57,18 +57,17 @@ async def test_at_most_16_events_wait_per_connection(monkeypatch: pytest.MonkeyP
         handled = HandledEvents(server.services.namespace, monkeypatch)
         client = await SignalClient().connect(server.base_url)
         try:
-            join = asyncio.create_task(
-                client.call("join", {"token": token_of(room["links"]["mentee"])})
-            )
+            token = {"token": token_of(room["links"]["mentee"])}
+            join = asyncio.create_task(client.call("join", token))
             await held.wait_entered()
-            mute = {"kind": "audio", "muted": True}
-            mutes = [asyncio.create_task(client.call("mute", mute)) for _ in range(20)]
-            await handled.wait_started("mute", 20)
+            more = [asyncio.create_task(client.call("join", token)) for _ in range(20)]
+            await handled.wait_started("join", 21)
             held.release()
             assert code(await join) == "ok"
-            codes = [code(ack) for ack in await asyncio.gather(*mutes)]
-            # The join and 15 mutes waited; the other 5 were refused at once.
-            assert sorted(codes) == ["busy"] * 5 + ["ok"] * 15, codes
+            codes = [code(ack) for ack in await asyncio.gather(*more)]
+            # The first join and 15 more waited (to be told already_joined); 5 were refused.
+            assert sorted(codes) == ["already_joined"] * 15 + ["busy"] * 5, codes
+            mute = {"kind": "audio", "muted": True}
             assert code(await client.call("mute", mute)) == "ok"  # the queue drained
         finally:
             await client.close()
