@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 import socketio
 
 from .namespace import CallNamespace
@@ -11,13 +14,40 @@ from .namespace import CallNamespace
 MAX_ENGINE_MESSAGE_BYTES = 2 * 1024 * 1024
 
 
-def create_sio(namespace: CallNamespace, redis_url: str | None = None) -> socketio.AsyncServer:
-    """A python-socketio AsyncServer for aiohttp; emits cross processes through Redis if given."""
+class AllowedOrigins:
+    """Which browser origins may open a Socket.IO connection: the configured ones (the
+    public URL's, the bind address's) and the request's own host as Engine.IO sees it
+    (its default). Behind a TLS proxy that sends no ``X-Forwarded-Proto`` the page's
+    ``https://`` origin differs from the ``http://`` the server sees: the configured
+    public origin is what lets it in."""
+
+    def __init__(self, origins: Iterable[str]) -> None:
+        self.origins = frozenset(origins)
+
+    def __call__(self, origin: str | None, environ: Mapping[str, Any]) -> bool:
+        if origin is None or origin in self.origins:
+            return True
+        host = environ.get("HTTP_HOST")
+        if not host:
+            return False
+        schemes = {str(environ.get("wsgi.url_scheme", "http"))}
+        forwarded = environ.get("HTTP_X_FORWARDED_PROTO")
+        if forwarded:
+            schemes.add(str(forwarded).split(",")[0].strip())
+        return origin in {f"{scheme}://{host}" for scheme in schemes}
+
+
+def create_sio(
+    namespace: CallNamespace, redis_url: str | None = None, origins: Iterable[str] = ()
+) -> socketio.AsyncServer:
+    """A python-socketio AsyncServer for aiohttp; emits cross processes through Redis if
+    given; browsers from ``origins`` (and the request's own host) may connect."""
     manager = socketio.AsyncRedisManager(redis_url) if redis_url else None
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
         max_http_buffer_size=MAX_ENGINE_MESSAGE_BYTES,
+        cors_allowed_origins=AllowedOrigins(origins),
         logger=False,
         engineio_logger=False,
     )

@@ -121,7 +121,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     scheduling = build_scheduling(settings, clock, store, signer, redis)
     app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling,
                              redis)
-    sio = create_sio(namespace, settings.redis_url or None)
+    sio = create_sio(namespace, settings.redis_url or None, settings.browser_origins)
     sio.attach(app)
     rooms_api = RoomsApi(
         service,

@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -20,11 +21,27 @@ from rooms.redis_client import RedisOptions
 
 PREFIX = "MENTORCALL_"
 MIN_KEY_BYTES = 32
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def split_list(value: str) -> tuple[str, ...]:
     """Comma-separated environment value → tuple of non-empty stripped items."""
     return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def origin_of(url: str) -> str:
+    """The browser's ``Origin`` for pages under ``url``: ``scheme://host[:port]``, lower
+    case, the scheme's default port left out (``https://Calls.example.org:443/x`` →
+    ``https://calls.example.org``)."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if not scheme or not host:
+        raise ValueError(f"not an absolute URL: {url!r}")
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    return f"{scheme}://{host}" if port in (None, DEFAULT_PORTS.get(scheme)) else (
+        f"{scheme}://{host}:{port}")
 
 
 class Settings(BaseModel):
@@ -70,6 +87,15 @@ class Settings(BaseModel):
             raise ValueError(f"{name} must be at least {MIN_KEY_BYTES} bytes")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if value:
+            if not value.startswith(("http://", "https://")):
+                raise ValueError("MENTORCALL_PUBLIC_URL must be an http(s) URL")
+            origin_of(value)  # ValueError without a host
+        return value
+
     @model_validator(mode="after")
     def _webhook_signed(self) -> Settings:
         if self.webhook_url and len(self.webhook_secret.encode()) < 16:
@@ -100,6 +126,17 @@ class Settings(BaseModel):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def browser_origins(self) -> tuple[str, ...]:
+        """Origins of the pages that may open Socket.IO connections: the public URL's and
+        the bind address's (``localhost`` too when bound to loopback)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        local = [f"http://{host}:{self.port}"]
+        if self.host in ("127.0.0.1", "::1", "localhost"):
+            local += [f"http://localhost:{self.port}", f"http://127.0.0.1:{self.port}"]
+        urls = [self.public_url] if self.public_url else []
+        return tuple(dict.fromkeys(origin_of(url) for url in [*urls, *local]))
 
     def resolved_secret(self) -> str:
         return self.secret or _read_or_create(self.data_dir / "secret")

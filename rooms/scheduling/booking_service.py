@@ -22,10 +22,10 @@ Rules beyond the domain core's:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
@@ -56,6 +56,22 @@ FEED_PAST_DAYS = 7
 BUSY_MARGIN = timedelta(days=2)  # bookings this far outside a range still block buffers
 
 
+T = TypeVar("T")
+
+
+class Offload(Protocol):
+    """Runs CPU-bound work (a slot search) where it does not hold up the event loop that
+    carries the calls: the web layer passes a bounded thread pool."""
+
+    def __call__(self, work: Callable[[], T], /) -> Awaitable[T]:
+        ...
+
+
+async def run_inline(work: Callable[[], T]) -> T:
+    """The default :class:`Offload`: the work runs right here (tests, tools)."""
+    return work()
+
+
 class BookingChange(StrEnum):
     """What happened to a booking (the webhook event types)."""
 
@@ -77,7 +93,9 @@ class SchedulingService:
 
     def __init__(self, directory: PeopleDirectory, bookings: BookingStore, rooms: SessionRooms,
                  ledger: ReminderLedger, clock: Clock | None = None, *,
-                 buffer_min: int = 10, notice_min: int = 120, step_min: int = 15) -> None:
+                 buffer_min: int = 10, notice_min: int = 120, step_min: int = 15,
+                 offload: Offload | None = None) -> None:
+        self._offload: Offload = offload or run_inline
         self.directory = directory
         self.bookings = bookings
         self.rooms = rooms
@@ -133,7 +151,12 @@ class SchedulingService:
         guest = await self._schedule(theirs, query)
         if organiser is None or guest is None:
             return []  # someone has not said when they are free yet
-        return self._finder.pair(organiser, guest, query, limit)
+
+        def search() -> list[Slot]:  # a week at a time, no further than the slots asked for
+            windows = self._finder.pair_by_window(organiser, guest, query, limit=limit)
+            return [slot for window in windows for slot in window]
+
+        return await self._offload(search)
 
     async def roundtable_slots(self, host: Person, invitees: Sequence[str], query: SlotQuery,
                                limit: int = 20) -> list[Slot]:
@@ -142,11 +165,13 @@ class SchedulingService:
         _check_others(host, invitees)
         records = await self.directory.records([host.identity, *invitees])
         schedules = [await self._schedule(r, query) for r in records]
-        if schedules[0] is None:
+        organiser = schedules[0]
+        if organiser is None:
             return []
         guests = [s if s is not None else PersonSchedule(r.person.identity, _never(r))
                   for s, r in zip(schedules[1:], records[1:], strict=True)]
-        return self._finder.roundtable(schedules[0], guests, query, limit=limit)
+        return await self._offload(
+            lambda: self._finder.roundtable(organiser, guests, query, limit=limit))
 
     @staticmethod
     def _require_host(person: Person) -> None:

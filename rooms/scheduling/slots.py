@@ -39,6 +39,7 @@ MAX_SPAN = MAX_RANGE + timedelta(days=1)
 MAX_BUFFER_MIN = 120
 MAX_NOTICE_MIN = 30 * 24 * 60
 DEFAULT_ROUNDTABLE_LIMIT = 20
+SEARCH_WINDOW = timedelta(days=7)  # a pair search's unit of work (see pair_by_window)
 
 
 class SlotQuery(WireModel):
@@ -201,6 +202,25 @@ class SlotFinder:
                 break
             slots.append(self._slot(start, length, people, both))
         return slots
+
+    def pair_by_window(self, organiser: PersonSchedule, other: PersonSchedule,
+                       query: SlotQuery, window: timedelta = SEARCH_WINDOW,
+                       limit: int | None = None) -> Iterator[list[Slot]]:
+        """:meth:`pair` one ``window`` of the range at a time, earliest first: the same
+        slots (at most ``limit``), but no window is looked at after the limit is reached,
+        and an async caller can let other work run between windows."""
+        start, end = query.start, query.end
+        left = limit
+        while start < end and (left is None or left > 0):
+            stop = min(start + window, end)
+            # Slots starting before ``stop`` may end after it: look that much further.
+            reach = min(stop + timedelta(minutes=query.length_min), end)
+            part = query.model_copy(update={"start": start, "end": reach})
+            found = [s for s in self.pair(organiser, other, part, left) if s.start < stop]
+            if left is not None:
+                left -= len(found)
+            yield found
+            start = stop
 
     def roundtable(self, host: PersonSchedule, invitees: Sequence[PersonSchedule],
                    query: SlotQuery, limit: int = DEFAULT_ROUNDTABLE_LIMIT,

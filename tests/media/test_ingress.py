@@ -13,7 +13,7 @@ from typing import Any
 
 import pylibsrtp
 import pytest
-from aioice import Candidate
+from aioice import Candidate, stun
 from aioice.ice import CandidatePair, StunProtocol
 from aiortc import RTCCertificate
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
@@ -377,3 +377,47 @@ async def test_a_publisher_cannot_grow_per_ssrc_state() -> None:
         receiver.handle_rtp(RtpPacket(96, 0, seq, seq, 50_000 + seq, b"x"), float(seq))
     assert len(receiver._streams) == MAX_SSRCS
     await receiver.stop()
+
+
+async def test_only_the_selected_address_may_send_media_and_stun_comes_from_anywhere() -> None:
+    dtls = connected_transport()
+    receiver = Recorder()
+    dtls._rtp_router.register_receiver(receiver, ssrcs=[1111], payload_types=[96])
+    connection: Any = dtls.transport._connection
+    protocol = StunProtocol(connection)
+
+    class OtherTransport(asyncio.DatagramTransport):
+        pass
+
+    protocol.connection_made(OtherTransport())
+    protocol.local_candidate = Candidate("1", 1, "udp", 1, "127.0.0.1", 1, "host")
+    connection._protocols.append(protocol)
+    signalled = Candidate("2", 1, "udp", 1, "127.0.0.1", 9, "host")
+    connection._check_list.append(CandidatePair(protocol, signalled))
+    stun_seen: list[tuple[Any, ...]] = []
+    connection.request_received = lambda message, addr, protocol: stun_seen.append(addr)
+    ingress = ingress_for(dtls)
+    publisher = Publisher()
+    dtls_record = bytes([22, 254, 253]) + bytes(30)
+
+    # before ICE selects a pair: any candidate pair's remote address, nobody else
+    protocol.datagram_received(publisher.rtp(1), ("127.0.0.1", 9))
+    protocol.datagram_received(publisher.rtp(2), ("127.0.0.1", 10))
+    protocol.datagram_received(dtls_record, ("127.0.0.2", 9))
+    assert [seq for seq, _ in receiver.packets] == [1]
+    assert ingress.counters.foreign == 2 and connection._queue.qsize() == 0
+
+    # once selected: that pair's remote address only (another pair's is foreign now)
+    other = Candidate("3", 1, "udp", 1, "127.0.0.1", 11, "host")
+    connection._check_list.append(CandidatePair(protocol, other))
+    connection._nominated[1] = CandidatePair(protocol, signalled)
+    protocol.datagram_received(publisher.rtp(3), ("127.0.0.1", 11))
+    protocol.datagram_received(publisher.rtp(4), ("127.0.0.1", 9))
+    protocol.datagram_received(dtls_record, ("127.0.0.1", 9))
+    assert [seq for seq, _ in receiver.packets] == [1, 4]
+    assert ingress.counters.foreign == 3 and connection._queue.qsize() == 1
+
+    # a STUN request goes to aioice from any address (it checks the credentials)
+    request = stun.Message(stun.Method.BINDING, stun.Class.REQUEST)
+    protocol.datagram_received(bytes(request), ("127.0.0.7", 4242))
+    assert stun_seen == [("127.0.0.7", 4242)]

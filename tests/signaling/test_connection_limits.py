@@ -60,14 +60,22 @@ async def test_at_most_16_events_wait_per_connection(monkeypatch: pytest.MonkeyP
             token = {"token": token_of(room["links"]["mentee"])}
             join = asyncio.create_task(client.call("join", token))
             await held.wait_entered()
-            more = [asyncio.create_task(client.call("join", token)) for _ in range(20)]
-            await handled.wait_started("join", 21)
+            # Answers to no subscription: not rate-limited below a burst of 30 and each
+            # handled at once, so only the queue bound can refuse them.
+            answer = {"subscription_id": "none", "sdp": "v=0"}
+            answers = [
+                asyncio.create_task(client.call("subscription_answer", answer))
+                for _ in range(20)
+            ]
+            await handled.wait_started("subscription_answer", 20)
             held.release()
             assert code(await join) == "ok"
-            codes = [code(ack) for ack in await asyncio.gather(*more)]
-            # The first join and 15 more waited (to be told already_joined); 5 were refused.
-            assert sorted(codes) == ["already_joined"] * 15 + ["busy"] * 5, codes
-            mute = {"kind": "audio", "muted": True}
-            assert code(await client.call("mute", mute)) == "ok"  # the queue drained
+            codes = [code(ack) for ack in await asyncio.gather(*answers)]
+            # The join and 15 answers waited; the other 5 were refused at once.
+            assert sorted(codes) == ["busy"] * 5 + ["unknown_subscription"] * 15, codes
+            # the queue drained
+            assert code(await client.call("subscription_answer", answer)) == (
+                "unknown_subscription"
+            )
         finally:
             await client.close()

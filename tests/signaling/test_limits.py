@@ -73,7 +73,7 @@ def test_default_limits_are_the_documented_ones() -> None:
         limits.admit("mute")
 
     for _ in range(16):
-        limits.admit("join")  # not rate limited: only the queue bounds it
+        limits.admit("leave")  # no rate limit of its own: only the queue bound applies
     with pytest.raises(SignalingError) as refused:
-        limits.admit("join")
+        limits.admit("leave")
     assert refused.value.code == "busy"

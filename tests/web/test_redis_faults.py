@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 
+from rooms.scheduling import tzdb
 from tests.live_server import LiveServer, live_server, token_of
 from tests.redis_server import RedisServer
 from tests.signaling.client import SignalClient
@@ -43,7 +44,8 @@ async def expect_unavailable(server: LiveServer, api: Client, room: dict[str, An
                              feed_url: str) -> None:
     """Every kind of request answers ``unavailable`` (REST 503 JSON, Socket.IO ack)."""
     status, body = await health(api.http, server)
-    assert (status, body) == (503, {"ok": False, "status": "degraded", "redis": "down"})
+    assert (status, body) == (503, {"ok": False, "status": "degraded", "redis": "down",
+                                    "tzdata": tzdb.version()})
     assert code(await api.admin("POST", "/api/rooms", {
         "mentor_name": "Ada", "mentee_name": "Grace"})) == (503, "unavailable")
     assert code(await api.admin("POST", "/api/people", {
@@ -60,7 +62,7 @@ async def expect_service(server: LiveServer, api: Client) -> None:
     assert (await join(server, token_of(room["links"]["mentee"])))["ok"]
     await api.register("Hedy", "mentor", "Europe/Vienna")
     assert await health(api.http, server) == (200, {"ok": True, "status": "ok",
-                                                    "redis": "up"})
+                                                    "redis": "up", "tzdata": tzdb.version()})
 
 
 async def test_redis_down_answers_unavailable_and_a_restart_is_transparent(

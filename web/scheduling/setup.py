@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -20,10 +23,11 @@ from rooms.clock import Clock
 from rooms.grants import TokenSigner
 from rooms.person_tokens import FeedTokens, PersonTokens
 from rooms.scheduling import tzdb
-from rooms.scheduling.booking_service import SchedulingService
+from rooms.scheduling.booking_service import Offload, SchedulingService
 from rooms.scheduling.booking_store import BookingStore
 from rooms.scheduling.directory import PeopleDirectory
 from rooms.scheduling.memory_bookings import MemoryBookingStore
+from rooms.scheduling.outbox import MemoryWebhookOutbox, RedisWebhookOutbox, WebhookOutbox
 from rooms.scheduling.people import MemoryPeopleStore, PeopleStore
 from rooms.scheduling.redis_bookings import RedisBookingStore
 from rooms.scheduling.redis_people import RedisPeopleStore
@@ -39,6 +43,7 @@ from .routes import SchedulingApi
 from .webhooks import ReminderTask, WebhookSender
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Scheduling:
     api: SchedulingApi
     webhooks: WebhookSender | None
     reminders: ReminderTask | None
+    cpu: Executor | None = None
     rules_check: asyncio.Task[None] | None = field(default=None, init=False)
 
     def attach(self, app: web.Application) -> None:
@@ -62,6 +68,8 @@ class Scheduling:
     async def _start(self, app: web.Application) -> None:
         logger.info("time-zone rules: IANA %s (the tzdata package)", tzdb.version())
         self.rules_check = asyncio.get_running_loop().create_task(self._follow_rules())
+        if self.webhooks is not None:
+            self.webhooks.start()
         if self.reminders is not None:
             self.reminders.start()
 
@@ -83,6 +91,8 @@ class Scheduling:
         await self.service.directory.close()
         await self.service.bookings.close()
         await self.service.ledger.close()
+        if self.cpu is not None:
+            self.cpu.shutdown(wait=False, cancel_futures=True)
 
 
 def build_scheduling(settings: Settings, clock: Clock, rooms: RoomStore,
@@ -92,28 +102,47 @@ def build_scheduling(settings: Settings, clock: Clock, rooms: RoomStore,
     people: PeopleStore
     bookings: BookingStore
     ledger: ReminderLedger
+    outbox: WebhookOutbox
     if client is not None:
         people = RedisPeopleStore(client)
         bookings = RedisBookingStore(client, clock)
         ledger = RedisReminderLedger(client, clock)
+        outbox = RedisWebhookOutbox(client)
     else:
         people, bookings = MemoryPeopleStore(), MemoryBookingStore(clock)
         ledger = MemoryReminderLedger(clock)
+        outbox = MemoryWebhookOutbox()
     secret = settings.resolved_secret()
     directory = PeopleDirectory(people, FeedTokens(secret), clock)
     session_rooms = SessionRooms(rooms, signer, clock,
                                  SessionTiming(join_early_s=settings.join_early_s))
-    service = SchedulingService(directory, bookings, session_rooms, ledger, clock)
+    # Slot searches (and their JSON) run on one worker thread, not on the event loop that
+    # carries the calls' signaling: pure Python still takes the GIL, but the loop gets it
+    # back every switch interval instead of waiting for a whole search (docs/benchmarks.md).
+    cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slot-search")
+    offload = offload_to(cpu)
+    service = SchedulingService(directory, bookings, session_rooms, ledger, clock,
+                                offload=offload)
     tokens = PersonTokens(secret, clock)
     limits = RequestLimits(clock, SchedulingLimits(
         settings.slot_search_burst, settings.slot_search_per_min, settings.booking_burst,
         settings.booking_per_hour, settings.pair_booking_burst, settings.pair_booking_per_hour))
     api = SchedulingApi(service, tokens, settings.resolved_admin_key(), settings.base_url,
-                        limits)
+                        limits, offload)
     webhooks = reminders = None
     if settings.webhook_url:
         webhooks = WebhookSender(settings.webhook_url, settings.webhook_secret, ledger,
-                                 session_rooms, clock, backoff_s=settings.webhook_backoff_s)
+                                 session_rooms, clock, outbox=outbox,
+                                 backoff_s=settings.webhook_backoff_s)
         service.add_listener(webhooks)
         reminders = ReminderTask(service, webhooks, settings.reminder_minutes * 60, clock)
-    return Scheduling(service, tokens, api, webhooks, reminders)
+    return Scheduling(service, tokens, api, webhooks, reminders, cpu)
+
+
+def offload_to(executor: Executor) -> Offload:
+    """An :class:`Offload` that runs the work on ``executor`` (from the running loop)."""
+
+    async def run(work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(executor, work)
+
+    return run

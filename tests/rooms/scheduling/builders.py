@@ -88,7 +88,8 @@ def expect_code(code: str) -> pytest.RaisesExc[RoomError]:
 
 def transitions_in_year(zone: str, year: int) -> list[datetime]:
     """UTC midnights after which ``zone``'s offset changes within the day (found by daily
-    sampling with zoneinfo alone, independently of the code under test)."""
+    sampling with zoneinfo alone, independently of the code under test; with the suite's
+    empty zone search path zoneinfo reads the same tzdata package by its own path)."""
     tz = ZoneInfo(zone)
     day = datetime(year, 1, 1, tzinfo=UTC)
     found, previous = [], day.astimezone(tz).utcoffset()

@@ -42,9 +42,9 @@ async def test_an_event_is_claimed_once_per_lease_and_finished_once(
 
 async def test_a_retry_comes_due_later_and_counts_attempts(outbox: WebhookOutbox) -> None:
     await outbox.add("e1", "body", NOW)
-    [item] = await outbox.claim(NOW, LEASE_S, "a")
+    [first] = await outbox.claim(NOW, LEASE_S, "a")
     assert not await outbox.retry("e1", "b", NOW + 5)  # not b's to release
-    assert await outbox.retry("e1", "a", NOW + 5)
+    assert first.attempt == 1 and await outbox.retry("e1", "a", NOW + 5)
     assert await outbox.claim(NOW + 4, LEASE_S, "a") == []
     [again] = await outbox.claim(NOW + 5, LEASE_S, "b")
     assert again.attempt == 2 and await outbox.pending() == 1

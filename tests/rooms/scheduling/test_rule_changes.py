@@ -24,6 +24,7 @@ from rooms.scheduling.bookings import Booking
 from rooms.scheduling.directory import PeopleDirectory
 from rooms.scheduling.memory_bookings import MemoryBookingStore
 from rooms.scheduling.people import MemoryPeopleStore, PeopleStore, Person, PersonRole
+from rooms.scheduling.recurrence import Frequency, Recurrence
 from rooms.scheduling.redis_bookings import RedisBookingStore
 from rooms.scheduling.redis_people import RedisPeopleStore
 from rooms.scheduling.reminders import MemoryReminderLedger
@@ -159,3 +160,21 @@ async def test_a_move_that_would_collide_is_left_alone(world: World) -> None:
     report = await follow_rule_changes(world.service)
     assert (report.changed, report.skipped) == ([], [made.booking_id])
     assert await world.bookings.get(made.booking_id) == made
+
+
+async def test_a_weekly_series_stays_at_nine_where_a_dst_change_was_dropped(
+        world: World) -> None:
+    with tzdb.use(OLD_RULES):
+        mentor = await world.person("Ada", PersonRole.MENTOR, VANCOUVER)
+        mentee = await world.person("Kenji", PersonRole.MENTEE, LONDON)
+        series = await world.service.book(
+            mentor, [mentee.identity], roundtable=False, start=utc(2026, 10, 26, 16),
+            length_min=30, recurrence=Recurrence(frequency=Frequency.WEEKLY, count=4))
+        # The old rules' winter time starts on 1 November: 09:00 is 17:00Z from then on.
+        assert [b.start.hour for b in series] == [16, 17, 17, 17]
+    report = await follow_rule_changes(world.service)
+    assert sorted(b.booking_id for b in report.changed) == sorted(
+        b.booking_id for b in series[1:])
+    upcoming = await world.service.upcoming(mentor.identity)
+    assert [(b.start.hour, b.local_start().hour, b.sequence) for b in upcoming] == [
+        (16, 9, 0), (16, 9, 1), (16, 9, 1), (16, 9, 1)]

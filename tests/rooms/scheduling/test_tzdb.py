@@ -7,6 +7,7 @@ here put a path back on purpose, holding wrong or old rules, and check nothing r
 
 from __future__ import annotations
 
+import re
 import sysconfig
 import zoneinfo
 from collections.abc import Iterator
@@ -15,14 +16,23 @@ from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 import tzdata
 
 from rooms.clock import ManualClock
 from rooms.scheduling import tzdb
+from rooms.scheduling.ics import booking_ics
 from rooms.scheduling.slots import SlotFinder, SlotQuery
 from rooms.scheduling.zones import load_zone, to_local
-from tests.rooms.scheduling.builders import every_day, expect_code, rules_with, schedule, utc
+from tests.rooms.scheduling.builders import (
+    booking,
+    every_day,
+    expect_code,
+    rules_with,
+    schedule,
+    utc,
+)
 
 VANCOUVER = "America/Vancouver"
 # 09:00 in Vancouver on 2026-12-07: -07:00 since British Columbia stopped changing clocks
@@ -125,3 +135,19 @@ def test_another_source_can_be_put_in_use_and_taken_out() -> None:
         assert load_zone(VANCOUVER).key == VANCOUVER
     assert load_zone(VANCOUVER).utcoffset(DEC_7_9AM) == timedelta(hours=-7)
     assert tzdb.version() == tzdata.IANA_VERSION
+
+
+def test_invites_carry_the_package_rules(machine_zone_path: None) -> None:
+    # A 16:00Z session on 2026-12-07 is 09:00 in Vancouver; with 2025b rules the invite
+    # said 08:00 and its VTIMEZONE went back to -08:00 on 1 November 2026.
+    made = booking("b1", utc(2026, 12, 7, 16), zone=VANCOUVER)
+    calendar = icalendar.Calendar.from_ical(booking_ics(made))
+    [event] = calendar.walk("VEVENT")
+    assert event["DTSTART"].to_ical() == b"20261207T090000"
+    assert event["DTSTART"].params["TZID"] == VANCOUVER
+    winter = [block for block in booking_ics(made).decode().split("BEGIN:")
+              if "TZOFFSETTO:-0800" in block]
+    assert winter  # Vancouver had winter time until 2026
+    starts = [d for block in winter
+              for d in re.findall(r"^(?:DTSTART|RDATE):(\d{8})", block, re.MULTILINE)]
+    assert starts and max(starts) < "20261101"

@@ -26,6 +26,7 @@ export const ERROR_TEXT = {
   unsupported_codec: "Your browser doesn't offer the video and audio formats this service needs (VP8 and Opus). Try an up-to-date Chrome, Firefox or Safari.",
   media_failed: "The media server couldn't connect your camera and microphone. Please rejoin.",
   internal_error: "Something went wrong on the server. The call carries on; please try again in a moment.",
+  unavailable: "The server is briefly unable to reach its data. Your call carries on; please try again in a few seconds.",
   busy: "The server is still working on your earlier requests. Please try again in a moment.",
   rate_limited: "Too many connection attempts in a short time. Please wait a few seconds and try again.",
   timeout: "The server didn't answer in time. Check your internet connection and try again.",
@@ -47,7 +48,8 @@ export const ERROR_HEADING = {
 // Errors after which trying again can help (the notice offers a button).
 export const RETRYABLE = new Set([
   "room_full", "token_not_yet_valid", "already_joined", "not_joined", "media_failed",
-  "internal_error", "timeout", "invalid_payload", "payload_too_large", "busy", "rate_limited",
+  "internal_error", "unavailable", "timeout", "invalid_payload", "payload_too_large", "busy",
+  "rate_limited",
 ]);
 
 const ROLE_LABEL = { mentor: "Mentor", mentee: "Mentee", host: "Host", participant: "Participant" };

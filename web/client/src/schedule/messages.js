@@ -25,6 +25,8 @@ export const SCHEDULE_ERROR_TEXT = {
   occurrence_not_found: "That session is no longer part of the series. The list has been refreshed.",
   room_not_found: "The call for this session doesn't exist any more.",
   internal_error: "Something went wrong on the server. Please try again in a moment.",
+  rate_limited: "That's a lot of requests in a short time. Please wait a moment and try again.",
+  unavailable: "The server is briefly unable to reach its data. Please try again in a few seconds.",
   unreachable: "Can't reach the server. Check your internet connection and try again.",
   token_missing: "This link is incomplete: it has no access code. Open the full link your programme sent you.",
   token_invalid: "This scheduling link isn't valid. Check that you opened the whole link, or ask your programme for a new one.",
