@@ -33,8 +33,8 @@ class Held:
         self._armed = True
         monkeypatch.setattr(owner, name, self.call)
 
-    async def call(self, *args: Any) -> Any:
-        result = await self._call(*args)
+    async def call(self, *args: Any, **kwargs: Any) -> Any:
+        result = await self._call(*args, **kwargs)
         if self._armed:
             self._armed = False
             self.entered.set()

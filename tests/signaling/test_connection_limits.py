@@ -57,9 +57,8 @@ async def test_at_most_16_events_wait_per_connection(monkeypatch: pytest.MonkeyP
         handled = HandledEvents(server.services.namespace, monkeypatch)
         client = await SignalClient().connect(server.base_url)
         try:
-            join = asyncio.create_task(
-                client.call("join", {"token": token_of(room["links"]["mentee"])})
-            )
+            token = {"token": token_of(room["links"]["mentee"])}
+            join = asyncio.create_task(client.call("join", token))
             await held.wait_entered()
             # Answers to no subscription: not rate-limited below a burst of 30 and each
             # handled at once, so only the queue bound can refuse them.

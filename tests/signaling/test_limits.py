@@ -37,7 +37,8 @@ def test_queued_events_are_bounded() -> None:
 
 
 def test_default_limits_are_the_documented_ones() -> None:
-    """docs/protocol.md: 16 events waiting, 30 media events in a burst, then 2 a second."""
+    """docs/protocol.md: 16 events waiting; media events 30 in a burst, then 2 a second;
+    mute 10 in a burst, then 4 a second."""
     clock = ManualClock(1000.0)
     limits = ConnectionLimits(clock)
     for _ in range(30):
@@ -58,6 +59,18 @@ def test_default_limits_are_the_documented_ones() -> None:
         limits.done()
     with pytest.raises(SignalingError):
         limits.admit("subscribe")
+
+    for _ in range(10):
+        limits.admit("mute")
+        limits.done()
+    with pytest.raises(SignalingError):
+        limits.admit("mute")  # mute: a burst of 10 ...
+    clock.advance(0.25)
+    limits.admit("mute")  # ... then 4 a second
+    limits.done()
+    clock.advance(0.24)
+    with pytest.raises(SignalingError):
+        limits.admit("mute")
 
     for _ in range(16):
         limits.admit("leave")  # no rate limit of its own: only the queue bound applies
