@@ -138,6 +138,7 @@ def _requirements() -> list[tuple[str, Callable[[], bool]]]:
         method(RTCPeerConnection, PC_CREATE_TRANSCEIVER),
         # transports
         method(RTCDtlsTransport, "_register_rtp_receiver"),
+        method(RTCDtlsTransport, "_handle_rtcp_data"),
         attribute(RTCDtlsTransport, DTLS_TX_SRTP, "_setup_srtp"),
         attribute(RTCDtlsTransport, DTLS_RX_SRTP, "_setup_srtp"),
         attribute(RTCDtlsTransport, DTLS_RX_SRTP, "_recv_next"),
@@ -160,6 +161,11 @@ def _requirements() -> list[tuple[str, Callable[[], bool]]]:
         attribute(Connection, "_local_candidates_start"),
         attribute(Connection, "_local_candidates_end"),
         attribute(Connection, "_nominated"),
+        attribute(Connection, "_check_list"),
+        (
+            "aioice CandidatePair.remote_addr (a property)",
+            lambda: isinstance(getattr(CandidatePair, "remote_addr", None), property),
+        ),
         attribute(Connection, "_protocols"),
         attribute(CandidatePair, "protocol"),
         attribute(StunProtocol, "transport", "connection_made"),
@@ -189,6 +195,8 @@ def _requirements() -> list[tuple[str, Callable[[], bool]]]:
         attribute(pylibsrtp.Session, srtp.SESSION_CONTEXT),
         attribute(pylibsrtp.Session, srtp.SESSION_CDATA),
         attribute(pylibsrtp.Session, srtp.SESSION_BUFFER),
+        method(pylibsrtp.Session, "unprotect_rtcp"),
+        method(pylibsrtp.Session, "remove_stream"),
         (
             "pylibsrtp._binding.lib.srtp_protect/srtp_unprotect",
             lambda: all(

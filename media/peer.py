@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from media import guards
+from media.admission import IngressCounters, SsrcAdmission
 from media.config import MediaConfig
 from media.errors import MEDIA_FAILED, MediaError
 from media.ice import (
@@ -16,6 +18,7 @@ from media.ice import (
     restrict_gathering,
     rtc_configuration,
 )
+from media.ingress import RtpIngress
 from media.receiver import ForwardingReceiver
 from media.sender import ForwardingSender
 
@@ -30,12 +33,15 @@ class ForwardingPeerConnection(RTCPeerConnection):
     instead of aiortc's decoding receiver and encoding sender - per connection, so
     aiortc's module globals stay untouched. It gathers host candidates only on the
     configured addresses, and drops remote candidates outside the allowed networks.
+    Every datagram at its ICE ports is screened by an :class:`RtpIngress` (installed
+    once its candidates are gathered), SRTP only for the SSRCs ``admission`` allows.
     """
 
     def __init__(self, config: MediaConfig) -> None:
         super().__init__(configuration=rtc_configuration(config.ice_servers))
         self._config = config
         self._networks = allowed_networks(config.ice_allowed_networks)
+        self.admission = SsrcAdmission()
 
     def _create_forwarding_transceiver(
         self, direction: str, kind: str, sender_track: MediaStreamTrack | None = None
@@ -74,9 +80,32 @@ class ForwardingPeerConnection(RTCPeerConnection):
         )
         return decoders + encoders
 
+    def _transports(self) -> list[Any]:
+        """Each distinct DTLS transport of this connection (one when bundled)."""
+        transports = (t.receiver.transport for t in self.getTransceivers())
+        return list({id(dtls): dtls for dtls in transports}.values())
+
+    def ingress_counters(self) -> IngressCounters:
+        """What this connection's ICE ports dropped, by reason (all its transports)."""
+        total = IngressCounters()
+        for dtls in self._transports():
+            ingress = RtpIngress.installed(dtls)
+            if ingress is not None:
+                total.add(ingress.counters)
+        return total
+
+    async def close(self) -> None:
+        """Close, and free the SRTP state of every SSRC this connection received."""
+        await super().close()
+        for dtls in self._transports():
+            ingress = RtpIngress.installed(dtls)
+            if ingress is not None:
+                ingress.release()
+
     async def apply_remote(self, sdp: str, kind: str) -> None:
         """setRemoteDescription, without candidates outside the allowed networks."""
         filtered = filter_remote_candidates(sdp, self._networks)
+        self.admission.signal(filtered)
         await self.setRemoteDescription(RTCSessionDescription(sdp=filtered, type=kind))
 
     async def apply_local(self) -> str:
@@ -96,6 +125,8 @@ class ForwardingPeerConnection(RTCPeerConnection):
             # the details are for the log, not the client
             logger.exception("setLocalDescription failed")
             raise MediaError(MEDIA_FAILED, "The media server could not set up.") from exc
+        for dtls in self._transports():
+            RtpIngress.for_transport(dtls, self.admission)
         sdp = str(self.localDescription.sdp)
         if "\na=candidate:" not in sdp:
             raise MediaError(

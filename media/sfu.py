@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from aiortc.exceptions import OperationError
 
+from media.admission import IngressCounters
 from media.config import MediaConfig
 from media.errors import (
     INVALID_SDP,
@@ -29,6 +30,8 @@ from media.sdp import codec_preferences, inspect_offer, parse_description
 from media.sender import ForwardingCounters, ForwardingSender
 
 logger = logging.getLogger(__name__)
+
+PUBLISH_CONNECTION = "publish"  # on_peer_failed's name for a peer's publisher connection
 
 _MSID_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`{|}~]{1,64}")
 
@@ -80,8 +83,11 @@ class Sfu:
     the publisher's codec). RTP is forwarded, never decoded or re-encoded. Descriptions
     are complete (candidates included, no trickle). Errors are :class:`MediaError`.
 
-    ``on_peer_failed`` (optional) is awaited with a peer id when one of that peer's
-    connections fails or is closed by the far end; removing the peer is up to the hook.
+    ``on_peer_failed`` (optional) is awaited with ``(peer_id, connection)`` when one of
+    that peer's connections fails or is closed by the far end: ``connection`` is
+    PUBLISH_CONNECTION for its publisher connection, else the subscription id. The SFU
+    keeps the dead connection until it is replaced (publish / subscribe again) or
+    removed; telling the peer is up to the hook.
     """
 
     def __init__(self, config: MediaConfig) -> None:
@@ -95,7 +101,8 @@ class Sfu:
         self._codecs_seen = 0
         self._tasks: set[asyncio.Future[None]] = set()
         self._closed = False
-        self.on_peer_failed: Callable[[str], Awaitable[None]] | None = None
+        self._ingress_closed = IngressCounters()  # of connections already closed
+        self.on_peer_failed: Callable[[str, str], Awaitable[None]] | None = None
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -148,7 +155,7 @@ class Sfu:
         publication = _Publication(peer_id, pc, tracks)
         old = self._publications.get(peer_id)
         self._publications[peer_id] = publication
-        self._watch(pc, peer_id, lambda: publication.closing)
+        self._watch(pc, peer_id, PUBLISH_CONNECTION, lambda: publication.closing)
         if old is not None:
             old.closing = True
             await self._close_pc(old.pc)
@@ -190,7 +197,7 @@ class Sfu:
             await self._close_pc(pc)
             raise
         self._subscriptions[subscription.subscription_id] = subscription
-        self._watch(pc, subscriber_id, lambda: subscription.closing)
+        self._watch(pc, subscriber_id, subscription.subscription_id, lambda: subscription.closing)
         return subscription.subscription_id, offer
 
     async def accept_answer(self, subscription_id: str, answer_sdp: str) -> None:
@@ -237,6 +244,14 @@ class Sfu:
             nacks_answered=counters.nacks_answered,
             decoders_created=self._codecs_seen + sum(pc.codecs_running() for pc in live),
         )
+
+    def ingress_stats(self) -> IngressCounters:
+        """Datagrams the SFU's ICE ports dropped since it started, by reason."""
+        total = IngressCounters()
+        total.add(self._ingress_closed)
+        for pc in self._connections():
+            total.add(pc.ingress_counters())
+        return total
 
     async def close(self) -> None:
         """Close every connection; the SFU cannot be used afterwards."""
@@ -292,9 +307,14 @@ class Sfu:
             await pc.close()
         except Exception:  # closing must not fail the caller; log why
             logger.exception("closing a peer connection failed")
+        self._ingress_closed.add(pc.ingress_counters())
 
     def _watch(
-        self, pc: ForwardingPeerConnection, peer_id: str, expected: Callable[[], bool]
+        self,
+        pc: ForwardingPeerConnection,
+        peer_id: str,
+        connection: str,
+        expected: Callable[[], bool],
     ) -> None:
         reported = False
 
@@ -305,16 +325,18 @@ class Sfu:
             if reported or expected() or self._closed or state not in ("failed", "closed"):
                 return
             reported = True
-            logger.info("peer %s: connection %s", peer_id, state)
+            logger.info("peer %s: connection %s %s", peer_id, connection, state)
             hook = self.on_peer_failed
             if hook is not None:
-                task = asyncio.ensure_future(self._call_hook(hook, peer_id))
+                task = asyncio.ensure_future(self._call_hook(hook, peer_id, connection))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
     @staticmethod
-    async def _call_hook(hook: Callable[[str], Awaitable[None]], peer_id: str) -> None:
+    async def _call_hook(
+        hook: Callable[[str, str], Awaitable[None]], peer_id: str, connection: str
+    ) -> None:
         try:
-            await hook(peer_id)
+            await hook(peer_id, connection)
         except Exception:
-            logger.exception("on_peer_failed(%s) failed", peer_id)
+            logger.exception("on_peer_failed(%s, %s) failed", peer_id, connection)

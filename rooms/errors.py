@@ -32,6 +32,7 @@ ErrorCode = Literal[
     "occurrence_not_found",
     "person_not_found",
     "slot_unavailable",
+    "unavailable",
 ]
 
 ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
@@ -64,6 +65,7 @@ _DEFAULT_MESSAGES: dict[str, str] = {
     "occurrence_not_found": "This series has no session at that time.",
     "person_not_found": "This person is not registered.",
     "slot_unavailable": "Someone in this session is not available at that time.",
+    "unavailable": "The server cannot reach its data store just now; try again shortly.",
 }
 
 
@@ -89,3 +91,15 @@ class RoomError(Exception):
     def to_dict(self) -> dict[str, str]:
         """The wire form: ``{"code": ..., "message": ...}``."""
         return {"code": self.code, "message": self.message}
+
+
+class StoreUnavailable(RoomError):
+    """A shared store (Redis) did not answer in time or refused the connection.
+
+    Not a bug: the condition passes when the store is back. Stores raise it instead of
+    their driver's exceptions, so the layers above map it like any other ``RoomError``
+    (``unavailable``: a Socket.IO error ack, HTTP 503).
+    """
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__("unavailable", message)

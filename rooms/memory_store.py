@@ -31,6 +31,7 @@ class MemoryRoomStore(RoomStore):
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._grace_s = grace_s
         self._rooms: dict[str, _RoomState] = {}
+        self._leases: dict[tuple[str, str], float] = {}  # (room id, identity) -> until
 
     def _is_gone(self, room: Room, now: float) -> bool:
         return now > room.expires_at + self._grace_s
@@ -64,6 +65,7 @@ class MemoryRoomStore(RoomStore):
         gone = [rid for rid, s in self._rooms.items() if self._is_gone(s.room, now)]
         for rid in gone:
             del self._rooms[rid]
+        self._leases = {k: v for k, v in self._leases.items() if k[0] in self._rooms}
         return len(gone)
 
     async def create_room(self, room: Room) -> None:
@@ -77,7 +79,8 @@ class MemoryRoomStore(RoomStore):
         state = self._state(room_id)
         return state.room if state is not None else None
 
-    async def join(self, room_id: str, participant: Participant) -> RoomSnapshot:
+    async def join(self, room_id: str, participant: Participant,
+                   lease_until: float | None = None) -> RoomSnapshot:
         state = self._require(room_id)
         if state.room.is_closed(self._clock.now()):
             raise RoomError("room_closed")
@@ -85,13 +88,34 @@ class MemoryRoomStore(RoomStore):
         if not present and len(state.participants) >= state.room.capacity:
             raise RoomError("room_full")
         state.participants[participant.identity] = participant.model_copy(deep=True)
+        if lease_until is not None:
+            self._leases[(room_id, participant.identity)] = lease_until
         return self._snapshot(state)
 
     async def leave(self, room_id: str, identity: str) -> bool:
+        self._leases.pop((room_id, identity), None)
         state = self._state(room_id)
         if state is None:
             return False
         return state.participants.pop(identity, None) is not None
+
+    async def renew_leases(self, room_id: str, identities: list[str], until: float) -> None:
+        state = self._state(room_id)
+        if state is None:
+            return
+        for identity in identities:
+            if identity in state.participants:
+                self._leases[(room_id, identity)] = until
+
+    async def lapsed_seats(self, now: float, limit: int = 100) -> list[tuple[str, str]]:
+        lapsed = sorted((until, seat) for seat, until in self._leases.items() if until <= now)
+        return [seat for _, seat in lapsed[:limit]]
+
+    async def remove_lapsed(self, room_id: str, identity: str, now: float) -> bool:
+        until = self._leases.get((room_id, identity))
+        if until is None or until > now:
+            return False
+        return await self.leave(room_id, identity)
 
     async def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:
         state = self._require(room_id)
@@ -107,6 +131,8 @@ class MemoryRoomStore(RoomStore):
 
     async def delete_room(self, room_id: str) -> None:
         self._rooms.pop(room_id, None)
+        self._leases = {k: v for k, v in self._leases.items() if k[0] != room_id}
 
     async def close(self) -> None:
         self._rooms.clear()
+        self._leases.clear()

@@ -128,11 +128,14 @@ class PersonTokens:
 
 
 class FeedTokens:
-    """The secret in a person's private ICS feed URL: ``<identity>.<MAC>``.
+    """The secret in a person's private ICS feed URL: ``<identity>.<version>.<MAC>``.
 
     The MAC is an HMAC-SHA256 (truncated to 128 bits) of the identity and the person's
     ``feed_version`` under the deployment's secret, so nothing secret is stored and a
     feed URL can always be shown again; raising the version revokes every earlier URL.
+    The version is in the token so that :meth:`verify` checks the MAC before anything is
+    read from a store: a flood of made-up feed URLs costs one HMAC each. URLs issued
+    before the version was included (``<identity>.<MAC>``) are read as version 0.
     """
 
     def __init__(self, secret: str) -> None:
@@ -149,16 +152,43 @@ class FeedTokens:
         """The feed token of ``identity`` at feed ``version``."""
         if not identity or "." in identity:
             raise ValueError("identities in feed tokens have no dots")
-        return f"{identity}.{self._mac(identity, version)}"
+        if version < 0:
+            raise ValueError("feed versions are not negative")
+        return f"{identity}.{version}.{self._mac(identity, version)}"
 
     @staticmethod
-    def identity_of(token: str) -> str | None:
-        """Whose feed ``token`` claims to open (unchecked), or None if malformed."""
-        identity, dot, mac = token.rpartition(".")
-        if not dot or not identity or len(mac) != FEED_MAC_CHARS or len(token) > 256:
+    def _parts(token: str) -> tuple[str, int, str] | None:
+        if len(token) > 256:
             return None
-        return identity
+        parts = token.split(".")
+        if len(parts) == 2:  # issued before the version was in the token
+            parts.insert(1, "0")
+        if len(parts) != 3:
+            return None
+        identity, version, mac = parts
+        if not identity or len(mac) != FEED_MAC_CHARS or not version.isdigit() \
+                or len(version) > 9:
+            return None
+        return identity, int(version), mac
+
+    @classmethod
+    def identity_of(cls, token: str) -> str | None:
+        """Whose feed ``token`` claims to open (unchecked), or None if malformed."""
+        parts = cls._parts(token)
+        return parts[0] if parts is not None else None
+
+    def verify(self, token: str) -> tuple[str, int] | None:
+        """The identity and feed version ``token`` was issued for, if its MAC is right
+        (constant-time compare); None for a malformed or forged token. The caller still
+        checks that the version is the person's current one."""
+        parts = self._parts(token)
+        if parts is None:
+            return None
+        identity, version, mac = parts
+        if not hmac.compare_digest(mac.encode(), self._mac(identity, version).encode()):
+            return None
+        return identity, version
 
     def check(self, token: str, identity: str, version: int) -> bool:
-        """Whether ``token`` is the current feed token of ``identity`` (constant time)."""
-        return hmac.compare_digest(token.encode(), self.issue(identity, version).encode())
+        """Whether ``token`` is the current feed token of ``identity`` at ``version``."""
+        return self.verify(token) == (identity, version)

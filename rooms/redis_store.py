@@ -6,6 +6,9 @@ Lua scripts may touch them together):
 * ``ROOM_KEY``          string, the Room as JSON
 * ``PARTICIPANTS_KEY``  hash, identity -> Participant as JSON (without tracks)
 * ``TRACKS_KEY``        hash, identity -> list of Track as JSON
+* ``LEASES_KEY``        hash, identity -> the seat's lease expiry (epoch seconds)
+* ``PRESENCE_KEY``      sorted set over all rooms, "<room id> <identity>" by lease expiry:
+                        the index the sweepers read (a hint; the room's hash decides)
 
 Tracks live apart from participants so that ``set_tracks`` is a plain field write inside
 Lua (no JSON re-encoding there: cjson cannot tell an empty list from an empty object).
@@ -34,17 +37,21 @@ from .redis_client import RedisBacked
 ROOM_KEY = "room:{{{room_id}}}"
 PARTICIPANTS_KEY = "room:{{{room_id}}}:participants"
 TRACKS_KEY = "room:{{{room_id}}}:tracks"
+LEASES_KEY = "room:{{{room_id}}}:leases"
+PRESENCE_KEY = "presence"
+PRESENCE_SLACK_S = 3600  # the index lives this long after its latest lease
 
-# KEYS: room, participants, tracks. ARGV: room json, ttl ms.
+# KEYS: room, participants, tracks, leases. ARGV: room json, ttl ms.
 CREATE_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'room_exists' end
-redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 'ok'
 """
 
-# KEYS: room, participants, tracks. ARGV: identity, participant json, tracks json, now.
-# The capacity check and the insert are one step; the same identity replaces its entry.
+# KEYS: room, participants, tracks, leases. ARGV: identity, participant json, tracks json,
+# now, lease expiry ('' for none). The capacity check and the insert are one step; the same
+# identity replaces its entry.
 JOIN_LUA = """
 local room_json = redis.call('GET', KEYS[1])
 if not room_json then return {'room_not_found'} end
@@ -56,10 +63,12 @@ if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0
 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[4], ARGV[1], ARGV[5]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then
   redis.call('PEXPIRE', KEYS[2], ttl)
   redis.call('PEXPIRE', KEYS[3], ttl)
+  if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PEXPIRE', KEYS[4], ttl) end
 end
 return {'ok', room_json, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
 """
@@ -77,11 +86,55 @@ if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
 return 'ok'
 """
 
-# KEYS: participants, tracks. ARGV: identity.
+# KEYS: participants, tracks, leases. ARGV: identity.
 LEAVE_LUA = """
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
 return removed
+"""
+
+# KEYS: room, participants, tracks, leases. ARGV: until, identities... Renews the seats
+# still present; returns them.
+RENEW_LUA = """
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then return {} end
+local renewed = {}
+for i = 2, #ARGV do
+  if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 1 then
+    redis.call('HSET', KEYS[4], ARGV[i], ARGV[1])
+    renewed[#renewed + 1] = ARGV[i]
+  end
+end
+if #renewed > 0 then redis.call('PEXPIRE', KEYS[4], ttl) end
+return renewed
+"""
+
+# KEYS: room, participants, tracks, leases. ARGV: identity, now. Removes the seat if its
+# lease ran out: 1 removed, 0 not there, -1 still leased (or never leased).
+LAPSE_LUA = """
+local expiry = redis.call('HGET', KEYS[4], ARGV[1])
+if not expiry or tonumber(expiry) > tonumber(ARGV[2]) then return -1 end
+redis.call('HDEL', KEYS[4], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return redis.call('HDEL', KEYS[2], ARGV[1])
+"""
+
+# KEYS: presence. ARGV: now, slack, then score/member pairs. The index lives ``slack``
+# seconds past its latest lease.
+INDEX_LUA = """
+for i = 3, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+local ttl = math.ceil(tonumber(last[2]) - tonumber(ARGV[1]) + tonumber(ARGV[2]))
+if ttl > 0 then redis.call('EXPIRE', KEYS[1], ttl) end
+return 1
+"""
+
+# KEYS: presence. ARGV: member, now. Drops an index entry that has not been renewed.
+UNINDEX_LUA = """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) <= tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 1
 """
 
 # KEYS: room, participants, tracks.
@@ -128,13 +181,29 @@ class RedisRoomStore(RedisBacked, RoomStore):
         self._set_tracks = self._client.register_script(SET_TRACKS_LUA)
         self._leave = self._client.register_script(LEAVE_LUA)
         self._snapshot = self._client.register_script(SNAPSHOT_LUA)
+        self._renew = self._client.register_script(RENEW_LUA)
+        self._lapse = self._client.register_script(LAPSE_LUA)
+        self._unindex = self._client.register_script(UNINDEX_LUA)
+        self._index_seats = self._client.register_script(INDEX_LUA)
 
     def room_keys(self, room_id: str) -> list[str]:
-        """Every key the room uses: room, participants, tracks."""
+        """Every key the room uses: room, participants, tracks, leases."""
         return [
             self._prefix + template.format(room_id=room_id)
-            for template in (ROOM_KEY, PARTICIPANTS_KEY, TRACKS_KEY)
+            for template in (ROOM_KEY, PARTICIPANTS_KEY, TRACKS_KEY, LEASES_KEY)
         ]
+
+    @property
+    def presence_key(self) -> str:
+        return self._prefix + PRESENCE_KEY
+
+    async def _index(self, room_id: str, identities: Sequence[str], until: float) -> None:
+        if not identities:
+            return
+        pairs = [part for identity in identities
+                 for part in (repr(until), f"{room_id} {identity}")]
+        await self._index_seats(keys=[self.presence_key],
+                                args=[repr(self._clock.now()), PRESENCE_SLACK_S, *pairs])
 
     @staticmethod
     def _parse_snapshot(reply: Sequence[Any]) -> RoomSnapshot:
@@ -165,7 +234,8 @@ class RedisRoomStore(RedisBacked, RoomStore):
         data = await self._client.get(self.room_keys(room_id)[0])
         return Room.model_validate_json(_text(data)) if data is not None else None
 
-    async def join(self, room_id: str, participant: Participant) -> RoomSnapshot:
+    async def join(self, room_id: str, participant: Participant,
+                   lease_until: float | None = None) -> RoomSnapshot:
         tracks_json = json.dumps([t.to_dict() for t in participant.tracks])
         reply = await self._join(
             keys=self.room_keys(room_id),
@@ -174,6 +244,7 @@ class RedisRoomStore(RedisBacked, RoomStore):
                 participant.model_dump_json(exclude={"tracks"}),
                 tracks_json,
                 repr(self._clock.now()),
+                "" if lease_until is None else repr(lease_until),
             ],
         )
         status = _text(reply[0])
@@ -183,12 +254,35 @@ class RedisRoomStore(RedisBacked, RoomStore):
             raise RoomError("room_closed")
         if status == "room_full":
             raise RoomError("room_full")
+        if lease_until is not None:
+            await self._index(room_id, [participant.identity], lease_until)
         return self._parse_snapshot(reply)
 
     async def leave(self, room_id: str, identity: str) -> bool:
-        _, participants_key, tracks_key = self.room_keys(room_id)
-        removed = await self._leave(keys=[participants_key, tracks_key], args=[identity])
+        _, participants_key, tracks_key, leases_key = self.room_keys(room_id)
+        removed = await self._leave(keys=[participants_key, tracks_key, leases_key],
+                                    args=[identity])
+        await self._client.zrem(self.presence_key, f"{room_id} {identity}")
         return int(removed) > 0
+
+    async def renew_leases(self, room_id: str, identities: list[str], until: float) -> None:
+        if not identities:
+            return
+        renewed = await self._renew(keys=self.room_keys(room_id),
+                                    args=[repr(until), *identities])
+        await self._index(room_id, [_text(i) for i in renewed], until)
+
+    async def lapsed_seats(self, now: float, limit: int = 100) -> list[tuple[str, str]]:
+        members = await self._client.zrangebyscore(self.presence_key, "-inf", now,
+                                                   start=0, num=limit)
+        seats = [_text(m).split(" ", 1) for m in members]
+        return [(seat[0], seat[1]) for seat in seats if len(seat) == 2]
+
+    async def remove_lapsed(self, room_id: str, identity: str, now: float) -> bool:
+        removed = int(await self._lapse(keys=self.room_keys(room_id),
+                                        args=[identity, repr(now)]))
+        await self._unindex(keys=[self.presence_key], args=[f"{room_id} {identity}", repr(now)])
+        return removed > 0
 
     async def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:
         # The store must never hold tracks that a Participant would refuse to load.

@@ -66,8 +66,9 @@ class RoomService:
         """The grant in ``token`` (see ``TokenSigner.verify``)."""
         return self._signer.verify(token, room_id)
 
-    async def join(self, grant: JoinGrant) -> RoomSnapshot:
-        """Put the grant's holder in its room (replacing an earlier connection of theirs).
+    async def join(self, grant: JoinGrant, lease_s: float | None = None) -> RoomSnapshot:
+        """Put the grant's holder in its room (replacing an earlier connection of theirs),
+        with a seat lease of ``lease_s`` from now if given (see ``RoomStore``).
 
         ``forbidden`` if the grant's role does not belong in this kind of room.
         """
@@ -84,7 +85,8 @@ class RoomService:
             role=grant.role,
             joined_at=self._clock.now(),
         )
-        return await self._store.join(grant.room_id, participant)
+        until = None if lease_s is None else self._clock.now() + lease_s
+        return await self._store.join(grant.room_id, participant, until)
 
     async def join_with_token(
         self, token: str | None, room_id: str | None = None
@@ -110,3 +112,15 @@ class RoomService:
     async def snapshot(self, room_id: str) -> RoomSnapshot:
         """The room and who is in it."""
         return await self._store.snapshot(room_id)
+
+    async def renew_seats(self, room_id: str, identities: list[str], until: float) -> None:
+        """Extend the leases of these seats (held by live connections) to ``until``."""
+        await self._store.renew_leases(room_id, identities, until)
+
+    async def lapsed_seats(self, now: float) -> list[tuple[str, str]]:
+        """(room id, identity) of seats whose lease ran out by ``now``."""
+        return await self._store.lapsed_seats(now)
+
+    async def remove_lapsed(self, room_id: str, identity: str, now: float) -> bool:
+        """Take the seat away if its lease ran out by ``now``; True if it was removed."""
+        return await self._store.remove_lapsed(room_id, identity, now)

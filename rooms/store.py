@@ -7,6 +7,12 @@ Lifecycle of a room in every store:
   with ``room_closed``; snapshots and leaves still work so the callers above can wind the
   session down and tell late-comers that it *ended* rather than that it never existed.
 * after that the room is gone (``room_not_found``); the Redis keys have expired by then.
+
+Presence: a participant's seat may carry a *lease* (an expiry time). The process that
+holds the participant's connection renews it every few seconds; when the connection
+drops it stops, and once the lease has lapsed any process may take the seat away with
+:meth:`RoomStore.remove_lapsed`. So a seat outlives a process that died (``kill -9``)
+by its grace period, not by the room's TTL. Seats without a lease never lapse.
 """
 
 from __future__ import annotations
@@ -40,16 +46,31 @@ class RoomStore(ABC):
         """The room, or None if it does not exist (or is past its grace period)."""
 
     @abstractmethod
-    async def join(self, room_id: str, participant: Participant) -> RoomSnapshot:
+    async def join(self, room_id: str, participant: Participant,
+                   lease_until: float | None = None) -> RoomSnapshot:
         """Add ``participant`` atomically with the capacity check and return the room.
 
         The same identity joining again replaces its entry (a reconnect) and does not take
-        a second place. Raises ``room_not_found``, ``room_closed`` or ``room_full``.
+        a second place. With ``lease_until`` the seat's lease is set in the same step.
+        Raises ``room_not_found``, ``room_closed`` or ``room_full``.
         """
 
     @abstractmethod
     async def leave(self, room_id: str, identity: str) -> bool:
-        """Remove ``identity``; True if it was present."""
+        """Remove ``identity`` (and its lease); True if it was present."""
+
+    @abstractmethod
+    async def renew_leases(self, room_id: str, identities: list[str], until: float) -> None:
+        """Extend the leases of the seats of ``identities`` still in the room to ``until``."""
+
+    @abstractmethod
+    async def lapsed_seats(self, now: float, limit: int = 100) -> list[tuple[str, str]]:
+        """Up to ``limit`` (room id, identity) whose lease ran out at or before ``now``."""
+
+    @abstractmethod
+    async def remove_lapsed(self, room_id: str, identity: str, now: float) -> bool:
+        """Remove the seat if its lease ran out at or before ``now`` (one atomic step, so a
+        renewal by another process wins); True if the participant was removed."""
 
     @abstractmethod
     async def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:

@@ -14,9 +14,7 @@ class KeyedLocks:
     """
 
     def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def __call__(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)

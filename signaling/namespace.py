@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from media.sfu import Sfu
 from rooms.clock import Clock, SystemClock
+from rooms.errors import StoreUnavailable
 from rooms.models import Track, TrackKind
 from rooms.service import RoomService
 
@@ -31,6 +32,7 @@ from .dispatch import Ack, parse_payload, run_handler
 from .errors import SignalingError, error_ack, ok_ack
 from .limits import ConnectionLimits
 from .locks import KeyedLocks
+from .media_failures import MEDIA_FAILED_EVENT, drop_failed_connection
 from .payloads import (
     JoinPayload,
     LeavePayload,
@@ -39,6 +41,7 @@ from .payloads import (
     SubscribePayload,
     SubscriptionAnswerPayload,
 )
+from .presence import SeatKeeper
 from .room_timers import RoomEndTimers
 from .session import CallSession, peer_id_for
 
@@ -54,6 +57,7 @@ class SignalingOptions:
 
     disconnect_grace_s: float = 10.0
     ice_servers: tuple[str, ...] = ()
+    presence_interval_s: float = 5.0  # seat lease renewal and sweep period
 
 
 class CallNamespace(socketio.AsyncNamespace):
@@ -79,6 +83,9 @@ class CallNamespace(socketio.AsyncNamespace):
         self._sid_by_peer: dict[str, str] = {}
         self._grace_tasks: dict[str, asyncio.Task[None]] = {}
         self._room_timers = RoomEndTimers(self._clock, self._end_room)
+        self._seats = SeatKeeper(service, self._clock, options.disconnect_grace_s,
+                                 options.presence_interval_s, self._held_seats,
+                                 self._expire_seat)
         self._events: dict[str, tuple[type[BaseModel], EventHandler]] = {
             "join": (JoinPayload, self._join),
             "publish": (PublishPayload, self._publish),
@@ -87,6 +94,7 @@ class CallNamespace(socketio.AsyncNamespace):
             "mute": (MutePayload, self._mute),
             "leave": (LeavePayload, self._leave),
         }
+        sfu.on_peer_failed = self._media_failed
 
     # -- dispatch ---------------------------------------------------------------
 
@@ -136,10 +144,16 @@ class CallNamespace(socketio.AsyncNamespace):
             async with self._peer_locks(session.peer_id):
                 if self._release_peer(session):
                     await self._sfu.remove_peer(session.peer_id)
+                    # Other processes see the seat lapse when this grace period ends.
+                    until = self._clock.now() + self._options.disconnect_grace_s
                     self._grace_tasks[session.peer_id] = asyncio.create_task(
-                        self._remove_after_grace(session)
+                        self._remove_after_grace(session, until)
                     )
+                    await self._service.renew_seats(session.room_id, [session.identity], until)
                     await self._withdraw_tracks(session)
+        except StoreUnavailable:
+            logger.warning("cleaning up after %s disconnected: store unavailable",
+                           session.identity)
         except Exception:
             logger.exception("cleaning up after %s disconnected failed", session.identity)
 
@@ -174,7 +188,7 @@ class CallNamespace(socketio.AsyncNamespace):
         grant = self._service.verify(payload.token)
         peer_id = peer_id_for(grant.room_id, grant.identity)
         async with self._peer_locks(peer_id):
-            snapshot = await self._service.join(grant)
+            snapshot = await self._service.join(grant, self._seats.lease_s)
             if not self._connected(sid):
                 if peer_id not in self._sid_by_peer and peer_id not in self._grace_tasks:
                     await self._service.leave(grant.room_id, grant.identity)
@@ -294,6 +308,19 @@ class CallNamespace(socketio.AsyncNamespace):
 
     # -- lifecycle --------------------------------------------------------------
 
+    async def _media_failed(self, peer_id: str, connection: str) -> None:
+        """One of a participant's media connections failed: tell them (media_failures)."""
+        session = self._sessions.get(self._sid_by_peer.get(peer_id, ""))
+        if session is None:
+            return
+        async with self._peer_locks(peer_id):
+            if not self._current(session):
+                return
+            payload = await drop_failed_connection(self._sfu, session, connection)
+        if payload is not None:
+            logger.info("%s: media connection %s failed", session.identity, connection)
+            await self.emit(MEDIA_FAILED_EVENT, payload, to=session.sid)
+
     async def _replace(self, old_sid: str) -> None:
         """Another connection joined with this identity: close the old one.
 
@@ -321,7 +348,7 @@ class CallNamespace(socketio.AsyncNamespace):
             skip_sid=session.sid,
         )
 
-    async def _remove_after_grace(self, session: CallSession) -> None:
+    async def _remove_after_grace(self, session: CallSession, until: float) -> None:
         await asyncio.sleep(self._options.disconnect_grace_s)
         async with self._peer_locks(session.peer_id):
             if self._grace_tasks.get(session.peer_id) is not asyncio.current_task():
@@ -330,22 +357,56 @@ class CallNamespace(socketio.AsyncNamespace):
             if session.peer_id in self._sid_by_peer:
                 return  # rejoined meanwhile
             try:
-                await self._remove_participant(session.room_id, session.identity, "disconnected")
+                # Only if nobody renewed the lease since (a rejoin through another process).
+                removed = await self._service.remove_lapsed(
+                    session.room_id, session.identity, until)
+            except StoreUnavailable:
+                logger.warning("removing %s after disconnect: store unavailable",
+                               session.identity)
+                return  # the lease lapses anyway: a sweeper removes the seat
             except Exception:
                 logger.exception("removing %s after disconnect failed", session.identity)
+                return  # the lease lapses anyway: a sweeper removes the seat
+        if removed:
+            await self._announce_left(session.room_id, session.identity, "disconnected")
+
+    def _held_seats(self) -> dict[str, list[str]]:
+        """The seats whose connection this process holds, by room."""
+        held: dict[str, list[str]] = {}
+        for session in self._sessions.values():
+            held.setdefault(session.room_id, []).append(session.identity)
+        return held
+
+    async def _expire_seat(self, room_id: str, identity: str, now: float) -> None:
+        """A seat's lease lapsed (its process died, or its grace ran out): remove it."""
+        peer_id = peer_id_for(room_id, identity)
+        async with self._peer_locks(peer_id):
+            if peer_id in self._sid_by_peer:
+                return  # held here: the next renewal extends it
+            if not await self._service.remove_lapsed(room_id, identity, now):
+                return
+            grace = self._grace_tasks.pop(peer_id, None)
+            if grace is not None:
+                grace.cancel()
+        await self._announce_left(room_id, identity, "disconnected")
+
+    async def keep_presence(self) -> None:
+        """Renew this process's seat leases and expire lapsed ones until cancelled."""
+        await self._seats.run()
 
     async def _remove_participant(self, room_id: str, identity: str, reason: str) -> None:
         if await self._service.leave(room_id, identity):
-            await self.emit(
-                "participant_left", {"identity": identity, "reason": reason}, room=room_id
-            )
+            await self._announce_left(room_id, identity, reason)
+
+    async def _announce_left(self, room_id: str, identity: str, reason: str) -> None:
+        await self.emit(
+            "participant_left", {"identity": identity, "reason": reason}, room=room_id
+        )
         logger.info("%s left room %s (%s)", identity, room_id, reason)
 
     async def _end_room(self, room_id: str) -> None:
         """The room's time is over: tell everyone, close their media, disconnect them."""
-        await self.emit(
-            "room_ended", {"message": "This session's time is over."}, room=room_id
-        )
+        await self.emit("room_ended", {"message": "This session's time is over."}, room=room_id)
         for session in [s for s in self._sessions.values() if s.room_id == room_id]:
             async with self._peer_locks(session.peer_id):
                 if self._sessions.pop(session.sid, None) is None:

@@ -1,13 +1,37 @@
-"""Shared fixtures. The Redis ones start a real redis-server; they never skip."""
+"""Shared fixtures. The Redis ones start a real redis-server; they never skip.
+
+The whole suite runs with the machine's zone files out of the search path
+(``zoneinfo.TZPATH`` empty, also for server subprocesses through ``PYTHONTZPATH``): the
+server must take every rule from the pinned ``tzdata`` package, so nothing here may
+depend on ``/usr/share/zoneinfo``.
+"""
 
 from __future__ import annotations
 
+import os
+import zoneinfo
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis.asyncio as aioredis
 
 from tests.redis_server import RedisServer
+
+
+def hide_system_zone_files() -> None:
+    """Take the machine's zone files out of zoneinfo's search path (and subprocesses')."""
+    os.environ["PYTHONTZPATH"] = ""
+    zoneinfo.reset_tzpath(to=[])
+
+
+hide_system_zone_files()  # before collection: test modules build zone lists on import
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_system_zone_files() -> Iterator[None]:
+    hide_system_zone_files()
+    yield
+    assert zoneinfo.TZPATH == (), "a test put the machine's zone files back in the path"
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +68,10 @@ async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A private redis-server for one test that stops, restarts or pauses it."""
+    with RedisServer() as server:
+        yield server

@@ -65,8 +65,8 @@ class LiveServer:
 
 
 def token_of(link: str) -> str:
-    """The JWT in a join link's fragment."""
-    return link.split("#token=", 1)[1]
+    """The JWT in a join link's fragment (``#token=<jwt>``, maybe ``&opens=...`` after)."""
+    return link.split("#token=", 1)[1].split("&", 1)[0]
 
 
 @asynccontextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -51,6 +52,11 @@ class RedisServer:
     def start(self) -> RedisServer:
         # mkdtemp under /tmp keeps the socket path well below the 107-byte limit.
         self._dir = Path(tempfile.mkdtemp(prefix="mc-redis-", dir="/tmp"))
+        self._launch()
+        return self
+
+    def _launch(self) -> None:
+        assert self._dir is not None
         log = self._dir / "redis.log"
         options = {
             "port": "0",  # no TCP listener: parallel test sessions cannot collide
@@ -74,7 +80,6 @@ class RedisServer:
         except BaseException:
             self.stop()
             raise
-        return self
 
     def _wait_ready(self, log: Path) -> None:
         assert self._proc is not None
@@ -103,8 +108,11 @@ class RedisServer:
         finally:
             client.close()
 
-    def stop(self) -> None:
+    def kill(self) -> None:
+        """Stop the server process (its data is gone: no persistence); the socket path
+        stays reserved for :meth:`restart`."""
         if self._proc is not None:
+            self.resume()
             self._proc.terminate()
             try:
                 self._proc.wait(timeout=5)
@@ -112,6 +120,26 @@ class RedisServer:
                 self._proc.kill()
                 self._proc.wait()
             self._proc = None
+        if self._dir is not None:
+            self.socket_path.unlink(missing_ok=True)
+
+    def restart(self) -> None:
+        """A fresh, empty server on the same socket (after :meth:`kill`, or now)."""
+        self.kill()
+        self._launch()
+
+    def pause(self) -> None:
+        """SIGSTOP the server: connections stay open and nothing answers (a hung Redis)."""
+        assert self._proc is not None
+        os.kill(self._proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after :meth:`pause` (harmless otherwise)."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.kill(self._proc.pid, signal.SIGCONT)
+
+    def stop(self) -> None:
+        self.kill()
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None

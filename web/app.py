@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis.asyncio as aioredis
 from aiohttp import web
 
 from media.config import MediaConfig
@@ -15,6 +17,7 @@ from media.sfu import Sfu
 from rooms.clock import Clock, SystemClock
 from rooms.grants import TokenSigner
 from rooms.memory_store import MemoryRoomStore
+from rooms.redis_client import connect, ping
 from rooms.redis_store import RedisRoomStore
 from rooms.service import RoomService
 from rooms.store import RoomStore
@@ -31,6 +34,7 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 STATIC_DIR = Path(__file__).parent / "static"
+HEALTH_PING_S = 1.0  # /api/health says Redis is down when a PING takes longer
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -56,15 +60,16 @@ class Services:
     sfu: Sfu
     namespace: CallNamespace
     scheduling: Scheduling
+    redis: aioredis.Redis | None = None  # the process's one Redis client, if configured
 
 
 SERVICES = web.AppKey("services", Services)
 
 
-def build_store(settings: Settings, clock: Clock) -> RoomStore:
+def build_store(clock: Clock, redis: aioredis.Redis | None) -> RoomStore:
     """Redis when configured, else the embedded in-memory store."""
-    if settings.redis_url:
-        return RedisRoomStore(settings.redis_url, clock)
+    if redis is not None:
+        return RedisRoomStore(redis, clock)
     return MemoryRoomStore(clock)
 
 
@@ -90,7 +95,9 @@ async def purge_expired_rooms(store: MemoryRoomStore, every_s: float = 60.0) -> 
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
     """The aiohttp application: REST API, Socket.IO signaling, SFU and web client."""
     clock = clock or SystemClock()
-    store = build_store(settings, clock)
+    # One client, one sized blocking pool, shared by every Redis store of the process.
+    redis = connect(settings.redis_url, settings.redis_options()) if settings.redis_url else None
+    store = build_store(clock, redis)
     signer = TokenSigner(settings.resolved_secret(), clock)
     service = RoomService(store, signer, clock)
     sfu = Sfu(
@@ -104,17 +111,24 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         service,
         sfu,
         SignalingOptions(
-            disconnect_grace_s=settings.disconnect_grace_s, ice_servers=settings.ice_servers
+            disconnect_grace_s=settings.disconnect_grace_s,
+            ice_servers=settings.ice_servers,
+            presence_interval_s=settings.presence_interval_s,
         ),
         clock,
     )
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, json_errors])
-    scheduling = build_scheduling(settings, clock, store, signer)
-    app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling)
+    scheduling = build_scheduling(settings, clock, store, signer, redis)
+    app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling,
+                             redis)
     sio = create_sio(namespace, settings.redis_url or None, settings.browser_origins)
     sio.attach(app)
     rooms_api = RoomsApi(
-        service, settings.resolved_admin_key(), settings.base_url, settings.default_duration_min
+        service,
+        settings.resolved_admin_key(),
+        settings.base_url,
+        settings.default_duration_min,
+        redis_up=None if redis is None else functools.partial(ping, redis, HEALTH_PING_S),
     )
     app.add_routes(rooms_api.routes())
     scheduling.attach(app)
@@ -124,8 +138,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         await namespace.close()
         await sfu.close()
         await store.close()
+        if redis is not None:
+            await redis.aclose()
 
     app.on_cleanup.append(shutdown)
+    app.cleanup_ctx.append(background(namespace.keep_presence))
     if isinstance(store, MemoryRoomStore):
         app.cleanup_ctx.append(background(lambda: purge_expired_rooms(store)))
     return app

@@ -27,6 +27,7 @@ from .calls.routes import CreateRoomRequest
 from .scheduling.bodies import (
     AvailabilityBody,
     BookingBody,
+    BookingsParams,
     PersonBody,
     RescheduleBody,
     RoundtableBody,
@@ -43,6 +44,7 @@ from .scheduling.views import (
     RegisteredPerson,
     SlotView,
     WebhookEvent,
+    ZonesView,
 )
 
 Auth = Literal["admin", "person", "admin_or_host", "none"]
@@ -87,7 +89,13 @@ class CreatedRoom(BaseModel):
 
 
 class Health(BaseModel):
+    """Answer of ``GET /api/health``: 200 when ok, 503 when degraded."""
+
     ok: bool
+    tzdata: str = Field(description="IANA version of the time-zone rules in use, e.g. 2026f")
+    status: Literal["ok", "degraded"]
+    redis: Literal["up", "down"] | None = Field(
+        default=None, description="only when Redis is configured")
 
 
 @dataclass(frozen=True)
@@ -107,13 +115,15 @@ class Operation:
     errors: tuple[str, ...] = ()
     extra_query: tuple[tuple[str, str], ...] = ()  # (name, description), string-valued
     headers: dict[str, Any] | None = None  # of the success answer
+    uses_store: bool = True  # may answer 503 ``unavailable`` while Redis is away
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("get", "/api/health", "Liveness", "none", Health),
+    Operation("get", "/api/health", "Liveness and dependencies (503 when degraded)", "none",
+              Health, uses_store=False),
     Operation("post", "/api/rooms", "Create a 1:1 coffee room now (two join links)", "admin",
               CreatedRoom, 201, body=CreateRoomRequest, errors=("unauthorized", *BODY_ERRORS)),
-    Operation("get", "/api/openapi.json", "This document", "none", None),
+    Operation("get", "/api/openapi.json", "This document", "none", None, uses_store=False),
     Operation("post", "/api/people", "Register a person (schedule link, feed URL)", "admin",
               RegisteredPerson, 201, body=PersonBody,
               errors=("unauthorized", "unknown_zone", *BODY_ERRORS)),
@@ -131,7 +141,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/me/feed", "Revoke the feed URL and issue a new one", "person",
               FeedView, errors=PERSON),
     Operation("get", "/api/me/bookings", "The caller's upcoming sessions", "person",
-              BookingView, many=True, errors=PERSON),
+              BookingView, many=True, query=BookingsParams,
+              errors=(*PERSON, "invalid_body", "unknown_zone")),
+    Operation("get", "/api/zones", "The zones of the server's tz database, offsets now",
+              "none", ZonesView, uses_store=False),
     Operation("get", "/api/slots", "Common free slots of the caller and `with`, a page at "
               "a time (`limit`, from `after`)", "person",
               SlotView, many=True, query=SlotsParams,
@@ -219,7 +232,7 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     if op.headers:
         responses[str(op.status)]["headers"] = op.headers
     by_status: dict[int, list[str]] = {}
-    for code in op.errors:
+    for code in (*op.errors, "unavailable") if op.uses_store else op.errors:
         by_status.setdefault(status_of(code), []).append(code)
     error_ref = refs[(ErrorBody, "serialization")]
     for status, codes in sorted(by_status.items()):
@@ -227,6 +240,10 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
                                   "content": {"application/json": {"schema": error_ref}}}
         if status == 429:
             responses[str(status)]["headers"] = RETRY_AFTER
+    if op.response is Health:
+        responses["503"] = {"description": "degraded: a dependency (Redis) is down",
+                            "content": {"application/json": {
+                                "schema": refs[(Health, "serialization")]}}}
     doc: dict[str, Any] = {"summary": op.summary, "operationId": _operation_id(op),
                            "responses": responses}
     params = _parameters(op)

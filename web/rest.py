@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .access_log import redact
+from rooms.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,11 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         raise
     except Problem as exc:
         return api_error(exc.status, exc.code, exc.message, exc.headers)
+    except StoreUnavailable as exc:
+        return api_error(503, exc.code, exc.message)
     except Exception:
-        # redact: a feed path carries the feed's secret token.
-        logger.exception("%s %s failed", request.method, redact(request.path))
+        # The route's pattern, not the path: a feed path carries the feed's secret.
+        route = request.match_info.route.resource
+        logger.exception("%s %s failed", request.method,
+                         route.canonical if route is not None else "?")
         return api_error(500, "internal_error", "The server hit an error.")

@@ -17,6 +17,8 @@ from pydantic import (
     model_validator,
 )
 
+from rooms.redis_client import RedisOptions
+
 PREFIX = "MENTORCALL_"
 MIN_KEY_BYTES = 32
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -52,6 +54,8 @@ class Settings(BaseModel):
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str = ""  # base of join links; default http://host:port
     redis_url: str = ""  # empty: the embedded in-memory store
+    redis_max_connections: int = Field(default=64, ge=1, le=10_000)  # one pool per process
+    redis_timeout_s: float = Field(default=2.0, gt=0, le=60)  # connect/read/pool-wait
     data_dir: Path = Path(".mentorcall")  # secret and admin key files when not given
     recordings_dir: Path = Path("recordings")
     secret: str = ""  # token signing key; empty: read or create data_dir/secret
@@ -60,6 +64,7 @@ class Settings(BaseModel):
     ice_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     ice_servers: tuple[str, ...] = ()
     disconnect_grace_s: float = Field(default=10.0, ge=0, le=300)
+    presence_interval_s: float = Field(default=5.0, gt=0, le=60)  # seat lease renewal/sweep
     default_duration_min: int = Field(default=30, ge=5, le=240)
     join_early_s: int = Field(default=300, ge=0)  # links work this long before the start
     webhook_url: str = ""  # empty: no webhooks
@@ -112,6 +117,11 @@ class Settings(BaseModel):
             values[name] = split_list(raw) if field.annotation == tuple[str, ...] else raw
         values.update(overrides)
         return cls.model_validate(values)
+
+    def redis_options(self) -> RedisOptions:
+        """The Redis pool's size and timeouts (see docs/operations.md)."""
+        return RedisOptions(max_connections=self.redis_max_connections,
+                            timeout_s=self.redis_timeout_s)
 
     @property
     def base_url(self) -> str:

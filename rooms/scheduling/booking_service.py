@@ -78,6 +78,7 @@ class BookingChange(StrEnum):
     CREATED = "booking.created"
     RESCHEDULED = "booking.rescheduled"
     CANCELLED = "booking.cancelled"
+    CHANGED = "booking.changed"  # moved by a time-zone rules change (see .rule_changes)
 
 
 class BookingListener(Protocol):
@@ -109,6 +110,14 @@ class SchedulingService:
     def add_listener(self, listener: BookingListener) -> None:
         """Tell ``listener`` of every booking change from now on."""
         self._listeners.append(listener)
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    async def announce(self, change: BookingChange, bookings: Sequence[Booking]) -> None:
+        """Tell the listeners of a change stored by someone else (the rules check)."""
+        await self._tell(change, bookings)
 
     def today(self, zone: str) -> date:
         """The local date now in ``zone``."""
@@ -258,7 +267,8 @@ class SchedulingService:
                          length_min: int | None = None,
                          following: bool = False) -> list[Booking]:
         """Move a session (or it and the following ones of its series); new rooms, each
-        SEQUENCE one on. The first booking returned is ``booking_id``'s."""
+        SEQUENCE one on. The first booking returned is ``booking_id``'s, the others follow
+        in date order."""
         booking = await self._changeable(caller, booking_id)
         if not booking.is_confirmed:
             raise RoomError("booking_cancelled")
@@ -283,8 +293,10 @@ class SchedulingService:
         await self.rooms.close([old for old, _ in moved])
         for _, new in moved:
             await self.ledger.plan(new.booking_id, epoch_seconds(new.start))
-        result = [new for _, new in moved]
-        result.sort(key=lambda b: b.booking_id != booking_id)
+        # The one addressed first (it is also the earliest), then by date: moves run
+        # latest first when moving later, which is not an order to show anyone.
+        result = sorted((new for _, new in moved),
+                        key=lambda b: (b.booking_id != booking_id, b.start, b.booking_id))
         await self._tell(BookingChange.RESCHEDULED, result)
         return result
 
@@ -351,10 +363,15 @@ class SchedulingService:
         return [b for b in found if self.rooms.closes_at(b) > now]
 
     async def feed(self, identity: str) -> list[Booking]:
-        """The person's sessions for their calendar feed (a week back, a year ahead)."""
+        """The person's sessions for their calendar feed (a week back, a year ahead), by
+        start: the cancelled ones too (until the store forgets them), so a calendar that
+        syncs the feed sees each one as cancelled (STATUS:CANCELLED, SEQUENCE one on)
+        and removes it, instead of keeping a session that silently left the feed."""
         now = from_epoch(int(self._clock.now()))
-        return await self.bookings.bookings_for(identity, now - timedelta(days=FEED_PAST_DAYS),
-                                                now + timedelta(days=UPCOMING_DAYS))
+        lo, hi = now - timedelta(days=FEED_PAST_DAYS), now + timedelta(days=UPCOMING_DAYS)
+        found = [*await self.bookings.bookings_for(identity, lo, hi),
+                 *await self.bookings.cancelled_for(identity, lo, hi)]
+        return sorted(found, key=lambda b: (b.start, b.booking_id))
 
     async def _tell(self, change: BookingChange, bookings: Sequence[Booking]) -> None:
         for listener in self._listeners:

@@ -11,7 +11,9 @@ Every store keeps these promises (one contract test suite checks both):
   Given ``expected_sequence`` they change only that revision: if another writer changed
   the booking first they raise ``booking_changed`` and change nothing.
 * A booking is kept until ``retention_s`` after its end (so late calendar syncs and the
-  CANCEL invite still find it), then it is gone (``booking_not_found``).
+  CANCEL invite still find it), then it is gone (``booking_not_found``). Cancelled ones
+  stay listed for their people until then (``cancelled_for``), so a feed can show them
+  as cancelled instead of dropping them.
 """
 
 from __future__ import annotations
@@ -86,8 +88,10 @@ class BookingStore(ABC):
 
     @abstractmethod
     async def reschedule(self, booking_id: str, start: datetime, end: datetime,
-                         expected_sequence: int | None = None) -> Booking:
-        """Move the booking to [start, end) and return it with its sequence one on.
+                         expected_sequence: int | None = None, *,
+                         rules_moved: Sequence[str] = ()) -> Booking:
+        """Move the booking to [start, end) and return it with its sequence one on
+        (``rules_moved``: see :meth:`Booking.rescheduled`).
 
         Raises ``booking_not_found``, ``booking_cancelled``, ``booking_changed`` (not at
         ``expected_sequence`` any more), ``slot_in_past`` or ``slot_taken`` (the booking's
@@ -104,6 +108,12 @@ class BookingStore(ABC):
     @abstractmethod
     async def bookings_for(self, identity: str, start: datetime, end: datetime) -> list[Booking]:
         """The confirmed bookings of ``identity`` overlapping [start, end), by start."""
+
+    @abstractmethod
+    async def cancelled_for(self, identity: str, start: datetime,
+                            end: datetime) -> list[Booking]:
+        """The cancelled bookings of ``identity`` overlapping [start, end), by start (kept
+        until ``retention_s`` after their end, like every booking: feeds list them)."""
 
     @abstractmethod
     async def close(self) -> None:

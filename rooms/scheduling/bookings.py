@@ -4,6 +4,14 @@ A booking's instants are UTC (whole seconds) plus ``zone``, the IANA zone it was
 (the organiser's). ``sequence`` is the iCalendar SEQUENCE: 0 when booked, one more on every
 reschedule and on cancel, so calendar clients apply changes in order.
 
+Each revision also records the wall-clock times it was computed as: ``wall_start`` (and
+``wall_fold``) in ``zone``, every person's local start (``walls``) and the tz rules used
+(``rules``, the IANA version). When the rules change under a booking (a ``tzdata``
+upgrade), the booking keeps ``wall_start`` in its zone and moves to the instant that
+time now is (:mod:`.rule_changes`); ``rules_moved`` then names the other people whose
+local time of it moved. Bookings stored before these fields existed have none
+(``wall_start`` None) and keep their instant.
+
 Two bookings *conflict* when they share a person, both are confirmed, and the gap between
 them is shorter than the larger of their two buffers (a booking with buffer ``b`` blocks
 ``[start - b, end + b)``). Every store refuses a conflicting booking with ``slot_taken``.
@@ -14,12 +22,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
 from rooms.errors import RoomError
 from rooms.models import MAX_CAPACITY, MAX_DURATION_S, DisplayName, Identity, RoomId, WireModel
+from rooms.scheduling import tzdb
 from rooms.scheduling.intervals import Interval
 from rooms.scheduling.slots import MAX_BUFFER_MIN, BusySpan
 from rooms.scheduling.zones import UtcDatetime, ZoneName, epoch_seconds, to_local
@@ -52,6 +61,19 @@ def _whole_seconds(instant: datetime) -> datetime:
     return instant.replace(microsecond=0)
 
 
+class LocalWall(WireModel):
+    """One person's local start of a booking (naive, in their zone) when it was stored."""
+
+    identity: Identity
+    local: datetime
+
+
+def local_walls(start: datetime, people: Sequence[Attendee]) -> tuple[LocalWall, ...]:
+    """Each person's wall-clock start of ``start``, under the rules in use."""
+    return tuple(LocalWall(identity=p.identity, local=to_local(start, p.zone).replace(
+        tzinfo=None)) for p in people)
+
+
 class Booking(WireModel):
     """A booked session between an organiser and one or more attendees."""
 
@@ -70,6 +92,11 @@ class Booking(WireModel):
     room_id: RoomId | None = None
     series_id: BookingId | None = None
     recurrence_id: UtcDatetime | None = None
+    wall_start: datetime | None = None
+    wall_fold: int = Field(default=0, ge=0, le=1)
+    walls: tuple[LocalWall, ...] = ()
+    rules: str | None = None
+    rules_moved: tuple[Identity, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -104,14 +131,16 @@ class Booking(WireModel):
         """A fresh confirmed booking (sequence 0) made at ``now``, meant in the organiser's
         zone unless ``zone`` says otherwise."""
         stamp = _whole_seconds(datetime.fromtimestamp(now, UTC))
+        zone = zone if zone is not None else organiser.zone
         return cls(
+            **_walls_of(start, zone, (organiser, *attendees)),
             booking_id=booking_id,
             title=title,
             organiser=organiser,
             attendees=tuple(attendees),
             start=start,
             end=end,
-            zone=zone if zone is not None else organiser.zone,
+            zone=zone,
             buffer_s=buffer_s,
             created_at=stamp,
             updated_at=stamp,
@@ -151,13 +180,22 @@ class Booking(WireModel):
         """The start as an aware local time in ``zone`` (default: the booking's zone)."""
         return to_local(self.start, zone or self.zone)
 
-    def rescheduled(self, start: datetime, end: datetime, now: float) -> Booking:
-        """A copy at [start, end), one sequence on, stamped ``now``."""
+    def local_walls(self) -> tuple[LocalWall, ...]:
+        """Each person's wall-clock start now, under the rules in use."""
+        return local_walls(self.start, (self.organiser, *self.attendees))
+
+    def rescheduled(self, start: datetime, end: datetime, now: float,
+                    rules_moved: Sequence[str] = ()) -> Booking:
+        """A copy at [start, end), one sequence on, stamped ``now``, its wall times those
+        of the new start under the rules in use; ``rules_moved`` names the people whose
+        local time moved because the rules changed (empty for a person's reschedule)."""
         if not self.is_confirmed:
             raise RoomError("booking_cancelled")
         data = self.model_dump()
         data.update(start=start, end=end, sequence=self.sequence + 1,
-                    updated_at=_whole_seconds(datetime.fromtimestamp(now, UTC)))
+                    updated_at=_whole_seconds(datetime.fromtimestamp(now, UTC)),
+                    rules_moved=tuple(rules_moved),
+                    **_walls_of(start, self.zone, (self.organiser, *self.attendees)))
         return Booking.model_validate(data)
 
     def cancelled(self, now: float) -> Booking:
@@ -168,3 +206,10 @@ class Booking(WireModel):
         data.update(status=BookingStatus.CANCELLED, sequence=self.sequence + 1,
                     updated_at=_whole_seconds(datetime.fromtimestamp(now, UTC)))
         return Booking.model_validate(data)
+
+
+def _walls_of(start: datetime, zone: str, people: Sequence[Attendee]) -> dict[str, Any]:
+    """The wall-time fields of a revision starting at ``start`` (rules in use)."""
+    local = to_local(start, zone)
+    return {"wall_start": local.replace(tzinfo=None), "wall_fold": local.fold,
+            "walls": local_walls(start, people), "rules": tzdb.version()}

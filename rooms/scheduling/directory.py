@@ -107,13 +107,14 @@ class PeopleDirectory:
         return person
 
     async def feed_owner(self, token: str) -> PersonRecord | None:
-        """Whose feed ``token`` opens (None for a malformed, unknown or revoked token)."""
-        identity = self._feeds.identity_of(token)
-        if identity is None:
+        """Whose feed ``token`` opens (None for a malformed, forged, unknown or revoked
+        token). The MAC is checked first: a forged token never reaches the store."""
+        verified = self._feeds.verify(token)
+        if verified is None:
             return None
+        identity, version = verified
         record = await self._store.get(identity)
-        if record is None or not self._feeds.check(token, identity,
-                                                   record.person.feed_version):
+        if record is None or record.person.feed_version != version:
             return None
         return record
 

@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 import icalendar
 
+from rooms.scheduling import tzdb
 from rooms.scheduling.bookings import Attendee, Booking
 from rooms.scheduling.recurrence import Frequency, Series
 from rooms.scheduling.vtimezone import build_vtimezone
@@ -88,14 +89,15 @@ class ZoneDefinitions:
     """
 
     def __init__(self) -> None:
-        self._built: dict[tuple[str, date, date], icalendar.Timezone] = {}
+        self._built: dict[tuple[str, str, date, date], icalendar.Timezone] = {}
 
     def get(self, zone: str, first: date, last: date) -> icalendar.Timezone:
         """The VTIMEZONE of ``zone`` holding the dates [first, last]."""
-        key = (zone, *zone_span(first, last))
+        span = zone_span(first, last)
+        key = (tzdb.version(), zone, *span)  # new rules, new definitions
         if key not in self._built:
             load_zone(zone)  # unknown_zone for a name that is not an IANA zone
-            self._built[key] = build_vtimezone(zone, key[1], key[2])
+            self._built[key] = build_vtimezone(zone, *span)
         return self._built[key]
 
 

@@ -34,21 +34,24 @@ class MemoryBookingStore(BookingStore):
         self._retention_s = retention_s
         self._bookings: dict[str, Booking] = {}
         self._calendars: dict[str, set[str]] = {}  # identity -> confirmed booking ids
+        self._cancelled: dict[str, set[str]] = {}  # identity -> cancelled booking ids
 
     def _is_gone(self, booking: Booking, now: float) -> bool:
         return now > epoch_seconds(booking.end) + self._retention_s
 
     def _forget(self, booking: Booking) -> None:
         del self._bookings[booking.booking_id]
-        self._unlist(booking)
+        self._unlist(booking, self._calendars)
+        self._unlist(booking, self._cancelled)
 
-    def _unlist(self, booking: Booking) -> None:
+    @staticmethod
+    def _unlist(booking: Booking, index: dict[str, set[str]]) -> None:
         for identity in booking.people:
-            ids = self._calendars.get(identity)
+            ids = index.get(identity)
             if ids is not None:
                 ids.discard(booking.booking_id)
                 if not ids:
-                    del self._calendars[identity]
+                    del index[identity]
 
     def _find(self, booking_id: str) -> Booking | None:
         booking = self._bookings.get(booking_id)
@@ -97,10 +100,11 @@ class MemoryBookingStore(BookingStore):
         return self._require(booking_id)
 
     async def reschedule(self, booking_id: str, start: datetime, end: datetime,
-                         expected_sequence: int | None = None) -> Booking:
+                         expected_sequence: int | None = None, *,
+                         rules_moved: Sequence[str] = ()) -> Booking:
         current = self._require(booking_id)
         check_expected(current, expected_sequence)
-        moved = current.rescheduled(start, end, self._clock.now())
+        moved = current.rescheduled(start, end, self._clock.now(), rules_moved)
         check_not_past(moved.start, self._clock.now())
         if self._conflict(moved):
             raise RoomError("slot_taken")
@@ -112,13 +116,23 @@ class MemoryBookingStore(BookingStore):
         check_expected(current, expected_sequence)
         cancelled = current.cancelled(self._clock.now())
         self._bookings[booking_id] = cancelled
-        self._unlist(cancelled)
+        self._unlist(cancelled, self._calendars)
+        for identity in cancelled.people:
+            self._cancelled.setdefault(identity, set()).add(booking_id)
         return cancelled
 
     async def bookings_for(self, identity: str, start: datetime, end: datetime) -> list[Booking]:
+        return self._listed(self._calendars, identity, start, end)
+
+    async def cancelled_for(self, identity: str, start: datetime,
+                            end: datetime) -> list[Booking]:
+        return self._listed(self._cancelled, identity, start, end)
+
+    def _listed(self, index: dict[str, set[str]], identity: str, start: datetime,
+                end: datetime) -> list[Booking]:
         lo, hi = require_utc(start), require_utc(end)
         found = []
-        for booking_id in list(self._calendars.get(identity, ())):
+        for booking_id in list(index.get(identity, ())):
             booking = self._find(booking_id)
             if booking is not None and booking.start < hi and booking.end > lo:
                 found.append(booking)

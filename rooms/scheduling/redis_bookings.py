@@ -7,6 +7,8 @@ Layout (after the key prefix):
 * ``CALENDAR_KEY``  sorted set per person: member ``"<start>:<end>:<buffer>:<id>"`` (UTC
   seconds), score = start. The member carries what the conflict check needs, so the Lua
   scripts never decode JSON nor touch undeclared keys.
+* ``CANCELLED_KEY`` sorted set per person: the cancelled bookings (same members, score =
+  start), kept as long as the bookings themselves, so a feed still lists them.
 
 All scheduling keys share the hash tag ``{sched}``: one booking touches the calendars of
 every participant, and a Lua script may only touch keys of one Redis Cluster slot.
@@ -46,6 +48,7 @@ from rooms.scheduling.zones import epoch_seconds
 
 BOOKING_KEY = "sched:{{sched}}:booking:{booking_id}"
 CALENDAR_KEY = "sched:{{sched}}:calendar:{identity}"
+CANCELLED_KEY = "sched:{{sched}}:cancelled:{identity}"
 MAX_CAS_TRIES = 20
 # A stored booking can reach back this far before a new one and still conflict with it.
 LOOK_BACK_S = MAX_BOOKING_S + MAX_BUFFER_S
@@ -105,23 +108,28 @@ for i = n + 1, #KEYS do refresh(KEYS[i], now, retention, back) end
 return 'ok'
 """
 
-# KEYS: booking, calendars. ARGV: expected seq, json, new seq, new member ('' to cancel),
-# now, retention, back, maxbuf.
+# KEYS: booking, n calendars, then the same people's n cancelled sets. ARGV: expected seq,
+# json, new seq, new member ('' to cancel), now, retention, back, maxbuf, n.
 UPDATE_LUA = _COMMON_LUA + """
 local current = redis.call('HMGET', KEYS[1], 'seq', 'member')
 if not current[1] then return 'booking_not_found' end
 if current[1] ~= ARGV[1] then return 'retry' end
 local member, now, retention = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
-local back, maxbuf = tonumber(ARGV[7]), tonumber(ARGV[8])
+local back, maxbuf, n = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 if member ~= '' then
-  for i = 2, #KEYS do
+  for i = 2, n + 1 do
     if conflict(KEYS[i], member, back, maxbuf) then return 'slot_taken' end
   end
 end
-for i = 2, #KEYS do
+for i = 2, n + 1 do
   if current[2] ~= '' then redis.call('ZREM', KEYS[i], current[2]) end
   if member ~= '' then redis.call('ZADD', KEYS[i], parse(member), member) end
   refresh(KEYS[i], now, retention, back)
+  if member == '' and current[2] ~= '' then
+    local cancelled = KEYS[i + n]
+    redis.call('ZADD', cancelled, parse(current[2]), current[2])
+    refresh(cancelled, now, retention, back)
+  end
 end
 redis.call('HSET', KEYS[1], 'json', ARGV[2], 'seq', ARGV[3], 'member', member)
 if member ~= '' then
@@ -167,6 +175,9 @@ class RedisBookingStore(RedisBacked, BookingStore):
     def calendar_key(self, identity: str) -> str:
         return self._prefix + CALENDAR_KEY.format(identity=identity)
 
+    def cancelled_key(self, identity: str) -> str:
+        return self._prefix + CANCELLED_KEY.format(identity=identity)
+
     def _now(self) -> int:
         return int(self._clock.now())
 
@@ -198,8 +209,8 @@ class RedisBookingStore(RedisBacked, BookingStore):
         return await self._read(booking_id)
 
     async def _apply(self, booking_id: str, change: str, start: datetime | None = None,
-                     end: datetime | None = None,
-                     expected_sequence: int | None = None) -> Booking:
+                     end: datetime | None = None, expected_sequence: int | None = None,
+                     rules_moved: Sequence[str] = ()) -> Booking:
         for _ in range(MAX_CAS_TRIES):
             current = await self._read(booking_id)
             check_expected(current, expected_sequence)  # a lost race is seen on re-read
@@ -209,15 +220,16 @@ class RedisBookingStore(RedisBacked, BookingStore):
                 member = ""
             else:
                 assert start is not None and end is not None
-                new = current.rescheduled(start, end, now)
+                new = current.rescheduled(start, end, now, rules_moved)
                 check_not_past(new.start, now)
                 member = calendar_member(new)
             keys = [self.booking_key(booking_id)]
             keys += [self.calendar_key(p) for p in current.people]
+            keys += [self.cancelled_key(p) for p in current.people]
             status = _text(await self._update(
                 keys=keys,
                 args=[current.sequence, new.model_dump_json(), new.sequence, member,
-                      self._now(), *self._limits()],
+                      self._now(), *self._limits(), len(current.people)],
             ))
             if status == "ok":
                 return new
@@ -229,17 +241,29 @@ class RedisBookingStore(RedisBacked, BookingStore):
                            f"{MAX_CAS_TRIES} tries")
 
     async def reschedule(self, booking_id: str, start: datetime, end: datetime,
-                         expected_sequence: int | None = None) -> Booking:
-        return await self._apply(booking_id, "reschedule", start, end, expected_sequence)
+                         expected_sequence: int | None = None, *,
+                         rules_moved: Sequence[str] = ()) -> Booking:
+        return await self._apply(booking_id, "reschedule", start, end, expected_sequence,
+                                 rules_moved)
 
     async def cancel(self, booking_id: str, expected_sequence: int | None = None) -> Booking:
         return await self._apply(booking_id, "cancel", expected_sequence=expected_sequence)
 
     async def bookings_for(self, identity: str, start: datetime, end: datetime) -> list[Booking]:
+        found = await self._listed(self.calendar_key(identity), identity, start, end)
+        return [b for b in found if b.is_confirmed]
+
+    async def cancelled_for(self, identity: str, start: datetime,
+                            end: datetime) -> list[Booking]:
+        found = await self._listed(self.cancelled_key(identity), identity, start, end)
+        return [b for b in found if not b.is_confirmed]
+
+    async def _listed(self, key: str, identity: str, start: datetime,
+                      end: datetime) -> list[Booking]:
+        """The bookings of ``identity`` listed in the sorted set ``key`` overlapping
+        [start, end), by start."""
         lo, hi = epoch_seconds(start), epoch_seconds(end)
-        members = await self._client.zrangebyscore(
-            self.calendar_key(identity), lo - LOOK_BACK_S, f"({hi}"
-        )
+        members = await self._client.zrangebyscore(key, lo - LOOK_BACK_S, f"({hi}")
         ids = []
         for member in map(_text, members):
             m_start, m_end, _, booking_id = member.split(":", 3)
@@ -252,5 +276,5 @@ class RedisBookingStore(RedisBacked, BookingStore):
                 pipe.hget(self.booking_key(booking_id), "json")
             replies = await pipe.execute()
         found = [Booking.model_validate_json(_text(r)) for r in replies if r is not None]
-        return sorted((b for b in found if b.is_confirmed and identity in b.people),
+        return sorted((b for b in found if identity in b.people),
                       key=lambda b: (b.start, b.booking_id))

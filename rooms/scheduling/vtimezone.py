@@ -14,11 +14,11 @@ vobject among them, keep only the first date of an RDATE list).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import icalendar
 
 from rooms.scheduling.timeline import DAY_S, ZoneTimeline, local_seconds
+from rooms.scheduling.zones import load_zone
 
 # Transitions of one zone are weeks apart (Cairo's 2010 pair: 20 days); sampling daily
 # and bisecting finds each to the second, 24 times faster than the hourly default (for
@@ -30,7 +30,7 @@ Observance = tuple[bool, int, int, str]  # (daylight, offset from, offset to, na
 
 def build_vtimezone(zone: str, first: date, last: date) -> icalendar.Timezone:
     """The VTIMEZONE of ``zone`` valid for every instant from ``first`` to ``last``."""
-    info = ZoneInfo(zone)
+    info = load_zone(zone)
     timeline = ZoneTimeline(
         info, local_seconds(first) - DAY_S, local_seconds(last) + DAY_S, VTIMEZONE_SAMPLE_S
     )

@@ -1,13 +1,14 @@
 """Time zones and the local <-> UTC policy of mentorcall's scheduling.
 
 Every instant is stored as a UTC ``datetime`` (whole seconds) together with the IANA zone it
-was meant in. Zone maths use only the standard library's ``zoneinfo``.
+was meant in. Zone maths use the standard library's ``zoneinfo`` with the rules of the
+pinned ``tzdata`` package, read through :mod:`.tzdb` (never the machine's zone files).
 
 The policy for local times
 --------------------------
 
-1. **Zone names** are the keys ``zoneinfo`` loads, i.e. ``zoneinfo.available_timezones()``
-   (case-sensitive, e.g. ``Asia/Kathmandu``). Anything else is refused with ``unknown_zone``,
+1. **Zone names** are the zones of the ``tzdata`` package (:func:`.tzdb.load`;
+   case-sensitive, e.g. ``Asia/Kathmandu``). Anything else is refused with ``unknown_zone``,
    and so are ``localtime`` and ``posixrules`` (some systems list these files among the
    zones, but they are host settings, not IANA names, and mean different things on
    different machines) and ``Factory`` (tzdata's placeholder for "no zone set").
@@ -49,11 +50,12 @@ import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator
 
 from rooms.errors import RoomError
+from rooms.scheduling import tzdb
 
 # IANA names are ASCII path-like words: "America/Argentina/Buenos_Aires", "Etc/GMT+5".
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
@@ -77,9 +79,12 @@ def load_zone(name: str) -> ZoneInfo:
     if len(name) > MAX_ZONE_NAME or not _ZONE_NAME.match(name) or name in HOST_SPECIFIC:
         raise RoomError("unknown_zone", f"{name[:MAX_ZONE_NAME]!r} is not an IANA time zone.")
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        zone = tzdb.load(name)
+    except (ValueError, OSError) as exc:
         raise RoomError("unknown_zone", f"{name!r} is not an IANA time zone.") from exc
+    if zone is None:
+        raise RoomError("unknown_zone", f"{name!r} is not an IANA time zone.")
+    return zone
 
 
 def check_zone_name(name: str) -> str:

@@ -14,6 +14,7 @@ from playwright.async_api import expect
 from rooms.clock import ManualClock
 from rooms.grants import JoinGrant, TokenSigner
 from rooms.models import Role, Room
+from signaling.session import peer_id_for
 from tests.live_server import LiveServer, live_server
 
 from .browser import STEP_TIMEOUT_S, WEBSOCKET_SPY, BrowserPage, chromium, open_page
@@ -113,6 +114,24 @@ async def test_mentor_and_mentee_call_then_room_full_mute_and_leave() -> None:
         await assert_media_flows(mentor)
         await assert_media_flows(mentee)
 
+        # The server end of the mentor's subscription dies (as a transport killed by a
+        # bad packet would): the server sends media_failed, the page subscribes again.
+        sfu = server.services.sfu
+        before = await mentor.remote_stats()
+        mentor_peer = peer_id_for(
+            room["room_id"], await mentor.page.evaluate("() => window.mentorcall.identity")
+        )
+        (subscription,) = [s for s in sfu._subscriptions.values() if s.subscriber_id == mentor_peer]
+        await subscription.pc.getTransceivers()[0].receiver.transport.stop()
+        await mentor.wait_for_stats(
+            lambda s: (
+                s["subscriptionsStarted"] > before["subscriptionsStarted"]
+                and s["connectionStates"] == ["connected"]
+            ),
+            "mentor did not resubscribe after media_failed",
+        )
+        await assert_media_flows(mentor)
+
         # A third person (another mentee identity) cannot squeeze in.
         third_link = forged_link(server, room["room_id"], "u_third", Role.MENTEE)
         third = await open_page(browser, third_link, "third")
@@ -198,8 +217,12 @@ async def test_call_ends_at_the_rooms_end_time() -> None:
         room = Room.coffee("ends-soon", duration_s=6, now=time.time())
         await services.store.create_room(room)
         grant = JoinGrant(
-            room_id=room.room_id, identity="ada", display_name="Ada", role=Role.MENTOR,
-            publish=True, subscribe=True,
+            room_id=room.room_id,
+            identity="ada",
+            display_name="Ada",
+            role=Role.MENTOR,
+            publish=True,
+            subscribe=True,
         )
         link = f"{server.base_url}/join#token={services.signer.issue(grant, ttl_s=60)}"
         page = await open_page(browser, link, "mentor")

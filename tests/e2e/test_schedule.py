@@ -14,7 +14,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 from playwright.async_api import Browser, Page, expect
@@ -22,7 +21,10 @@ from playwright.async_api import Browser, Page, expect
 from rooms.clock import ManualClock
 from rooms.grants import JoinGrant, TokenSigner
 from rooms.models import Role
+from rooms.scheduling import tzdb
+from rooms.scheduling.zones import load_zone
 from tests.live_server import LiveServer, live_server, token_of
+from tests.rooms.scheduling.builders import rules_with
 
 from .browser import STEP_TIMEOUT_S, BrowserPage, chromium
 
@@ -50,7 +52,7 @@ def wire(instant: datetime) -> str:
 
 
 def local(instant: datetime, zone: str) -> datetime:
-    return instant.astimezone(ZoneInfo(zone))
+    return instant.astimezone(load_zone(zone))
 
 
 def day_text(instant: datetime, zone: str) -> str:
@@ -344,3 +346,62 @@ async def test_join_page_says_when_the_room_opens_and_lets_you_in_then() -> None
         await expect(join).to_have_text("Join call")
         await join.click()
         await page.wait_for_state("waiting")
+
+
+async def test_the_pages_show_the_times_the_server_computed() -> None:
+    # The server's rules put "America/Vancouver" on Tokyo's time (+09:00, no DST): no
+    # browser's time-zone data says so, so every time shown must be the server's text.
+    vancouver = "America/Vancouver"
+    week = {day: [["00:00", "00:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat",
+                                                  "sun")}
+    clock = ManualClock(T0.timestamp())
+    with tzdb.use(rules_with({vancouver: "Asia/Tokyo"}, "test-odd")):
+        async with live_server(clock=clock) as server, chromium() as browser:
+            mentor = await register(server, "Ada Lovelace", "mentor", vancouver)
+            mentee = await register(server, "Kenji Sato", "mentee", "UTC")
+            for person, zone, weekly in ((mentor, vancouver, {"tue": [["09:00", "10:00"]]}),
+                                         (mentee, "UTC", week)):
+                status, body = await call_api(server, "PUT", "/api/me/availability",
+                                              person["token"], {"zone": zone, "weekly": weekly})
+                assert status == 200, body
+            status, slots = await call_api(
+                server, "GET", f"/api/slots?with={mentee['identity']}", mentor["token"])
+            assert status == 200 and slots[0]["start"] == "2026-03-03T00:00:00Z"
+            assert slots[0]["shown"]["start"] == "2026-03-03T09:00:00+09:00"
+
+            ada = await zoned_page(browser, schedule_url(server, mentor, mentee), "mentor",
+                                   vancouver, T0)
+            await wait_ready(ada)
+            # The browser's own data puts that instant on Monday afternoon in Vancouver.
+            browser_says = await ada.page.evaluate(
+                "(s) => new Date(s).toLocaleString('en-GB', {timeZone: 'America/Vancouver',"
+                " weekday: 'short', hour: '2-digit', minute: '2-digit'})", slots[0]["start"])
+            assert browser_says == "Mon 16:00"
+            first = ada.page.locator(".slot").first
+            await expect(first).to_have_attribute("data-start", slots[0]["start"])
+            await expect(first.locator(".mine")).to_have_text(f"09:00{DASH}09:30")
+            heading = first.locator("xpath=ancestor::div[contains(@class,'slot-day')]/h3")
+            await expect(heading).to_have_text("Tue 3 Mar")
+
+            await first.locator(".book").click()
+            item = ada.page.locator("li.booking")
+            await expect(item).to_have_count(1)
+            status, mine = await call_api(server, "GET", "/api/me/bookings", mentor["token"])
+            assert status == 200
+            shown = mine[0]["shown"]
+            assert (shown["start"], shown["opens_at"]) == ("2026-03-03T09:00:00+09:00",
+                                                           "2026-03-03T08:55:00+09:00")
+            await expect(item.locator(".booking-day")).to_have_text("Tue 3 Mar")
+            await expect(item.locator(".booking-time")).to_have_text(f"09:00{DASH}09:30")
+            await expect(item.locator(".join")).to_have_text("Opens at 08:55")
+            await expect(item.locator(".theirs")).to_have_text(
+                f"Tue 3 Mar, 00:00{DASH}00:30 in UTC")
+
+            # The join page shows the opening the server wrote in the link, whatever zone
+            # the browser is in.
+            join = await zoned_page(browser, mine[0]["join_link"], "join", "Europe/Berlin", T0)
+            await join.wait_for_state("not_open")
+            await expect(join.page.locator("#prejoin-who")).to_contain_text(
+                "This session opens at Tue 3 Mar, 08:55.")
+            await expect(join.page.locator("#join-button")).to_have_text(
+                "Opens at Tue 3 Mar, 08:55")

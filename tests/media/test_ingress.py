@@ -13,8 +13,8 @@ from typing import Any
 
 import pylibsrtp
 import pytest
-from aioice import Candidate
-from aioice.ice import StunProtocol
+from aioice import Candidate, stun
+from aioice.ice import CandidatePair, StunProtocol
 from aiortc import RTCCertificate
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcicetransport import RTCIceGatherer, RTCIceTransport
@@ -26,6 +26,7 @@ from aiortc.rtcrtpparameters import (
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 from pylibsrtp import Policy, Session
 
+from media.admission import EXTRA_SSRCS
 from media.ingress import RtpIngress
 from media.receiver import MAX_SSRCS, ForwardingReceiver
 from media.rtpheader import URI_ABS_SEND_TIME, URI_AUDIO_LEVEL, URI_MID, parse_rtp
@@ -231,18 +232,26 @@ async def test_rtp_is_handled_at_once_and_everything_else_queued() -> None:
     connection.data_received(publisher.rtp(4, ssrc=1111, payload_type=111), 1)
     assert len(video.packets) == 5 and len(audio.packets) == 2
 
-    # not RTP, not decryptable, or not yet connected: aiortc's own path (the queue)
-    rtcp = bytes([0x80, 200]) + bytes(30)
+    # DTLS takes aiortc's own path (the queue); nothing else does
     dtls_record = bytes([22, 254, 253]) + bytes(30)
-    for data in (rtcp, dtls_record, b"\x90\x60"):
+    connection.data_received(dtls_record, 1)
+    assert queue.qsize() == 1
+    counters = ingress.counters
+    # RTCP whose length field overruns it, an RTP header cut short, not RTP/RTCP/DTLS
+    for data in (bytes([0x80, 200, 0, 30]) + bytes(30), b"\x90\x60", b"\x41" + bytes(30)):
         connection.data_received(data, 1)
-    assert queue.qsize() == 3
-    connection.data_received(sent[0], 1)  # a replay: dropped like aiortc drops it
-    connection.data_received(b"\x90" + bytes(40), 1)  # garbage: dropped
+    assert counters.malformed == 3
+    connection.data_received(sent[0], 1)  # a replay
+    connection.data_received(b"\x90" + bytes(40), 1)  # garbage that fails authentication
+    assert counters.srtp_failed == 2
+    connection.data_received(bytes([0x80, 0xC8]) + bytes(1598), 1)  # too long for SRTP
+    assert counters.oversized == 1
     dtls._state = State.CLOSED
     connection.data_received(publisher.rtp(20), 1)
-    assert queue.qsize() == 4
+    assert counters.not_ready == 1
+    assert queue.qsize() == 1
     assert len(video.packets) == 5
+    assert counters.dropped == 7
 
 
 async def test_a_failing_receiver_does_not_stop_the_path(caplog: pytest.LogCaptureFixture) -> None:
@@ -285,6 +294,10 @@ async def test_a_burst_is_drained_in_one_wakeup() -> None:
         ingress = ingress_for(dtls)
         publisher = Publisher()
         client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        client.bind(("127.0.0.1", 0))
+        host, port = client.getsockname()
+        remote = Candidate("2", 1, "udp", 1, host, port, "host")
+        connection._nominated[1] = CandidatePair(protocol, remote)  # ICE selected the client
         address = transport.get_extra_info("sockname")
         burst = [publisher.rtp(seq) for seq in range(100, 104)]
         burst.insert(2, bytes([22, 254, 253]) + bytes(30))  # a DTLS record in between
@@ -326,6 +339,8 @@ async def test_without_a_plain_socket_there_is_no_draining() -> None:
 
     protocol.connection_made(OtherTransport())
     connection._protocols.append(protocol)
+    remote = Candidate("2", 1, "udp", 1, "127.0.0.1", 9, "host")
+    connection._check_list.append(CandidatePair(protocol, remote))  # not selected yet
     ingress = ingress_for(dtls)
     protocol.datagram_received(Publisher().rtp(7), ("127.0.0.1", 9))
     assert receiver.packets == [(7, 7)]
@@ -340,11 +355,14 @@ async def test_a_publisher_cannot_grow_per_ssrc_state() -> None:
     )
     router = dtls._rtp_router
     router.register_receiver(receiver, ssrcs=[], payload_types=[96])
-    ingress_for(dtls)
+    ingress = ingress_for(dtls)
     connection: Any = dtls.transport._connection
     publisher = Publisher()
     for seq in range(1, 201):  # a new SSRC in every packet
         connection.data_received(publisher.rtp(seq, ssrc=10_000 + seq), 1)
+    # libsrtp got (and made state for) EXTRA_SSRCS unsignalled SSRCs, no more
+    assert ingress.admission.seen == {10_000 + seq for seq in range(1, EXTRA_SSRCS + 1)}
+    assert ingress.counters.ssrc_refused == 200 - EXTRA_SSRCS
     assert len(router.ssrc_table) == MAX_SSRCS
     assert len(receiver._streams) == MAX_SSRCS
     assert len(receiver._active_ssrc) <= MAX_SSRCS
@@ -359,3 +377,47 @@ async def test_a_publisher_cannot_grow_per_ssrc_state() -> None:
         receiver.handle_rtp(RtpPacket(96, 0, seq, seq, 50_000 + seq, b"x"), float(seq))
     assert len(receiver._streams) == MAX_SSRCS
     await receiver.stop()
+
+
+async def test_only_the_selected_address_may_send_media_and_stun_comes_from_anywhere() -> None:
+    dtls = connected_transport()
+    receiver = Recorder()
+    dtls._rtp_router.register_receiver(receiver, ssrcs=[1111], payload_types=[96])
+    connection: Any = dtls.transport._connection
+    protocol = StunProtocol(connection)
+
+    class OtherTransport(asyncio.DatagramTransport):
+        pass
+
+    protocol.connection_made(OtherTransport())
+    protocol.local_candidate = Candidate("1", 1, "udp", 1, "127.0.0.1", 1, "host")
+    connection._protocols.append(protocol)
+    signalled = Candidate("2", 1, "udp", 1, "127.0.0.1", 9, "host")
+    connection._check_list.append(CandidatePair(protocol, signalled))
+    stun_seen: list[tuple[Any, ...]] = []
+    connection.request_received = lambda message, addr, protocol: stun_seen.append(addr)
+    ingress = ingress_for(dtls)
+    publisher = Publisher()
+    dtls_record = bytes([22, 254, 253]) + bytes(30)
+
+    # before ICE selects a pair: any candidate pair's remote address, nobody else
+    protocol.datagram_received(publisher.rtp(1), ("127.0.0.1", 9))
+    protocol.datagram_received(publisher.rtp(2), ("127.0.0.1", 10))
+    protocol.datagram_received(dtls_record, ("127.0.0.2", 9))
+    assert [seq for seq, _ in receiver.packets] == [1]
+    assert ingress.counters.foreign == 2 and connection._queue.qsize() == 0
+
+    # once selected: that pair's remote address only (another pair's is foreign now)
+    other = Candidate("3", 1, "udp", 1, "127.0.0.1", 11, "host")
+    connection._check_list.append(CandidatePair(protocol, other))
+    connection._nominated[1] = CandidatePair(protocol, signalled)
+    protocol.datagram_received(publisher.rtp(3), ("127.0.0.1", 11))
+    protocol.datagram_received(publisher.rtp(4), ("127.0.0.1", 9))
+    protocol.datagram_received(dtls_record, ("127.0.0.1", 9))
+    assert [seq for seq, _ in receiver.packets] == [1, 4]
+    assert ingress.counters.foreign == 3 and connection._queue.qsize() == 1
+
+    # a STUN request goes to aioice from any address (it checks the credentials)
+    request = stun.Message(stun.Method.BINDING, stun.Class.REQUEST)
+    protocol.datagram_received(bytes(request), ("127.0.0.7", 4242))
+    assert stun_seen == [("127.0.0.7", 4242)]

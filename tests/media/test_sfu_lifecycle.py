@@ -92,7 +92,7 @@ async def test_republish_keeps_subscribers_watching(sfu: Sfu) -> None:
     first, second, viewer = LoopbackPeer(), LoopbackPeer(), LoopbackPeer()
     failed: list[str] = []
 
-    async def on_failed(peer_id: str) -> None:
+    async def on_failed(peer_id: str, connection: str) -> None:
         failed.append(peer_id)
 
     sfu.on_peer_failed = on_failed
@@ -171,10 +171,10 @@ async def test_remove_peer_closes_everything_of_it(sfu: Sfu) -> None:
 async def test_a_peer_closing_its_connection_is_reported(sfu: Sfu) -> None:
     client = LoopbackPeer()
     reported = asyncio.Event()
-    peers: list[str] = []
+    peers: list[tuple[str, str]] = []
 
-    async def on_failed(peer_id: str) -> None:
-        peers.append(peer_id)
+    async def on_failed(peer_id: str, connection: str) -> None:
+        peers.append((peer_id, connection))
         reported.set()
 
     sfu.on_peer_failed = on_failed
@@ -182,7 +182,7 @@ async def test_a_peer_closing_its_connection_is_reported(sfu: Sfu) -> None:
     await client.wait_connected()
     await client.close()
     await asyncio.wait_for(reported.wait(), 10)
-    assert peers == ["a"]
+    assert peers == [("a", "publish")]
 
 
 async def test_an_unusable_address_fails_clearly() -> None:

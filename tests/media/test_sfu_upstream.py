@@ -144,7 +144,9 @@ async def test_without_the_ingress_aiortcs_coroutine_path_forwards(
         def configure(self, parameters: Any) -> None:
             pass
 
-    monkeypatch.setattr(RtpIngress, "for_transport", classmethod(lambda cls, dtls: NoIngress()))
+    monkeypatch.setattr(
+        RtpIngress, "for_transport", classmethod(lambda cls, dtls, admission=None: NoIngress())
+    )
     publisher, subscriber = LoopbackPeer(), LoopbackPeer()
     try:
         await publish_to(sfu, "a", publisher, MovingVideoTrack())

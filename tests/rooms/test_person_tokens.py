@@ -82,8 +82,14 @@ def test_feed_tokens_are_derived_and_revoked_by_the_version() -> None:
     assert not feeds.check(token, "id-bob", 0)
     assert not FeedTokens(OTHER_SECRET).check(token, "id-ada", 0)
     assert feeds.issue("id-ada", 0) == token  # the same URL can be shown again
-    for bad in ("", "id-ada", "id-ada.", ".abc", "id-ada.short", "a" * 300):
+    for bad in ("", "id-ada", "id-ada.", ".abc", "id-ada.short", "a" * 300,
+                "id-ada.x." + "0" * 32, "id-ada.-1." + "0" * 32, "a.b.c.d"):
         assert feeds.identity_of(bad) is None, bad
+        assert feeds.verify(bad) is None, bad
+    assert feeds.verify(token) == ("id-ada", 0)
+    assert feeds.verify(feeds.issue("id-ada", 7)) == ("id-ada", 7)
+    legacy = "id-ada." + token.rsplit(".", 1)[1]  # issued before the version was in it
+    assert feeds.check(legacy, "id-ada", 0) and not feeds.check(legacy, "id-ada", 1)
     with pytest.raises(ValueError):
         PersonTokens("short")
     with pytest.raises(ValueError):

@@ -43,6 +43,7 @@ async def test_key_layout(rstore: RedisRoomStore, raw: aioredis.Redis) -> None:
         "mentorcall:room:{abc}",
         "mentorcall:room:{abc}:participants",
         "mentorcall:room:{abc}:tracks",
+        "mentorcall:room:{abc}:leases",
     ]
 
 

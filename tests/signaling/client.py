@@ -15,6 +15,7 @@ SERVER_EVENTS = (
     "track_muted",
     "replaced",
     "room_ended",
+    "media_failed",
 )
 
 

@@ -68,8 +68,12 @@ def forged_token(
 ) -> str:
     signer = TokenSigner(secret, clock or ManualClock(__import__("time").time()))
     grant = JoinGrant(
-        room_id=room_id, identity=identity, display_name="Eve", role=role,
-        publish=True, subscribe=True,
+        room_id=room_id,
+        identity=identity,
+        display_name="Eve",
+        role=role,
+        publish=True,
+        subscribe=True,
     )
     return signer.issue(grant, ttl_s=ttl_s)
 
@@ -127,8 +131,12 @@ async def test_token_errors(call: Call) -> None:
         for token, code in cases.items():
             assert error_code(await stranger.call("join", {"token": token})) == code, token
         for event in ("publish", "subscribe", "mute", "leave"):
-            data = {"publish": {"sdp": "v=0"}, "subscribe": {"publisher": "x"},
-                    "mute": {"kind": "video", "muted": True}, "leave": {}}[event]
+            data = {
+                "publish": {"sdp": "v=0"},
+                "subscribe": {"publisher": "x"},
+                "mute": {"kind": "video", "muted": True},
+                "leave": {},
+            }[event]
             assert error_code(await stranger.call(event, data)) == "not_joined"
     finally:
         await stranger.close()

@@ -4,75 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
-from typing import Any
-
-from aiortc.mediastreams import MediaStreamTrack
 
 from tests.live_server import live_server, token_of
-from tests.media.peers import (
-    LoopbackPeer,
-    MovingVideoTrack,
-    ReceivedMedia,
-    ToneAudioTrack,
-    start_consuming,
-)
+from tests.media.peers import ReceivedMedia
 
 from .client import SignalClient
-
-
-@dataclass
-class Participant:
-    """A client as the browser is: one signaling connection, a publish peer, subscriptions."""
-
-    name: str
-    signal: SignalClient
-    publisher: LoopbackPeer = field(default_factory=LoopbackPeer)
-    subscriber: LoopbackPeer = field(default_factory=LoopbackPeer)
-    received: dict[str, ReceivedMedia] = field(default_factory=dict)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    identity: str = ""
-
-    async def join(self, token: str) -> dict[str, Any]:
-        ack = await self.signal.call("join", {"token": token})
-        assert ack["ok"], ack
-        self.identity = ack["you"]["identity"]
-        return dict(ack["room"])
-
-    async def publish(self) -> None:
-        offer = await self.publisher.offer_to_publish(MovingVideoTrack(), ToneAudioTrack())
-        ack = await self.signal.call("publish", {"sdp": offer})
-        assert ack["ok"], ack
-        await self.publisher.accept_answer(ack["sdp"])
-
-    async def subscribe(self, publisher: str) -> None:
-        ack = await self.signal.call("subscribe", {"publisher": publisher})
-        assert ack["ok"], ack
-        answer = await self.subscriber.answer_offer(ack["sdp"])
-        done = await self.signal.call(
-            "subscription_answer", {"subscription_id": ack["subscription_id"], "sdp": answer}
-        )
-        assert done == {"ok": True}
-        await asyncio.wait_for(self._both_tracks(), 15)
-
-    async def _both_tracks(self) -> None:
-        while {t.kind for t in self.subscriber.tracks} != {"audio", "video"}:
-            await self.subscriber.track_arrived.wait()
-            self.subscriber.track_arrived.clear()
-        for track in self.subscriber.tracks:
-            self.consume(track)
-
-    def consume(self, track: MediaStreamTrack) -> None:
-        received, task = start_consuming(track)
-        self.received[track.kind] = received
-        self.tasks.append(task)
-
-    async def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await self.publisher.close()
-        await self.subscriber.close()
-        await self.signal.close()
+from .participant import Participant
 
 
 async def measure_video(received: ReceivedMedia, seconds: float = 3.0) -> tuple[int, float]:

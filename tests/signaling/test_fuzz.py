@@ -1,4 +1,8 @@
-"""Hypothesis fuzzing of every event: always a documented error code, never a crash."""
+"""Hypothesis fuzzing of every event, before and after `join`.
+
+Always a documented error code (or success), never a crash, and after the fuzzing the
+connection still takes part in the call.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tests.live_server import LiveServer, ThreadedServer
+from tests.live_server import LiveServer, ThreadedServer, token_of
 
 from .client import SignalClient
 
@@ -29,10 +33,54 @@ def documented_codes() -> set[str]:
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(FIELDS), children, max_size=4)
+    ),
+    max_leaves=8,
+)
+
+# Stand-ins for the joined identities, so that fuzzed events also name real participants.
+PEER, SELF = "<peer identity>", "<own identity>"
+VALUES = (
+    st.sampled_from(["audio", "video", "v=0\r\n", PEER, SELF])
+    | st.booleans()
+    | st.none()
+    | st.text(max_size=40)
+)
+JOINED_JSON = st.recursive(
+    VALUES | st.integers(),
     lambda children: st.lists(children, max_size=3)
     | st.dictionaries(st.sampled_from(FIELDS), children, max_size=4),
     max_leaves=8,
 )
+# Each event's own fields, mostly with values its handler acts on.
+EVENT_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
+    "join": {"token": VALUES},
+    "publish": {"sdp": VALUES},
+    "subscribe": {"publisher": st.one_of(st.sampled_from([PEER, SELF]), st.text(max_size=40))},
+    "subscription_answer": {"subscription_id": VALUES, "sdp": VALUES},
+    "mute": {"kind": st.one_of(st.sampled_from(["audio", "video"]), VALUES), "muted": VALUES},
+    "leave": {},
+    "unknown": {"x": VALUES},
+}
+
+
+def joined_call(event: str) -> st.SearchStrategy[tuple[str, Any]]:
+    """An event with its own fields (so that handlers run), or now and then any JSON."""
+    shaped = st.fixed_dictionaries(EVENT_FIELDS[event])
+    return st.tuples(st.just(event), st.one_of(shaped, shaped, JOINED_JSON))
+
+
+def naming(data: Any, names: dict[str, str]) -> Any:
+    """`data` with the identity stand-ins replaced by real identities."""
+    if isinstance(data, str):
+        return names.get(data, data)
+    if isinstance(data, list):
+        return [naming(item, names) for item in data]
+    if isinstance(data, dict):
+        return {key: naming(value, names) for key, value in data.items()}
+    return data
 
 
 @pytest.fixture(scope="module")
@@ -61,5 +109,56 @@ def test_fuzzed_events_get_documented_errors(threaded: LiveServer, calls: list[A
                 assert ack["error"]["code"] != "internal_error", ack
         finally:
             await client.close()
+
+    asyncio.run(run())
+
+
+# Every handler, on every run, past the not_joined guard; the fuzzing explores around them.
+EVERY_HANDLER = [
+    ("subscribe", {"publisher": SELF}),
+    ("subscribe", {"publisher": PEER}),
+    ("subscription_answer", {"subscription_id": "x", "sdp": "v=0\r\n"}),
+    ("publish", {"sdp": "v=0\r\n"}),
+    ("mute", {"kind": "audio", "muted": True}),
+    ("join", {"token": "x"}),
+    ("leave", {}),
+    ("leave", {}),
+    ("mute", {"kind": "video", "muted": False}),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(calls=st.lists(st.sampled_from(EVENTS).flatmap(joined_call), min_size=1, max_size=5))
+@example(calls=EVERY_HANDLER)
+def test_fuzzed_events_after_join_get_documented_answers(
+    threaded: LiveServer, calls: list[Any]
+) -> None:
+    codes = documented_codes() - {"internal_error"}
+
+    async def run() -> None:
+        room = await threaded.create_room("Ada", "Grace")
+        tokens = {role: token_of(room["links"][role]) for role in ("mentor", "mentee")}
+        mentor = await SignalClient().connect(threaded.base_url)
+        mentee = await SignalClient().connect(threaded.base_url)
+        try:
+            ada = await mentor.call("join", {"token": tokens["mentor"]})
+            grace = await mentee.call("join", {"token": tokens["mentee"]})
+            assert ada["ok"] and grace["ok"], (ada, grace)
+            names = {PEER: ada["you"]["identity"], SELF: grace["you"]["identity"]}
+            for event, data in calls:
+                ack = await mentee.call(event, naming(data, names))
+                assert isinstance(ack, dict), (event, data, ack)
+                assert ack["ok"] is True or ack["error"]["code"] in codes, (event, data, ack)
+            # Whatever the fuzzing did, leaving and joining again puts Grace back in the call.
+            left = await mentee.call("leave", {})
+            assert left == {"ok": True} or left["error"]["code"] == "not_joined", left
+            assert (await mentee.call("join", {"token": tokens["mentee"]}))["ok"]
+            assert await mentee.call("mute", {"kind": "video", "muted": True}) == {"ok": True}
+            assert await mentor.call("leave", {}) == {"ok": True}
+            left = await mentee.next_event("participant_left")  # Grace hears the room again
+            assert left == {"identity": names[PEER], "reason": "left"}, left
+        finally:
+            await mentor.close()
+            await mentee.close()
 
     asyncio.run(run())

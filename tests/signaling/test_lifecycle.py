@@ -77,8 +77,12 @@ async def test_room_ends_on_time_for_everyone() -> None:
         clients = []
         for identity, role in (("ada", Role.MENTOR), ("grace", Role.MENTEE)):
             grant = JoinGrant(
-                room_id=room.room_id, identity=identity, display_name=identity, role=role,
-                publish=True, subscribe=True,
+                room_id=room.room_id,
+                identity=identity,
+                display_name=identity,
+                role=role,
+                publish=True,
+                subscribe=True,
             )
             client = await SignalClient().connect(server.base_url)
             ack = await client.call("join", {"token": services.signer.issue(grant, ttl_s=60)})

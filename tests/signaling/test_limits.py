@@ -34,3 +34,46 @@ def test_queued_events_are_bounded() -> None:
     assert refused.value.code == "busy"
     limits.done()
     limits.admit("mute")
+
+
+def test_default_limits_are_the_documented_ones() -> None:
+    """docs/protocol.md: 16 events waiting; media events 30 in a burst, then 2 a second;
+    mute 10 in a burst, then 4 a second."""
+    clock = ManualClock(1000.0)
+    limits = ConnectionLimits(clock)
+    for _ in range(30):
+        limits.admit("subscribe")
+        limits.done()
+    with pytest.raises(SignalingError) as refused:
+        limits.admit("subscription_answer")
+    assert refused.value.code == "rate_limited"
+    clock.advance(0.5)  # one token at 2/s ...
+    limits.admit("publish")
+    limits.done()
+    clock.advance(0.49)  # ... and not yet the next
+    with pytest.raises(SignalingError):
+        limits.admit("publish")
+    clock.advance(3600)  # a long pause saves up the burst again, no more
+    for _ in range(30):
+        limits.admit("subscribe")
+        limits.done()
+    with pytest.raises(SignalingError):
+        limits.admit("subscribe")
+
+    for _ in range(10):
+        limits.admit("mute")
+        limits.done()
+    with pytest.raises(SignalingError):
+        limits.admit("mute")  # mute: a burst of 10 ...
+    clock.advance(0.25)
+    limits.admit("mute")  # ... then 4 a second
+    limits.done()
+    clock.advance(0.24)
+    with pytest.raises(SignalingError):
+        limits.admit("mute")
+
+    for _ in range(16):
+        limits.admit("leave")  # no rate limit of its own: only the queue bound applies
+    with pytest.raises(SignalingError) as refused:
+        limits.admit("leave")
+    assert refused.value.code == "busy"

@@ -72,3 +72,13 @@ def test_changes_document_the_race_and_notice_codes() -> None:
         assert "booking_changed" in change[method]["responses"]["409"]["description"]
     assert "too_soon" in change["patch"]["responses"]["400"]["description"]
     assert "too_soon" in paths["/api/bookings"]["post"]["responses"]["400"]["description"]
+
+
+def test_every_store_backed_operation_documents_unavailable() -> None:
+    paths = build_openapi()["paths"]
+    for path, item in paths.items():
+        for method, operation in item.items():
+            if path in ("/api/health", "/api/openapi.json", "/api/zones"):  # no store
+                continue
+            assert "unavailable" in operation["responses"]["503"]["description"], (method, path)
+    assert "503" in paths["/api/health"]["get"]["responses"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rooms.errors import RoomError
 from rooms.models import DisplayName
+from rooms.scheduling import tzdb
 from rooms.service import RoomService
 from signaling.dispatch import describe_validation_error
 
@@ -30,9 +33,15 @@ class RoomsApi:
     """Handlers for /api/*; the admin key is compared in constant time."""
 
     def __init__(
-        self, service: RoomService, admin_key: str, base_url: str, default_minutes: int = 30
+        self,
+        service: RoomService,
+        admin_key: str,
+        base_url: str,
+        default_minutes: int = 30,
+        redis_up: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self._service = service
+        self._redis_up = redis_up  # None: no Redis configured
         self._admin_key = admin_key.encode()
         self._base_url = base_url
         self._default_minutes = default_minutes
@@ -49,7 +58,16 @@ class RoomsApi:
         return scheme.lower() == "bearer" and hmac.compare_digest(key.encode(), self._admin_key)
 
     async def health(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+        """200 ``{"ok": true, "status": "ok", "tzdata": "<IANA version>"}``; 503 with
+        ``"status": "degraded"`` while a dependency is down (``"redis": "up" | "down"``
+        when Redis is configured)."""
+        body: dict[str, Any] = {"ok": True, "status": "ok", "tzdata": tzdb.version()}
+        if self._redis_up is not None:
+            up = await self._redis_up()
+            body["redis"] = "up" if up else "down"
+            if not up:
+                body.update(ok=False, status="degraded")
+        return web.json_response(body, status=200 if body["ok"] else 503)
 
     async def create_room(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
@@ -74,7 +92,7 @@ class RoomsApi:
                 token_ttl_s=duration_s,
             )
         except RoomError as exc:
-            return api_error(409, exc.code, exc.message)
+            return api_error(503 if exc.code == "unavailable" else 409, exc.code, exc.message)
         return web.json_response(
             {
                 "room_id": room.room_id,

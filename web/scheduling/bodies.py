@@ -35,7 +35,7 @@ from rooms.models import DisplayName
 from rooms.scheduling.availability import FIRST_YEAR, LAST_YEAR, MAX_EXTRA_SLOT, Availability
 from rooms.scheduling.bookings import MAX_ATTENDEES, Email
 from rooms.scheduling.recurrence import Frequency, Recurrence
-from rooms.scheduling.zones import check_zone_name, to_utc_strict
+from rooms.scheduling.zones import ZoneName, check_zone_name, to_utc_strict
 
 WeekdayKey = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 PersonId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -140,6 +140,17 @@ class SlotsParams(BaseModel):
     after: AwareDatetime | None = Field(
         default=None, description="only slots starting after this instant (the last start "
                                   "of the previous page; see the Link header)")
+    zone: ZoneName | None = Field(default=None, description="show times in this zone "
+                                                            "(default: the caller's)")
+
+
+class BookingsParams(BaseModel):
+    """Query of ``GET /api/me/bookings``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    zone: ZoneName | None = Field(default=None, description="show times in this zone "
+                                                            "(default: the caller's)")
 
 
 class DateRange(StrictBody):

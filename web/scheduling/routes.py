@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from rooms.errors import RoomError
 from rooms.person_tokens import PersonTokens
+from rooms.scheduling import tzdb
 from rooms.scheduling.booking_service import (
     Offload,
     SchedulingService,
@@ -31,11 +32,13 @@ from rooms.scheduling.bookings import Booking
 from rooms.scheduling.ics import ZoneDefinitions, booking_ics, feed_ics
 from rooms.scheduling.people import Person, PersonRole
 from rooms.scheduling.slots import Slot
+from rooms.scheduling.zones import HOST_SPECIFIC, from_epoch
 
 from ..rest import Problem, api_error, read_json
 from .bodies import (
     AvailabilityBody,
     BookingBody,
+    BookingsParams,
     PersonBody,
     RescheduleBody,
     RoundtableBody,
@@ -49,8 +52,11 @@ from .views import (
     FeedView,
     MeView,
     RegisteredPerson,
+    ZonesView,
+    ZoneView,
     availability_view,
     booking_view,
+    local_text,
     person_view,
     slot_view,
 )
@@ -68,7 +74,7 @@ STATUS_BY_CODE = {
     "slot_unavailable": 409, "booking_exists": 409, "booking_cancelled": 409,
     "booking_changed": 409,
     "room_exists": 409, "room_closed": 409, "body_too_large": 413, "rate_limited": 429,
-    "internal_error": 500,
+    "internal_error": 500, "unavailable": 503,
 }
 
 
@@ -144,6 +150,7 @@ class SchedulingApi:
             web.put("/api/me/availability", answers(self.put_availability)),
             web.post("/api/me/feed", answers(self.renew_feed)),
             web.get("/api/me/bookings", answers(self.my_bookings)),
+            web.get("/api/zones", answers(self.zones)),
             web.get("/api/slots", answers(self.slots)),
             web.post("/api/roundtable-slots", answers(self.roundtable_slots)),
             web.post("/api/bookings", answers(self.create_booking)),
@@ -255,7 +262,7 @@ class SchedulingApi:
         found = await self._service.pair_slots(caller, params.with_, query,
                                                limit=params.limit + 1)
         page = found[:params.limit]
-        response = await self._slots_answer(page)
+        response = await self._slots_answer(page, params.zone or caller.zone)
         if len(found) > len(page):
             after = page[-1].start.strftime("%Y-%m-%dT%H:%M:%SZ")
             response.headers["Link"] = (
@@ -269,21 +276,22 @@ class SchedulingApi:
         first, last = day_span(body.from_, body.to, self._service.today(caller.zone))
         query = self._service.query(*local_day_range(caller.zone, first, last), body.length)
         found = await self._service.roundtable_slots(caller, body.invitees, query, body.limit)
-        return await self._slots_answer(found)
+        return await self._slots_answer(found, caller.zone)
 
-    async def _slots_answer(self, slots: list[Slot]) -> web.Response:
+    async def _slots_answer(self, slots: list[Slot], zone: str) -> web.Response:
         """Slots as JSON, built off the event loop (a page costs milliseconds of CPU)."""
         def encode() -> str:
-            return json.dumps([slot_view(s).model_dump(mode="json", by_alias=True)
+            return json.dumps([slot_view(s, zone).model_dump(mode="json", by_alias=True)
                                for s in slots])
 
         return web.Response(text=await self._offload(encode), content_type="application/json")
 
     # ---- bookings ----------------------------------------------------------------------
 
-    def _views(self, bookings: list[Booking], viewer: Person) -> BookingsView:
+    def _views(self, bookings: list[Booking], viewer: Person,
+               zone: str | None = None) -> BookingsView:
         return BookingsView(bookings=[booking_view(b, viewer, self._service.rooms,
-                                                   self._base_url) for b in bookings])
+                                                   self._base_url, zone) for b in bookings])
 
     async def create_booking(self, request: web.Request) -> web.Response:
         caller = await self._caller(request)
@@ -297,8 +305,18 @@ class SchedulingApi:
 
     async def my_bookings(self, request: web.Request) -> web.Response:
         caller = await self._caller(request)
+        try:
+            params = BookingsParams.model_validate(dict(request.query))
+        except ValidationError as exc:
+            raise Problem("invalid_body", describe(exc.errors(include_input=False))) from exc
         found = await self._service.upcoming(caller.identity)
-        return json_answer(self._views(found, caller).bookings)
+        return json_answer(self._views(found, caller, params.zone).bookings)
+
+    async def zones(self, request: web.Request) -> web.Response:
+        now = from_epoch(int(self._service.clock.now()))
+        names = sorted(tzdb.available_zones() - HOST_SPECIFIC)
+        return json_answer(ZonesView(tzdata=tzdb.version(), zones=[
+            ZoneView(zone=z, offset=local_text(now, z)[-6:]) for z in names]))
 
     @staticmethod
     def _following(request: web.Request) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
@@ -92,12 +93,22 @@ class LocalSpan(View):
     end: LocalTime
 
 
+class ShownSpan(LocalSpan):
+    """A session in the zone the caller shows times in (``?zone=``, default their own):
+    what a page displays, so it never converts times with its own zone data."""
+
+    opens_at: LocalTime | None = Field(default=None,
+                                       description="bookings: when the join link starts "
+                                                   "to work, in this zone")
+
+
 class SlotView(View):
     """A suggested time: UTC, each participant's local time, who can come."""
 
     start: Instant
     end: Instant
     local: dict[str, LocalSpan]
+    shown: ShownSpan
     available: list[str]
     unavailable: list[str]
 
@@ -120,6 +131,7 @@ class BookingView(View):
     end: Instant
     zone: str = Field(description="the zone the booking was made in (the organiser's)")
     local: dict[str, LocalSpan]
+    shown: ShownSpan
     organiser: BookingPerson
     with_: list[BookingPerson] = Field(serialization_alias="with",
                                        description="everyone but the caller")
@@ -131,6 +143,10 @@ class BookingView(View):
     invite_url: str
     series_id: str | None
     recurrence_id: Instant | None
+    rules_moved: list[str] = Field(
+        description="identities of the other people whose local time of this session "
+                    "moved when the time-zone rules changed (the server moved the session "
+                    "to keep the organiser's local time); empty otherwise")
 
 
 class BookingsView(View):
@@ -162,6 +178,24 @@ class WebhookBooking(View):
     opens_at: Instant
     series_id: str | None
     recurrence_id: Instant | None
+    rules_moved: list[str] = Field(
+        description="identities of the other people whose local time of this session "
+                    "moved when the time-zone rules changed (the server moved the session "
+                    "to keep the organiser's local time); empty otherwise")
+
+
+class ZoneView(View):
+    """A zone the server knows, with its UTC offset now."""
+
+    zone: str
+    offset: str = Field(description="UTC offset now, e.g. -07:00")
+
+
+class ZonesView(View):
+    """``GET /api/zones``: the zones of the server's tz database (for zone pickers)."""
+
+    tzdata: str = Field(description="IANA version of the rules, e.g. 2026f")
+    zones: list[ZoneView]
 
 
 class WebhookEvent(View):
@@ -169,7 +203,7 @@ class WebhookEvent(View):
 
     id: str
     type: Literal["booking.created", "booking.rescheduled", "booking.cancelled",
-                  "session.reminder"]
+                  "booking.changed", "session.reminder"]
     created_at: Instant
     booking: WebhookBooking
 
@@ -191,11 +225,19 @@ def availability_view(availability: Availability) -> AvailabilityView:
     )
 
 
-def slot_view(slot: Slot) -> SlotView:
+def shown_span(start: datetime, end: datetime, zone: str,
+               opens_at: datetime | None = None) -> ShownSpan:
+    return ShownSpan(zone=zone, start=local_text(start, zone), end=local_text(end, zone),
+                     opens_at=local_text(opens_at, zone) if opens_at else None)
+
+
+def slot_view(slot: Slot, zone: str) -> SlotView:
+    """``slot``, with its times also in ``zone`` (where the caller shows them)."""
     return SlotView(
         start=utc_text(slot.start), end=utc_text(slot.end),
         local={t.identity: LocalSpan(zone=t.zone, start=t.start.isoformat(),
                                      end=t.end.isoformat()) for t in slot.local},
+        shown=shown_span(slot.start, slot.end, zone),
         available=list(slot.available), unavailable=list(slot.unavailable))
 
 
@@ -210,23 +252,34 @@ def _who(person: Attendee) -> BookingPerson:
                          zone=person.zone)
 
 
+def join_link(base_url: str, token: str, opens_at: datetime, zone: str) -> str:
+    """The join page's link: the token, and the opening in the person's zone as the
+    server computes it (the page shows that, not its own conversion)."""
+    return f"{base_url}/join#token={token}&opens={quote(local_text(opens_at, zone))}"
+
+
 def booking_view(booking: Booking, viewer: Person, rooms: SessionRooms,
-                 base_url: str) -> BookingView:
-    """``booking`` as ``viewer`` sees it, with their own join link."""
+                 base_url: str, zone: str | None = None) -> BookingView:
+    """``booking`` as ``viewer`` sees it, with their own join link; ``shown`` in ``zone``
+    (default: the viewer's)."""
     token = rooms.join_token(booking, viewer)
     others = [a for a in (booking.organiser, *booking.attendees)
               if a.identity != viewer.identity]
+    opens_at = rooms.opens_at(booking)
     return BookingView(
         booking_id=booking.booking_id, title=booking.title, kind=room_kind(booking).value,
         start=utc_text(booking.start), end=utc_text(booking.end), zone=booking.zone,
-        local=_local(booking), organiser=_who(booking.organiser),
+        local=_local(booking),
+        shown=shown_span(booking.start, booking.end, zone or viewer.zone, opens_at),
+        organiser=_who(booking.organiser),
         with_=[_who(a) for a in others], status=booking.status.value,
         sequence=booking.sequence, opens_at=utc_text(rooms.opens_at(booking)),
         closes_at=utc_text(rooms.closes_at(booking)),
-        join_link=f"{base_url}/join#token={token}" if token else None,
+        join_link=join_link(base_url, token, opens_at, viewer.zone) if token else None,
         invite_url=f"{base_url}/api/bookings/{booking.booking_id}/invite.ics",
         series_id=booking.series_id,
         recurrence_id=utc_text(booking.recurrence_id) if booking.recurrence_id else None,
+        rules_moved=list(booking.rules_moved),
     )
 
 
@@ -245,4 +298,5 @@ def webhook_booking(booking: Booking, rooms: SessionRooms) -> WebhookBooking:
         sequence=booking.sequence, opens_at=utc_text(rooms.opens_at(booking)),
         series_id=booking.series_id,
         recurrence_id=utc_text(booking.recurrence_id) if booking.recurrence_id else None,
+        rules_moved=list(booking.rules_moved),
     )

@@ -9,16 +9,26 @@ Each event is a JSON ``POST`` (:class:`web.scheduling.views.WebhookEvent`) to
   de-duplicate on.
 
 Delivery: up to ``TRIES`` attempts, waiting ``backoff_s * 2**n`` (at most
-``MAX_BACKOFF_S``) after the n-th failure (a non-2xx answer, a timeout, a refused
-connection). Before the first attempt the sender takes a short *lease* on the event id
+``MAX_BACKOFF_S``) after the n-th failure (a non-2xx answer, 3xx included: redirects are
+not followed; a timeout; a refused connection).
+
+Booking changes go through the durable outbox (:mod:`rooms.scheduling.outbox`, in Redis
+when configured): :meth:`WebhookSender.booking_changed` queues the event in the same
+request that changed the booking, and the sender of every process claims due events with
+a lease (one attempt each), then finishes them (delivered, or given up after the last
+try) or puts them back due after the backoff. A process that stops puts its in-flight
+events back due at once; one that dies loses its leases when they run out. So every
+change is delivered once by some process, across restarts.
+
+Reminders are not queued (the next round of any process derives them again): before the
+first attempt the sender takes a short *lease* on the event id
 in the reminder ledger (atomic across processes; long enough for every try), so an event
 is sent by one process at a time. Only after a 2xx is the event marked delivered (kept
 ``CLAIM_TTL_S``) and never sent again; if every try fails the lease is released, and if
 the process dies the lease expires. Reminder ids are derived from the booking and its
 start, so every process running :class:`ReminderTask` names the same reminder with the
 same id: exactly one sends it, and a reminder that could not be delivered is tried again
-by the next round (of any process) while the session's start is still ahead. Booking
-change events are sent from memory: one given up is not retried.
+by the next round (of any process) while the session's start is still ahead.
 
 Neither the secret nor anything in the URL is logged; events carry no join tokens.
 """
@@ -26,6 +36,7 @@ Neither the secret nor anything in the URL is logged; events carry no join token
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -37,8 +48,10 @@ from datetime import UTC, datetime
 import aiohttp
 
 from rooms.clock import Clock, SystemClock
+from rooms.errors import StoreUnavailable
 from rooms.scheduling.booking_service import BookingChange, SchedulingService
 from rooms.scheduling.bookings import Booking
+from rooms.scheduling.outbox import MemoryWebhookOutbox, OutboxItem, WebhookOutbox
 from rooms.scheduling.reminders import ReminderLedger
 from rooms.scheduling.session_rooms import SessionRooms
 from rooms.scheduling.zones import epoch_seconds
@@ -74,7 +87,8 @@ class WebhookSender:
     """Sends events to one URL in the background; listens to booking changes."""
 
     def __init__(self, url: str, secret: str, ledger: ReminderLedger, rooms: SessionRooms,
-                 clock: Clock | None = None, *, tries: int = TRIES, backoff_s: float = 1.0,
+                 clock: Clock | None = None, *, outbox: WebhookOutbox | None = None,
+                 tries: int = TRIES, backoff_s: float = 1.0,
                  timeout_s: float = TIMEOUT_S) -> None:
         if tries < 1 or backoff_s < 0 or timeout_s <= 0:
             raise ValueError("tries >= 1, backoff_s >= 0 and timeout_s > 0")
@@ -90,8 +104,16 @@ class WebhookSender:
                                           for n in range(tries - 1))
         self._lease_s = max(LEASE_S, math.ceil(worst_s) + 30)
         self._session: aiohttp.ClientSession | None = None
-        self._pending: set[asyncio.Task[bool]] = set()
+        self._pending: set[asyncio.Task[None]] = set()
         self._parallel = asyncio.Semaphore(MAX_PARALLEL)
+        self._outbox: WebhookOutbox = outbox if outbox is not None else MemoryWebhookOutbox()
+        # Outbox times are the machine's: every process must agree on them.
+        self._wall: Clock = SystemClock()
+        self._holder = uuid.uuid4().hex
+        self._attempt_lease_s = timeout_s + 30
+        self._poll_s = max(0.05, min(1.0, backoff_s))
+        self._wake = asyncio.Event()
+        self._pump: asyncio.Task[None] | None = None
 
     def event(self, kind: str, booking: Booking, event_id: str | None = None) -> WebhookEvent:
         """The event ``kind`` about ``booking`` (a fresh id unless one is given)."""
@@ -105,18 +127,81 @@ class WebhookSender:
     async def booking_changed(self, change: BookingChange, bookings: Sequence[Booking]) -> None:
         """Queue one event per booking (the :class:`BookingListener` hook)."""
         for booking in bookings:
-            self.send_later(self.event(change.value, booking))
+            await self.enqueue(self.event(change.value, booking))
+
+    async def enqueue(self, event: WebhookEvent) -> None:
+        """Put ``event`` in the durable outbox; a sender of some process delivers it."""
+        try:
+            await self._outbox.add(event.id, event.model_dump_json(), self._wall.now())
+        except Exception:
+            logger.exception("webhook %s (%s) could not be queued", event.id, event.type)
+            return
+        self._wake.set()
 
     def send_later(self, event: WebhookEvent) -> None:
-        """Deliver ``event`` in the background (see :meth:`drain`)."""
-        task = asyncio.get_running_loop().create_task(self.deliver(event))
+        """Queue ``event`` from synchronous code (see :meth:`enqueue`)."""
+        task = asyncio.get_running_loop().create_task(self.enqueue(event))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
+    def start(self) -> None:
+        """Deliver queued events in the background until :meth:`close`."""
+        if self._pump is None:
+            self._pump = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                busy = await self.pump_once()
+            except StoreUnavailable:
+                logger.warning("webhook outbox: store unavailable")
+                busy = False
+            except Exception:
+                logger.exception("webhook outbox round failed")
+                busy = False
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._poll_s):
+                        await self._wake.wait()
+
+    async def pump_once(self) -> bool:
+        """Claim the events due now and attempt each once; False if none was due."""
+        items = await self._outbox.claim(self._wall.now(), self._attempt_lease_s,
+                                         self._holder, MAX_PARALLEL)
+        await asyncio.gather(*(self._attempt_queued(item) for item in items))
+        return bool(items)
+
+    async def _attempt_queued(self, item: OutboxItem) -> None:
+        body = item.body.encode()
+        try:
+            delivered = await self._post(body, self._headers(body, item.event_id))
+            if delivered:
+                logger.info("webhook %s delivered", item.event_id)
+                await self._outbox.finish(item.event_id, self._holder)
+            elif item.attempt >= self._tries:
+                logger.warning("webhook %s given up after %d tries", item.event_id,
+                               item.attempt)
+                await self._outbox.finish(item.event_id, self._holder)
+            else:
+                wait_s = min(self._backoff_s * 2 ** (item.attempt - 1), MAX_BACKOFF_S)
+                await self._outbox.retry(item.event_id, self._holder,
+                                         self._wall.now() + wait_s)
+        except asyncio.CancelledError:
+            # Stopping: leave the event due at once for whichever process runs next.
+            with contextlib.suppress(Exception):
+                await self._outbox.retry(item.event_id, self._holder, self._wall.now())
+            raise
+        except Exception:
+            logger.exception("webhook %s: could not record the outcome", item.event_id)
+
     async def drain(self) -> None:
-        """Wait until every queued event is delivered or given up."""
+        """Wait until every queued event is delivered or given up (pumping from here)."""
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
+        while await self._outbox.pending() > 0:
+            if not await self.pump_once():
+                await asyncio.sleep(min(self._poll_s, 0.05))
 
     async def deliver(self, event: WebhookEvent) -> bool:
         """Send ``event`` with retries; True once a receiver answered 2xx.
@@ -142,14 +227,17 @@ class WebhookSender:
                     logger.exception("webhook %s: could not record the outcome", event.id)
             return delivered
 
-    async def _attempts(self, event: WebhookEvent) -> bool:
-        body = event.model_dump_json().encode()
-        headers = {
+    def _headers(self, body: bytes, event_id: str) -> dict[str, str]:
+        return {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(body, self._secret),
-            EVENT_ID_HEADER: event.id,
+            EVENT_ID_HEADER: event_id,
             "User-Agent": "mentorcall-webhooks",
         }
+
+    async def _attempts(self, event: WebhookEvent) -> bool:
+        body = event.model_dump_json().encode()
+        headers = self._headers(body, event.id)
         for attempt in range(self._tries):
             if await self._post(body, headers):
                 logger.info("webhook %s (%s) delivered", event.id, event.type)
@@ -171,10 +259,14 @@ class WebhookSender:
             return False
 
     async def close(self) -> None:
-        """Stop queued deliveries and close the HTTP session."""
-        for task in list(self._pending):
+        """Stop delivering (in-flight events go back to the outbox, due now) and close
+        the HTTP session."""
+        tasks = [*self._pending, *([self._pump] if self._pump is not None else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*list(self._pending), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._pump = None
+        await self._outbox.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -223,6 +315,8 @@ class ReminderTask:
         while True:
             try:
                 await self.run_due()
+            except StoreUnavailable:
+                logger.warning("reminder round: store unavailable")
             except Exception:
                 logger.exception("reminder round failed")
             await asyncio.sleep(self._interval_s)

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
+from importlib.resources import files
+from typing import IO
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from rooms.errors import RoomError
+from rooms.scheduling import tzdb
 from rooms.scheduling.availability import Availability, Weekday
 from rooms.scheduling.bookings import Attendee, Booking
 from rooms.scheduling.slots import BusySpan, PersonSchedule
 from rooms.scheduling.zones import HOST_SPECIFIC
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
-# Every zone name the system lists, less the host-specific "localtime" file (refused).
-ALL_ZONES = sorted(zoneinfo.available_timezones() - HOST_SPECIFIC)
+# Every zone name the tzdata package lists, less the host-specific names (refused).
+ALL_ZONES = sorted(tzdb.available_zones() - HOST_SPECIFIC)
 # Zones that change clocks nowadays (January and July offsets differ): where DST bugs live.
 DST_ZONES = [
     z for z in ALL_ZONES
@@ -86,7 +88,8 @@ def expect_code(code: str) -> pytest.RaisesExc[RoomError]:
 
 def transitions_in_year(zone: str, year: int) -> list[datetime]:
     """UTC midnights after which ``zone``'s offset changes within the day (found by daily
-    sampling with zoneinfo alone, independently of the code under test)."""
+    sampling with zoneinfo alone, independently of the code under test; with the suite's
+    empty zone search path zoneinfo reads the same tzdata package by its own path)."""
     tz = ZoneInfo(zone)
     day = datetime(year, 1, 1, tzinfo=UTC)
     found, previous = [], day.astimezone(tz).utcoffset()
@@ -97,3 +100,17 @@ def transitions_in_year(zone: str, year: int) -> list[datetime]:
             found.append(day - timedelta(days=1))
         previous = offset
     return found
+
+
+def rules_with(overrides: dict[str, str], version: str = "test-old") -> tzdb.ZoneSource:
+    """The package's zone rules, except each zone in ``overrides`` takes the rules of the
+    zone it maps to (``{"America/Vancouver": "America/Los_Angeles"}``: Vancouver as it was
+    before its 2026 change, still with winter time): a second rule set for tests."""
+    package = tzdb.package_source()
+
+    def opener(name: str) -> IO[bytes] | None:
+        source = overrides.get(name, name)
+        resource = files("tzdata.zoneinfo").joinpath(*source.split("/"))
+        return resource.open("rb") if resource.is_file() else None
+
+    return tzdb.ZoneSource(version, package.names, opener)

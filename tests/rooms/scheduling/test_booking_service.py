@@ -194,6 +194,7 @@ async def test_following_sessions_keep_the_wall_clock_change(world: World) -> No
     moved = await world.service.reschedule(mentee, series[0].booking_id,
                                            utc(2024, 3, 6, 15, 30), following=True)
     assert moved[0].booking_id == series[0].booking_id
+    assert [b.start for b in moved] == sorted(b.start for b in moved)  # date order
     assert [(b.local_start().weekday(), b.local_start().hour, b.sequence) for b in
             await world.service.upcoming(mentor.identity)] == [(2, 10, 1)] * 3
 

@@ -185,3 +185,20 @@ async def test_concurrent_changes_of_one_revision_let_one_win(bookings: BookingS
     lost = [r for r in results if isinstance(r, RoomError) and r.code == "booking_changed"]
     assert (len(won), len(lost)) == (1, 4)
     assert await bookings.get("b1") == won[0]
+
+
+async def test_cancelled_bookings_stay_listed_apart(bookings: BookingStore) -> None:
+    await bookings.create(booking("b1", T))
+    await bookings.create(booking("b2", T + 2 * M30))
+    await bookings.cancel("b1")
+    day = (T - timedelta(hours=12), T + timedelta(hours=12))
+    for identity in ("mentor", "mentee"):
+        [cancelled] = await bookings.cancelled_for(identity, *day)
+        assert (cancelled.booking_id, cancelled.status, cancelled.sequence) == (
+            "b1", BookingStatus.CANCELLED, 1)
+        assert [b.booking_id for b in await bookings.bookings_for(identity, *day)] == ["b2"]
+    assert await bookings.cancelled_for("other", *day) == []
+    assert await bookings.cancelled_for("mentor", T + M30, T + 4 * M30) == []  # outside
+    await bookings.cancel("b2")
+    assert [b.booking_id for b in await bookings.cancelled_for("mentee", *day)] == [
+        "b1", "b2"]

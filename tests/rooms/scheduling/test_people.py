@@ -13,7 +13,13 @@ from rooms.clock import ManualClock
 from rooms.errors import RoomError
 from rooms.person_tokens import FeedTokens
 from rooms.scheduling.directory import PeopleDirectory
-from rooms.scheduling.people import MemoryPeopleStore, PeopleStore, Person, PersonRole
+from rooms.scheduling.people import (
+    MemoryPeopleStore,
+    PeopleStore,
+    Person,
+    PersonRecord,
+    PersonRole,
+)
 from rooms.scheduling.redis_people import RedisPeopleStore
 from tests.rooms.scheduling.builders import NOW, every_day, expect_code
 
@@ -134,3 +140,29 @@ async def test_link_renewal_raises_the_token_version(people: PeopleStore) -> Non
     assert record is not None
     assert (record.person.token_version, record.person.feed_version) == (2, 1)
     assert await people.renew_link("nobody") is None
+
+
+class CountingPeople(MemoryPeopleStore):
+    """The memory store, counting reads: to see which tokens reach the store."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def get(self, identity: str) -> PersonRecord | None:
+        self.reads += 1
+        return await super().get(identity)
+
+
+async def test_a_forged_feed_token_never_reaches_the_store() -> None:
+    store = CountingPeople()
+    directory = PeopleDirectory(store, FeedTokens(SECRET), ManualClock(NOW.timestamp()))
+    ada = await directory.register("Ada", PersonRole.MENTOR, "Europe/London")
+    good = directory.feed_token(ada)
+    forged = [f"{ada.identity}.0.{'0' * 32}", f"{ada.identity}.{'f' * 32}",
+              directory.feed_token(ada).replace(ada.identity, "someone-else"),
+              FeedTokens(SECRET + "-other").issue(ada.identity, 0)]
+    for token in forged:
+        assert await directory.feed_owner(token) is None, token
+    assert store.reads == 0
+    assert await directory.feed_owner(good) is not None and store.reads == 1

@@ -64,8 +64,14 @@ async def test_cancel_empties_and_deletes_calendars(
 ) -> None:
     await rstore.create(booking("b1", T))
     await rstore.cancel("b1")
-    assert set(await raw.keys("*")) == {PREFIX + "booking:b1"}
+    cancelled = {PREFIX + "cancelled:mentor", PREFIX + "cancelled:mentee"}
+    assert set(await raw.keys("*")) == {PREFIX + "booking:b1", *cancelled}
     assert 0 < await raw.pttl(PREFIX + "booking:b1")
+    # The cancelled lists (for feeds) expire like calendars: latest start, plus retention.
+    found = await ttls(raw)
+    for key in cancelled:
+        seconds = T.timestamp() + LOOK_BACK_S + RETENTION_S - NOW.timestamp()
+        assert abs(found[key] - seconds * 1000) < 5000, key
 
 
 async def test_old_calendar_entries_are_pruned_on_write(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import tzdata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,7 +41,9 @@ async def test_create_room_returns_two_working_links() -> None:
             assert page.status == 200
             assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
             health = await http.get(f"{server.base_url}/api/health")
-            assert await health.json() == {"ok": True}
+            assert await health.json() == {
+                "ok": True, "status": "ok", "tzdata": tzdata.IANA_VERSION
+            }
 
 
 async def test_create_room_refuses_bad_requests() -> None:
@@ -102,3 +106,12 @@ def test_fuzzed_bodies_get_a_coded_answer(threaded: LiveServer, body: Any) -> No
         # Infinity and NaN (json.dumps writes them) are not JSON: invalid_json.
         assert answer["error"]["code"] in ("invalid_body", "invalid_json")
         assert answer["error"]["message"]
+
+
+async def test_health_and_the_start_up_log_name_the_tz_rules(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="web.scheduling.setup")
+    async with live_server() as server, aiohttp.ClientSession() as http:
+        health = await (await http.get(f"{server.base_url}/api/health")).json()
+    assert health["tzdata"] == tzdata.IANA_VERSION
+    assert f"time-zone rules: IANA {tzdata.IANA_VERSION} (the tzdata package)" in caplog.text

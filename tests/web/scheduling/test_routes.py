@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -18,6 +17,8 @@ from rooms.clock import ManualClock
 from rooms.errors import RoomError
 from rooms.grants import JoinGrant, TokenSigner
 from rooms.models import Role
+from rooms.scheduling import tzdb
+from rooms.scheduling.zones import load_zone
 from tests.live_server import live_server, token_of
 from tests.web.scheduling.client import ALL_WEEK, T0, Client, Person, code, instant, wire
 
@@ -194,7 +195,7 @@ async def test_slots_show_every_participant_local_time(api: Client) -> None:
             assert local["zone"] == zone
             assert datetime.fromisoformat(local["start"]) == instant(slot["start"])
             assert local["start"] == instant(slot["start"]).astimezone(
-                ZoneInfo(zone)).isoformat()
+                load_zone(zone)).isoformat()
 
 
 async def test_slot_queries_refuse_bad_ranges(api: Client) -> None:
@@ -252,7 +253,7 @@ async def test_a_booking_makes_a_room_that_opens_five_minutes_early(
     assert made["kind"] == "coffee" and made["status"] == "confirmed"
     assert made["organiser"]["identity"] == mentee.identity
     assert [p["identity"] for p in made["with"]] == [mentor.identity]
-    assert made["local"][mentor.identity]["start"] == start.astimezone(ZoneInfo(LA)).isoformat()
+    assert made["local"][mentor.identity]["start"] == start.astimezone(load_zone(LA)).isoformat()
     # The link is the mentee's own and is refused until the room opens.
     with pytest.raises(RoomError) as early:
         join_grant(api, made["join_link"])
@@ -396,6 +397,60 @@ async def test_invites_and_feeds_parse_with_an_independent_reader(api: Client) -
     assert code(await api.call("GET", bad)) == (403, "forbidden")
 
 
+async def test_a_cancelled_session_stays_in_the_feed_as_cancelled(api: Client) -> None:
+    mentor, mentee = await pair(api)
+    starts = [T0 + timedelta(days=1), T0 + timedelta(days=2)]
+    made = [(await api.booked(mentee, {"with": mentor.identity, "start": wire(s)}))[0]
+            for s in starts]
+    assert (await api.call("DELETE", f"/api/bookings/{made[0]['booking_id']}",
+                           mentor.token))[0] == 200
+    for person in (mentor, mentee):
+        status, feed = await api.call("GET", person.feed_url)
+        assert status == 200
+        events = {e.uid.value.split("@")[0]: e for e in vobject.readOne(feed).vevent_list}
+        gone, kept = events[made[0]["booking_id"]], events[made[1]["booking_id"]]
+        assert (gone.status.value, gone.sequence.value) == ("CANCELLED", "1")
+        assert gone.dtstart.value.astimezone(UTC) == starts[0]
+        assert (kept.status.value, kept.sequence.value) == ("CONFIRMED", "0")
+    # Cancelled sessions are not upcoming ones.
+    status, mine = await api.call("GET", "/api/me/bookings", mentee.token)
+    assert [b["booking_id"] for b in mine] == [made[1]["booking_id"]]
+
+
+async def test_pages_get_every_time_computed_in_the_zone_they_show(api: Client) -> None:
+    mentor = await api.register("Ada", "mentor", LA, {"mon": [["16:00", "18:00"]]})
+    mentee = await api.register("Kenji", "mentee", TOKYO, {"tue": [["08:30", "12:00"]]})
+    status, slots = await api.call("GET", "/api/slots", mentee.token,
+                                   params={"with": mentor.identity})
+    assert status == 200 and slots[0]["shown"] == {
+        "zone": TOKYO, "start": "2026-03-03T09:00:00+09:00",
+        "end": "2026-03-03T09:30:00+09:00", "opens_at": None}
+    status, slots = await api.call("GET", "/api/slots", mentee.token,
+                                   params={"with": mentor.identity, "zone": "Asia/Kolkata"})
+    assert status == 200 and slots[0]["shown"]["start"] == "2026-03-03T05:30:00+05:30"
+    assert code(await api.call("GET", "/api/slots", mentee.token, params={
+        "with": mentor.identity, "zone": "Mars/Olympus"})) == (400, "unknown_zone")
+    [made] = await api.booked(mentee, {"with": mentor.identity, "start": slots[0]["start"]})
+    assert made["shown"] == {"zone": TOKYO, "start": "2026-03-03T09:00:00+09:00",
+                             "end": "2026-03-03T09:30:00+09:00",
+                             "opens_at": "2026-03-03T08:55:00+09:00"}
+    # The join link carries the opening in the person's zone for the join page to show.
+    assert made["join_link"].endswith("&opens=2026-03-03T08%3A55%3A00%2B09%3A00")
+    assert token_of(made["join_link"]) + "&opens=" in made["join_link"]
+    status, mine = await api.call("GET", "/api/me/bookings", mentor.token,
+                                  params={"zone": "Europe/Berlin"})
+    assert status == 200 and mine[0]["shown"]["opens_at"] == "2026-03-03T00:55:00+01:00"
+    assert code(await api.call("GET", "/api/me/bookings", mentor.token,
+                               params={"zone": "Nowhere"})) == (400, "unknown_zone")
+    # The zone picker's list: the zones of the server's tz database, offsets now.
+    status, zones = await api.call("GET", "/api/zones")
+    assert status == 200 and zones["tzdata"] == tzdb.version()
+    offsets = {z["zone"]: z["offset"] for z in zones["zones"]}
+    assert set(offsets) == tzdb.available_zones() - {"Factory", "localtime", "posixrules"}
+    assert (offsets[TOKYO], offsets[LA], offsets["Asia/Kathmandu"]) == (
+        "+09:00", "-08:00", "+05:45")
+
+
 # ---- series and roundtables ------------------------------------------------------------
 
 
@@ -487,7 +542,7 @@ async def test_fifty_concurrent_bookings_of_one_slot_make_one(redis_url: str) ->
         status, booked = await api.call("GET", "/api/me/bookings", mentor.token)
         assert status == 200 and len(booked) == 1
         # Only the winner's room was kept.
-        rooms = [k async for k in server.services.scheduling.redis.scan_iter(  # type: ignore[union-attr]
+        rooms = [k async for k in server.services.redis.scan_iter(  # type: ignore[union-attr]
             "mentorcall:room:{*}")]
         assert len(rooms) == 1, rooms
 

@@ -9,19 +9,22 @@ import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import pytest
+import vobject  # type: ignore[import-untyped]
 from aiohttp import web
 from pydantic import ValidationError
 
 from rooms.clock import ManualClock
+from rooms.scheduling import tzdb
 from rooms.scheduling.availability import Availability
 from rooms.scheduling.booking_service import SchedulingService
 from rooms.scheduling.people import PersonRole
 from tests.live_server import LiveServer, free_port, live_server
+from tests.rooms.scheduling.builders import rules_with
 from tests.web.scheduling.client import ALL_WEEK, T0, Client, Person, wire
 from web.scheduling.setup import Scheduling
 from web.scheduling.webhooks import EVENT_ID_HEADER, LEASE_S, SIGNATURE_HEADER, WebhookSender
@@ -159,10 +162,10 @@ async def test_delivery_gives_up_after_five_tries(clock: ManualClock) -> None:
 
 
 async def test_a_stalled_receiver_is_retried_after_a_timeout(clock: ManualClock) -> None:
-    async with Receiver(stall_s=1.0) as slow, live_server(clock, **hooked(slow)) as server:
+    async with Receiver(stall_s=5.0) as slow, live_server(clock, **hooked(slow)) as server:
         sched, _ = scheduling(server)
         sender = WebhookSender(slow.url, SECRET, sched.service.ledger, sched.service.rooms,
-                               clock, backoff_s=0.01, timeout_s=0.2)
+                               clock, backoff_s=0.01, timeout_s=1.0)
         event = await one_event(server)
         slow.reset(fail_first=1)
         try:
@@ -298,3 +301,42 @@ async def test_the_lease_of_a_dead_sender_expires(clock: ManualClock) -> None:
         clock.advance(LEASE_S)
         assert await sender.deliver(event) is True
         assert len(receiver.events) == 1
+
+
+async def test_a_restart_under_new_tz_rules_moves_bookings_and_tells_the_webhook(
+        redis_url: str, clock: ManualClock) -> None:
+    clock.set(datetime(2026, 6, 1, tzinfo=UTC).timestamp())
+    old_rules = rules_with({"America/Vancouver": "America/Los_Angeles"}, "2025b-like")
+    async with Receiver() as receiver:
+        with tzdb.use(old_rules):  # the server ran with rules from before Vancouver's change
+            async with live_server(clock, redis_url=redis_url, **hooked(receiver)) as before, \
+                    aiohttp.ClientSession() as http:
+                api = Client(before, http)
+                mentor = await api.register("Ada", "mentor", "America/Vancouver", ALL_WEEK)
+                mentee = await api.register("Kenji", "mentee", "Europe/London", ALL_WEEK)
+                [made] = await api.booked(mentor, {"with": mentee.identity,
+                                                   "start": "2026-12-07T17:00:00Z"})
+                assert made["local"][mentor.identity]["start"] == "2026-12-07T09:00:00-08:00"
+                await scheduling(before)[1].drain()
+        receiver.reset(fail_first=0)
+        async with live_server(clock, redis_url=redis_url, **hooked(receiver)) as after, \
+                aiohttp.ClientSession() as http:
+            sched, sender = scheduling(after)
+            assert sched.rules_check is not None
+            await sched.rules_check
+            await sender.drain()
+            [changed] = receiver.of_type("booking.changed")
+            booking = changed["booking"]
+            assert (booking["booking_id"], booking["start"], booking["sequence"]) == (
+                made["booking_id"], "2026-12-07T16:00:00Z", 1)
+            assert booking["local"][mentor.identity]["start"] == "2026-12-07T09:00:00-07:00"
+            assert booking["rules_moved"] == [mentee.identity]
+            api = Client(after, http)
+            status, mine = await api.call("GET", "/api/me/bookings", mentee.token)
+            assert status == 200 and mine[0]["rules_moved"] == [mentee.identity]
+            assert mine[0]["local"][mentee.identity]["start"] == "2026-12-07T16:00:00+00:00"
+            status, ics = await api.call(
+                "GET", f"/api/bookings/{made['booking_id']}/invite.ics", mentee.token)
+            event = vobject.readOne(ics).vevent
+            assert event.sequence.value == "1"
+            assert event.dtstart.value.astimezone(UTC) == datetime(2026, 12, 7, 16, tzinfo=UTC)

@@ -18,7 +18,7 @@ import {
   collectRemoteStats,
   createPublishOffer,
 } from "./rtc.js";
-import { peekClaims, tokenFromLocation } from "../shared/token.js";
+import { opensFromLocation, peekClaims, tokenFromLocation } from "../shared/token.js";
 import { CallView } from "./view.js";
 
 const ACK_TIMEOUT_MS = 10000;
@@ -54,6 +54,9 @@ class CallClient {
     this.lastLeft = null;
     // The token's `nbf`: the room refuses this link until then.
     this.opensAt = Number.isFinite(this.claims?.nbf) ? this.claims.nbf * 1000 : null;
+    // The same instant as the server wrote it in the person's zone (shown as is).
+    const opens = opensFromLocation();
+    this.opensLocal = opens && Date.parse(opens) === this.opensAt ? opens : null;
     this.openTimer = null;
   }
 
@@ -142,11 +145,11 @@ class CallClient {
     const now = Date.now();
     const known = this.opensAt && this.opensAt > now;
     const text = known
-      ? `${opensAtText(this.opensAt)} The Join button turns on by itself then: keep this page open.`
+      ? `${opensAtText(this.opensAt, this.opensLocal)} The Join button turns on by itself then: keep this page open.`
       : "This session is about to open. The Join button turns on in a few seconds.";
     this.view.showOpening({
       text,
-      joinLabel: known ? opensAtLabel(this.opensAt, now) : "Opening soon…",
+      joinLabel: known ? opensAtLabel(this.opensAt, now, this.opensLocal) : "Opening soon…",
       offerMediaCheck: !this.localStream,
     });
     this.setState("not_open");
@@ -306,6 +309,7 @@ class CallClient {
     socket.on("track_muted", (msg) => this.onTrackMuted(msg));
     socket.on("replaced", (msg) => this.onReplaced(socket, msg));
     socket.on("room_ended", (msg) => this.onRoomEnded(socket, msg));
+    socket.on("media_failed", (msg) => this.onMediaFailed(socket, msg));
   }
 
   async onConnect(socket) {
@@ -437,6 +441,33 @@ class CallClient {
     this.status(`${p.display_name} turned their ${what} ${muted ? "off" : "on"}.`);
   }
 
+  // The server lost one of our media connections (docs/protocol.md, media_failed):
+  // publish or subscribe again. Our own "failed" connection state does the same; each
+  // path ignores a connection the other one already replaced.
+  onMediaFailed(socket, { connection, subscription_id: subscriptionId, publisher } = {}) {
+    if (socket !== this.socket || !this.wantInCall) return;
+    if (connection === "publish") {
+      const pc = this.publishPc;
+      // a publish still connecting is the replacement, not the connection that failed
+      if (pc && pc.connectionState !== "new" && pc.connectionState !== "connecting") {
+        this.republish(pc);
+      }
+      return;
+    }
+    const sub = this.subscriptions.get(publisher);
+    if (!sub || sub.subscriptionId !== subscriptionId) return;
+    this.status("The connection to the other person dropped. Reconnecting…");
+    if (this.socket?.connected && this.participants.has(publisher)) this.subscribe(publisher);
+    else this.closeSubscription(publisher);
+  }
+
+  republish(pc) {
+    this.status("Your camera and microphone lost their connection. Trying again…");
+    this.publishPc = null;
+    pc.close();
+    if (this.socket?.connected) this.publish();
+  }
+
   // ---- media ------------------------------------------------------------
 
   async publish() {
@@ -452,12 +483,7 @@ class CallClient {
       if (pc !== this.publishPc) return;
       await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });
       pc.addEventListener("connectionstatechange", () => {
-        if (pc === this.publishPc && pc.connectionState === "failed") {
-          this.status("Your camera and microphone lost their connection. Trying again…");
-          this.publishPc = null;
-          pc.close();
-          if (this.socket?.connected) this.publish();
-        }
+        if (pc === this.publishPc && pc.connectionState === "failed") this.republish(pc);
       });
       // Tell the room about anything muted before this publish existed.
       if (this.micMuted && stream.getAudioTracks().length) this.sendMute("audio", true);
@@ -478,7 +504,7 @@ class CallClient {
     this.closeSubscription(identity);
     this.subscriptionsStarted += 1;
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
-    const sub = { pc, stream: null };
+    const sub = { pc, stream: null, subscriptionId: null };
     this.subscriptions.set(identity, sub);
     const current = () => this.subscriptions.get(identity) === sub;
     pc.addEventListener("track", (ev) => {
@@ -501,6 +527,7 @@ class CallClient {
     try {
       const ack = await this.request("subscribe", { publisher: identity });
       if (!current()) return;
+      sub.subscriptionId = ack.subscription_id;
       const answer = await answerOffer(pc, ack.sdp);
       if (!current()) return;
       await this.request("subscription_answer", { subscription_id: ack.subscription_id, sdp: answer });

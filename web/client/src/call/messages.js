@@ -1,6 +1,6 @@
 // Everything the page says about errors and roles, in one place.
 
-import { formatDateTime, formatTime, localDate } from "../shared/time.js";
+import { browserText, dateOf, dateTimeText, offsetOf, textAtOffset, timeText } from "../shared/time.js";
 
 // One sentence per error code in docs/protocol.md (plus client-side ones).
 // tests/e2e/test_client_messages.py checks that none is missing.
@@ -26,6 +26,7 @@ export const ERROR_TEXT = {
   unsupported_codec: "Your browser doesn't offer the video and audio formats this service needs (VP8 and Opus). Try an up-to-date Chrome, Firefox or Safari.",
   media_failed: "The media server couldn't connect your camera and microphone. Please rejoin.",
   internal_error: "Something went wrong on the server. The call carries on; please try again in a moment.",
+  unavailable: "The server is briefly unable to reach its data. Your call carries on; please try again in a few seconds.",
   busy: "The server is still working on your earlier requests. Please try again in a moment.",
   rate_limited: "Too many requests in a short time. Please wait a few seconds and try again.",
   timeout: "The server didn't answer in time. Check your internet connection and try again.",
@@ -47,7 +48,8 @@ export const ERROR_HEADING = {
 // Errors after which trying again can help (the notice offers a button).
 export const RETRYABLE = new Set([
   "room_full", "token_not_yet_valid", "already_joined", "not_joined", "media_failed",
-  "internal_error", "timeout", "invalid_payload", "payload_too_large", "busy", "rate_limited",
+  "internal_error", "unavailable", "timeout", "invalid_payload", "payload_too_large", "busy",
+  "rate_limited",
 ]);
 
 const ROLE_LABEL = { mentor: "Mentor", mentee: "Mentee", host: "Host", participant: "Participant" };
@@ -73,14 +75,22 @@ export class ServerError extends Error {
   }
 }
 
-/** "This session opens at Tue 10 Mar, 09:55." in the browser's own zone. */
-export function opensAtText(ms) {
-  return `This session opens at ${formatDateTime(ms)}.`;
+/** The opening as written: `local`, the server's local time from the join link
+ * ("2026-03-10T09:55:00+01:00", the person's zone), or else the browser's own clock. */
+function opening(ms, local) {
+  return local || browserText(ms);
+}
+
+/** "This session opens at Tue 10 Mar, 09:55." */
+export function opensAtText(ms, local = null) {
+  return `This session opens at ${dateTimeText(opening(ms, local))}.`;
 }
 
 /** The Join button's label until then: "Opens at 09:55" (with the day if not today). */
-export function opensAtLabel(ms, now = Date.now()) {
-  return `Opens at ${localDate(ms) === localDate(now) ? formatTime(ms) : formatDateTime(ms)}`;
+export function opensAtLabel(ms, now = Date.now(), local = null) {
+  const opens = opening(ms, local);
+  const today = local ? textAtOffset(now, offsetOf(local)) : browserText(now);
+  return `Opens at ${dateOf(opens) === dateOf(today) ? timeText(opens) : dateTimeText(opens)}`;
 }
 
 export function describeError(err) {

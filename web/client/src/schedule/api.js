@@ -59,11 +59,13 @@ export class ScheduleApi {
     return this.request("PUT", "/api/me/availability", availability);
   }
 
-  /** The first page of common slots: `{slots, next}` (see slotsPage). */
-  slots({ withIdentity, from, to, length }) {
+  /** The first page of common slots: `{slots, next}` (see slotsPage); `zone`: the zone
+   * the page shows times in (each slot's `shown`). */
+  slots({ withIdentity, from, to, length, zone }) {
     const query = new URLSearchParams({
       with: withIdentity, from, to, length: String(length), limit: String(SLOTS_PAGE),
     });
+    if (zone) query.set("zone", zone);
     return this.slotsPage(`/api/slots?${query}`);
   }
 
@@ -80,8 +82,15 @@ export class ScheduleApi {
     return this.request("POST", "/api/bookings", { with: withIdentity, start, length });
   }
 
-  bookings() {
-    return this.request("GET", "/api/me/bookings");
+  /** Upcoming sessions, with their times in `zone` (each booking's `shown`). */
+  bookings(zone) {
+    const query = zone ? `?${new URLSearchParams({ zone })}` : "";
+    return this.request("GET", `/api/me/bookings${query}`);
+  }
+
+  /** The server's zones with their offsets now (the zone picker's list). */
+  zones() {
+    return this.request("GET", "/api/zones");
   }
 
   reschedule(bookingId, { start, length }) {

@@ -6,7 +6,16 @@ import { ApiError, ScheduleApi } from "./api.js";
 import { AvailabilityEditor, el } from "./availability.js";
 import { counterpartFallback, roleWord, scheduleErrorText } from "./messages.js";
 import { FindTime } from "./slots.js";
-import { allZones, browserZone, formatTime, isKnownZone, placeName, utcOffset } from "../shared/time.js";
+import {
+  browserZone,
+  isKnownZone,
+  nowText,
+  placeName,
+  setZones,
+  timeText,
+  zoneNames,
+  zoneOffsetLabel,
+} from "../shared/time.js";
 import { Upcoming, bookingPeople } from "./upcoming.js";
 import { tokenFromLocation } from "../shared/token.js";
 
@@ -103,7 +112,9 @@ class SchedulePage {
       return;
     }
     try {
-      this.me = await this.api.me();
+      const [me, zones] = await Promise.all([this.api.me(), this.api.zones()]);
+      this.me = me;
+      setZones(zones?.zones);
     } catch (err) {
       const code = err instanceof ApiError ? err.code : "internal_error";
       if (code === "unauthorized" || code === "forbidden") this.fatal("unauthorized");
@@ -113,7 +124,7 @@ class SchedulePage {
     }
     const stored = this.me.availability?.zone || this.me.zone;
     this.savedZone = stored || null;
-    this.zone = isKnownZone(stored) ? stored : browserZone();
+    this.zone = isKnownZone(stored) ? stored : isKnownZone(browserZone()) ? browserZone() : "UTC";
 
     for (const person of this.me.counterparts || []) this.learn(person);
     for (const identity of identitiesFromQuery()) if (!this.people.has(identity)) this.learn({ identity });
@@ -151,22 +162,21 @@ class SchedulePage {
 
   fillZones() {
     const select = $("zone-select");
-    const zones = allZones(this.zone, this.savedZone, browserZone());
-    const now = Date.now();
+    // The server's zones (its tz database), with the offsets it gave for now.
     select.replaceChildren(
-      ...zones.map((z) => el("option", { value: z }, `${z.replace(/_/g, " ")} (${utcOffset(now, z)})`)),
+      ...zoneNames().map((z) => el("option", { value: z }, `${z.replace(/_/g, " ")} (${zoneOffsetLabel(z)})`)),
     );
     select.value = this.zone;
     this.renderZoneNote();
   }
 
   tickClock() {
-    $("zone-now").textContent = `It's ${formatTime(Date.now(), this.zone)} in ${placeName(this.zone)} now.`;
+    $("zone-now").textContent = `It's ${timeText(nowText(this.zone))} in ${placeName(this.zone)} now.`;
   }
 
   renderZoneNote() {
     const mine = browserZone();
-    const differs = mine !== this.zone;
+    const differs = mine !== this.zone && isKnownZone(mine);
     $("zone-note").hidden = !differs;
     if (differs) {
       $("zone-note-text").textContent =
@@ -191,8 +201,9 @@ class SchedulePage {
     $("zone-select").value = zone;
     this.renderZoneNote();
     this.tickClock();
-    this.upcoming.render();
-    this.find.render();
+    // The server computes every time shown in the new zone.
+    this.upcoming.load();
+    this.find.refresh();
     if (zone !== this.savedZone) this.markDirty();
     else if (!this.editorChanged) this.markClean();
     this.status(`Times are now shown in ${zone}.`);
@@ -235,7 +246,7 @@ class SchedulePage {
       if (stored?.weekly) this.editor.load(stored);
       this.savedZone = stored?.zone || this.zone;
       this.me.availability = stored;
-      this.markClean(`Saved at ${formatTime(Date.now(), this.zone)}.`);
+      this.markClean(`Saved at ${timeText(nowText(this.zone))}.`);
       this.status("Your availability is saved.");
       await this.find.refresh();
     } catch (err) {

@@ -1,10 +1,11 @@
 // "Find a time": the common free slots with one other person, shown in your own zone
 // (and theirs, smaller), booked with one click. Also used to move an existing booking.
+// Every time shown is one the server computed (`shown`, `local`), never converted here.
 
 import { el } from "./availability.js";
 import { listOf } from "./api.js";
 import { scheduleErrorText } from "./messages.js";
-import { addDays, formatDateTime, formatDay, formatSpan, localDate, placeName } from "../shared/time.js";
+import { addDays, dateOf, dateTimeText, dayText, nowText, placeName, spanText } from "../shared/time.js";
 
 const SLOTS_PER_PAGE = 24;
 const DEFAULT_DAYS = 14;
@@ -31,7 +32,7 @@ export class FindTime {
 
   /** Default dates: the next two weeks in the person's zone. */
   resetDates() {
-    const today = localDate(Date.now(), this.page.zone);
+    const today = dateOf(nowText(this.page.zone));
     $("from-date").value = today;
     $("to-date").value = addDays(today, DEFAULT_DAYS - 1);
   }
@@ -61,6 +62,7 @@ export class FindTime {
       length: Number($("length-select").value),
       from: $("from-date").value,
       to: $("to-date").value,
+      zone: this.page.zone,
     };
   }
 
@@ -144,12 +146,11 @@ export class FindTime {
     const n = this.slots.length;
     summary.textContent =
       `${n}${this.next ? "+" : ""} time${n === 1 && !this.next ? "" : "s"} when you and ${other.name} are both free, ` +
-      `shown in your time (${placeName(zone)}).`;
+      `shown in your time (${placeName(visible[0].shown?.zone || zone)}).`;
     const groups = new Map();
     for (const slot of visible) {
-      const startMs = Date.parse(slot.start);
-      const day = localDate(startMs, zone);
-      if (!groups.has(day)) groups.set(day, { label: formatDay(startMs, zone), slots: [] });
+      const day = dateOf(slot.shown.start);
+      if (!groups.has(day)) groups.set(day, { label: dayText(slot.shown.start), slots: [] });
       groups.get(day).slots.push(slot);
     }
     box.replaceChildren(
@@ -166,21 +167,18 @@ export class FindTime {
   }
 
   slotItem(slot) {
-    const zone = this.page.zone;
-    const startMs = Date.parse(slot.start);
-    const endMs = Date.parse(slot.end);
-    const mine = formatSpan(startMs, endMs, zone);
+    const mine = spanText(slot.shown.start, slot.shown.end);
     const entries = Object.entries(slot.local || {}).filter(([id]) => id !== this.page.me.identity);
     const others = entries.map(([identity, local]) => {
       // Their wall clock, smaller; a name only when there are several of them.
-      const theirs = `${formatDateTime(startMs, local.zone)} in ${placeName(local.zone)}`;
+      const theirs = `${dateTimeText(local.start)} in ${placeName(local.zone)}`;
       const who = entries.length > 1 ? `${this.page.counterpart(identity, local.zone).name}: ` : "";
       return el("span", { class: "theirs", dataset: { identity } }, `${who}${theirs}`);
     });
     const verb = this.rescheduling ? "Move here" : "Book";
     const button = el(
       "button",
-      { type: "button", class: "primary book", "aria-label": `${verb} ${formatDay(startMs, zone)}, ${mine}` },
+      { type: "button", class: "primary book", "aria-label": `${verb} ${dayText(slot.shown.start)}, ${mine}` },
       verb,
     );
     button.addEventListener("click", () => this.book(slot, button));
@@ -206,8 +204,7 @@ export class FindTime {
         : await this.page.api.book({ withIdentity: this.lastQuery.withIdentity, start: slot.start, length });
       this.page.learnFromBookings(listOf(result, "bookings").concat(result?.booking_id ? [result] : []));
       const who = this.page.counterpart(this.lastQuery.withIdentity).name;
-      const when = `${formatDay(Date.parse(slot.start), this.page.zone)}, ` +
-        formatSpan(Date.parse(slot.start), Date.parse(slot.end), this.page.zone);
+      const when = `${dayText(slot.shown.start)}, ${spanText(slot.shown.start, slot.shown.end)}`;
       if (moving) this.stopReschedule({ search: false });
       this.busy = false;
       await this.page.afterChange(
@@ -234,10 +231,9 @@ export class FindTime {
     this.rescheduling = booking;
     const startMs = Date.parse(booking.start);
     const endMs = Date.parse(booking.end);
-    const zone = this.page.zone;
     $("reschedule-text").textContent =
-      `Moving your session with ${other.name} on ${formatDay(startMs, zone)}, ` +
-      `${formatSpan(startMs, endMs, zone)}. Pick a new time below.`;
+      `Moving your session with ${other.name} on ${dayText(booking.shown.start)}, ` +
+      `${spanText(booking.shown.start, booking.shown.end)}. Pick a new time below.`;
     $("reschedule-banner").hidden = false;
     $("with-select").value = other.identity;
     $("with-select").disabled = true;

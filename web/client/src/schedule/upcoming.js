@@ -1,11 +1,13 @@
 // Upcoming sessions: when (in your zone, and the other person's), with whom, and a Join
 // button that turns on by itself when the room opens. The check reads Date.now() every
-// few seconds, so a test can drive it with a fake clock.
+// few seconds, so a test can drive it with a fake clock. Every time shown is one the
+// server computed (`shown` in the page's zone, `local` in each person's), never converted
+// here.
 
 import { el } from "./availability.js";
 import { listOf } from "./api.js";
 import { scheduleErrorText } from "./messages.js";
-import { formatDateTime, formatDay, formatSpan, formatTime, localDate, placeName } from "../shared/time.js";
+import { dateOf, dateTimeText, dayText, placeName, spanText, timeText } from "../shared/time.js";
 
 export const JOIN_CHECK_MS = 2000;
 
@@ -45,7 +47,7 @@ export class Upcoming {
 
   async load() {
     try {
-      const data = await this.page.api.bookings();
+      const data = await this.page.api.bookings(this.page.zone);
       this.bookings = listOf(data, "bookings")
         .filter((b) => b.status !== "cancelled")
         .sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
@@ -82,16 +84,16 @@ export class Upcoming {
   }
 
   item(booking) {
-    const zone = this.page.zone;
-    const startMs = Date.parse(booking.start);
-    const endMs = Date.parse(booking.end);
+    const shown = booking.shown;
     const people = bookingPeople(booking, this.page);
     const names = people.map((p) => p.name).join(", ") || "—";
     const theirTimes = people
-      .filter((p) => p.zone && p.zone !== zone)
-      .map((p) => {
-        const who = people.length > 1 ? `${p.name}: ` : "";
-        return `${who}${formatDay(startMs, p.zone)}, ${formatSpan(startMs, endMs, p.zone)} in ${placeName(p.zone)}`;
+      .map((p) => booking.local?.[p.identity])
+      .map((local, i) => ({ local, person: people[i] }))
+      .filter(({ local }) => local && local.zone !== shown.zone)
+      .map(({ local, person }) => {
+        const who = people.length > 1 ? `${person.name}: ` : "";
+        return `${who}${dayText(local.start)}, ${spanText(local.start, local.end)} in ${placeName(local.zone)}`;
       });
 
     const join = el("button", { type: "button", class: "join" }, "Join");
@@ -129,8 +131,8 @@ export class Upcoming {
       el(
         "div",
         { class: "booking-when" },
-        el("span", { class: "booking-day" }, formatDay(startMs, zone)),
-        el("span", { class: "booking-time" }, formatSpan(startMs, endMs, zone)),
+        el("span", { class: "booking-day" }, dayText(shown.start)),
+        el("span", { class: "booking-time" }, spanText(shown.start, shown.end)),
       ),
       el(
         "div",
@@ -138,6 +140,9 @@ export class Upcoming {
         title,
         el("span", { class: "booking-with" }, `with ${names}`),
         ...theirTimes.map((t) => el("span", { class: "theirs" }, t)),
+        (booking.rules_moved || []).includes(this.page.me?.identity)
+          ? el("span", { class: "rules-moved" }, "New time-zone rules moved this session in your time.")
+          : null,
       ),
       el("div", { class: "booking-actions" }, join, reschedule, cancel),
       confirm,
@@ -147,7 +152,6 @@ export class Upcoming {
   /** Re-evaluate every Join button against the current time. */
   tick() {
     const now = Date.now();
-    const zone = this.page.zone;
     for (const item of $("upcoming-list").querySelectorAll("li.booking")) {
       const booking = this.bookings.find((b) => b.booking_id === item.dataset.bookingId);
       if (!booking) continue;
@@ -155,8 +159,8 @@ export class Upcoming {
       const button = item.querySelector("button.join");
       let label = state.label;
       if (!label) {
-        const sameDay = localDate(state.opens, zone) === localDate(Date.parse(booking.start), zone);
-        label = `Opens at ${sameDay ? formatTime(state.opens, zone) : formatDateTime(state.opens, zone)}`;
+        const { opens_at: opens, start } = booking.shown;
+        label = `Opens at ${dateOf(opens) === dateOf(start) ? timeText(opens) : dateTimeText(opens)}`;
       }
       if (button.textContent !== label) button.textContent = label;
       button.disabled = !state.enabled;
@@ -169,9 +173,8 @@ export class Upcoming {
     button.disabled = true;
     try {
       await this.page.api.cancel(booking.booking_id);
-      const startMs = Date.parse(booking.start);
       await this.page.afterChange(
-        `Cancelled your session with ${names} on ${formatDateTime(startMs, this.page.zone)}.`,
+        `Cancelled your session with ${names} on ${dateTimeText(booking.shown.start)}.`,
       );
     } catch (err) {
       button.disabled = false;

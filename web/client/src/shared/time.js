@@ -1,9 +1,13 @@
-// Instants shown as wall-clock times in a chosen IANA zone, the same way everywhere:
-// "Tue 10 Mar, 09:55" (24-hour clock, English day and month names), so the page reads the
-// same in every browser locale and tests can compute the expected text with zoneinfo.
+// Times as the server computed them. The server sends every time a page shows as a local
+// time with its offset ("2026-12-07T09:00:00-07:00", from its pinned tz database); the
+// page only reads the wall clock written in that text, it never converts an instant with
+// the browser's own time-zone data (which may hold other rules). Shown the same way
+// everywhere: "Tue 10 Mar, 09:55" (24-hour clock, English day and month names), so the page
+// reads the same in every browser locale.
 
 const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const LOCAL_TEXT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/;
 
 // ICU still lists some zones by their old names; people look for the current ones.
 const CURRENT_NAME = {
@@ -19,68 +23,48 @@ const CURRENT_NAME = {
   "Pacific/Enderbury": "Pacific/Kanton",
 };
 
-const formatters = new Map();
-
-function partsFormatter(zone) {
-  const key = zone || "";
-  let fmt = formatters.get(key);
-  if (!fmt) {
-    fmt = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone || undefined,
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      hourCycle: "h23",
-    });
-    formatters.set(key, fmt);
-  }
-  return fmt;
-}
-
-/** The wall clock of instant `ms` (epoch milliseconds) in `zone` (the browser's if empty). */
-export function wallClock(ms, zone) {
-  const parts = {};
-  for (const p of partsFormatter(zone).formatToParts(new Date(ms))) parts[p.type] = p.value;
-  const year = Number(parts.year);
-  const month = Number(parts.month);
-  const day = Number(parts.day);
-  const weekday = new Date(Date.UTC(year, month - 1, day)).getUTCDay();
-  return { year, month, day, weekday, hour: Number(parts.hour) % 24, minute: Number(parts.minute) };
-}
-
 const pad = (n) => String(n).padStart(2, "0");
 
+/** The wall clock written in a server local time: {year, month, day, weekday, hour, minute}. */
+export function wallOf(text) {
+  const m = LOCAL_TEXT.exec(String(text || ""));
+  if (!m) return null;
+  const [year, month, day, hour, minute] = m.slice(1).map(Number);
+  const weekday = new Date(Date.UTC(year, month - 1, day)).getUTCDay();
+  return { year, month, day, weekday, hour, minute };
+}
+
 /** "09:55" */
-export function formatTime(ms, zone) {
-  const w = wallClock(ms, zone);
-  return `${pad(w.hour)}:${pad(w.minute)}`;
+export function timeText(text) {
+  const w = wallOf(text);
+  return w ? `${pad(w.hour)}:${pad(w.minute)}` : "";
 }
 
 /** "Tue 10 Mar" */
-export function formatDay(ms, zone) {
-  const w = wallClock(ms, zone);
-  return `${WEEKDAYS[w.weekday]} ${w.day} ${MONTHS[w.month - 1]}`;
+export function dayText(text) {
+  const w = wallOf(text);
+  return w ? `${WEEKDAYS[w.weekday]} ${w.day} ${MONTHS[w.month - 1]}` : "";
 }
 
 /** "Tue 10 Mar, 09:55" */
-export function formatDateTime(ms, zone) {
-  return `${formatDay(ms, zone)}, ${formatTime(ms, zone)}`;
+export function dateTimeText(text) {
+  return `${dayText(text)}, ${timeText(text)}`;
 }
 
-/** "09:00–09:30", or "Tue 10 Mar, 23:45–Wed 11 Mar, 00:15" across midnight (with the day). */
-export function formatSpan(startMs, endMs, zone, { withDay = false } = {}) {
-  const sameDay = localDate(startMs, zone) === localDate(endMs - 1, zone);
-  const start = withDay ? formatDateTime(startMs, zone) : formatTime(startMs, zone);
-  const end = sameDay ? formatTime(endMs, zone) : formatDateTime(endMs, zone);
-  return `${start}–${end}`;
+/** The local calendar date of a server local time: "2026-03-10". */
+export function dateOf(text) {
+  const w = wallOf(text);
+  return w ? `${w.year}-${pad(w.month)}-${pad(w.day)}` : "";
 }
 
-/** The local calendar date of `ms` in `zone` as "2026-03-10". */
-export function localDate(ms, zone) {
-  const w = wallClock(ms, zone);
-  return `${w.year}-${pad(w.month)}-${pad(w.day)}`;
+/** "09:00–09:30", or "Tue 10 Mar, 23:45–Wed 11 Mar, 00:15" across midnight (an end at
+ * midnight still belongs to the day before). */
+export function spanText(start, end, { withDay = false } = {}) {
+  const endsAtMidnight = timeText(end) === "00:00" && dateOf(end) === addDays(dateOf(start), 1);
+  const sameDay = dateOf(start) === dateOf(end) || endsAtMidnight;
+  const first = withDay ? dateTimeText(start) : timeText(start);
+  const last = sameDay ? timeText(end) : dateTimeText(end);
+  return `${first}–${last}`;
 }
 
 /** "2026-03-10" plus `days` calendar days. */
@@ -97,51 +81,67 @@ export function formatCalendarDate(isoDate) {
   return `${WEEKDAYS[weekday]} ${d} ${MONTHS[m - 1]} ${y}`;
 }
 
-/** "GMT+09:00" for `zone` at instant `ms`. */
-export function utcOffset(ms, zone) {
-  try {
-    const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" })
-      .formatToParts(new Date(ms));
-    const name = parts.find((p) => p.type === "timeZoneName")?.value || "GMT";
-    return name === "GMT" ? "GMT+00:00" : name;
-  } catch {
-    return "";
-  }
-}
-
 /** "Los Angeles" for "America/Los_Angeles"; "UTC" stays. */
 export function placeName(zone) {
   const last = String(zone || "").split("/").pop() || "";
   return last.replace(/_/g, " ");
 }
 
-/** The zone this browser runs in (its current IANA name). */
+/** The zone this browser runs in (its current IANA name; only the name is used). */
 export function browserZone() {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   return CURRENT_NAME[zone] || zone;
 }
 
-/** Whether the browser can format times in `zone`. */
-export function isKnownZone(zone) {
-  if (!zone) return false;
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
+// ---- the server's zones (GET /api/zones) -----------------------------------------------
+
+const serverZones = new Map(); // name -> offset now, "-07:00"
+
+/** Remember the server's zones: [{zone, offset}]. */
+export function setZones(list) {
+  serverZones.clear();
+  for (const z of list || []) if (z && z.zone) serverZones.set(z.zone, z.offset || "+00:00");
 }
 
-/** Every IANA zone the browser knows, by current name, sorted; `extra` names are kept. */
-export function allZones(...extra) {
-  let names = [];
-  try {
-    names = Intl.supportedValuesOf("timeZone");
-  } catch {
-    names = [];
-  }
-  const set = new Set(names.map((z) => CURRENT_NAME[z] || z));
-  set.add("UTC");
-  for (const z of extra) if (z) set.add(z);
-  return [...set].sort();
+/** Whether the server knows `zone`. */
+export function isKnownZone(zone) {
+  return Boolean(zone) && serverZones.has(zone);
+}
+
+/** Every zone the server knows, sorted. */
+export function zoneNames() {
+  return [...serverZones.keys()].sort();
+}
+
+/** "GMT-07:00": the zone's UTC offset now, as the server said. */
+export function zoneOffsetLabel(zone) {
+  const offset = serverZones.get(zone);
+  return offset ? `GMT${offset}` : "";
+}
+
+/** The server local time of the instant `ms` in `zone`, with the offset the server gave
+ * for now (for "it's 09:00 there now", "today"): "2026-03-10T09:55:00-07:00". */
+export function nowText(zone, ms = Date.now()) {
+  return textAtOffset(ms, serverZones.get(zone) || "+00:00");
+}
+
+/** The instant `ms` written with the UTC offset `offset` ("-07:00"). */
+export function textAtOffset(ms, offset) {
+  const sign = offset.startsWith("-") ? -1 : 1;
+  const [h, m] = offset.slice(1).split(":").map(Number);
+  const shifted = new Date(ms + sign * (h * 60 + m) * 60000);
+  return `${shifted.toISOString().slice(0, 19)}${offset}`;
+}
+
+/** The UTC offset written at the end of a server local time ("+09:00"; "+00:00" for Z). */
+export function offsetOf(text) {
+  const m = /([+-]\d{2}:\d{2}|Z)$/.exec(String(text || ""));
+  return !m || m[1] === "Z" ? "+00:00" : m[1];
+}
+
+/** The browser's own wall clock of `ms`, for a link the server sent no local time with. */
+export function browserText(ms) {
+  const d = new Date(ms);
+  const date = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return `${date}T${pad(d.getHours())}:${pad(d.getMinutes())}:00`;
 }

@@ -6,6 +6,13 @@ export function tokenFromLocation() {
   return (params.get("token") || "").trim();
 }
 
+/** The opening written by the server in a booked session's link (`&opens=`, a local time
+ * with its offset in the person's zone), or null. */
+export function opensFromLocation() {
+  const params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+  return (params.get("opens") || "").trim() || null;
+}
+
 /**
  * Best-effort read of the (unverified) JWT claims, only to greet the person and to
  * know their grants before joining. The server is the only judge of validity.

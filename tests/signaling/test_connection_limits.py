@@ -1,0 +1,81 @@
+"""The namespace applies the documented per-connection limits to real connections.
+
+The server runs on a pinned clock, so the media rate limit does not depend on how fast
+the machine is; a held join keeps events waiting for as long as the test needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from rooms.clock import ManualClock
+from tests.live_server import live_server, token_of
+
+from .client import SignalClient
+from .spies import HandledEvents, Held
+
+
+def code(ack: Any) -> str:
+    return "ok" if ack.get("ok") else str(ack["error"]["code"])
+
+
+async def test_media_events_get_a_burst_of_30_then_2_a_second() -> None:
+    clock = ManualClock(time.time())
+    async with live_server(clock) as server:
+        client = await SignalClient().connect(server.base_url)
+        try:
+            # Counted before the handler runs: not joined, but each one spends a token.
+            media = ("subscribe", {"publisher": "someone"})
+            for _ in range(30):
+                assert code(await client.call(*media)) == "not_joined"
+            assert code(await client.call(*media)) == "rate_limited"
+            answer = {"subscription_id": "x", "sdp": "v=0"}
+            assert code(await client.call("subscription_answer", answer)) == "rate_limited"
+            assert code(await client.call("publish", {"sdp": "v=0"})) == "rate_limited"
+            assert code(await client.call("leave", {})) == "not_joined"  # not a media event
+            clock.advance(0.5)
+            assert code(await client.call(*media)) == "not_joined"
+            assert code(await client.call(*media)) == "rate_limited"
+            # Another connection has its own budget.
+            other = await SignalClient().connect(server.base_url)
+            try:
+                assert code(await other.call(*media)) == "not_joined"
+            finally:
+                await other.close()
+        finally:
+            await client.close()
+
+
+async def test_at_most_16_events_wait_per_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with live_server() as server:
+        room = await server.create_room("Ada", "Grace")
+        held = Held(server.services.store, "join", monkeypatch)
+        handled = HandledEvents(server.services.namespace, monkeypatch)
+        client = await SignalClient().connect(server.base_url)
+        try:
+            token = {"token": token_of(room["links"]["mentee"])}
+            join = asyncio.create_task(client.call("join", token))
+            await held.wait_entered()
+            # Answers to no subscription: not rate-limited below a burst of 30 and each
+            # handled at once, so only the queue bound can refuse them.
+            answer = {"subscription_id": "none", "sdp": "v=0"}
+            answers = [
+                asyncio.create_task(client.call("subscription_answer", answer))
+                for _ in range(20)
+            ]
+            await handled.wait_started("subscription_answer", 20)
+            held.release()
+            assert code(await join) == "ok"
+            codes = [code(ack) for ack in await asyncio.gather(*answers)]
+            # The join and 15 answers waited; the other 5 were refused at once.
+            assert sorted(codes) == ["busy"] * 5 + ["unknown_subscription"] * 15, codes
+            # the queue drained
+            assert code(await client.call("subscription_answer", answer)) == (
+                "unknown_subscription"
+            )
+        finally:
+            await client.close()
