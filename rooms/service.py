@@ -237,8 +237,13 @@ class RoomService:
 
     async def _after_leave(self, room_id: str, identity: str) -> None:
         room = await self._store.get_room(room_id)
-        if room is not None and room.kind is RoomKind.ROUNDTABLE:
+        if room is None or room.kind is not RoomKind.ROUNDTABLE:
+            return
+        try:
             await self.roundtables.left(room_id, identity)
+        except RoomError as exc:
+            if exc.code != "room_not_found":  # gone meanwhile: nothing left to hand over
+                raise
 
     async def set_tracks(self, grant: JoinGrant, tracks: list[Track]) -> None:
         """Replace the tracks the grant's holder publishes.

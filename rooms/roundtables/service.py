@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
 from rooms.grants import JoinGrant
-from rooms.models import Role, Room, RoomKind, TrackKind
+from rooms.models import Role, Room, RoomKind, RoomSnapshot, TrackKind
 from rooms.roundtables import floor, rules
 from rooms.roundtables.model import RoundtableState
 from rooms.roundtables.store import RoundtableStore
@@ -112,6 +112,15 @@ class RoundtableService:
         now = self._clock.now()
         return await self._apply(room_id, lambda s: rules.settle_host(
             s, present, now, self.host_grace_s))
+
+    async def roster(self, room_id: str) -> tuple[RoomSnapshot, RoundtableState]:
+        """Who is in the room with their roles as they are now (promotions and hand-overs
+        included: the room store keeps the role each joined with), and the state."""
+        snapshot = await self._rooms.snapshot(room_id)
+        state = await self.state(room_id)
+        people = [p.model_copy(update={"role": state.role_of(p.identity) or p.role})
+                  for p in snapshot.participants]
+        return RoomSnapshot(room=snapshot.room, participants=people), state
 
     async def is_banned(self, room_id: str, identity: str) -> bool:
         state = await self._store.get(room_id)

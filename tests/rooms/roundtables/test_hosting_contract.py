@@ -81,6 +81,8 @@ async def test_only_the_host_promotes_demotes_and_hands_over(deployment: Deploym
     assert state.co_hosts == [co.identity, ben.identity]
     state = await tables.hand_over(host, co.identity)
     assert (state.host, state.members[host.identity]) == (co.identity, CO)
+    roster, _ = await tables.roster(host.room_id)  # seats show the roles as they are now
+    assert [p.role for p in roster.participants] == [CO, Role.HOST, CO, OBS]
     await expect_error("not_host", tables.promote(host, oli.identity))  # no longer host
     state = await tables.demote(co, host.identity)
     assert state.members[host.identity] is PART
