@@ -21,7 +21,8 @@ from rooms.redis_client import connect, ping
 from rooms.redis_store import RedisRoomStore
 from rooms.service import RoomService
 from rooms.store import RoomStore
-from signaling.namespace import CallNamespace, SignalingOptions
+from signaling.namespace import CallNamespace
+from signaling.options import SignalingOptions
 from signaling.server import create_sio
 
 from .calls.routes import RoomsApi

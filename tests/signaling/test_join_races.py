@@ -51,7 +51,7 @@ async def test_join_completing_after_its_connection_closed_leaves_no_ghost(
 
             assert ack["ok"] is False and ack["error"]["code"] == "not_joined", ack
             assert await roster(server, room) == ["Ada"]
-            assert len(server.services.namespace._sessions) == 1  # the mentor's only
+            assert len(server.services.namespace.participants.sessions) == 1  # the mentor's only
             # Grace comes back on a new connection: a fresh join, announced to Ada.
             again = await SignalClient().connect(server.base_url)
             try:
@@ -148,7 +148,8 @@ async def test_tab_closing_while_its_join_replaces_the_old_tab_leaves_no_ghost(
             left = await mentor.next_event("participant_left")
             assert left["reason"] == "disconnected"
             assert await roster(server, room) == ["Ada"]
-            assert server.services.namespace._sessions.keys() == {mentor.sio.get_sid("/")}
+            sessions = server.services.namespace.participants.sessions
+            assert sessions.keys() == {mentor.sio.get_sid("/")}
         finally:
             await mentor.close()
             await old_tab.close()
