@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from rooms.clock import SystemClock
 from rooms.grants import TokenSigner
 from rooms.memory_store import MemoryRoomStore
 from rooms.service import RoomService
-from signaling.handlers import EventSpec
+from signaling.handlers import Connections, EventSpec
 from signaling.namespace import CallNamespace
 from signaling.options import SignalingOptions
 from signaling.payloads import LeavePayload
@@ -163,6 +164,14 @@ def test_every_event_is_handled_by_a_handler_module_outside_the_namespace() -> N
     assert {"join", "publish", "subscribe", "subscription_answer", "mute", "leave"} <= set(table)
     assert misplaced_handlers(table, "signaling.namespace") == []
     assert handler_definitions(ROOT / "signaling" / "namespace.py", table) == []
+
+
+def test_namespace_implements_the_connections_port() -> None:
+    """socketio is untyped, so mypy cannot check that the namespace is a Connections."""
+    namespace = call_namespace()
+    members = [name for name in vars(Connections) if not name.startswith("_")]
+    assert {"emit", "enter_room", "leave_room", "disconnect", "is_open"} <= set(members)
+    assert all(inspect.ismethod(getattr(namespace, name, None)) for name in members)
 
 
 def test_namespace_stays_small_and_signaling_modules_under_the_limit() -> None:
