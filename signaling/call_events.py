@@ -167,6 +167,7 @@ class CallEvents:
         calls = self._participants
         session = calls.session(sid)
         async with calls.lock(session.peer_id):
+            calls.still_current(session)  # another tab may have replaced it meanwhile
             calls.forget(sid)
             await self._connections.leave_room(sid, session.room_id)
             if calls.release_peer(session):
