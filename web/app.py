@@ -25,7 +25,8 @@ from rooms.roundtables.service import RoundtableService
 from rooms.roundtables.store import RoundtableStore
 from rooms.service import RoomService
 from rooms.store import RoomStore
-from signaling.namespace import CallNamespace, SignalingOptions
+from signaling.namespace import CallNamespace
+from signaling.options import SignalingOptions
 from signaling.server import create_sio
 
 from .calls.routes import RoomsApi
