@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from media.keyframes import KeyframePolicy
 
 
 @dataclass(frozen=True)
@@ -13,9 +15,10 @@ class MediaConfig:
     (aioice would skip 127.0.0.1 and add every other interface). Remote candidates outside
     ``ice_allowed_networks`` are dropped from remote descriptions before aiortc sees them.
     ``ice_servers`` are STUN/TURN URLs; none are contacted unless listed here.
+    ``keyframes`` paces keyframe requests to publishers.
     """
 
     ice_host_addresses: tuple[str, ...] = ("127.0.0.1",)
     ice_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     ice_servers: tuple[str, ...] = ()
-    pli_interval_s: float = 0.5
+    keyframes: KeyframePolicy = field(default_factory=KeyframePolicy)

@@ -142,7 +142,7 @@ class Sfu:
             fanout = fanouts.get(track.track_id)
             if fanout is None:
                 fanout = fanouts[track.track_id] = TrackFanout(
-                    kind, track.track_id, self._counters, self._config.pli_interval_s
+                    kind, track.track_id, self._counters, self._config.keyframes
                 )
             fanout.set_source(receiver)
             tracks.append(track)
