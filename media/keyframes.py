@@ -9,7 +9,6 @@ publisher: one request serves every subscriber waiting (:class:`KeyframePolicy`)
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -100,8 +99,10 @@ class KeyframePolicy:
 
     A request goes upstream when a subscriber waits for a keyframe (a new subscriber,
     a source switch, or a subscriber's own PLI) and no request is outstanding, at least
-    ``min_gap_s`` (about one round trip) after the previous one and at most
-    ``max_per_s`` in any second. One request serves every subscriber waiting: any
+    ``min_gap_s`` (about one round trip) after the previous one, and within a token
+    bucket: ``max_per_s`` requests per second on average, ``burst`` at once (so never
+    more than ``max_per_s + burst - 1`` in any second; under a stream of joiners one
+    every ``1 / max_per_s`` seconds). One request serves every subscriber waiting: any
     keyframe start that arrives serves them all. When no keyframe follows within
     ``retry_s`` the request is repeated, each repeat waiting twice as long (up to
     ``max_retry_s``). ``fixed_interval_s`` selects the earlier policy instead (one
@@ -112,14 +113,17 @@ class KeyframePolicy:
     min_gap_s: float = 0.1
     retry_s: float = 0.2
     max_retry_s: float = 1.0
-    max_per_s: int = 5
+    max_per_s: float = 5.0
+    burst: float = 2.0
     fixed_interval_s: float | None = None
 
     def pacer(self) -> KeyframePacer:
         """A new pacer for one track, following this policy."""
         if self.fixed_interval_s is not None:
             return FixedIntervalPacer(self.fixed_interval_s)
-        return KeyframeRequestPacer(self.min_gap_s, self.retry_s, self.max_retry_s, self.max_per_s)
+        return KeyframeRequestPacer(
+            self.min_gap_s, self.retry_s, self.max_retry_s, self.max_per_s, self.burst
+        )
 
 
 class KeyframePacer(Protocol):
@@ -144,15 +148,25 @@ class KeyframeRequestPacer:
     """The :class:`KeyframePolicy` pacer: prompt for waiting subscribers, bounded upstream."""
 
     def __init__(
-        self, min_gap_s: float, retry_s: float, max_retry_s: float, max_per_s: int
+        self,
+        min_gap_s: float,
+        retry_s: float,
+        max_retry_s: float,
+        max_per_s: float,
+        burst: float,
     ) -> None:
-        if min_gap_s < 0 or retry_s <= 0 or max_retry_s < retry_s or max_per_s < 1:
+        if min_gap_s < 0 or retry_s <= 0 or max_retry_s < retry_s or max_per_s <= 0:
+            raise ValueError("invalid keyframe request policy")
+        if burst < 1:
             raise ValueError("invalid keyframe request policy")
         self._min_gap = min_gap_s
         self._retry = retry_s
         self._max_retry = max_retry_s
-        self._max_per_s = max_per_s
-        self._sent: deque[float] = deque()  # send times within the last second
+        self._rate = max_per_s
+        self._burst = burst
+        self._tokens = burst
+        self._tokens_at: float | None = None  # when _tokens was last brought up to date
+        self._last_sent: float | None = None
         self._waiting = False  # a request is unserved (no keyframe since it was made)
         self._outstanding_at: float | None = None  # last PLI, while no keyframe followed
         self._retry_wait = retry_s
@@ -188,18 +202,20 @@ class KeyframeRequestPacer:
         if outstanding is not None:  # a repeat: the one before went unanswered
             self._retry_wait = min(self._retry_wait * 2, self._max_retry)
         self._outstanding_at = now
-        self._sent.append(now)
+        self._last_sent = now
+        self._tokens -= 1.0
         return True, self._retry_wait
 
     def _earliest(self, now: float) -> float:
-        sent = self._sent
-        while sent and sent[0] <= now - 1.0:
-            sent.popleft()
-        if not sent:
+        """When the next request may go: one min gap after the last, and a token."""
+        if self._tokens_at is not None:
+            self._tokens = min(self._burst, self._tokens + (now - self._tokens_at) * self._rate)
+        self._tokens_at = now
+        if self._last_sent is None:
             return now
-        earliest = sent[-1] + self._min_gap
-        if len(sent) >= self._max_per_s:
-            earliest = max(earliest, sent[-self._max_per_s] + 1.0)
+        earliest = self._last_sent + self._min_gap
+        if self._tokens < 1.0:
+            earliest = max(earliest, now + (1.0 - self._tokens) / self._rate)
         return earliest
 
 

@@ -16,7 +16,7 @@ from media.keyframes import (
 
 
 def pacer(**overrides: float) -> KeyframeRequestPacer:
-    made = KeyframePolicy(**overrides).pacer()  # type: ignore[arg-type]
+    made = KeyframePolicy(**overrides).pacer()
     assert isinstance(made, KeyframeRequestPacer)
     return made
 
@@ -64,25 +64,29 @@ def test_a_timer_firing_a_hair_early_still_sends() -> None:
     assert p.due(0.2 - 1e-7)[0]
 
 
-def test_no_more_than_max_per_s_in_any_second() -> None:
-    p = pacer(max_per_s=5)
+def test_a_stream_of_joiners_is_paced_by_the_token_bucket() -> None:
+    p = pacer(max_per_s=5, burst=2)
     times = []
     now = 0.0
-    for _ in range(50):  # keyframes arrive at once, joiners keep coming every 10 ms
+    for _ in range(200):  # keyframes arrive at once, joiners keep coming every 10 ms
         send, _ = p.want(now)
         if send:
-            times.append(now)
+            times.append(round(now, 6))
             p.keyframe(now + 0.001)
         now += 0.01
-    assert len(times) == 5  # in the first second, 0.1 s apart
-    assert times == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
-    send, wake = p.want(0.5)
-    assert not send and wake == pytest.approx(0.5)  # the window frees at 1.0
+    # the burst one min gap apart, then one every 1 / max_per_s
+    assert times == pytest.approx([0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8])
+    # idle: the bucket fills up to the burst again
+    for now in (10.0, 10.1, 10.2):  # the refill since 10.0 pays for a third
+        assert p.want(now)[0]
+        p.keyframe(now + 0.001)
+    send, wake = p.want(10.3)
+    assert not send and wake == pytest.approx(0.1)
 
 
 def test_a_storm_of_random_joiners_stays_bounded_and_everyone_is_served() -> None:
     """500 joiners at random over 20 s, keyframes 30 ms after each PLI: nobody waits
-    longer than the cap allows, and the publisher sees at most max_per_s per second."""
+    long, and the publisher sees 5 per second on average, never more than 6 in one."""
     rng = random.Random(5)
     joins = sorted(rng.uniform(0, 20) for _ in range(500))
     p: KeyframePacer = pacer()
@@ -118,8 +122,9 @@ def test_a_storm_of_random_joiners_stays_bounded_and_everyone_is_served() -> Non
             timer = now + wake
     assert len(waits) == 500
     assert max(waits) < 1.0
-    for t in sent:
-        assert len([s for s in sent if t <= s < t + 1.0 - 1e-6]) <= 5
+    for t in sent:  # max_per_s + burst - 1
+        assert len([s for s in sent if t <= s < t + 1.0 - 1e-6]) <= 6
+    assert len(sent) <= 5 * 21 + 2
     assert all(b - a >= 0.1 - 1e-9 for a, b in itertools.pairwise(sent))
 
 
@@ -140,5 +145,7 @@ def test_fixed_interval_policy_selects_the_old_pacer() -> None:
 def test_invalid_policies_are_refused() -> None:
     with pytest.raises(ValueError):
         KeyframePolicy(max_per_s=0).pacer()
+    with pytest.raises(ValueError):
+        KeyframePolicy(burst=0.5).pacer()
     with pytest.raises(ValueError):
         KeyframePolicy(retry_s=0.5, max_retry_s=0.2).pacer()
