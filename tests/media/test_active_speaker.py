@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pytest
 
@@ -12,7 +12,7 @@ from media.active_speaker import ActiveSpeakers, SpeakerDetector, SpeakerParams
 PACKET_S = 0.02
 SILENCE = -127.0
 
-Levels = dict[str, Callable[[float], float | None]]  # peer -> level at t (None: no packet)
+Levels = Mapping[str, Callable[[float], float | None]]  # peer -> level at t (None: no packet)
 
 
 def run(
