@@ -10,6 +10,7 @@ B's (640x360).
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 
 from aiortc.rtp import RTCP_PSFB_PLI, AnyRtcpPacket, RtcpPsfbPacket
@@ -85,7 +86,7 @@ async def test_a_video_track_switches_publisher_and_keeps_decoding(sfu: Sfu) -> 
         packets = [p for p in tapped if p.payload_type == tapped[0].payload_type]
         assert len({p.ssrc for p in packets}) == 1
         around = packets[before - 5 :]
-        for previous, packet in zip(around, around[1:], strict=False):
+        for previous, packet in itertools.pairwise(around):
             assert (packet.sequence_number - previous.sequence_number) & 0xFFFF == 1
             assert (packet.timestamp - previous.timestamp) & 0xFFFFFFFF < 0x80000000
         # a stops being forwarded to the viewer: only b's fan-out has its sender
