@@ -104,3 +104,65 @@ class VideoSlots:
         """Wanted publishers that have no slot (the subscriber needs more tracks)."""
         carried = set(self._slots)
         return sorted(p for p in set(wanted) if p not in carried)
+
+
+class LastN:
+    """Last-N for one group: every subscriber's slots, kept following the speaker order.
+
+    The caller registers each subscriber with the number of video tracks (slots) its
+    subscribe connection has and what it pinned, then calls :meth:`update` whenever
+    the speaker order or the video publishers change; it gets back, per subscriber,
+    the slots to switch (``SlotChange.new`` None: stop forwarding on that track).
+    """
+
+    def __init__(self, n: int = DEFAULT_LAST_N) -> None:
+        self.n = n
+        self._slots: dict[str, VideoSlots] = {}
+        self._pinned: dict[str, frozenset[str]] = {}
+
+    def set_subscriber(self, subscriber_id: str, slots: int, pinned: Iterable[str] = ()) -> None:
+        """Register ``subscriber_id`` (or change its slot count and pins). Slots only grow
+        (a track, once negotiated, stays)."""
+        current = self._slots.setdefault(subscriber_id, VideoSlots())
+        while len(current.slots) < slots:
+            current.add_slot()
+        self._pinned[subscriber_id] = frozenset(pinned)
+
+    def remove_subscriber(self, subscriber_id: str) -> None:
+        self._slots.pop(subscriber_id, None)
+        self._pinned.pop(subscriber_id, None)
+
+    def slots(self, subscriber_id: str) -> list[str | None]:
+        """The publisher each of the subscriber's slots carries."""
+        current = self._slots.get(subscriber_id)
+        return current.slots if current is not None else []
+
+    def wanted(
+        self, subscriber_id: str, ranked: Sequence[str], video_publishers: Iterable[str]
+    ) -> set[str]:
+        """The publishers whose video ``subscriber_id`` should receive."""
+        return select_videos(
+            ranked, video_publishers, subscriber_id, self.n, self._pinned.get(subscriber_id, ())
+        )
+
+    def update(
+        self, ranked: Sequence[str], video_publishers: Sequence[str]
+    ) -> dict[str, list[SlotChange]]:
+        """Re-plan every subscriber; only subscribers with changes are in the result.
+        A subscriber wanting more publishers than it has slots gets the best ranked
+        (see :meth:`unplaced` for what more slots would carry)."""
+        order = list(ranked) + [p for p in video_publishers if p not in set(ranked)]
+        plan: dict[str, list[SlotChange]] = {}
+        for subscriber_id, slots in self._slots.items():
+            changes = slots.assign(self.wanted(subscriber_id, ranked, video_publishers), order)
+            if changes:
+                plan[subscriber_id] = changes
+        return plan
+
+    def unplaced(
+        self, subscriber_id: str, ranked: Sequence[str], video_publishers: Sequence[str]
+    ) -> list[str]:
+        """Wanted publishers without a slot: the subscriber needs that many more tracks."""
+        current = self._slots.get(subscriber_id)
+        wanted = self.wanted(subscriber_id, ranked, video_publishers)
+        return current.unplaced(wanted) if current is not None else sorted(wanted)

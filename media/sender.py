@@ -119,13 +119,19 @@ class ForwardingSender(RTCRtpSender):
         source's next keyframe, requested at once; until it arrives the subscriber keeps
         the old source's last frame.
         """
-        if self._on_stop is not None:
-            self._on_stop(self)  # leave the old fan-out
-            self._on_stop = None
-        self._rewriter.end_source()
+        self.leave_source()
         source.add(self)  # attach(): the new fan-out's keyframe requests and removal
         if self._ready and self.kind == "video" and self._request_keyframe is not None:
             self._request_keyframe()
+
+    def leave_source(self) -> None:
+        """Stop forwarding anything on this track (a last-N slot nobody fills); a later
+        :meth:`switch_source` continues the subscriber's stream."""
+        if self._on_stop is not None:
+            self._on_stop(self)
+            self._on_stop = None
+        self._request_keyframe = None  # the subscriber's PLIs have no publisher to go to
+        self._rewriter.end_source()
 
     @property
     def ready(self) -> bool:

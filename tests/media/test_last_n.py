@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from media.last_n import SlotChange, VideoSlots, select_videos
+from media.last_n import LastN, SlotChange, VideoSlots, select_videos
 
 PUBLISHERS = ["p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8"]
 
@@ -90,3 +90,35 @@ def test_following_a_speaker_sequence_moves_one_slot_per_change() -> None:
         assert {p for p in slots.slots if p} == wanted
         assert speaker in wanted
         assert len(changes) == (0 if speaker in shown_before else 1)
+
+
+def test_last_n_plans_every_subscriber_and_reports_only_changes() -> None:
+    last_n = LastN(n=2)
+    last_n.set_subscriber("p1", slots=2)
+    last_n.set_subscriber("p2", slots=2, pinned={"p5"})
+    publishers = ["p1", "p2", "p3", "p4", "p5"]
+    plan = last_n.update([], publishers)
+    assert last_n.slots("p1") == ["p2", "p3"]
+    assert last_n.slots("p2") == ["p1", "p3"]  # p5 pinned but no slot for it yet
+    assert last_n.unplaced("p2", [], publishers) == ["p5"]
+    assert set(plan) == {"p1", "p2"}
+    last_n.set_subscriber("p2", slots=3, pinned={"p5"})  # a third track negotiated
+    assert last_n.update([], publishers) == {"p2": [SlotChange(2, None, "p5")]}
+    assert last_n.update([], publishers) == {}  # nothing changed: nothing to do
+
+    # p4 speaks: both subscribers show it in place of the lowest-ranked one
+    plan = last_n.update(["p4"], publishers)
+    assert plan == {"p1": [SlotChange(1, "p3", "p4")], "p2": [SlotChange(1, "p3", "p4")]}
+    # p1 speaks: nobody's set changes (p1 never sees itself, p2 already shows p1)
+    assert last_n.update(["p1", "p4"], publishers) == {}
+    # p3 speaks: it replaces the lowest ranked one shown (p2 for p1, p4 for p2)
+    plan = last_n.update(["p3", "p1", "p4"], publishers)
+    assert plan == {"p1": [SlotChange(0, "p2", "p3")], "p2": [SlotChange(1, "p4", "p3")]}
+
+
+def test_last_n_forgets_removed_subscribers() -> None:
+    last_n = LastN(n=1)
+    last_n.set_subscriber("a", slots=1)
+    last_n.remove_subscriber("a")
+    assert last_n.slots("a") == [] and last_n.update(["b"], ["b"]) == {}
+    assert last_n.unplaced("a", ["b"], ["b"]) == ["b"]
