@@ -204,11 +204,13 @@ def summary(policy: str, rounds: list[RoundResult]) -> str:
     after = [
         1000 * ((j.first_frame or 0) - j.connected) for j in joiners if j.connected is not None
     ]
+    setup = [1000 * (j.connected - j.requested) for j in joiners if j.connected is not None]
     plis = sum(r.plis for r in rounds)
     seconds = sum(r.seconds for r in rounds)
     return (
         f"| {policy} | {len(joiners)} "
         f"| {percentile(total, 0.5):.0f} | {percentile(total, 0.95):.0f} "
+        f"| {percentile(setup, 0.5):.0f} | {percentile(setup, 0.95):.0f} "
         f"| {percentile(after, 0.5):.0f} | {percentile(after, 0.95):.0f} | {max(after):.0f} "
         f"| {plis} | {plis / seconds:.1f} |"
     )
@@ -233,9 +235,10 @@ async def main_async(rounds: int, joiners: int, gap_ms: float, seed: int) -> Non
             )
     print(
         "| policy | joiners | join → first frame p50 ms | p95 ms "
+        "| join → connected p50 ms | p95 ms "
         "| connected → first frame p50 ms | p95 ms | max ms | PLIs at the publisher | PLIs/s |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for policy, policy_rounds in results.items():
         print(summary(policy, policy_rounds))
 
