@@ -12,25 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-import av
-
 from media import Sfu
 from tests.media.conftest import CodecWatch
-from tests.media.peers import LoopbackPeer, ToneAudioTrack, publish_to
-
-
-class SwitchableTone(ToneAudioTrack):
-    """A tone while ``speaking``, digital silence otherwise."""
-
-    def __init__(self, speaking: bool) -> None:
-        super().__init__()
-        self.speaking = speaking
-
-    async def recv(self) -> av.AudioFrame:
-        frame = await super().recv()
-        if not self.speaking:
-            frame.planes[0].update(bytes(frame.samples * 2))
-        return frame
+from tests.media.peers import LoopbackPeer, SwitchableTone, publish_to
 
 
 async def wait_until(predicate: Callable[[], object], what: str, timeout: float = 15.0) -> None:
