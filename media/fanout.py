@@ -87,12 +87,12 @@ class TrackFanout:
             self._duplicates.reset()
         if self._duplicates.is_duplicate(packet.sequence_number):
             return
-        senders = self._senders
-        if not senders:
-            return
         keyframe = self._video and is_keyframe_start(packet.payload)
         if keyframe:
             self._pacer.keyframe(time.monotonic())  # serves every subscriber waiting
+        senders = self._senders
+        if not senders:
+            return
         if now is None:
             now = time.time()
         ntp = int((now + NTP_UNIX_OFFSET) * 4294967296.0)
@@ -123,7 +123,8 @@ class TrackFanout:
 
     def _due(self) -> None:
         self._timer = None
-        self._act(*self._pacer.due(time.monotonic()))
+        if self._senders:  # nobody left to serve: no repeats (a new request decides anew)
+            self._act(*self._pacer.due(time.monotonic()))
 
     def _act(self, send: bool, wake_after: float | None) -> None:
         if send:

@@ -123,6 +123,36 @@ async def test_a_request_right_after_a_keyframe_is_sent_promptly() -> None:
     fanout.close()
 
 
+async def test_no_repeats_once_the_waiting_subscribers_are_gone() -> None:
+    sender = StubSender()
+    fanout, source, _ = fanout_with(sender)
+    assert sender.request_keyframe is not None
+    fanout.forward(packet(1, ssrc=777))
+    sender.request_keyframe()
+    await asyncio.sleep(0)
+    fanout.remove(sender)  # left before the keyframe came
+    await asyncio.sleep(0.5)  # a repeat would have gone at 0.2 s
+    assert source.plis == [777]
+    fanout.close()
+
+
+async def test_a_keyframe_with_no_subscriber_still_counts() -> None:
+    sender = StubSender()
+    fanout, source, _ = fanout_with(sender)
+    assert sender.request_keyframe is not None
+    fanout.forward(packet(1, ssrc=777))
+    sender.request_keyframe()
+    await asyncio.sleep(0)
+    fanout.remove(sender)
+    fanout.forward(packet(2, KEYFRAME, ssrc=777))  # the keyframe asked for, nobody left
+    fanout.add(sender)  # type: ignore[arg-type]
+    await asyncio.sleep(0.15)
+    sender.request_keyframe()  # not covered by the answered request: sent
+    await asyncio.sleep(0)
+    assert source.plis == [777, 777]
+    fanout.close()
+
+
 def test_audio_never_asks_for_keyframes() -> None:
     counters = ForwardingCounters()
     fanout = TrackFanout("audio", "audio-0", counters, KeyframePolicy())
