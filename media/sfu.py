@@ -107,7 +107,7 @@ class Sfu:
         self.on_peer_failed: Callable[[str, str], Awaitable[None]] | None = None
         # active speaker per group of peers the caller defines (speakers.set_group) from
         # the audio levels of their published audio; see media/active_speaker.py
-        self.speakers = ActiveSpeakers()
+        self.speakers = ActiveSpeakers(config.speakers)
 
     # -- publishing ---------------------------------------------------------------------
 
