@@ -520,6 +520,17 @@ async def test_a_roundtable_gives_the_host_the_controls(api: Client) -> None:
     assert (guest_grant.role, guest_grant.admin) == (Role.PARTICIPANT, False)
     room = await api.server.services.store.get_room(host_grant.room_id)
     assert room is not None and (room.kind.value, room.capacity) == ("roundtable", 4)
+    # The booked room runs as a roundtable: the organiser's token takes the host's seat.
+    service = api.server.services.service
+    await service.join(guest_grant)
+    await service.join(host_grant)
+    state = await service.roundtables.state(host_grant.room_id)
+    assert state.host == host_grant.identity
+    assert state.role_of(guest_grant.identity) is Role.PARTICIPANT
+    await service.roundtables.set_locked(host_grant, True)
+    with pytest.raises(RoomError) as refused:
+        await service.roundtables.set_locked(guest_grant, False)
+    assert refused.value.code == "not_host"
 
 
 # ---- concurrency ----------------------------------------------------------------------
