@@ -67,6 +67,7 @@ class SpeakerDetector:
         self._challenger: str | None = None
         self._challenger_since = 0.0
         self._next_evaluation = -math.inf
+        self._weight = math.exp(-self.params.packet_s / self.params.smoothing_s)
 
     @property
     def speaker(self) -> str | None:
@@ -119,8 +120,7 @@ class SpeakerDetector:
             level_dbov = params.floor_dbov
         value = max(params.floor_dbov, min(0.0, level_dbov))
         before = self._decayed(level, now)
-        weight = math.exp(-params.packet_s / params.smoothing_s)
-        level.db = value + (before - value) * weight
+        level.db = value + (before - value) * self._weight
         level.at = now
         if now < self._next_evaluation:
             return None
@@ -190,6 +190,7 @@ class ActiveSpeakers:
         self.on_active_speaker = on_active_speaker
         self._groups: dict[str, SpeakerDetector] = {}
         self._group_of: dict[str, str] = {}
+        self._muted: set[str] = set()
 
     def set_group(self, group_id: str, peer_ids: Iterable[str]) -> None:
         """The group's members are exactly ``peer_ids`` (added in that order); a peer of
@@ -218,9 +219,18 @@ class ActiveSpeakers:
 
     def remove_peer(self, peer_id: str) -> None:
         """Take ``peer_id`` out of its group (a peer that left)."""
+        self._muted.discard(peer_id)
         group_id = self._group_of.pop(peer_id, None)
         if group_id is not None:
             self._groups[group_id].remove(peer_id)
+
+    def set_muted(self, peer_id: str, muted: bool) -> None:
+        """A hard-muted peer's levels are ignored (it fades to silence and cannot become
+        the speaker) until unmuted; it stays a member and keeps its rank."""
+        if muted:
+            self._muted.add(peer_id)
+        else:
+            self._muted.discard(peer_id)
 
     def speaker(self, group_id: str) -> str | None:
         """The group's current speaker, if any."""
@@ -235,7 +245,7 @@ class ActiveSpeakers:
     def feed(self, peer_id: str, level_dbov: float, voice: bool, now: float) -> None:
         """One audio packet of ``peer_id`` (ignored unless it is in a group)."""
         group_id = self._group_of.get(peer_id)
-        if group_id is None:
+        if group_id is None or peer_id in self._muted:
             return
         speaker = self._groups[group_id].feed(peer_id, level_dbov, voice, now)
         if speaker is not None and self.on_active_speaker is not None:

@@ -185,3 +185,17 @@ def test_a_failing_callback_does_not_stop_detection(caplog: pytest.LogCaptureFix
     run(speakers, {"a": const(SILENCE), "b": const(-20)}, 1.0, 2.0)
     assert speakers.speaker("room") == "b"
     assert "on_active_speaker(room, a) failed" in caplog.text
+
+
+def test_a_hard_muted_peer_cannot_become_the_speaker() -> None:
+    seen: list[tuple[str, str]] = []
+    speakers = ActiveSpeakers(on_active_speaker=lambda g, p: seen.append((g, p)))
+    speakers.set_group("room", ["a", "b"])
+    run(speakers, {"a": const(-30)}, 0.0, 1.0)
+    speakers.set_muted("b", True)  # the server stopped forwarding b's microphone
+    run(speakers, {"a": const(SILENCE), "b": const(-10)}, 1.0, 3.0)
+    assert seen == [("room", "a")]
+    speakers.set_muted("b", False)
+    run(speakers, {"a": const(SILENCE), "b": const(-10)}, 3.0, 4.0)
+    assert seen == [("room", "a"), ("room", "b")]
+    assert speakers.recent_speakers("room") == ["b", "a"]
