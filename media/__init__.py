@@ -2,12 +2,28 @@
 
 Public API: :class:`~media.sfu.Sfu`, :class:`~media.config.MediaConfig`,
 :class:`~media.errors.MediaError`, :class:`~media.sfu.PublishedTrack`,
-:class:`~media.sfu.SfuStats` and :func:`~media.guards.check_aiortc`.
+:class:`~media.sfu.SfuStats` and :func:`~media.guards.check_aiortc`; for roundtables
+:class:`~media.keyframes.KeyframePolicy` (keyframe request pacing, in MediaConfig),
+:class:`~media.active_speaker.SpeakerParams` (``Sfu.speakers``) and
+:class:`~media.last_n.LastN` (which videos each subscriber's tracks carry).
 """
 
+from media.active_speaker import SpeakerParams
 from media.config import MediaConfig
 from media.errors import MediaError
 from media.guards import check_aiortc
+from media.keyframes import KeyframePolicy
+from media.last_n import LastN
 from media.sfu import PublishedTrack, Sfu, SfuStats
 
-__all__ = ["MediaConfig", "MediaError", "PublishedTrack", "Sfu", "SfuStats", "check_aiortc"]
+__all__ = [
+    "KeyframePolicy",
+    "LastN",
+    "MediaConfig",
+    "MediaError",
+    "PublishedTrack",
+    "Sfu",
+    "SfuStats",
+    "SpeakerParams",
+    "check_aiortc",
+]

@@ -89,6 +89,13 @@ class StreamRewriter:
             return None
         return (seq + self._seq_offset) & SEQ_MASK, (ts + self._ts_offset) & TS_MASK
 
+    def end_source(self) -> None:
+        """The upstream source is being replaced (a switch to another publisher): stop
+        forwarding it now; the next source continues where it ended (video from its
+        next keyframe), even if it happens to use the same SSRC."""
+        if self._source is not None:
+            self._end_source()
+
     def _end_source(self) -> None:
         """Stop forwarding the old source; the next one continues where it ended."""
         self._next_seq = (self._max_in + self._seq_offset + 1) & SEQ_MASK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import uuid
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 from aiortc.exceptions import OperationError
 
+from media.active_speaker import ActiveSpeakers
 from media.admission import IngressCounters
 from media.config import MediaConfig
 from media.errors import (
@@ -103,6 +105,9 @@ class Sfu:
         self._closed = False
         self._ingress_closed = IngressCounters()  # of connections already closed
         self.on_peer_failed: Callable[[str, str], Awaitable[None]] | None = None
+        # active speaker per group of peers the caller defines (speakers.set_group) from
+        # the audio levels of their published audio; see media/active_speaker.py
+        self.speakers = ActiveSpeakers(config.speakers)
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -142,9 +147,11 @@ class Sfu:
             fanout = fanouts.get(track.track_id)
             if fanout is None:
                 fanout = fanouts[track.track_id] = TrackFanout(
-                    kind, track.track_id, self._counters, self._config.pli_interval_s
+                    kind, track.track_id, self._counters, self._config.keyframes
                 )
             fanout.set_source(receiver)
+            if kind == "audio":
+                receiver.on_audio_level = functools.partial(self.speakers.feed, peer_id)
             tracks.append(track)
         # a track the peer no longer publishes: its fan-out goes (its subscribers' senders
         # stay in their connections, silent, until they unsubscribe)
@@ -232,6 +239,7 @@ class Sfu:
         await asyncio.gather(*closing)
         for fanout in self._fanouts.pop(peer_id, {}).values():
             fanout.close()
+        self.speakers.remove_peer(peer_id)
 
     def stats(self) -> SfuStats:
         """Forwarding counters; ``decoders_created`` is checked, not assumed."""
