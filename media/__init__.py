@@ -2,12 +2,25 @@
 
 Public API: :class:`~media.sfu.Sfu`, :class:`~media.config.MediaConfig`,
 :class:`~media.errors.MediaError`, :class:`~media.sfu.PublishedTrack`,
-:class:`~media.sfu.SfuStats` and :func:`~media.guards.check_aiortc`.
+:class:`~media.sfu.SfuStats`, :class:`~media.sfu.ConnectionCounts`,
+:class:`~media.subscriber.SubscriberOffer`, :class:`~media.subscriber.SubscribedTrack`
+and :func:`~media.guards.check_aiortc`.
 """
 
 from media.config import MediaConfig
 from media.errors import MediaError
 from media.guards import check_aiortc
-from media.sfu import PublishedTrack, Sfu, SfuStats
+from media.sfu import ConnectionCounts, PublishedTrack, Sfu, SfuStats
+from media.subscriber import SubscribedTrack, SubscriberOffer
 
-__all__ = ["MediaConfig", "MediaError", "PublishedTrack", "Sfu", "SfuStats", "check_aiortc"]
+__all__ = [
+    "ConnectionCounts",
+    "MediaConfig",
+    "MediaError",
+    "PublishedTrack",
+    "Sfu",
+    "SfuStats",
+    "SubscribedTrack",
+    "SubscriberOffer",
+    "check_aiortc",
+]

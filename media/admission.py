@@ -59,11 +59,14 @@ class SsrcAdmission:
     """The SSRCs whose packets one connection may hand to libsrtp.
 
     ``signal(sdp)`` with the remote description admits the SSRCs it lists (the first
-    MAX_SIGNALLED_SSRCS); up to EXTRA_SSRCS others are admitted by their first packet
-    that authenticates. ``seen`` holds every SSRC that has SRTP state (bounded by both).
+    ``signalled_limit``, MAX_SIGNALLED_SSRCS unless raised); up to EXTRA_SSRCS others
+    are admitted by their first packet that authenticates. ``seen`` holds every SSRC
+    that has SRTP state (bounded by both).
     """
 
     def __init__(self, extra: int = EXTRA_SSRCS) -> None:
+        # a subscribe connection raises it with its m-line count (media/subscriber.py)
+        self.signalled_limit = MAX_SIGNALLED_SSRCS
         self.signalled: set[int] = set()
         self.seen: set[int] = set()
         self._extra = extra
@@ -72,7 +75,7 @@ class SsrcAdmission:
     def signal(self, sdp: str) -> None:
         """Admit the SSRCs an SDP's ``a=ssrc`` lines list."""
         for match in _SSRC_LINE.finditer(sdp):
-            if len(self.signalled) >= MAX_SIGNALLED_SSRCS:
+            if len(self.signalled) >= self.signalled_limit:
                 break
             self.signalled.add(int(match.group(1)) & 0xFFFFFFFF)
 

@@ -89,6 +89,12 @@ class StreamRewriter:
             return None
         return (seq + self._seq_offset) & SEQ_MASK, (ts + self._ts_offset) & TS_MASK
 
+    def end_source(self) -> None:
+        """Forget the current source: the next packet starts a new one (video: at a
+        keyframe), continuing this stream's numbering even if its SSRC is the same."""
+        if self._source is not None:
+            self._end_source()
+
     def _end_source(self) -> None:
         """Stop forwarding the old source; the next one continues where it ended."""
         self._next_seq = (self._max_in + self._seq_offset + 1) & SEQ_MASK

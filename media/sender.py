@@ -103,6 +103,14 @@ class ForwardingSender(RTCRtpSender):
         self._request_keyframe = request_keyframe
         self._on_stop = on_stop
 
+    def detach(self) -> None:
+        """Leave the fan-out: keyframe requests and the stop notice no longer go to it.
+        The next packet forwarded (from whichever fan-out attaches next) starts a new
+        source - video at a keyframe - even if it has the SSRC of the last one."""
+        self._request_keyframe = None
+        self._on_stop = None
+        self._rewriter.end_source()
+
     @property
     def ready(self) -> bool:
         """True once negotiated and connected: packets are being forwarded."""

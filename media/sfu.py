@@ -1,4 +1,4 @@
-"""The SFU: publishers' RTP forwarded to subscribers, one peer connection per leg."""
+"""The SFU: publishers' RTP forwarded to subscribers over one subscribe connection each."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import asyncio
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-
-from aiortc.exceptions import OperationError
+from typing import Any
 
 from media.admission import IngressCounters
 from media.config import MediaConfig
@@ -18,16 +17,16 @@ from media.errors import (
     MEDIA_FAILED,
     NOT_PUBLISHED,
     UNKNOWN_SUBSCRIPTION,
-    UNSUPPORTED_CODEC,
     MediaError,
 )
 from media.fanout import TrackFanout
 from media.guards import check_aiortc
 from media.ice import allowed_networks
-from media.peer import ForwardingPeerConnection
+from media.peer import ForwardingPeerConnection, apply_remote_checked
 from media.receiver import ForwardingReceiver
 from media.sdp import codec_preferences, inspect_offer, parse_description
 from media.sender import ForwardingCounters, ForwardingSender
+from media.subscriber import SubscriberConnection, SubscriberOffer
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +56,16 @@ class SfuStats:
     decoders_created: int
 
 
+@dataclass(frozen=True)
+class ConnectionCounts:
+    """The server's live peer connections by role, and the DTLS transports under them."""
+
+    publish: int  # one per publishing peer
+    subscribe: int  # one per participant (Sfu.open_subscriber)
+    subscribe_pairs: int  # one per (subscriber, publisher) pair (Sfu.subscribe)
+    dtls_transports: int  # distinct, not closed (one per connection when bundled)
+
+
 @dataclass
 class _Publication:
     peer_id: str
@@ -78,10 +87,19 @@ class _Subscription:
 class Sfu:
     """Selective forwarding unit: peers publish audio/video, others subscribe to them.
 
-    Every publisher has one peer connection (client offers, server answers); every
-    (subscriber, publisher) pair has its own (server offers sendonly tracks pinned to
-    the publisher's codec). RTP is forwarded, never decoded or re-encoded. Descriptions
-    are complete (candidates included, no trickle). Errors are :class:`MediaError`.
+    Every publisher has one peer connection (client offers, server answers). Every
+    participant has one subscribe connection (:meth:`open_subscriber`: the server
+    offers sendonly tracks pinned to the publishers' codecs, renegotiated as the
+    publishers it sees come and go - the rules are in media/subscriber.py). The older
+    way, one connection per (subscriber, publisher) pair (:meth:`subscribe`), still
+    works. RTP is forwarded, never decoded or re-encoded. Descriptions are complete
+    (candidates included, no trickle). Errors are :class:`MediaError`.
+
+    ``on_renegotiate`` (optional) is awaited with ``(peer_id, offer)`` for every offer
+    on a subscribe connection that no call returned: after a publisher it sees
+    published, re-published or left, and after an answer when changes arrived while
+    the offer was outstanding. Signaling sends it to the peer, who answers it with
+    :meth:`accept_answer` and the offer's version.
 
     ``on_peer_failed`` (optional) is awaited with ``(peer_id, connection)`` when one of
     that peer's connections fails or is closed by the far end: ``connection`` is
@@ -98,11 +116,13 @@ class Sfu:
         self._publications: dict[str, _Publication] = {}
         self._fanouts: dict[str, dict[str, TrackFanout]] = {}
         self._subscriptions: dict[str, _Subscription] = {}
+        self._subscribers: dict[str, SubscriberConnection] = {}  # by peer id
         self._codecs_seen = 0
         self._tasks: set[asyncio.Future[None]] = set()
         self._closed = False
         self._ingress_closed = IngressCounters()  # of connections already closed
         self.on_peer_failed: Callable[[str, str], Awaitable[None]] | None = None
+        self.on_renegotiate: Callable[[str, SubscriberOffer], Awaitable[None]] | None = None
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -159,6 +179,7 @@ class Sfu:
         if old is not None:
             old.closing = True
             await self._close_pc(old.pc)
+        self._publisher_changed(peer_id)
         return answer
 
     def published_tracks(self, peer_id: str) -> list[PublishedTrack]:
@@ -200,8 +221,18 @@ class Sfu:
         self._watch(pc, subscriber_id, subscription.subscription_id, lambda: subscription.closing)
         return subscription.subscription_id, offer
 
-    async def accept_answer(self, subscription_id: str, answer_sdp: str) -> None:
-        """Apply the subscriber's answer to the offer :meth:`subscribe` returned."""
+    async def accept_answer(
+        self, subscription_id: str, answer_sdp: str, version: int | None = None
+    ) -> None:
+        """Apply a subscriber's answer to the offer :meth:`subscribe` returned, or on a
+        subscribe connection to its outstanding offer, which ``version`` must name
+        (else ``stale_answer``). Changes that arrived while that offer was outstanding
+        are then offered through ``on_renegotiate``."""
+        connection = self._subscriber_by_id(subscription_id)
+        if connection is not None:
+            await connection.accept_answer(version, answer_sdp)
+            self._renegotiate_soon(connection)
+            return
         subscription = self._subscriptions.get(subscription_id)
         if subscription is None:
             raise MediaError(UNKNOWN_SUBSCRIPTION, "There is no such subscription.")
@@ -216,11 +247,67 @@ class Sfu:
         if subscription is not None:
             await self._close_subscription(subscription)
 
+    # -- one subscribe connection per participant (rules: media/subscriber.py) ----------
+
+    async def open_subscriber(self, peer_id: str, sources: Sequence[str] = ()) -> SubscriberOffer:
+        """Open ``peer_id``'s subscribe connection, receiving the tracks of ``sources``.
+
+        Returns the first offer (version 1); answer it with :meth:`accept_answer`. A
+        second call replaces the peer's subscribe connection (a client reconnecting).
+        """
+        self._check_open()
+        pc = ForwardingPeerConnection(self._config)
+        connection = SubscriberConnection(uuid.uuid4().hex, peer_id, pc, self._fanouts_of)
+        connection.set_sources(sources)
+        try:
+            offer = await connection.make_offer()
+        except BaseException:
+            await self._close_subscriber(connection)
+            raise
+        assert offer is not None  # the first offer is always made
+        old = self._subscribers.get(peer_id)
+        self._subscribers[peer_id] = connection
+        self._watch(pc, peer_id, connection.subscription_id, lambda: connection.closing)
+        if old is not None:
+            await self._close_subscriber(old)
+        return offer
+
+    async def set_sources(
+        self, peer_id: str, publisher_ids: Sequence[str]
+    ) -> SubscriberOffer | None:
+        """Make ``peer_id`` receive exactly the tracks of ``publisher_ids`` (each while it
+        publishes; a peer never receives its own).
+
+        Tracks no longer wanted stop being forwarded at once. Returns the offer to send
+        now, or None when nothing needs negotiating or an offer is outstanding (the
+        change then goes into the offer made after its answer). Raises
+        ``unknown_subscription`` when the peer has no subscribe connection.
+        """
+        connection = self._subscribers.get(peer_id)
+        if connection is None:
+            raise MediaError(UNKNOWN_SUBSCRIPTION, "There is no subscribe connection.")
+        connection.set_sources(publisher_ids)
+        return await connection.make_offer()
+
+    def subscriber_offer(self, peer_id: str) -> SubscriberOffer | None:
+        """The offer waiting for ``peer_id``'s answer, if any (to send it again)."""
+        connection = self._subscribers.get(peer_id)
+        return connection.outstanding if connection is not None else None
+
+    async def close_subscriber(self, peer_id: str) -> None:
+        """Close the peer's subscribe connection (none: ignored)."""
+        connection = self._subscribers.pop(peer_id, None)
+        if connection is not None:
+            await self._close_subscriber(connection)
+
     # -- lifecycle ----------------------------------------------------------------------
 
     async def remove_peer(self, peer_id: str) -> None:
         """Close the peer's publisher connection, its subscriptions, and those to it."""
         closing: list[Awaitable[None]] = []
+        subscriber = self._subscribers.pop(peer_id, None)
+        if subscriber is not None:
+            closing.append(self._close_subscriber(subscriber))
         for key, subscription in list(self._subscriptions.items()):
             if peer_id in (subscription.subscriber_id, subscription.publisher_id):
                 del self._subscriptions[key]
@@ -232,6 +319,22 @@ class Sfu:
         await asyncio.gather(*closing)
         for fanout in self._fanouts.pop(peer_id, {}).values():
             fanout.close()
+        self._publisher_changed(peer_id)
+
+    def connection_counts(self) -> ConnectionCounts:
+        """How many peer connections the server holds, by role, and their transports."""
+        transports = {
+            id(dtls): dtls
+            for pc in self._connections()
+            for dtls in pc.dtls_transports()
+            if dtls.state != "closed"
+        }
+        return ConnectionCounts(
+            publish=len(self._publications),
+            subscribe=len(self._subscribers),
+            subscribe_pairs=len(self._subscriptions),
+            dtls_transports=len(transports),
+        )
 
     def stats(self) -> SfuStats:
         """Forwarding counters; ``decoders_created`` is checked, not assumed."""
@@ -256,9 +359,11 @@ class Sfu:
     async def close(self) -> None:
         """Close every connection; the SFU cannot be used afterwards."""
         self._closed = True
-        for peer_id in list(self._publications) + [
-            s.subscriber_id for s in self._subscriptions.values()
-        ]:
+        for peer_id in (
+            list(self._publications)
+            + list(self._subscribers)
+            + [s.subscriber_id for s in self._subscriptions.values()]
+        ):
             await self.remove_peer(peer_id)
         for fanouts in self._fanouts.values():
             for fanout in fanouts.values():
@@ -272,7 +377,47 @@ class Sfu:
     def _connections(self) -> list[ForwardingPeerConnection]:
         """Every live server-side peer connection (publishers, then subscriptions)."""
         live = [p.pc for p in self._publications.values()]
+        live += [s.pc for s in self._subscribers.values()]
         return live + [s.pc for s in self._subscriptions.values()]
+
+    def _fanouts_of(self, publisher_id: str) -> list[TrackFanout]:
+        return list(self._fanouts.get(publisher_id, {}).values())
+
+    def _subscriber_by_id(self, subscription_id: str) -> SubscriberConnection | None:
+        return next(
+            (c for c in self._subscribers.values() if c.subscription_id == subscription_id),
+            None,
+        )
+
+    def _publisher_changed(self, publisher_id: str) -> None:
+        """A publisher's tracks changed: forward accordingly, renegotiate who sees it."""
+        for connection in self._subscribers.values():
+            if publisher_id in connection.sources:
+                connection.refresh()
+                self._renegotiate_soon(connection)
+
+    def _renegotiate_soon(self, connection: SubscriberConnection) -> None:
+        if not self._closed and not connection.closing:
+            self._spawn(self._renegotiate(connection))
+
+    async def _renegotiate(self, connection: SubscriberConnection) -> None:
+        try:
+            offer = await connection.make_offer()
+        except Exception:  # e.g. the connection closed meanwhile: logged, nothing to tell
+            logger.exception("renegotiating %s's subscribe connection failed", connection.peer_id)
+            return
+        hook = self.on_renegotiate
+        if offer is None or hook is None or connection.closing:
+            return
+        try:
+            await hook(connection.peer_id, offer)
+        except Exception:
+            logger.exception("on_renegotiate(%s) failed", connection.peer_id)
+
+    async def _close_subscriber(self, connection: SubscriberConnection) -> None:
+        connection.closing = True
+        connection.detach_all()  # nothing is forwarded to it while it closes
+        await self._close_pc(connection.pc)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -280,17 +425,7 @@ class Sfu:
 
     @staticmethod
     async def _apply_remote(pc: ForwardingPeerConnection, sdp: str, kind: str) -> None:
-        try:
-            await pc.apply_remote(sdp, kind)
-        # aiortc's exception text is logged, never sent: clients get a fixed sentence
-        except OperationError as exc:  # no common codec for an m-line
-            logger.info("remote %s refused: %s", kind, exc)
-            raise MediaError(UNSUPPORTED_CODEC, "No usable codec was offered.") from exc
-        except MediaError:
-            raise
-        except Exception as exc:
-            logger.info("remote %s refused: %r", kind, exc)
-            raise MediaError(INVALID_SDP, "The session description was refused.") from exc
+        await apply_remote_checked(pc, sdp, kind)
 
     async def _close_subscription(self, subscription: _Subscription) -> None:
         subscription.closing = True
@@ -328,9 +463,12 @@ class Sfu:
             logger.info("peer %s: connection %s %s", peer_id, connection, state)
             hook = self.on_peer_failed
             if hook is not None:
-                task = asyncio.ensure_future(self._call_hook(hook, peer_id, connection))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._spawn(self._call_hook(hook, peer_id, connection))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     @staticmethod
     async def _call_hook(

@@ -1,0 +1,106 @@
+"""aiortc clients for subscribe connections: one per participant, answering the server.
+
+A :class:`SubscriberClient` answers every offer the SFU makes for its participant: the
+first from ``open_subscriber`` and later ones from ``set_sources`` or the SFU's
+``on_renegotiate`` hook, which :func:`route_renegotiations` routes to the client (it
+answers at once, or queues the offer while ``auto_answer`` is off). Every m-line's
+remote track is decoded, and what arrives is recorded per ``mid`` (a recycled m-line
+keeps its track, so its record spans every publisher it carried).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from media import Sfu, SubscriberOffer
+from tests.media.peers import LoopbackPeer, ReceivedMedia, start_consuming
+
+
+class SubscriberClient:
+    """The client side of one participant's subscribe connection."""
+
+    def __init__(self, sfu: Sfu, peer_id: str) -> None:
+        self.sfu = sfu
+        self.peer_id = peer_id
+        self.peer = LoopbackPeer()
+        self.auto_answer = True
+        self.offers: list[SubscriberOffer] = []  # every offer received, in order
+        self.answered: list[int] = []  # versions answered (and accepted)
+        self.pending: asyncio.Queue[SubscriberOffer] = asyncio.Queue()
+        self.received: dict[str, ReceivedMedia] = {}  # by mid
+        self._tasks: list[asyncio.Task[None]] = []
+        self._answering = asyncio.Lock()
+
+    async def open(self, sources: Sequence[str]) -> None:
+        """Open the subscribe connection and answer its first offer."""
+        offer = await self.sfu.open_subscriber(self.peer_id, sources)
+        self.offers.append(offer)
+        await self.answer(offer)
+
+    async def set_sources(self, sources: Sequence[str]) -> SubscriberOffer | None:
+        """Change the sources; answer the offer if one is made now (and auto_answer)."""
+        offer = await self.sfu.set_sources(self.peer_id, sources)
+        if offer is not None:
+            await self.offered(offer)
+        return offer
+
+    async def offered(self, offer: SubscriberOffer) -> None:
+        """An offer arrived (from a call or the hook): answer it, or queue it."""
+        self.offers.append(offer)
+        if self.auto_answer:
+            await self.answer(offer)
+        else:
+            self.pending.put_nowait(offer)
+
+    async def answer(self, offer: SubscriberOffer) -> None:
+        """Answer ``offer`` and hand the answer to the SFU."""
+        async with self._answering:
+            answer = await self.peer.answer_offer(offer.sdp)
+            self._consume_new_tracks()
+            await self.sfu.accept_answer(offer.subscription_id, answer, offer.version)
+            self.answered.append(offer.version)
+
+    def latest(self) -> SubscriberOffer:
+        return self.offers[-1]
+
+    def mid_of(self, publisher_id: str, kind: str) -> str:
+        """The m-line carrying ``publisher_id``'s ``kind`` track in the latest offer."""
+        return next(
+            t.mid
+            for t in self.latest().tracks
+            if t.publisher_id == publisher_id and t.kind == kind
+        )
+
+    def media(self, publisher_id: str, kind: str) -> ReceivedMedia:
+        """What arrived on the m-line that carries ``publisher_id``'s ``kind`` now."""
+        return self.received[self.mid_of(publisher_id, kind)]
+
+    def publishers(self) -> set[str]:
+        """The publishers the latest offer carries."""
+        return {t.publisher_id for t in self.latest().tracks if t.publisher_id is not None}
+
+    def _consume_new_tracks(self) -> None:
+        for transceiver in self.peer.pc.getTransceivers():
+            track = transceiver.receiver.track
+            mid = transceiver.mid
+            if mid is not None and track is not None and mid not in self.received:
+                received, task = start_consuming(track)
+                self.received[mid] = received
+                self._tasks.append(task)
+
+    async def close(self) -> None:
+        await self.peer.close()
+        for task in self._tasks:
+            task.cancel()
+
+
+def route_renegotiations(sfu: Sfu, clients: dict[str, SubscriberClient]) -> None:
+    """Deliver the SFU's ``on_renegotiate`` offers to the clients in ``clients``."""
+
+    async def deliver(peer_id: str, offer: SubscriberOffer) -> None:
+        client = clients.get(peer_id)
+        if client is not None:
+            await client.offered(offer)
+
+    sfu.on_renegotiate = deliver
