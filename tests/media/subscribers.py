@@ -67,9 +67,7 @@ class SubscriberClient:
     def mid_of(self, publisher_id: str, kind: str) -> str:
         """The m-line carrying ``publisher_id``'s ``kind`` track in the latest offer."""
         return next(
-            t.mid
-            for t in self.latest().tracks
-            if t.publisher_id == publisher_id and t.kind == kind
+            t.mid for t in self.latest().tracks if t.publisher_id == publisher_id and t.kind == kind
         )
 
     def media(self, publisher_id: str, kind: str) -> ReceivedMedia:
