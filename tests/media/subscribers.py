@@ -78,6 +78,35 @@ class SubscriberClient:
         """The publishers the latest offer carries."""
         return {t.publisher_id for t in self.latest().tracks if t.publisher_id is not None}
 
+    def settled(self, carries: set[str]) -> bool:
+        """True once the latest offer carries exactly ``carries`` and was answered."""
+        return (
+            self.sfu.subscriber_offer(self.peer_id) is None
+            and bool(self.answered)
+            and self.answered[-1] == self.latest().version
+            and self.publishers() == carries
+        )
+
+    async def wait_settled(self, carries: set[str], timeout: float = 15.0) -> None:
+        """Until :meth:`settled` (the offers are answered automatically meanwhile)."""
+
+        async def poll() -> None:
+            while not self.settled(carries):  # noqa: ASYNC110 (state of SFU and client)
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(poll(), timeout)
+
+    async def wait_frame(self, mid: str, size: tuple[int, int], timeout: float = 15.0) -> None:
+        """Until a video frame of ``size`` arrives on ``mid`` (from now on)."""
+        received = self.received[mid]
+        seen = len(received.sizes)
+
+        async def poll() -> None:
+            while size not in received.sizes[seen:]:  # noqa: ASYNC110 (decoded frames)
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(poll(), timeout)
+
     def _consume_new_tracks(self) -> None:
         for transceiver in self.peer.pc.getTransceivers():
             track = transceiver.receiver.track
@@ -91,6 +120,12 @@ class SubscriberClient:
         await self.peer.close()
         for task in self._tasks:
             task.cancel()
+
+
+async def drain(sfu: Sfu) -> None:
+    """Until the SFU's background work (renegotiations and their hooks) is done."""
+    while sfu._tasks:
+        await asyncio.gather(*list(sfu._tasks), return_exceptions=True)
 
 
 def route_renegotiations(sfu: Sfu, clients: dict[str, SubscriberClient]) -> None:
