@@ -12,6 +12,7 @@ from typing import Any
 
 from media.admission import IngressCounters
 from media.config import MediaConfig
+from media.counts import ConnectionCounts, SfuStats
 from media.errors import (
     INVALID_SDP,
     MEDIA_FAILED,
@@ -26,7 +27,8 @@ from media.peer import ForwardingPeerConnection, apply_remote_checked
 from media.receiver import ForwardingReceiver
 from media.sdp import codec_preferences, inspect_offer, parse_description
 from media.sender import ForwardingCounters, ForwardingSender
-from media.subscriber import SubscriberConnection, SubscriberOffer
+from media.subscribe_connections import RenegotiateHook, SubscribeConnections
+from media.subscriber import SubscriberOffer
 
 logger = logging.getLogger(__name__)
 
@@ -42,28 +44,6 @@ class PublishedTrack:
 
     kind: str
     track_id: str
-
-
-@dataclass
-class SfuStats:
-    """Counters since the SFU started. ``decoders_created`` counts decoder threads and
-    encoders ever found in the server's own peer connections: it is always 0."""
-
-    packets_received: int
-    packets_forwarded: int
-    keyframe_requests_sent: int
-    nacks_answered: int
-    decoders_created: int
-
-
-@dataclass(frozen=True)
-class ConnectionCounts:
-    """The server's live peer connections by role, and the DTLS transports under them."""
-
-    publish: int  # one per publishing peer
-    subscribe: int  # one per participant (Sfu.open_subscriber)
-    subscribe_pairs: int  # one per (subscriber, publisher) pair (Sfu.subscribe)
-    dtls_transports: int  # distinct, not closed (one per connection when bundled)
 
 
 @dataclass
@@ -116,13 +96,24 @@ class Sfu:
         self._publications: dict[str, _Publication] = {}
         self._fanouts: dict[str, dict[str, TrackFanout]] = {}
         self._subscriptions: dict[str, _Subscription] = {}
-        self._subscribers: dict[str, SubscriberConnection] = {}  # by peer id
         self._codecs_seen = 0
         self._tasks: set[asyncio.Future[None]] = set()
         self._closed = False
         self._ingress_closed = IngressCounters()  # of connections already closed
         self.on_peer_failed: Callable[[str, str], Awaitable[None]] | None = None
-        self.on_renegotiate: Callable[[str, SubscriberOffer], Awaitable[None]] | None = None
+        self._subscribe = SubscribeConnections(
+            config, self._fanouts_of, self._close_pc, self._watch, self._spawn
+        )
+        self._subscribers = self._subscribe.by_peer  # subscribe connections by peer id
+
+    @property
+    def on_renegotiate(self) -> RenegotiateHook | None:
+        """Awaited with ``(peer_id, offer)`` for offers no call returned (see above)."""
+        return self._subscribe.on_renegotiate
+
+    @on_renegotiate.setter
+    def on_renegotiate(self, hook: RenegotiateHook | None) -> None:
+        self._subscribe.on_renegotiate = hook
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -179,7 +170,7 @@ class Sfu:
         if old is not None:
             old.closing = True
             await self._close_pc(old.pc)
-        self._publisher_changed(peer_id)
+        self._subscribe.publisher_changed(peer_id)
         return answer
 
     def published_tracks(self, peer_id: str) -> list[PublishedTrack]:
@@ -228,10 +219,9 @@ class Sfu:
         subscribe connection to its outstanding offer, which ``version`` must name
         (else ``stale_answer``). Changes that arrived while that offer was outstanding
         are then offered through ``on_renegotiate``."""
-        connection = self._subscriber_by_id(subscription_id)
+        connection = self._subscribe.by_id(subscription_id)
         if connection is not None:
-            await connection.accept_answer(version, answer_sdp)
-            self._renegotiate_soon(connection)
+            await self._subscribe.accept_answer(connection, version, answer_sdp)
             return
         subscription = self._subscriptions.get(subscription_id)
         if subscription is None:
@@ -256,21 +246,7 @@ class Sfu:
         second call replaces the peer's subscribe connection (a client reconnecting).
         """
         self._check_open()
-        pc = ForwardingPeerConnection(self._config)
-        connection = SubscriberConnection(uuid.uuid4().hex, peer_id, pc, self._fanouts_of)
-        connection.set_sources(sources)
-        try:
-            offer = await connection.make_offer()
-        except BaseException:
-            await self._close_subscriber(connection)
-            raise
-        assert offer is not None  # the first offer is always made
-        old = self._subscribers.get(peer_id)
-        self._subscribers[peer_id] = connection
-        self._watch(pc, peer_id, connection.subscription_id, lambda: connection.closing)
-        if old is not None:
-            await self._close_subscriber(old)
-        return offer
+        return await self._subscribe.open(peer_id, sources)
 
     async def set_sources(
         self, peer_id: str, publisher_ids: Sequence[str]
@@ -283,11 +259,7 @@ class Sfu:
         change then goes into the offer made after its answer). Raises
         ``unknown_subscription`` when the peer has no subscribe connection.
         """
-        connection = self._subscribers.get(peer_id)
-        if connection is None:
-            raise MediaError(UNKNOWN_SUBSCRIPTION, "There is no subscribe connection.")
-        connection.set_sources(publisher_ids)
-        return await connection.make_offer()
+        return await self._subscribe.set_sources(peer_id, publisher_ids)
 
     def subscriber_offer(self, peer_id: str) -> SubscriberOffer | None:
         """The offer waiting for ``peer_id``'s answer, if any (to send it again)."""
@@ -296,18 +268,14 @@ class Sfu:
 
     async def close_subscriber(self, peer_id: str) -> None:
         """Close the peer's subscribe connection (none: ignored)."""
-        connection = self._subscribers.pop(peer_id, None)
-        if connection is not None:
-            await self._close_subscriber(connection)
+        await self._subscribe.close(peer_id)
 
     # -- lifecycle ----------------------------------------------------------------------
 
     async def remove_peer(self, peer_id: str) -> None:
         """Close the peer's publisher connection, its subscriptions, and those to it."""
         closing: list[Awaitable[None]] = []
-        subscriber = self._subscribers.pop(peer_id, None)
-        if subscriber is not None:
-            closing.append(self._close_subscriber(subscriber))
+        closing.append(self._subscribe.close(peer_id))
         for key, subscription in list(self._subscriptions.items()):
             if peer_id in (subscription.subscriber_id, subscription.publisher_id):
                 del self._subscriptions[key]
@@ -319,7 +287,7 @@ class Sfu:
         await asyncio.gather(*closing)
         for fanout in self._fanouts.pop(peer_id, {}).values():
             fanout.close()
-        self._publisher_changed(peer_id)
+        self._subscribe.publisher_changed(peer_id)
 
     def connection_counts(self) -> ConnectionCounts:
         """How many peer connections the server holds, by role, and their transports."""
@@ -359,6 +327,7 @@ class Sfu:
     async def close(self) -> None:
         """Close every connection; the SFU cannot be used afterwards."""
         self._closed = True
+        self._subscribe.closed = True
         for peer_id in (
             list(self._publications)
             + list(self._subscribers)
@@ -382,42 +351,6 @@ class Sfu:
 
     def _fanouts_of(self, publisher_id: str) -> list[TrackFanout]:
         return list(self._fanouts.get(publisher_id, {}).values())
-
-    def _subscriber_by_id(self, subscription_id: str) -> SubscriberConnection | None:
-        return next(
-            (c for c in self._subscribers.values() if c.subscription_id == subscription_id),
-            None,
-        )
-
-    def _publisher_changed(self, publisher_id: str) -> None:
-        """A publisher's tracks changed: forward accordingly, renegotiate who sees it."""
-        for connection in self._subscribers.values():
-            if publisher_id in connection.sources:
-                connection.refresh()
-                self._renegotiate_soon(connection)
-
-    def _renegotiate_soon(self, connection: SubscriberConnection) -> None:
-        if not self._closed and not connection.closing:
-            self._spawn(self._renegotiate(connection))
-
-    async def _renegotiate(self, connection: SubscriberConnection) -> None:
-        try:
-            offer = await connection.make_offer()
-        except Exception:  # e.g. the connection closed meanwhile: logged, nothing to tell
-            logger.exception("renegotiating %s's subscribe connection failed", connection.peer_id)
-            return
-        hook = self.on_renegotiate
-        if offer is None or hook is None or connection.closing:
-            return
-        try:
-            await hook(connection.peer_id, offer)
-        except Exception:
-            logger.exception("on_renegotiate(%s) failed", connection.peer_id)
-
-    async def _close_subscriber(self, connection: SubscriberConnection) -> None:
-        connection.closing = True
-        connection.detach_all()  # nothing is forwarded to it while it closes
-        await self._close_pc(connection.pc)
 
     def _check_open(self) -> None:
         if self._closed:

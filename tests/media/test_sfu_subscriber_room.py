@@ -46,15 +46,19 @@ async def test_six_participants_one_subscribe_connection_each(
     clients = {peer: SubscriberClient(sfu, peer) for peer in PEERS}
     route_renegotiations(sfu, clients)
     publishers = {peer: LoopbackPeer() for peer in PEERS}
+    # encoded before anything flows: encoding blocks the event loop for a while, and
+    # the clients' sockets would overflow meanwhile (loss the test is not about)
+    tracks = {
+        peer: encoded_tracks(WIDTHS[peer], HEIGHT, seed=index, tone=300 + 100 * index)
+        for index, peer in enumerate(PEERS)
+    }
     try:
         # half subscribe before anyone publishes (renegotiated as publishers arrive),
         # half after
         for peer in PEERS[:3]:
             await clients[peer].open([p for p in PEERS if p != peer])
         for peer in PEERS:
-            index = PEERS.index(peer)
-            tracks = encoded_tracks(WIDTHS[peer], HEIGHT, seed=index, tone=300 + 100 * index)
-            await publish_to(sfu, peer, publishers[peer], *tracks)
+            await publish_to(sfu, peer, publishers[peer], *tracks[peer])
         for peer in PEERS[3:]:
             await clients[peer].open(PEERS)  # its own id is ignored
         await asyncio.wait_for(settled(sfu, clients, 10), 20)
