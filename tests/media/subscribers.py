@@ -5,13 +5,16 @@ first from ``open_subscriber`` and later ones from ``set_sources`` or the SFU's
 ``on_renegotiate`` hook, which :func:`route_renegotiations` routes to the client (it
 answers at once, or queues the offer while ``auto_answer`` is off). Every m-line's
 remote track is decoded, and what arrives is recorded per ``mid`` (a recycled m-line
-keeps its track, so its record spans every publisher it carried).
+keeps its track, so its record spans every publisher it carried). The client routes
+every SSRC of an offer to its m-line before answering (see :func:`claim_ssrcs`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+
+from aiortc import RTCPeerConnection, sdp
 
 from media import Sfu, SubscriberOffer
 from tests.media.peers import LoopbackPeer, ReceivedMedia, start_consuming
@@ -57,6 +60,7 @@ class SubscriberClient:
         """Answer ``offer`` and hand the answer to the SFU."""
         async with self._answering:
             answer = await self.peer.answer_offer(offer.sdp)
+            claim_ssrcs(self.peer.pc, offer.sdp)
             self._consume_new_tracks()
             await self.sfu.accept_answer(offer.subscription_id, answer, offer.version)
             self.answered.append(offer.version)
@@ -120,6 +124,30 @@ class SubscriberClient:
         await self.peer.close()
         for task in self._tasks:
             task.cancel()
+
+
+def claim_ssrcs(pc: RTCPeerConnection, offer_sdp: str) -> None:
+    """Route every SSRC an offer lists (media and RTX) to its m-line's receiver, now.
+
+    aiortc 1.16's client routes a packet by SSRC only for media SSRCs registered when
+    its receiver starts (a task after the answer), never for RTX SSRCs; otherwise by
+    payload type when one receiver has it, learning the SSRC for good. With several
+    video m-lines on one connection that loses every retransmission (all video
+    receivers share the RTX payload type), and a new m-line's first packets can be
+    learnt by an older receiver. Browsers route by SSRC, RTX included, and by MID.
+    """
+    receivers = {t.mid: t.receiver for t in pc.getTransceivers()}
+    for media in sdp.SessionDescription.parse(offer_sdp).media:
+        receiver = receivers.get(media.rtp.muxId)
+        if receiver is None or not media.ssrc:
+            continue
+        router = receiver.transport._rtp_router
+        router.register_receiver(
+            receiver,
+            ssrcs=[ssrc.ssrc for ssrc in media.ssrc],
+            payload_types=[c.payloadType for c in media.rtp.codecs if c.payloadType is not None],
+            mid=media.rtp.muxId,
+        )
 
 
 async def drain(sfu: Sfu) -> None:

@@ -15,7 +15,13 @@ import pytest
 
 from media import MediaError, Sfu
 from tests.media.encoded import EncodedTrack, encoded_tracks, opus_packets
-from tests.media.peers import LoopbackPeer, ReceivedMedia, publish_to
+from tests.media.peers import (
+    LoopbackPeer,
+    ReceivedMedia,
+    drop_incoming_rtp,
+    negotiated_payload_types,
+    publish_to,
+)
 from tests.media.subscribers import SubscriberClient, drain, route_renegotiations
 
 HEIGHT = 96
@@ -201,3 +207,37 @@ async def test_recycled_m_lines_keep_the_sdp_bounded_over_ten_joins_and_leaves(
         await s.close()
         for client in clients:
             await client.close()
+
+
+async def test_loss_on_the_subscribe_connection_is_repaired_across_a_renegotiation(
+    sfu: Sfu,
+) -> None:
+    s = SubscriberClient(sfu, "s")
+    route_renegotiations(sfu, {"s": s})
+    a, b = LoopbackPeer(), LoopbackPeer()
+    tracks = {"a": encoded_tracks(160, HEIGHT, 1, 440), "b": encoded_tracks(192, HEIGHT, 2, 550)}
+    try:
+        await publish_to(sfu, "a", a, *tracks["a"])
+        await s.open(["a", "b"])
+        # 5 % of the video is lost on its way to the subscriber, from now on
+        video_types = negotiated_payload_types(s.peer.pc, "video")
+        lost = drop_incoming_rtp(s.peer.pc, 0.05, video_types, seed=5)
+        await s.wait_frame(s.mid_of("a", "video"), (160, HEIGHT))
+        await publish_to(sfu, "b", b, *tracks["b"])  # a new m-line, negotiated under loss
+        await s.wait_settled({"a", "b"})
+        await s.wait_frame(s.mid_of("b", "video"), (192, HEIGHT))
+
+        start = time.monotonic()
+        await asyncio.sleep(3.0)
+        end = time.monotonic()
+        assert len(lost) >= 5, "the test dropped too few packets to mean anything"
+        for peer in ("a", "b"):
+            video = s.media(peer, "video")
+            assert len(video.frames_between(start, end)) >= 60, peer
+            assert max_gap(video, start, end) < 0.5, peer
+        answered = sfu.stats().nacks_answered
+        assert answered >= len(lost) // 2, (answered, len(lost))
+    finally:
+        await s.close()
+        await a.close()
+        await b.close()
