@@ -52,8 +52,7 @@ SECRET = "bench-secret-0123456789abcdef-0123456789abcd"
 LOST_AFTER_S = 30.0  # an ack later than this (or never: disconnected) counts as lost
 WEEKS = {
     "workday": {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
-    "all": {day: [["00:00", "00:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat",
-                                                   "sun")},
+    "all": {day: [["00:00", "00:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
 }
 
 
@@ -84,17 +83,30 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._data = tempfile.TemporaryDirectory(prefix="mentorcall-bench-")
-        self._env = {**os.environ, "PYTHONPATH": str(source), "MENTORCALL_HOST": "127.0.0.1",
-                     "MENTORCALL_PORT": str(self.port), "MENTORCALL_ADMIN_KEY": ADMIN_KEY,
-                     "MENTORCALL_SECRET": SECRET, "MENTORCALL_DATA_DIR": self._data.name,
-                     **env}
+        self._env = {
+            **os.environ,
+            "PYTHONPATH": str(source),
+            "MENTORCALL_HOST": "127.0.0.1",
+            "MENTORCALL_PORT": str(self.port),
+            "MENTORCALL_ADMIN_KEY": ADMIN_KEY,
+            "MENTORCALL_SECRET": SECRET,
+            "MENTORCALL_DATA_DIR": self._data.name,
+            **env,
+        }
         self._source = source
         self._process: asyncio.subprocess.Process | None = None
 
     async def __aenter__(self) -> Server:
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "web.cli", "serve", cwd=self._source, env=self._env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            sys.executable,
+            "-m",
+            "web.cli",
+            "serve",
+            cwd=self._source,
+            env=self._env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         async with aiohttp.ClientSession() as http:
             for _ in range(200):
                 try:
@@ -113,27 +125,36 @@ class Server:
         self._data.cleanup()
 
 
-async def post(http: aiohttp.ClientSession, url: str, token: str, body: Any,
-               method: str = "POST") -> Any:
-    async with http.request(method, url, json=body,
-                            headers={"Authorization": f"Bearer {token}"}) as response:
+async def post(
+    http: aiohttp.ClientSession, url: str, token: str, body: Any, method: str = "POST"
+) -> Any:
+    async with http.request(
+        method, url, json=body, headers={"Authorization": f"Bearer {token}"}
+    ) as response:
         answer = await response.json()
         assert response.status in (200, 201), answer
         return answer
 
 
-async def person(http: aiohttp.ClientSession, base: str, name: str, role: str,
-                 zone: str, week: dict[str, list[list[str]]]) -> tuple[str, str]:
-    made = await post(http, f"{base}/api/people", ADMIN_KEY,
-                      {"display_name": name, "role": role, "zone": zone})
+async def person(
+    http: aiohttp.ClientSession,
+    base: str,
+    name: str,
+    role: str,
+    zone: str,
+    week: dict[str, list[list[str]]],
+) -> tuple[str, str]:
+    made = await post(
+        http, f"{base}/api/people", ADMIN_KEY, {"display_name": name, "role": role, "zone": zone}
+    )
     token = made["schedule_link"].split("#token=", 1)[1]
-    await post(http, f"{base}/api/me/availability", token, {"zone": zone, "weekly": week},
-               "PUT")
+    await post(http, f"{base}/api/me/availability", token, {"zone": zone, "weekly": week}, "PUT")
     return made["identity"], token
 
 
-async def ack_samples(client: socketio.AsyncClient, token: str, seconds: float,
-                      interval: float) -> list[float]:
+async def ack_samples(
+    client: socketio.AsyncClient, token: str, seconds: float, interval: float
+) -> list[float]:
     """Round trips (ms) of acked events sent every ``interval`` for ``seconds``, each on
     time whether or not the earlier ones are answered (no coordinated omission: a stalled
     server shows as many slow samples, not as one)."""
@@ -156,8 +177,14 @@ async def ack_samples(client: socketio.AsyncClient, token: str, seconds: float,
     return list(await asyncio.gather(*probes))
 
 
-async def flood(http: aiohttp.ClientSession, url: str, token: str, stop: asyncio.Event,
-                result: Flood, budget: list[int]) -> None:
+async def flood(
+    http: aiohttp.ClientSession,
+    url: str,
+    token: str,
+    stop: asyncio.Event,
+    result: Flood,
+    budget: list[int],
+) -> None:
     while not stop.is_set() and budget[0] > 0:
         budget[0] -= 1
         started = time.perf_counter()
@@ -170,17 +197,22 @@ async def flood(http: aiohttp.ClientSession, url: str, token: str, stop: asyncio
 
 def report(name: str, samples: list[float]) -> None:
     lost = sum(1 for s in samples if math.isinf(s))
-    print(f"{name:>8}: {len(samples)} acks ({lost} lost), p50 "
-          f"{percentile(samples, 0.5):.1f} ms, p95 {percentile(samples, 0.95):.1f} ms, "
-          f"max {max(samples):.1f} ms")
+    print(
+        f"{name:>8}: {len(samples)} acks ({lost} lost), p50 "
+        f"{percentile(samples, 0.5):.1f} ms, p95 {percentile(samples, 0.95):.1f} ms, "
+        f"max {max(samples):.1f} ms"
+    )
 
 
 async def run(args: argparse.Namespace) -> None:
     env = dict(item.split("=", 1) for item in args.env)
-    async with Server(args.source, env) as server, \
-            aiohttp.ClientSession() as http:
-        room = await post(http, f"{server.url}/api/rooms", ADMIN_KEY,
-                          {"mentor_name": "Ada", "mentee_name": "Grace"})
+    async with Server(args.source, env) as server, aiohttp.ClientSession() as http:
+        room = await post(
+            http,
+            f"{server.url}/api/rooms",
+            ADMIN_KEY,
+            {"mentor_name": "Ada", "mentee_name": "Grace"},
+        )
         week = WEEKS[args.week]
         mentor_id, _ = await person(http, server.url, "Mentor", "mentor", "UTC", week)
         _, mentee_token = await person(http, server.url, "Mentee", "mentee", "UTC", week)
@@ -194,12 +226,14 @@ async def run(args: argparse.Namespace) -> None:
             clients.append(client)
         today = datetime.now(UTC).date()
         last = today + timedelta(days=89)
-        url = (f"{server.url}/api/slots?with={mentor_id}&from={today}&to={last}&length=15")
+        url = f"{server.url}/api/slots?with={mentor_id}&from={today}&to={last}&length=15"
         print(f"server: {args.source} {' '.join(args.env)} (week: {args.week})")
         baseline = await ack_samples(clients[0], tokens[0], args.seconds, args.interval)
         stop, result, budget = asyncio.Event(), Flood(), [args.max_requests]
-        loops = [asyncio.create_task(flood(http, url, mentee_token, stop, result, budget))
-                 for _ in range(args.parallel)]
+        loops = [
+            asyncio.create_task(flood(http, url, mentee_token, stop, result, budget))
+            for _ in range(args.parallel)
+        ]
         flooded = await ack_samples(clients[0], tokens[0], args.seconds, args.interval)
         stop.set()
         await asyncio.gather(*loops)
@@ -207,13 +241,21 @@ async def run(args: argparse.Namespace) -> None:
             await client.disconnect()
         report("baseline", baseline)
         report("flood", flooded)
-        print(f"   flood: {sum(result.statuses.values())} searches by one person in "
-              f"{args.parallel} loops, statuses {dict(sorted(result.statuses.items()))}, "
-              f"mean answer {statistics.mean(result.sizes) / 1024:.1f} KiB, max answer "
-              f"{max(result.sizes) / 1024:.1f} KiB, mean time "
-              f"{statistics.mean(result.times):.1f} ms")
-        print(json.dumps({"baseline_p95_ms": round(percentile(baseline, 0.95), 1),
-                          "flood_p95_ms": round(percentile(flooded, 0.95), 1)}))
+        print(
+            f"   flood: {sum(result.statuses.values())} searches by one person in "
+            f"{args.parallel} loops, statuses {dict(sorted(result.statuses.items()))}, "
+            f"mean answer {statistics.mean(result.sizes) / 1024:.1f} KiB, max answer "
+            f"{max(result.sizes) / 1024:.1f} KiB, mean time "
+            f"{statistics.mean(result.times):.1f} ms"
+        )
+        print(
+            json.dumps(
+                {
+                    "baseline_p95_ms": round(percentile(baseline, 0.95), 1),
+                    "flood_p95_ms": round(percentile(flooded, 0.95), 1),
+                }
+            )
+        )
 
 
 def main() -> None:
@@ -224,8 +266,9 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.1, help="between ack samples")
     parser.add_argument("--parallel", type=int, default=4, help="flooding loops")
     parser.add_argument("--max-requests", type=int, default=5000)
-    parser.add_argument("--week", choices=sorted(WEEKS), default="workday",
-                        help="both people's availability")
+    parser.add_argument(
+        "--week", choices=sorted(WEEKS), default="workday", help="both people's availability"
+    )
     args = parser.parse_args()
     args.source = Path(args.source).resolve()
     asyncio.run(run(args))

@@ -44,11 +44,19 @@ async def burst(server: ServerProcess, n: int) -> tuple[float, collections.Count
     tokens = await tokens_for(server, n)
     clients = [socketio.AsyncClient(reconnection=False) for _ in tokens]
     try:
-        await asyncio.gather(*(c.connect(server.base_url, transports=["websocket"],
-                                         wait_timeout=30) for c in clients))
+        await asyncio.gather(
+            *(
+                c.connect(server.base_url, transports=["websocket"], wait_timeout=30)
+                for c in clients
+            )
+        )
         started = time.perf_counter()
-        acks = await asyncio.gather(*(c.call("join", {"token": t}, timeout=60)
-                                      for c, t in zip(clients, tokens, strict=True)))
+        acks = await asyncio.gather(
+            *(
+                c.call("join", {"token": t}, timeout=60)
+                for c, t in zip(clients, tokens, strict=True)
+            )
+        )
         elapsed = time.perf_counter() - started
     finally:
         await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
@@ -64,46 +72,57 @@ async def hung(server: ServerProcess, redis: RedisServer) -> dict[str, Any]:
     redis.pause()
     try:
         started = time.perf_counter()
-        ack = await client.call("join", {"token": token_of(room["links"]["mentor"])},
-                                timeout=60)
+        ack = await client.call("join", {"token": token_of(room["links"]["mentor"])}, timeout=60)
         join_s = time.perf_counter() - started
         async with aiohttp.ClientSession() as http:
             started = time.perf_counter()
-            async with http.post(f"{server.base_url}/api/rooms",
-                                 json={"mentor_name": "A", "mentee_name": "B"},
-                                 headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as answer:
+            async with http.post(
+                f"{server.base_url}/api/rooms",
+                json={"mentor_name": "A", "mentee_name": "B"},
+                headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+            ) as answer:
                 status, body = answer.status, await answer.json()
             rest_s = time.perf_counter() - started
     finally:
         redis.resume()
         await client.disconnect()
-    return {"join_ack_s": join_s, "join_error": ack.get("error", {}).get("code"),
-            "rest_s": rest_s, "rest": (status, body["error"]["code"])}
+    return {
+        "join_ack_s": join_s,
+        "join_error": ack.get("error", {}).get("code"),
+        "rest_s": rest_s,
+        "rest": (status, body["error"]["code"]),
+    }
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--n", type=int, default=300, help="simultaneous joins")
     parser.add_argument("--hang", action="store_true", help="also time answers during SIGSTOP")
-    parser.add_argument("--pools", default="64",
-                        help="comma-separated MENTORCALL_REDIS_MAX_CONNECTIONS to run")
+    parser.add_argument(
+        "--pools", default="64", help="comma-separated MENTORCALL_REDIS_MAX_CONNECTIONS to run"
+    )
     args = parser.parse_args()
     quiet = {"disconnect_grace_s": 1.0}
     with ServerProcess(**quiet) as server:
         rate, errors = await burst(server, args.n)
     print(f"memory store: {args.n} joins, {rate:.0f} joins/s, errors {dict(errors)}")
     for pool in (int(p) for p in args.pools.split(",")):
-        with RedisServer() as redis, ServerProcess(redis_url=redis.url,
-                                                   redis_max_connections=pool,
-                                                   **quiet) as server:
+        with (
+            RedisServer() as redis,
+            ServerProcess(redis_url=redis.url, redis_max_connections=pool, **quiet) as server,
+        ):
             rate, errors = await burst(server, args.n)
-            print(f"redis store, pool {pool}: {args.n} joins, {rate:.0f} joins/s, "
-                  f"errors {dict(errors)}")
+            print(
+                f"redis store, pool {pool}: {args.n} joins, {rate:.0f} joins/s, "
+                f"errors {dict(errors)}"
+            )
             if args.hang:
                 found = await hung(server, redis)
-                print(f"redis SIGSTOPped: join ack after {found['join_ack_s']:.2f} s "
-                      f"({found['join_error']}), POST /api/rooms after "
-                      f"{found['rest_s']:.2f} s {found['rest']}")
+                print(
+                    f"redis SIGSTOPped: join ack after {found['join_ack_s']:.2f} s "
+                    f"({found['join_error']}), POST /api/rooms after "
+                    f"{found['rest_s']:.2f} s {found['rest']}"
+                )
 
 
 if __name__ == "__main__":

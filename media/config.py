@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from media.active_speaker import SpeakerParams
+from media.keyframes import KeyframePolicy
 
 
 @dataclass(frozen=True)
@@ -13,9 +16,12 @@ class MediaConfig:
     (aioice would skip 127.0.0.1 and add every other interface). Remote candidates outside
     ``ice_allowed_networks`` are dropped from remote descriptions before aiortc sees them.
     ``ice_servers`` are STUN/TURN URLs; none are contacted unless listed here.
+    ``keyframes`` paces keyframe requests to publishers; ``speakers`` is the hysteresis
+    of active-speaker detection.
     """
 
     ice_host_addresses: tuple[str, ...] = ("127.0.0.1",)
     ice_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     ice_servers: tuple[str, ...] = ()
-    pli_interval_s: float = 0.5
+    keyframes: KeyframePolicy = field(default_factory=KeyframePolicy)
+    speakers: SpeakerParams = field(default_factory=SpeakerParams)

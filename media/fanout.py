@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from aiortc.rtp import RtpPacket
 
-from media.keyframes import PliRateLimiter, is_keyframe_start
+from media.keyframes import KeyframePolicy, is_keyframe_start
 from media.rewrite import DuplicateFilter
 from media.sender import ForwardingCounters
 
@@ -28,11 +28,12 @@ class TrackFanout:
     Lives as long as the publisher's peer id publishes the track, across re-publishes:
     the receiver feeding it (its *source*) may change, subscribers stay attached and
     continue seamlessly. Suppresses duplicate packets, detects VP8 keyframe starts once
-    per packet for all subscribers, and sends keyframe requests upstream, rate-limited.
+    per packet for all subscribers, and sends keyframe requests upstream as ``keyframes``
+    paces them (one request serves every subscriber waiting).
     """
 
     def __init__(
-        self, kind: str, track_id: str, counters: ForwardingCounters, pli_interval_s: float
+        self, kind: str, track_id: str, counters: ForwardingCounters, keyframes: KeyframePolicy
     ) -> None:
         self.kind = kind
         self.track_id = track_id
@@ -42,7 +43,7 @@ class TrackFanout:
         self._source: ForwardingReceiver | None = None
         self._ssrc: int | None = None
         self._duplicates = DuplicateFilter()
-        self._limiter = PliRateLimiter(pli_interval_s)
+        self._pacer = keyframes.pacer()
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Future[None]] = set()
 
@@ -86,10 +87,12 @@ class TrackFanout:
             self._duplicates.reset()
         if self._duplicates.is_duplicate(packet.sequence_number):
             return
+        keyframe = self._video and is_keyframe_start(packet.payload)
+        if keyframe:
+            self._pacer.keyframe(time.monotonic())  # serves every subscriber waiting
         senders = self._senders
         if not senders:
             return
-        keyframe = self._video and is_keyframe_start(packet.payload)
         if now is None:
             now = time.time()
         ntp = int((now + NTP_UNIX_OFFSET) * 4294967296.0)
@@ -104,15 +107,11 @@ class TrackFanout:
                 self.remove(sender)
 
     def request_keyframe(self) -> None:
-        """A subscriber needs a keyframe: send a PLI upstream, at most one per interval."""
+        """A subscriber needs a keyframe: send a PLI upstream when the pacer allows."""
         if not self._video or self._source is None or self._ssrc is None:
             # nothing to ask yet: a gated subscriber asks again when packets arrive
             return
-        delay = self._limiter.request()
-        if delay == 0.0:
-            self._send_pli()
-        elif delay is not None:
-            self._timer = asyncio.get_running_loop().call_later(delay, self._flush)
+        self._act(*self._pacer.want(time.monotonic()))
 
     def close(self) -> None:
         """Cancel pending keyframe requests."""
@@ -122,10 +121,23 @@ class TrackFanout:
         for task in self._tasks:
             task.cancel()
 
-    def _flush(self) -> None:
+    def _due(self) -> None:
         self._timer = None
-        if self._limiter.flush():
+        if self._senders:  # nobody left to serve: no repeats (a new request decides anew)
+            self._act(*self._pacer.due(time.monotonic()))
+
+    def _act(self, send: bool, wake_after: float | None) -> None:
+        if send:
             self._send_pli()
+        if wake_after is None:
+            return
+        loop = asyncio.get_running_loop()
+        timer = self._timer
+        if timer is not None:
+            if timer.when() <= loop.time() + wake_after:
+                return  # an earlier wake-up is set: the pacer is asked again then
+            timer.cancel()
+        self._timer = loop.call_later(wake_after, self._due)
 
     def _send_pli(self) -> None:
         source, ssrc = self._source, self._ssrc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiortc import RTCRtpReceiver
@@ -76,6 +77,9 @@ class ForwardingReceiver(RTCRtpReceiver):
         self._fanout: TrackFanout | None = None
         self._active_due = 0.0
         self._rtcp_tasks: set[asyncio.Future[None]] = set()
+        # (level dBov, voice-activity flag, arrival time) of each audio packet carrying
+        # the RFC 6464 extension, after it was forwarded: active-speaker detection
+        self.on_audio_level: Callable[[float, bool, float], None] | None = None
 
     @property
     def fanout(self) -> TrackFanout | None:
@@ -185,6 +189,9 @@ class ForwardingReceiver(RTCRtpReceiver):
         fanout = self._fanout
         if fanout is not None and fanout.source is self:
             fanout.forward(packet, now)
+        level = packet.extensions.audio_level
+        if level is not None and self.on_audio_level is not None:
+            self.on_audio_level(-level[1], level[0], now)
 
     def _estimate(self) -> None:
         """Feed the queued packets to the REMB estimator; send the latest REMB due."""

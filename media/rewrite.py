@@ -90,8 +90,9 @@ class StreamRewriter:
         return (seq + self._seq_offset) & SEQ_MASK, (ts + self._ts_offset) & TS_MASK
 
     def end_source(self) -> None:
-        """Forget the current source: the next packet starts a new one (video: at a
-        keyframe), continuing this stream's numbering even if its SSRC is the same."""
+        """The upstream source is being replaced (a switch to another publisher): stop
+        forwarding it now; the next source continues where it ended (video from its
+        next keyframe), even if it happens to use the same SSRC."""
         if self._source is not None:
             self._end_source()
 

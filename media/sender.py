@@ -7,7 +7,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aioice.ice import StunProtocol
 from aiortc import RTCRtpSender
@@ -42,6 +42,12 @@ class ForwardingCounters:
     packets_forwarded: int = 0
     keyframe_requests_sent: int = 0
     nacks_answered: int = 0
+
+
+class SenderSource(Protocol):
+    """What a sender is fed by (a track's fan-out): it attaches the sender on ``add``."""
+
+    def add(self, sender: ForwardingSender) -> None: ...
 
 
 class ForwardingSender(RTCRtpSender):
@@ -103,12 +109,28 @@ class ForwardingSender(RTCRtpSender):
         self._request_keyframe = request_keyframe
         self._on_stop = on_stop
 
-    def detach(self) -> None:
-        """Leave the fan-out: keyframe requests and the stop notice no longer go to it.
-        The next packet forwarded (from whichever fan-out attaches next) starts a new
-        source - video at a keyframe - even if it has the SSRC of the last one."""
-        self._request_keyframe = None
-        self._on_stop = None
+    def switch_source(self, source: SenderSource) -> None:
+        """Carry another published track from now on, on this same subscriber track.
+
+        No renegotiation: the sender leaves its current fan-out and joins ``source``;
+        the subscriber's SSRC, payload type and extension ids stay, and its sequence
+        numbers and timestamps continue where the old source's ended (a new constant
+        offset, see :class:`~media.rewrite.StreamRewriter`). Video then waits for the new
+        source's next keyframe, requested at once; until it arrives the subscriber keeps
+        the old source's last frame.
+        """
+        self.leave_source()
+        source.add(self)  # attach(): the new fan-out's keyframe requests and removal
+        if self._ready and self.kind == "video" and self._request_keyframe is not None:
+            self._request_keyframe()
+
+    def leave_source(self) -> None:
+        """Stop forwarding anything on this track (a last-N slot nobody fills); a later
+        :meth:`switch_source` continues the subscriber's stream."""
+        if self._on_stop is not None:
+            self._on_stop(self)
+            self._on_stop = None
+        self._request_keyframe = None  # the subscriber's PLIs have no publisher to go to
         self._rewriter.end_source()
 
     @property

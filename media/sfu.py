@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import uuid
@@ -10,6 +11,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from media.active_speaker import ActiveSpeakers
 from media.admission import IngressCounters
 from media.config import MediaConfig
 from media.counts import ConnectionCounts, SfuStats
@@ -105,6 +107,9 @@ class Sfu:
             config, self._fanouts_of, self._close_pc, self._watch, self._spawn
         )
         self._subscribers = self._subscribe.by_peer  # subscribe connections by peer id
+        # active speaker per group of peers the caller defines (speakers.set_group) from
+        # the audio levels of their published audio; see media/active_speaker.py
+        self.speakers = ActiveSpeakers(config.speakers)
 
     @property
     def on_renegotiate(self) -> RenegotiateHook | None:
@@ -153,9 +158,11 @@ class Sfu:
             fanout = fanouts.get(track.track_id)
             if fanout is None:
                 fanout = fanouts[track.track_id] = TrackFanout(
-                    kind, track.track_id, self._counters, self._config.pli_interval_s
+                    kind, track.track_id, self._counters, self._config.keyframes
                 )
             fanout.set_source(receiver)
+            if kind == "audio":
+                receiver.on_audio_level = functools.partial(self.speakers.feed, peer_id)
             tracks.append(track)
         # a track the peer no longer publishes: its fan-out goes (its subscribers' senders
         # stay in their connections, silent, until they unsubscribe)
@@ -287,6 +294,7 @@ class Sfu:
         await asyncio.gather(*closing)
         for fanout in self._fanouts.pop(peer_id, {}).values():
             fanout.close()
+        self.speakers.remove_peer(peer_id)
         self._subscribe.publisher_changed(peer_id)
 
     def connection_counts(self) -> ConnectionCounts:

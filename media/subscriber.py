@@ -177,14 +177,15 @@ class SubscriberConnection:
 
     @staticmethod
     def _attach(slot: _Slot, fanout: TrackFanout | None) -> None:
-        if slot.fanout is not None:
-            slot.fanout.remove(slot.sender)
-            slot.sender.detach()
+        """Feed the slot's sender from ``fanout`` (None: from nothing). Its stream
+        continues; a new source starts at a keyframe, requested at once."""
+        if fanout is None:
+            if slot.fanout is not None:
+                slot.fanout.remove(slot.sender)  # even if the sender's hooks are gone
+                slot.sender.leave_source()
+        else:
+            slot.sender.switch_source(fanout)
         slot.fanout = fanout
-        if fanout is not None:
-            fanout.add(slot.sender)
-            if slot.sender.ready:
-                fanout.request_keyframe()  # video starts at the next keyframe
 
     # -- negotiation ------------------------------------------------------------------------
 

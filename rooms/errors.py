@@ -33,6 +33,20 @@ ErrorCode = Literal[
     "person_not_found",
     "slot_unavailable",
     "unavailable",
+    "not_host",
+    "not_roundtable",
+    "banned",
+    "room_locked",
+    "lobby_waiting",
+    "lobby_full",
+    "not_knocking",
+    "unknown_participant",
+    "target_is_host",
+    "invalid_target",
+    "hand_not_raised",
+    "invalid_timer",
+    "invalid_breakout",
+    "too_many_bans",
 ]
 
 ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
@@ -66,6 +80,20 @@ _DEFAULT_MESSAGES: dict[str, str] = {
     "person_not_found": "This person is not registered.",
     "slot_unavailable": "Someone in this session is not available at that time.",
     "unavailable": "The server cannot reach its data store just now; try again shortly.",
+    "not_host": "Only a host or co-host can do that.",
+    "not_roundtable": "This room is not a roundtable.",
+    "banned": "You have been removed from this room and cannot rejoin it.",
+    "room_locked": "This room is locked: nobody new can join.",
+    "lobby_waiting": "Waiting for a host to let you in.",
+    "lobby_full": "Too many people are waiting to be let in; try again later.",
+    "not_knocking": "This person is not waiting in the lobby (any more).",
+    "unknown_participant": "There is no such participant in this room.",
+    "target_is_host": "The host cannot be the target of that.",
+    "invalid_target": "That cannot be done to this participant.",
+    "hand_not_raised": "This participant's hand is not raised.",
+    "invalid_timer": "A speaking time must be between 1 second and 1 hour.",
+    "invalid_breakout": "A breakout plan pairs distinct participants of the room.",
+    "too_many_bans": "This room has banned as many people as it can.",
 }
 
 

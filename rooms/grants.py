@@ -6,6 +6,12 @@ Time checks use the injected clock, not PyJWT's own, so tests can pin "now":
   lives, and a clock that runs behind only shortens that.
 * ``nbf`` gets ``CLOCK_SKEW_S`` of leeway: a token issued on a machine whose clock runs a
   little ahead must still work at once on this one.
+
+A *shareable* token (claim ``"share": true``, roundtables only) is one link for many
+people: it names no person, and :meth:`rooms.service.RoomService.redeem` gives each joiner
+a fresh identity and a personal token. Tokens without the claim are personal, so every
+token issued before it existed keeps its meaning. Observers never publish: their tokens
+cannot be issued with ``publish`` and a signed one that says otherwise is read without it.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import secrets
 from typing import Annotated, Any, TypeVar
 
 import jwt
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
@@ -45,6 +51,13 @@ class JoinGrant(BaseModel):
     record: bool = False
     admin: bool = False
     not_before: float | None = None
+    shareable: bool = False  # one link for many: redeem it for a personal grant
+
+    @model_validator(mode="after")
+    def _observers_watch(self) -> JoinGrant:
+        if self.role is Role.OBSERVER and self.publish:
+            raise ValueError("an observer's grant cannot allow publishing")
+        return self
 
 
 class _Rights(BaseModel):
@@ -71,6 +84,7 @@ class _Claims(BaseModel):
     exp: NumericDate
     iss: str
     jti: str
+    share: StrictBool = False
 
 
 class TokenSigner:
@@ -114,6 +128,8 @@ class TokenSigner:
             "iss": self._issuer,
             "jti": secrets.token_urlsafe(16),
         }
+        if grant.shareable:
+            claims["share"] = True
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def verify(self, token: str | None, room_id: str | None = None) -> JoinGrant:
@@ -138,11 +154,13 @@ class TokenSigner:
             identity=claims.sub,
             display_name=claims.name,
             role=claims.role,
-            publish=claims.grants.publish,
+            # An observer never publishes, whatever a signed token says.
+            publish=claims.grants.publish and claims.role is not Role.OBSERVER,
             subscribe=claims.grants.subscribe,
             record=claims.grants.record,
             admin=claims.grants.admin,
             not_before=claims.nbf,
+            shareable=claims.share,
         )
 
     def _decode(self, token: str) -> _Claims:

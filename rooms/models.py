@@ -22,7 +22,8 @@ from pydantic import (
 
 COFFEE_CAPACITY = 2
 MIN_CAPACITY = 2
-MAX_CAPACITY = 12
+DEFAULT_ROUNDTABLE_CAPACITY = 12
+MAX_CAPACITY = 50
 MAX_DURATION_S = 24 * 3600
 MAX_TRACKS = 8
 
@@ -64,18 +65,24 @@ class RoomKind(StrEnum):
 
 
 class Role(StrEnum):
-    """A participant's role; mentor/mentee in coffee rooms, host/participant in roundtables."""
+    """A participant's role: mentor/mentee in coffee rooms; host, co-host, participant or
+    observer (watches, never publishes) in roundtables."""
 
     MENTOR = "mentor"
     MENTEE = "mentee"
     HOST = "host"
+    CO_HOST = "co-host"
     PARTICIPANT = "participant"
+    OBSERVER = "observer"
 
 
 ROLES_BY_KIND: dict[RoomKind, frozenset[Role]] = {
     RoomKind.COFFEE: frozenset({Role.MENTOR, Role.MENTEE}),
-    RoomKind.ROUNDTABLE: frozenset({Role.HOST, Role.PARTICIPANT}),
+    RoomKind.ROUNDTABLE: frozenset({Role.HOST, Role.CO_HOST, Role.PARTICIPANT, Role.OBSERVER}),
 }
+# The roles that run a roundtable (every host control); the host alone hands hosting over
+# and promotes or demotes co-hosts.
+HOSTING_ROLES = frozenset({Role.HOST, Role.CO_HOST})
 
 
 class TrackKind(StrEnum):
@@ -144,7 +151,7 @@ class Participant(WireModel):
 
 
 class Room(WireModel):
-    """A scheduled session: a 1:1 coffee call or a roundtable of up to 12."""
+    """A scheduled session: a 1:1 coffee call or a roundtable (12 by default, up to 50)."""
 
     room_id: RoomId
     kind: RoomKind
@@ -179,7 +186,8 @@ class Room(WireModel):
     def roundtable(
         cls, room_id: str, capacity: int, duration_s: int, now: float, title: str = ""
     ) -> Room:
-        """A group roundtable for ``capacity`` people (2..12), host included."""
+        """A group roundtable for ``capacity`` people (2..50, usually
+        ``DEFAULT_ROUNDTABLE_CAPACITY``), host and observers included."""
         return cls(
             room_id=room_id,
             kind=RoomKind.ROUNDTABLE,

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import math
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
 from rooms.grants import JoinGrant, TokenSigner
-from rooms.models import ROLES_BY_KIND, Participant, Role, Room, RoomSnapshot, Track
+from rooms.models import (
+    DEFAULT_ROUNDTABLE_CAPACITY,
+    ROLES_BY_KIND,
+    Participant,
+    Role,
+    Room,
+    RoomKind,
+    RoomSnapshot,
+    Track,
+)
+from rooms.roundtables.memory_store import MemoryRoundtableStore
+from rooms.roundtables.service import RoundtableService
 from rooms.store import RoomStore
 
 ROOM_ID_BYTES = 16  # token_urlsafe(16) gives 22 url-safe characters
 IDENTITY_BYTES = 12  # 16 characters
+SHARED_LINK_NAME = "Guest"  # the name a shareable link's joiners start with
+INVITED_ROLES = frozenset({Role.CO_HOST, Role.PARTICIPANT, Role.OBSERVER})
 
 
 def new_room_id() -> str:
@@ -24,13 +40,40 @@ def new_identity() -> str:
     return secrets.token_urlsafe(IDENTITY_BYTES)
 
 
-class RoomService:
-    """Creates rooms with their join tokens and applies grant-checked changes to a store."""
+@dataclass(frozen=True)
+class Invite:
+    """One named person's link to a roundtable: their name, role and join token."""
 
-    def __init__(self, store: RoomStore, signer: TokenSigner, clock: Clock | None = None) -> None:
+    name: str
+    role: Role
+    token: str
+
+
+@dataclass(frozen=True)
+class CreatedRoundtable:
+    """A new roundtable room with its host's token, one invite per named person and, if
+    asked for, one shareable participant token."""
+
+    room: Room
+    host_token: str
+    invites: list[Invite]
+    shareable_token: str | None
+
+
+class RoomService:
+    """Creates rooms with their join tokens and applies grant-checked changes to a store.
+
+    ``roundtables`` keeps the roundtable rooms' state (an in-memory one over ``store`` if
+    not given: pass the Redis one when the rooms are in Redis).
+    """
+
+    def __init__(self, store: RoomStore, signer: TokenSigner, clock: Clock | None = None,
+                 roundtables: RoundtableService | None = None) -> None:
         self._store = store
         self._signer = signer
         self._clock: Clock = clock if clock is not None else SystemClock()
+        self.roundtables = roundtables if roundtables is not None else RoundtableService(
+            MemoryRoundtableStore(self._clock), store, self._clock)
 
     async def create_coffee_room(
         self,
@@ -62,15 +105,89 @@ class RoomService:
         await self._store.create_room(room)
         return room, mentor_token, mentee_token
 
+    async def create_roundtable_room(
+        self,
+        duration_s: int,
+        title: str,
+        host_name: str,
+        invitees: Sequence[tuple[str, Role]],
+        token_ttl_s: int,
+        capacity: int = DEFAULT_ROUNDTABLE_CAPACITY,
+        shareable: bool = False,
+        lobby: bool = False,
+    ) -> CreatedRoundtable:
+        """A new roundtable opening now: the host's token, one token per invitee (name,
+        role: co-host, participant or observer) and, with ``shareable``, one participant
+        link for anyone (each joiner gets an identity of their own, see :meth:`redeem`).
+
+        ValueError if an invitee's role is not one of those or if the named people do not
+        fit ``capacity``. The host and co-hosts start in the roundtable's state; the
+        others come in on their first join (through the lobby when it is on).
+        """
+        if any(role not in INVITED_ROLES for _, role in invitees):
+            raise ValueError("invitees are co-hosts, participants or observers")
+        if 1 + len(invitees) > capacity:
+            raise ValueError(f"{1 + len(invitees)} people do not fit a room for {capacity}")
+        room = Room.roundtable(new_room_id(), capacity, duration_s, self._clock.now(),
+                               title=title)
+
+        def grant(name: str, role: Role, share: bool = False) -> JoinGrant:
+            hosting = role is Role.HOST
+            return JoinGrant(room_id=room.room_id, identity=new_identity(), display_name=name,
+                             role=role, publish=role is not Role.OBSERVER, subscribe=True,
+                             record=hosting, admin=hosting, shareable=share)
+
+        host = grant(host_name, Role.HOST)
+        guests = [grant(name, role) for name, role in invitees]
+        shared = grant(SHARED_LINK_NAME, Role.PARTICIPANT, share=True) if shareable else None
+        # Issue before storing so that bad names or a bad ttl leave no room behind.
+        host_token = self._signer.issue(host, token_ttl_s)
+        invites = [Invite(g.display_name, g.role, self._signer.issue(g, token_ttl_s))
+                   for g in guests]
+        shared_token = None if shared is None else self._signer.issue(shared, token_ttl_s)
+        await self._store.create_room(room)
+        co_hosts = [g.identity for g in guests if g.role is Role.CO_HOST]
+        await self.roundtables.create(room, host.identity, co_hosts, lobby=lobby)
+        return CreatedRoundtable(room, host_token, invites, shared_token)
+
     def verify(self, token: str | None, room_id: str | None = None) -> JoinGrant:
         """The grant in ``token`` (see ``TokenSigner.verify``)."""
         return self._signer.verify(token, room_id)
+
+    async def redeem(self, token: str | None, room_id: str | None = None,
+                     display_name: str | None = None) -> tuple[JoinGrant, str | None]:
+        """Verify ``token`` for joining: its grant, and None as the second item, for a
+        personal token; for a shareable one a personal grant with a fresh identity (named
+        ``display_name`` if given) and its token, valid until the room closes, for the
+        joiner to reconnect with.
+
+        ``room_not_found`` or ``room_closed`` for a shareable token whose room is gone,
+        ValueError for a display name that is not one.
+        """
+        grant = self.verify(token, room_id)
+        if not grant.shareable:
+            return grant, None
+        room = await self._store.get_room(grant.room_id)
+        if room is None:
+            raise RoomError("room_not_found")
+        ttl_s = math.floor(room.expires_at - self._clock.now())
+        if ttl_s <= 0:
+            raise RoomError("room_closed")
+        personal = JoinGrant.model_validate(grant.model_dump() | {
+            "identity": new_identity(),
+            "display_name": display_name or grant.display_name,
+            "shareable": False,
+        })
+        return personal, self._signer.issue(personal, ttl_s)
 
     async def join(self, grant: JoinGrant, lease_s: float | None = None) -> RoomSnapshot:
         """Put the grant's holder in its room (replacing an earlier connection of theirs),
         with a seat lease of ``lease_s`` from now if given (see ``RoomStore``).
 
-        ``forbidden`` if the grant's role does not belong in this kind of room.
+        ``forbidden`` if the grant's role does not belong in this kind of room, or if it is
+        a shareable grant (:meth:`redeem` it first). In a roundtable the roundtable's state
+        decides the role and may refuse: ``banned``, ``room_locked``, ``lobby_full``, or
+        ``lobby_waiting`` (no seat taken: the person knocks in the lobby).
         """
         room = await self._store.get_room(grant.room_id)
         if room is None:
@@ -79,14 +196,30 @@ class RoomService:
             raise RoomError(
                 "forbidden", f"The role {grant.role.value!r} cannot join a {room.kind.value} room."
             )
+        if grant.shareable:
+            raise RoomError("forbidden", "A shared link must be redeemed for a personal one.")
+        role = grant.role
+        if room.kind is RoomKind.ROUNDTABLE:
+            if room.is_closed(self._clock.now()):
+                raise RoomError("room_closed")
+            entry = await self.roundtables.enter(grant)
+            if not entry.admitted or entry.role is None:
+                raise RoomError("lobby_waiting")
+            role = entry.role
         participant = Participant(
             identity=grant.identity,
             display_name=grant.display_name,
-            role=grant.role,
+            role=role,
             joined_at=self._clock.now(),
         )
         until = None if lease_s is None else self._clock.now() + lease_s
-        return await self._store.join(grant.room_id, participant, until)
+        snapshot = await self._store.join(grant.room_id, participant, until)
+        if room.kind is RoomKind.ROUNDTABLE and await self.roundtables.is_banned(
+                grant.room_id, grant.identity):
+            # A ban that landed between the check above and the seat: take the seat back.
+            await self._store.leave(grant.room_id, grant.identity)
+            raise RoomError("banned")
+        return snapshot
 
     async def join_with_token(
         self, token: str | None, room_id: str | None = None
@@ -96,8 +229,21 @@ class RoomService:
         return grant, await self.join(grant)
 
     async def leave(self, room_id: str, identity: str) -> bool:
-        """Take ``identity`` out of the room; True if it was there."""
-        return await self._store.leave(room_id, identity)
+        """Take ``identity`` out of the room; True if it was there. In a roundtable their
+        hand goes down and, if they hosted, hosting passes on (``RoundtableService.left``)."""
+        removed = await self._store.leave(room_id, identity)
+        await self._after_leave(room_id, identity)
+        return removed
+
+    async def _after_leave(self, room_id: str, identity: str) -> None:
+        room = await self._store.get_room(room_id)
+        if room is None or room.kind is not RoomKind.ROUNDTABLE:
+            return
+        try:
+            await self.roundtables.left(room_id, identity)
+        except RoomError as exc:
+            if exc.code != "room_not_found":  # gone meanwhile: nothing left to hand over
+                raise
 
     async def set_tracks(self, grant: JoinGrant, tracks: list[Track]) -> None:
         """Replace the tracks the grant's holder publishes.
@@ -123,4 +269,7 @@ class RoomService:
 
     async def remove_lapsed(self, room_id: str, identity: str, now: float) -> bool:
         """Take the seat away if its lease ran out by ``now``; True if it was removed."""
-        return await self._store.remove_lapsed(room_id, identity, now)
+        removed = await self._store.remove_lapsed(room_id, identity, now)
+        if removed:
+            await self._after_leave(room_id, identity)
+        return removed

@@ -18,7 +18,6 @@ from .payloads import MAX_PAYLOAD_BYTES
 logger = logging.getLogger(__name__)
 
 Ack = dict[str, Any]
-Handler = Callable[[str, Any], Awaitable[Ack]]
 
 
 def payload_size(args: tuple[Any, ...]) -> int:

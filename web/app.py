@@ -19,9 +19,14 @@ from rooms.grants import TokenSigner
 from rooms.memory_store import MemoryRoomStore
 from rooms.redis_client import connect, ping
 from rooms.redis_store import RedisRoomStore
+from rooms.roundtables.memory_store import MemoryRoundtableStore
+from rooms.roundtables.redis_store import RedisRoundtableStore
+from rooms.roundtables.service import RoundtableService
+from rooms.roundtables.store import RoundtableStore
 from rooms.service import RoomService
 from rooms.store import RoomStore
-from signaling.namespace import CallNamespace, SignalingOptions
+from signaling.namespace import CallNamespace
+from signaling.options import SignalingOptions
 from signaling.server import create_sio
 
 from .calls.routes import RoomsApi
@@ -73,6 +78,13 @@ def build_store(clock: Clock, redis: aioredis.Redis | None) -> RoomStore:
     return MemoryRoomStore(clock)
 
 
+def build_roundtable_store(clock: Clock, redis: aioredis.Redis | None) -> RoundtableStore:
+    """Where roundtable state lives: beside the rooms (Redis when configured)."""
+    if redis is not None:
+        return RedisRoundtableStore(redis, clock)
+    return MemoryRoundtableStore(clock)
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -85,7 +97,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
-async def purge_expired_rooms(store: MemoryRoomStore, every_s: float = 60.0) -> None:
+async def purge_expired_rooms(store: MemoryRoomStore | MemoryRoundtableStore,
+                              every_s: float = 60.0) -> None:
     """The in-memory store forgets ended rooms nobody touches again (Redis has TTLs)."""
     while True:
         await asyncio.sleep(every_s)
@@ -99,7 +112,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     redis = connect(settings.redis_url, settings.redis_options()) if settings.redis_url else None
     store = build_store(clock, redis)
     signer = TokenSigner(settings.resolved_secret(), clock)
-    service = RoomService(store, signer, clock)
+    roundtable_store = build_roundtable_store(clock, redis)
+    service = RoomService(store, signer, clock,
+                          roundtables=RoundtableService(roundtable_store, store, clock))
     sfu = Sfu(
         MediaConfig(
             ice_host_addresses=settings.ice_hosts,
@@ -138,6 +153,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         await namespace.close()
         await sfu.close()
         await store.close()
+        await roundtable_store.close()
         if redis is not None:
             await redis.aclose()
 
@@ -145,6 +161,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app.cleanup_ctx.append(background(namespace.keep_presence))
     if isinstance(store, MemoryRoomStore):
         app.cleanup_ctx.append(background(lambda: purge_expired_rooms(store)))
+    if isinstance(roundtable_store, MemoryRoundtableStore):
+        app.cleanup_ctx.append(background(lambda: purge_expired_rooms(roundtable_store)))
     return app
 
 

@@ -20,10 +20,11 @@ from importlib import metadata
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .calls.routes import CreateRoomRequest
+from .roundtables.bodies import CreatedRoundtable, CreateRoundtableRequest
 from .scheduling.bodies import (
     AvailabilityBody,
     BookingBody,
@@ -88,6 +89,15 @@ class CreatedRoom(BaseModel):
     links: RoomLinks
 
 
+class CreateRoomBody(RootModel[CreateRoomRequest | CreateRoundtableRequest]):
+    """Body of ``POST /api/rooms``: a 1:1 coffee room (``kind`` absent or ``"coffee"``) or
+    a roundtable (``"kind": "roundtable"``)."""
+
+
+class CreatedRoomOrRoundtable(RootModel[CreatedRoom | CreatedRoundtable]):
+    """Answer of ``POST /api/rooms``: the shape of the kind asked for."""
+
+
 class Health(BaseModel):
     """Answer of ``GET /api/health``: 200 when ok, 503 when degraded."""
 
@@ -121,8 +131,10 @@ class Operation:
 OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/health", "Liveness and dependencies (503 when degraded)", "none",
               Health, uses_store=False),
-    Operation("post", "/api/rooms", "Create a 1:1 coffee room now (two join links)", "admin",
-              CreatedRoom, 201, body=CreateRoomRequest, errors=("unauthorized", *BODY_ERRORS)),
+    Operation("post", "/api/rooms", "Create a room now: a 1:1 coffee room (two join links) or "
+              "a roundtable (a link per person and/or a shareable one)", "admin",
+              CreatedRoomOrRoundtable, 201, body=CreateRoomBody,
+              errors=("unauthorized", *BODY_ERRORS)),
     Operation("get", "/api/openapi.json", "This document", "none", None, uses_store=False),
     Operation("post", "/api/people", "Register a person (schedule link, feed URL)", "admin",
               RegisteredPerson, 201, body=PersonBody,

@@ -27,7 +27,14 @@ from typing import Annotated, Any, Self
 from pydantic import Field, StringConstraints, model_validator
 
 from rooms.errors import RoomError
-from rooms.models import MAX_CAPACITY, MAX_DURATION_S, DisplayName, Identity, RoomId, WireModel
+from rooms.models import (
+    DEFAULT_ROUNDTABLE_CAPACITY,
+    MAX_DURATION_S,
+    DisplayName,
+    Identity,
+    RoomId,
+    WireModel,
+)
 from rooms.scheduling import tzdb
 from rooms.scheduling.intervals import Interval
 from rooms.scheduling.slots import MAX_BUFFER_MIN, BusySpan
@@ -38,7 +45,7 @@ Email = Annotated[str, StringConstraints(pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+$", m
 
 MAX_BOOKING_S = MAX_DURATION_S
 MAX_BUFFER_S = MAX_BUFFER_MIN * 60
-MAX_ATTENDEES = MAX_CAPACITY - 1  # the organiser takes the last place
+MAX_ATTENDEES = DEFAULT_ROUNDTABLE_CAPACITY - 1  # the organiser takes the last place
 
 
 class BookingStatus(StrEnum):

@@ -231,4 +231,4 @@ async def test_call_ends_at_the_rooms_end_time() -> None:
         assert await page.wait_for_state("ended", timeout=15) == "ended"
         await page.page.get_by_text("This session has ended").wait_for()
         await page.screenshot("room-ended")
-        assert services.namespace._sessions == {}
+        assert services.namespace.participants.sessions == {}

@@ -102,6 +102,20 @@ class ToneAudioTrack(MediaStreamTrack):
         return frame
 
 
+class SwitchableTone(ToneAudioTrack):
+    """A tone while ``speaking``, digital silence otherwise."""
+
+    def __init__(self, speaking: bool) -> None:
+        super().__init__()
+        self.speaking = speaking
+
+    async def recv(self) -> av.AudioFrame:
+        frame = await super().recv()
+        if not self.speaking:
+            frame.planes[0].update(bytes(frame.samples * 2))
+        return frame
+
+
 class LoopbackPeer:
     """One aiortc client peer connection: loopback host candidates only, no STUN/TURN.
 

@@ -9,6 +9,7 @@ from typing import Any
 from aiortc.rtp import RtpPacket
 
 from media.fanout import TrackFanout
+from media.keyframes import KeyframePolicy
 from media.sender import ForwardingCounters
 
 KEYFRAME = b"\x90\x80\x05\x10\x02\x00\x9d\x01\x2a"  # X, I (pic id 5); VP8 header P=0
@@ -46,7 +47,7 @@ def packet(seq: int, payload: bytes = DELTA, ssrc: int = 1234) -> RtpPacket:
 
 def fanout_with(*senders: StubSender) -> tuple[TrackFanout, StubReceiver, ForwardingCounters]:
     counters = ForwardingCounters()
-    fanout = TrackFanout("video", "video-0", counters, pli_interval_s=0.2)
+    fanout = TrackFanout("video", "video-0", counters, KeyframePolicy())
     source = StubReceiver()
     fanout.set_source(source)  # type: ignore[arg-type]
     for sender in senders:
@@ -87,7 +88,7 @@ def test_removed_subscribers_get_nothing() -> None:
     assert one.forwarded == [] and two.forwarded == [(1, False)]
 
 
-async def test_keyframe_requests_are_rate_limited_upstream() -> None:
+async def test_one_keyframe_request_serves_a_burst_and_is_repeated_if_unanswered() -> None:
     sender = StubSender()
     fanout, source, counters = fanout_with(sender)
     assert sender.request_keyframe is not None
@@ -98,15 +99,63 @@ async def test_keyframe_requests_are_rate_limited_upstream() -> None:
         sender.request_keyframe()
     await asyncio.sleep(0)
     assert source.plis == [777]
-    await asyncio.sleep(0.3)  # the deferred request goes out after the interval
+    await asyncio.sleep(0.3)  # no keyframe came: asked again after retry_s (0.2 s)
     assert source.plis == [777, 777]
     assert counters.keyframe_requests_sent == 2
     fanout.close()
 
 
+async def test_a_request_right_after_a_keyframe_is_sent_promptly() -> None:
+    """The earlier policy held it for the rest of a 0.5 s interval."""
+    sender = StubSender()
+    fanout, source, _ = fanout_with(sender)
+    assert sender.request_keyframe is not None
+    fanout.forward(packet(1, ssrc=777))
+    sender.request_keyframe()
+    await asyncio.sleep(0)
+    fanout.forward(packet(2, KEYFRAME, ssrc=777))  # the keyframe that PLI asked for
+    sender.request_keyframe()  # a joiner just after it: due one min gap (0.1 s) later
+    await asyncio.sleep(0.15)
+    assert source.plis == [777, 777]
+    fanout.forward(packet(3, KEYFRAME, ssrc=777))
+    await asyncio.sleep(0.3)  # served: no retry
+    assert source.plis == [777, 777]
+    fanout.close()
+
+
+async def test_no_repeats_once_the_waiting_subscribers_are_gone() -> None:
+    sender = StubSender()
+    fanout, source, _ = fanout_with(sender)
+    assert sender.request_keyframe is not None
+    fanout.forward(packet(1, ssrc=777))
+    sender.request_keyframe()
+    await asyncio.sleep(0)
+    fanout.remove(sender)  # type: ignore[arg-type]  # left before the keyframe came
+    await asyncio.sleep(0.5)  # a repeat would have gone at 0.2 s
+    assert source.plis == [777]
+    fanout.close()
+
+
+async def test_a_keyframe_with_no_subscriber_still_counts() -> None:
+    sender = StubSender()
+    fanout, source, _ = fanout_with(sender)
+    assert sender.request_keyframe is not None
+    fanout.forward(packet(1, ssrc=777))
+    sender.request_keyframe()
+    await asyncio.sleep(0)
+    fanout.remove(sender)  # type: ignore[arg-type]
+    fanout.forward(packet(2, KEYFRAME, ssrc=777))  # the keyframe asked for, nobody left
+    fanout.add(sender)  # type: ignore[arg-type]
+    await asyncio.sleep(0.15)
+    sender.request_keyframe()  # not covered by the answered request: sent
+    await asyncio.sleep(0)
+    assert source.plis == [777, 777]
+    fanout.close()
+
+
 def test_audio_never_asks_for_keyframes() -> None:
     counters = ForwardingCounters()
-    fanout = TrackFanout("audio", "audio-0", counters, pli_interval_s=0.2)
+    fanout = TrackFanout("audio", "audio-0", counters, KeyframePolicy())
     fanout.request_keyframe()
     assert counters.keyframe_requests_sent == 0
 

@@ -112,3 +112,17 @@ def test_duplicates_across_a_sequence_wrap() -> None:
         assert not d.is_duplicate(seq & 0xFFFF)
     assert d.is_duplicate(65535)
     assert d.is_duplicate(3)
+
+
+def test_a_switch_ends_the_source_even_with_the_same_ssrc() -> None:
+    r = video(first_seq=100, first_ts=1000)
+    assert r.rewrite(SSRC_A, 500, 90000, True, 1.0) == (100, 1000)
+    assert r.rewrite(SSRC_A, 501, 93000, False, 1.033) == (101, 4000)
+    r.end_source()  # switched to another publisher that (by chance) has the same SSRC
+    assert r.waiting_for_keyframe
+    assert r.rewrite(SSRC_A, 9000, 500, False, 1.5) is None  # its delta frames wait
+    seq, ts = r.rewrite(SSRC_A, 9001, 3500, True, 1.6) or (0, 0)
+    assert seq == 102  # continuous for the subscriber
+    assert (ts - 4000) & 0xFFFFFFFF == round(0.567 * 90000)  # time moved on since
+    r.end_source()
+    r.end_source()  # twice: harmless

@@ -301,3 +301,19 @@ def test_correctly_signed_odd_payloads(overrides: dict[str, Any]) -> None:
 def test_odd_headers(header: dict[str, Any]) -> None:
     _, payload, sig = VALID.split(".")
     assert_token_error_or_grant(f"{b64(header)}.{payload}.{sig}")
+
+
+def test_a_token_without_the_share_claim_is_personal() -> None:
+    """Tokens issued before shareable links existed keep their meaning."""
+    assert signer().verify(sign_raw(HS256, valid_claims())).shareable is False
+    shared = signer().verify(signer().issue(GRANT.model_copy(update={"shareable": True}), TTL))
+    assert shared.shareable is True
+    assert code_of(sign_raw(HS256, valid_claims(share="yes"))) == "token_invalid"
+
+
+def test_observers_never_publish() -> None:
+    with pytest.raises(ValueError, match="observer"):
+        JoinGrant.model_validate(GRANT.model_dump() | {"role": "observer"})
+    signed = sign_raw(HS256, valid_claims(role="observer"))  # a token that says publish
+    grant = signer().verify(signed)
+    assert (grant.role, grant.publish, grant.subscribe) == (Role.OBSERVER, False, True)

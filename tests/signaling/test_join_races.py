@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -51,7 +52,7 @@ async def test_join_completing_after_its_connection_closed_leaves_no_ghost(
 
             assert ack["ok"] is False and ack["error"]["code"] == "not_joined", ack
             assert await roster(server, room) == ["Ada"]
-            assert len(server.services.namespace._sessions) == 1  # the mentor's only
+            assert len(server.services.namespace.participants.sessions) == 1  # the mentor's only
             # Grace comes back on a new connection: a fresh join, announced to Ada.
             again = await SignalClient().connect(server.base_url)
             try:
@@ -148,7 +149,36 @@ async def test_tab_closing_while_its_join_replaces_the_old_tab_leaves_no_ghost(
             left = await mentor.next_event("participant_left")
             assert left["reason"] == "disconnected"
             assert await roster(server, room) == ["Ada"]
-            assert server.services.namespace._sessions.keys() == {mentor.sio.get_sid("/")}
+            sessions = server.services.namespace.participants.sessions
+            assert sessions.keys() == {mentor.sio.get_sid("/")}
         finally:
             await mentor.close()
             await old_tab.close()
+
+
+async def test_leave_waiting_behind_a_second_tabs_join_is_told_not_joined(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tab A's `leave` waits for the participant lock that tab B's join holds; B's join
+    replaces A, so when A's leave runs its session is gone: `not_joined`, not a crash."""
+    async with live_server() as server:
+        room = await server.create_room("Ada", "Grace")
+        token = token_of(room["links"]["mentee"])
+        first = await SignalClient().connect(server.base_url)
+        second = await SignalClient().connect(server.base_url)
+        try:
+            assert (await first.call("join", {"token": token}))["ok"]
+            held = Held(server.services.store, "join", monkeypatch)
+            handled = HandledEvents(server.services.namespace, monkeypatch)
+            join = asyncio.create_task(second.call("join", {"token": token}))
+            await held.wait_entered()  # B holds Grace's lock inside the store join
+            await first.sio.emit("leave", {}, callback=ignore_ack)
+            await handled.wait_started("leave", 1)
+            held.release()
+            [ack] = await handled.wait_handled("leave")
+            assert ack["ok"] is False and ack["error"]["code"] == "not_joined", ack
+            assert (await join)["ok"]
+            assert await roster(server, room) == ["Grace"]  # B's seat is kept
+        finally:
+            await first.close()
+            await second.close()

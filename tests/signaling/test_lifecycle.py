@@ -61,12 +61,12 @@ async def test_join_then_close_in_one_polling_request_leaves_no_ghost() -> None:
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             snapshot = await server.services.service.snapshot(room["room_id"])
-            if not snapshot.participants and not namespace._sessions:
+            if not snapshot.participants and not namespace.participants.sessions:
                 break
             await asyncio.sleep(0.1)
         assert snapshot.participants == []
-        assert namespace._sessions == {} and namespace._sid_by_peer == {}
-        assert namespace._sid_locks == {}
+        assert namespace.participants.sessions == {} and namespace.participants.peer_sids == {}
+        assert namespace.connection_count() == 0
 
 
 async def test_room_ends_on_time_for_everyone() -> None:
@@ -94,7 +94,7 @@ async def test_room_ends_on_time_for_everyone() -> None:
                 assert "over" in ended["message"]
             await asyncio.sleep(0.3)
             assert all(not c.sio.connected for c in clients)
-            assert services.namespace._sessions == {}
+            assert services.namespace.participants.sessions == {}
             snapshot = await services.service.snapshot(room.room_id)
             assert snapshot.participants == []
         finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -16,6 +16,7 @@ from rooms.service import RoomService
 from signaling.dispatch import describe_validation_error
 
 from ..rest import api_error, read_json
+from ..roundtables.routes import RoundtablesApi
 
 
 class CreateRoomRequest(BaseModel):
@@ -23,6 +24,7 @@ class CreateRoomRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
+    kind: Literal["coffee"] = "coffee"
     mentor_name: DisplayName
     mentee_name: DisplayName
     title: str = Field(default="", max_length=120)
@@ -45,6 +47,7 @@ class RoomsApi:
         self._admin_key = admin_key.encode()
         self._base_url = base_url
         self._default_minutes = default_minutes
+        self._roundtables = RoundtablesApi(service, base_url)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -73,6 +76,8 @@ class RoomsApi:
         if not self._authorised(request):
             return api_error(401, "unauthorized", "Send the admin key as 'Authorization: Bearer'.")
         body = await read_json(request)  # a Problem for bad JSON (web.rest.json_errors)
+        if isinstance(body.value, dict) and body.value.get("kind") == "roundtable":
+            return await self._roundtables.create(body.value)
         try:
             params = CreateRoomRequest.model_validate(body.value)
         except ValidationError as exc:

@@ -121,6 +121,13 @@ class BookingPerson(View):
     zone: str
 
 
+# Who else saw their local time of a session move when the tz rules changed.
+RulesMoved = Annotated[list[str], Field(
+    description="identities of the other people whose local time of this session "
+                "moved when the time-zone rules changed (the server moved the session "
+                "to keep the organiser's local time); empty otherwise")]
+
+
 class BookingView(View):
     """A booking as one of its people sees it (``join_link`` is their own)."""
 
@@ -143,10 +150,7 @@ class BookingView(View):
     invite_url: str
     series_id: str | None
     recurrence_id: Instant | None
-    rules_moved: list[str] = Field(
-        description="identities of the other people whose local time of this session "
-                    "moved when the time-zone rules changed (the server moved the session "
-                    "to keep the organiser's local time); empty otherwise")
+    rules_moved: RulesMoved
 
 
 class BookingsView(View):
@@ -178,10 +182,7 @@ class WebhookBooking(View):
     opens_at: Instant
     series_id: str | None
     recurrence_id: Instant | None
-    rules_moved: list[str] = Field(
-        description="identities of the other people whose local time of this session "
-                    "moved when the time-zone rules changed (the server moved the session "
-                    "to keep the organiser's local time); empty otherwise")
+    rules_moved: RulesMoved
 
 
 class ZoneView(View):

@@ -1,4 +1,5 @@
-"""The .ics output, read back with a second, independent parser (vobject)."""
+"""The .ics output, read back with a second, independent parser (vobject, with the
+file's own VTIMEZONE: tests/ics_reader.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import vobject  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +14,7 @@ from rooms.scheduling.bookings import Booking
 from rooms.scheduling.ics import booking_ics, feed_ics, series_ics
 from rooms.scheduling.recurrence import Frequency, Recurrence, Series
 from rooms.scheduling.zones import to_local
+from tests.ics_reader import read_ics
 from tests.rooms.scheduling.builders import (
     ALL_ZONES,
     DST_ZONES,
@@ -26,7 +27,7 @@ from tests.rooms.scheduling.builders import (
 
 def parse(data: bytes) -> Any:
     assert data.startswith(b"BEGIN:VCALENDAR\r\n")
-    return vobject.readOne(data.decode())
+    return read_ics(data)
 
 
 def instant(value: datetime) -> datetime:
@@ -192,3 +193,16 @@ def test_any_zone_any_date_same_instants_in_vobject(case: tuple[str, datetime],
     made = in_zone(booking("b1", at, minutes=minutes, now=at - timedelta(days=1)), zone)
     event = parse(booking_ics(made)).vevent
     assert (instant(event.dtstart.value), instant(event.dtend.value)) == (made.start, made.end)
+
+
+def test_the_files_own_zone_wins_over_pytz() -> None:
+    """A made-up rule for a real TZID name is what the reader applies."""
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n"
+        "BEGIN:VTIMEZONE\r\nTZID:Europe/Dublin\r\nBEGIN:STANDARD\r\nDTSTART:20000101T000000\r\n"
+        "TZOFFSETFROM:+0500\r\nTZOFFSETTO:+0500\r\nTZNAME:X\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+        "BEGIN:VEVENT\r\nUID:u\r\nDTSTAMP:20300101T000000Z\r\n"
+        "DTSTART;TZID=Europe/Dublin:20300101T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    start = parse(text.encode()).vevent.dtstart.value
+    assert start.utcoffset() is not None and start.utcoffset().total_seconds() == 5 * 3600

@@ -11,7 +11,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-import vobject  # type: ignore[import-untyped]
 
 from rooms.clock import ManualClock
 from rooms.errors import RoomError
@@ -19,6 +18,7 @@ from rooms.grants import JoinGrant, TokenSigner
 from rooms.models import Role
 from rooms.scheduling import tzdb
 from rooms.scheduling.zones import load_zone
+from tests.ics_reader import read_ics
 from tests.live_server import live_server, token_of
 from tests.web.scheduling.client import ALL_WEEK, T0, Client, Person, code, instant, wire
 
@@ -354,14 +354,14 @@ async def test_reschedule_issues_new_links_and_cancel_frees_the_time(
         await api.server.services.service.join_with_token(token_of(old_link))
     assert await api.server.services.service.join(new_grant)
     status, ics = await api.call("GET", f"{path}/invite.ics", mentee.token)
-    event = vobject.readOne(ics).vevent
+    event = read_ics(ics).vevent
     assert (event.sequence.value, event.dtstart.value.astimezone(UTC)) == ("1", later)
     status, cancelled = await api.call("DELETE", path, mentee.token)
     assert status == 200 and cancelled["bookings"][0]["status"] == "cancelled"
     assert cancelled["bookings"][0]["join_link"] is None
     assert code(await api.call("DELETE", path, mentee.token)) == (409, "booking_cancelled")
     status, ics = await api.call("GET", f"{path}/invite.ics", mentor.token)
-    calendar = vobject.readOne(ics)
+    calendar = read_ics(ics)
     assert calendar.method.value == "CANCEL" and calendar.vevent.sequence.value == "2"
     # The time is free again (booked, as it must be, at least two hours ahead).
     clock.set(T0.timestamp())
@@ -378,7 +378,7 @@ async def test_invites_and_feeds_parse_with_an_independent_reader(api: Client) -
     status, ics = await api.call("GET", f"/api/bookings/{made[1]['booking_id']}/invite.ics",
                                  mentee.token)
     assert status == 200
-    calendar = vobject.readOne(ics)
+    calendar = read_ics(ics)
     assert calendar.method.value == "REQUEST"
     event = calendar.vevent
     assert event.uid.value.startswith(made[1]["booking_id"])
@@ -386,7 +386,7 @@ async def test_invites_and_feeds_parse_with_an_independent_reader(api: Client) -
     assert event.dtstart.value.tzinfo is not None
     status, feed = await api.call("GET", mentee.feed_url)
     assert status == 200
-    events = vobject.readOne(feed).vevent_list
+    events = read_ics(feed).vevent_list
     assert sorted(e.dtstart.value.astimezone(UTC) for e in events) == starts
     # A new feed URL revokes the old one.
     status, renewed = await api.call("POST", "/api/me/feed", mentee.token)
@@ -407,7 +407,7 @@ async def test_a_cancelled_session_stays_in_the_feed_as_cancelled(api: Client) -
     for person in (mentor, mentee):
         status, feed = await api.call("GET", person.feed_url)
         assert status == 200
-        events = {e.uid.value.split("@")[0]: e for e in vobject.readOne(feed).vevent_list}
+        events = {e.uid.value.split("@")[0]: e for e in read_ics(feed).vevent_list}
         gone, kept = events[made[0]["booking_id"]], events[made[1]["booking_id"]]
         assert (gone.status.value, gone.sequence.value) == ("CANCELLED", "1")
         assert gone.dtstart.value.astimezone(UTC) == starts[0]
@@ -520,6 +520,17 @@ async def test_a_roundtable_gives_the_host_the_controls(api: Client) -> None:
     assert (guest_grant.role, guest_grant.admin) == (Role.PARTICIPANT, False)
     room = await api.server.services.store.get_room(host_grant.room_id)
     assert room is not None and (room.kind.value, room.capacity) == ("roundtable", 4)
+    # The booked room runs as a roundtable: the organiser's token takes the host's seat.
+    service = api.server.services.service
+    await service.join(guest_grant)
+    await service.join(host_grant)
+    state = await service.roundtables.state(host_grant.room_id)
+    assert state.host == host_grant.identity
+    assert state.role_of(guest_grant.identity) is Role.PARTICIPANT
+    await service.roundtables.set_locked(host_grant, True)
+    with pytest.raises(RoomError) as refused:
+        await service.roundtables.set_locked(guest_grant, False)
+    assert refused.value.code == "not_host"
 
 
 # ---- concurrency ----------------------------------------------------------------------
@@ -599,7 +610,7 @@ async def test_invites_and_feeds_show_only_the_readers_own_email(api: Client) ->
                                 (mentor, "ada@example.org", "mia@example.org")]:
         for _, text in [await api.call("GET", path, reader.token),
                         await api.call("GET", reader.feed_url)]:
-            event = vobject.readOne(text).vevent
+            event = read_ics(text).vevent
             addresses = [event.organizer.value, *(a.value for a in event.attendee_list)]
             assert f"mailto:{own}" in addresses
             assert others not in text

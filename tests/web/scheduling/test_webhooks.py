@@ -14,7 +14,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-import vobject  # type: ignore[import-untyped]
 from aiohttp import web
 from pydantic import ValidationError
 
@@ -23,6 +22,7 @@ from rooms.scheduling import tzdb
 from rooms.scheduling.availability import Availability
 from rooms.scheduling.booking_service import SchedulingService
 from rooms.scheduling.people import PersonRole
+from tests.ics_reader import read_ics
 from tests.live_server import LiveServer, free_port, live_server
 from tests.rooms.scheduling.builders import rules_with
 from tests.web.scheduling.client import ALL_WEEK, T0, Client, Person, wire
@@ -337,6 +337,6 @@ async def test_a_restart_under_new_tz_rules_moves_bookings_and_tells_the_webhook
             assert mine[0]["local"][mentee.identity]["start"] == "2026-12-07T16:00:00+00:00"
             status, ics = await api.call(
                 "GET", f"/api/bookings/{made['booking_id']}/invite.ics", mentee.token)
-            event = vobject.readOne(ics).vevent
+            event = read_ics(ics).vevent
             assert event.sequence.value == "1"
             assert event.dtstart.value.astimezone(UTC) == datetime(2026, 12, 7, 16, tzinfo=UTC)

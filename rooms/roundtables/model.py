@@ -1,0 +1,125 @@
+"""The state of one roundtable: who runs it, who may come in, and who has the floor.
+
+A :class:`RoundtableState` is an immutable value; every change makes a new one (see
+:mod:`rooms.roundtables.rules`), and a store swaps it in as one atomic step. ``members``
+is authoritative for roles: a token's role only counts the first time its identity comes
+in, so a demoted co-host who reconnects with the old token stays a participant.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from rooms.models import (
+    HOSTING_ROLES,
+    DisplayName,
+    Identity,
+    Role,
+    TrackKind,
+    WireModel,
+)
+
+MAX_KNOCKS = 200  # people waiting in the lobby at once
+MAX_BANS = 500
+MAX_TIMER_S = 3600
+MAX_PAIRS = 25
+
+
+class Knock(WireModel):
+    """Someone waiting in the lobby, with the role their token gave them."""
+
+    identity: Identity
+    display_name: DisplayName
+    role: Role
+    knocked_at: float
+
+
+class Hand(WireModel):
+    """A raised hand; the queue is ordered by raising."""
+
+    identity: Identity
+    raised_at: float
+
+
+class HardMute(WireModel):
+    """A host's mute of one kind of track of one participant: only a host lifts it."""
+
+    identity: Identity
+    kind: TrackKind
+
+
+class SpeakingTimer(WireModel):
+    """A time box for one speaker: ``seconds`` from ``started_at`` (epoch seconds)."""
+
+    identity: Identity
+    started_at: float
+    seconds: int = Field(ge=1, le=MAX_TIMER_S)
+
+    @property
+    def ends_at(self) -> float:
+        return self.started_at + self.seconds
+
+
+class BreakoutPlan(WireModel):
+    """Pair breakout ("speed mentoring"): who pairs with whom until ``ends_at``.
+
+    Stored only; running the pairs is later work.
+    """
+
+    pairs: list[tuple[Identity, Identity]] = Field(max_length=MAX_PAIRS)
+    ends_at: float
+
+    @model_validator(mode="after")
+    def _distinct(self) -> BreakoutPlan:
+        people = [identity for pair in self.pairs for identity in pair]
+        if len(people) != len(set(people)):
+            raise ValueError("each participant is in at most one pair, never with themself")
+        return self
+
+
+class RoundtableState(WireModel):
+    """Everything the server enforces in one roundtable (``revision`` counts the writes)."""
+
+    revision: int = 0
+    members: dict[Identity, Role] = Field(default_factory=dict)  # everyone let in
+    host_away_since: float | None = None  # the host dropped and nobody took over yet
+    lobby: bool = False
+    locked: bool = False
+    knocking: list[Knock] = Field(default_factory=list)
+    banned: list[Identity] = Field(default_factory=list)
+    mutes: list[HardMute] = Field(default_factory=list)
+    hands: list[Hand] = Field(default_factory=list)
+    called_on: Identity | None = None
+    timer: SpeakingTimer | None = None
+    breakout: BreakoutPlan | None = None
+
+    @property
+    def host(self) -> str | None:
+        """The identity of the host, if there is one."""
+        return next((i for i, role in self.members.items() if role is Role.HOST), None)
+
+    @property
+    def co_hosts(self) -> list[str]:
+        return [i for i, role in self.members.items() if role is Role.CO_HOST]
+
+    def role_of(self, identity: str) -> Role | None:
+        """The identity's role here, or None if it was never let in."""
+        return self.members.get(identity)
+
+    def is_hosting(self, identity: str) -> bool:
+        """True for the host and the co-hosts."""
+        return self.members.get(identity) in HOSTING_ROLES
+
+    def is_banned(self, identity: str) -> bool:
+        return identity in self.banned
+
+    def knock_of(self, identity: str) -> Knock | None:
+        return next((k for k in self.knocking if k.identity == identity), None)
+
+    def hand_queue(self) -> list[str]:
+        """Identities with a raised hand, first raised first."""
+        return [h.identity for h in self.hands]
+
+    def is_muted(self, identity: str, kind: TrackKind) -> bool:
+        """Whether a host hard-muted this kind of the identity's tracks."""
+        return HardMute(identity=identity, kind=kind) in self.mutes

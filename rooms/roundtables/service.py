@@ -1,0 +1,214 @@
+"""Roundtable operations for the layers above: every host control, checked by the server.
+
+Every action takes the actor's verified :class:`~rooms.grants.JoinGrant` (never an
+identity from a payload): the room and the actor come from it. The checks and the change
+run inside the store's atomic step, so concurrent actions end in one consistent state and
+a refused action changes nothing. Each action returns the state it left, for the caller
+to tell the room.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rooms.clock import Clock, SystemClock
+from rooms.errors import RoomError
+from rooms.grants import JoinGrant
+from rooms.models import Role, Room, RoomKind, RoomSnapshot, TrackKind
+from rooms.roundtables import floor, rules
+from rooms.roundtables.model import RoundtableState
+from rooms.roundtables.store import RoundtableStore
+from rooms.store import DEFAULT_GRACE_S, RoomStore
+
+DEFAULT_HOST_GRACE_S = 60.0  # how long a dropped host's seat is held with no co-host
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The outcome of coming in: ``role`` if ``admitted``, else waiting in the lobby."""
+
+    admitted: bool
+    role: Role | None
+    state: RoundtableState
+
+
+class RoundtableService:
+    """The roundtable state of rooms in ``rooms``, kept in ``store``.
+
+    ``grace_s`` must be the room store's grace period (the state lives as long as its
+    room); ``host_grace_s`` is how long a dropped host's seat is held for them.
+    """
+
+    def __init__(self, store: RoundtableStore, rooms: RoomStore, clock: Clock | None = None,
+                 grace_s: float = DEFAULT_GRACE_S,
+                 host_grace_s: float = DEFAULT_HOST_GRACE_S) -> None:
+        self._store = store
+        self._rooms = rooms
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._grace_s = grace_s
+        self.host_grace_s = host_grace_s
+
+    async def _room(self, room_id: str) -> Room:
+        room = await self._rooms.get_room(room_id)
+        if room is None:
+            raise RoomError("room_not_found")
+        if room.kind is not RoomKind.ROUNDTABLE:
+            raise RoomError("not_roundtable")
+        return room
+
+    async def _apply(self, room_id: str,
+                     change: Callable[[RoundtableState], RoundtableState]) -> RoundtableState:
+        """Run ``change`` on the room's state (a fresh one if none was stored) atomically."""
+        room = await self._room(room_id)
+
+        def on_current(current: RoundtableState | None) -> RoundtableState:
+            # A missing state starts as the initial one (written even if unchanged).
+            return change(current if current is not None else rules.initial(None))
+
+        return await self._store.update(room_id, room.expires_at + self._grace_s, on_current)
+
+    async def _presence(self, room_id: str) -> list[tuple[str, float]]:
+        snapshot = await self._rooms.snapshot(room_id)
+        return [(p.identity, p.joined_at) for p in snapshot.participants]
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def create(self, room: Room, host: str | None, co_hosts: Sequence[str] = (),
+                     lobby: bool = False, locked: bool = False) -> RoundtableState:
+        """The state of a new roundtable room (already in the room store)."""
+        if room.kind is not RoomKind.ROUNDTABLE:
+            raise RoomError("not_roundtable")
+        fresh = rules.initial(host, co_hosts, lobby, locked)
+        return await self._store.update(room.room_id, room.expires_at + self._grace_s,
+                                        lambda _current: fresh)
+
+    async def state(self, room_id: str) -> RoundtableState:
+        """The room's roundtable state (the initial one if nothing happened yet)."""
+        await self._room(room_id)
+        return await self._store.get(room_id) or rules.initial(None)
+
+    async def enter(self, grant: JoinGrant) -> Entry:
+        """The grant's holder comes in (see :func:`rules.enter`): admitted with their
+        role, or knocking in the lobby. ``banned``, ``room_locked``, ``lobby_full``."""
+        now = self._clock.now()
+        state = await self._apply(grant.room_id, lambda s: rules.enter(
+            s, grant.identity, grant.display_name, grant.role, now))
+        role = state.role_of(grant.identity)
+        return Entry(admitted=role is not None, role=role, state=state)
+
+    async def left(self, room_id: str, identity: str) -> RoundtableState:
+        """Call when ``identity`` has left the room: drops their hand and knock, and hands
+        hosting to the longest-present co-host if they were the host (else holds the seat
+        for ``host_grace_s``; see :meth:`settle_host`)."""
+        present = await self._presence(room_id)
+        now = self._clock.now()
+        return await self._apply(room_id, lambda s: rules.left(s, identity, present, now))
+
+    async def settle_host(self, room_id: str) -> RoundtableState:
+        """Call now and then (and when a co-host joins): once a dropped host's seat has
+        been held ``host_grace_s``, the longest-present co-host takes it."""
+        present = await self._presence(room_id)
+        now = self._clock.now()
+        return await self._apply(room_id, lambda s: rules.settle_host(
+            s, present, now, self.host_grace_s))
+
+    async def roster(self, room_id: str) -> tuple[RoomSnapshot, RoundtableState]:
+        """Who is in the room with their roles as they are now (promotions and hand-overs
+        included: the room store keeps the role each joined with), and the state."""
+        snapshot = await self._rooms.snapshot(room_id)
+        state = await self.state(room_id)
+        people = [p.model_copy(update={"role": state.role_of(p.identity) or p.role})
+                  for p in snapshot.participants]
+        return RoomSnapshot(room=snapshot.room, participants=people), state
+
+    async def is_banned(self, room_id: str, identity: str) -> bool:
+        state = await self._store.get(room_id)
+        return state is not None and state.is_banned(identity)
+
+    # --- hosting ---------------------------------------------------------------------
+
+    async def promote(self, actor: JoinGrant, target: str) -> RoundtableState:
+        return await self._apply(actor.room_id, lambda s: rules.promote(
+            s, actor.identity, target))
+
+    async def demote(self, actor: JoinGrant, target: str) -> RoundtableState:
+        return await self._apply(actor.room_id, lambda s: rules.demote(
+            s, actor.identity, target))
+
+    async def hand_over(self, actor: JoinGrant, target: str) -> RoundtableState:
+        present = await self._presence(actor.room_id)
+        return await self._apply(actor.room_id, lambda s: rules.hand_over(
+            s, actor.identity, target, present))
+
+    async def set_lobby(self, actor: JoinGrant, on: bool) -> RoundtableState:
+        return await self._apply(actor.room_id, lambda s: rules.set_lobby(
+            s, actor.identity, on))
+
+    async def admit(self, actor: JoinGrant, target: str) -> RoundtableState:
+        return await self._apply(actor.room_id, lambda s: rules.admit(
+            s, actor.identity, target))
+
+    async def deny(self, actor: JoinGrant, target: str) -> RoundtableState:
+        return await self._apply(actor.room_id, lambda s: rules.deny(
+            s, actor.identity, target))
+
+    async def set_locked(self, actor: JoinGrant, locked: bool) -> RoundtableState:
+        return await self._apply(actor.room_id, lambda s: rules.set_locked(
+            s, actor.identity, locked))
+
+    async def ban(self, actor: JoinGrant, target: str) -> RoundtableState:
+        """Ban ``target``; the caller then takes their seat (``RoomService.leave``)."""
+        return await self._apply(actor.room_id, lambda s: rules.ban(
+            s, actor.identity, target))
+
+    # --- the floor -------------------------------------------------------------------
+
+    async def mute(self, actor: JoinGrant, target: str, kind: TrackKind) -> RoundtableState:
+        return await self._apply(actor.room_id, lambda s: floor.mute(
+            s, actor.identity, target, kind))
+
+    async def unmute(self, actor: JoinGrant, target: str, kind: TrackKind) -> RoundtableState:
+        return await self._apply(actor.room_id, lambda s: floor.unmute(
+            s, actor.identity, target, kind))
+
+    async def mute_all(self, actor: JoinGrant, kind: TrackKind) -> RoundtableState:
+        present = [identity for identity, _ in await self._presence(actor.room_id)]
+        return await self._apply(actor.room_id, lambda s: floor.mute_all(
+            s, actor.identity, kind, present))
+
+    async def raise_hand(self, actor: JoinGrant) -> RoundtableState:
+        now = self._clock.now()
+        return await self._apply(actor.room_id, lambda s: floor.raise_hand(
+            s, actor.identity, now))
+
+    async def lower_hand(self, actor: JoinGrant, target: str | None = None) -> RoundtableState:
+        """Lower the actor's own hand, or (hosts) ``target``'s."""
+        whose = actor.identity if target is None else target
+        return await self._apply(actor.room_id, lambda s: floor.lower_hand(
+            s, actor.identity, whose))
+
+    async def call_on(self, actor: JoinGrant, target: str,
+                      seconds: int | None = None) -> RoundtableState:
+        now = self._clock.now()
+        return await self._apply(actor.room_id, lambda s: floor.call_on(
+            s, actor.identity, target, now, seconds))
+
+    async def start_timer(self, actor: JoinGrant, target: str,
+                          seconds: int) -> RoundtableState:
+        now = self._clock.now()
+        return await self._apply(actor.room_id, lambda s: floor.start_timer(
+            s, actor.identity, target, now, seconds))
+
+    async def stop_timer(self, actor: JoinGrant) -> RoundtableState:
+        return await self._apply(actor.room_id, lambda s: floor.stop_timer(s, actor.identity))
+
+    async def set_breakout(self, actor: JoinGrant, pairs: Sequence[tuple[str, str]],
+                           ends_at: float) -> RoundtableState:
+        now = self._clock.now()
+        return await self._apply(actor.room_id, lambda s: floor.set_breakout(
+            s, actor.identity, pairs, ends_at, now))
+
+    async def clear_breakout(self, actor: JoinGrant) -> RoundtableState:
+        return await self._apply(actor.room_id, lambda s: floor.clear_breakout(
+            s, actor.identity))

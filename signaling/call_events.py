@@ -1,0 +1,176 @@
+"""The call's client events: join, publish, subscribe, subscription_answer, mute, leave.
+
+One thin handler per event (see docs/protocol.md); the participants' shared state and
+lifecycle are :class:`~signaling.participants.Participants`, and the locking rules are
+in its module docstring.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from media.sfu import Sfu
+from rooms.models import Track, TrackKind
+from rooms.service import RoomService
+
+from .dispatch import Ack
+from .errors import SignalingError, ok_ack
+from .handlers import Connections, EventSpec, EventTable
+from .options import SignalingOptions
+from .participants import Participants
+from .payloads import (
+    JoinPayload,
+    LeavePayload,
+    MutePayload,
+    PublishPayload,
+    SubscribePayload,
+    SubscriptionAnswerPayload,
+)
+from .session import CallSession, peer_id_for
+
+logger = logging.getLogger(__name__)
+
+
+class CallEvents:
+    """Joins, publishes and subscribes participants of 1:1 and group calls."""
+
+    def __init__(self, service: RoomService, sfu: Sfu, options: SignalingOptions,
+                 participants: Participants, connections: Connections) -> None:
+        self._service = service
+        self._sfu = sfu
+        self._options = options
+        self._participants = participants
+        self._connections = connections
+
+    def events(self) -> EventTable:
+        return {
+            "join": EventSpec(JoinPayload, self.join),
+            "publish": EventSpec(PublishPayload, self.publish),
+            "subscribe": EventSpec(SubscribePayload, self.subscribe),
+            "subscription_answer": EventSpec(SubscriptionAnswerPayload,
+                                             self.subscription_answer),
+            "mute": EventSpec(MutePayload, self.mute),
+            "leave": EventSpec(LeavePayload, self.leave),
+        }
+
+    async def join(self, sid: str, payload: JoinPayload) -> Ack:
+        calls = self._participants
+        if sid in calls.sessions:
+            raise SignalingError("already_joined", "This connection has already joined a call.")
+        grant = self._service.verify(payload.token)
+        peer_id = peer_id_for(grant.room_id, grant.identity)
+        async with calls.lock(peer_id):
+            snapshot = await self._service.join(grant, calls.lease_s)
+            if not self._connections.is_open(sid):
+                if not calls.holds(peer_id):
+                    await self._service.leave(grant.room_id, grant.identity)
+                raise SignalingError("not_joined", "This connection closed while joining.")
+            takeover = await calls.take_over(CallSession(sid=sid, grant=grant))
+        await self._connections.enter_room(sid, grant.room_id)
+        calls.watch_room(grant.room_id, snapshot.room.expires_at)
+        you = next(p for p in snapshot.participants if p.identity == grant.identity)
+        if not takeover.resumed and takeover.replaced_sid is None:
+            await self._connections.emit(
+                "participant_joined",
+                {"participant": you.model_dump(mode="json")},
+                room=grant.room_id,
+                skip_sid=sid,
+            )
+        logger.info("%s joined room %s as %s", grant.identity, grant.room_id, grant.role.value)
+        return ok_ack(
+            you=you.model_dump(mode="json"),
+            room=snapshot.model_dump(mode="json"),
+            ice_servers=[{"urls": url} for url in self._options.ice_servers],
+        )
+
+    async def publish(self, sid: str, payload: PublishPayload) -> Ack:
+        calls = self._participants
+        session = calls.session(sid)
+        if not session.grant.publish:
+            raise SignalingError("forbidden", "Your link does not allow sending media.")
+        async with calls.lock(session.peer_id):
+            calls.still_current(session)
+            answer = await self._sfu.publish(session.peer_id, payload.sdp)
+            try:
+                calls.still_current(session)
+                tracks = [
+                    Track(kind=TrackKind(t.kind), track_id=t.track_id)
+                    for t in self._sfu.published_tracks(session.peer_id)
+                ]
+                await self._service.set_tracks(session.grant, tracks)
+            except BaseException:
+                if calls.sid_for(session.peer_id) in (session.sid, None):
+                    await self._sfu.remove_peer(session.peer_id)
+                raise
+        await self._connections.emit(
+            "track_published",
+            {"identity": session.identity, "tracks": [t.model_dump(mode="json") for t in tracks]},
+            room=session.room_id,
+            skip_sid=sid,
+        )
+        return ok_ack(sdp=answer)
+
+    async def subscribe(self, sid: str, payload: SubscribePayload) -> Ack:
+        calls = self._participants
+        session = calls.session(sid)
+        if not session.grant.subscribe:
+            raise SignalingError("forbidden", "Your link does not allow receiving media.")
+        if payload.publisher == session.identity:
+            raise SignalingError("not_in_room", "You cannot subscribe to yourself.")
+        snapshot = await self._service.snapshot(session.room_id)
+        if snapshot.participant(payload.publisher) is None:
+            raise SignalingError("not_in_room", "That participant is not in your call.")
+        async with calls.lock(session.peer_id):
+            calls.still_current(session)
+            for old_id, publisher in list(session.subscriptions.items()):
+                if publisher == payload.publisher:
+                    del session.subscriptions[old_id]
+                    await self._sfu.unsubscribe(old_id)
+            subscription_id, offer = await self._sfu.subscribe(
+                session.peer_id, peer_id_for(session.room_id, payload.publisher)
+            )
+            if not calls.current(session):
+                await self._sfu.unsubscribe(subscription_id)
+                raise SignalingError("not_joined", "You are no longer in this call.")
+            session.subscriptions[subscription_id] = payload.publisher
+        return ok_ack(subscription_id=subscription_id, sdp=offer)
+
+    async def subscription_answer(self, sid: str, payload: SubscriptionAnswerPayload) -> Ack:
+        session = self._participants.session(sid)
+        if payload.subscription_id not in session.subscriptions:
+            raise SignalingError("unknown_subscription", "No such subscription on this connection.")
+        await self._sfu.accept_answer(payload.subscription_id, payload.sdp)
+        return ok_ack()
+
+    async def mute(self, sid: str, payload: MutePayload) -> Ack:
+        calls = self._participants
+        session = calls.session(sid)
+        async with calls.lock(session.peer_id):
+            snapshot = await self._service.snapshot(session.room_id)
+            me = snapshot.participant(session.identity)
+            if me is None or not calls.current(session):
+                raise SignalingError("not_joined", "You are no longer in this call.")
+            tracks = [
+                t.model_copy(update={"muted": payload.muted}) if t.kind == payload.kind else t
+                for t in me.tracks
+            ]
+            await self._service.set_tracks(session.grant, tracks)
+        await self._connections.emit(
+            "track_muted",
+            {"identity": session.identity, "kind": payload.kind, "muted": payload.muted},
+            room=session.room_id,
+            skip_sid=sid,
+        )
+        return ok_ack()
+
+    async def leave(self, sid: str, payload: LeavePayload) -> Ack:
+        calls = self._participants
+        session = calls.session(sid)
+        async with calls.lock(session.peer_id):
+            calls.still_current(session)  # another tab may have replaced it meanwhile
+            calls.forget(sid)
+            await self._connections.leave_room(sid, session.room_id)
+            if calls.release_peer(session):
+                await self._sfu.remove_peer(session.peer_id)
+                await calls.remove_participant(session.room_id, session.identity, "left")
+        return ok_ack()

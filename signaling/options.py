@@ -1,0 +1,14 @@
+"""Settings of the signaling layer, passed in by the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SignalingOptions:
+    """Settings the namespace and its handler modules need, passed in by the app factory."""
+
+    disconnect_grace_s: float = 10.0
+    ice_servers: tuple[str, ...] = ()
+    presence_interval_s: float = 5.0  # seat lease renewal and sweep period

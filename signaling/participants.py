@@ -1,0 +1,285 @@
+"""The participants this process holds connections for, and their lifecycle.
+
+Shared by every handler module: which connection speaks for which participant, the
+participant locks, disconnect grace periods, seat leases (presence), room end timers
+and the SFU's reports of failed media connections.
+
+Concurrency rules, so one client can neither corrupt state nor leak a room:
+
+* a connection's events run one at a time, under its sid lock (the namespace's);
+* everything that changes a participant's membership or media holds that
+  participant's lock (:meth:`Participants.lock`, by room id + identity), so a
+  reconnect, a second tab, a disconnect and a grace timer of the same identity are
+  applied one after another;
+* after every await a handler re-checks that its session is still the current one
+  (:meth:`Participants.still_current`) and undoes its own work if not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import NamedTuple
+
+from media.sfu import Sfu
+from rooms.clock import Clock
+from rooms.errors import StoreUnavailable
+from rooms.service import RoomService
+
+from .errors import SignalingError
+from .handlers import Connections
+from .locks import KeyedLocks
+from .media_failures import MEDIA_FAILED_EVENT, drop_failed_connection
+from .options import SignalingOptions
+from .presence import SeatKeeper
+from .room_timers import RoomEndTimers
+from .session import CallSession, peer_id_for
+
+logger = logging.getLogger(__name__)
+
+
+class Takeover(NamedTuple):
+    """What a new session of a participant took over from (see :meth:`take_over`)."""
+
+    resumed: bool  # it came back within its disconnect grace period
+    replaced_sid: str | None  # the connection it replaced (a second tab, a reconnect)
+
+
+class Participants:
+    """Sessions by connection, the connection that speaks for each participant, and what
+    happens when they disconnect, lapse, fail or their room ends."""
+
+    def __init__(self, service: RoomService, sfu: Sfu, options: SignalingOptions,
+                 clock: Clock, connections: Connections) -> None:
+        self._service = service
+        self._sfu = sfu
+        self._options = options
+        self._clock = clock
+        self._connections = connections
+        self._sessions: dict[str, CallSession] = {}
+        self._sid_by_peer: dict[str, str] = {}
+        self._peer_locks = KeyedLocks()
+        self._grace_tasks: dict[str, asyncio.Task[None]] = {}
+        self._room_timers = RoomEndTimers(clock, self._end_room)
+        self._seats = SeatKeeper(service, clock, options.disconnect_grace_s,
+                                 options.presence_interval_s, self._held_seats,
+                                 self._expire_seat)
+        sfu.on_peer_failed = self._media_failed
+
+    # -- reads ------------------------------------------------------------------
+
+    @property
+    def sessions(self) -> Mapping[str, CallSession]:
+        """Joined sessions by sid (read-only)."""
+        return MappingProxyType(self._sessions)
+
+    @property
+    def peer_sids(self) -> Mapping[str, str]:
+        """The sid that speaks for each participant, by peer id (read-only)."""
+        return MappingProxyType(self._sid_by_peer)
+
+    @property
+    def lease_s(self) -> float:
+        """How long a seat's lease lasts when renewed."""
+        return self._seats.lease_s
+
+    def lock(self, peer_id: str) -> asyncio.Lock:
+        """The participant's lock: hold it to change its membership or media."""
+        return self._peer_locks(peer_id)
+
+    def session(self, sid: str) -> CallSession:
+        """The connection's session, or `not_joined`."""
+        session = self._sessions.get(sid)
+        if session is None:
+            raise SignalingError("not_joined", "Join the call first.")
+        return session
+
+    def current(self, session: CallSession) -> bool:
+        return self._sessions.get(session.sid) is session
+
+    def still_current(self, session: CallSession) -> None:
+        """Refuse with `not_joined` if the session was replaced or closed meanwhile."""
+        if not self.current(session):
+            raise SignalingError("not_joined", "You are no longer in this call.")
+
+    def holds(self, peer_id: str) -> bool:
+        """Whether a connection here speaks for the participant or its grace is pending."""
+        return peer_id in self._sid_by_peer or peer_id in self._grace_tasks
+
+    def sid_for(self, peer_id: str) -> str | None:
+        return self._sid_by_peer.get(peer_id)
+
+    # -- joining and leaving ----------------------------------------------------
+
+    async def take_over(self, session: CallSession) -> Takeover:
+        """Make ``session`` the one speaking for its participant (under its lock):
+        a pending grace period ends, a previous connection is replaced."""
+        grace = self._grace_tasks.pop(session.peer_id, None)
+        if grace is not None:
+            grace.cancel()
+        old_sid = self._sid_by_peer.get(session.peer_id)
+        self._sessions[session.sid] = session
+        self._sid_by_peer[session.peer_id] = session.sid
+        if old_sid is not None:
+            await self._replace(old_sid)
+        return Takeover(resumed=grace is not None, replaced_sid=old_sid)
+
+    def watch_room(self, room_id: str, expires_at: float) -> None:
+        """End the room for everyone here at ``expires_at``."""
+        self._room_timers.watch(room_id, expires_at)
+
+    def forget(self, sid: str) -> None:
+        """The connection no longer has a session (it left)."""
+        del self._sessions[sid]
+
+    def release_peer(self, session: CallSession) -> bool:
+        """Forget that this connection speaks for its participant; False if another does."""
+        if self._sid_by_peer.get(session.peer_id) != session.sid:
+            return False
+        del self._sid_by_peer[session.peer_id]
+        return True
+
+    async def remove_participant(self, room_id: str, identity: str, reason: str) -> None:
+        """Take the participant out of the room and tell the room, if it was there."""
+        if await self._service.leave(room_id, identity):
+            await self._announce_left(room_id, identity, reason)
+
+    async def disconnected(self, sid: str) -> None:
+        """The connection closed: its seat is held for the grace period, its media goes."""
+        session = self._sessions.pop(sid, None)
+        if session is None:
+            return
+        try:
+            async with self._peer_locks(session.peer_id):
+                if self.release_peer(session):
+                    await self._sfu.remove_peer(session.peer_id)
+                    # Other processes see the seat lapse when this grace period ends.
+                    until = self._clock.now() + self._options.disconnect_grace_s
+                    self._grace_tasks[session.peer_id] = asyncio.create_task(
+                        self._remove_after_grace(session, until)
+                    )
+                    await self._service.renew_seats(session.room_id, [session.identity], until)
+                    await self._withdraw_tracks(session)
+        except StoreUnavailable:
+            logger.warning("cleaning up after %s disconnected: store unavailable",
+                           session.identity)
+        except Exception:
+            logger.exception("cleaning up after %s disconnected failed", session.identity)
+
+    # -- lifecycle --------------------------------------------------------------
+
+    async def _media_failed(self, peer_id: str, connection: str) -> None:
+        """One of a participant's media connections failed: tell them (media_failures)."""
+        session = self._sessions.get(self._sid_by_peer.get(peer_id, ""))
+        if session is None:
+            return
+        async with self._peer_locks(peer_id):
+            if not self.current(session):
+                return
+            payload = await drop_failed_connection(self._sfu, session, connection)
+        if payload is not None:
+            logger.info("%s: media connection %s failed", session.identity, connection)
+            await self._connections.emit(MEDIA_FAILED_EVENT, payload, to=session.sid)
+
+    async def _replace(self, old_sid: str) -> None:
+        """Another connection joined with this identity: close the old one.
+
+        Runs under the participant's lock; the old connection's session is dropped
+        first, so its disconnect handler finds nothing left to clean.
+        """
+        old = self._sessions.pop(old_sid, None)
+        if old is not None:
+            await self._sfu.remove_peer(old.peer_id)
+            await self._connections.leave_room(old_sid, old.room_id)
+        await self._connections.emit(
+            "replaced",
+            {"message": "You joined this call from another window; this one was closed."},
+            to=old_sid,
+        )
+        await self._connections.disconnect(old_sid)
+
+    async def _withdraw_tracks(self, session: CallSession) -> None:
+        """Its media is gone: the seat stays for the grace period, the tracks do not."""
+        await self._service.set_tracks(session.grant, [])
+        await self._connections.emit(
+            "track_published",
+            {"identity": session.identity, "tracks": []},
+            room=session.room_id,
+            skip_sid=session.sid,
+        )
+
+    async def _remove_after_grace(self, session: CallSession, until: float) -> None:
+        await asyncio.sleep(self._options.disconnect_grace_s)
+        async with self._peer_locks(session.peer_id):
+            if self._grace_tasks.get(session.peer_id) is not asyncio.current_task():
+                return
+            del self._grace_tasks[session.peer_id]
+            if session.peer_id in self._sid_by_peer:
+                return  # rejoined meanwhile
+            try:
+                # Only if nobody renewed the lease since (a rejoin through another process).
+                removed = await self._service.remove_lapsed(
+                    session.room_id, session.identity, until)
+            except StoreUnavailable:
+                logger.warning("removing %s after disconnect: store unavailable",
+                               session.identity)
+                return  # the lease lapses anyway: a sweeper removes the seat
+            except Exception:
+                logger.exception("removing %s after disconnect failed", session.identity)
+                return  # the lease lapses anyway: a sweeper removes the seat
+        if removed:
+            await self._announce_left(session.room_id, session.identity, "disconnected")
+
+    def _held_seats(self) -> dict[str, list[str]]:
+        """The seats whose connection this process holds, by room."""
+        held: dict[str, list[str]] = {}
+        for session in self._sessions.values():
+            held.setdefault(session.room_id, []).append(session.identity)
+        return held
+
+    async def _expire_seat(self, room_id: str, identity: str, now: float) -> None:
+        """A seat's lease lapsed (its process died, or its grace ran out): remove it."""
+        peer_id = peer_id_for(room_id, identity)
+        async with self._peer_locks(peer_id):
+            if peer_id in self._sid_by_peer:
+                return  # held here: the next renewal extends it
+            if not await self._service.remove_lapsed(room_id, identity, now):
+                return
+            grace = self._grace_tasks.pop(peer_id, None)
+            if grace is not None:
+                grace.cancel()
+        await self._announce_left(room_id, identity, "disconnected")
+
+    async def keep_presence(self) -> None:
+        """Renew this process's seat leases and expire lapsed ones until cancelled."""
+        await self._seats.run()
+
+    async def _announce_left(self, room_id: str, identity: str, reason: str) -> None:
+        await self._connections.emit(
+            "participant_left", {"identity": identity, "reason": reason}, room=room_id
+        )
+        logger.info("%s left room %s (%s)", identity, room_id, reason)
+
+    async def _end_room(self, room_id: str) -> None:
+        """The room's time is over: tell everyone, close their media, disconnect them."""
+        await self._connections.emit(
+            "room_ended", {"message": "This session's time is over."}, room=room_id
+        )
+        for session in [s for s in self._sessions.values() if s.room_id == room_id]:
+            async with self._peer_locks(session.peer_id):
+                if self._sessions.pop(session.sid, None) is None:
+                    continue
+                if self.release_peer(session):
+                    await self._sfu.remove_peer(session.peer_id)
+                await self._service.leave(room_id, session.identity)
+            await self._connections.disconnect(session.sid)
+        logger.info("room %s ended", room_id)
+
+    async def close(self) -> None:
+        """Cancel pending timers (server shutdown)."""
+        for task in self._grace_tasks.values():
+            task.cancel()
+        self._grace_tasks.clear()
+        await self._room_timers.close()
