@@ -106,6 +106,9 @@ async def receive(server: Server, request: tuple[Any, ...]) -> tuple[Any, list[S
     else:
         (subscription_id, offer), version = reply, None
     pc = ForwardingPeerConnection(MediaConfig())
+    # a client takes every SSRC the server offers (a subscribe connection at R = 12
+    # offers 33, beyond the server-side default meant for publish connections)
+    pc.admission.signalled_limit = offer.count("\na=ssrc:")
     await pc.apply_remote(offer, "offer")
     answer = await pc.apply_local()
     claim_ssrcs(pc, offer)

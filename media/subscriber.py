@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 from aiortc import RTCRtpTransceiver
 
-from media.admission import MAX_SIGNALLED_SSRCS
+from media.admission import EXTRA_SSRCS, MAX_SIGNALLED_SSRCS
 from media.errors import STALE_ANSWER, MediaError
 from media.fanout import TrackFanout
 from media.peer import ForwardingPeerConnection, apply_remote_checked
@@ -54,7 +54,9 @@ from media.sender import ForwardingSender
 
 TrackKey = tuple[str, str]  # (publisher id, track id)
 
-SSRCS_PER_MLINE = 2  # an answering client may signal a media and an RTX SSRC per m-line
+# RTCP SSRCs admitted per m-line (media/admission.py): an aiortc client signals a media
+# and an RTX SSRC per m-line; a browser sends receive-only RTCP from unsignalled ones
+SSRCS_PER_MLINE = 2
 _MSID_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`{|}~]{1,64}")
 _ORIGIN = re.compile(r"^o=.*$", re.MULTILINE)
 
@@ -238,9 +240,11 @@ class SubscriberConnection:
                     f"{outstanding.version}.",
                 )
             parse_description(answer_sdp)
-            self.pc.admission.signalled_limit = max(
-                MAX_SIGNALLED_SSRCS, SSRCS_PER_MLINE * len(self._slots)
-            )
+            # the client's RTCP comes from an SSRC or two per m-line, signalled or not
+            admission = self.pc.admission
+            per_mlines = SSRCS_PER_MLINE * len(self._slots)
+            admission.signalled_limit = max(MAX_SIGNALLED_SSRCS, per_mlines)
+            admission.unsignalled_limit = max(EXTRA_SSRCS, per_mlines)
             await apply_remote_checked(self.pc, answer_sdp, "answer")
             for slot in self._slots:
                 slot.key = slot.offered

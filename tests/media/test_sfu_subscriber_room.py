@@ -67,6 +67,9 @@ async def test_six_participants_one_subscribe_connection_each(
         assert (counts.publish, counts.subscribe, counts.subscribe_pairs) == (6, 6, 0)
         assert counts.dtls_transports == 12
         assert len(sfu._connections()) == 12
+        for connection in sfu._subscribers.values():  # room for every receiver's RTCP
+            admission = connection.pc.admission
+            assert admission.signalled_limit >= 20 and admission.unsignalled_limit >= 20
 
         for peer, client in clients.items():
             others = set(PEERS) - {peer}
