@@ -239,7 +239,11 @@ class Sfu:
         await self._apply_remote(subscription.pc, answer_sdp, "answer")
 
     async def unsubscribe(self, subscription_id: str) -> None:
-        """Close one subscription (an unknown or already closed id is ignored)."""
+        """Close one subscription, or a subscribe connection by its subscription id (an
+        unknown or already closed id is ignored)."""
+        connection = self._subscribe.by_id(subscription_id)
+        if connection is not None:
+            await self._subscribe.close(connection.peer_id)
         subscription = self._subscriptions.pop(subscription_id, None)
         if subscription is not None:
             await self._close_subscription(subscription)

@@ -161,6 +161,14 @@ async def test_changes_during_an_outstanding_offer_are_coalesced_and_stale_answe
         with pytest.raises(MediaError) as info:
             await sfu.set_sources("nobody", ["a"])
         assert info.value.code == "unknown_subscription"
+
+        # closed by its subscription id (as a failed connection is), it is gone
+        await sfu.unsubscribe(v4.subscription_id)
+        assert sfu.connection_counts().subscribe == 0
+        assert sfu.subscriber_offer("s") is None
+        with pytest.raises(MediaError) as info:
+            await sfu.accept_answer(v4.subscription_id, answer, 4)
+        assert info.value.code == "unknown_subscription"
     finally:
         await s.close()
         for client in publishers.values():
