@@ -1,4 +1,5 @@
-"""The call's client events: join, publish, subscribe, subscription_answer, mute, leave.
+"""The call's client events: join, publish, subscriber_answer, mute, leave (and the
+deprecated per-publisher subscribe, subscription_answer).
 
 One thin handler per event (see docs/protocol.md); the participants' shared state and
 lifecycle are :class:`~signaling.participants.Participants`, and the locking rules are
@@ -24,6 +25,7 @@ from .payloads import (
     MutePayload,
     PublishPayload,
     SubscribePayload,
+    SubscriberAnswerPayload,
     SubscriptionAnswerPayload,
 )
 from .session import CallSession, peer_id_for
@@ -49,6 +51,7 @@ class CallEvents:
             "subscribe": EventSpec(SubscribePayload, self.subscribe),
             "subscription_answer": EventSpec(SubscriptionAnswerPayload,
                                              self.subscription_answer),
+            "subscriber_answer": EventSpec(SubscriberAnswerPayload, self.subscriber_answer),
             "mute": EventSpec(MutePayload, self.mute),
             "leave": EventSpec(LeavePayload, self.leave),
         }
@@ -65,7 +68,9 @@ class CallEvents:
                 if not calls.holds(peer_id):
                     await self._service.leave(grant.room_id, grant.identity)
                 raise SignalingError("not_joined", "This connection closed while joining.")
-            takeover = await calls.take_over(CallSession(sid=sid, grant=grant))
+            session = CallSession(sid=sid, grant=grant)
+            takeover = await calls.take_over(session)
+            subscriber_offer = await calls.subscribers.open(session)
         await self._connections.enter_room(sid, grant.room_id)
         calls.watch_room(grant.room_id, snapshot.room.expires_at)
         you = next(p for p in snapshot.participants if p.identity == grant.identity)
@@ -77,10 +82,12 @@ class CallEvents:
                 skip_sid=sid,
             )
         logger.info("%s joined room %s as %s", grant.identity, grant.room_id, grant.role.value)
+        await calls.refresh_sources(grant.room_id)
         return ok_ack(
             you=you.model_dump(mode="json"),
             room=snapshot.model_dump(mode="json"),
             ice_servers=[{"urls": url} for url in self._options.ice_servers],
+            subscriber_offer=subscriber_offer,
         )
 
     async def publish(self, sid: str, payload: PublishPayload) -> Ack:
@@ -110,7 +117,18 @@ class CallEvents:
         )
         return ok_ack(sdp=answer)
 
+    async def subscriber_answer(self, sid: str, payload: SubscriberAnswerPayload) -> Ack:
+        """The client's answer to an offer on its subscribe connection (its version)."""
+        session = self._participants.session(sid)
+        if payload.subscription_id != session.subscriber:
+            raise SignalingError("unknown_subscription",
+                                 "That is not this connection's subscribe connection.")
+        await self._sfu.accept_answer(payload.subscription_id, payload.sdp, payload.version)
+        return ok_ack()
+
     async def subscribe(self, sid: str, payload: SubscribePayload) -> Ack:
+        """Deprecated: one connection per publisher (old clients); use the subscribe
+        connection opened at join."""
         calls = self._participants
         session = calls.session(sid)
         if not session.grant.subscribe:

@@ -11,7 +11,7 @@ from .rate_limits import RefusalLog, TokenBucket
 __all__ = ["MEDIA_EVENTS", "MUTE_EVENTS", "ConnectionLimits", "TokenBucket"]
 
 # Events that build or tear down peer connections (certificates, sockets, ICE).
-MEDIA_EVENTS = frozenset({"publish", "subscribe", "subscription_answer"})
+MEDIA_EVENTS = frozenset({"publish", "subscribe", "subscription_answer", "subscriber_answer"})
 # Events each of which the server fans out to everyone else in the room.
 MUTE_EVENTS = frozenset({"mute"})
 

@@ -36,6 +36,7 @@ from .options import SignalingOptions
 from .presence import SeatKeeper
 from .room_timers import RoomEndTimers
 from .session import CallSession, peer_id_for
+from .subscriber_offers import SubscriberOffers
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,9 @@ class Participants:
                                  options.presence_interval_s, self._held_seats,
                                  self._expire_seat)
         sfu.on_peer_failed = self._media_failed
+        # every participant's one subscribe connection (sets sfu.on_renegotiate)
+        self.subscribers = SubscriberOffers(service, sfu, connections, self.sessions,
+                                            self.peer_sids, self._peer_locks)
 
     # -- reads ------------------------------------------------------------------
 
@@ -112,6 +116,12 @@ class Participants:
         return self._sid_by_peer.get(peer_id)
 
     # -- joining and leaving ----------------------------------------------------
+
+    async def refresh_sources(self, room_id: str) -> None:
+        """The room's membership changed (a join, a leave, an admit, a ban...): every
+        subscribe connection here receives the room's participants now. Call it holding
+        no participant lock (from under one: ``self.subscribers.refresh_soon``)."""
+        await self.subscribers.refresh_sources(room_id)
 
     async def take_over(self, session: CallSession) -> Takeover:
         """Make ``session`` the one speaking for its participant (under its lock):
@@ -177,6 +187,10 @@ class Participants:
             return
         async with self._peer_locks(peer_id):
             if not self.current(session):
+                return
+            if await self.subscribers.reopen(session, connection):
+                logger.info("%s: subscribe connection %s failed; reopened",
+                            session.identity, connection)
                 return
             payload = await drop_failed_connection(self._sfu, session, connection)
         if payload is not None:
@@ -260,6 +274,7 @@ class Participants:
         await self._connections.emit(
             "participant_left", {"identity": identity, "reason": reason}, room=room_id
         )
+        self.subscribers.refresh_soon(room_id)  # may run under the leaver's lock
         logger.info("%s left room %s (%s)", identity, room_id, reason)
 
     async def _end_room(self, room_id: str) -> None:
@@ -283,3 +298,4 @@ class Participants:
             task.cancel()
         self._grace_tasks.clear()
         await self._room_timers.close()
+        await self.subscribers.close()

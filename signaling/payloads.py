@@ -43,6 +43,14 @@ class SubscriptionAnswerPayload(Payload):
     sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
 
 
+class SubscriberAnswerPayload(Payload):
+    """`subscriber_answer`: the client's answer to an offer on its subscribe connection."""
+
+    subscription_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+    version: int = Field(ge=1, le=2**31)
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
+
+
 class MutePayload(Payload):
     """`mute`: the client stopped or resumed sending one kind of media."""
 

@@ -24,6 +24,7 @@ class CallSession:
     sid: str
     grant: JoinGrant
     subscriptions: dict[str, str] = field(default_factory=dict)  # subscription id → publisher
+    subscriber: str | None = None  # the subscription id of its one subscribe connection
 
     @property
     def room_id(self) -> str:
