@@ -26,7 +26,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pylibsrtp
-from aioice.ice import StunProtocol
+from aioice.ice import CandidatePair, StunProtocol
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcrtpparameters import RTCRtpReceiveParameters
 
@@ -177,17 +177,28 @@ class RtpIngress:
         return datagram_received
 
     def _from_selected(self, addr: tuple[Any, ...]) -> bool:
-        """True if ``addr`` is the ICE-selected remote address (before a pair is selected:
-        the remote address of a candidate pair, i.e. signalled or learnt by a check)."""
+        """True if ``addr`` is the ICE-selected remote address, or that of another pair
+        whose connectivity check succeeded (before a pair is selected: the remote address
+        of any candidate pair, i.e. signalled or learnt by a check).
+
+        When the server is the controlling agent (it offers: a subscribe connection), a
+        browser may send from the local candidate of another valid pair than the one
+        the server nominated (seen with Chromium: two host addresses reaching 127.0.0.1).
+        """
         connection = self._connection
         pair = connection._nominated.get(COMPONENT)
+        here = (addr[0], addr[1])
         if pair is None:
-            here = (addr[0], addr[1])
             return any(p.remote_addr == here for p in connection._check_list)
         if pair is not self._pair:
             self._pair = pair
             self._pair_host, self._pair_port = pair.remote_addr
-        return addr[1] == self._pair_port and addr[0] == self._pair_host
+        if addr[1] == self._pair_port and addr[0] == self._pair_host:
+            return True
+        return any(
+            p.remote_addr == here and p.state == CandidatePair.State.SUCCEEDED
+            for p in connection._check_list
+        )
 
     def data_received(self, data: bytes, component: int) -> None:
         """aioice's Connection.data_received: non-STUN data from a relay (TURN), or host

@@ -97,32 +97,42 @@ async def test_mentor_and_mentee_call_then_room_full_mute_and_leave() -> None:
         await mentor.screenshot("in-call-mentor")
         await mentee.screenshot("in-call-mentee-phone")
 
+        # Each page has one subscribe connection, whose m-lines the server maps to the
+        # other participant.
+        for page in (mentor, mentee):
+            stats = await page.remote_stats()
+            assert stats["subscriptions"] == 1 and stats["subscriptionsStarted"] == 1, stats
+        counts = server.services.sfu.connection_counts()
+        assert (counts.publish, counts.subscribe, counts.subscribe_pairs) == (2, 2, 0), counts
+
         # The mentee's signaling connection drops: it reconnects, rejoins with the same
-        # token and republishes; the mentor's new subscription decodes again.
+        # token and republishes; the server renegotiates the mentor's subscribe
+        # connection (the mentee's tracks go inactive, then come back) and it decodes again.
         before = await mentor.remote_stats()
         await mentee.drop_connection()
         await mentee.wait_for_state("reconnecting")
         await mentee.wait_for_state("in_call")
         await mentor.wait_for_stats(
             lambda s: (
-                s["subscriptionsStarted"] > before["subscriptionsStarted"]
+                s["offersAnswered"] >= before["offersAnswered"] + 2
                 and s["connectionStates"] == ["connected"]
             ),
-            "mentor did not resubscribe to the reconnected mentee",
+            "mentor's subscribe connection was not renegotiated for the reconnected mentee",
         )
         assert await mentor.state() == "in_call"
         await assert_media_flows(mentor)
         await assert_media_flows(mentee)
 
-        # The server end of the mentor's subscription dies (as a transport killed by a
-        # bad packet would): the server sends media_failed, the page subscribes again.
+        # The server end of the mentor's subscribe connection dies (as a transport killed
+        # by a bad packet would): the server sends media_failed and offers a new subscribe
+        # connection, which the page answers.
         sfu = server.services.sfu
         before = await mentor.remote_stats()
         mentor_peer = peer_id_for(
             room["room_id"], await mentor.page.evaluate("() => window.mentorcall.identity")
         )
-        (subscription,) = [s for s in sfu._subscriptions.values() if s.subscriber_id == mentor_peer]
-        await subscription.pc.getTransceivers()[0].receiver.transport.stop()
+        subscribe_connection = sfu._subscribers[mentor_peer]
+        await subscribe_connection.pc.getTransceivers()[0].receiver.transport.stop()
         await mentor.wait_for_stats(
             lambda s: (
                 s["subscriptionsStarted"] > before["subscriptionsStarted"]

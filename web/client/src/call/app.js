@@ -1,5 +1,5 @@
 // mentorcall join page: one Socket.IO connection, one publish peer connection and one
-// subscription peer connection per remote participant (see docs/protocol.md).
+// subscribe peer connection that the server renegotiates (subscriber.js; docs/protocol.md).
 
 import {
   ERROR_HEADING,
@@ -13,17 +13,16 @@ import {
   roleLabel,
 } from "./messages.js";
 import {
-  answerOffer,
   collectLocalStats,
   collectRemoteStats,
   createPublishOffer,
 } from "./rtc.js";
 import { opensFromLocation, peekClaims, tokenFromLocation } from "../shared/token.js";
+import { SubscriberLink } from "./subscriber.js";
 import { CallView } from "./view.js";
 
 const ACK_TIMEOUT_MS = 10000;
 const LEAVE_WAIT_MS = 2000;
-const RESUBSCRIBE_DELAY_MS = 1000;
 const OPEN_CHECK_MS = 1000;
 // The server said "not yet" although this device thinks the room is open: its clock runs
 // ahead. Let the person try again after this long.
@@ -45,8 +44,9 @@ class CallClient {
     this.room = null;
     this.iceServers = [];
     this.participants = new Map(); // identity -> participant (others only)
-    this.subscriptions = new Map(); // identity -> {pc, stream}
-    this.subscriptionsStarted = 0;
+    this.subscriber = null; // the one subscribe connection (SubscriberLink)
+    this.subscriptionsOpened = 0; // by earlier SubscriberLinks (stats for tests)
+    this.offersAnswered = 0;
     this.publishPc = null;
     this.wantInCall = false; // true between "Join" and leaving (or a fatal error)
     this.joinedOnce = false; // this connection attempt has joined at least once
@@ -86,6 +86,8 @@ class CallClient {
 
   renderRemotes() {
     this.view.renderRemotes([...this.participants.values()]);
+    // a stream that arrived before its tile existed
+    this.subscriber?.forEachStream((identity, stream) => this.view.attachRemoteStream(identity, stream));
   }
 
   renderLocalMedia() {
@@ -310,6 +312,7 @@ class CallClient {
     socket.on("replaced", (msg) => this.onReplaced(socket, msg));
     socket.on("room_ended", (msg) => this.onRoomEnded(socket, msg));
     socket.on("media_failed", (msg) => this.onMediaFailed(socket, msg));
+    socket.on("subscriber_offer", (msg) => this.onSubscriberOffer(socket, msg));
   }
 
   async onConnect(socket) {
@@ -339,11 +342,7 @@ class CallClient {
     this.joinedOnce = true;
     this.updateCallState();
     this.status(reconnected ? "Reconnected." : this.callStatusText());
-    if (this.maySubscribe) {
-      for (const p of this.participants.values()) {
-        if (p.tracks?.length) this.subscribe(p.identity);
-      }
-    }
+    if (ack.subscriber_offer) this.onSubscriberOffer(socket, ack.subscriber_offer);
     await this.publish();
   }
 
@@ -399,14 +398,12 @@ class CallClient {
     this.renderRemotes();
     this.updateCallState();
     this.status(`${participant.display_name} ${returning ? "is back" : "joined the call"}.`);
-    if (participant.tracks?.length && this.maySubscribe) this.subscribe(participant.identity);
   }
 
   onParticipantLeft({ identity, reason }) {
     const p = this.participants.get(identity);
     if (!p) return;
     this.participants.delete(identity);
-    this.closeSubscription(identity);
     this.lastLeft = identity;
     this.leftName = p.display_name;
     this.renderRemotes();
@@ -423,10 +420,7 @@ class CallClient {
     const p = this.participants.get(identity);
     if (!p) return;
     p.tracks = tracks || [];
-    this.renderRemotes();
-    if (!this.maySubscribe) return;
-    if (p.tracks.length) this.subscribe(identity);
-    else this.closeSubscription(identity);
+    this.renderRemotes(); // the server's next subscriber_offer adds or removes their media
   }
 
   onTrackMuted({ identity, kind, muted }) {
@@ -444,7 +438,7 @@ class CallClient {
   // The server lost one of our media connections (docs/protocol.md, media_failed):
   // publish or subscribe again. Our own "failed" connection state does the same; each
   // path ignores a connection the other one already replaced.
-  onMediaFailed(socket, { connection, subscription_id: subscriptionId, publisher } = {}) {
+  onMediaFailed(socket, { connection } = {}) {
     if (socket !== this.socket || !this.wantInCall) return;
     if (connection === "publish") {
       const pc = this.publishPc;
@@ -454,11 +448,29 @@ class CallClient {
       }
       return;
     }
-    const sub = this.subscriptions.get(publisher);
-    if (!sub || sub.subscriptionId !== subscriptionId) return;
-    this.status("The connection to the other person dropped. Reconnecting…");
-    if (this.socket?.connected && this.participants.has(publisher)) this.subscribe(publisher);
-    else this.closeSubscription(publisher);
+    // "subscriber": the server opens a new subscribe connection and offers it next
+    if (connection === "subscriber") this.status("The connection to the others dropped. Reconnecting…");
+  }
+
+  // An offer on our subscribe connection (the join ack's, then subscriber_offer events).
+  onSubscriberOffer(socket, offer) {
+    if (socket !== this.socket || !this.wantInCall) return;
+    if (!this.subscriber) {
+      this.subscriber = new SubscriberLink({
+        iceServers: this.iceServers,
+        sendAnswer: (payload) => this.request("subscriber_answer", payload),
+        onStream: (identity, stream) => {
+          if (stream) this.view.attachRemoteStream(identity, stream);
+          else this.view.detachRemoteStream(identity);
+        },
+        onError: (err) => {
+          if (err.code === "stale_answer" || err.code === "unknown_subscription") return; // a newer offer follows
+          this.status(`Couldn't receive the others' video. ${describeError(err)}`);
+          if (!(err instanceof ServerError)) console.error(err);
+        },
+      });
+    }
+    this.subscriber.offer(offer);
   }
 
   republish(pc) {
@@ -500,56 +512,13 @@ class CallClient {
     }
   }
 
-  async subscribe(identity) {
-    this.closeSubscription(identity);
-    this.subscriptionsStarted += 1;
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
-    const sub = { pc, stream: null, subscriptionId: null };
-    this.subscriptions.set(identity, sub);
-    const current = () => this.subscriptions.get(identity) === sub;
-    pc.addEventListener("track", (ev) => {
-      if (!current()) return;
-      // srcObject is set once per subscription; this event fires once per track.
-      if (!sub.stream) {
-        sub.stream = ev.streams[0] || new MediaStream();
-        this.view.attachRemoteStream(identity, sub.stream);
-      }
-      if (!sub.stream.getTrackById(ev.track.id)) sub.stream.addTrack(ev.track);
-    });
-    pc.addEventListener("connectionstatechange", () => {
-      if (current() && pc.connectionState === "failed" && this.participants.has(identity)) {
-        this.status("The connection to the other person dropped. Reconnecting…");
-        setTimeout(() => {
-          if (current() && this.socket?.connected) this.subscribe(identity);
-        }, RESUBSCRIBE_DELAY_MS);
-      }
-    });
-    try {
-      const ack = await this.request("subscribe", { publisher: identity });
-      if (!current()) return;
-      sub.subscriptionId = ack.subscription_id;
-      const answer = await answerOffer(pc, ack.sdp);
-      if (!current()) return;
-      await this.request("subscription_answer", { subscription_id: ack.subscription_id, sdp: answer });
-    } catch (err) {
-      if (!current()) return;
-      this.closeSubscription(identity);
-      if (err.code === "not_published" || err.code === "not_in_room") return; // an event follows
-      this.status(`Couldn't receive the other person's video. ${describeError(err)}`);
-      if (!(err instanceof ServerError)) console.error(err);
-    }
-  }
-
-  closeSubscription(identity) {
-    const sub = this.subscriptions.get(identity);
-    if (!sub) return;
-    this.subscriptions.delete(identity);
-    sub.pc.close();
-    this.view.detachRemoteStream(identity);
-  }
-
   closePeerConnections() {
-    for (const identity of [...this.subscriptions.keys()]) this.closeSubscription(identity);
+    if (this.subscriber) {
+      this.subscriptionsOpened += this.subscriber.opened;
+      this.offersAnswered += this.subscriber.answered;
+      this.subscriber.close();
+      this.subscriber = null;
+    }
     if (this.publishPc) {
       this.publishPc.close();
       this.publishPc = null;
@@ -616,11 +585,14 @@ class CallClient {
   // ---- test hooks -------------------------------------------------------
 
   async remoteStats() {
-    const pcs = [...this.subscriptions.values()].map((s) => s.pc);
+    const sub = this.subscriber;
+    const pcs = sub?.pc ? [sub.pc] : [];
     return {
       ...(await collectRemoteStats(pcs)),
       subscriptions: pcs.length,
-      subscriptionsStarted: this.subscriptionsStarted, // grows on every (re)subscribe
+      // grows with every subscribe connection opened (a rejoin, a media_failed reopen)
+      subscriptionsStarted: this.subscriptionsOpened + (sub?.opened || 0),
+      offersAnswered: this.offersAnswered + (sub?.answered || 0),
     };
   }
 

@@ -22,6 +22,7 @@ export const ERROR_TEXT = {
   not_in_room: "That person is no longer in the call.",
   not_published: "The other person isn't sharing their camera or microphone yet.",
   unknown_subscription: "The connection to the other person's video was lost. Trying again…",
+  stale_answer: "The video connection was updated while your browser answered. Catching up…",
   invalid_sdp: "The server couldn't use your browser's media settings. Try an up-to-date Chrome, Firefox or Safari.",
   unsupported_codec: "Your browser doesn't offer the video and audio formats this service needs (VP8 and Opus). Try an up-to-date Chrome, Firefox or Safari.",
   media_failed: "The media server couldn't connect your camera and microphone. Please rejoin.",

@@ -206,6 +206,7 @@ export class CallView {
     const tile = this.tileFor(identity);
     if (!tile) return;
     const video = tile.querySelector("video");
+    if (video.srcObject === stream) return; // set once: its tracks come and go
     video.muted = false; // audio level reads 0 on a muted element
     video.srcObject = stream;
     this.playRemote(tile);

@@ -1,0 +1,116 @@
+// The one subscribe connection of this participant (docs/protocol.md, "One subscribe
+// connection"): a receive-only RTCPeerConnection that never creates offers. The server
+// offers (in the join ack, then `subscriber_offer` events); we answer each with
+// `subscriber_answer` and its version. Tracks are mapped to participants by the
+// transceiver's mid, from the offer's `tracks` list; an inactive m-line carries nothing
+// (its participant's tile loses that track), and a reused mid keeps its track object,
+// which then belongs to whoever the new offer names.
+
+import { waitForIceGathering } from "./rtc.js";
+
+export class SubscriberLink {
+  /**
+   * @param {object} opts
+   * @param {RTCIceServer[]} opts.iceServers
+   * @param {(payload: object) => Promise<object>} opts.sendAnswer emits subscriber_answer
+   * @param {(identity: string, stream: MediaStream | null) => void} opts.onStream
+   *   a participant's remote stream (null: nothing of theirs arrives any more)
+   * @param {(err: Error) => void} opts.onError an offer could not be answered
+   */
+  constructor({ iceServers, sendAnswer, onStream, onError }) {
+    this.iceServers = iceServers;
+    this.sendAnswer = sendAnswer;
+    this.onStream = onStream;
+    this.onError = onError;
+    this.pc = null;
+    this.subscriptionId = null;
+    this.version = 0; // the last version answered (or being answered)
+    this.streams = new Map(); // identity -> MediaStream
+    this.opened = 0; // subscribe connections opened (a new one on each subscription id)
+    this.answered = 0; // offers answered and accepted
+    this.queue = Promise.resolve();
+    this.closed = false;
+  }
+
+  /** An offer from the server: answered in arrival order, one at a time. */
+  offer(offer) {
+    this.queue = this.queue.then(() => this.apply(offer)).catch((err) => {
+      if (!this.closed) this.onError(err);
+    });
+    return this.queue;
+  }
+
+  async apply(offer) {
+    if (this.closed || !offer?.sdp) return;
+    if (offer.subscription_id !== this.subscriptionId) {
+      this.reset();
+      this.pc = new RTCPeerConnection({ iceServers: this.iceServers });
+      this.subscriptionId = offer.subscription_id;
+      this.opened += 1;
+    } else if (offer.version <= this.version) {
+      return; // a duplicate or an older one
+    }
+    const pc = this.pc;
+    this.version = offer.version;
+    await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+    this.mapTracks(pc, offer.tracks || []);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await waitForIceGathering(pc);
+    if (pc !== this.pc || this.closed) return;
+    await this.sendAnswer({
+      subscription_id: offer.subscription_id,
+      version: offer.version,
+      sdp: pc.localDescription.sdp,
+    });
+    if (pc === this.pc) this.answered += 1;
+  }
+
+  /** Give each participant's stream exactly the tracks the offer's mids name for them. */
+  mapTracks(pc, tracks) {
+    const byMid = new Map(tracks.map((t) => [t.mid, t]));
+    const wanted = new Map(); // identity -> [MediaStreamTrack]
+    for (const transceiver of pc.getTransceivers()) {
+      const entry = byMid.get(transceiver.mid);
+      if (!entry?.identity || !transceiver.receiver?.track) continue;
+      if (!wanted.has(entry.identity)) wanted.set(entry.identity, []);
+      wanted.get(entry.identity).push(transceiver.receiver.track);
+    }
+    for (const [identity, stream] of this.streams) {
+      const keep = new Set(wanted.get(identity) || []);
+      for (const track of stream.getTracks()) if (!keep.has(track)) stream.removeTrack(track);
+      if (!keep.size) {
+        this.streams.delete(identity);
+        this.onStream(identity, null);
+      }
+    }
+    for (const [identity, list] of wanted) {
+      let stream = this.streams.get(identity);
+      const isNew = !stream;
+      if (isNew) {
+        stream = new MediaStream();
+        this.streams.set(identity, stream);
+      }
+      for (const track of list) if (!stream.getTrackById(track.id)) stream.addTrack(track);
+      if (isNew) this.onStream(identity, stream);
+    }
+  }
+
+  /** Each participant's remote stream, to attach to a tile made after it arrived. */
+  forEachStream(fn) {
+    for (const [identity, stream] of this.streams) fn(identity, stream);
+  }
+
+  reset() {
+    for (const identity of [...this.streams.keys()]) this.onStream(identity, null);
+    this.streams.clear();
+    if (this.pc) this.pc.close();
+    this.pc = null;
+    this.subscriptionId = null;
+    this.version = 0;
+  }
+
+  close() {
+    this.closed = true;
+    this.reset();
+  }
+}
