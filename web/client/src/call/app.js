@@ -20,6 +20,7 @@ import {
 } from "./rtc.js";
 import { opensFromLocation, peekClaims, tokenFromLocation } from "../shared/token.js";
 import { CallView } from "./view.js";
+import { RoundtableController } from "./roundtable/controller.js";
 
 const ACK_TIMEOUT_MS = 10000;
 const LEAVE_WAIT_MS = 2000;
@@ -58,6 +59,8 @@ class CallClient {
     const opens = opensFromLocation();
     this.opensLocal = opens && Date.parse(opens) === this.opensAt ? opens : null;
     this.openTimer = null;
+    this.hardMutes = { audio: false, video: false }; // a roundtable host turned these off
+    this.roundtable = new RoundtableController(this);
   }
 
   get mayPublish() {
@@ -86,15 +89,17 @@ class CallClient {
 
   renderRemotes() {
     this.view.renderRemotes([...this.participants.values()]);
+    this.roundtable.render();
   }
 
   renderLocalMedia() {
     const stream = this.localStream;
     const audio = stream?.getAudioTracks()[0];
     const video = stream?.getVideoTracks()[0];
-    if (audio) audio.enabled = !this.micMuted;
-    if (video) video.enabled = !this.cameraOff;
+    if (audio) audio.enabled = !this.micMuted && !this.hardMutes.audio;
+    if (video) video.enabled = !this.cameraOff && !this.hardMutes.video;
     this.view.renderLocalMedia(stream, { micMuted: this.micMuted, cameraOff: this.cameraOff });
+    this.roundtable.renderOwn();
   }
 
   fail(err) {
@@ -267,6 +272,7 @@ class CallClient {
   }
 
   sendMute(kind, muted) {
+    if (!muted && this.hardMutes[kind]) return; // only a host lifts a hard mute
     if (!this.publishPc || !this.socket?.connected || !this.me) return;
     this.request("mute", { kind, muted }).catch((err) => this.status(describeError(err)));
   }
@@ -310,6 +316,7 @@ class CallClient {
     socket.on("replaced", (msg) => this.onReplaced(socket, msg));
     socket.on("room_ended", (msg) => this.onRoomEnded(socket, msg));
     socket.on("media_failed", (msg) => this.onMediaFailed(socket, msg));
+    this.roundtable.bind(socket);
   }
 
   async onConnect(socket) {
@@ -326,6 +333,13 @@ class CallClient {
       return;
     }
     if (socket !== this.socket || !this.wantInCall) return;
+    if (typeof ack.token === "string" && ack.token) this.token = ack.token; // a shareable link's own
+    if (ack.waiting) {
+      // A roundtable's lobby: no media, no room events until a host admits us.
+      this.setState("lobby");
+      this.status(ack.message || "Waiting for a host to let you in.");
+      return;
+    }
     this.me = ack.you;
     this.room = ack.room.room;
     this.iceServers = Array.isArray(ack.ice_servers) ? ack.ice_servers : [];
@@ -334,6 +348,7 @@ class CallClient {
       if (p.identity !== this.me.identity) this.participants.set(p.identity, p);
     }
     this.view.renderHeader(this.me, this.room);
+    this.roundtable.onJoined(ack);
     this.renderRemotes();
     const reconnected = this.joinedOnce;
     this.joinedOnce = true;
@@ -381,14 +396,46 @@ class CallClient {
 
   onRoomEnded(socket, msg) {
     if (socket !== this.socket) return;
+    const roundtable = this.roundtable.active;
     this.wantInCall = false;
     this.teardown({ stopMedia: true });
     this.view.showNotice(
       "This session has ended",
-      "Its booked time is over. Thank you for meeting — see you next time.",
+      roundtable
+        ? "The roundtable is over. Thank you for taking part — see you next time."
+        : "Its booked time is over. Thank you for meeting — see you next time.",
     );
     this.setState("ended");
     this.status(msg?.message || "This session's time is over.");
+  }
+
+  /** A roundtable host let us in from the lobby: join again with the same token. */
+  onAdmitted(socket) {
+    if (socket !== this.socket || !this.wantInCall) return;
+    this.setState("joining");
+    this.status("A host let you in. Joining…");
+    this.onConnect(socket);
+  }
+
+  /** A roundtable host turned us away from the lobby (`denied`) or removed us (`removed`). */
+  onTurnedAway(socket, why, msg) {
+    if (socket !== this.socket) return;
+    this.wantInCall = false;
+    this.teardown({ stopMedia: true });
+    if (why === "denied") {
+      this.view.showNotice(
+        "You weren't let in",
+        "A host of this roundtable didn't admit you this time. If you think that's a mistake, ask the host, then try again.",
+        { action: "rejoin", actionLabel: "Ask again" },
+      );
+    } else {
+      this.view.showNotice(
+        "You were removed from the roundtable",
+        "A host removed you from this session, so you can't join it again.",
+      );
+    }
+    this.setState(why);
+    this.status(msg?.message || (why === "denied" ? "A host didn't let you in." : "A host removed you."));
   }
 
   onParticipantJoined({ participant }) {
@@ -415,7 +462,9 @@ class CallClient {
     this.status(
       reason === "disconnected"
         ? `${p.display_name} lost their connection and left the call.`
-        : `${p.display_name} left the call.`,
+        : reason === "removed"
+          ? `${p.display_name} was removed by a host.`
+          : `${p.display_name} left the call.`,
     );
   }
 
@@ -571,6 +620,8 @@ class CallClient {
     this.leftName = null;
     this.lastLeft = null;
     this.view.stopClock();
+    this.roundtable.reset();
+    this.hardMutes = { audio: false, video: false };
     if (stopMedia) this.stopLocalMedia();
     this.renderLocalMedia();
   }
@@ -602,6 +653,7 @@ class CallClient {
   }
 
   callStatusText() {
+    if (this.roundtable.active) return this.roundtable.statusText();
     const others = [...this.participants.values()];
     if (!others.length) return `You're in the call. Waiting for ${otherRoleText(this.me?.role)} to join…`;
     const names = others.map((p) => `${p.display_name} (${roleLabel(p.role).toLowerCase()})`);
@@ -647,6 +699,12 @@ window.mentorcall = {
   },
   get participants() {
     return [...client.participants.values()].map((p) => ({ ...p }));
+  },
+  // The roundtable as this page sees it (null in a 1:1 call).
+  get roundtable() {
+    if (!client.roundtable.active) return null;
+    const m = client.roundtable.model;
+    return { ...m.state, role: m.me?.role ?? null, speaker: m.speaker, hardMutes: { ...client.hardMutes } };
   },
   remoteStats: () => client.remoteStats(),
   localStats: () => client.localStats(),

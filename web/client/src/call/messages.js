@@ -67,7 +67,10 @@ export const RETRYABLE = new Set([
   "rate_limited",
 ]);
 
-const ROLE_LABEL = { mentor: "Mentor", mentee: "Mentee", host: "Host", participant: "Participant" };
+const ROLE_LABEL = {
+  mentor: "Mentor", mentee: "Mentee", host: "Host", "co-host": "Co-host", participant: "Participant",
+  observer: "Observer",
+};
 
 /** "Mentor" for "mentor"; unknown roles pass through. */
 export function roleLabel(role) {
@@ -79,6 +82,7 @@ export function otherRoleText(role) {
   if (role === "mentor") return "your mentee";
   if (role === "mentee") return "your mentor";
   if (role === "host") return "the participants";
+  if (role === "co-host" || role === "participant" || role === "observer") return "the others";
   return "the other person";
 }
 

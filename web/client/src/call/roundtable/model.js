@@ -8,14 +8,16 @@ export const HOSTING = new Set(["host", "co-host"]);
 export function emptyState() {
   return {
     revision: -1,
-    members: {}, // identity -> role
+    host: null,
+    host_away: false,
+    roles: {}, // identity -> role, everyone ever let in
     lobby: false,
     locked: false,
     knocking: [], // [{identity, display_name, role, knocked_at}]
     mutes: [], // [{identity, kind}]
     hands: [], // [{identity, raised_at}], first raised first
     called_on: null,
-    timer: null, // {identity, started_at, seconds}
+    timer: null, // {identity, started_at, seconds, ends_at}
   };
 }
 
@@ -27,26 +29,36 @@ export class RoundtableModel {
     this.clockSkewMs = 0; // server time minus this device's time, when the server says
   }
 
-  /** A state from the server; an older revision than the one we have is ignored. */
+  /** A `roundtable_state` from the server (docs/protocol.md): replaces ours unless older.
+   * The lobby's knocking list comes separately (`applyLobby`) and is kept. */
   applyState(next) {
     if (!next || typeof next !== "object") return false;
     const rev = Number.isFinite(next.revision) ? next.revision : null;
     if (rev !== null && rev < this.state.revision) return false;
-    this.state = { ...emptyState(), ...next, revision: rev ?? this.state.revision };
-    const mine = this.me && this.state.members[this.me.identity];
-    if (mine) this.me = { ...this.me, role: mine };
+    if (Number.isFinite(next.server_time)) this.clockSkewMs = next.server_time * 1000 - Date.now();
+    const knocking = this.state.knocking;
+    this.state = { ...emptyState(), ...next, knocking, revision: rev ?? this.state.revision };
     return true;
+  }
+
+  /** The `lobby` event (hosts only): who is knocking. */
+  applyLobby(lobby) {
+    this.state = { ...this.state, knocking: Array.isArray(lobby?.knocking) ? lobby.knocking : [] };
   }
 
   setMe(me) {
     this.me = me ? { ...me } : null;
-    const mine = me && this.state.members[me.identity];
-    if (mine) this.me.role = mine;
+  }
+
+  reset() {
+    this.state = emptyState();
+    this.me = null;
+    this.speaker = null;
   }
 
   /** The role now (promotions and hand-overs included), else the one the person joined with. */
   roleOf(identity, fallback = "participant") {
-    return this.state.members[identity] || fallback;
+    return this.state.roles?.[identity] || fallback;
   }
 
   get iAmHosting() {
@@ -70,7 +82,8 @@ export class RoundtableModel {
   timerLeft(nowMs = Date.now()) {
     const t = this.state.timer;
     if (!t) return null;
-    return t.started_at + t.seconds - (nowMs + this.clockSkewMs) / 1000;
+    const ends = Number.isFinite(t.ends_at) ? t.ends_at : t.started_at + t.seconds;
+    return ends - (nowMs + this.clockSkewMs) / 1000;
   }
 }
 
