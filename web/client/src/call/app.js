@@ -676,6 +676,13 @@ class CallClient {
     };
   }
 
+  /** remoteStats() per publisher: {identity: totals of their subscription}. */
+  async remoteStatsByPublisher() {
+    const out = {};
+    for (const [identity, sub] of this.subscriptions) out[identity] = await collectRemoteStats([sub.pc]);
+    return out;
+  }
+
   localStats() {
     return collectLocalStats(this.publishPc);
   }
@@ -707,6 +714,7 @@ window.mentorcall = {
     return { ...m.state, role: m.me?.role ?? null, speaker: m.speaker, hardMutes: { ...client.hardMutes } };
   },
   remoteStats: () => client.remoteStats(),
+  remoteStatsByPublisher: () => client.remoteStatsByPublisher(),
   localStats: () => client.localStats(),
 };
 

@@ -60,6 +60,7 @@ export async function collectRemoteStats(pcs) {
     totalAudioEnergy: 0,
     audioLevel: 0,
     packetsReceived: 0,
+    audioPacketsReceived: 0,
     connectionStates: [],
   };
   for (const pc of pcs) {
@@ -73,6 +74,7 @@ export async function collectRemoteStats(pcs) {
           out.framesReceived += s.framesReceived || 0;
           out.frameWidth = Math.max(out.frameWidth, s.frameWidth || 0);
         } else if (s.kind === "audio") {
+          out.audioPacketsReceived += s.packetsReceived || 0;
           out.totalAudioEnergy += s.totalAudioEnergy || 0;
           out.audioLevel = Math.max(out.audioLevel, s.audioLevel || 0);
         }
