@@ -210,8 +210,13 @@ async def test_a_grid_of_six_with_roles_and_marks() -> None:
                              {"name": "Olu Observer", "role": "observer"}],
         })
         links = {p["name"]: p["link"] for p in room["links"]["participants"]}
-        extras = [await aiortc_publisher(server, room["links"]["host"], "host")]
+        # The page joins first: `active_speaker` is sent when the speaker changes.
+        cohost = await open_page(browser, links["Cora Cohost"], "cohost", viewport=WIDE)
+        await join(cohost)
+        await cohost.wait_for_state("waiting")
+        extras: list[Participant] = []
         try:
+            extras.append(await aiortc_publisher(server, room["links"]["host"], "host"))
             for name in names:
                 extras.append(await aiortc_publisher(server, links[name], name))
             muted = await extras[-1].signal.call("mute", {"kind": "audio", "muted": True})
@@ -219,8 +224,6 @@ async def test_a_grid_of_six_with_roles_and_marks() -> None:
             observer = Participant("observer", await SignalClient().connect(server.base_url))
             await observer.join(token_of(links["Olu Observer"]))
             extras.append(observer)
-            cohost = await open_page(browser, links["Cora Cohost"], "cohost", viewport=WIDE)
-            await join(cohost)
             await cohost.wait_for_state("in_call")
             tiles = cohost.page.locator("#stage .remote-tile, #stage .self-tile")
             await expect(tiles).to_have_count(6)
@@ -231,12 +234,18 @@ async def test_a_grid_of_six_with_roles_and_marks() -> None:
             )
             assert cols == 3
             await wait_for_media_from(cohost, {p.identity for p in extras[:-1]})
+
             def tile(p: Participant) -> Any:
                 return cohost.page.locator(f'#stage [data-identity="{p.identity}"]')
+
             await expect(tile(extras[0]).locator(".rt-badge-host")).to_have_text("Host")
             await expect(tile(observer).locator(".rt-badge-observer")).to_have_text("Observer")
-            await expect(tile(observer).locator(".remote-off")).to_contain_text("Connecting…")
+            await expect(tile(observer).locator(".remote-off")).to_contain_text("Watching only")
             await expect(tile(extras[-2]).locator(".mic-off")).to_be_visible()
+            # The aiortc tones carry RFC 6464 levels: one of them is the active speaker.
+            await expect(cohost.page.locator("#stage .is-speaking")).to_have_count(1)
+            speaker = await cohost.page.evaluate("() => window.mentorcall.roundtable.speaker")
+            assert speaker in {p.identity for p in extras[:-1]}, speaker
             await expect(cohost.page.locator("#rt-host")).to_be_visible()
             await expect(cohost.page.locator("#rt-people li")).to_have_count(6)
             await cohost.screenshot("roundtable-6-grid-cohost")

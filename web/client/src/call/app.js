@@ -337,6 +337,7 @@ class CallClient {
     if (ack.waiting) {
       // A roundtable's lobby: no media, no room events until a host admits us.
       this.setState("lobby");
+      this.view.renderHeader(null, { title: "Roundtable" });
       this.status(ack.message || "Waiting for a host to let you in.");
       return;
     }

@@ -37,15 +37,23 @@ const SIMPLE = {
   "stop-timer": () => ["stop_timer", {}],
 };
 
+// What the status line says once the server said yes (`name`: the target's name).
 const DONE = {
-  admit: "Let in.",
-  deny: "Turned away.",
-  hard_mute: "Done.",
-  mute_all: "Everyone's microphone is muted (hosts and observers excepted).",
-  remove: "Removed from the roundtable.",
-  hand_over: "You handed hosting over; you're a co-host now.",
-  promote: "Made co-host.",
-  demote: "Made participant.",
+  admit: (name) => `${name} was let in.`,
+  deny: (name) => `${name} was turned away.`,
+  hard_mute: (name, p) => {
+    const what = p.kind === "audio" ? "microphone" : "camera";
+    return p.muted ? `${name}'s ${what} is off until a host allows it.` : `${name} may use their ${what} again.`;
+  },
+  mute_all: () => "Every participant's microphone is muted (hosts, co-hosts and observers excepted).",
+  remove: (name) => `${name} was removed and can't come back.`,
+  hand_over: (name) => `${name} is the host now; you're a co-host.`,
+  promote: (name) => `${name} is a co-host now.`,
+  demote: (name) => `${name} is a participant now.`,
+  set_locked: (_n, p) => (p.locked ? "The room is locked: nobody new can come in." : "The room is open again."),
+  set_lobby: (_n, p) => (p.on ? "The lobby is on: new people wait until a host lets them in." : "The lobby is off."),
+  call_on: (name) => `${name} has the floor.`,
+  start_timer: (name, p) => `${name} has ${Math.floor(p.seconds / 60)}:${String(p.seconds % 60).padStart(2, "0")} to speak.`,
 };
 
 export class RoundtableController {
@@ -181,11 +189,18 @@ export class RoundtableController {
     const [event, payload] = request;
     try {
       await this.client.request(event, payload);
-      if (DONE[event]) this.client.status(DONE[event]);
+      if (DONE[event]) this.client.status(DONE[event](this.nameOf(payload.identity), payload));
     } catch (err) {
       this.client.status(describeError(err));
     }
     this.render();
+  }
+
+  nameOf(identity) {
+    if (!identity) return "";
+    const known = this.people().find((p) => p.identity === identity);
+    const knocking = this.model.state.knocking.find((k) => k.identity === identity);
+    return known?.display_name || knocking?.display_name || "Someone";
   }
 
   /** "You're in the roundtable with 5 others." */

@@ -60,6 +60,8 @@ export function renderGrid(model, people) {
     if (micHard) row.appendChild(badge("Mic muted by host", "hardmute"));
     if (camHard) row.appendChild(badge("Camera stopped by host", "hardmute"));
     const tracks = p.tracks || [];
+    const offText = tile.querySelector(".off-text");
+    if (role === "observer" && !tracks.length && offText) offText.textContent = "Watching only";
     const audio = tracks.find((t) => t.kind === "audio");
     const micOff = micHard || Boolean(audio && audio.muted);
     tile.classList.toggle("is-muted", micOff);
