@@ -134,7 +134,9 @@ async def test_host_admits_from_lobby_hard_mutes_and_runs_the_floor() -> None:
 
         # The host hard-mutes Pat's microphone: Pat is told and cannot lift it...
         await person(host, "rt-people", ids["pat"]).get_by_role("button", name="Mute mic").click()
-        await expect(pat.page.locator("#rt-own-mute")).to_contain_text("A host turned off your microphone")
+        await expect(pat.page.locator("#rt-own-mute")).to_contain_text(
+            "A host turned off your microphone"
+        )
         mic = pat.page.locator(".controls [data-action='toggle-mic']")
         await expect(mic).to_be_disabled()
         await expect(mic).to_have_text("Muted by host")
