@@ -56,8 +56,9 @@ async def by_publisher(page: BrowserPage) -> dict[str, dict[str, Any]]:
 
 
 async def wait_for_media_from(page: BrowserPage, identities: set[str]) -> None:
-    """Video decodes and audio has energy from each of ``identities``."""
-    deadline = asyncio.get_running_loop().time() + STEP_TIMEOUT_S
+    """Video decodes and audio has energy from each of ``identities`` (several connections
+    come up at once on 2 busy cores: twice the step time)."""
+    deadline = asyncio.get_running_loop().time() + 2 * STEP_TIMEOUT_S
     while True:
         stats = await by_publisher(page)
         if all(
@@ -181,6 +182,19 @@ async def test_host_admits_from_lobby_hard_mutes_and_runs_the_floor() -> None:
         await pat.wait_for_state("removed")
         await expect(pat.page.locator("#notice")).to_contain_text("removed you")
         await expect(host.page.locator("#stage .remote-tile")).to_have_count(1)
+        await pat.screenshot("roundtable-removed")
+
+        # Promote Lou: the host panel appears on Lou's page. Lock; then end for everyone.
+        lou_row = person(host, "rt-people", ids["lou"])
+        await lou_row.get_by_role("button", name="Make co-host").click()
+        await expect(lou.page.locator("#rt-host")).to_be_visible()
+        await expect(lou.page.locator("#room-title")).to_contain_text("(co-host)")
+        await host.page.get_by_role("button", name="Lock room").click()
+        await expect(lou.page.locator("#rt-lock")).to_have_text("Unlock room")
+        await host.page.get_by_role("button", name="End for everyone").click()
+        await host.page.get_by_role("button", name="End for everyone").click()  # the confirm
+        await lou.wait_for_state("ended")
+        await expect(lou.page.locator("#notice")).to_contain_text("The roundtable is over")
 
 
 async def aiortc_publisher(server: LiveServer, link: str, name: str) -> Participant:
