@@ -94,7 +94,8 @@ async def test_host_admits_from_lobby_hard_mutes_and_runs_the_floor() -> None:
         room = await create_roundtable(server, {
             "host_name": "Hana Host",
             "title": "Career roundtable",
-            "participants": [{"name": "Pat Park"}, {"name": "Lou Lim"}],
+            "participants": [{"name": "Pat Park"}],
+            "shareable": True,
         })
         links = {p["name"]: p["link"] for p in room["links"]["participants"]}
 
@@ -110,8 +111,12 @@ async def test_host_admits_from_lobby_hard_mutes_and_runs_the_floor() -> None:
         await host.page.get_by_role("button", name="Turn lobby on").click()
         await expect(host.page.locator("#rt-lobby")).to_have_attribute("aria-pressed", "true")
 
-        # Lou knocks: a clear waiting screen, no media connection at all.
-        lou = await open_page(browser, links["Lou Lim"], "lou", viewport=WIDE)
+        # Lou opens the shareable link, is asked for a name, and knocks: a clear waiting
+        # screen, no media connection at all.
+        lou = await open_page(browser, room["links"]["shareable"], "lou", viewport=WIDE)
+        await lou.wait_for_state("prejoin")
+        await expect(lou.page.locator("#prejoin-who")).to_contain_text("Type your name")
+        await lou.page.get_by_label("Your name").fill("Lou Lim")
         await join(lou)
         await lou.wait_for_state("lobby")
         await expect(lou.page.locator("#lobby")).to_contain_text("Waiting to be admitted")

@@ -21,6 +21,7 @@ import {
 import { opensFromLocation, peekClaims, tokenFromLocation } from "../shared/token.js";
 import { CallView } from "./view.js";
 import { RoundtableController } from "./roundtable/controller.js";
+import { askForName, remember, rememberedToken, typedName } from "./share.js";
 
 const ACK_TIMEOUT_MS = 10000;
 const LEAVE_WAIT_MS = 2000;
@@ -34,6 +35,14 @@ class CallClient {
   constructor(token, view) {
     this.token = token;
     this.claims = token ? peekClaims(token) : null;
+    // A roundtable's shareable link: come back as the person this tab became before.
+    this.sharedToken = this.claims?.share ? token : null;
+    this.shareName = null;
+    const personal = this.sharedToken && rememberedToken(this.sharedToken);
+    if (personal) {
+      this.token = personal;
+      this.claims = peekClaims(personal);
+    }
     this.view = view;
     this.state = "loading";
     this.errorCode = null;
@@ -133,7 +142,10 @@ class CallClient {
       return;
     }
     const name = this.claims.display_name || this.claims.name;
-    if (name) this.view.greet(name, this.claims.role);
+    if (this.claims.share) {
+      askForName();
+      this.view.greetGuest();
+    } else if (name) this.view.greet(name, this.claims.role);
     if (this.opensAt && Date.now() < this.opensAt) {
       this.waitForOpening(this.opensAt);
       return;
@@ -298,6 +310,13 @@ class CallClient {
 
   join() {
     if (this.wantInCall || this.openTimer) return;
+    if (this.claims?.share) {
+      this.shareName = typedName();
+      if (!this.shareName) {
+        this.status("Please type your name first, so the others know who you are.");
+        return;
+      }
+    }
     this.wantInCall = true;
     this.errorCode = null;
     this.setState("joining");
@@ -327,13 +346,19 @@ class CallClient {
     this.closePeerConnections();
     let ack;
     try {
-      ack = await this.request("join", { token: this.token });
+      const named = this.claims?.share && this.shareName ? { display_name: this.shareName } : {};
+      ack = await this.request("join", { token: this.token, ...named });
     } catch (err) {
       if (socket === this.socket) this.fail(err);
       return;
     }
     if (socket !== this.socket || !this.wantInCall) return;
-    if (typeof ack.token === "string" && ack.token) this.token = ack.token; // a shareable link's own
+    if (typeof ack.token === "string" && ack.token && this.sharedToken) {
+      // Our own token from now on (reconnects, after `admitted`): never the shared one again.
+      remember(this.sharedToken, ack.token);
+      this.token = ack.token;
+      this.claims = peekClaims(ack.token) || this.claims;
+    }
     if (ack.waiting) {
       // A roundtable's lobby: no media, no room events until a host admits us.
       this.setState("lobby");

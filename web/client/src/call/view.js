@@ -57,6 +57,12 @@ export class CallView {
     this.applyOpening();
   }
 
+  /** A shareable link names nobody: ask for a name. */
+  greetGuest() {
+    this.greeting = "Type your name, check your camera and microphone, then join when you're ready.";
+    this.applyOpening();
+  }
+
   /** Before the room opens: say when, keep Join off; `null` once it is open. */
   showOpening(opening) {
     this.opening = opening;
