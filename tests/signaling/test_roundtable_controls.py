@@ -196,3 +196,48 @@ async def test_the_hand_queue_keeps_the_order_of_concurrent_raises() -> None:
         finally:
             for member in (host, *people):
                 await member.close()
+
+
+async def test_a_shareable_link_gives_a_personal_token_that_a_reconnect_reuses() -> None:
+    async with live_server() as server:
+        room = await create_roundtable(server.base_url, [], shareable=True, lobby=True)
+        shared = room["links"]["shareable"].split("#token=", 1)[1]
+        host, guest, again = [await Member.connect(server.base_url) for _ in range(3)]
+        try:
+            await host.join(room["tokens"]["host"])
+            waiting = await guest.join(shared, display_name="Guest One")
+            assert waiting["waiting"] is True and waiting["token"]
+            knock = await host.event_where("lobby", lambda lobby: lobby["knocking"])
+            assert knock["knocking"][0]["display_name"] == "Guest One"
+            await host.ok("admit", {"identity": guest.identity})
+            await guest.signal.next_event("admitted")
+            inside = await guest.join(waiting["token"])
+            assert inside["you"]["identity"] == guest.identity
+            assert inside["you"]["display_name"] == "Guest One"
+            assert "token" not in inside  # a personal token is not redeemed again
+            await guest.close()
+            back = await again.join(waiting["token"])  # a reconnect: straight in, same person
+            assert back["you"]["identity"] == guest.identity
+        finally:
+            for member in (host, guest, again):
+                await member.close()
+
+
+async def test_when_the_host_leaves_the_co_host_takes_over_and_everyone_is_told() -> None:
+    async with live_server() as server:
+        room = await create_roundtable(server.base_url, PEOPLE)
+        host, cole, pat = [await Member.connect(server.base_url) for _ in range(3)]
+        try:
+            await host.join(room["tokens"]["host"])
+            await cole.join(room["tokens"]["Cole"])
+            await pat.join(room["tokens"]["Pat"])
+            await host.ok("leave")
+            state = await pat.event_where("roundtable_state",
+                                          lambda s: s["host"] == cole.identity)
+            assert state["roles"][host.identity] == "co-host"
+            assert state["host_away"] is False
+            await cole.event_where("lobby", lambda lobby: True)  # now in the hosts' room
+            await cole.ok("set_locked", {"locked": True})
+        finally:
+            for member in (host, cole, pat):
+                await member.close()
