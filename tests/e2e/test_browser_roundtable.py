@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 import aiohttp
+import pytest
 from playwright.async_api import expect
 
 from tests.live_server import LiveServer, live_server, token_of
@@ -25,6 +26,8 @@ TIMEOUT_MS = STEP_TIMEOUT_S * 1000
 expect.set_options(timeout=TIMEOUT_MS)
 WIDE = (1360, 860)
 SAMPLE_S = 2.0
+NAMES = ["Ben Cole", "Chen Wu", "Dev Rao", "Eve Moss", "Fay Li", "Gus Hart", "Ida Berg",
+         "Jon Park", "Kim Sato"]
 
 
 async def create_roundtable(server: LiveServer, body: dict[str, Any]) -> dict[str, Any]:
@@ -178,6 +181,21 @@ async def test_host_admits_from_lobby_hard_mutes_and_runs_the_floor() -> None:
         await pat.screenshot("roundtable-3-participant-hard-muted")
         await lou.screenshot("roundtable-3-admitted-hand-raised")
 
+        # The host calls on Lou (the hand goes down) and stops the timer.
+        await host.page.locator("#rt-hands li", has_text="Lou Lim").get_by_role(
+            "button", name="Call on"
+        ).click()
+        await expect(pat.page.locator("#rt-called-on")).to_have_text("Lou Lim has the floor.")
+        await expect(lou.page.locator("#rt-hands li")).to_have_count(0)
+        await host.page.get_by_role("button", name="Stop timer").click()
+        await expect(lou.page.locator("#rt-timer")).to_be_hidden()
+        # Mute everyone reaches Lou too; the host lets Lou's microphone back on.
+        await host.page.get_by_role("button", name="Mute everyone").click()
+        await expect(lou.page.locator("#rt-own-mute")).to_be_visible()
+        await person(host, "rt-people", ids["lou"]).get_by_role("button", name="Allow mic").click()
+        await expect(lou.page.locator("#rt-own-mute")).to_be_hidden()
+        await expect(lou.page.locator(".controls [data-action='toggle-mic']")).to_be_enabled()
+
         # Removing asks first; the removed person gets a page that says so.
         row = person(host, "rt-people", ids["pat"])
         await row.get_by_role("button", name="Remove").click()
@@ -217,11 +235,12 @@ async def aiortc_publisher(server: LiveServer, link: str, name: str) -> Particip
     return participant
 
 
-async def test_a_grid_of_six_with_roles_and_marks() -> None:
-    """One Chromium page (a co-host), four aiortc publishers and an observer: six tiles in
-    a 3x2 grid, the host's and the observer's badges, a microphone-off mark, every
-    published video decoding."""
-    names = ["Ben Cole", "Chen Wu", "Dev Rao"]
+@pytest.mark.parametrize(("people", "columns"), [(6, 3), (12, 4)])
+async def test_a_grid_with_roles_marks_and_the_speaker(people: int, columns: int) -> None:
+    """One Chromium page (a co-host), aiortc publishers and an observer: six tiles in a
+    3x2 grid (twelve in 4x3), the host's and the observer's badges, a microphone-off mark,
+    every published video decoding, the active speaker highlighted."""
+    names = NAMES[: people - 3]
     async with live_server() as server, chromium() as browser:
         room = await create_roundtable(server, {
             "host_name": "Hana Host",
@@ -247,13 +266,13 @@ async def test_a_grid_of_six_with_roles_and_marks() -> None:
             extras.append(observer)
             await cohost.wait_for_state("in_call")
             tiles = cohost.page.locator("#stage .remote-tile, #stage .self-tile")
-            await expect(tiles).to_have_count(6)
-            await expect(cohost.page.locator("#stage")).to_have_attribute("data-tiles", "6")
+            await expect(tiles).to_have_count(people)
+            await expect(cohost.page.locator("#stage")).to_have_attribute("data-tiles", str(people))
             cols = await cohost.page.evaluate(
                 "() => getComputedStyle(document.getElementById('stage'))"
                 ".gridTemplateColumns.split(' ').length"
             )
-            assert cols == 3
+            assert cols == columns
             await wait_for_media_from(cohost, {p.identity for p in extras[:-1]})
 
             def tile(p: Participant) -> Any:
@@ -268,8 +287,8 @@ async def test_a_grid_of_six_with_roles_and_marks() -> None:
             speaker = await cohost.page.evaluate("() => window.mentorcall.roundtable.speaker")
             assert speaker in {p.identity for p in extras[:-1]}, speaker
             await expect(cohost.page.locator("#rt-host")).to_be_visible()
-            await expect(cohost.page.locator("#rt-people li")).to_have_count(6)
-            await cohost.screenshot("roundtable-6-grid-cohost")
+            await expect(cohost.page.locator("#rt-people li")).to_have_count(people)
+            await cohost.screenshot(f"roundtable-{people}-grid-cohost")
         finally:
             for extra in extras:
                 await extra.close()
