@@ -132,6 +132,19 @@ async def test_host_admits_from_lobby_hard_mutes_and_runs_the_floor() -> None:
         await lou.screenshot("roundtable-lobby-waiting")
         await host.screenshot("roundtable-host-sees-knock")
 
+        # Someone else knocks on the same link (an aiortc client): the host denies them.
+        stranger = await SignalClient().connect(server.base_url)
+        try:
+            ack = await stranger.call("join", {"token": token_of(room["links"]["shareable"]),
+                                               "display_name": "Sam Stranger"})
+            assert ack.get("waiting") is True, ack
+            sam = host.page.locator("#rt-knocking li", has_text="Sam Stranger")
+            await sam.get_by_role("button", name="Deny").click()
+            assert "message" in await stranger.next_event("denied")
+            await expect(sam).to_have_count(0)
+        finally:
+            await stranger.close()
+
         await knock.get_by_role("button", name="Admit").click()
         await lou.wait_for_state("in_call")
         ids = {p.name: str(await p.page.evaluate("() => window.mentorcall.identity"))
