@@ -320,9 +320,10 @@ class Participants:
         """The room's time is over: tell everyone, close their media, disconnect them."""
         await self.end_room(room_id, "This session's time is over.")
 
-    async def end_room(self, room_id: str, message: str) -> None:
+    async def end_room(self, room_id: str, message: str, spare_sid: str | None = None) -> None:
         """End the room for everyone here: tell them, close their media, disconnect them
-        (those knocking in its lobby too)."""
+        (those knocking in its lobby too), except ``spare_sid``'s connection, which is
+        only taken out of the room (it still has an ack to receive)."""
         await self._connections.emit("room_ended", {"message": message}, room=room_id)
         for sid in self.waiting_sids(room_id):
             self._waiting.pop(sid, None)
@@ -335,7 +336,10 @@ class Participants:
                 if self.release_peer(session):
                     await self._sfu.remove_peer(session.peer_id)
                 await self._service.leave(room_id, session.identity)
-            await self._connections.disconnect(session.sid)
+            if session.sid == spare_sid:
+                await self._connections.leave_room(session.sid, room_id)
+            else:
+                await self._connections.disconnect(session.sid)
         logger.info("room %s ended", room_id)
 
     async def close(self) -> None:

@@ -177,7 +177,8 @@ class RoundtableEvents:
         state = await self._tables.state(session.room_id)
         if not state.is_hosting(session.identity):
             raise SignalingError("not_host", "Only a host can end the session for everyone.")
-        await self._participants.end_room(session.room_id, "A host ended this session.")
+        await self._participants.end_room(session.room_id, "A host ended this session.",
+                                          spare_sid=sid)
         await self._service.end(session.room_id)
         self._forget(session.room_id)
         return ok_ack()

@@ -241,3 +241,25 @@ async def test_when_the_host_leaves_the_co_host_takes_over_and_everyone_is_told(
         finally:
             for member in (host, cole, pat):
                 await member.close()
+
+
+async def test_a_host_ends_the_roundtable_for_everyone() -> None:
+    async with live_server() as server:
+        room = await create_roundtable(server.base_url, PEOPLE, lobby=True)
+        host, cole, pat, later = [await Member.connect(server.base_url) for _ in range(4)]
+        try:
+            await host.join(room["tokens"]["host"])
+            await cole.join(room["tokens"]["Cole"])
+            assert (await pat.join(room["tokens"]["Pat"]))["waiting"] is True
+            await cole.ok("end_room")
+            for member in (host, cole, pat):
+                ended = await member.signal.next_event("room_ended")
+                assert ended["message"]
+            await asyncio.sleep(0.3)
+            assert not any(m.signal.sio.connected for m in (host, pat))
+            assert (await cole.call("raise_hand"))["error"]["code"] == "not_joined"
+            refused = await later.call("join", {"token": room["tokens"]["host"]})
+            assert refused["error"]["code"] == "room_not_found"
+        finally:
+            for member in (host, cole, pat, later):
+                await member.close()
