@@ -231,6 +231,8 @@ async def test_host_admits_from_lobby_hard_mutes_and_runs_the_floor() -> None:
         await host.page.get_by_role("button", name="End for everyone").click()  # the confirm
         await lou.wait_for_state("ended")
         await expect(lou.page.locator("#notice")).to_contain_text("The roundtable is over")
+        await host.wait_for_state("ended")
+        await expect(host.page.locator("#notice")).to_contain_text("You ended the roundtable")
 
 
 async def aiortc_publisher(server: LiveServer, link: str, name: str) -> Participant:

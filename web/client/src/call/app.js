@@ -422,6 +422,10 @@ class CallClient {
 
   onRoomEnded(socket, msg) {
     if (socket !== this.socket) return;
+    if (this.roundtable.endingByMe) {
+      this.onEndedByMe();
+      return;
+    }
     const roundtable = this.roundtable.active;
     this.wantInCall = false;
     this.teardown({ stopMedia: true });
@@ -433,6 +437,20 @@ class CallClient {
     );
     this.setState("ended");
     this.status(msg?.message || "This session's time is over.");
+  }
+
+  /** We ended the roundtable for everyone (the `end_room` ack). */
+  onEndedByMe() {
+    this.roundtable.endingByMe = false;
+    if (this.state === "ended") return;
+    this.wantInCall = false;
+    this.teardown({ stopMedia: true });
+    this.view.showNotice(
+      "You ended the roundtable",
+      "Everyone has been disconnected and the room is closed. Thank you for hosting.",
+    );
+    this.setState("ended");
+    this.status("You ended the roundtable for everyone.");
   }
 
   /** A roundtable host let us in from the lobby: join again with the same token. */

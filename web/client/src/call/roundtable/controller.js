@@ -62,6 +62,7 @@ export class RoundtableController {
     this.model = new RoundtableModel();
     this.active = false;
     this.confirming = null; // {action: "remove" | "hand-over" | "end", target}
+    this.endingByMe = false; // we sent end_room and wait for its outcome
     this.ticker = null;
     document.addEventListener("click", (ev) => {
       const btn = ev.target.closest("button[data-rt]");
@@ -187,10 +188,19 @@ export class RoundtableController {
     } else return;
     if (action.endsWith("-confirmed")) this.confirming = null;
     const [event, payload] = request;
+    // `room_ended` may reach us before the ack: it then says that we ended it.
+    if (event === "end_room") this.endingByMe = true;
     try {
       await this.client.request(event, payload);
+      if (event === "end_room") {
+        // The server spares the ending host's connection: close the page's side ourselves.
+        this.client.onEndedByMe();
+        return;
+      }
       if (DONE[event]) this.client.status(DONE[event](this.nameOf(payload.identity), payload));
     } catch (err) {
+      this.endingByMe = false;
+      if (!this.client.wantInCall) return; // the page already left (e.g. the room ended)
       this.client.status(describeError(err));
     }
     this.render();
