@@ -17,6 +17,7 @@ import {
   collectLocalStats,
   collectRemoteStats,
   createPublishOffer,
+  watchConnecting,
 } from "./rtc.js";
 import { opensFromLocation, peekClaims, tokenFromLocation } from "../shared/token.js";
 import { CallView } from "./view.js";
@@ -26,6 +27,9 @@ import { askForName, remember, rememberedToken, typedName } from "./share.js";
 const ACK_TIMEOUT_MS = 10000;
 const LEAVE_WAIT_MS = 2000;
 const RESUBSCRIBE_DELAY_MS = 1000;
+// A media connection not connected this long after its answer is started again (the
+// wait doubles for each further try with the same person, up to 4 times as long).
+const CONNECT_WATCH_MS = 10000;
 const OPEN_CHECK_MS = 1000;
 // The server said "not yet" although this device thinks the room is open: its clock runs
 // ahead. Let the person try again after this long.
@@ -57,6 +61,7 @@ class CallClient {
     this.participants = new Map(); // identity -> participant (others only)
     this.subscriptions = new Map(); // identity -> {pc, stream}
     this.subscriptionsStarted = 0;
+    this.stuckSubscriptions = new Map(); // identity -> subscriptions not yet connected in a row
     this.publishPc = null;
     this.wantInCall = false; // true between "Join" and leaving (or a fatal error)
     this.joinedOnce = false; // this connection attempt has joined at least once
@@ -422,64 +427,22 @@ class CallClient {
 
   onRoomEnded(socket, msg) {
     if (socket !== this.socket) return;
-    if (this.roundtable.endingByMe) {
-      this.onEndedByMe();
+    if (this.roundtable.active) {
+      this.roundtable.onRoomEnded(msg);
       return;
     }
-    const roundtable = this.roundtable.active;
-    this.wantInCall = false;
-    this.teardown({ stopMedia: true });
-    this.view.showNotice(
-      "This session has ended",
-      roundtable
-        ? "The roundtable is over. Thank you for taking part — see you next time."
-        : "Its booked time is over. Thank you for meeting — see you next time.",
-    );
-    this.setState("ended");
-    this.status(msg?.message || "This session's time is over.");
+    this.finish("ended", "This session has ended",
+      "Its booked time is over. Thank you for meeting — see you next time.",
+      { status: msg?.message || "This session's time is over." });
   }
 
-  /** We ended the roundtable for everyone (the `end_room` ack). */
-  onEndedByMe() {
-    this.roundtable.endingByMe = false;
-    if (this.state === "ended") return;
+  /** Out of the call for good (or until Rejoin): close everything, show a notice. */
+  finish(state, heading, text, { action = null, actionLabel, status = text } = {}) {
     this.wantInCall = false;
     this.teardown({ stopMedia: true });
-    this.view.showNotice(
-      "You ended the roundtable",
-      "Everyone has been disconnected and the room is closed. Thank you for hosting.",
-    );
-    this.setState("ended");
-    this.status("You ended the roundtable for everyone.");
-  }
-
-  /** A roundtable host let us in from the lobby: join again with the same token. */
-  onAdmitted(socket) {
-    if (socket !== this.socket || !this.wantInCall) return;
-    this.setState("joining");
-    this.status("A host let you in. Joining…");
-    this.onConnect(socket);
-  }
-
-  /** A roundtable host turned us away from the lobby (`denied`) or removed us (`removed`). */
-  onTurnedAway(socket, why, msg) {
-    if (socket !== this.socket) return;
-    this.wantInCall = false;
-    this.teardown({ stopMedia: true });
-    if (why === "denied") {
-      this.view.showNotice(
-        "You weren't let in",
-        "A host of this roundtable didn't admit you this time. If you think that's a mistake, ask the host, then try again.",
-        { action: "rejoin", actionLabel: "Ask again" },
-      );
-    } else {
-      this.view.showNotice(
-        "You were removed from the roundtable",
-        "A host removed you from this session, so you can't join it again.",
-      );
-    }
-    this.setState(why);
-    this.status(msg?.message || (why === "denied" ? "A host didn't let you in." : "A host removed you."));
+    this.view.showNotice(heading, text, { action, actionLabel });
+    this.setState(state);
+    this.status(status);
   }
 
   onParticipantJoined({ participant }) {
@@ -578,6 +541,9 @@ class CallClient {
       pc.addEventListener("connectionstatechange", () => {
         if (pc === this.publishPc && pc.connectionState === "failed") this.republish(pc);
       });
+      watchConnecting(pc, CONNECT_WATCH_MS, () => {
+        if (pc === this.publishPc && this.wantInCall) this.republish(pc);
+      });
       // Tell the room about anything muted before this publish existed.
       if (this.micMuted && stream.getAudioTracks().length) this.sendMute("audio", true);
       if (this.cameraOff && stream.getVideoTracks().length) this.sendMute("video", true);
@@ -624,6 +590,14 @@ class CallClient {
       const answer = await answerOffer(pc, ack.sdp);
       if (!current()) return;
       await this.request("subscription_answer", { subscription_id: ack.subscription_id, sdp: answer });
+      const tries = (this.stuckSubscriptions.get(identity) || 0) + 1;
+      this.stuckSubscriptions.set(identity, tries);
+      pc.addEventListener("connectionstatechange", () => {
+        if (pc.connectionState === "connected") this.stuckSubscriptions.delete(identity);
+      });
+      watchConnecting(pc, CONNECT_WATCH_MS * Math.min(tries, 4), () => {
+        if (current() && this.socket?.connected && this.participants.has(identity)) this.subscribe(identity);
+      });
     } catch (err) {
       if (!current()) return;
       this.closeSubscription(identity);

@@ -32,6 +32,20 @@ function preferVp8(transceiver) {
   }
 }
 
+/**
+ * Call `onStuck()` if `pc` has not connected `ms` after now (and is not closed). A
+ * connection whose ICE succeeded on a path the server then does not use stays
+ * "connecting" forever (the browser never declares it failed): starting it again helps.
+ */
+export function watchConnecting(pc, ms, onStuck) {
+  const timer = setTimeout(() => {
+    if (pc.connectionState !== "connected" && pc.connectionState !== "closed") onStuck();
+  }, ms);
+  pc.addEventListener("connectionstatechange", () => {
+    if (pc.connectionState === "connected" || pc.connectionState === "closed") clearTimeout(timer);
+  });
+}
+
 /** Add sendonly transceivers for the stream's tracks; return the complete offer SDP. */
 export async function createPublishOffer(pc, stream) {
   const audio = stream.getAudioTracks()[0];

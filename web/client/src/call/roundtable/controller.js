@@ -87,9 +87,40 @@ export class RoundtableController {
       this.render();
     });
     on("hard_muted", (m) => this.onHardMuted(m));
-    on("admitted", () => this.client.onAdmitted(socket));
-    on("denied", (m) => this.client.onTurnedAway(socket, "denied", m));
-    on("removed", (m) => this.client.onTurnedAway(socket, "removed", m));
+    on("admitted", () => {
+      // A host let us in from the lobby: join again with the same token.
+      if (!this.client.wantInCall) return;
+      this.client.setState("joining");
+      this.client.status("A host let you in. Joining…");
+      this.client.onConnect(socket);
+    });
+    on("denied", (m) => this.client.finish("denied", "You weren't let in",
+      "A host of this roundtable didn't admit you this time. If you think that's a mistake, ask the host, then try again.",
+      { action: "rejoin", actionLabel: "Ask again", status: m.message || "A host didn't let you in." }));
+    on("removed", (m) => this.client.finish("removed", "You were removed from the roundtable",
+      "A host removed you from this session, so you can't join it again.",
+      { status: m.message || "A host removed you." }));
+  }
+
+  /** `room_ended`: a host ended the roundtable (maybe us) or its time is over. */
+  onRoomEnded(msg) {
+    if (this.endingByMe) {
+      this.endedByMe();
+      return;
+    }
+    this.client.finish("ended", "This session has ended",
+      "The roundtable is over. Thank you for taking part — see you next time.",
+      { status: msg?.message || "This session has ended." });
+  }
+
+  /** We ended the roundtable for everyone: the server spares our connection (the ack
+   * may come before or after `room_ended`). */
+  endedByMe() {
+    this.endingByMe = false;
+    if (this.client.state === "ended") return;
+    this.client.finish("ended", "You ended the roundtable",
+      "Everyone has been disconnected and the room is closed. Thank you for hosting.",
+      { status: "You ended the roundtable for everyone." });
   }
 
   /** After a successful join ack. */
@@ -193,8 +224,7 @@ export class RoundtableController {
     try {
       await this.client.request(event, payload);
       if (event === "end_room") {
-        // The server spares the ending host's connection: close the page's side ourselves.
-        this.client.onEndedByMe();
+        this.endedByMe();
         return;
       }
       if (DONE[event]) this.client.status(DONE[event](this.nameOf(payload.identity), payload));
