@@ -106,7 +106,13 @@ class RoundtableEvents:
         return ok_ack()
 
     async def set_lobby(self, sid: str, payload: LobbyPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.set_lobby(g, payload.on))
+        session = self._participants.session(sid)
+        before = await self._tables.state(session.room_id)
+        after = await self._tables.set_lobby(session.grant, payload.on)
+        await self._publish(session.room_id, after)
+        for knock in before.knocking:  # turning the lobby off lets everyone waiting in
+            if after.knock_of(knock.identity) is None and after.role_of(knock.identity):
+                await self._tell_admitted(session.room_id, knock.identity)
         return ok_ack()
 
     async def set_locked(self, sid: str, payload: LockPayload) -> Ack:
@@ -115,10 +121,12 @@ class RoundtableEvents:
 
     async def admit(self, sid: str, payload: TargetPayload) -> Ack:
         session = await self._act(sid, lambda g: self._tables.admit(g, payload.identity))
-        await self._connections.emit(
-            "admitted", {"message": "A host let you in."},
-            room=knock_room(session.room_id, payload.identity))
+        await self._tell_admitted(session.room_id, payload.identity)
         return ok_ack()
+
+    async def _tell_admitted(self, room_id: str, identity: str) -> None:
+        await self._connections.emit("admitted", {"message": "A host let you in."},
+                                     room=knock_room(room_id, identity))
 
     async def deny(self, sid: str, payload: TargetPayload) -> Ack:
         session = await self._act(sid, lambda g: self._tables.deny(g, payload.identity))
@@ -166,10 +174,12 @@ class RoundtableEvents:
     async def remove(self, sid: str, payload: TargetPayload) -> Ack:
         session = await self._act(sid, lambda g: self._tables.ban(g, payload.identity))
         target = await self._participants.evict(session.room_id, payload.identity, "removed")
-        if target is not None:
+        knockers = self._participants.waiting_sids(session.room_id, payload.identity)
+        for gone in [*knockers, *([target] if target is not None else [])]:
+            self._participants.stop_waiting(gone)
             await self._connections.emit(
-                "removed", {"message": "A host removed you from this session."}, to=target)
-            await self._connections.disconnect(target)
+                "removed", {"message": "A host removed you from this session."}, to=gone)
+            await self._connections.disconnect(gone)
         return ok_ack()
 
     async def end_room(self, sid: str, payload: NoFieldsPayload) -> Ack:
