@@ -224,6 +224,8 @@ class RoundtableEvents:
         self._rooms.add(room_id)
         await self._connections.leave_room(session.sid, knock_room(room_id, session.identity))
         roster, state = await self._tables.roster(room_id)
+        if state.host_away_since is not None:  # a co-host may take a held seat (later)
+            state = await self._tables.settle_host(room_id)
         self._speaker_group(room_id)
         await self._publish(room_id, state, force_hosts=True)
         extra: dict[str, Any] = {"room": roster.model_dump(mode="json"),
@@ -281,6 +283,8 @@ class RoundtableEvents:
                        force_hosts: bool = False) -> None:
         """Tell the room about ``state`` and make media match it, unless a newer state
         was already told (two actions finishing out of order)."""
+        if state.host_away_since is not None:
+            self._settle_later(room_id, state.host_away_since)
         if state.revision <= self._published.get(room_id, -1):
             if force_hosts:
                 await self._sync_hosts(room_id, state)
@@ -291,8 +295,6 @@ class RoundtableEvents:
         await self._connections.emit("roundtable_state", state_view(state, self._clock.now()),
                                      room=room_id)
         await self._connections.emit("lobby", lobby_view(state), room=hosts_room(room_id))
-        if state.host_away_since is not None:
-            self._settle_later(room_id, state.host_away_since)
 
     def _enforce(self, room_id: str, state: RoundtableState) -> None:
         """Hard mutes: the SFU forwards nothing of a muted kind (its speaker never wins)."""
