@@ -17,6 +17,7 @@ from typing import Any
 
 from media.sfu import Sfu
 from rooms.clock import Clock
+from rooms.errors import RoomError
 from rooms.grants import JoinGrant
 from rooms.models import RoomKind, RoomSnapshot, TrackKind
 from rooms.roundtables.model import RoundtableState
@@ -243,8 +244,13 @@ class RoundtableEvents:
         await self._connections.leave_room(sid, knock_room(grant.room_id, grant.identity))
         if self._participants.waiting_sids(grant.room_id, grant.identity):
             return  # another connection of theirs still knocks
-        await self._publish(grant.room_id, await self._tables.left(grant.room_id,
-                                                                    grant.identity))
+        try:
+            state = await self._tables.left(grant.room_id, grant.identity)
+        except RoomError as exc:
+            if exc.code == "room_not_found":
+                return  # the room ended meanwhile: nothing left to withdraw from
+            raise
+        await self._publish(grant.room_id, state)
 
     async def membership_changed(self, room_id: str) -> None:
         if room_id not in self._rooms:

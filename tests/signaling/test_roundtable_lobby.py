@@ -47,3 +47,21 @@ async def test_removing_someone_who_knocks_bans_them_and_closes_their_connection
         finally:
             for member in (host, tia, again):
                 await member.close()
+
+
+async def test_a_knock_refused_on_a_second_try_is_withdrawn() -> None:
+    async with live_server() as server:
+        room = await create_roundtable(server.base_url, PEOPLE, lobby=True)
+        host, pat = [await Member.connect(server.base_url) for _ in range(2)]
+        try:
+            await host.join(room["tokens"]["host"])
+            assert (await pat.join(room["tokens"]["Pat"]))["waiting"]
+            await host.event_where("lobby", lambda lobby: lobby["knocking"])
+            await host.ok("set_locked", {"locked": True})
+            refused = await pat.call("join", {"token": room["tokens"]["Pat"]})
+            assert refused["error"]["code"] == "room_locked"
+            await host.event_where("lobby", lambda lobby: not lobby["knocking"])
+            assert (await pat.call("raise_hand"))["error"]["code"] == "not_joined"
+        finally:
+            for member in (host, pat):
+                await member.close()
