@@ -12,7 +12,7 @@ import logging
 from media.sfu import Sfu
 from rooms.errors import RoomError
 from rooms.grants import JoinGrant
-from rooms.models import Track, TrackKind
+from rooms.models import RoomSnapshot, Track, TrackKind
 from rooms.service import RoomService
 
 from .dispatch import Ack
@@ -63,19 +63,12 @@ class CallEvents:
         token = {} if personal_token is None else {"token": personal_token}
         peer_id = peer_id_for(grant.room_id, grant.identity)
         async with calls.lock(peer_id):
-            try:
-                snapshot = await self._service.join(grant, calls.lease_s)
-            except RoomError as exc:
-                if exc.code != "lobby_waiting" or not self._connections.is_open(sid):
-                    raise
-                calls.wait(sid, grant)
-                snapshot = None
+            snapshot = await self._join_or_knock(sid, grant)
             if snapshot is not None and not self._connections.is_open(sid):
                 if not calls.holds(peer_id):
                     await self._service.leave(grant.room_id, grant.identity)
                 raise SignalingError("not_joined", "This connection closed while joining.")
             if snapshot is not None:
-                calls.stop_waiting(sid)
                 takeover = await calls.take_over(CallSession(sid=sid, grant=grant))
         if snapshot is None:  # knocking in the lobby: no room, no room events
             await calls.room_hooks.knocked(sid, grant)
@@ -100,6 +93,28 @@ class CallEvents:
             **extra,
             **token,
         })
+
+    async def _join_or_knock(self, sid: str, grant: JoinGrant) -> RoomSnapshot | None:
+        """Join the grant's room, or (None) knock in its lobby: the connection then
+        waits (:meth:`Participants.wait`). A knock this connection made before is
+        withdrawn unless it is this one and still waits."""
+        calls = self._participants
+        previous = calls.stop_waiting(sid)
+        if previous is not None and (previous.room_id, previous.identity) != (
+                grant.room_id, grant.identity):
+            await calls.room_hooks.knock_withdrawn(sid, previous)  # knocks as someone else
+            previous = None
+        try:
+            return await self._service.join(grant, calls.lease_s)
+        except RoomError as exc:
+            waiting = exc.code == "lobby_waiting"
+            if waiting and self._connections.is_open(sid):
+                calls.wait(sid, grant)
+                return None
+            stale = grant if waiting else previous  # closed meanwhile, or refused now
+            if stale is not None:
+                await calls.room_hooks.knock_withdrawn(sid, stale)
+            raise
 
     async def _redeem(self, payload: JoinPayload) -> tuple[JoinGrant, str | None]:
         """The joiner's personal grant (and a personal token for a shareable link)."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from media.sfu import Sfu
 from rooms.clock import Clock
+from rooms.errors import RoomError
 from rooms.grants import JoinGrant
 from rooms.models import RoomKind, RoomSnapshot, TrackKind
 from rooms.roundtables.model import RoundtableState
@@ -106,7 +107,13 @@ class RoundtableEvents:
         return ok_ack()
 
     async def set_lobby(self, sid: str, payload: LobbyPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.set_lobby(g, payload.on))
+        session = self._participants.session(sid)
+        before = await self._tables.state(session.room_id)
+        after = await self._tables.set_lobby(session.grant, payload.on)
+        await self._publish(session.room_id, after)
+        for knock in before.knocking:  # turning the lobby off lets everyone waiting in
+            if after.knock_of(knock.identity) is None and after.role_of(knock.identity):
+                await self._tell_admitted(session.room_id, knock.identity)
         return ok_ack()
 
     async def set_locked(self, sid: str, payload: LockPayload) -> Ack:
@@ -115,10 +122,12 @@ class RoundtableEvents:
 
     async def admit(self, sid: str, payload: TargetPayload) -> Ack:
         session = await self._act(sid, lambda g: self._tables.admit(g, payload.identity))
-        await self._connections.emit(
-            "admitted", {"message": "A host let you in."},
-            room=knock_room(session.room_id, payload.identity))
+        await self._tell_admitted(session.room_id, payload.identity)
         return ok_ack()
+
+    async def _tell_admitted(self, room_id: str, identity: str) -> None:
+        await self._connections.emit("admitted", {"message": "A host let you in."},
+                                     room=knock_room(room_id, identity))
 
     async def deny(self, sid: str, payload: TargetPayload) -> Ack:
         session = await self._act(sid, lambda g: self._tables.deny(g, payload.identity))
@@ -166,10 +175,12 @@ class RoundtableEvents:
     async def remove(self, sid: str, payload: TargetPayload) -> Ack:
         session = await self._act(sid, lambda g: self._tables.ban(g, payload.identity))
         target = await self._participants.evict(session.room_id, payload.identity, "removed")
-        if target is not None:
+        knockers = self._participants.waiting_sids(session.room_id, payload.identity)
+        for gone in [*knockers, *([target] if target is not None else [])]:
+            self._participants.stop_waiting(gone)
             await self._connections.emit(
-                "removed", {"message": "A host removed you from this session."}, to=target)
-            await self._connections.disconnect(target)
+                "removed", {"message": "A host removed you from this session."}, to=gone)
+            await self._connections.disconnect(gone)
         return ok_ack()
 
     async def end_room(self, sid: str, payload: NoFieldsPayload) -> Ack:
@@ -214,6 +225,8 @@ class RoundtableEvents:
         self._rooms.add(room_id)
         await self._connections.leave_room(session.sid, knock_room(room_id, session.identity))
         roster, state = await self._tables.roster(room_id)
+        if state.host_away_since is not None:  # a co-host may take a held seat (later)
+            state = await self._tables.settle_host(room_id)
         self._speaker_group(room_id)
         await self._publish(room_id, state, force_hosts=True)
         extra: dict[str, Any] = {"room": roster.model_dump(mode="json"),
@@ -231,8 +244,13 @@ class RoundtableEvents:
         await self._connections.leave_room(sid, knock_room(grant.room_id, grant.identity))
         if self._participants.waiting_sids(grant.room_id, grant.identity):
             return  # another connection of theirs still knocks
-        await self._publish(grant.room_id, await self._tables.left(grant.room_id,
-                                                                    grant.identity))
+        try:
+            state = await self._tables.left(grant.room_id, grant.identity)
+        except RoomError as exc:
+            if exc.code == "room_not_found":
+                return  # the room ended meanwhile: nothing left to withdraw from
+            raise
+        await self._publish(grant.room_id, state)
 
     async def membership_changed(self, room_id: str) -> None:
         if room_id not in self._rooms:
@@ -271,6 +289,8 @@ class RoundtableEvents:
                        force_hosts: bool = False) -> None:
         """Tell the room about ``state`` and make media match it, unless a newer state
         was already told (two actions finishing out of order)."""
+        if state.host_away_since is not None:
+            self._settle_later(room_id, state.host_away_since)
         if state.revision <= self._published.get(room_id, -1):
             if force_hosts:
                 await self._sync_hosts(room_id, state)
@@ -281,8 +301,6 @@ class RoundtableEvents:
         await self._connections.emit("roundtable_state", state_view(state, self._clock.now()),
                                      room=room_id)
         await self._connections.emit("lobby", lobby_view(state), room=hosts_room(room_id))
-        if state.host_away_since is not None:
-            self._settle_later(room_id, state.host_away_since)
 
     def _enforce(self, room_id: str, state: RoundtableState) -> None:
         """Hard mutes: the SFU forwards nothing of a muted kind (its speaker never wins)."""

@@ -263,3 +263,24 @@ async def test_a_host_ends_the_roundtable_for_everyone() -> None:
         finally:
             for member in (host, cole, pat, later):
                 await member.close()
+
+
+async def test_a_held_host_seat_goes_to_a_co_host_who_arrives_once_the_grace_is_over() -> None:
+    async with live_server() as server:
+        server.services.service.roundtables.host_grace_s = 1.0
+        room = await create_roundtable(server.base_url, PEOPLE)
+        host, pat, cole = [await Member.connect(server.base_url) for _ in range(3)]
+        try:
+            await host.join(room["tokens"]["host"])
+            await pat.join(room["tokens"]["Pat"])
+            await host.ok("leave")  # no co-host present: the seat is held
+            held = await pat.event_where("roundtable_state", lambda s: s["host_away"])
+            assert held["host"] == host.identity
+            await asyncio.sleep(2.0)  # past the grace, with nobody to take over
+            await cole.join(room["tokens"]["Cole"])
+            state = await pat.event_where("roundtable_state",
+                                          lambda s: s["host"] == cole.identity)
+            assert state["host_away"] is False
+        finally:
+            for member in (host, pat, cole):
+                await member.close()
