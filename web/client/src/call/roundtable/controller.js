@@ -51,7 +51,7 @@ const DONE = {
   promote: (name) => `${name} is a co-host now.`,
   demote: (name) => `${name} is a participant now.`,
   set_locked: (_n, p) => (p.locked ? "The room is locked: nobody new can come in." : "The room is open again."),
-  set_lobby: (_n, p) => (p.on ? "The lobby is on: new people wait until a host lets them in." : "The lobby is off."),
+  set_lobby: (_n, p) => (p.on ? "The lobby is on: new people wait until a host lets them in." : "The lobby is off: anyone who was waiting is let in."),
   call_on: (name) => `${name} has the floor.`,
   start_timer: (name, p) => `${name} has ${Math.floor(p.seconds / 60)}:${String(p.seconds % 60).padStart(2, "0")} to speak.`,
 };

@@ -39,7 +39,7 @@ export function renderHostPanel(model, people, confirming) {
   lobby.dataset.rt = s.lobby ? "lobby-off" : "lobby-on";
   $("rt-room-state").textContent = [
     s.locked ? "Locked: nobody new can come in." : "Open.",
-    s.lobby ? "New people wait in the lobby." : "New people come straight in.",
+    s.lobby ? "New people wait in the lobby (turning it off lets them all in)." : "New people come straight in.",
   ].join(" ");
 
   // The timer form: keep the chosen speaker if still here.
