@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from itertools import pairwise
 
 from tests.live_server import live_server, token_of
 from tests.media.peers import ReceivedMedia
@@ -24,7 +25,7 @@ async def measure_video(received: ReceivedMedia, seconds: float = 3.0) -> tuple[
     frames = received.frames_between(start, start + seconds)
     assert len(frames) >= 2, f"only {len(frames)} frames in {seconds} s"
     edges = [start, *frames, start + seconds]
-    return len(frames), max(b - a for a, b in zip(edges, edges[1:], strict=False))
+    return len(frames), max(b - a for a, b in pairwise(edges))
 
 
 async def test_two_aiortc_clients_see_and_hear_each_other() -> None:
