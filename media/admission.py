@@ -59,26 +59,33 @@ class SsrcAdmission:
     """The SSRCs whose packets one connection may hand to libsrtp.
 
     ``signal(sdp)`` with the remote description admits the SSRCs it lists (the first
-    MAX_SIGNALLED_SSRCS); up to EXTRA_SSRCS others are admitted by their first packet
-    that authenticates. ``seen`` holds every SSRC that has SRTP state (bounded by both).
+    ``signalled_limit``, MAX_SIGNALLED_SSRCS unless raised); up to ``unsignalled_limit``
+    (EXTRA_SSRCS unless raised) others are admitted by their first packet that
+    authenticates. ``seen`` holds every SSRC that has SRTP state (bounded by both). A
+    subscribe connection raises both limits with its m-line count (media/subscriber.py).
     """
 
     def __init__(self, extra: int = EXTRA_SSRCS) -> None:
+        self.signalled_limit = MAX_SIGNALLED_SSRCS
+        self.unsignalled_limit = extra
         self.signalled: set[int] = set()
         self.seen: set[int] = set()
-        self._extra = extra
         self._unsignalled: set[int] = set()
 
     def signal(self, sdp: str) -> None:
         """Admit the SSRCs an SDP's ``a=ssrc`` lines list."""
         for match in _SSRC_LINE.finditer(sdp):
-            if len(self.signalled) >= MAX_SIGNALLED_SSRCS:
+            if len(self.signalled) >= self.signalled_limit:
                 break
             self.signalled.add(int(match.group(1)) & 0xFFFFFFFF)
 
     def may_unprotect(self, ssrc: int) -> bool:
         """True if a packet of ``ssrc`` may go to libsrtp (before it is authenticated)."""
-        return ssrc in self.seen or ssrc in self.signalled or len(self._unsignalled) < self._extra
+        return (
+            ssrc in self.seen
+            or ssrc in self.signalled
+            or len(self._unsignalled) < self.unsignalled_limit
+        )
 
     def unprotected(self, ssrc: int) -> None:
         """A packet of ``ssrc`` authenticated: libsrtp now has state for it."""

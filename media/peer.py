@@ -6,12 +6,13 @@ import logging
 from typing import Any
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc.exceptions import OperationError
 from aiortc.mediastreams import MediaStreamTrack
 
 from media import guards
 from media.admission import IngressCounters, SsrcAdmission
 from media.config import MediaConfig
-from media.errors import MEDIA_FAILED, MediaError
+from media.errors import INVALID_SDP, MEDIA_FAILED, UNSUPPORTED_CODEC, MediaError
 from media.ice import (
     allowed_networks,
     filter_remote_candidates,
@@ -80,7 +81,7 @@ class ForwardingPeerConnection(RTCPeerConnection):
         )
         return decoders + encoders
 
-    def _transports(self) -> list[Any]:
+    def dtls_transports(self) -> list[Any]:
         """Each distinct DTLS transport of this connection (one when bundled)."""
         transports = (t.receiver.transport for t in self.getTransceivers())
         return list({id(dtls): dtls for dtls in transports}.values())
@@ -88,7 +89,7 @@ class ForwardingPeerConnection(RTCPeerConnection):
     def ingress_counters(self) -> IngressCounters:
         """What this connection's ICE ports dropped, by reason (all its transports)."""
         total = IngressCounters()
-        for dtls in self._transports():
+        for dtls in self.dtls_transports():
             ingress = RtpIngress.installed(dtls)
             if ingress is not None:
                 total.add(ingress.counters)
@@ -97,7 +98,7 @@ class ForwardingPeerConnection(RTCPeerConnection):
     async def close(self) -> None:
         """Close, and free the SRTP state of every SSRC this connection received."""
         await super().close()
-        for dtls in self._transports():
+        for dtls in self.dtls_transports():
             ingress = RtpIngress.installed(dtls)
             if ingress is not None:
                 ingress.release()
@@ -125,7 +126,7 @@ class ForwardingPeerConnection(RTCPeerConnection):
             # the details are for the log, not the client
             logger.exception("setLocalDescription failed")
             raise MediaError(MEDIA_FAILED, "The media server could not set up.") from exc
-        for dtls in self._transports():
+        for dtls in self.dtls_transports():
             RtpIngress.for_transport(dtls, self.admission)
         sdp = str(self.localDescription.sdp)
         if "\na=candidate:" not in sdp:
@@ -134,6 +135,22 @@ class ForwardingPeerConnection(RTCPeerConnection):
                 "The media server has no usable network address (ICE gathered nothing).",
             )
         return sdp
+
+
+async def apply_remote_checked(pc: ForwardingPeerConnection, sdp: str, kind: str) -> None:
+    """``pc.apply_remote(sdp, kind)``, any failure raised as MediaError ``unsupported_codec``
+    (no common codec for an m-line) or ``invalid_sdp`` (anything else)."""
+    try:
+        await pc.apply_remote(sdp, kind)
+    # aiortc's exception text is logged, never sent: clients get a fixed sentence
+    except OperationError as exc:  # no common codec for an m-line
+        logger.info("remote %s refused: %s", kind, exc)
+        raise MediaError(UNSUPPORTED_CODEC, "No usable codec was offered.") from exc
+    except MediaError:
+        raise
+    except Exception as exc:
+        logger.info("remote %s refused: %r", kind, exc)
+        raise MediaError(INVALID_SDP, "The session description was refused.") from exc
 
 
 def _install_transceiver_factory() -> None:

@@ -1,4 +1,4 @@
-"""The SFU: publishers' RTP forwarded to subscribers, one peer connection per leg."""
+"""The SFU: publishers' RTP forwarded to subscribers over one subscribe connection each."""
 
 from __future__ import annotations
 
@@ -7,29 +7,30 @@ import functools
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-
-from aiortc.exceptions import OperationError
+from typing import Any
 
 from media.active_speaker import ActiveSpeakers
 from media.admission import IngressCounters
 from media.config import MediaConfig
+from media.counts import ConnectionCounts, SfuStats
 from media.errors import (
     INVALID_SDP,
     MEDIA_FAILED,
     NOT_PUBLISHED,
     UNKNOWN_SUBSCRIPTION,
-    UNSUPPORTED_CODEC,
     MediaError,
 )
 from media.fanout import TrackFanout
 from media.guards import check_aiortc
 from media.ice import allowed_networks
-from media.peer import ForwardingPeerConnection
+from media.peer import ForwardingPeerConnection, apply_remote_checked
 from media.receiver import ForwardingReceiver
 from media.sdp import codec_preferences, inspect_offer, parse_description
 from media.sender import ForwardingCounters, ForwardingSender
+from media.subscribe_connections import RenegotiateHook, SubscribeConnections
+from media.subscriber import SubscriberOffer
 
 logger = logging.getLogger(__name__)
 
@@ -45,18 +46,6 @@ class PublishedTrack:
 
     kind: str
     track_id: str
-
-
-@dataclass
-class SfuStats:
-    """Counters since the SFU started. ``decoders_created`` counts decoder threads and
-    encoders ever found in the server's own peer connections: it is always 0."""
-
-    packets_received: int
-    packets_forwarded: int
-    keyframe_requests_sent: int
-    nacks_answered: int
-    decoders_created: int
 
 
 @dataclass
@@ -80,10 +69,19 @@ class _Subscription:
 class Sfu:
     """Selective forwarding unit: peers publish audio/video, others subscribe to them.
 
-    Every publisher has one peer connection (client offers, server answers); every
-    (subscriber, publisher) pair has its own (server offers sendonly tracks pinned to
-    the publisher's codec). RTP is forwarded, never decoded or re-encoded. Descriptions
-    are complete (candidates included, no trickle). Errors are :class:`MediaError`.
+    Every publisher has one peer connection (client offers, server answers). Every
+    participant has one subscribe connection (:meth:`open_subscriber`: the server
+    offers sendonly tracks pinned to the publishers' codecs, renegotiated as the
+    publishers it sees come and go - the rules are in media/subscriber.py). The older
+    way, one connection per (subscriber, publisher) pair (:meth:`subscribe`), still
+    works. RTP is forwarded, never decoded or re-encoded. Descriptions are complete
+    (candidates included, no trickle). Errors are :class:`MediaError`.
+
+    ``on_renegotiate`` (optional) is awaited with ``(peer_id, offer)`` for every offer
+    on a subscribe connection that no call returned: after a publisher it sees
+    published, re-published or left, and after an answer when changes arrived while
+    the offer was outstanding. Signaling sends it to the peer, who answers it with
+    :meth:`accept_answer` and the offer's version.
 
     ``on_peer_failed`` (optional) is awaited with ``(peer_id, connection)`` when one of
     that peer's connections fails or is closed by the far end: ``connection`` is
@@ -106,9 +104,22 @@ class Sfu:
         self._closed = False
         self._ingress_closed = IngressCounters()  # of connections already closed
         self.on_peer_failed: Callable[[str, str], Awaitable[None]] | None = None
+        self._subscribe = SubscribeConnections(
+            config, self._fanouts_of, self._close_pc, self._watch, self._spawn
+        )
+        self._subscribers = self._subscribe.by_peer  # subscribe connections by peer id
         # active speaker per group of peers the caller defines (speakers.set_group) from
         # the audio levels of their published audio; see media/active_speaker.py
         self.speakers = ActiveSpeakers(config.speakers)
+
+    @property
+    def on_renegotiate(self) -> RenegotiateHook | None:
+        """Awaited with ``(peer_id, offer)`` for offers no call returned (see above)."""
+        return self._subscribe.on_renegotiate
+
+    @on_renegotiate.setter
+    def on_renegotiate(self, hook: RenegotiateHook | None) -> None:
+        self._subscribe.on_renegotiate = hook
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -168,6 +179,7 @@ class Sfu:
         if old is not None:
             old.closing = True
             await self._close_pc(old.pc)
+        self._subscribe.publisher_changed(peer_id)
         return answer
 
     def set_forwarding(self, peer_id: str, kind: str, enabled: bool) -> None:
@@ -225,8 +237,17 @@ class Sfu:
         self._watch(pc, subscriber_id, subscription.subscription_id, lambda: subscription.closing)
         return subscription.subscription_id, offer
 
-    async def accept_answer(self, subscription_id: str, answer_sdp: str) -> None:
-        """Apply the subscriber's answer to the offer :meth:`subscribe` returned."""
+    async def accept_answer(
+        self, subscription_id: str, answer_sdp: str, version: int | None = None
+    ) -> None:
+        """Apply a subscriber's answer to the offer :meth:`subscribe` returned, or on a
+        subscribe connection to its outstanding offer, which ``version`` must name
+        (else ``stale_answer``). Changes that arrived while that offer was outstanding
+        are then offered through ``on_renegotiate``."""
+        connection = self._subscribe.by_id(subscription_id)
+        if connection is not None:
+            await self._subscribe.accept_answer(connection, version, answer_sdp)
+            return
         subscription = self._subscriptions.get(subscription_id)
         if subscription is None:
             raise MediaError(UNKNOWN_SUBSCRIPTION, "There is no such subscription.")
@@ -236,16 +257,54 @@ class Sfu:
         await self._apply_remote(subscription.pc, answer_sdp, "answer")
 
     async def unsubscribe(self, subscription_id: str) -> None:
-        """Close one subscription (an unknown or already closed id is ignored)."""
+        """Close one subscription, or a subscribe connection by its subscription id (an
+        unknown or already closed id is ignored)."""
+        connection = self._subscribe.by_id(subscription_id)
+        if connection is not None:
+            await self._subscribe.close(connection.peer_id)
         subscription = self._subscriptions.pop(subscription_id, None)
         if subscription is not None:
             await self._close_subscription(subscription)
+
+    # -- one subscribe connection per participant (rules: media/subscriber.py) ----------
+
+    async def open_subscriber(self, peer_id: str, sources: Sequence[str] = ()) -> SubscriberOffer:
+        """Open ``peer_id``'s subscribe connection, receiving the tracks of ``sources``.
+
+        Returns the first offer (version 1); answer it with :meth:`accept_answer`. A
+        second call replaces the peer's subscribe connection (a client reconnecting).
+        """
+        self._check_open()
+        return await self._subscribe.open(peer_id, sources)
+
+    async def set_sources(
+        self, peer_id: str, publisher_ids: Sequence[str]
+    ) -> SubscriberOffer | None:
+        """Make ``peer_id`` receive exactly the tracks of ``publisher_ids`` (each while it
+        publishes; a peer never receives its own).
+
+        Tracks no longer wanted stop being forwarded at once. Returns the offer to send
+        now, or None when nothing needs negotiating or an offer is outstanding (the
+        change then goes into the offer made after its answer). Raises
+        ``unknown_subscription`` when the peer has no subscribe connection.
+        """
+        return await self._subscribe.set_sources(peer_id, publisher_ids)
+
+    def subscriber_offer(self, peer_id: str) -> SubscriberOffer | None:
+        """The offer waiting for ``peer_id``'s answer, if any (to send it again)."""
+        connection = self._subscribers.get(peer_id)
+        return connection.outstanding if connection is not None else None
+
+    async def close_subscriber(self, peer_id: str) -> None:
+        """Close the peer's subscribe connection (none: ignored)."""
+        await self._subscribe.close(peer_id)
 
     # -- lifecycle ----------------------------------------------------------------------
 
     async def remove_peer(self, peer_id: str) -> None:
         """Close the peer's publisher connection, its subscriptions, and those to it."""
         closing: list[Awaitable[None]] = []
+        closing.append(self._subscribe.close(peer_id))
         for key, subscription in list(self._subscriptions.items()):
             if peer_id in (subscription.subscriber_id, subscription.publisher_id):
                 del self._subscriptions[key]
@@ -259,6 +318,22 @@ class Sfu:
             fanout.close()
         self._stopped -= {(peer_id, "audio"), (peer_id, "video")}
         self.speakers.remove_peer(peer_id)
+        self._subscribe.publisher_changed(peer_id)
+
+    def connection_counts(self) -> ConnectionCounts:
+        """How many peer connections the server holds, by role, and their transports."""
+        transports = {
+            id(dtls): dtls
+            for pc in self._connections()
+            for dtls in pc.dtls_transports()
+            if dtls.state != "closed"
+        }
+        return ConnectionCounts(
+            publish=len(self._publications),
+            subscribe=len(self._subscribers),
+            subscribe_pairs=len(self._subscriptions),
+            dtls_transports=len(transports),
+        )
 
     def stats(self) -> SfuStats:
         """Forwarding counters; ``decoders_created`` is checked, not assumed."""
@@ -283,9 +358,12 @@ class Sfu:
     async def close(self) -> None:
         """Close every connection; the SFU cannot be used afterwards."""
         self._closed = True
-        for peer_id in list(self._publications) + [
-            s.subscriber_id for s in self._subscriptions.values()
-        ]:
+        self._subscribe.closed = True
+        for peer_id in (
+            list(self._publications)
+            + list(self._subscribers)
+            + [s.subscriber_id for s in self._subscriptions.values()]
+        ):
             await self.remove_peer(peer_id)
         for fanouts in self._fanouts.values():
             for fanout in fanouts.values():
@@ -299,7 +377,11 @@ class Sfu:
     def _connections(self) -> list[ForwardingPeerConnection]:
         """Every live server-side peer connection (publishers, then subscriptions)."""
         live = [p.pc for p in self._publications.values()]
+        live += [s.pc for s in self._subscribers.values()]
         return live + [s.pc for s in self._subscriptions.values()]
+
+    def _fanouts_of(self, publisher_id: str) -> list[TrackFanout]:
+        return list(self._fanouts.get(publisher_id, {}).values())
 
     def _check_open(self) -> None:
         if self._closed:
@@ -307,17 +389,7 @@ class Sfu:
 
     @staticmethod
     async def _apply_remote(pc: ForwardingPeerConnection, sdp: str, kind: str) -> None:
-        try:
-            await pc.apply_remote(sdp, kind)
-        # aiortc's exception text is logged, never sent: clients get a fixed sentence
-        except OperationError as exc:  # no common codec for an m-line
-            logger.info("remote %s refused: %s", kind, exc)
-            raise MediaError(UNSUPPORTED_CODEC, "No usable codec was offered.") from exc
-        except MediaError:
-            raise
-        except Exception as exc:
-            logger.info("remote %s refused: %r", kind, exc)
-            raise MediaError(INVALID_SDP, "The session description was refused.") from exc
+        await apply_remote_checked(pc, sdp, kind)
 
     async def _close_subscription(self, subscription: _Subscription) -> None:
         subscription.closing = True
@@ -355,9 +427,12 @@ class Sfu:
             logger.info("peer %s: connection %s %s", peer_id, connection, state)
             hook = self.on_peer_failed
             if hook is not None:
-                task = asyncio.ensure_future(self._call_hook(hook, peer_id, connection))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._spawn(self._call_hook(hook, peer_id, connection))
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     @staticmethod
     async def _call_hook(

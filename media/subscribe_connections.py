@@ -1,0 +1,124 @@
+"""SubscribeConnections: every participant's subscribe connection, kept in step with the
+publishers it sees (one connection's rules: media/subscriber.py)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+
+from media.config import MediaConfig
+from media.errors import UNKNOWN_SUBSCRIPTION, MediaError
+from media.fanout import TrackFanout
+from media.peer import ForwardingPeerConnection
+from media.subscriber import SubscriberConnection, SubscriberOffer
+
+logger = logging.getLogger(__name__)
+
+RenegotiateHook = Callable[[str, SubscriberOffer], Awaitable[None]]
+
+
+class SubscribeConnections:
+    """The subscribe connections of an SFU, one per peer id.
+
+    The SFU lends its ways to find a publisher's fan-outs, to close a connection
+    (``close_pc``), to report its failure (``watch(pc, peer_id, connection_id,
+    expected)``) and to run background work (``spawn``). Offers that no call returns
+    (after a publisher changed, or changes coalesced during an outstanding offer) go
+    to ``on_renegotiate(peer_id, offer)``.
+    """
+
+    def __init__(
+        self,
+        config: MediaConfig,
+        fanouts_of: Callable[[str], Sequence[TrackFanout]],
+        close_pc: Callable[[ForwardingPeerConnection], Awaitable[None]],
+        watch: Callable[[ForwardingPeerConnection, str, str, Callable[[], bool]], None],
+        spawn: Callable[[Coroutine[Any, Any, None]], None],
+    ) -> None:
+        self._config = config
+        self._fanouts_of = fanouts_of
+        self._close_pc = close_pc
+        self._watch = watch
+        self._spawn = spawn
+        self.by_peer: dict[str, SubscriberConnection] = {}
+        self.on_renegotiate: RenegotiateHook | None = None
+        self.closed = False
+
+    async def open(self, peer_id: str, sources: Sequence[str]) -> SubscriberOffer:
+        """A new subscribe connection for ``peer_id`` (replacing any), and its first offer."""
+        pc = ForwardingPeerConnection(self._config)
+        connection = SubscriberConnection(uuid.uuid4().hex, peer_id, pc, self._fanouts_of)
+        connection.set_sources(sources)
+        try:
+            offer = await connection.make_offer()
+        except BaseException:
+            await self._close(connection)
+            raise
+        assert offer is not None  # the first offer is always made
+        old = self.by_peer.get(peer_id)
+        self.by_peer[peer_id] = connection
+        self._watch(pc, peer_id, connection.subscription_id, lambda: connection.closing)
+        if old is not None:
+            await self._close(old)
+        return offer
+
+    async def set_sources(
+        self, peer_id: str, publisher_ids: Sequence[str]
+    ) -> SubscriberOffer | None:
+        """See :meth:`media.sfu.Sfu.set_sources`."""
+        connection = self.by_peer.get(peer_id)
+        if connection is None:
+            raise MediaError(UNKNOWN_SUBSCRIPTION, "There is no subscribe connection.")
+        connection.set_sources(publisher_ids)
+        return await connection.make_offer()
+
+    def by_id(self, subscription_id: str) -> SubscriberConnection | None:
+        """The connection with this subscription id, if any."""
+        return next(
+            (c for c in self.by_peer.values() if c.subscription_id == subscription_id), None
+        )
+
+    async def accept_answer(
+        self, connection: SubscriberConnection, version: int | None, answer_sdp: str
+    ) -> None:
+        """Apply the answer; offer what changed meanwhile through ``on_renegotiate``."""
+        await connection.accept_answer(version, answer_sdp)
+        self._renegotiate_soon(connection)
+
+    async def close(self, peer_id: str) -> None:
+        """Close the peer's subscribe connection (none: ignored)."""
+        connection = self.by_peer.pop(peer_id, None)
+        if connection is not None:
+            await self._close(connection)
+
+    def publisher_changed(self, publisher_id: str) -> None:
+        """A publisher's tracks changed: forward accordingly, renegotiate who sees it."""
+        for connection in self.by_peer.values():
+            if publisher_id in connection.sources:
+                connection.refresh()
+                self._renegotiate_soon(connection)
+
+    def _renegotiate_soon(self, connection: SubscriberConnection) -> None:
+        if not self.closed and not connection.closing:
+            self._spawn(self._renegotiate(connection))
+
+    async def _renegotiate(self, connection: SubscriberConnection) -> None:
+        try:
+            offer = await connection.make_offer()
+        except Exception:  # e.g. the connection closed meanwhile: logged, nothing to tell
+            logger.exception("renegotiating %s's subscribe connection failed", connection.peer_id)
+            return
+        hook = self.on_renegotiate
+        if offer is None or hook is None or connection.closing:
+            return
+        try:
+            await hook(connection.peer_id, offer)
+        except Exception:
+            logger.exception("on_renegotiate(%s) failed", connection.peer_id)
+
+    async def _close(self, connection: SubscriberConnection) -> None:
+        connection.closing = True
+        connection.detach_all()  # nothing is forwarded to it while it closes
+        await self._close_pc(connection.pc)

@@ -1,0 +1,112 @@
+"""Publishers that send pre-encoded media: VP8 and Opus packets encoded once, replayed.
+
+A track whose ``recv()`` returns ``av.Packet`` skips aiortc's encoder (it only
+packetises), so a test with many publishers in one process stays cheap. Keyframes
+come every KEYFRAME_INTERVAL frames of the loop, since a pre-encoded track cannot
+answer a keyframe request (aiortc ignores PLI for it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import functools
+import math
+import time
+from array import array
+
+import av
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from tests.media.peers import MovingVideoTrack
+
+VIDEO_FPS = 30
+VIDEO_CLOCK = 90000
+KEYFRAME_INTERVAL = 15  # frames: a subscriber waits at most half a second for one
+VIDEO_LOOP = 60  # frames encoded, then replayed
+AUDIO_RATE = 48000
+AUDIO_FRAME = 960  # 20 ms
+AUDIO_LOOP = 50  # packets: one second of tone, then replayed (the phase stays continuous)
+
+
+@functools.cache
+def vp8_packets(width: int, height: int, seed: int) -> tuple[bytes, ...]:
+    """VIDEO_LOOP frames of :class:`MovingVideoTrack` content as VP8, keyframes regularly."""
+    source = MovingVideoTrack(width, height, seed)
+    encoder = av.CodecContext.create("libvpx", "w")
+    encoder.width, encoder.height = width, height
+    encoder.pix_fmt = "yuv420p"
+    encoder.time_base = fractions.Fraction(1, VIDEO_FPS)
+    encoder.bit_rate = 300_000
+    encoder.options = {"deadline": "realtime", "lag-in-frames": "0"}
+    encoder.gop_size = KEYFRAME_INTERVAL
+    encoder.open()
+    packets: list[bytes] = []
+    for index in range(VIDEO_LOOP):
+        frame = source.frame(index)
+        frame.pts = index
+        frame.time_base = encoder.time_base
+        packets.extend(bytes(p) for p in encoder.encode(frame))
+    packets.extend(bytes(p) for p in encoder.encode(None))
+    assert len(packets) == VIDEO_LOOP, len(packets)
+    return tuple(packets)
+
+
+@functools.cache
+def opus_packets(frequency: float) -> tuple[bytes, ...]:
+    """AUDIO_LOOP Opus packets (20 ms each) of a sine tone at ``frequency`` Hz."""
+    encoder = av.CodecContext.create("libopus", "w")
+    encoder.sample_rate = AUDIO_RATE
+    encoder.layout = "stereo"
+    encoder.format = "s16"
+    encoder.bit_rate = 32000
+    encoder.open()
+    packets: list[bytes] = []
+    step = 2 * math.pi * frequency / AUDIO_RATE
+    for index in range(AUDIO_LOOP + 2):
+        start = index * AUDIO_FRAME
+        mono = [int(8000 * math.sin(step * (start + n))) for n in range(AUDIO_FRAME)]
+        samples = array("h", (s for s in mono for _ in range(2)))
+        frame = av.AudioFrame(format="s16", layout="stereo", samples=AUDIO_FRAME)
+        frame.planes[0].update(samples.tobytes())
+        frame.sample_rate = AUDIO_RATE
+        frame.pts = index * AUDIO_FRAME
+        frame.time_base = fractions.Fraction(1, AUDIO_RATE)
+        packets.extend(bytes(p) for p in encoder.encode(frame))
+    return tuple(packets[:AUDIO_LOOP])
+
+
+class EncodedTrack(MediaStreamTrack):
+    """Replays pre-encoded packets in real time (``kind`` "audio" or "video")."""
+
+    def __init__(self, kind: str, packets: tuple[bytes, ...]) -> None:
+        super().__init__()
+        self.kind = kind
+        self._packets = packets
+        if kind == "video":
+            self._step, self._clock, self._interval = VIDEO_CLOCK // VIDEO_FPS, VIDEO_CLOCK, 1 / 30
+        else:
+            self._step, self._clock, self._interval = AUDIO_FRAME, AUDIO_RATE, 0.02
+        self._index = 0
+        self._start: float | None = None
+
+    async def recv(self) -> av.Packet:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.time()
+        else:
+            await asyncio.sleep(self._start + self._index * self._interval - time.time())
+        packet = av.Packet(self._packets[self._index % len(self._packets)])
+        packet.pts = self._index * self._step
+        packet.time_base = fractions.Fraction(1, self._clock)
+        self._index += 1
+        return packet
+
+
+def encoded_tracks(width: int, height: int, seed: int, tone: float) -> list[EncodedTrack]:
+    """A pre-encoded tone and moving video (each publisher distinguishable by size)."""
+    return [
+        EncodedTrack("audio", opus_packets(tone)),
+        EncodedTrack("video", vp8_packets(width, height, seed)),
+    ]
