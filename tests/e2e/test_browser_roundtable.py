@@ -23,7 +23,7 @@ from tests.signaling.participant import Participant
 from .browser import STEP_TIMEOUT_S, BrowserPage, chromium, open_page
 
 TIMEOUT_MS = STEP_TIMEOUT_S * 1000
-expect.set_options(timeout=TIMEOUT_MS)
+expect.set_options(timeout=TIMEOUT_MS)  # every step's timeout (global to Playwright's expect)
 WIDE = (1360, 860)
 SAMPLE_S = 2.0
 NAMES = ["Ben Cole", "Chen Wu", "Dev Rao", "Eve Moss", "Fay Li", "Gus Hart", "Ida Berg",
