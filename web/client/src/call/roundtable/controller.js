@@ -187,6 +187,7 @@ export class RoundtableController {
     renderHands(this.model, people);
     renderTimer(this.model, people);
     renderHostPanel(this.model, people, this.confirming);
+    $("rt-host-away").hidden = !this.model.state.host_away;
   }
 
   /** After the mic/camera buttons were drawn: a hard mute overrides them. */
