@@ -46,6 +46,21 @@ class TrackFanout:
         self._pacer = keyframes.pacer()
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Future[None]] = set()
+        self._enabled = True
+
+    @property
+    def enabled(self) -> bool:
+        """Whether packets are forwarded (False: a host hard-muted the track)."""
+        return self._enabled
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Stop (False) or resume forwarding to every subscriber; video resumes from a
+        keyframe, requested at once."""
+        if enabled == self._enabled:
+            return
+        self._enabled = enabled
+        if enabled:
+            self.request_keyframe()
 
     @property
     def source(self) -> ForwardingReceiver | None:
@@ -87,6 +102,8 @@ class TrackFanout:
             self._duplicates.reset()
         if self._duplicates.is_duplicate(packet.sequence_number):
             return
+        if not self._enabled:
+            return  # hard-muted: nothing reaches any subscriber
         keyframe = self._video and is_keyframe_start(packet.payload)
         if keyframe:
             self._pacer.keyframe(time.monotonic())  # serves every subscriber waiting

@@ -98,6 +98,7 @@ class Sfu:
         self._publications: dict[str, _Publication] = {}
         self._fanouts: dict[str, dict[str, TrackFanout]] = {}
         self._subscriptions: dict[str, _Subscription] = {}
+        self._stopped: set[tuple[str, str]] = set()  # (peer id, kind) not forwarded
         self._codecs_seen = 0
         self._tasks: set[asyncio.Future[None]] = set()
         self._closed = False
@@ -161,6 +162,7 @@ class Sfu:
                     kind, track.track_id, self._counters, self._config.keyframes
                 )
             fanout.set_source(receiver)
+            fanout.set_enabled((peer_id, kind) not in self._stopped)
             if kind == "audio":
                 receiver.on_audio_level = functools.partial(self.speakers.feed, peer_id)
             tracks.append(track)
@@ -179,6 +181,22 @@ class Sfu:
             await self._close_pc(old.pc)
         self._subscribe.publisher_changed(peer_id)
         return answer
+
+    def set_forwarding(self, peer_id: str, kind: str, enabled: bool) -> None:
+        """Stop (``enabled`` False) or resume forwarding ``peer_id``'s tracks of ``kind``
+        ("audio"/"video") to every subscriber, now and across re-publishes until resumed
+        or the peer is removed. The publisher's packets still arrive; none go out."""
+        if enabled:
+            self._stopped.discard((peer_id, kind))
+        else:
+            self._stopped.add((peer_id, kind))
+        for fanout in self._fanouts.get(peer_id, {}).values():
+            if fanout.kind == kind:
+                fanout.set_enabled(enabled)
+
+    def forwarding(self, peer_id: str, kind: str) -> bool:
+        """Whether ``peer_id``'s tracks of ``kind`` are forwarded (see set_forwarding)."""
+        return (peer_id, kind) not in self._stopped
 
     def published_tracks(self, peer_id: str) -> list[PublishedTrack]:
         """The tracks ``peer_id`` currently publishes (empty if none)."""
@@ -298,6 +316,7 @@ class Sfu:
         await asyncio.gather(*closing)
         for fanout in self._fanouts.pop(peer_id, {}).values():
             fanout.close()
+        self._stopped -= {(peer_id, "audio"), (peer_id, "video")}
         self.speakers.remove_peer(peer_id)
         self._subscribe.publisher_changed(peer_id)
 

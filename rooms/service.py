@@ -245,6 +245,11 @@ class RoomService:
             if exc.code != "room_not_found":  # gone meanwhile: nothing left to hand over
                 raise
 
+    async def end(self, room_id: str) -> None:
+        """End the room now, for everyone (a roundtable's host ended it): the room is
+        gone (``room_not_found`` afterwards); its roundtable state lapses with it."""
+        await self._store.delete_room(room_id)
+
     async def set_tracks(self, grant: JoinGrant, tracks: list[Track]) -> None:
         """Replace the tracks the grant's holder publishes.
 

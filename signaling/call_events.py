@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 
 from media.sfu import Sfu
-from rooms.models import Track, TrackKind
+from rooms.errors import RoomError
+from rooms.grants import JoinGrant
+from rooms.models import RoomSnapshot, Track, TrackKind
 from rooms.service import RoomService
 
 from .dispatch import Ack
@@ -60,19 +62,27 @@ class CallEvents:
         calls = self._participants
         if sid in calls.sessions:
             raise SignalingError("already_joined", "This connection has already joined a call.")
-        grant = self._service.verify(payload.token)
+        grant, personal_token = await self._redeem(payload)
+        token = {} if personal_token is None else {"token": personal_token}
         peer_id = peer_id_for(grant.room_id, grant.identity)
         async with calls.lock(peer_id):
-            snapshot = await self._service.join(grant, calls.lease_s)
-            if not self._connections.is_open(sid):
+            snapshot = await self._join_or_knock(sid, grant)
+            if snapshot is not None and not self._connections.is_open(sid):
                 if not calls.holds(peer_id):
                     await self._service.leave(grant.room_id, grant.identity)
                 raise SignalingError("not_joined", "This connection closed while joining.")
-            session = CallSession(sid=sid, grant=grant)
-            takeover = await calls.take_over(session)
-            subscriber_offer = await calls.subscribers.open(session)
+            subscriber_offer = None
+            if snapshot is not None:
+                session = CallSession(sid=sid, grant=grant)
+                takeover = await calls.take_over(session)
+                subscriber_offer = await calls.subscribers.open(session)
+        if snapshot is None:  # knocking in the lobby: no room, no room events
+            await calls.room_hooks.knocked(sid, grant)
+            return ok_ack(waiting=True, identity=grant.identity,
+                          message="Waiting for a host to let you in.", **token)
         await self._connections.enter_room(sid, grant.room_id)
         calls.watch_room(grant.room_id, snapshot.room.expires_at)
+        extra = await calls.room_hooks.joined(calls.session(sid), snapshot)
         you = next(p for p in snapshot.participants if p.identity == grant.identity)
         if not takeover.resumed and takeover.replaced_sid is None:
             await self._connections.emit(
@@ -83,12 +93,43 @@ class CallEvents:
             )
         logger.info("%s joined room %s as %s", grant.identity, grant.room_id, grant.role.value)
         await calls.refresh_sources(grant.room_id)
-        return ok_ack(
-            you=you.model_dump(mode="json"),
-            room=snapshot.model_dump(mode="json"),
-            ice_servers=[{"urls": url} for url in self._options.ice_servers],
-            subscriber_offer=subscriber_offer,
-        )
+        return ok_ack(**{
+            "you": you.model_dump(mode="json"),
+            "room": snapshot.model_dump(mode="json"),
+            "ice_servers": [{"urls": url} for url in self._options.ice_servers],
+            "subscriber_offer": subscriber_offer,
+            **extra,
+            **token,
+        })
+
+    async def _join_or_knock(self, sid: str, grant: JoinGrant) -> RoomSnapshot | None:
+        """Join the grant's room, or (None) knock in its lobby: the connection then
+        waits (:meth:`Participants.wait`). A knock this connection made before is
+        withdrawn unless it is this one and still waits."""
+        calls = self._participants
+        previous = calls.stop_waiting(sid)
+        if previous is not None and (previous.room_id, previous.identity) != (
+                grant.room_id, grant.identity):
+            await calls.room_hooks.knock_withdrawn(sid, previous)  # knocks as someone else
+            previous = None
+        try:
+            return await self._service.join(grant, calls.lease_s)
+        except RoomError as exc:
+            waiting = exc.code == "lobby_waiting"
+            if waiting and self._connections.is_open(sid):
+                calls.wait(sid, grant)
+                return None
+            stale = grant if waiting else previous  # closed meanwhile, or refused now
+            if stale is not None:
+                await calls.room_hooks.knock_withdrawn(sid, stale)
+            raise
+
+    async def _redeem(self, payload: JoinPayload) -> tuple[JoinGrant, str | None]:
+        """The joiner's personal grant (and a personal token for a shareable link)."""
+        try:
+            return await self._service.redeem(payload.token, display_name=payload.display_name)
+        except ValueError:  # a display name that is not one (RoomError is not a ValueError)
+            raise SignalingError("invalid_payload", "Field 'display_name': not a name.") from None
 
     async def publish(self, sid: str, payload: PublishPayload) -> Ack:
         calls = self._participants
@@ -97,6 +138,7 @@ class CallEvents:
             raise SignalingError("forbidden", "Your link does not allow sending media.")
         async with calls.lock(session.peer_id):
             calls.still_current(session)
+            await calls.room_hooks.before_publish(session)
             answer = await self._sfu.publish(session.peer_id, payload.sdp)
             try:
                 calls.still_current(session)
@@ -163,6 +205,7 @@ class CallEvents:
     async def mute(self, sid: str, payload: MutePayload) -> Ack:
         calls = self._participants
         session = calls.session(sid)
+        await calls.room_hooks.check_mute(session, payload.kind, payload.muted)
         async with calls.lock(session.peer_id):
             snapshot = await self._service.snapshot(session.room_id)
             me = snapshot.participant(session.identity)
@@ -183,6 +226,10 @@ class CallEvents:
 
     async def leave(self, sid: str, payload: LeavePayload) -> Ack:
         calls = self._participants
+        knock = calls.stop_waiting(sid)
+        if knock is not None:  # withdraws the knock
+            await calls.room_hooks.knock_withdrawn(sid, knock)
+            return ok_ack()
         session = calls.session(sid)
         async with calls.lock(session.peer_id):
             calls.still_current(session)  # another tab may have replaced it meanwhile

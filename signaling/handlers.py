@@ -23,10 +23,12 @@ RESERVED_EVENTS = frozenset({"connect", "disconnect"})
 
 
 class EventSpec(NamedTuple):
-    """One client event: the model its payload must match and the handler that runs it."""
+    """One client event: the model its payload must match, the handler that runs it and
+    its rate class (``""``: decided by the event's name, see :mod:`signaling.limits`)."""
 
     payload: type[BaseModel]
     handler: EventHandler
+    rate_class: str = ""
 
 
 EventTable = Mapping[str, EventSpec]

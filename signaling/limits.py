@@ -8,12 +8,14 @@ from rooms.clock import Clock
 from .errors import SignalingError
 from .rate_limits import RefusalLog, TokenBucket
 
-__all__ = ["MEDIA_EVENTS", "MUTE_EVENTS", "ConnectionLimits", "TokenBucket"]
+__all__ = ["MEDIA_EVENTS", "MUTE_EVENTS", "ROUNDTABLE_RATE", "ConnectionLimits", "TokenBucket"]
 
 # Events that build or tear down peer connections (certificates, sockets, ICE).
 MEDIA_EVENTS = frozenset({"publish", "subscribe", "subscription_answer", "subscriber_answer"})
 # Events each of which the server fans out to everyone else in the room.
 MUTE_EVENTS = frozenset({"mute"})
+# Rate class of the roundtable events (host controls, hands, timer): one shared budget.
+ROUNDTABLE_RATE = "roundtable"
 
 
 class ConnectionLimits:
@@ -28,6 +30,8 @@ class ConnectionLimits:
         media_burst: int = 30,  # a roundtable of 12: 11 subscribes + 11 answers + publish
         mute_rate_per_s: float = 4.0,
         mute_burst: int = 10,  # a person toggling camera and microphone quickly
+        roundtable_rate_per_s: float = 4.0,
+        roundtable_burst: int = 20,  # a host muting several people in a row
         who: str = "a connection",
     ) -> None:
         self._clock = clock
@@ -36,9 +40,11 @@ class ConnectionLimits:
         now = clock.now()
         self._media = TokenBucket(media_rate_per_s, media_burst, media_burst, now)
         self._mute = TokenBucket(mute_rate_per_s, mute_burst, mute_burst, now)
+        self._roundtable = TokenBucket(roundtable_rate_per_s, roundtable_burst,
+                                       roundtable_burst, now)
         self.refusals = RefusalLog(clock, who)
 
-    def admit(self, event: str) -> None:
+    def admit(self, event: str, rate_class: str = "") -> None:
         """Count one more queued event, or refuse it with `busy` / `rate_limited`."""
         if self._queued >= self._max_queued:
             self.refusals.note("busy")
@@ -52,6 +58,11 @@ class ConnectionLimits:
             self.refusals.note("rate_limited")
             raise SignalingError(
                 "rate_limited", "Too many mute changes; wait a second and try again."
+            )
+        if rate_class == ROUNDTABLE_RATE and not self._roundtable.take(self._clock.now()):
+            self.refusals.note("rate_limited")
+            raise SignalingError(
+                "rate_limited", "Too many requests in a row; wait a second and try again."
             )
         self._queued += 1
 

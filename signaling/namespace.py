@@ -41,6 +41,7 @@ from .handlers import RESERVED_EVENTS, EventSpec, HandlerModule, build_event_tab
 from .limits import ConnectionLimits
 from .options import SignalingOptions
 from .participants import Participants
+from .roundtable_events import RoundtableEvents
 
 __all__ = ["CallNamespace", "SignalingOptions"]
 
@@ -69,8 +70,11 @@ class CallNamespace(socketio.AsyncNamespace):
         self._clock = clock or SystemClock()
         self._open: dict[str, OpenConnection] = {}
         self.participants = Participants(service, sfu, options, self._clock, self)
+        roundtables = RoundtableEvents(service, sfu, self.participants, self, self._clock)
+        self.participants.room_hooks = roundtables
         handler_modules: list[HandlerModule] = [
             CallEvents(service, sfu, options, self.participants, self),
+            roundtables,
         ]
         self._events = build_event_table(handler_modules)
 
@@ -102,7 +106,7 @@ class CallNamespace(socketio.AsyncNamespace):
 
         async def call() -> Ack:
             payload = parse_payload(spec.payload, data)
-            limits.admit(event)
+            limits.admit(event, spec.rate_class)
             try:
                 async with lock:
                     return await spec.handler(sid, payload)

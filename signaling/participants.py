@@ -26,6 +26,7 @@ from typing import NamedTuple
 from media.sfu import Sfu
 from rooms.clock import Clock
 from rooms.errors import StoreUnavailable
+from rooms.grants import JoinGrant
 from rooms.service import RoomService
 
 from .errors import SignalingError
@@ -34,6 +35,7 @@ from .locks import KeyedLocks
 from .media_failures import MEDIA_FAILED_EVENT, drop_failed_connection
 from .options import SignalingOptions
 from .presence import SeatKeeper
+from .room_hooks import NoRoomHooks, RoomHooks
 from .room_timers import RoomEndTimers
 from .session import CallSession, peer_id_for
 from .subscriber_offers import SubscriberOffers
@@ -63,6 +65,8 @@ class Participants:
         self._sid_by_peer: dict[str, str] = {}
         self._peer_locks = KeyedLocks()
         self._grace_tasks: dict[str, asyncio.Task[None]] = {}
+        self._waiting: dict[str, JoinGrant] = {}  # sid -> grant, knocking in a lobby
+        self.room_hooks: RoomHooks = NoRoomHooks()
         self._room_timers = RoomEndTimers(clock, self._end_room)
         self._seats = SeatKeeper(service, clock, options.disconnect_grace_s,
                                  options.presence_interval_s, self._held_seats,
@@ -97,8 +101,29 @@ class Participants:
         """The connection's session, or `not_joined`."""
         session = self._sessions.get(sid)
         if session is None:
+            if sid in self._waiting:
+                raise SignalingError("lobby_waiting", "You are waiting for a host to let you in.")
             raise SignalingError("not_joined", "Join the call first.")
         return session
+
+    def sessions_in(self, room_id: str) -> list[CallSession]:
+        """The joined sessions of ``room_id`` held here."""
+        return [s for s in self._sessions.values() if s.room_id == room_id]
+
+    # -- the lobby --------------------------------------------------------------
+
+    def wait(self, sid: str, grant: JoinGrant) -> None:
+        """``sid`` knocks in its room's lobby (it has no session)."""
+        self._waiting[sid] = grant
+
+    def stop_waiting(self, sid: str) -> JoinGrant | None:
+        """``sid`` no longer knocks; its grant if it did."""
+        return self._waiting.pop(sid, None)
+
+    def waiting_sids(self, room_id: str, identity: str | None = None) -> list[str]:
+        """The connections here knocking in ``room_id`` (as ``identity`` if given)."""
+        return [sid for sid, g in self._waiting.items() if g.room_id == room_id
+                and (identity is None or g.identity == identity)]
 
     def current(self, session: CallSession) -> bool:
         return self._sessions.get(session.sid) is session
@@ -158,6 +183,12 @@ class Participants:
 
     async def disconnected(self, sid: str) -> None:
         """The connection closed: its seat is held for the grace period, its media goes."""
+        knock = self._waiting.pop(sid, None)
+        if knock is not None:
+            try:
+                await self.room_hooks.knock_withdrawn(sid, knock)
+            except Exception:
+                logger.exception("withdrawing the knock of %s failed", knock.identity)
         session = self._sessions.pop(sid, None)
         if session is None:
             return
@@ -270,18 +301,49 @@ class Participants:
         """Renew this process's seat leases and expire lapsed ones until cancelled."""
         await self._seats.run()
 
+    async def evict(self, room_id: str, identity: str, reason: str) -> str | None:
+        """Take ``identity`` out of the room now (a host removed them): its session, media
+        and seat go, the room is told. Returns the connection it had here, if any (the
+        caller tells it and disconnects it)."""
+        peer_id = peer_id_for(room_id, identity)
+        async with self._peer_locks(peer_id):
+            sid = self._sid_by_peer.pop(peer_id, None)
+            if sid is not None:
+                self._sessions.pop(sid, None)
+                await self._connections.leave_room(sid, room_id)
+            grace = self._grace_tasks.pop(peer_id, None)
+            if grace is not None:
+                grace.cancel()
+            await self._sfu.remove_peer(peer_id)
+            removed = await self._service.leave(room_id, identity)
+        if removed:
+            await self._announce_left(room_id, identity, reason)
+        return sid
+
     async def _announce_left(self, room_id: str, identity: str, reason: str) -> None:
         await self._connections.emit(
             "participant_left", {"identity": identity, "reason": reason}, room=room_id
         )
         self.subscribers.refresh_soon(room_id)  # may run under the leaver's lock
         logger.info("%s left room %s (%s)", identity, room_id, reason)
+        try:
+            await self.room_hooks.membership_changed(room_id)
+        except Exception:
+            logger.exception("after %s left room %s", identity, room_id)
 
     async def _end_room(self, room_id: str) -> None:
         """The room's time is over: tell everyone, close their media, disconnect them."""
-        await self._connections.emit(
-            "room_ended", {"message": "This session's time is over."}, room=room_id
-        )
+        await self.end_room(room_id, "This session's time is over.")
+
+    async def end_room(self, room_id: str, message: str, spare_sid: str | None = None) -> None:
+        """End the room for everyone here: tell them, close their media, disconnect them
+        (those knocking in its lobby too), except ``spare_sid``'s connection, which is
+        only taken out of the room (it still has an ack to receive)."""
+        await self._connections.emit("room_ended", {"message": message}, room=room_id)
+        for sid in self.waiting_sids(room_id):
+            self._waiting.pop(sid, None)
+            await self._connections.emit("room_ended", {"message": message}, to=sid)
+            await self._connections.disconnect(sid)
         for session in [s for s in self._sessions.values() if s.room_id == room_id]:
             async with self._peer_locks(session.peer_id):
                 if self._sessions.pop(session.sid, None) is None:
@@ -289,7 +351,10 @@ class Participants:
                 if self.release_peer(session):
                     await self._sfu.remove_peer(session.peer_id)
                 await self._service.leave(room_id, session.identity)
-            await self._connections.disconnect(session.sid)
+            if session.sid == spare_sid:
+                await self._connections.leave_room(session.sid, room_id)
+            else:
+                await self._connections.disconnect(session.sid)
         logger.info("room %s ended", room_id)
 
     async def close(self) -> None:
@@ -298,4 +363,5 @@ class Participants:
             task.cancel()
         self._grace_tasks.clear()
         await self._room_timers.close()
+        await self.room_hooks.close()
         await self.subscribers.close()

@@ -22,6 +22,8 @@ class JoinPayload(Payload):
     """`join`: the JWT from the join link (empty is refused as `token_missing`)."""
 
     token: str = Field(default="", max_length=MAX_TOKEN_CHARS)
+    # only with a roundtable's shareable link: the name of the new identity
+    display_name: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class PublishPayload(Payload):

@@ -173,3 +173,19 @@ def test_a_failing_subscriber_is_dropped_and_the_others_continue() -> None:
     fanout.forward(packet(2))
     assert healthy.forwarded == [(1, False), (2, False)]
     assert broken not in fanout.senders
+
+
+async def test_a_disabled_track_reaches_no_subscriber_until_enabled() -> None:
+    one, two = StubSender(), StubSender()
+    fanout, source, _ = fanout_with(one, two)
+    fanout.forward(packet(1, KEYFRAME))
+    fanout.set_enabled(False)  # a host's hard mute
+    for seq in (2, 3, 4):
+        fanout.forward(packet(seq))
+    assert one.forwarded == two.forwarded == [(1, True)]
+    fanout.set_enabled(True)  # lifted: video resumes from a keyframe, asked for at once
+    await asyncio.sleep(0)
+    assert source.plis == [1234]
+    fanout.forward(packet(5, KEYFRAME))
+    assert one.forwarded == two.forwarded == [(1, True), (5, True)]
+    fanout.close()

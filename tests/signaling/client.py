@@ -16,6 +16,13 @@ SERVER_EVENTS = (
     "replaced",
     "room_ended",
     "media_failed",
+    "roundtable_state",
+    "lobby",
+    "admitted",
+    "denied",
+    "hard_muted",
+    "removed",
+    "active_speaker",
 )
 
 
@@ -49,6 +56,13 @@ class SignalClient:
                 event, data = await self.events.get()
                 if event == name:
                     return data
+
+    def drain(self) -> list[tuple[str, Any]]:
+        """Every event received and not yet read, in order (empties the queue)."""
+        events = []
+        while not self.events.empty():
+            events.append(self.events.get_nowait())
+        return events
 
     async def close(self) -> None:
         if self.sio.connected:

@@ -19,10 +19,16 @@ from hypothesis import strategies as st
 from tests.live_server import LiveServer, ThreadedServer, token_of
 
 from .client import SignalClient
+from .roundtable import create_roundtable
 
 PROTOCOL = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
-EVENTS = ["join", "publish", "subscribe", "subscription_answer", "mute", "leave", "unknown"]
-FIELDS = ["token", "sdp", "publisher", "subscription_id", "kind", "muted", "x"]
+CALL_EVENTS = ["join", "publish", "subscribe", "subscription_answer", "mute", "leave"]
+ROUNDTABLE_EVENTS = ["promote", "demote", "hand_over", "set_lobby", "admit", "deny",
+                     "set_locked", "hard_mute", "mute_all", "remove", "end_room", "raise_hand",
+                     "lower_hand", "call_on", "start_timer", "stop_timer"]
+EVENTS = [*CALL_EVENTS, *ROUNDTABLE_EVENTS, "unknown"]
+FIELDS = ["token", "sdp", "publisher", "subscription_id", "kind", "muted", "x", "identity",
+          "on", "locked", "seconds", "display_name"]
 
 
 def documented_codes() -> set[str]:
@@ -55,6 +61,9 @@ JOINED_JSON = st.recursive(
     max_leaves=8,
 )
 # Each event's own fields, mostly with values its handler acts on.
+NAMES = st.one_of(st.sampled_from([PEER, SELF]), st.text(max_size=40))
+KINDS = st.one_of(st.sampled_from(["audio", "video"]), VALUES)
+SECONDS = st.one_of(st.integers(min_value=-5, max_value=4000), VALUES)
 EVENT_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "join": {"token": VALUES},
     "publish": {"sdp": VALUES},
@@ -63,6 +72,17 @@ EVENT_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "mute": {"kind": st.one_of(st.sampled_from(["audio", "video"]), VALUES), "muted": VALUES},
     "leave": {},
     "unknown": {"x": VALUES},
+    **{event: {"identity": NAMES} for event in ("promote", "demote", "hand_over", "admit",
+                                                 "deny", "remove", "lower_hand")},
+    "set_lobby": {"on": VALUES},
+    "set_locked": {"locked": VALUES},
+    "hard_mute": {"identity": NAMES, "kind": KINDS, "muted": VALUES},
+    "mute_all": {"kind": KINDS},
+    "end_room": {},
+    "raise_hand": {},
+    "call_on": {"identity": NAMES, "seconds": SECONDS},
+    "start_timer": {"identity": NAMES, "seconds": SECONDS},
+    "stop_timer": {},
 }
 
 
@@ -87,6 +107,13 @@ def naming(data: Any, names: dict[str, str]) -> Any:
 def threaded() -> Iterator[LiveServer]:
     with ThreadedServer() as server:
         yield server
+
+
+def test_every_event_of_the_namespace_is_fuzzed(threaded: LiveServer) -> None:
+    table = set(threaded.services.namespace.events)
+    assert table == set(EVENTS) - {"unknown"}
+    protocol = PROTOCOL.read_text()
+    assert all(f"`{event}`" in protocol for event in table)
 
 
 def test_protocol_documents_the_codes() -> None:
@@ -160,5 +187,40 @@ def test_fuzzed_events_after_join_get_documented_answers(
         finally:
             await mentor.close()
             await mentee.close()
+
+    asyncio.run(run())
+
+
+@settings(max_examples=40, deadline=None)
+@given(calls=st.lists(st.sampled_from([*ROUNDTABLE_EVENTS, "mute", "leave", "join"]).flatmap(
+    joined_call), min_size=1, max_size=6))
+def test_fuzzed_roundtable_events_by_the_host_get_documented_answers(
+    threaded: LiveServer, calls: list[Any]
+) -> None:
+    codes = documented_codes() - {"internal_error"}
+
+    async def run() -> None:
+        room = await create_roundtable(threaded.base_url, [("Pat", "participant")])
+        host = await SignalClient().connect(threaded.base_url)
+        pat = await SignalClient().connect(threaded.base_url)
+        try:
+            me = await host.call("join", {"token": room["tokens"]["host"]})
+            them = await pat.call("join", {"token": room["tokens"]["Pat"]})
+            assert me["ok"] and them["ok"], (me, them)
+            names = {PEER: them["you"]["identity"], SELF: me["you"]["identity"]}
+            for event, data in calls:
+                ack = await host.call(event, naming(data, names))
+                assert isinstance(ack, dict), (event, data, ack)
+                assert ack["ok"] is True or ack["error"]["code"] in codes, (event, data, ack)
+            # the host can always come back and act, unless they ended the room
+            await host.call("leave", {})
+            again = await host.call("join", {"token": room["tokens"]["host"]})
+            if again["ok"]:
+                assert await host.call("set_locked", {"locked": False}) == {"ok": True}
+            else:
+                assert again["error"]["code"] == "room_not_found", again
+        finally:
+            await host.close()
+            await pat.close()
 
     asyncio.run(run())

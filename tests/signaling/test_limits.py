@@ -6,7 +6,8 @@ import pytest
 
 from rooms.clock import ManualClock
 from signaling.errors import SignalingError
-from signaling.limits import ConnectionLimits
+from signaling.limits import ROUNDTABLE_RATE, ConnectionLimits
+from tests.live_server import live_server
 
 
 def test_media_events_are_rate_limited_after_a_burst() -> None:
@@ -77,3 +78,29 @@ def test_default_limits_are_the_documented_ones() -> None:
     with pytest.raises(SignalingError) as refused:
         limits.admit("leave")
     assert refused.value.code == "busy"
+
+
+def test_roundtable_events_share_one_documented_budget() -> None:
+    """docs/protocol.md: roundtable events 20 in a burst, then four a second, together."""
+    clock = ManualClock(1000.0)
+    limits = ConnectionLimits(clock)
+    for event in ["raise_hand", "lower_hand"] * 10:
+        limits.admit(event, ROUNDTABLE_RATE)
+        limits.done()
+    with pytest.raises(SignalingError) as refused:
+        limits.admit("hard_mute", ROUNDTABLE_RATE)
+    assert refused.value.code == "rate_limited"
+    limits.admit("mute")  # the call's events keep their own buckets
+    limits.done()
+    clock.advance(0.25)
+    limits.admit("promote", ROUNDTABLE_RATE)
+    limits.done()
+
+
+async def test_every_roundtable_event_carries_the_roundtable_rate_class() -> None:
+    async with live_server() as server:
+        table = server.services.namespace.events
+        roundtable = {e for e, spec in table.items() if spec.rate_class == ROUNDTABLE_RATE}
+        assert roundtable == {e for e, spec in table.items()
+                              if spec.handler.__module__ == "signaling.roundtable_events"}
+        assert {"raise_hand", "lower_hand", "hard_mute", "admit"} <= roundtable

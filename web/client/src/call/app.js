@@ -16,13 +16,19 @@ import {
   collectLocalStats,
   collectRemoteStats,
   createPublishOffer,
+  watchConnecting,
 } from "./rtc.js";
 import { opensFromLocation, peekClaims, tokenFromLocation } from "../shared/token.js";
 import { SubscriberLink } from "./subscriber.js";
 import { CallView } from "./view.js";
+import { RoundtableController } from "./roundtable/controller.js";
+import { askForName, remember, rememberedToken, typedName } from "./share.js";
 
 const ACK_TIMEOUT_MS = 10000;
 const LEAVE_WAIT_MS = 2000;
+// A media connection not connected this long after its answer is started again (the
+// wait doubles for each further try with the same person, up to 4 times as long).
+const CONNECT_WATCH_MS = 10000;
 const OPEN_CHECK_MS = 1000;
 // The server said "not yet" although this device thinks the room is open: its clock runs
 // ahead. Let the person try again after this long.
@@ -32,6 +38,14 @@ class CallClient {
   constructor(token, view) {
     this.token = token;
     this.claims = token ? peekClaims(token) : null;
+    // A roundtable's shareable link: come back as the person this tab became before.
+    this.sharedToken = this.claims?.share ? token : null;
+    this.shareName = null;
+    const personal = this.sharedToken && rememberedToken(this.sharedToken);
+    if (personal) {
+      this.token = personal;
+      this.claims = peekClaims(personal);
+    }
     this.view = view;
     this.state = "loading";
     this.errorCode = null;
@@ -58,6 +72,8 @@ class CallClient {
     const opens = opensFromLocation();
     this.opensLocal = opens && Date.parse(opens) === this.opensAt ? opens : null;
     this.openTimer = null;
+    this.hardMutes = { audio: false, video: false }; // a roundtable host turned these off
+    this.roundtable = new RoundtableController(this);
   }
 
   get mayPublish() {
@@ -88,15 +104,17 @@ class CallClient {
     this.view.renderRemotes([...this.participants.values()]);
     // a stream that arrived before its tile existed
     this.subscriber?.forEachStream((identity, stream) => this.view.attachRemoteStream(identity, stream));
+    this.roundtable.render();
   }
 
   renderLocalMedia() {
     const stream = this.localStream;
     const audio = stream?.getAudioTracks()[0];
     const video = stream?.getVideoTracks()[0];
-    if (audio) audio.enabled = !this.micMuted;
-    if (video) video.enabled = !this.cameraOff;
+    if (audio) audio.enabled = !this.micMuted && !this.hardMutes.audio;
+    if (video) video.enabled = !this.cameraOff && !this.hardMutes.video;
     this.view.renderLocalMedia(stream, { micMuted: this.micMuted, cameraOff: this.cameraOff });
+    this.roundtable.renderOwn();
   }
 
   fail(err) {
@@ -130,7 +148,10 @@ class CallClient {
       return;
     }
     const name = this.claims.display_name || this.claims.name;
-    if (name) this.view.greet(name, this.claims.role);
+    if (this.claims.share) {
+      askForName();
+      this.view.greetGuest();
+    } else if (name) this.view.greet(name, this.claims.role);
     if (this.opensAt && Date.now() < this.opensAt) {
       this.waitForOpening(this.opensAt);
       return;
@@ -269,6 +290,7 @@ class CallClient {
   }
 
   sendMute(kind, muted) {
+    if (!muted && this.hardMutes[kind]) return; // only a host lifts a hard mute
     if (!this.publishPc || !this.socket?.connected || !this.me) return;
     this.request("mute", { kind, muted }).catch((err) => this.status(describeError(err)));
   }
@@ -294,6 +316,13 @@ class CallClient {
 
   join() {
     if (this.wantInCall || this.openTimer) return;
+    if (this.claims?.share) {
+      this.shareName = typedName();
+      if (!this.shareName) {
+        this.status("Please type your name first, so the others know who you are.");
+        return;
+      }
+    }
     this.wantInCall = true;
     this.errorCode = null;
     this.setState("joining");
@@ -313,6 +342,7 @@ class CallClient {
     socket.on("room_ended", (msg) => this.onRoomEnded(socket, msg));
     socket.on("media_failed", (msg) => this.onMediaFailed(socket, msg));
     socket.on("subscriber_offer", (msg) => this.onSubscriberOffer(socket, msg));
+    this.roundtable.bind(socket);
   }
 
   async onConnect(socket) {
@@ -323,12 +353,26 @@ class CallClient {
     this.closePeerConnections();
     let ack;
     try {
-      ack = await this.request("join", { token: this.token });
+      const named = this.claims?.share && this.shareName ? { display_name: this.shareName } : {};
+      ack = await this.request("join", { token: this.token, ...named });
     } catch (err) {
       if (socket === this.socket) this.fail(err);
       return;
     }
     if (socket !== this.socket || !this.wantInCall) return;
+    if (typeof ack.token === "string" && ack.token && this.sharedToken) {
+      // Our own token from now on (reconnects, after `admitted`): never the shared one again.
+      remember(this.sharedToken, ack.token);
+      this.token = ack.token;
+      this.claims = peekClaims(ack.token) || this.claims;
+    }
+    if (ack.waiting) {
+      // A roundtable's lobby: no media, no room events until a host admits us.
+      this.setState("lobby");
+      this.view.renderHeader(null, { title: "Roundtable" });
+      this.status(ack.message || "Waiting for a host to let you in.");
+      return;
+    }
     this.me = ack.you;
     this.room = ack.room.room;
     this.iceServers = Array.isArray(ack.ice_servers) ? ack.ice_servers : [];
@@ -337,6 +381,7 @@ class CallClient {
       if (p.identity !== this.me.identity) this.participants.set(p.identity, p);
     }
     this.view.renderHeader(this.me, this.room);
+    this.roundtable.onJoined(ack);
     this.renderRemotes();
     const reconnected = this.joinedOnce;
     this.joinedOnce = true;
@@ -380,14 +425,22 @@ class CallClient {
 
   onRoomEnded(socket, msg) {
     if (socket !== this.socket) return;
+    if (this.roundtable.active) {
+      this.roundtable.onRoomEnded(msg);
+      return;
+    }
+    this.finish("ended", "This session has ended",
+      "Its booked time is over. Thank you for meeting — see you next time.",
+      { status: msg?.message || "This session's time is over." });
+  }
+
+  /** Out of the call for good (or until Rejoin): close everything, show a notice. */
+  finish(state, heading, text, { action = null, actionLabel, status = text } = {}) {
     this.wantInCall = false;
     this.teardown({ stopMedia: true });
-    this.view.showNotice(
-      "This session has ended",
-      "Its booked time is over. Thank you for meeting — see you next time.",
-    );
-    this.setState("ended");
-    this.status(msg?.message || "This session's time is over.");
+    this.view.showNotice(heading, text, { action, actionLabel });
+    this.setState(state);
+    this.status(status);
   }
 
   onParticipantJoined({ participant }) {
@@ -412,7 +465,9 @@ class CallClient {
     this.status(
       reason === "disconnected"
         ? `${p.display_name} lost their connection and left the call.`
-        : `${p.display_name} left the call.`,
+        : reason === "removed"
+          ? `${p.display_name} was removed by a host.`
+          : `${p.display_name} left the call.`,
     );
   }
 
@@ -497,6 +552,9 @@ class CallClient {
       pc.addEventListener("connectionstatechange", () => {
         if (pc === this.publishPc && pc.connectionState === "failed") this.republish(pc);
       });
+      watchConnecting(pc, CONNECT_WATCH_MS, () => {
+        if (pc === this.publishPc && this.wantInCall) this.republish(pc);
+      });
       // Tell the room about anything muted before this publish existed.
       if (this.micMuted && stream.getAudioTracks().length) this.sendMute("audio", true);
       if (this.cameraOff && stream.getVideoTracks().length) this.sendMute("video", true);
@@ -540,6 +598,8 @@ class CallClient {
     this.leftName = null;
     this.lastLeft = null;
     this.view.stopClock();
+    this.roundtable.reset();
+    this.hardMutes = { audio: false, video: false };
     if (stopMedia) this.stopLocalMedia();
     this.renderLocalMedia();
   }
@@ -571,6 +631,7 @@ class CallClient {
   }
 
   callStatusText() {
+    if (this.roundtable.active) return this.roundtable.statusText();
     const others = [...this.participants.values()];
     if (!others.length) return `You're in the call. Waiting for ${otherRoleText(this.me?.role)} to join…`;
     const names = others.map((p) => `${p.display_name} (${roleLabel(p.role).toLowerCase()})`);
@@ -594,6 +655,18 @@ class CallClient {
       subscriptionsStarted: this.subscriptionsOpened + (sub?.opened || 0),
       offersAnswered: this.offersAnswered + (sub?.answered || 0),
     };
+  }
+
+  /** remoteStats() per publisher: {identity: totals of the m-lines carrying them now}. */
+  async remoteStatsByPublisher() {
+    const sub = this.subscriber;
+    const out = {};
+    if (!sub?.pc) return out;
+    for (const identity of sub.identities()) {
+      const mids = sub.midsOf(identity);
+      out[identity] = await collectRemoteStats([sub.pc], (s) => mids.has(s.mid));
+    }
+    return out;
   }
 
   localStats() {
@@ -620,7 +693,14 @@ window.mentorcall = {
   get participants() {
     return [...client.participants.values()].map((p) => ({ ...p }));
   },
+  // The roundtable as this page sees it (null in a 1:1 call).
+  get roundtable() {
+    if (!client.roundtable.active) return null;
+    const m = client.roundtable.model;
+    return { ...m.state, role: m.me?.role ?? null, speaker: m.speaker, hardMutes: { ...client.hardMutes } };
+  },
   remoteStats: () => client.remoteStats(),
+  remoteStatsByPublisher: () => client.remoteStatsByPublisher(),
   localStats: () => client.localStats(),
 };
 

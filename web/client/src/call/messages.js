@@ -26,6 +26,21 @@ export const ERROR_TEXT = {
   invalid_sdp: "The server couldn't use your browser's media settings. Try an up-to-date Chrome, Firefox or Safari.",
   unsupported_codec: "Your browser doesn't offer the video and audio formats this service needs (VP8 and Opus). Try an up-to-date Chrome, Firefox or Safari.",
   media_failed: "The media server couldn't connect your camera and microphone. Please rejoin.",
+  not_host: "Only the host can do this.",
+  not_roundtable: "This control is only available in a roundtable.",
+  banned: "A host removed you from this session, so you can't join it again.",
+  room_locked: "This session is locked: the host isn't letting new people in.",
+  lobby_waiting: "You're waiting to be let in by a host.",
+  lobby_full: "Too many people are waiting to be let in right now. Please try again in a few minutes.",
+  not_knocking: "That person is no longer waiting to be let in.",
+  unknown_participant: "That person isn't in this session.",
+  target_is_host: "The host can't be muted, removed, demoted or promoted.",
+  invalid_target: "Observers can't be made co-host or host.",
+  hand_not_raised: "That person's hand isn't raised any more.",
+  invalid_timer: "A speaking time must be between 1 second and 1 hour.",
+  invalid_breakout: "That breakout plan isn't valid: pair distinct people, with an end time in the future.",
+  too_many_bans: "This session's list of removed people is full.",
+  hard_muted: "A host has muted this for you; only a host can turn it back on.",
   internal_error: "Something went wrong on the server. The call carries on; please try again in a moment.",
   unavailable: "The server is briefly unable to reach its data. Your call carries on; please try again in a few seconds.",
   busy: "The server is still working on your earlier requests. Please try again in a moment.",
@@ -53,7 +68,10 @@ export const RETRYABLE = new Set([
   "rate_limited",
 ]);
 
-const ROLE_LABEL = { mentor: "Mentor", mentee: "Mentee", host: "Host", participant: "Participant" };
+const ROLE_LABEL = {
+  mentor: "Mentor", mentee: "Mentee", host: "Host", "co-host": "Co-host", participant: "Participant",
+  observer: "Observer",
+};
 
 /** "Mentor" for "mentor"; unknown roles pass through. */
 export function roleLabel(role) {
@@ -65,6 +83,7 @@ export function otherRoleText(role) {
   if (role === "mentor") return "your mentee";
   if (role === "mentee") return "your mentor";
   if (role === "host") return "the participants";
+  if (role === "co-host" || role === "participant" || role === "observer") return "the others";
   return "the other person";
 }
 

@@ -32,6 +32,20 @@ function preferVp8(transceiver) {
   }
 }
 
+/**
+ * Call `onStuck()` if `pc` has not connected `ms` after now (and is not closed). A
+ * connection whose ICE succeeded on a path the server then does not use stays
+ * "connecting" forever (the browser never declares it failed): starting it again helps.
+ */
+export function watchConnecting(pc, ms, onStuck) {
+  const timer = setTimeout(() => {
+    if (pc.connectionState !== "connected" && pc.connectionState !== "closed") onStuck();
+  }, ms);
+  pc.addEventListener("connectionstatechange", () => {
+    if (pc.connectionState === "connected" || pc.connectionState === "closed") clearTimeout(timer);
+  });
+}
+
 /** Add sendonly transceivers for the stream's tracks; return the complete offer SDP. */
 export async function createPublishOffer(pc, stream) {
   const audio = stream.getAudioTracks()[0];
@@ -52,7 +66,7 @@ export async function answerOffer(pc, offerSdp) {
 }
 
 /** Totals over the subscription connections' inbound-rtp stats (for tests and support). */
-export async function collectRemoteStats(pcs) {
+export async function collectRemoteStats(pcs, keep = null) {
   const out = {
     framesDecoded: 0,
     framesReceived: 0,
@@ -60,12 +74,14 @@ export async function collectRemoteStats(pcs) {
     totalAudioEnergy: 0,
     audioLevel: 0,
     packetsReceived: 0,
+    audioPacketsReceived: 0,
     connectionStates: [],
   };
   for (const pc of pcs) {
     out.connectionStates.push(pc.connectionState);
     const report = await pc.getStats();
     report.forEach((s) => {
+      if (keep && !(s.type === "inbound-rtp" && keep(s))) return; // only those m-lines
       if (s.type === "inbound-rtp") {
         out.packetsReceived += s.packetsReceived || 0;
         if (s.kind === "video") {
@@ -73,6 +89,7 @@ export async function collectRemoteStats(pcs) {
           out.framesReceived += s.framesReceived || 0;
           out.frameWidth = Math.max(out.frameWidth, s.frameWidth || 0);
         } else if (s.kind === "audio") {
+          out.audioPacketsReceived += s.packetsReceived || 0;
           out.totalAudioEnergy += s.totalAudioEnergy || 0;
           out.audioLevel = Math.max(out.audioLevel, s.audioLevel || 0);
         }

@@ -26,6 +26,7 @@ export class SubscriberLink {
     this.subscriptionId = null;
     this.version = 0; // the last version answered (or being answered)
     this.streams = new Map(); // identity -> MediaStream
+    this.tracks = []; // the last offer's m-lines: {mid, kind, identity, track_id}
     this.opened = 0; // subscribe connections opened (a new one on each subscription id)
     this.answered = 0; // offers answered and accepted
     this.queue = Promise.resolve();
@@ -53,7 +54,8 @@ export class SubscriberLink {
     const pc = this.pc;
     this.version = offer.version;
     await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
-    this.mapTracks(pc, offer.tracks || []);
+    this.tracks = offer.tracks || [];
+    this.mapTracks(pc, this.tracks);
     await pc.setLocalDescription(await pc.createAnswer());
     await waitForIceGathering(pc);
     if (pc !== this.pc || this.closed) return;
@@ -95,6 +97,16 @@ export class SubscriberLink {
     }
   }
 
+  /** The identities whose tracks arrive now. */
+  identities() {
+    return [...this.streams.keys()];
+  }
+
+  /** The mids carrying ``identity``'s tracks now (from the last offer applied). */
+  midsOf(identity) {
+    return new Set(this.tracks.filter((t) => t.identity === identity).map((t) => t.mid));
+  }
+
   /** Each participant's remote stream, to attach to a tile made after it arrived. */
   forEachStream(fn) {
     for (const [identity, stream] of this.streams) fn(identity, stream);
@@ -107,6 +119,7 @@ export class SubscriberLink {
     this.pc = null;
     this.subscriptionId = null;
     this.version = 0;
+    this.tracks = [];
   }
 
   close() {

@@ -6,7 +6,7 @@ import { roleLabel } from "./messages.js";
 const $ = (id) => document.getElementById(id);
 
 const CALL_STATES = ["joining", "waiting", "in_call", "reconnecting"];
-const NOTICE_STATES = ["left", "replaced", "ended", "error"];
+const NOTICE_STATES = ["left", "replaced", "ended", "error", "denied", "removed"];
 
 export class CallView {
   constructor() {
@@ -29,6 +29,7 @@ export class CallView {
     $("prejoin").hidden = state !== "prejoin" && state !== "not_open";
     $("call").hidden = !CALL_STATES.includes(state);
     $("notice").hidden = !NOTICE_STATES.includes(state);
+    $("lobby").hidden = state !== "lobby";
   }
 
   /** The polite live region under the page; screen readers announce it. */
@@ -53,6 +54,12 @@ export class CallView {
     this.greeting =
       `You'll join as ${name}${showRole ? ` (${label.toLowerCase()})` : ""}. ` +
       "Check your camera and microphone, then join when you're ready.";
+    this.applyOpening();
+  }
+
+  /** A shareable link names nobody: ask for a name. */
+  greetGuest() {
+    this.greeting = "Type your name, check your camera and microphone, then join when you're ready.";
     this.applyOpening();
   }
 

@@ -1,0 +1,45 @@
+"""What the roundtable events tell clients: the state as docs/protocol.md shows it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rooms.roundtables.model import RoundtableState
+
+
+def hosts_room(room_id: str) -> str:
+    """The Socket.IO room of a roundtable's hosts and co-hosts (they get `lobby`)."""
+    return f"{room_id}#hosts"
+
+
+def knock_room(room_id: str, identity: str) -> str:
+    """The Socket.IO room of one person knocking in a lobby (`admitted`, `denied`)."""
+    return f"{room_id}#knock:{identity}"
+
+
+def state_view(state: RoundtableState, now: float) -> dict[str, Any]:
+    """`roundtable_state`: what everyone let in sees (no knocks, no bans)."""
+    timer = None
+    if state.timer is not None:
+        timer = state.timer.model_dump(mode="json") | {"ends_at": state.timer.ends_at}
+    return {
+        "revision": state.revision,
+        "server_time": now,
+        "host": state.host,
+        "host_away": state.host_away_since is not None,
+        "roles": {identity: role.value for identity, role in state.members.items()},
+        "lobby": state.lobby,
+        "locked": state.locked,
+        "hands": [hand.model_dump(mode="json") for hand in state.hands],
+        "called_on": state.called_on,
+        "mutes": [mute.model_dump(mode="json") for mute in state.mutes],
+        "timer": timer,
+    }
+
+
+def lobby_view(state: RoundtableState) -> dict[str, Any]:
+    """`lobby`: who is knocking and who is banned (hosts and co-hosts only)."""
+    return {
+        "knocking": [knock.model_dump(mode="json") for knock in state.knocking],
+        "banned": list(state.banned),
+    }
