@@ -22,13 +22,14 @@ from .client import SignalClient
 from .roundtable import create_roundtable
 
 PROTOCOL = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
-CALL_EVENTS = ["join", "publish", "subscribe", "subscription_answer", "mute", "leave"]
+CALL_EVENTS = ["join", "publish", "subscribe", "subscription_answer", "subscriber_answer",
+               "mute", "leave"]
 ROUNDTABLE_EVENTS = ["promote", "demote", "hand_over", "set_lobby", "admit", "deny",
                      "set_locked", "hard_mute", "mute_all", "remove", "end_room", "raise_hand",
                      "lower_hand", "call_on", "start_timer", "stop_timer"]
 EVENTS = [*CALL_EVENTS, *ROUNDTABLE_EVENTS, "unknown"]
 FIELDS = ["token", "sdp", "publisher", "subscription_id", "kind", "muted", "x", "identity",
-          "on", "locked", "seconds", "display_name"]
+          "on", "locked", "seconds", "display_name", "version"]
 
 
 def documented_codes() -> set[str]:
@@ -69,6 +70,7 @@ EVENT_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "publish": {"sdp": VALUES},
     "subscribe": {"publisher": st.one_of(st.sampled_from([PEER, SELF]), st.text(max_size=40))},
     "subscription_answer": {"subscription_id": VALUES, "sdp": VALUES},
+    "subscriber_answer": {"subscription_id": VALUES, "version": SECONDS, "sdp": VALUES},
     "mute": {"kind": st.one_of(st.sampled_from(["audio", "video"]), VALUES), "muted": VALUES},
     "leave": {},
     "unknown": {"x": VALUES},
@@ -145,6 +147,7 @@ EVERY_HANDLER = [
     ("subscribe", {"publisher": SELF}),
     ("subscribe", {"publisher": PEER}),
     ("subscription_answer", {"subscription_id": "x", "sdp": "v=0\r\n"}),
+    ("subscriber_answer", {"subscription_id": "x", "version": 1, "sdp": "v=0\r\n"}),
     ("publish", {"sdp": "v=0\r\n"}),
     ("mute", {"kind": "audio", "muted": True}),
     ("join", {"token": "x"}),

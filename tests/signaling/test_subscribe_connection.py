@@ -79,6 +79,8 @@ async def test_six_participants_then_one_leaves_and_another_joins() -> None:
         # p5 leaves, p6 joins: everyone else renegotiates; the others' media keeps flowing
         leaver = people.pop()
         assert (await leaver.signal.call("leave", {}))["ok"]
+        for who in people:  # the leaver's m-lines go inactive (free for reuse after)
+            await who.wait_carrying({p.identity for p in people if p is not who})
         newcomer = await connect(server, stack, 7)
         await newcomer.join(roundtable_token(server, room.room_id, "p6"))
         await newcomer.publish()
