@@ -417,6 +417,18 @@ async def test_only_the_selected_address_may_send_media_and_stun_comes_from_anyw
     assert [seq for seq, _ in receiver.packets] == [1, 4]
     assert ingress.counters.foreign == 3 and connection._queue.qsize() == 1
 
+    # a pair whose connectivity check succeeded may send too: a browser that is the
+    # controlled agent (the server offered) can send from another valid pair than the
+    # one the server nominated
+    valid = Candidate("4", 1, "udp", 1, "192.0.2.2", 12, "host")
+    pair = CandidatePair(protocol, valid)
+    pair.state = CandidatePair.State.SUCCEEDED
+    connection._check_list.append(pair)
+    protocol.datagram_received(publisher.rtp(5), ("192.0.2.2", 12))
+    protocol.datagram_received(publisher.rtp(6), ("127.0.0.1", 11))  # still foreign
+    assert [seq for seq, _ in receiver.packets] == [1, 4, 5]
+    assert ingress.counters.foreign == 4
+
     # a STUN request goes to aioice from any address (it checks the credentials)
     request = stun.Message(stun.Method.BINDING, stun.Class.REQUEST)
     protocol.datagram_received(bytes(request), ("127.0.0.7", 4242))
