@@ -144,3 +144,29 @@ async def test_a_failed_subscribe_connection_is_reopened() -> None:
         await mentor.wait_carrying({mentee.identity})
         await mentor.wait_media_from(mentee)
         assert sfu.connection_counts().subscribe == 2
+
+
+async def test_a_reconnecting_participant_gets_a_fresh_subscribe_connection() -> None:
+    async with live_server() as server, AsyncExitStack() as stack:
+        sfu: Sfu = server.services.sfu
+        room = await server.create_room("Ada", "Grace")
+        mentor, mentee = await connect(server, stack, 1), await connect(server, stack, 2)
+        await mentor.join(token_of(room["links"]["mentor"]))
+        await mentor.publish()
+        await mentee.join(token_of(room["links"]["mentee"]))
+        await mentee.publish()
+        await mentee.wait_carrying({mentor.identity})
+        await mentor.wait_carrying({mentee.identity})
+        old = mentee.subscription_id
+
+        await mentee.signal.close()  # the connection drops; the seat waits (grace)
+        again = await connect(server, stack, 2)
+        await again.join(token_of(room["links"]["mentee"]))
+        await again.publish()
+        assert again.subscription_id and again.subscription_id != old
+        await again.wait_carrying({mentor.identity})
+        await again.wait_media_from(mentor)
+        await mentor.wait_carrying({again.identity})
+        await mentor.wait_media_from(again)
+        counts = sfu.connection_counts()
+        assert (counts.publish, counts.subscribe) == (2, 2), counts
