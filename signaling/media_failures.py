@@ -6,7 +6,9 @@ participant is told with the ``media_failed`` event (docs/protocol.md) and recov
 itself: it publishes again (which replaces the dead publisher connection; its
 subscribers stay connected) or subscribes again to that publisher. A failed
 subscription is dropped at once; a failed publisher connection stays until replaced,
-so the room's view of the participant's tracks does not flicker.
+so the room's view of the participant's tracks does not flicker. A failed subscribe
+connection (the one per participant) is replaced by signaling/subscriber_offers.py
+before this module is asked.
 """
 
 from __future__ import annotations
