@@ -39,6 +39,7 @@ class IngressCounters:
     oversized: int = 0  # longer than MAX_DATAGRAM
     malformed: int = 0  # not STUN/DTLS/RTP/RTCP, a truncated header, or unparsable
     foreign: int = 0  # DTLS/RTP/RTCP not from the ICE-selected remote address
+    outside: int = 0  # STUN from an address outside the allowed ICE networks
     not_ready: int = 0  # RTP/RTCP before the DTLS transport is connected
     ssrc_refused: int = 0  # an SSRC beyond the admitted ones (see SsrcAdmission)
     srtp_failed: int = 0  # SRTP/SRTCP authentication or replay check failed

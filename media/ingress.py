@@ -67,8 +67,16 @@ class RtpIngress:
     ``_handle_rtp_packet`` as a task. ``counters`` counts what was dropped and why.
     """
 
-    def __init__(self, dtls: RTCDtlsTransport, admission: SsrcAdmission | None = None) -> None:
+    def __init__(
+        self,
+        dtls: RTCDtlsTransport,
+        admission: SsrcAdmission | None = None,
+        stun_from: Callable[[str], bool] | None = None,
+    ) -> None:
         self._dtls = dtls
+        # Which source hosts may run ICE checks here (None: any). A check from outside
+        # the allowed networks would make a peer-reflexive pair that no DTLS can follow.
+        self._stun_from = stun_from
         self._router = dtls._rtp_router
         connection = dtls.transport._connection
         self._connection = connection
@@ -91,12 +99,15 @@ class RtpIngress:
 
     @classmethod
     def for_transport(
-        cls, dtls: RTCDtlsTransport, admission: SsrcAdmission | None = None
+        cls,
+        dtls: RTCDtlsTransport,
+        admission: SsrcAdmission | None = None,
+        stun_from: Callable[[str], bool] | None = None,
     ) -> RtpIngress:
         """The transport's ingress, installed on first use."""
         ingress = cls.installed(dtls)
         if ingress is None:
-            ingress = cls(dtls, admission)
+            ingress = cls(dtls, admission, stun_from)
             # on the transport itself: the two live and die together
             setattr(dtls, _INGRESS_ATTRIBUTE, ingress)
         return ingress
@@ -133,6 +144,7 @@ class RtpIngress:
         counters = self.counters
         selected = self._from_selected
         accept = self._accept
+        stun_from = self._stun_from
         transport = protocol.transport
         sock = getattr(transport, guards.ASYNCIO_TRANSPORT_SOCKET, None)
         if not isinstance(sock, socket.socket):
@@ -144,7 +156,11 @@ class RtpIngress:
             elif not data:
                 counters.malformed += 1
             elif data[0] < 4:
-                # STUN (RFC 7983), from any address: aioice answers and checks it
+                # STUN (RFC 7983): aioice answers and checks it, from any address in the
+                # allowed ICE networks
+                if stun_from is not None and not stun_from(addr[0]):
+                    counters.outside += 1
+                    return
                 try:
                     original(data, addr)
                 except Exception:

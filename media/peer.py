@@ -15,6 +15,7 @@ from media.config import MediaConfig
 from media.errors import INVALID_SDP, MEDIA_FAILED, UNSUPPORTED_CODEC, MediaError
 from media.ice import (
     allowed_networks,
+    candidate_allowed,
     filter_remote_candidates,
     restrict_gathering,
     rtc_configuration,
@@ -81,6 +82,10 @@ class ForwardingPeerConnection(RTCPeerConnection):
         )
         return decoders + encoders
 
+    def _stun_allowed(self, host: str) -> bool:
+        """ICE checks are answered only from the allowed networks (see RtpIngress)."""
+        return candidate_allowed(host, self._networks)
+
     def dtls_transports(self) -> list[Any]:
         """Each distinct DTLS transport of this connection (one when bundled)."""
         transports = (t.receiver.transport for t in self.getTransceivers())
@@ -127,7 +132,7 @@ class ForwardingPeerConnection(RTCPeerConnection):
             logger.exception("setLocalDescription failed")
             raise MediaError(MEDIA_FAILED, "The media server could not set up.") from exc
         for dtls in self.dtls_transports():
-            RtpIngress.for_transport(dtls, self.admission)
+            RtpIngress.for_transport(dtls, self.admission, self._stun_allowed)
         sdp = str(self.localDescription.sdp)
         if "\na=candidate:" not in sdp:
             raise MediaError(

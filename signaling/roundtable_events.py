@@ -229,8 +229,12 @@ class RoundtableEvents:
             state = await self._tables.settle_host(room_id)
         self._speaker_group(room_id)
         await self._publish(room_id, state, force_hosts=True)
+        speaker = self._sfu.speakers.speaker(room_id)
         extra: dict[str, Any] = {"room": roster.model_dump(mode="json"),
-                                 "roundtable": state_view(state, self._clock.now())}
+                                 "roundtable": state_view(state, self._clock.now()),
+                                 # who is speaking now: `active_speaker` only tells changes
+                                 "speaker": None if speaker is None
+                                 else speaker.removeprefix(f"{room_id}:")}
         if state.is_hosting(session.identity):
             extra["lobby"] = lobby_view(state)
         return extra

@@ -433,3 +433,24 @@ async def test_only_the_selected_address_may_send_media_and_stun_comes_from_anyw
     request = stun.Message(stun.Method.BINDING, stun.Class.REQUEST)
     protocol.datagram_received(bytes(request), ("127.0.0.7", 4242))
     assert stun_seen == [("127.0.0.7", 4242)]
+
+
+async def test_stun_from_outside_the_allowed_networks_is_dropped() -> None:
+    """A check from an address the SFU may not use would make a peer-reflexive pair that
+    DTLS never completes on (seen with Chromium's non-loopback interface in tests)."""
+    dtls = connected_transport()
+    connection: Any = dtls.transport._connection
+    protocol = StunProtocol(connection)
+    protocol.connection_made(asyncio.DatagramTransport())
+    protocol.local_candidate = Candidate("1", 1, "udp", 1, "127.0.0.1", 1, "host")
+    connection._protocols.append(protocol)
+    stun_seen: list[tuple[Any, ...]] = []
+    connection.request_received = lambda message, addr, protocol: stun_seen.append(addr)
+    ingress = RtpIngress.for_transport(dtls, stun_from=lambda host: host.startswith("127."))
+    request = bytes(stun.Message(stun.Method.BINDING, stun.Class.REQUEST))
+
+    protocol.datagram_received(request, ("192.0.2.2", 4242))
+    protocol.datagram_received(request, ("127.0.0.7", 4242))
+
+    assert stun_seen == [("127.0.0.7", 4242)]
+    assert ingress.counters.outside == 1

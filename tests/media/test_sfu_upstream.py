@@ -145,7 +145,9 @@ async def test_without_the_ingress_aiortcs_coroutine_path_forwards(
             pass
 
     monkeypatch.setattr(
-        RtpIngress, "for_transport", classmethod(lambda cls, dtls, admission=None: NoIngress())
+        RtpIngress,
+        "for_transport",
+        classmethod(lambda cls, dtls, admission=None, stun_from=None: NoIngress()),
     )
     publisher, subscriber = LoopbackPeer(), LoopbackPeer()
     try:

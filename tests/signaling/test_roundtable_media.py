@@ -91,7 +91,8 @@ async def publish_audio(member: Member, track: SwitchableTone) -> LoopbackPeer:
 async def test_active_speaker_follows_the_louder_publisher() -> None:
     async with live_server() as server:
         room = await create_roundtable(server.base_url, [("Ann", "participant"),
-                                                         ("Bob", "participant")])
+                                                         ("Bob", "participant"),
+                                                         ("Cy", "observer")])
         host, ann, bob = [await Member.connect(server.base_url) for _ in range(3)]
         peers: list[LoopbackPeer] = []
         try:
@@ -106,6 +107,12 @@ async def test_active_speaker_follows_the_louder_publisher() -> None:
                 return lambda event: event["identity"] == identity
 
             await host.event_where("active_speaker", speaker_is(ann.identity), 15)
+            # someone joining now is told who speaks (active_speaker only tells changes)
+            late = await Member.connect(server.base_url)
+            try:
+                assert (await late.join(room["tokens"]["Cy"]))["speaker"] == ann.identity
+            finally:
+                await late.close()
             tones["ann"].speaking, tones["bob"].speaking = False, True
             await host.event_where("active_speaker", speaker_is(bob.identity), 15)
             # a hard-muted microphone cannot take the floor

@@ -132,6 +132,7 @@ export class RoundtableController {
     enterGrid();
     this.model.setMe(ack.you);
     if (ack.roundtable) this.model.applyState(ack.roundtable);
+    if (ack.speaker) this.model.speaker = ack.speaker;
     if (ack.lobby) this.model.applyLobby(ack.lobby);
     this.refresh();
     clearInterval(this.ticker);
