@@ -226,8 +226,11 @@ class StreamCounter:
     """Counts what one subscriber receives: frames by RTP timestamp, loss by sequence."""
 
     source: ForwardingReceiver | None = None
+    kind: str = "video"
     counting: bool = False
     first_packet: asyncio.Event = field(default_factory=asyncio.Event)
+    first_frame: asyncio.Event = field(default_factory=asyncio.Event)  # a marker packet
+    first_frame_at: float | None = None  # time.monotonic() of it
     timestamps: set[int] = field(default_factory=set)
     sequences: set[int] = field(default_factory=set)
     highest: int | None = None  # extended sequence number
@@ -235,6 +238,9 @@ class StreamCounter:
 
     def forward(self, packet: RtpPacket, now: float | None = None) -> None:
         self.first_packet.set()
+        if packet.marker and self.first_frame_at is None:
+            self.first_frame_at = time.monotonic()
+            self.first_frame.set()
         if not self.counting:
             return
         seq = packet.sequence_number

@@ -21,8 +21,11 @@ import asyncio
 import multiprocessing
 import statistics
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, cast
+
+from aiortc.mediastreams import MediaStreamTrack
 
 from bench.forward import StreamCounter
 from media import MediaConfig, Sfu
@@ -52,6 +55,11 @@ async def serve(conn: Connection) -> None:
         elif command == "answer":
             await sfu.accept_answer(*args)
             conn.send(None)
+        elif command == "remove":
+            await sfu.remove_peer(*args)
+            conn.send(None)
+        elif command == "keyframe_requests":
+            conn.send(sfu.stats().keyframe_requests_sent)
         elif command == "start":
             window = (time.process_time(), time.monotonic(), sfu.stats().packets_forwarded)
             conn.send(None)
@@ -83,11 +91,13 @@ class Server:
         self._conn, child = context.Pipe()
         self._process = context.Process(target=server_main, args=(child,), daemon=True)
         self._process.start()
+        self._lock = asyncio.Lock()
 
     async def call(self, *request: Any) -> Any:
-        self._conn.send(request)
-        loop = asyncio.get_running_loop()
-        return await asyncio.wait_for(loop.run_in_executor(None, self._conn.recv), 60)
+        async with self._lock:  # one request at a time on the pipe
+            self._conn.send(request)
+            loop = asyncio.get_running_loop()
+            return await asyncio.wait_for(loop.run_in_executor(None, self._conn.recv), 60)
 
     async def quit(self) -> None:
         try:
@@ -98,8 +108,10 @@ class Server:
                 self._process.terminate()
 
 
-async def receive(server: Server, request: tuple[Any, ...]) -> tuple[Any, list[StreamCounter]]:
-    """A receiving client connection (no decoding): one counter per video m-line."""
+async def receive(
+    server: Server, request: tuple[Any, ...], kinds: tuple[str, ...] = ("video",)
+) -> tuple[Any, list[StreamCounter]]:
+    """A receiving client connection (no decoding): one counter per m-line of ``kinds``."""
     reply = await server.call(*request)
     if request[0] == "open":
         subscription_id, version, offer = reply
@@ -114,8 +126,8 @@ async def receive(server: Server, request: tuple[Any, ...]) -> tuple[Any, list[S
     claim_ssrcs(pc, offer)
     counters = []
     for transceiver in pc.getTransceivers():
-        if transceiver.kind == "video":
-            counter = StreamCounter()
+        if transceiver.kind in kinds:
+            counter = StreamCounter(kind=transceiver.kind)
             receiver = transceiver.receiver
             counter.source = cast(Any, receiver)
             receiver.attach(cast(Any, counter))  # type: ignore[attr-defined]
@@ -124,30 +136,53 @@ async def receive(server: Server, request: tuple[Any, ...]) -> tuple[Any, list[S
     return pc, counters
 
 
+def subscribe_requests(design: str, peer: str, sources: list[str]) -> list[tuple[Any, ...]]:
+    """The server requests that make ``peer`` receive ``sources`` in ``design``."""
+    if design == "subconn":
+        return [("open", peer, sources)]
+    return [("subscribe", peer, source) for source in sources]
+
+
+async def publish_all(
+    server: Server, peers: list[str], tracks: Callable[[int], list[MediaStreamTrack]]
+) -> list[LoopbackPeer]:
+    """Every peer publishes ``tracks(index)`` to the server; returns the client peers."""
+    publishers = []
+    for index, peer in enumerate(peers):
+        publisher = LoopbackPeer()
+        publishers.append(publisher)
+        offer = await publisher.offer_to_publish(*tracks(index))
+        await publisher.accept_answer(await server.call("publish", peer, offer))
+    return publishers
+
+
+async def everyone_receives(
+    server: Server, design: str, peers: list[str], kinds: tuple[str, ...] = ("video",)
+) -> tuple[list[Any], list[StreamCounter]]:
+    """Every peer receives every other; returns the client connections and counters."""
+    pcs: list[Any] = []
+    counters: list[StreamCounter] = []
+    for peer in peers:
+        for request in subscribe_requests(design, peer, [p for p in peers if p != peer]):
+            pc, found = await receive(server, request, kinds)
+            pcs.append(pc)
+            counters += found
+    await asyncio.wait_for(asyncio.gather(*(c.first_packet.wait() for c in counters)), 30)
+    return pcs, counters
+
+
+def pre_encoded(index: int) -> list[MediaStreamTrack]:
+    return list(encoded_tracks(320, 180, seed=index, tone=300 + 50 * index))
+
+
 async def run_point(design: str, participants: int, seconds: float) -> dict[str, Any]:
     server = Server()
     peers = [f"p{i}" for i in range(participants)]
     clients: list[Any] = []
     try:
-        for index, peer in enumerate(peers):
-            publisher = LoopbackPeer()
-            clients.append(publisher)
-            tracks = encoded_tracks(320, 180, seed=index, tone=300 + 50 * index)
-            offer = await publisher.offer_to_publish(*tracks)
-            await publisher.accept_answer(await server.call("publish", peer, offer))
-        counters: list[StreamCounter] = []
-        for peer in peers:
-            others = [p for p in peers if p != peer]
-            requests = (
-                [("open", peer, others)]
-                if design == "subconn"
-                else [("subscribe", peer, other) for other in others]
-            )
-            for request in requests:
-                pc, found = await receive(server, request)
-                clients.append(pc)
-                counters += found
-        await asyncio.wait_for(asyncio.gather(*(c.first_packet.wait() for c in counters)), 30)
+        clients += await publish_all(server, peers, pre_encoded)
+        pcs, counters = await everyone_receives(server, design, peers)
+        clients += pcs
         await asyncio.sleep(WARMUP_S)
         await server.call("start")
         for counter in counters:

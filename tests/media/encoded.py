@@ -16,6 +16,7 @@ import time
 from array import array
 
 import av
+from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from tests.media.peers import MovingVideoTrack
@@ -30,8 +31,11 @@ AUDIO_LOOP = 50  # packets: one second of tone, then replayed (the phase stays c
 
 
 @functools.cache
-def vp8_packets(width: int, height: int, seed: int) -> tuple[bytes, ...]:
-    """VIDEO_LOOP frames of :class:`MovingVideoTrack` content as VP8, keyframes regularly."""
+def vp8_packets(
+    width: int, height: int, seed: int, gop: int = KEYFRAME_INTERVAL
+) -> tuple[bytes, ...]:
+    """VIDEO_LOOP frames of :class:`MovingVideoTrack` content as VP8, a keyframe every
+    ``gop`` frames (``gop=1``: every frame a keyframe)."""
     source = MovingVideoTrack(width, height, seed)
     encoder = av.CodecContext.create("libvpx", "w")
     encoder.width, encoder.height = width, height
@@ -39,7 +43,7 @@ def vp8_packets(width: int, height: int, seed: int) -> tuple[bytes, ...]:
     encoder.time_base = fractions.Fraction(1, VIDEO_FPS)
     encoder.bit_rate = 300_000
     encoder.options = {"deadline": "realtime", "lag-in-frames": "0"}
-    encoder.gop_size = KEYFRAME_INTERVAL
+    encoder.gop_size = gop
     encoder.open()
     packets: list[bytes] = []
     for index in range(VIDEO_LOOP):
@@ -102,6 +106,46 @@ class EncodedTrack(MediaStreamTrack):
         packet.time_base = fractions.Fraction(1, self._clock)
         self._index += 1
         return packet
+
+
+class KeyframeOnRequestTrack(EncodedTrack):
+    """Pre-encoded video that answers keyframe requests, as a browser's encoder does.
+
+    It replays a stream with a keyframe only every VIDEO_LOOP frames; after
+    :meth:`request_keyframe` the next frame is sent as the keyframe encoding of the same
+    picture (a decoder's reference then differs slightly from the encoder's until the
+    loop's own keyframe: fine for clients that count packets and never decode).
+    :func:`answer_keyframe_requests` routes a sender's PLI/FIR here.
+    """
+
+    def __init__(self, width: int, height: int, seed: int) -> None:
+        super().__init__("video", vp8_packets(width, height, seed, VIDEO_LOOP))
+        self._keyframes = vp8_packets(width, height, seed, 1)
+        self._wanted = False
+        self.keyframes_sent = 0
+
+    def request_keyframe(self) -> None:
+        self._wanted = True
+
+    async def recv(self) -> av.Packet:
+        packet = await super().recv()
+        if self._wanted:
+            self._wanted = False
+            self.keyframes_sent += 1
+            index = (self._index - 1) % VIDEO_LOOP
+            keyframe = av.Packet(self._keyframes[index])
+            keyframe.pts, keyframe.time_base = packet.pts, packet.time_base
+            return keyframe
+        return packet
+
+
+def answer_keyframe_requests(pc: RTCPeerConnection) -> None:
+    """Make ``pc``'s senders of :class:`KeyframeOnRequestTrack` obey PLI and FIR (aiortc
+    only forces its own encoder's keyframes, which a pre-encoded track skips)."""
+    for sender in pc.getSenders():
+        track = sender.track
+        if isinstance(track, KeyframeOnRequestTrack):
+            sender._send_keyframe = track.request_keyframe  # type: ignore[method-assign]
 
 
 def encoded_tracks(width: int, height: int, seed: int, tone: float) -> list[EncodedTrack]:

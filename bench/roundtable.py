@@ -1,0 +1,260 @@
+"""A roundtable: R participants, everyone receiving everyone, then late joiners.
+
+R participants each publish a pre-encoded Opus tone and VP8 video (320x180, 30 fps;
+tests/media/encoded.py, so the clients never encode). The video answers keyframe
+requests as a browser's encoder does (:class:`KeyframeOnRequestTrack`: a keyframe on
+PLI, otherwise one every 2 s). Everyone receives every other participant's audio and
+video with clients that never decode (forwarding receivers count frames by RTP
+timestamp and loss by sequence number, after NACK recovery). The server runs in its
+own process (as in bench/forward.py and bench/subscribe.py, whose server and clients
+this reuses) and measures its own CPU time over a steady window. Then, in the full
+room, ``--rounds`` late joiners one after another each subscribe to all R participants
+and the time from the join request to the first complete video frame of each
+publisher is recorded (the server forwards nothing before a keyframe); each joiner
+leaves before the next comes, after a random pause.
+
+Both designs run in the same invocation at every R, a fresh server process each:
+
+* ``pairs``: the baseline, one peer connection per (subscriber, publisher) pair
+  (``Sfu.subscribe``); a late joiner opens its R connections at once;
+* ``subconn``: one subscribe connection per participant (``Sfu.open_subscriber``).
+
+Last-N video is not integrated with the subscribe connection yet, so only last-N off
+is measured (the bench says so; it does not pretend to measure it).
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.roundtable --r 4,8,12 --seconds 5 --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiortc.mediastreams import MediaStreamTrack
+
+from bench.first_frame import percentile
+from bench.subscribe import (
+    DESIGNS,
+    WARMUP_S,
+    Server,
+    everyone_receives,
+    publish_all,
+    receive,
+    subscribe_requests,
+)
+from tests.media.encoded import (
+    EncodedTrack,
+    KeyframeOnRequestTrack,
+    answer_keyframe_requests,
+    opus_packets,
+)
+
+JOIN_TIMEOUT_S = 20.0
+LAST_N_NOTE = (
+    "last-N on: not measured - media/last_n.py is not wired into the subscribe "
+    "connection yet, so every row is last-N off (everyone receives every video)"
+)
+
+
+def roundtable_tracks(index: int) -> list[MediaStreamTrack]:
+    return [
+        EncodedTrack("audio", opus_packets(300 + 50 * index)),
+        KeyframeOnRequestTrack(320, 180, seed=index),
+    ]
+
+
+@dataclass
+class PointResult:
+    design: str
+    participants: int
+    connections: int
+    transports: int
+    cpu_s: float
+    wall_s: float
+    packets: int
+    fps: list[float]  # every received video stream
+    video_loss: list[float]
+    audio_loss: list[float]
+    first_frames_ms: list[float]  # every (late joiner, publisher) video stream
+    all_videos_ms: list[float]  # per late joiner: until every publisher's first frame
+    keyframe_requests: int  # sent by the server during the late joins
+    keyframes_sent: int  # by the publishers during the late joins
+
+    @property
+    def us_per_packet(self) -> float:
+        return self.cpu_s / self.packets * 1e6 if self.packets else float("inf")
+
+
+async def late_join(
+    server: Server, design: str, joiner: str, peers: list[str]
+) -> tuple[list[float], float]:
+    """One late joiner receiving every peer: ms to each publisher's first video frame."""
+    started = time.monotonic()
+    joined = await asyncio.gather(
+        *(receive(server, request) for request in subscribe_requests(design, joiner, peers))
+    )
+    counters = [counter for _, found in joined for counter in found]
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(*(c.first_frame.wait() for c in counters)), JOIN_TIMEOUT_S
+        )
+        waits = [1000 * ((c.first_frame_at or 0.0) - started) for c in counters]
+        return waits, max(waits)
+    finally:
+        for pc, _ in joined:
+            await pc.close()
+        await server.call("remove", joiner)
+
+
+async def run_point(
+    design: str, participants: int, seconds: float, rounds: int, rng: random.Random
+) -> PointResult:
+    server = Server()
+    peers = [f"p{i}" for i in range(participants)]
+    clients: list[Any] = []
+    try:
+        publishers = await publish_all(server, peers, roundtable_tracks)
+        clients += publishers
+        for publisher in publishers:
+            answer_keyframe_requests(publisher.pc)
+        pcs, counters = await everyone_receives(server, design, peers, ("audio", "video"))
+        clients += pcs
+        await asyncio.sleep(WARMUP_S)
+        await server.call("start")
+        for counter in counters:
+            counter.start()
+        await asyncio.sleep(seconds)
+        cpu_s, wall_s, packets, connections, transports = await server.call("stop")
+        results = [(c.kind, c.result(wall_s)) for c in counters]
+
+        tracks = [
+            s.track
+            for p in publishers
+            for s in p.pc.getSenders()
+            if isinstance(s.track, KeyframeOnRequestTrack)
+        ]
+        requests_before = await server.call("keyframe_requests")
+        keyframes_before = sum(t.keyframes_sent for t in tracks)
+        first_frames: list[float] = []
+        all_videos: list[float] = []
+        for index in range(rounds):
+            await asyncio.sleep(rng.uniform(0.3, 1.0))
+            waits, slowest = await late_join(server, design, f"late{index}", peers)
+            first_frames += waits
+            all_videos.append(slowest)
+        return PointResult(
+            design,
+            participants,
+            connections,
+            transports,
+            cpu_s,
+            wall_s,
+            packets,
+            [fps for kind, (fps, _) in results if kind == "video"],
+            [loss for kind, (_, loss) in results if kind == "video"],
+            [loss for kind, (_, loss) in results if kind == "audio"],
+            first_frames,
+            all_videos,
+            await server.call("keyframe_requests") - requests_before,
+            sum(t.keyframes_sent for t in tracks) - keyframes_before,
+        )
+    finally:
+        for client in clients:
+            await client.close()
+        await server.quit()
+
+
+def table(results: list[PointResult], rounds: int) -> str:
+    lines = [
+        "| R | design | server PCs | DTLS | server CPU % | µs CPU / fwd packet | fwd packets/s "
+        "| video fps min / mean | video loss mean / max | audio loss mean / max "
+        "| late joiner first frame p50 / p95 ms | all R videos p95 ms "
+        f"| PLIs sent / keyframes ({rounds} joins) |",
+        "|---:|---|---:|---:|---:|---:|---:|---|---|---|---|---:|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.participants} | {r.design} | {r.connections} | {r.transports} "
+            f"| {100 * r.cpu_s / r.wall_s:.0f} | {r.us_per_packet:.1f} "
+            f"| {r.packets / r.wall_s:.0f} "
+            f"| {min(r.fps):.1f} / {statistics.mean(r.fps):.1f} "
+            f"| {100 * statistics.mean(r.video_loss):.2f} / {100 * max(r.video_loss):.2f} % "
+            f"| {100 * statistics.mean(r.audio_loss):.2f} / {100 * max(r.audio_loss):.2f} % "
+            f"| {percentile(r.first_frames_ms, 0.5):.0f} / "
+            f"{percentile(r.first_frames_ms, 0.95):.0f} "
+            f"| {percentile(r.all_videos_ms, 0.95):.0f} "
+            f"| {r.keyframe_requests} / {r.keyframes_sent} |"
+        )
+    return "\n".join(lines)
+
+
+def ratios(results: list[PointResult]) -> str:
+    by_point = {(r.design, r.participants): r for r in results}
+    lines = [
+        "| R | pairs / subconn: server PCs | DTLS | µs CPU / fwd packet "
+        "| first frame p50 | first frame p95 |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n in sorted({r.participants for r in results}):
+        pairs, sub = by_point.get(("pairs", n)), by_point.get(("subconn", n))
+        if pairs and sub:
+            first = [
+                percentile(pairs.first_frames_ms, q) / percentile(sub.first_frames_ms, q)
+                for q in (0.5, 0.95)
+            ]
+            lines.append(
+                f"| {n} | {pairs.connections / sub.connections:.1f}x "
+                f"| {pairs.transports / sub.transports:.1f}x "
+                f"| {pairs.us_per_packet / sub.us_per_packet:.2f}x "
+                f"| {first[0]:.2f}x | {first[1]:.2f}x |"
+            )
+    return "\n".join(lines)
+
+
+async def main_async(points: list[int], seconds: float, rounds: int, seed: int) -> None:
+    rng = random.Random(seed)
+    results = []
+    for participants in points:
+        for design in DESIGNS:
+            started = time.monotonic()
+            result = await run_point(design, participants, seconds, rounds, rng)
+            results.append(result)
+            print(
+                f"{design:8s} R={participants:<3d} {result.us_per_packet:6.1f} µs/packet  "
+                f"fps min {min(result.fps):.1f}  "
+                f"max loss {100 * max(result.video_loss + result.audio_loss):.2f} %  "
+                f"first frame p95 {percentile(result.first_frames_ms, 0.95):.0f} ms  "
+                f"({time.monotonic() - started:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+    print(table(results, rounds))
+    print()
+    print(ratios(results))
+    print()
+    print(LAST_N_NOTE)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--r", default="4,8,12", help="participant counts, comma-separated")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured window per point")
+    parser.add_argument("--rounds", type=int, default=5, help="late joiners per point")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the pauses between joins")
+    args = parser.parse_args()
+    print(LAST_N_NOTE, file=sys.stderr, flush=True)
+    asyncio.run(
+        main_async([int(n) for n in args.r.split(",")], args.seconds, args.rounds, args.seed)
+    )
+
+
+if __name__ == "__main__":
+    main()
