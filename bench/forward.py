@@ -231,6 +231,7 @@ class StreamCounter:
     first_packet: asyncio.Event = field(default_factory=asyncio.Event)
     first_frame: asyncio.Event = field(default_factory=asyncio.Event)  # a marker packet
     first_frame_at: float | None = None  # time.monotonic() of it
+    connected_at: float | None = None  # when its connection was up, if recorded
     timestamps: set[int] = field(default_factory=set)
     sequences: set[int] = field(default_factory=set)
     highest: int | None = None  # extended sequence number

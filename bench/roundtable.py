@@ -84,6 +84,8 @@ class PointResult:
     video_loss: list[float]
     audio_loss: list[float]
     first_frames_ms: list[float]  # every (late joiner, publisher) video stream
+    connect_ms: list[float]  # the same streams: join -> their connection is up
+    after_connect_ms: list[float]  # the same streams: connection up -> first frame
     all_videos_ms: list[float]  # per late joiner: until every publisher's first frame
     keyframe_requests: int  # sent by the server during the late joins
     keyframes_sent: int  # by the publishers during the late joins
@@ -93,10 +95,16 @@ class PointResult:
         return self.cpu_s / self.packets * 1e6 if self.packets else float("inf")
 
 
-async def late_join(
-    server: Server, design: str, joiner: str, peers: list[str]
-) -> tuple[list[float], float]:
-    """One late joiner receiving every peer: ms to each publisher's first video frame."""
+@dataclass
+class LateJoin:
+    """One late joiner: per publisher's video stream, ms from the join request."""
+
+    first_frame: list[float]
+    connected: list[float]  # when the connection carrying the stream was up
+
+
+async def late_join(server: Server, design: str, joiner: str, peers: list[str]) -> LateJoin:
+    """One late joiner receiving every peer, until each publisher's first video frame."""
     started = time.monotonic()
     joined = await asyncio.gather(
         *(receive(server, request) for request in subscribe_requests(design, joiner, peers))
@@ -106,8 +114,10 @@ async def late_join(
         await asyncio.wait_for(
             asyncio.gather(*(c.first_frame.wait() for c in counters)), JOIN_TIMEOUT_S
         )
-        waits = [1000 * ((c.first_frame_at or 0.0) - started) for c in counters]
-        return waits, max(waits)
+        return LateJoin(
+            [1000 * ((c.first_frame_at or 0.0) - started) for c in counters],
+            [1000 * ((c.connected_at or 0.0) - started) for c in counters],
+        )
     finally:
         for pc, _ in joined:
             await pc.close()
@@ -143,13 +153,10 @@ async def run_point(
         ]
         requests_before = await server.call("keyframe_requests")
         keyframes_before = sum(t.keyframes_sent for t in tracks)
-        first_frames: list[float] = []
-        all_videos: list[float] = []
+        joins = []
         for index in range(rounds):
             await asyncio.sleep(rng.uniform(0.3, 1.0))
-            waits, slowest = await late_join(server, design, f"late{index}", peers)
-            first_frames += waits
-            all_videos.append(slowest)
+            joins.append(await late_join(server, design, f"late{index}", peers))
         return PointResult(
             design,
             participants,
@@ -161,8 +168,10 @@ async def run_point(
             [fps for kind, (fps, _) in results if kind == "video"],
             [loss for kind, (_, loss) in results if kind == "video"],
             [loss for kind, (_, loss) in results if kind == "audio"],
-            first_frames,
-            all_videos,
+            [ms for j in joins for ms in j.first_frame],
+            [ms for j in joins for ms in j.connected],
+            [f - c for j in joins for f, c in zip(j.first_frame, j.connected, strict=True)],
+            [max(j.first_frame) for j in joins],
             await server.call("keyframe_requests") - requests_before,
             sum(t.keyframes_sent for t in tracks) - keyframes_before,
         )
@@ -176,9 +185,10 @@ def table(results: list[PointResult], rounds: int) -> str:
     lines = [
         "| R | design | server PCs | DTLS | server CPU % | µs CPU / fwd packet | fwd packets/s "
         "| video fps min / mean | video loss mean / max | audio loss mean / max "
-        "| late joiner first frame p50 / p95 ms | all R videos p95 ms "
+        "| late joiner first frame p50 / p95 ms | join → connected p50 / p95 "
+        "| connected → first frame p50 / p95 | all R videos p95 ms "
         f"| PLIs sent / keyframes ({rounds} joins) |",
-        "|---:|---|---:|---:|---:|---:|---:|---|---|---|---|---:|---|",
+        "|---:|---|---:|---:|---:|---:|---:|---|---|---|---|---|---|---:|---|",
     ]
     for r in results:
         lines.append(
@@ -190,6 +200,9 @@ def table(results: list[PointResult], rounds: int) -> str:
             f"| {100 * statistics.mean(r.audio_loss):.2f} / {100 * max(r.audio_loss):.2f} % "
             f"| {percentile(r.first_frames_ms, 0.5):.0f} / "
             f"{percentile(r.first_frames_ms, 0.95):.0f} "
+            f"| {percentile(r.connect_ms, 0.5):.0f} / {percentile(r.connect_ms, 0.95):.0f} "
+            f"| {percentile(r.after_connect_ms, 0.5):.0f} / "
+            f"{percentile(r.after_connect_ms, 0.95):.0f} "
             f"| {percentile(r.all_videos_ms, 0.95):.0f} "
             f"| {r.keyframe_requests} / {r.keyframes_sent} |"
         )

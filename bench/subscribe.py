@@ -121,10 +121,17 @@ async def receive(
     # a client takes every SSRC the server offers (a subscribe connection at R = 12
     # offers 33, beyond the server-side default meant for publish connections)
     pc.admission.signalled_limit = offer.count("\na=ssrc:")
+    counters: list[StreamCounter] = []
+
+    @pc.on("connectionstatechange")
+    def on_state() -> None:
+        if pc.connectionState == "connected":
+            for counter in counters:
+                counter.connected_at = counter.connected_at or time.monotonic()
+
     await pc.apply_remote(offer, "offer")
     answer = await pc.apply_local()
     claim_ssrcs(pc, offer)
-    counters = []
     for transceiver in pc.getTransceivers():
         if transceiver.kind in kinds:
             counter = StreamCounter(kind=transceiver.kind)
