@@ -11,7 +11,10 @@ this reuses) and measures its own CPU time over a steady window. Then, in the fu
 room, ``--rounds`` late joiners one after another each subscribe to all R participants
 and the time from the join request to the first complete video frame of each
 publisher is recorded (the server forwards nothing before a keyframe); each joiner
-leaves before the next comes, after a random pause.
+leaves before the next comes, after a random pause. The joiners run in a process of
+their own with their own pipe to the server (a joiner is a browser of its own: its
+set-up must not queue behind the room's R publishers and R x (R - 1) x 2 receiving
+streams in the bench process, whose CPU the table also prints).
 
 Both designs run in the same invocation at every R, a fresh server process each:
 
@@ -31,11 +34,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import random
 import statistics
 import sys
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import Any
 
 from aiortc.mediastreams import MediaStreamTrack
@@ -44,6 +49,7 @@ from bench.first_frame import percentile
 from bench.subscribe import (
     DESIGNS,
     WARMUP_S,
+    Channel,
     Server,
     everyone_receives,
     publish_all,
@@ -80,6 +86,7 @@ class PointResult:
     cpu_s: float
     wall_s: float
     packets: int
+    clients_cpu_s: float  # the bench process (the room's clients) over the same window
     fps: list[float]  # every received video stream
     video_loss: list[float]
     audio_loss: list[float]
@@ -103,7 +110,7 @@ class LateJoin:
     connected: list[float]  # when the connection carrying the stream was up
 
 
-async def late_join(server: Server, design: str, joiner: str, peers: list[str]) -> LateJoin:
+async def late_join(server: Channel, design: str, joiner: str, peers: list[str]) -> LateJoin:
     """One late joiner receiving every peer, until each publisher's first video frame."""
     started = time.monotonic()
     joined = await asyncio.gather(
@@ -124,10 +131,53 @@ async def late_join(server: Server, design: str, joiner: str, peers: list[str]) 
         await server.call("remove", joiner)
 
 
+async def run_joiners(
+    server: Channel, design: str, peers: list[str], rounds: int, seed: int
+) -> list[LateJoin]:
+    rng = random.Random(seed)
+    joins = []
+    for index in range(rounds):
+        await asyncio.sleep(rng.uniform(0.3, 1.0))
+        joins.append(await late_join(server, design, f"late{index}", peers))
+    return joins
+
+
+def joiner_main(
+    conn: Connection, results: Connection, design: str, peers: list[str], rounds: int, seed: int
+) -> None:
+    """The late joiners' own process (a joiner is a browser of its own, not queued behind
+    the room's clients): joins over ``conn`` to the server, the results over ``results``."""
+    results.send(asyncio.run(run_joiners(Channel(conn), design, peers, rounds, seed)))
+
+
+async def late_joiners(
+    server: Server, design: str, peers: list[str], rounds: int, seed: int
+) -> list[LateJoin]:
+    """Run :func:`run_joiners` in a process of its own and wait for its results."""
+    context = multiprocessing.get_context("spawn")
+    results, child = context.Pipe()
+    process = context.Process(
+        target=joiner_main,
+        args=(server.extra[0], child, design, peers, rounds, seed),
+        daemon=True,
+    )
+    process.start()
+    try:
+        loop = asyncio.get_running_loop()
+        joins: list[LateJoin] = await asyncio.wait_for(
+            loop.run_in_executor(None, results.recv), 60 + rounds * JOIN_TIMEOUT_S
+        )
+        return joins
+    finally:
+        process.join(10)
+        if process.is_alive():
+            process.terminate()
+
+
 async def run_point(
     design: str, participants: int, seconds: float, rounds: int, rng: random.Random
 ) -> PointResult:
-    server = Server()
+    server = Server(extra=1)
     peers = [f"p{i}" for i in range(participants)]
     clients: list[Any] = []
     try:
@@ -141,8 +191,10 @@ async def run_point(
         await server.call("start")
         for counter in counters:
             counter.start()
+        clients_cpu = time.process_time()
         await asyncio.sleep(seconds)
         cpu_s, wall_s, packets, connections, transports = await server.call("stop")
+        clients_cpu = time.process_time() - clients_cpu
         results = [(c.kind, c.result(wall_s)) for c in counters]
 
         tracks = [
@@ -153,10 +205,7 @@ async def run_point(
         ]
         requests_before = await server.call("keyframe_requests")
         keyframes_before = sum(t.keyframes_sent for t in tracks)
-        joins = []
-        for index in range(rounds):
-            await asyncio.sleep(rng.uniform(0.3, 1.0))
-            joins.append(await late_join(server, design, f"late{index}", peers))
+        joins = await late_joiners(server, design, peers, rounds, rng.randrange(1 << 30))
         return PointResult(
             design,
             participants,
@@ -165,6 +214,7 @@ async def run_point(
             cpu_s,
             wall_s,
             packets,
+            clients_cpu,
             [fps for kind, (fps, _) in results if kind == "video"],
             [loss for kind, (_, loss) in results if kind == "video"],
             [loss for kind, (_, loss) in results if kind == "audio"],
@@ -184,17 +234,18 @@ async def run_point(
 def table(results: list[PointResult], rounds: int) -> str:
     lines = [
         "| R | design | server PCs | DTLS | server CPU % | µs CPU / fwd packet | fwd packets/s "
+        "| room clients CPU % "
         "| video fps min / mean | video loss mean / max | audio loss mean / max "
         "| late joiner first frame p50 / p95 ms | join → connected p50 / p95 "
         "| connected → first frame p50 / p95 | all R videos p95 ms "
         f"| PLIs sent / keyframes ({rounds} joins) |",
-        "|---:|---|---:|---:|---:|---:|---:|---|---|---|---|---|---|---:|---|",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|---|---|---|---:|---|",
     ]
     for r in results:
         lines.append(
             f"| {r.participants} | {r.design} | {r.connections} | {r.transports} "
             f"| {100 * r.cpu_s / r.wall_s:.0f} | {r.us_per_packet:.1f} "
-            f"| {r.packets / r.wall_s:.0f} "
+            f"| {r.packets / r.wall_s:.0f} | {100 * r.clients_cpu_s / r.wall_s:.0f} "
             f"| {min(r.fps):.1f} / {statistics.mean(r.fps):.1f} "
             f"| {100 * statistics.mean(r.video_loss):.2f} / {100 * max(r.video_loss):.2f} % "
             f"| {100 * statistics.mean(r.audio_loss):.2f} / {100 * max(r.audio_loss):.2f} % "

@@ -38,9 +38,21 @@ WARMUP_S = 2.0
 DESIGNS = ("pairs", "subconn")
 
 
-async def serve(conn: Connection) -> None:
-    """The server process: answer the bench's requests over ``conn`` until told to stop."""
+async def serve(conns: list[Connection]) -> None:
+    """The server process: answer the bench's requests over ``conns`` (the first one
+    controls; the others are further clients, e.g. another process) until told to stop."""
     sfu = Sfu(MediaConfig())
+    others = [asyncio.ensure_future(answer(sfu, conn)) for conn in conns[1:]]
+    try:
+        await answer(sfu, conns[0])
+    finally:
+        for task in others:
+            task.cancel()
+        await sfu.close()
+
+
+async def answer(sfu: Sfu, conn: Connection) -> None:
+    """Answer the requests coming over ``conn`` until ``quit``."""
     loop = asyncio.get_running_loop()
     window = (0.0, 0.0, 0)
     while True:
@@ -76,28 +88,40 @@ async def serve(conn: Connection) -> None:
                 )
             )
         elif command == "quit":
-            await sfu.close()
             conn.send(None)
             return
 
 
-def server_main(conn: Connection) -> None:
-    asyncio.run(serve(conn))
+def server_main(conns: list[Connection]) -> None:
+    asyncio.run(serve(conns))
 
 
-class Server:
-    def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=server_main, args=(child,), daemon=True)
-        self._process.start()
+class Channel:
+    """Requests to the server process over one pipe, one at a time."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
         self._lock = asyncio.Lock()
 
     async def call(self, *request: Any) -> Any:
-        async with self._lock:  # one request at a time on the pipe
+        async with self._lock:
             self._conn.send(request)
             loop = asyncio.get_running_loop()
             return await asyncio.wait_for(loop.run_in_executor(None, self._conn.recv), 60)
+
+
+class Server(Channel):
+    """The server in its own process; ``extra`` pipes (for other processes to wrap in a
+    :class:`Channel`) reach the same server."""
+
+    def __init__(self, extra: int = 0) -> None:
+        context = multiprocessing.get_context("spawn")
+        pipes = [context.Pipe() for _ in range(1 + extra)]
+        super().__init__(pipes[0][0])
+        self.extra = [parent for parent, _ in pipes[1:]]
+        children = [child for _, child in pipes]
+        self._process = context.Process(target=server_main, args=(children,), daemon=True)
+        self._process.start()
 
     async def quit(self) -> None:
         try:
@@ -109,7 +133,7 @@ class Server:
 
 
 async def receive(
-    server: Server, request: tuple[Any, ...], kinds: tuple[str, ...] = ("video",)
+    server: Channel, request: tuple[Any, ...], kinds: tuple[str, ...] = ("video",)
 ) -> tuple[Any, list[StreamCounter]]:
     """A receiving client connection (no decoding): one counter per m-line of ``kinds``."""
     reply = await server.call(*request)
