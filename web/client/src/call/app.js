@@ -514,6 +514,11 @@ class CallClient {
       this.subscriber = new SubscriberLink({
         iceServers: this.iceServers,
         sendAnswer: (payload) => this.request("subscriber_answer", payload),
+        restart: () => {
+          this.status("The connection to the others dropped. Reconnecting…");
+          return this.request("subscriber_restart", {});
+        },
+        connectWatchMs: CONNECT_WATCH_MS,
         onStream: (identity, stream) => {
           if (stream) this.view.attachRemoteStream(identity, stream);
           else this.view.detachRemoteStream(identity);
