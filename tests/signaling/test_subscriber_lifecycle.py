@@ -5,6 +5,7 @@ a restart the client asks for, and a join whose subscribe connection cannot open
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -90,7 +91,8 @@ async def test_lobby_admission_and_ban_drive_the_subscribe_connections() -> None
         await tia.wait_media_from(host)
 
 
-async def test_subscriber_restart_replaces_the_subscribe_connection() -> None:
+async def test_subscriber_restart_replaces_the_subscribe_connection(
+        caplog: pytest.LogCaptureFixture) -> None:
     async with live_server() as server, AsyncExitStack() as stack:
         sfu: Sfu = server.services.sfu
         room = await server.create_room("Ada", "Grace")
@@ -123,6 +125,8 @@ async def test_subscriber_restart_replaces_the_subscribe_connection() -> None:
         stack.push_async_callback(outsider.close)
         refused = await outsider.signal.call("subscriber_restart", {})
         assert refused["error"]["code"] == "not_joined", refused
+    # nothing failed, not even while the server closed the connections being renegotiated
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
 
 
 async def test_a_join_whose_subscribe_connection_fails_gives_the_seat_back(
