@@ -659,6 +659,7 @@ class CallClient {
       // grows with every subscribe connection opened (a rejoin, a media_failed reopen)
       subscriptionsStarted: this.subscriptionsOpened + (sub?.opened || 0),
       offersAnswered: this.offersAnswered + (sub?.answered || 0),
+      subscriberRestarts: sub?.restarts || 0, // subscriber_restart sent by this link
     };
   }
 
