@@ -60,6 +60,10 @@ case "${1:-}" in
     shift
     exec "$VENV/bin/mentorcall" create-room "$@"
     ;;
+  roundtable)
+    shift
+    exec "$VENV/bin/mentorcall" create-roundtable "$@"
+    ;;
   person)
     shift
     exec "$VENV/bin/mentorcall" add-person "$@"
@@ -77,7 +81,7 @@ case "${1:-}" in
     base_deps; venv; client
     ;;
   *)
-    echo "usage: ./dev.sh run [--host H --port P] | room [--mentor NAME --mentee NAME] | person --name N --role mentor|mentee|host --zone ZONE | test [pytest args] | build" >&2
+    echo "usage: ./dev.sh run [--host H --port P] | room [--mentor NAME --mentee NAME] | roundtable [--host-name NAME --participant NAME ... --lobby] | person --name N --role mentor|mentee|host --zone ZONE | test [pytest args] | build" >&2
     exit 2
     ;;
 esac

@@ -77,6 +77,41 @@ def create_room(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def create_roundtable(settings: Settings, args: argparse.Namespace) -> int:
+    """POST /api/rooms (kind roundtable) on the running server and print every link."""
+    people = [
+        {"name": name, "role": role}
+        for role, names in (("co-host", args.co_host), ("participant", args.participant),
+                            ("observer", args.observer))
+        for name in names
+    ]
+    room = admin_post(
+        settings,
+        "/api/rooms",
+        {
+            "kind": "roundtable",
+            "host_name": args.host_name,
+            "participants": people,
+            "shareable": args.shareable or not people,
+            "lobby": args.lobby,
+            "capacity": args.capacity,
+            "title": args.title,
+            "duration_minutes": args.minutes,
+        },
+    )
+    if room is None:
+        return 1
+    lobby = ", lobby on" if room.get("lobby") else ""
+    print(f"roundtable {room['room_id']} (open for {args.minutes} minutes{lobby})")
+    links = room["links"]
+    print(f"host ({args.host_name}): {links['host']}")
+    for person in links.get("participants", []):
+        print(f"{person['role']} ({person['name']}): {person['link']}")
+    if links.get("shareable"):
+        print(f"shareable participant link: {links['shareable']}")
+    return 0
+
+
 def add_person(settings: Settings, args: argparse.Namespace) -> int:
     """POST /api/people on the running server and print the person's schedule link."""
     person = admin_post(
@@ -102,6 +137,21 @@ def main(argv: list[str] | None = None) -> int:
     room.add_argument("--mentee", default="Mentee", help="mentee's display name")
     room.add_argument("--title", default="Virtual coffee")
     room.add_argument("--minutes", type=int, default=30, help="how long the room stays open")
+    table = commands.add_parser(
+        "create-roundtable", help="create a roundtable a host runs, print its links"
+    )
+    table.add_argument("--host-name", default="Host", help="the host's display name")
+    for flag, what in (("--participant", "participant"), ("--co-host", "co-host"),
+                       ("--observer", "observer (watches only)")):
+        table.add_argument(flag, action="append", default=[], metavar="NAME",
+                           help=f"a named {what} with a link of their own (repeatable)")
+    table.add_argument("--shareable", action="store_true",
+                       help="also print one participant link anyone may open "
+                            "(the default when nobody is named)")
+    table.add_argument("--lobby", action="store_true", help="joiners wait to be admitted")
+    table.add_argument("--capacity", type=int, default=12, help="people at once (2-50)")
+    table.add_argument("--title", default="Roundtable")
+    table.add_argument("--minutes", type=int, default=60, help="how long the room stays open")
     person = commands.add_parser("add-person", help="register a person, print schedule link")
     person.add_argument("--name", required=True, help="display name")
     person.add_argument("--role", choices=("mentor", "mentee", "host"), required=True)
@@ -114,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "add-person":
         return add_person(settings, args)
+    if args.command == "create-roundtable":
+        return create_roundtable(settings, args)
     return create_room(settings, args)
 
 

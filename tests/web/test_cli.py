@@ -53,3 +53,20 @@ def test_wrong_admin_key_and_no_server_are_explained(
     assert "admin key" in capsys.readouterr().err
     assert main(["--port", "9", "create-room"]) == 1
     assert "is the server running?" in capsys.readouterr().err
+
+
+def test_create_roundtable_prints_host_named_and_shareable_links(
+    threaded: LiveServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MENTORCALL_ADMIN_KEY", ADMIN_KEY)
+    args = ["create-roundtable", "--host-name", "Hana", "--co-host", "Ana",
+            "--participant", "Lou", "--observer", "Olu", "--shareable", "--lobby"]
+    assert main(cli(threaded, *args)) == 0
+    out = capsys.readouterr().out
+    assert "lobby on" in out
+    for line in ("host (Hana): ", "co-host (Ana): ", "participant (Lou): ",
+                 "observer (Olu): ", "shareable participant link: "):
+        assert f"{line}{threaded.base_url}/join#token=" in out, (line, out)
+    # nobody named: the shareable link is made anyway, so the room can be used
+    assert main(cli(threaded, "create-roundtable")) == 0
+    assert "shareable participant link: " in capsys.readouterr().out

@@ -34,6 +34,8 @@ const OPEN_CHECK_MS = 1000;
 // ahead. Let the person try again after this long.
 const NOT_YET_RETRY_MS = 5000;
 
+const ROUNDTABLE_ROLES = new Set(["host", "co-host", "participant", "observer"]);
+
 class CallClient {
   constructor(token, view) {
     this.token = token;
@@ -47,6 +49,8 @@ class CallClient {
       this.claims = peekClaims(personal);
     }
     this.view = view;
+    // Before joining, the page knows the room's kind only from the link's role.
+    if (ROUNDTABLE_ROLES.has(this.claims?.role)) view.renderHeader(null, { title: "Roundtable" });
     this.state = "loading";
     this.errorCode = null;
     this.socket = null;
