@@ -107,7 +107,13 @@ class SubscribeConnections:
     async def _renegotiate(self, connection: SubscriberConnection) -> None:
         try:
             offer = await connection.make_offer()
-        except Exception:  # e.g. the connection closed meanwhile: logged, nothing to tell
+        except Exception:
+            # it closed meanwhile (here, or by aiortc when the remote closed its DTLS,
+            # which Sfu.on_peer_failed reports): nothing to tell
+            if connection.closing or self.closed or connection.pc.signalingState == "closed":
+                logger.debug("%s's subscribe connection closed while renegotiating",
+                             connection.peer_id)
+                return
             logger.exception("renegotiating %s's subscribe connection failed", connection.peer_id)
             return
         hook = self.on_renegotiate

@@ -9,7 +9,9 @@ in its module docstring.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from media.errors import MediaError
 from media.sfu import Sfu
 from rooms.errors import RoomError
 from rooms.grants import JoinGrant
@@ -28,6 +30,7 @@ from .payloads import (
     PublishPayload,
     SubscribePayload,
     SubscriberAnswerPayload,
+    SubscriberRestartPayload,
     SubscriptionAnswerPayload,
 )
 from .session import CallSession, peer_id_for
@@ -54,6 +57,7 @@ class CallEvents:
             "subscription_answer": EventSpec(SubscriptionAnswerPayload,
                                              self.subscription_answer),
             "subscriber_answer": EventSpec(SubscriberAnswerPayload, self.subscriber_answer),
+            "subscriber_restart": EventSpec(SubscriberRestartPayload, self.subscriber_restart),
             "mute": EventSpec(MutePayload, self.mute),
             "leave": EventSpec(LeavePayload, self.leave),
         }
@@ -75,7 +79,7 @@ class CallEvents:
             if snapshot is not None:
                 session = CallSession(sid=sid, grant=grant)
                 takeover = await calls.take_over(session)
-                subscriber_offer = await calls.subscribers.open(session)
+                subscriber_offer = await self._open_subscriber(session)
         if snapshot is None:  # knocking in the lobby: no room, no room events
             await calls.room_hooks.knocked(sid, grant)
             return ok_ack(waiting=True, identity=grant.identity,
@@ -101,6 +105,22 @@ class CallEvents:
             **extra,
             **token,
         })
+
+    async def _open_subscriber(self, session: CallSession) -> dict[str, Any] | None:
+        """Its subscribe connection's first offer; if the SFU cannot open one, the join
+        is rolled back (the seat is freed, under the caller's lock) and the media error
+        answers it."""
+        calls = self._participants
+        try:
+            return await calls.subscribers.open(session)
+        except MediaError:
+            logger.warning("%s: opening the subscribe connection failed; join rolled back",
+                           session.identity)
+            calls.forget(session.sid)
+            if calls.release_peer(session):
+                await self._sfu.remove_peer(session.peer_id)
+                await calls.remove_participant(session.room_id, session.identity, "left")
+            raise
 
     async def _join_or_knock(self, sid: str, grant: JoinGrant) -> RoomSnapshot | None:
         """Join the grant's room, or (None) knock in its lobby: the connection then
@@ -166,6 +186,18 @@ class CallEvents:
             raise SignalingError("unknown_subscription",
                                  "That is not this connection's subscribe connection.")
         await self._sfu.accept_answer(payload.subscription_id, payload.sdp, payload.version)
+        return ok_ack()
+
+    async def subscriber_restart(self, sid: str, payload: SubscriberRestartPayload) -> Ack:
+        """The client's subscribe connection failed where only it can see: the server
+        closes it and sends a ``subscriber_offer`` for a fresh one."""
+        calls = self._participants
+        session = calls.session(sid)
+        if not session.grant.subscribe:
+            raise SignalingError("forbidden", "Your link does not allow receiving media.")
+        async with calls.lock(session.peer_id):
+            calls.still_current(session)
+            await calls.subscribers.restart(session)
         return ok_ack()
 
     async def subscribe(self, sid: str, payload: SubscribePayload) -> Ack:

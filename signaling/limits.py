@@ -11,7 +11,8 @@ from .rate_limits import RefusalLog, TokenBucket
 __all__ = ["MEDIA_EVENTS", "MUTE_EVENTS", "ROUNDTABLE_RATE", "ConnectionLimits", "TokenBucket"]
 
 # Events that build or tear down peer connections (certificates, sockets, ICE).
-MEDIA_EVENTS = frozenset({"publish", "subscribe", "subscription_answer", "subscriber_answer"})
+MEDIA_EVENTS = frozenset({"publish", "subscribe", "subscription_answer", "subscriber_answer",
+                          "subscriber_restart"})
 # Events each of which the server fans out to everyone else in the room.
 MUTE_EVENTS = frozenset({"mute"})
 # Rate class of the roundtable events (host controls, hands, timer): one shared budget.

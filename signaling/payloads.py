@@ -53,6 +53,10 @@ class SubscriberAnswerPayload(Payload):
     sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
 
 
+class SubscriberRestartPayload(Payload):
+    """`subscriber_restart`: no fields (the client's subscribe connection failed)."""
+
+
 class MutePayload(Payload):
     """`mute`: the client stopped or resumed sending one kind of media."""
 

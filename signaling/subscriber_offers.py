@@ -137,6 +137,16 @@ class SubscriberOffers:
             await self._connections.emit(SUBSCRIBER_OFFER_EVENT, payload, to=session.sid)
         return True
 
+    async def restart(self, session: CallSession) -> None:
+        """The client saw its subscribe connection fail (``subscriber_restart``): close
+        it and send the offer of a fresh one. Hold its lock."""
+        if session.subscriber:
+            await self._sfu.close_subscriber(session.peer_id)
+            session.subscriber = None
+        payload = await self.open(session)
+        if payload is not None:
+            await self._connections.emit(SUBSCRIBER_OFFER_EVENT, payload, to=session.sid)
+
     async def _renegotiated(self, peer_id: str, offer: SubscriberOffer) -> None:
         """The SFU's own offer (Sfu.on_renegotiate): to the connection it is for."""
         session = self._sessions.get(self._sid_by_peer.get(peer_id, ""))

@@ -23,7 +23,7 @@ from .roundtable import create_roundtable
 
 PROTOCOL = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 CALL_EVENTS = ["join", "publish", "subscribe", "subscription_answer", "subscriber_answer",
-               "mute", "leave"]
+               "subscriber_restart", "mute", "leave"]
 ROUNDTABLE_EVENTS = ["promote", "demote", "hand_over", "set_lobby", "admit", "deny",
                      "set_locked", "hard_mute", "mute_all", "remove", "end_room", "raise_hand",
                      "lower_hand", "call_on", "start_timer", "stop_timer"]
@@ -72,6 +72,7 @@ EVENT_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "subscription_answer": {"subscription_id": VALUES, "sdp": VALUES},
     "subscriber_answer": {"subscription_id": VALUES, "version": SECONDS, "sdp": VALUES},
     "mute": {"kind": st.one_of(st.sampled_from(["audio", "video"]), VALUES), "muted": VALUES},
+    "subscriber_restart": {},
     "leave": {},
     "unknown": {"x": VALUES},
     **{event: {"identity": NAMES} for event in ("promote", "demote", "hand_over", "admit",
@@ -148,6 +149,7 @@ EVERY_HANDLER = [
     ("subscribe", {"publisher": PEER}),
     ("subscription_answer", {"subscription_id": "x", "sdp": "v=0\r\n"}),
     ("subscriber_answer", {"subscription_id": "x", "version": 1, "sdp": "v=0\r\n"}),
+    ("subscriber_restart", {}),
     ("publish", {"sdp": "v=0\r\n"}),
     ("mute", {"kind": "audio", "muted": True}),
     ("join", {"token": "x"}),

@@ -518,6 +518,11 @@ class CallClient {
       this.subscriber = new SubscriberLink({
         iceServers: this.iceServers,
         sendAnswer: (payload) => this.request("subscriber_answer", payload),
+        restart: () => {
+          this.status("The connection to the others dropped. Reconnecting…");
+          return this.request("subscriber_restart", {});
+        },
+        connectWatchMs: CONNECT_WATCH_MS,
         onStream: (identity, stream) => {
           if (stream) this.view.attachRemoteStream(identity, stream);
           else this.view.detachRemoteStream(identity);
@@ -658,6 +663,7 @@ class CallClient {
       // grows with every subscribe connection opened (a rejoin, a media_failed reopen)
       subscriptionsStarted: this.subscriptionsOpened + (sub?.opened || 0),
       offersAnswered: this.offersAnswered + (sub?.answered || 0),
+      subscriberRestarts: sub?.restarts || 0, // subscriber_restart sent by this link
     };
   }
 

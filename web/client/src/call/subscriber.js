@@ -4,9 +4,14 @@
 // `subscriber_answer` and its version. Tracks are mapped to participants by the
 // transceiver's mid, from the offer's `tracks` list; an inactive m-line carries nothing
 // (its participant's tile loses that track), and a reused mid keeps its track object,
-// which then belongs to whoever the new offer names.
+// which then belongs to whoever the new offer names. If the connection fails where only
+// the browser sees it (connectionState "failed", or "connecting" past a timeout, as the
+// publish watchdog in app.js), we ask the server for a fresh one (`subscriber_restart`):
+// its offer comes with a new subscription id and replaces this connection.
 
-import { waitForIceGathering } from "./rtc.js";
+import { waitForIceGathering, watchConnecting } from "./rtc.js";
+
+const CONNECT_WATCH_MS = 10000;
 
 export class SubscriberLink {
   /**
@@ -16,10 +21,16 @@ export class SubscriberLink {
    * @param {(identity: string, stream: MediaStream | null) => void} opts.onStream
    *   a participant's remote stream (null: nothing of theirs arrives any more)
    * @param {(err: Error) => void} opts.onError an offer could not be answered
+   * @param {() => Promise<object>} opts.restart emits subscriber_restart
+   * @param {number} [opts.connectWatchMs] how long the connection may stay connecting
    */
-  constructor({ iceServers, sendAnswer, onStream, onError }) {
+  constructor({ iceServers, sendAnswer, onStream, onError, restart, connectWatchMs = CONNECT_WATCH_MS }) {
     this.iceServers = iceServers;
     this.sendAnswer = sendAnswer;
+    this.restart = restart;
+    this.connectWatchMs = connectWatchMs;
+    this.restartedFor = null; // the connection a restart was asked for (once each)
+    this.restarts = 0; // subscriber_restart requests sent
     this.onStream = onStream;
     this.onError = onError;
     this.pc = null;
@@ -43,11 +54,13 @@ export class SubscriberLink {
 
   async apply(offer) {
     if (this.closed || !offer?.sdp) return;
+    let fresh = false;
     if (offer.subscription_id !== this.subscriptionId) {
       this.reset();
       this.pc = new RTCPeerConnection({ iceServers: this.iceServers });
       this.subscriptionId = offer.subscription_id;
       this.opened += 1;
+      fresh = true;
     } else if (offer.version <= this.version) {
       return; // a duplicate or an older one
     }
@@ -65,6 +78,26 @@ export class SubscriberLink {
       sdp: pc.localDescription.sdp,
     });
     if (pc === this.pc) this.answered += 1;
+    if (fresh && pc === this.pc) this.watch(pc);
+  }
+
+  /** Ask for a fresh connection when this one fails or stays connecting too long. */
+  watch(pc) {
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc.connectionState === "failed") this.requestRestart(pc);
+    });
+    watchConnecting(pc, this.connectWatchMs, () => this.requestRestart(pc));
+  }
+
+  requestRestart(pc) {
+    if (this.closed || pc !== this.pc || this.restartedFor === pc || !this.restart) return;
+    this.restartedFor = pc;
+    this.restarts += 1;
+    this.restart().catch((err) => {
+      if (this.closed) return;
+      if (this.restartedFor === pc) this.restartedFor = null; // may ask again on the next failure
+      this.onError(err);
+    });
   }
 
   /** Give each participant's stream exactly the tracks the offer's mids name for them. */
