@@ -6,7 +6,7 @@
 // (its participant's tile loses that track), and a reused mid keeps its track object,
 // which then belongs to whoever the new offer names. If the connection fails where only
 // the browser sees it (connectionState "failed", or "connecting" past a timeout, as the
-// publish watchdog in app.js), we ask the server for a fresh one (`subscriber_restart`):
+// publish watchdog in publish.js), we ask the server for a fresh one (`subscriber_restart`):
 // its offer comes with a new subscription id and replaces this connection.
 
 import { waitForIceGathering, watchConnecting } from "./rtc.js";

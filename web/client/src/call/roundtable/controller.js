@@ -1,7 +1,7 @@
 // A roundtable on the call page: listens to the roundtable events (docs/protocol.md,
 // "Roundtables"), keeps the model, draws the grid and panels, and sends the host and
-// floor actions. The call itself (join, publish, subscribe) stays in app.js; this
-// module only runs when the joined room's kind is "roundtable".
+// floor actions. The call itself (join, publish, subscribe) stays in app.js, signaling.js
+// and publish.js; this module only runs when the joined room's kind is "roundtable".
 
 import { describeError, roleLabel } from "../messages.js";
 import { enterGrid, renderGrid } from "./grid.js";

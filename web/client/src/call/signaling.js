@@ -1,0 +1,250 @@
+// The signaling connection of the call: one Socket.IO connection, `join` (again on every
+// reconnect), the room's events and the one subscribe connection (SubscriberLink) the
+// server renegotiates (docs/protocol.md). Methods of CallClient (app.js), mixed into its
+// prototype: `this` is the CallClient.
+
+import { ERROR_TEXT, ServerError, describeError } from "./messages.js";
+import { peekClaims } from "../shared/token.js";
+import { SubscriberLink } from "./subscriber.js";
+import { remember, typedName } from "./share.js";
+import { CONNECT_WATCH_MS } from "./publish.js";
+
+const ACK_TIMEOUT_MS = 10000;
+
+export const signaling = {
+  /** Emit with an ack; resolve with the ok ack, reject with a ServerError. */
+  request(event, payload) {
+    const socket = this.socket;
+    return new Promise((resolve, reject) => {
+      if (!socket) {
+        reject(new ServerError("not_joined"));
+        return;
+      }
+      socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, (err, resp) => {
+        if (err) reject(new ServerError("timeout"));
+        else if (!resp || typeof resp !== "object") reject(new ServerError("internal_error"));
+        else if (!resp.ok) reject(new ServerError(resp.error?.code || "internal_error", resp.error?.message));
+        else resolve(resp);
+      });
+    });
+  },
+
+  join() {
+    if (this.wantInCall || this.openTimer) return;
+    if (this.claims?.share) {
+      this.shareName = typedName();
+      if (!this.shareName) {
+        this.status("Please type your name first, so the others know who you are.");
+        return;
+      }
+    }
+    this.wantInCall = true;
+    this.errorCode = null;
+    this.setState("joining");
+    this.status("Joining the call…");
+    const socket = window.io({ transports: ["websocket"], reconnectionDelayMax: 4000 });
+    this.socket = socket;
+    socket.on("connect", () => this.onConnect(socket));
+    socket.on("disconnect", (reason) => this.onDisconnect(socket, reason));
+    socket.on("connect_error", () => {
+      if (socket === this.socket && this.state === "joining") this.status(ERROR_TEXT.unreachable);
+    });
+    socket.on("participant_joined", (msg) => this.onParticipantJoined(msg));
+    socket.on("participant_left", (msg) => this.onParticipantLeft(msg));
+    socket.on("track_published", (msg) => this.onTrackPublished(msg));
+    socket.on("track_muted", (msg) => this.onTrackMuted(msg));
+    socket.on("replaced", (msg) => this.onReplaced(socket, msg));
+    socket.on("room_ended", (msg) => this.onRoomEnded(socket, msg));
+    socket.on("media_failed", (msg) => this.onMediaFailed(socket, msg));
+    socket.on("subscriber_offer", (msg) => this.onSubscriberOffer(socket, msg));
+    this.roundtable.bind(socket);
+  },
+
+  async onConnect(socket) {
+    console.info("mentorcall: connected");
+    if (socket !== this.socket || !this.wantInCall) return;
+    // A (re)connection: start from a clean slate and join with the same token.
+    // Within the grace period the server resumes our seat.
+    this.closePeerConnections();
+    let ack;
+    try {
+      const named = this.claims?.share && this.shareName ? { display_name: this.shareName } : {};
+      ack = await this.request("join", { token: this.token, ...named });
+    } catch (err) {
+      if (socket === this.socket) this.fail(err);
+      return;
+    }
+    if (socket !== this.socket || !this.wantInCall) return;
+    if (typeof ack.token === "string" && ack.token && this.sharedToken) {
+      // Our own token from now on (reconnects, after `admitted`): never the shared one again.
+      remember(this.sharedToken, ack.token);
+      this.token = ack.token;
+      this.claims = peekClaims(ack.token) || this.claims;
+    }
+    if (ack.waiting) {
+      // A roundtable's lobby: no media, no room events until a host admits us.
+      this.setState("lobby");
+      this.view.renderHeader(null, { title: "Roundtable" });
+      this.status(ack.message || "Waiting for a host to let you in.");
+      return;
+    }
+    this.me = ack.you;
+    this.room = ack.room.room;
+    this.iceServers = Array.isArray(ack.ice_servers) ? ack.ice_servers : [];
+    this.participants.clear();
+    for (const p of ack.room.participants) {
+      if (p.identity !== this.me.identity) this.participants.set(p.identity, p);
+    }
+    this.view.renderHeader(this.me, this.room);
+    this.roundtable.onJoined(ack);
+    this.renderRemotes();
+    const reconnected = this.joinedOnce;
+    this.joinedOnce = true;
+    this.updateCallState();
+    this.status(reconnected ? "Reconnected." : this.callStatusText());
+    if (ack.subscriber_offer) this.onSubscriberOffer(socket, ack.subscriber_offer);
+    await this.publish();
+  },
+
+  onDisconnect(socket, reason) {
+    console.info(`mentorcall: connection closed (${reason})`);
+    if (socket !== this.socket || !this.wantInCall) return;
+    if (reason === "io server disconnect") {
+      // The server closed us on purpose (e.g. the room ended): don't retry blindly.
+      this.wantInCall = false;
+      this.teardown({ stopMedia: true });
+      this.view.showNotice("You were disconnected", "The server ended this connection.", {
+        action: "rejoin",
+      });
+      this.setState("error");
+      this.status("Disconnected by the server.");
+      return;
+    }
+    if (!this.joinedOnce) return; // still making the first connection
+    this.setState("reconnecting");
+    this.status("Connection lost. Reconnecting…");
+  },
+
+  onReplaced(socket, msg) {
+    if (socket !== this.socket) return;
+    this.wantInCall = false;
+    this.teardown({ stopMedia: true });
+    this.view.showNotice(
+      "You joined from somewhere else",
+      "This call is now open in another tab or device, so this window has been disconnected.",
+      { action: "rejoin", actionLabel: "Use this window instead" },
+    );
+    this.setState("replaced");
+    this.status(msg?.message || "This call was opened somewhere else.");
+  },
+
+  onRoomEnded(socket, msg) {
+    if (socket !== this.socket) return;
+    if (this.roundtable.active) {
+      this.roundtable.onRoomEnded(msg);
+      return;
+    }
+    this.finish("ended", "This session has ended",
+      "Its booked time is over. Thank you for meeting — see you next time.",
+      { status: msg?.message || "This session's time is over." });
+  },
+
+  /** Out of the call for good (or until Rejoin): close everything, show a notice. */
+  finish(state, heading, text, { action = null, actionLabel, status = text } = {}) {
+    this.wantInCall = false;
+    this.teardown({ stopMedia: true });
+    this.view.showNotice(heading, text, { action, actionLabel });
+    this.setState(state);
+    this.status(status);
+  },
+
+  onParticipantJoined({ participant }) {
+    if (!participant || participant.identity === this.me?.identity) return;
+    const returning = this.lastLeft === participant.identity;
+    this.leftName = null;
+    this.participants.set(participant.identity, participant);
+    this.renderRemotes();
+    this.updateCallState();
+    this.status(`${participant.display_name} ${returning ? "is back" : "joined the call"}.`);
+  },
+
+  onParticipantLeft({ identity, reason }) {
+    const p = this.participants.get(identity);
+    if (!p) return;
+    this.participants.delete(identity);
+    this.lastLeft = identity;
+    this.leftName = p.display_name;
+    this.renderRemotes();
+    this.updateCallState();
+    if (reason === "replaced") return; // they reopened the call elsewhere; they'll be back
+    this.status(
+      reason === "disconnected"
+        ? `${p.display_name} lost their connection and left the call.`
+        : reason === "removed"
+          ? `${p.display_name} was removed by a host.`
+          : `${p.display_name} left the call.`,
+    );
+  },
+
+  onTrackPublished({ identity, tracks }) {
+    const p = this.participants.get(identity);
+    if (!p) return;
+    p.tracks = tracks || [];
+    this.renderRemotes(); // the server's next subscriber_offer adds or removes their media
+  },
+
+  onTrackMuted({ identity, kind, muted }) {
+    const p = this.participants.get(identity);
+    if (!p) return;
+    p.tracks = p.tracks || [];
+    const tracks = p.tracks.filter((t) => t.kind === kind);
+    if (tracks.length) for (const t of tracks) t.muted = muted;
+    else p.tracks.push({ kind, track_id: "", muted });
+    this.renderRemotes();
+    const what = kind === "audio" ? "microphone" : "camera";
+    this.status(`${p.display_name} turned their ${what} ${muted ? "off" : "on"}.`);
+  },
+
+  // The server lost one of our media connections (docs/protocol.md, media_failed):
+  // publish or subscribe again. Our own "failed" connection state does the same; each
+  // path ignores a connection the other one already replaced.
+  onMediaFailed(socket, { connection } = {}) {
+    if (socket !== this.socket || !this.wantInCall) return;
+    if (connection === "publish") {
+      const pc = this.publishPc;
+      // a publish still connecting is the replacement, not the connection that failed
+      if (pc && pc.connectionState !== "new" && pc.connectionState !== "connecting") {
+        this.republish(pc);
+      }
+      return;
+    }
+    // "subscriber": the server opens a new subscribe connection and offers it next
+    if (connection === "subscriber") this.status("The connection to the others dropped. Reconnecting…");
+  },
+
+  // An offer on our subscribe connection (the join ack's, then subscriber_offer events).
+  onSubscriberOffer(socket, offer) {
+    if (socket !== this.socket || !this.wantInCall) return;
+    if (!this.subscriber) {
+      this.subscriber = new SubscriberLink({
+        iceServers: this.iceServers,
+        sendAnswer: (payload) => this.request("subscriber_answer", payload),
+        restart: () => {
+          this.status("The connection to the others dropped. Reconnecting…");
+          return this.request("subscriber_restart", {});
+        },
+        connectWatchMs: CONNECT_WATCH_MS,
+        onStream: (identity, stream) => {
+          if (stream) this.view.attachRemoteStream(identity, stream);
+          else this.view.detachRemoteStream(identity);
+        },
+        onError: (err) => {
+          if (err.code === "stale_answer" || err.code === "unknown_subscription") return; // a newer offer follows
+          this.status(`Couldn't receive the others' video. ${describeError(err)}`);
+          if (!(err instanceof ServerError)) console.error(err);
+        },
+      });
+    }
+    this.subscriber.offer(offer);
+  },
+};

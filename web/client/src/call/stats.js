@@ -1,0 +1,67 @@
+// What the end-to-end tests (tests/e2e/) read, also handy when helping someone debug:
+// `window.mentorcall`, with getStats() totals of the subscribe connection (remoteStats,
+// remoteStatsByPublisher) and of the publish connection (localStats).
+
+import { collectLocalStats, collectRemoteStats } from "./rtc.js";
+
+// Methods of CallClient (app.js), mixed into its prototype: `this` is the CallClient.
+export const stats = {
+  async remoteStats() {
+    const sub = this.subscriber;
+    const pcs = sub?.pc ? [sub.pc] : [];
+    return {
+      ...(await collectRemoteStats(pcs)),
+      subscriptions: pcs.length,
+      // grows with every subscribe connection opened (a rejoin, a media_failed reopen)
+      subscriptionsStarted: this.subscriptionsOpened + (sub?.opened || 0),
+      offersAnswered: this.offersAnswered + (sub?.answered || 0),
+      subscriberRestarts: sub?.restarts || 0, // subscriber_restart sent by this link
+    };
+  },
+
+  /** remoteStats() per publisher: {identity: totals of the m-lines carrying them now}. */
+  async remoteStatsByPublisher() {
+    const sub = this.subscriber;
+    const out = {};
+    if (!sub?.pc) return out;
+    for (const identity of sub.identities()) {
+      const mids = sub.midsOf(identity);
+      out[identity] = await collectRemoteStats([sub.pc], (s) => mids.has(s.mid));
+    }
+    return out;
+  },
+
+  localStats() {
+    return collectLocalStats(this.publishPc);
+  },
+};
+
+/** Expose `window.mentorcall` for `client` (a CallClient). */
+export function exposeTestHooks(client) {
+  window.mentorcall = {
+    get state() {
+      return client.state;
+    },
+    get error() {
+      return client.errorCode;
+    },
+    get identity() {
+      return client.me?.identity ?? null;
+    },
+    get opensAt() {
+      return client.opensAt;
+    },
+    get participants() {
+      return [...client.participants.values()].map((p) => ({ ...p }));
+    },
+    // The roundtable as this page sees it (null in a 1:1 call).
+    get roundtable() {
+      if (!client.roundtable.active) return null;
+      const m = client.roundtable.model;
+      return { ...m.state, role: m.me?.role ?? null, speaker: m.speaker, hardMutes: { ...client.hardMutes } };
+    },
+    remoteStats: () => client.remoteStats(),
+    remoteStatsByPublisher: () => client.remoteStatsByPublisher(),
+    localStats: () => client.localStats(),
+  };
+}
