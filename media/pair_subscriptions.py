@@ -8,7 +8,6 @@ participant instead (media/subscribe_connections.py).
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -18,10 +17,8 @@ from media.connection_watch import ConnectionWatch
 from media.errors import INVALID_SDP, NOT_PUBLISHED, UNKNOWN_SUBSCRIPTION, MediaError
 from media.peer import ForwardingPeerConnection, apply_remote_checked
 from media.publications import Publications
-from media.sdp import codec_preferences, parse_description
+from media.sdp import MSID_TOKEN, codec_preferences, parse_description
 from media.sender import ForwardingSender
-
-_MSID_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`{|}~]{1,64}")
 
 
 @dataclass
@@ -62,7 +59,7 @@ class PairSubscriptions:
                 sender = transceiver.sender
                 assert isinstance(sender, ForwardingSender)
                 # private aiortc names, checked at start-up by media/guards.py
-                if _MSID_TOKEN.fullmatch(publisher_id):
+                if MSID_TOKEN.fullmatch(publisher_id):
                     sender._stream_id = publisher_id
                 sender._track_id = track.track_id
                 fanouts[track.track_id].add(sender)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from aiortc import RTCRtpReceiver, sdp
@@ -15,6 +16,8 @@ logger = logging.getLogger(__name__)
 # The one codec forwarded per kind (every subscriber can be pinned to it).
 FORWARDED_CODECS = {"audio": "audio/opus", "video": "video/VP8"}
 MEDIA_KINDS = ("audio", "video")
+# A publisher id may name a stream in `a=msid` only if it is an msid token (RFC 8830).
+MSID_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`{|}~]{1,64}")
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ from media.admission import EXTRA_SSRCS, MAX_SIGNALLED_SSRCS
 from media.errors import STALE_ANSWER, MediaError
 from media.fanout import TrackFanout
 from media.peer import ForwardingPeerConnection, apply_remote_checked
-from media.sdp import codec_preferences, parse_description
+from media.sdp import MSID_TOKEN, codec_preferences, parse_description
 from media.sender import ForwardingSender
 
 TrackKey = tuple[str, str]  # (publisher id, track id)
@@ -57,7 +57,6 @@ TrackKey = tuple[str, str]  # (publisher id, track id)
 # RTCP SSRCs admitted per m-line (media/admission.py): an aiortc client signals a media
 # and an RTX SSRC per m-line; a browser sends receive-only RTCP from unsignalled ones
 SSRCS_PER_MLINE = 2
-_MSID_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`{|}~]{1,64}")
 _ORIGIN = re.compile(r"^o=.*$", re.MULTILINE)
 
 
@@ -290,7 +289,7 @@ class SubscriberConnection:
             return
         publisher_id, track_id = slot.offered
         sender = slot.sender
-        if _MSID_TOKEN.fullmatch(publisher_id):
+        if MSID_TOKEN.fullmatch(publisher_id):
             sender._stream_id = publisher_id
             sender._track_id = f"{publisher_id}.{track_id}"[:64]
         else:  # msid cannot carry it: unique per m-line (clients map by mid anyway)
