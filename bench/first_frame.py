@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import random
 import statistics
 import sys
@@ -36,7 +35,7 @@ from typing import Any, cast
 
 from aiortc.rtp import RTCP_PSFB_PLI, AnyRtcpPacket, RtcpPsfbPacket, RtpPacket
 
-from bench.forward import TARGET_BITRATE, cap_vp8_bitrate
+from bench.forward import TARGET_BITRATE, ServerProcess, cap_vp8_bitrate
 from media import MediaConfig, Sfu
 from media.keyframes import KeyframePolicy
 from media.peer import ForwardingPeerConnection
@@ -78,32 +77,6 @@ def server_main(policy: str, conn: Connection) -> None:
     asyncio.run(serve(policy, conn))
 
 
-class Server:
-    """The server process, driven over a pipe; calls may run concurrently."""
-
-    def __init__(self, policy: str) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=server_main, args=(policy, child), daemon=True)
-        self._process.start()
-        self._lock = asyncio.Lock()
-
-    async def call(self, *request: Any) -> Any:
-        async with self._lock:
-            self._conn.send(request)
-            loop = asyncio.get_running_loop()
-            return await asyncio.wait_for(loop.run_in_executor(None, self._conn.recv), 60)
-
-    async def quit(self) -> None:
-        try:
-            await asyncio.wait_for(self.call("quit"), 15)
-        finally:
-            self._process.join(5)
-            if self._process.is_alive():
-                self._process.terminate()
-                self._process.join(5)
-
-
 # -- the joiners (this process) ---------------------------------------------------------
 
 
@@ -127,7 +100,7 @@ class Joiner:
         pass
 
 
-async def join(server: Server, name: str, pcs: list[ForwardingPeerConnection]) -> Joiner:
+async def join(server: ServerProcess, name: str, pcs: list[ForwardingPeerConnection]) -> Joiner:
     joiner = Joiner(requested=time.monotonic())
     subscription_id, offer = await server.call("subscribe", name)
     pc = ForwardingPeerConnection(MediaConfig())
@@ -156,7 +129,7 @@ class RoundResult:
 
 
 async def run_round(policy: str, gaps: list[float]) -> RoundResult:
-    server = Server(policy)
+    server = ServerProcess(server_main, policy)
     publisher = LoopbackPeer()
     pcs: list[ForwardingPeerConnection] = []
     plis = 0

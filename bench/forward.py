@@ -26,6 +26,7 @@ import multiprocessing
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, cast
@@ -186,19 +187,21 @@ async def serve(mode: str, conn: Connection, profile_to: str | None) -> None:
             return
 
 
-def server_main(mode: str, conn: Connection, profile_to: str | None) -> None:
+def server_main(mode: str, profile_to: str | None, conn: Connection) -> None:
     asyncio.run(serve(mode, conn, profile_to))
 
 
 class ServerProcess:
-    """The server in a child process, driven by request/response over a pipe."""
+    """A server in a child process, driven by request/response over a pipe.
 
-    def __init__(self, mode: str, profile_to: str | None = None) -> None:
+    The child runs ``main(*args, conn)`` (a picklable module-level function), e.g.
+    ``ServerProcess(server_main, mode, profile_to)`` for this bench's servers.
+    """
+
+    def __init__(self, main: Callable[..., None], *args: Any) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
-        self._process = context.Process(
-            target=server_main, args=(mode, child, profile_to), daemon=True
-        )
+        self._process = context.Process(target=main, args=(*args, child), daemon=True)
         self._process.start()
         self._lock = asyncio.Lock()
 
@@ -309,7 +312,7 @@ async def run_point(
     mode: str, subscribers: int, seconds: float, profile_dir: str | None = None
 ) -> PointResult:
     profile_to = f"{profile_dir}/{mode}-{subscribers}.prof" if profile_dir else None
-    server = ServerProcess(mode, profile_to)
+    server = ServerProcess(server_main, mode, profile_to)
     publisher = LoopbackPeer()
     pcs: list[Any] = []
     counters: list[StreamCounter] = []
