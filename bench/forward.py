@@ -191,7 +191,21 @@ def server_main(mode: str, profile_to: str | None, conn: Connection) -> None:
     asyncio.run(serve(mode, conn, profile_to))
 
 
-class ServerProcess:
+class Channel:
+    """Requests to the server process over one pipe, one at a time."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+
+    async def call(self, *request: Any) -> Any:
+        async with self._lock:
+            self._conn.send(request)
+            loop = asyncio.get_running_loop()
+            return await asyncio.wait_for(loop.run_in_executor(None, self._conn.recv), 60)
+
+
+class ServerProcess(Channel):
     """A server in a child process, driven by request/response over a pipe.
 
     The child runs ``main(*args, conn)`` (a picklable module-level function), e.g.
@@ -200,16 +214,10 @@ class ServerProcess:
 
     def __init__(self, main: Callable[..., None], *args: Any) -> None:
         context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
+        conn, child = context.Pipe()
+        super().__init__(conn)
         self._process = context.Process(target=main, args=(*args, child), daemon=True)
         self._process.start()
-        self._lock = asyncio.Lock()
-
-    async def call(self, *request: Any) -> Any:
-        async with self._lock:
-            self._conn.send(request)
-            loop = asyncio.get_running_loop()
-            return await asyncio.wait_for(loop.run_in_executor(None, self._conn.recv), 60)
 
     async def quit(self) -> None:
         try:

@@ -46,10 +46,10 @@ from typing import Any
 from aiortc.mediastreams import MediaStreamTrack
 
 from bench.first_frame import percentile
+from bench.forward import Channel
 from bench.subscribe import (
     DESIGNS,
     WARMUP_S,
-    Channel,
     Server,
     everyone_receives,
     publish_all,

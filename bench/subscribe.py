@@ -27,7 +27,7 @@ from typing import Any, cast
 
 from aiortc.mediastreams import MediaStreamTrack
 
-from bench.forward import StreamCounter
+from bench.forward import Channel, StreamCounter
 from media import MediaConfig, Sfu
 from media.peer import ForwardingPeerConnection
 from tests.media.encoded import encoded_tracks
@@ -94,20 +94,6 @@ async def answer(sfu: Sfu, conn: Connection) -> None:
 
 def server_main(conns: list[Connection]) -> None:
     asyncio.run(serve(conns))
-
-
-class Channel:
-    """Requests to the server process over one pipe, one at a time."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self._lock = asyncio.Lock()
-
-    async def call(self, *request: Any) -> Any:
-        async with self._lock:
-            self._conn.send(request)
-            loop = asyncio.get_running_loop()
-            return await asyncio.wait_for(loop.run_in_executor(None, self._conn.recv), 60)
 
 
 class Server(Channel):
