@@ -46,6 +46,7 @@ ErrorCode = Literal[
     "hand_not_raised",
     "invalid_timer",
     "invalid_breakout",
+    "breakout_running",
     "too_many_bans",
 ]
 
@@ -93,6 +94,7 @@ _DEFAULT_MESSAGES: dict[str, str] = {
     "hand_not_raised": "This participant's hand is not raised.",
     "invalid_timer": "A speaking time must be between 1 second and 1 hour.",
     "invalid_breakout": "A breakout plan pairs distinct participants of the room.",
+    "breakout_running": "A breakout is already running: end it first.",
     "too_many_bans": "This room has banned as many people as it can.",
 }
 
