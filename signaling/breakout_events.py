@@ -23,7 +23,7 @@ from rooms.clock import Clock
 from rooms.errors import RoomError
 from rooms.grants import JoinGrant
 from rooms.models import Role, Room
-from rooms.roundtables.model import BreakoutPlan, RoundtableState
+from rooms.roundtables.model import BreakoutPlan, RoundtableState, pair_room_prefix
 from rooms.service import RoomService
 
 from .dispatch import Ack
@@ -122,19 +122,30 @@ class BreakoutEvents:
     async def _finish(self, room_id: str, actor: JoinGrant | None,
                       number: int | None) -> None:
         """End the breakout (a host's, or its timer's): everyone in its pair rooms here
-        goes back to the roundtable with a fresh token, and the pair rooms close."""
+        goes back to the roundtable with a fresh token, and the pair rooms close.
+
+        Of several processes whose timers fire, one ends the plan and closes the rooms;
+        each moves the people it holds (the pair rooms' ids follow from the number)."""
         plan = await self._breakouts.end(room_id, actor, number)
-        if plan is None:
-            return
-        room = await self._service.snapshot(room_id)
+        if plan is not None:
+            number = plan.number
+            await self.tell(room_id, await self._tables.state(room_id))
+        if number is None:
+            return  # no breakout ran
+        room = (await self._service.snapshot(room_id)).room
         state = await self._tables.state(room_id)
-        await self.tell(room_id, state)
-        for pair in plan.room_ids(room_id):
+        prefix = pair_room_prefix(room_id, number)
+        pairs = {s.room_id for s in self._participants.sessions.values()
+                 if s.room_id.startswith(prefix)}
+        for pair in sorted(pairs):
             for person in self._participants.sessions_in(pair):
-                await self._send_back(person, room.room, state)
+                await self._send_back(person, room, state)
             self.forget_room(pair)
-        await self._breakouts.close_rooms(room_id, plan)
-        logger.info("breakout %d of %s ended", plan.number, room_id)
+        if plan is not None:
+            for pair in plan.room_ids(room_id):
+                self.forget_room(pair)
+            await self._breakouts.close_rooms(room_id, plan)
+            logger.info("breakout %d of %s ended", plan.number, room_id)
 
     async def _send_back(self, person: CallSession, room: Room,
                          state: RoundtableState) -> None:

@@ -105,7 +105,12 @@ class BreakoutPlan(WireModel):
 def pair_room_id(parent: str, number: int, k: int) -> str:
     """The id of pair room ``k`` of breakout ``number`` of roundtable ``parent``
     (``<parent>_b<number>-<k>``: still a room id, as long as ``parent`` leaves room)."""
-    return f"{parent}_b{number}-{k}"
+    return f"{pair_room_prefix(parent, number)}{k}"
+
+
+def pair_room_prefix(parent: str, number: int) -> str:
+    """What the ids of every pair room of breakout ``number`` start with (and no other)."""
+    return f"{parent}_b{number}-"
 
 
 class RoundtableState(WireModel):

@@ -100,36 +100,39 @@ async def test_a_pair_breakout_the_host_visits_and_the_time_brings_everyone_back
 
             ack = await host.signal.call("start_breakout", {"minutes": 1})
             assert ack["ok"], ack
-            ids = {n: p.identity for n, p in people.items()}  # paired in joining order
-            assert [p["identities"] for p in ack["breakout"]["pairs"]] == [
-                [ids["Ann"], ids["Bob"]], [ids["Cy"], ids["Dee"]]]
-            rooms = await in_pairs(people, [("Ann", "Bob"), ("Cy", "Dee")])
-            assert rooms["Ann"] != rooms["Cy"]
+            # everyone present is paired (in joining order: the test's clock stands still,
+            # so here that is the order of identities)
+            ids = {n: p.identity for n, p in people.items()}
+            name_of = {i: n for n, i in ids.items()}
+            (a, b), (c, d) = [[name_of[i] for i in p["identities"]]
+                              for p in ack["breakout"]["pairs"]]
+            assert sorted((a, b, c, d)) == sorted(NAMES)
+            rooms = await in_pairs(people, [(a, b), (c, d)])
+            assert rooms[a] != rooms[c]
             await host.wait_carrying(set())  # the main room has nobody else left
             # nobody but a host visits; a host may
-            code = await error_code(ann, "visit_breakout", {"room_id": rooms["Cy"]})
+            code = await error_code(people[a], "visit_breakout", {"room_id": rooms[c]})
             assert code == "not_host"
-            visit = await host.signal.call("visit_breakout", {"room_id": rooms["Ann"]})
+            visit = await host.signal.call("visit_breakout", {"room_id": rooms[a]})
             assert visit["ok"], visit
             await visitor.join(visit["token"])
             await visitor.publish()
-            for name in ("Ann", "Bob"):
-                partner = "Bob" if name == "Ann" else "Ann"
+            for name, partner in ((a, b), (b, a)):
                 await people[name].wait_carrying({ids[partner], host.identity})
                 await people[name].wait_media_from(visitor)
-            await people["Cy"].wait_carrying({ids["Dee"]})  # the other pair is untouched
+            await people[c].wait_carrying({ids[d]})  # the other pair is untouched
             assert await visitor.signal.call("leave", {}) == {"ok": True}
-            await ann.wait_carrying({ids["Bob"]})
-            # Cy's own pair token names Cy's room; a signed token naming Ann's pair room
-            # for Cy (forged with the server's key) is refused: not Cy's pair
+            await people[a].wait_carrying({ids[b]})
+            # c's own pair token names c's room; a signed token naming a's pair room for
+            # c (forged with the server's key) is refused: not c's pair
             signer = TokenSigner(SECRET, clock)
             forged = signer.issue(JoinGrant(
-                room_id=rooms["Ann"], identity=ids["Cy"], display_name="Cy",
+                room_id=rooms[a], identity=ids[c], display_name=c,
                 role=Role.PARTICIPANT, publish=True, subscribe=True), 600)
             await outsider.connect(server.base_url)
             refused = await outsider.call("join", {"token": forged})
             assert refused["error"]["code"] == "forbidden", refused
-            await ann.wait_carrying({ids["Bob"]})
+            await people[a].wait_carrying({ids[b]})
 
             clock.advance(61)  # the breakout's minute is over
             await all_back(host, people)
