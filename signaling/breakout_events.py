@@ -86,14 +86,21 @@ class BreakoutEvents:
         return ok_ack(breakout=breakout_view(room_id, started.plan))
 
     async def end_breakout(self, sid: str, payload: NoFieldsPayload) -> Ack:
-        session = self._participants.session(sid)
-        await self._finish(session.room_id, session.grant, None)
+        grant = await self._in_roundtable(sid)
+        await self._finish(grant.room_id, grant, None)
         return ok_ack()
 
     async def visit_breakout(self, sid: str, payload: VisitBreakoutPayload) -> Ack:
-        session = self._participants.session(sid)
-        token = await self._breakouts.visit(session.grant, payload.room_id)
+        grant = await self._in_roundtable(sid)
+        token = await self._breakouts.visit(grant, payload.room_id)
         return ok_ack(room_id=payload.room_id, token=token)
+
+    async def _in_roundtable(self, sid: str) -> JoinGrant:
+        """The actor's grant as in the roundtable: a host visiting a pair room acts on
+        the roundtable it belongs to (its hosting is checked there)."""
+        grant = self._participants.session(sid).grant
+        parent = (await self._service.snapshot(grant.room_id)).room.parent
+        return grant if parent is None else grant.model_copy(update={"room_id": parent})
 
     # -- moving people ------------------------------------------------------------
 
@@ -189,6 +196,9 @@ class BreakoutEvents:
             return {}
         self._watch(parent, plan)
         pair = plan.room_of(parent, session.identity)
+        if pair is None and room.parent is not None:  # a host visiting this pair
+            return {"pair": self._pair_payload(plan, parent, session.identity, room.room_id)
+                    | {"visiting": True}}
         if pair is None:
             return {}
         extra = self._pair_payload(plan, parent, session.identity, pair)

@@ -50,6 +50,6 @@ def breakout_view(room_id: str, plan: BreakoutPlan | None) -> dict[str, Any] | N
     """The running breakout (None: none runs): its pairs' rooms and people, its end."""
     if plan is None:
         return None
-    return {"number": plan.number, "ends_at": plan.ends_at, "pairs": [
-        {"room_id": pair, "identities": list(group)}
+    return {"number": plan.number, "ends_at": plan.ends_at, "names": dict(plan.names),
+            "pairs": [{"room_id": pair, "identities": list(group)}
         for pair, group in zip(plan.room_ids(room_id), plan.pairs, strict=True)]}
