@@ -179,8 +179,9 @@ class RoundtableEvents:
     async def remove(self, sid: str, payload: TargetPayload) -> Ack:
         session = await self._act(sid, lambda g: self._tables.ban(g, payload.identity))
         target = await self._participants.evict(session.room_id, payload.identity, "removed")
+        paired = await self._breakouts.evict_from_pair(session.room_id, payload.identity)
         knockers = self._participants.waiting_sids(session.room_id, payload.identity)
-        for gone in [*knockers, *([target] if target is not None else [])]:
+        for gone in [*knockers, *(s for s in (target, paired) if s is not None)]:
             self._participants.stop_waiting(gone)
             await self._connections.emit(
                 "removed", {"message": "A host removed you from this session."}, to=gone)

@@ -163,6 +163,12 @@ async def test_the_host_calls_explicit_pairs_back_and_old_pair_tokens_stop_worki
             again = await host.signal.call("start_breakout", {"minutes": 5})
             assert again["error"]["code"] == "breakout_running"
             await in_pairs(people, [("Ann", "Cy"), ("Bob", "Dee")])
+            # a host removes Dee from the roundtable: out of the pair room too
+            assert await host.signal.call("remove", {"identity": ids["Dee"]}) == {"ok": True}
+            assert "message" in await people["Dee"].signal.next_event("removed")
+            await people["Bob"].wait_carrying(set())
+            gone = people.pop("Dee")
+            await gone.close()
             state = await host.signal.call("end_breakout", {})
             assert state == {"ok": True}
             await all_back(host, people)

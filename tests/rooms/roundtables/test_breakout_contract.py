@@ -71,3 +71,16 @@ async def test_a_host_visiting_a_pair_keeps_hosting(deployment: Deployment) -> N
     deployment.clock.advance(HOST_GRACE_S * 3)  # however long the visit
     state = await deployment.tables.settle_host(host.room_id)
     assert state.host == host.identity and state.role_of(co.identity) is CO
+
+
+async def test_a_pair_room_holds_the_roundtables_bans(deployment: Deployment) -> None:
+    host, (ann, bob) = await seated(deployment, PART, PART)
+    breakouts = deployment.service.breakouts
+    started = await breakouts.start(host, 5)
+    (pair,) = started.rooms
+    await deployment.tables.ban(host, bob.identity)  # removed after the pairs began
+    token = breakouts.pair_token(bob, pair.room_id, PART, pair.expires_at)
+    await expect_error("banned", deployment.service.join(deployment.signer.verify(token)))
+    await breakouts.end(host.room_id, host)
+    await expect_error("invalid_breakout", breakouts.start(host, 5, [[ann.identity,
+                                                                        bob.identity]]))
