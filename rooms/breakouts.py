@@ -23,6 +23,7 @@ from rooms.grants import JoinGrant, TokenSigner
 from rooms.models import MAX_CAPACITY, MIN_CAPACITY, Role, Room, RoomKind
 from rooms.roundtables.breakout import pair_state
 from rooms.roundtables.model import BreakoutPlan, RoundtableState, pair_room_id
+from rooms.roundtables.rules import require_hosting
 from rooms.roundtables.service import RoundtableService
 from rooms.store import RoomStore
 
@@ -65,6 +66,7 @@ class Breakouts:
         :mod:`rooms.roundtables.breakout`). The plan is stored first (one atomic step:
         of two concurrent starts one gets ``breakout_running``), then the rooms."""
         room = await self._roundtable(actor.room_id)
+        require_hosting(await self._tables.state(room.room_id), actor.identity)
         if room.parent is not None:
             raise RoomError("invalid_breakout", "A pair room cannot break out again.")
         if not 0 < minutes <= MAX_MINUTES:

@@ -113,6 +113,8 @@ async def test_a_pair_breakout_the_host_visits_and_the_time_brings_everyone_back
             # nobody but a host visits; a host may
             code = await error_code(people[a], "visit_breakout", {"room_id": rooms[c]})
             assert code == "not_host"
+            for event, data in (("start_breakout", {"minutes": 1}), ("end_breakout", {})):
+                assert await error_code(people[a], event, data) == "not_host"  # from a pair
             visit = await host.signal.call("visit_breakout", {"room_id": rooms[a]})
             assert visit["ok"], visit
             await visitor.join(visit["token"])
