@@ -205,14 +205,15 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/feeds/{feed_token}.ics", "A person's private calendar feed (the URL "
               "is the secret)", "none", None, content_type=CALENDAR, errors=("forbidden",)),
     Operation("get", "/api/recordings", "Recordings, newest first, filtered by room, "
-              "booking, participant and start date (admin; audited)", "admin",
+              "booking, participant and start date (admin; an admin token: its room's; "
+              "audited)", "admin",
               RecordingView, many=True, query=RecordingsParams,
               errors=(*ADMIN, "invalid_body")),
     Operation("get", "/api/recordings/{recording_id}", "A recording's metadata: duration, "
               "participants, consent log, files and sizes, composition (admin; audited)",
               "admin", RecordingView, errors=(*ADMIN, *RECORDING_IDS)),
     Operation("delete", "/api/recordings/{recording_id}", "Delete a finished recording: "
-              "its files, then its metadata (admin; audited)", "admin", DeletedRecording,
+              "its files, then its metadata (admin key only; audited)", "admin", DeletedRecording,
               errors=(*ADMIN, *RECORDING_IDS, "recording_in_progress",
                       "storage_unavailable")),
     Operation("post", "/api/recordings/{recording_id}/files/{name}/link", "A signed "
@@ -228,7 +229,7 @@ OPERATIONS: tuple[Operation, ...] = (
                       "storage_unavailable"),
               extra_query=(("expires", "from the signed URL"), ("sig", "from the signed URL"))),
     Operation("get", "/api/recordings-audit", "The audit log of recording access, newest "
-              "first (admin; reading it is audited too)", "admin", AuditView,
+              "first (admin key only; reading it is audited too)", "admin", AuditView,
               query=AuditParams, errors=(*ADMIN, "invalid_body")),
 )
 

@@ -1,10 +1,13 @@
 """Who is asking for recordings, and the audit trail of every answer.
 
 Admins are the admin key (``Authorization: Bearer <MENTORCALL_ADMIN_KEY>``, compared in
-constant time; actor ``admin``) or a join token carrying the ``admin`` grant (actor
-``token:<identity>``). No or a bad credential is ``unauthorized`` (401); a good token
-without the grant is ``forbidden`` (403). Every answer of the recordings API, allowed or
-refused, is written to the audit log first.
+constant time; actor ``admin``; every recording) or a join token carrying the ``admin``
+grant (actor ``token:<identity>``). A join token is issued for one room, and the grant is
+given to every roundtable host, so such a token reaches the recordings *of its room
+only*, and cannot delete or read the audit log: otherwise any host could download every
+mentoring session of the deployment. No or a bad credential is ``unauthorized`` (401); a
+good token without the grant, or outside its room, is ``forbidden`` (403). Every answer
+of the recordings API, allowed or refused, is written to the audit log first.
 """
 
 from __future__ import annotations
@@ -31,6 +34,18 @@ MAX_FIELD = 200
 class Caller:
     actor: str
     refusal: Problem | None  # None: an admin
+    room_id: str | None = None  # a token's room: the only recordings it reaches
+
+    def reaches(self, room_id: str) -> bool:
+        return self.room_id is None or self.room_id == room_id
+
+
+def outside_room() -> Problem:
+    return Problem("forbidden", "Your token reaches the recordings of its own room only.", 403)
+
+
+def key_only() -> Problem:
+    return Problem("forbidden", "Only the admin key can do that.", 403)
 
 
 class Access:
@@ -59,7 +74,7 @@ class Access:
         actor = f"token:{grant.identity}"[:MAX_FIELD]
         if not grant.admin:
             return Caller(actor, Problem("forbidden", "Recordings are for admins only.", 403))
-        return Caller(actor, None)
+        return Caller(actor, None, grant.room_id)
 
     async def audit(self, request: web.Request, actor: str, action: AuditAction, *,
                     refused: Problem | None = None, recording_id: str | None = None,
@@ -74,11 +89,16 @@ class Access:
             remote=(request.remote or "")[:100]))
 
     async def admin(self, request: web.Request, action: AuditAction,
-                    recording_id: str | None = None, file: str | None = None) -> str:
-        """The admin's actor name; a refusal is audited, then raised as its Problem."""
+                    recording_id: str | None = None, file: str | None = None,
+                    admin_key_only: bool = False) -> Caller:
+        """The admin asking (with ``admin_key_only``: only the admin key will do); a refusal is
+        audited, then raised as its Problem."""
         caller = self.caller(request)
-        if caller.refusal is not None:
-            await self.audit(request, caller.actor, action, refused=caller.refusal,
+        refusal = caller.refusal
+        if refusal is None and admin_key_only and caller.room_id is not None:
+            refusal = key_only()
+        if refusal is not None:
+            await self.audit(request, caller.actor, action, refused=refusal,
                              recording_id=recording_id, file=file)
-            raise caller.refusal
-        return caller.actor
+            raise refusal
+        return caller

@@ -16,7 +16,7 @@ from rooms.recordings.store import RecordingStore
 from signaling.dispatch import describe_validation_error
 
 from ..rest import Problem
-from .access import LINK_ACTOR, Access
+from .access import LINK_ACTOR, Access, Caller, outside_room
 from .links import LinkRefused, LinkSigner
 from .ranges import RangeNotSatisfiable, byte_range
 from .views import (
@@ -84,8 +84,9 @@ class RecordingsApi:
         return refusal
 
     async def _recording(self, request: web.Request, actor: str, action: AuditAction,
-                         file: str | None = None) -> Recording:
-        """The recording named in the path (ids checked first), or an audited refusal."""
+                         file: str | None = None, caller: Caller | None = None) -> Recording:
+        """The recording named in the path (ids checked first) if ``caller`` reaches its
+        room, or an audited refusal."""
         recording_id = request.match_info["recording_id"]
         try:
             check_recording_id(recording_id)
@@ -97,6 +98,8 @@ class RecordingsApi:
         except RoomError as exc:
             raise await self._refuse(request, actor, action, problem_of(exc), recording_id,
                                      file) from None
+        if caller is not None and not caller.reaches(found.room_id):
+            raise await self._refuse(request, actor, action, outside_room(), recording_id, file)
         return found
 
     async def _query(self, request: web.Request, actor: str, action: AuditAction,
@@ -108,24 +111,32 @@ class RecordingsApi:
                 "invalid_body", describe_validation_error(exc))) from None
 
     async def find(self, request: web.Request) -> web.Response:
-        actor = await self._access.admin(request, AuditAction.LIST)
+        caller = await self._access.admin(request, AuditAction.LIST)
+        actor = caller.actor
         params: RecordingsParams = await self._query(request, actor, AuditAction.LIST,
                                                      RecordingsParams)
-        found = await self._store.find(params.where(), params.limit)
+        where = params.where()
+        if caller.room_id is not None:
+            if not caller.reaches(where.room_id or caller.room_id):
+                raise await self._refuse(request, actor, AuditAction.LIST, outside_room())
+            where = where.model_copy(update={"room_id": caller.room_id})
+        found = await self._store.find(where, params.limit)
         await self._access.audit(request, actor, AuditAction.LIST,
                                  detail=request.query_string[:500])
         return answer([RecordingView.of(r) for r in found])
 
     async def read(self, request: web.Request) -> web.Response:
         rid = request.match_info["recording_id"]
-        actor = await self._access.admin(request, AuditAction.READ, rid)
-        recording = await self._recording(request, actor, AuditAction.READ)
+        caller = await self._access.admin(request, AuditAction.READ, rid)
+        actor = caller.actor
+        recording = await self._recording(request, actor, AuditAction.READ, caller=caller)
         await self._access.audit(request, actor, AuditAction.READ, recording_id=rid)
         return answer(RecordingView.of(recording))
 
     async def delete(self, request: web.Request) -> web.Response:
         rid = request.match_info["recording_id"]
-        actor = await self._access.admin(request, AuditAction.DELETE, rid)
+        actor = (await self._access.admin(request, AuditAction.DELETE, rid,
+                                          admin_key_only=True)).actor
         recording = await self._recording(request, actor, AuditAction.DELETE)
         if recording.is_active:
             raise await self._refuse(request, actor, AuditAction.DELETE, Problem(
@@ -142,8 +153,9 @@ class RecordingsApi:
 
     async def link(self, request: web.Request) -> web.Response:
         rid, name = request.match_info["recording_id"], request.match_info["name"]
-        actor = await self._access.admin(request, AuditAction.LINK, rid, name)
-        await self._recording(request, actor, AuditAction.LINK, name)
+        caller = await self._access.admin(request, AuditAction.LINK, rid, name)
+        actor = caller.actor
+        await self._recording(request, actor, AuditAction.LINK, name, caller)
         try:
             size = await self._storage.size(rid, name)
         except RoomError as exc:
@@ -201,7 +213,7 @@ class RecordingsApi:
         return response
 
     async def audit_log(self, request: web.Request) -> web.Response:
-        actor = await self._access.admin(request, AuditAction.AUDIT)
+        actor = (await self._access.admin(request, AuditAction.AUDIT, admin_key_only=True)).actor
         params: AuditParams = await self._query(request, actor, AuditAction.AUDIT, AuditParams)
         entries = await self._store.audit_log(params.limit, params.recording_id)
         await self._access.audit(request, actor, AuditAction.AUDIT,

@@ -149,9 +149,14 @@ async def test_unreachable_store_is_storage_unavailable() -> None:
     await remote.close()
 
 
-async def test_missing_bucket_is_storage_unavailable(s3_server: S3Server) -> None:
+async def test_missing_bucket_is_storage_unavailable(s3_server: S3Server,
+                                                     tmp_path: Path) -> None:
     remote = s3_at(s3_server.url, f"b-{uuid.uuid4().hex[:8]}")
     await expect_error("storage_unavailable", remote.put_bytes("rec-1", "a.webm", b"x"))
+    source = tmp_path / "a.webm"
+    source.write_bytes(b"x")
+    # upload_file wraps the store's refusal in its own exception type
+    await expect_error("storage_unavailable", remote.put("rec-1", "a.webm", source))
     await remote.ensure_bucket()
     assert await remote.put_bytes("rec-1", "a.webm", b"x") == 1
     await remote.close()

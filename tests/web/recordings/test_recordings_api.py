@@ -47,8 +47,8 @@ class Api:
     def admin(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.server.admin_key}"}
 
-    def token(self, admin: bool) -> dict[str, str]:
-        grant = JoinGrant(room_id="room-1", identity="someone", display_name="Someone",
+    def token(self, admin: bool, room_id: str = "room-1") -> dict[str, str]:
+        grant = JoinGrant(room_id=room_id, identity="someone", display_name="Someone",
                           role=Role.MENTOR, publish=True, subscribe=True, admin=admin)
         return {"Authorization": "Bearer " + self.server.services.signer.issue(grant, 600)}
 
@@ -106,7 +106,7 @@ async def test_non_admins_are_refused_and_audited(api: Api) -> None:
     assert response.status == 401
     assert (await api.get("/api/recordings-audit", api.token(admin=False)))[0] == 403
     status, body = await api.get("/api/recordings", api.token(admin=True))
-    assert status == 200 and len(body) == 2
+    assert status == 200 and [r["recording_id"] for r in body] == ["rec-1"]  # its room
     assert await api.recordings.store.get("rec-1") is not None
     entries = await api.audit()
     assert [(e["actor"], e["action"], e["outcome"], e["code"], e["recording_id"])
@@ -119,6 +119,32 @@ async def test_non_admins_are_refused_and_audited(api: Api) -> None:
         ("token:someone", "list", "allowed", None, None),
     ]
     assert entries[0]["remote"] == "127.0.0.1"
+
+
+async def test_admin_tokens_reach_their_own_room_only(api: Api) -> None:
+    """The admin grant comes with every roundtable host's join token: it must not open
+    the recordings of other rooms, deletion or the audit log."""
+    room_1, room_2 = api.token(admin=True), api.token(admin=True, room_id="room-2")
+    assert (await api.get("/api/recordings/rec-1", room_1))[0] == 200
+    status, body = await api.get("/api/recordings/rec-1", room_2)
+    assert status == 403 and body["error"]["code"] == "forbidden"
+    status, body = await api.get("/api/recordings", room_2, room_id="room-1")
+    assert status == 403
+    status, body = await api.get("/api/recordings", room_2)
+    assert [r["recording_id"] for r in body] == ["rec-2"]
+    response = await api.http.post(
+        api.url("/api/recordings/rec-1/files/mentor-1.video.webm/link"), headers=room_2)
+    assert response.status == 403
+    response = await api.http.post(
+        api.url("/api/recordings/rec-1/files/mentor-1.video.webm/link"), headers=room_1)
+    assert response.status == 200
+    response = await api.http.delete(api.url("/api/recordings/rec-1"), headers=room_1)
+    assert response.status == 403 and await api.recordings.store.get("rec-1") is not None
+    assert (await api.get("/api/recordings-audit", room_1))[0] == 403
+    refused = [(e["action"], e["recording_id"]) for e in await api.audit()
+               if e["outcome"] == "refused"]
+    assert refused == [("audit", None), ("delete", "rec-1"), ("link", "rec-1"),
+                       ("list", None), ("read", "rec-1")]
 
 
 async def test_list_filters(api: Api) -> None:
