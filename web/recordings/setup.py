@@ -106,10 +106,12 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
             try:
                 await service.mark_uploaded(recording_id, name)
             except RoomError as exc:
-                # A file the metadata does not list (yet), or of a deleted recording:
-                # nothing to mark. Anything else (the store away) is tried again.
-                if exc.code not in ("recording_not_found", "recording_file_not_found"):
-                    raise
+                if exc.code == "recording_not_found":
+                    # Deleted (by an admin or retention) while this file was on its way:
+                    # its metadata is created before any file, so the object is an orphan.
+                    await remote.delete(recording_id, name)
+                elif exc.code != "recording_file_not_found":  # not listed (yet): fine
+                    raise  # the store away: the queue tries again
 
         uploads = UploadQueue(local, remote, uploaded)
     links = LinkSigner(settings.resolved_secret(), clock, settings.recording_link_ttl_s)

@@ -10,13 +10,15 @@ from pathlib import Path
 import aiohttp
 
 from rooms.clock import ManualClock
+from rooms.grants import TokenSigner
 from rooms.recordings.model import FileKind, RecordingFile
 from rooms.recordings.redis_store import RedisRecordingStore
 from rooms.recordings.retention import DAY_S
-from tests.live_server import live_server
+from tests.live_server import ADMIN_KEY, SECRET, live_server
 from tests.rooms.recordings.builders import recording
 from tests.s3_server import CREDENTIALS, REGION, S3Server
-from web.recordings.setup import RECORDINGS
+from web.recordings.setup import RECORDINGS, build_recordings
+from web.settings import Settings
 
 START = 1_800_000_000.0
 WAIT_S = 60.0
@@ -72,3 +74,33 @@ async def test_uploads_downloads_and_retention(redis_url: str, s3_server: S3Serv
             assert part.status == 206 and await part.read() == data[1000:2000]
             whole = await http.get(url)
             assert await whole.read() == data
+
+
+async def test_a_file_of_a_deleted_recording_leaves_no_object(s3_server: S3Server,
+                                                              tmp_path: Path) -> None:
+    bucket = f"orph-{uuid.uuid4().hex[:10]}"
+    s3 = s3_server.client()
+    await asyncio.to_thread(s3.create_bucket, Bucket=bucket)
+    settings = Settings(data_dir=tmp_path / "data", secret=SECRET, admin_key=ADMIN_KEY,
+                        recordings_dir=tmp_path / "recs", recordings_s3_bucket=bucket,
+                        recordings_s3_endpoint=s3_server.url, recordings_s3_region=REGION,
+                        recordings_s3_access_key=CREDENTIALS["access_key"],
+                        recordings_s3_secret_key=CREDENTIALS["secret_key"])
+    clock = ManualClock(START)
+    built = build_recordings(settings, clock, TokenSigner(SECRET, clock))
+    await built.store.create(recording("kept", active=False))
+    await built.local.put_bytes("kept", "a.webm", b"kept")
+    await built.local.put_bytes("gone", "a.webm", b"of a deleted recording")
+    assert built.uploads is not None
+    assert await built.uploads.resume() == 2
+    task = asyncio.create_task(built.uploads.run())
+    try:
+        async with asyncio.timeout(WAIT_S):
+            await built.uploads.idle()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await built.storage.close()
+    listing = await asyncio.to_thread(s3.list_objects_v2, Bucket=bucket)
+    assert [o["Key"] for o in listing["Contents"]] == ["recordings/kept/a.webm"]
+    assert await built.local.files("gone") == []
