@@ -54,8 +54,13 @@ async def test_a_breakout_survives_a_restart_and_its_timer_runs_after_one(
 
     with ServerProcess(**settings) as second:  # a new process on the same Redis
         host = await rejoin(second.base_url, tokens["host"])
-        people = [await rejoin(second.base_url, pair_tokens[p.identity]) for p in (ann, bob)]
+        people = [await rejoin(second.base_url, pair_tokens[ann.identity]),
+                  await rejoin(second.base_url, tokens["Bob"])]  # Bob comes back to the main room
         try:
+            onward = people[1].ack["pair"]  # ...and is told to go on to his pair
+            assert onward["room_id"] == pair_room and onward["ends_at"] == plan["ends_at"]
+            await people[1].ok("leave")
+            await people[1].join(onward["token"])
             assert host.ack["roundtable"]["breakout"] == plan
             for person, partner in zip(people, reversed(people), strict=True):
                 assert person.ack["room"]["room"]["parent"] == room["room_id"]

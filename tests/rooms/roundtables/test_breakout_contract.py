@@ -3,7 +3,7 @@ that only their pair and the hosts may join, and hosting held while hosts visit.
 
 from __future__ import annotations
 
-from rooms.models import Role
+from rooms.models import Role, TrackKind
 from rooms.roundtables.breakout import make_pairs
 from tests.rooms.builders import expect_error
 from tests.rooms.roundtables.builders import HOST_GRACE_S, Deployment
@@ -73,11 +73,14 @@ async def test_a_host_visiting_a_pair_keeps_hosting(deployment: Deployment) -> N
     assert state.host == host.identity and state.role_of(co.identity) is CO
 
 
-async def test_a_pair_room_holds_the_roundtables_bans(deployment: Deployment) -> None:
+async def test_a_pair_room_holds_the_roundtables_bans_and_hard_mutes(
+        deployment: Deployment) -> None:
     host, (ann, bob) = await seated(deployment, PART, PART)
+    await deployment.tables.mute(host, ann.identity, TrackKind.VIDEO)
     breakouts = deployment.service.breakouts
     started = await breakouts.start(host, 5)
     (pair,) = started.rooms
+    assert (await deployment.tables.state(pair.room_id)).is_muted(ann.identity, TrackKind.VIDEO)
     await deployment.tables.ban(host, bob.identity)  # removed after the pairs began
     token = breakouts.pair_token(bob, pair.room_id, PART, pair.expires_at)
     await expect_error("banned", deployment.service.join(deployment.signer.verify(token)))
