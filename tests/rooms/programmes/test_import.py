@@ -77,16 +77,17 @@ def test_every_bad_row_is_reported() -> None:
 
 
 def test_json_import() -> None:
-    body = {"people": [
+    people: list[dict[str, object]] = [
         {"key": "ana", "name": "Ana", "role": "mentor", "zone": "Europe/Paris",
          "skills": ["design"], "capacity": 3},
         {"key": "bo", "name": "Bo", "role": "mentee", "zone": "Asia/Tokyo",
          "goals": ["learn design"], "colour": "red"},
         {"key": "cy", "name": "Cy", "role": "mentee", "zone": "Asia/Tokio"},
-    ]}
+    ]
+    body = {"people": people}
     error = refused(json.dumps(body).encode(), read_json)
     assert [(e.row, e.key) for e in error.rows] == [(2, "bo"), (3, "cy")]
-    del body["people"][1]["colour"]
-    del body["people"][2]
+    del people[1]["colour"]
+    del people[2]
     ana, bo = read_json(json.dumps(body).encode())
     assert ana.capacity == 3 and bo.goals == ("learn design",)

@@ -29,7 +29,7 @@ DST_WEEKS = (date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 29), date(2026, 4
 @st.composite
 def availabilities(draw: st.DrawFn) -> Availability:
     zone = draw(st.sampled_from(DST_ZONES))
-    weekly = {}
+    weekly: dict[Weekday, tuple[tuple[time, time], ...]] = {}
     for day in draw(st.lists(st.sampled_from(list(Weekday)), min_size=1, max_size=7,
                              unique=True)):
         start = draw(st.integers(0, 23 * 60 + 58))
