@@ -1,0 +1,81 @@
+"""Programmes in Redis.
+
+Layout (no TTL: programmes are records, not sessions):
+
+* ``programme:{id}``        hash: ``programme``, ``participants``, ``matching``, ``intros``
+  (each one JSON document, replaced by one HSET/HDEL transaction)
+* ``programme:{id}:coffee`` list: one JSON array of intros per coffee round
+"""
+
+from __future__ import annotations
+
+import json
+
+import redis.asyncio as aioredis
+
+from rooms.programmes.model import Intro, Matching, Participant, Programme
+from rooms.programmes.store import ProgrammeStore
+from rooms.redis_client import RedisBacked
+
+KEY = "programme:{id}"
+COFFEE_KEY = "programme:{id}:coffee"
+
+
+def _intros(text: str | bytes | None) -> list[Intro]:
+    return [Intro.model_validate(i) for i in json.loads(text)] if text else []
+
+
+def _dump(items: list[Intro] | list[Participant]) -> str:
+    return json.dumps([i.model_dump(mode="json") for i in items])
+
+
+class RedisProgrammeStore(RedisBacked, ProgrammeStore):
+    """Programmes in Redis hashes (see the module docstring)."""
+
+    def __init__(self, url_or_client: str | aioredis.Redis) -> None:
+        super().__init__(url_or_client)
+
+    async def create(self, programme: Programme) -> None:
+        key = KEY.format(id=programme.programme_id)
+        if not await self._client.hsetnx(key, "programme", programme.model_dump_json()):
+            raise ValueError("a programme with this id exists")
+
+    async def get(self, programme_id: str) -> Programme | None:
+        text = await self._client.hget(KEY.format(id=programme_id), "programme")
+        return Programme.model_validate_json(text) if text else None
+
+    async def save(self, programme: Programme) -> None:
+        await self._client.hset(KEY.format(id=programme.programme_id), "programme",
+                                programme.model_dump_json())
+
+    async def set_participants(self, programme_id: str, people: list[Participant]) -> None:
+        key = KEY.format(id=programme_id)
+        async with self._client.pipeline(transaction=True) as tx:
+            tx.hset(key, "participants", _dump(people))
+            tx.hdel(key, "matching", "intros")
+            await tx.execute()
+
+    async def participants(self, programme_id: str) -> list[Participant]:
+        text = await self._client.hget(KEY.format(id=programme_id), "participants")
+        return [Participant.model_validate(p) for p in json.loads(text)] if text else []
+
+    async def set_matching(self, programme_id: str, matching: Matching) -> None:
+        await self._client.hset(KEY.format(id=programme_id), "matching",
+                                matching.model_dump_json())
+
+    async def matching(self, programme_id: str) -> Matching | None:
+        text = await self._client.hget(KEY.format(id=programme_id), "matching")
+        return Matching.model_validate_json(text) if text else None
+
+    async def set_intros(self, programme_id: str, intros: list[Intro]) -> None:
+        await self._client.hset(KEY.format(id=programme_id), "intros", _dump(intros))
+
+    async def intros(self, programme_id: str) -> list[Intro]:
+        return _intros(await self._client.hget(KEY.format(id=programme_id), "intros"))
+
+    async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:
+        return int(await self._client.rpush(COFFEE_KEY.format(id=programme_id), _dump(intros)))
+
+    async def coffee_rounds(self, programme_id: str) -> list[list[Intro]]:
+        items = await self._client.lrange(COFFEE_KEY.format(id=programme_id), 0, -1)
+        return [_intros(i) for i in items]

@@ -1,0 +1,117 @@
+"""Where programmes live: one interface, an in-memory and a Redis implementation.
+
+A programme's state is a handful of documents (the programme, its participants, the
+latest matching, the published intros) and its coffee rounds; each setter replaces one
+document in one atomic step, so an import or a matching is never half-written.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from rooms.programmes.model import Intro, Matching, Participant, Programme
+
+
+class ProgrammeStore(ABC):
+    """The documents of every programme."""
+
+    @abstractmethod
+    async def create(self, programme: Programme) -> None:
+        """Store a new programme (ValueError if the id is taken)."""
+
+    @abstractmethod
+    async def get(self, programme_id: str) -> Programme | None:
+        """The programme, or None."""
+
+    @abstractmethod
+    async def save(self, programme: Programme) -> None:
+        """Replace the programme's settings."""
+
+    @abstractmethod
+    async def set_participants(self, programme_id: str, people: list[Participant]) -> None:
+        """Replace the programme's participants (and drop its matching and intros)."""
+
+    @abstractmethod
+    async def participants(self, programme_id: str) -> list[Participant]:
+        """The participants, in import order."""
+
+    @abstractmethod
+    async def set_matching(self, programme_id: str, matching: Matching) -> None:
+        """Store the latest matching."""
+
+    @abstractmethod
+    async def matching(self, programme_id: str) -> Matching | None:
+        """The latest matching, or None."""
+
+    @abstractmethod
+    async def set_intros(self, programme_id: str, intros: list[Intro]) -> None:
+        """Replace the published mentoring intros."""
+
+    @abstractmethod
+    async def intros(self, programme_id: str) -> list[Intro]:
+        """The published mentoring intros."""
+
+    @abstractmethod
+    async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:
+        """Append a coffee round; its number (1, 2, ...)."""
+
+    @abstractmethod
+    async def coffee_rounds(self, programme_id: str) -> list[list[Intro]]:
+        """Every coffee round, oldest first."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections."""
+
+
+class MemoryProgrammeStore(ProgrammeStore):
+    """Programmes in dicts of this process."""
+
+    def __init__(self) -> None:
+        self._programmes: dict[str, Programme] = {}
+        self._people: dict[str, list[Participant]] = {}
+        self._matching: dict[str, Matching] = {}
+        self._intros: dict[str, list[Intro]] = {}
+        self._coffee: dict[str, list[list[Intro]]] = {}
+
+    async def create(self, programme: Programme) -> None:
+        if programme.programme_id in self._programmes:
+            raise ValueError("a programme with this id exists")
+        self._programmes[programme.programme_id] = programme
+
+    async def get(self, programme_id: str) -> Programme | None:
+        return self._programmes.get(programme_id)
+
+    async def save(self, programme: Programme) -> None:
+        self._programmes[programme.programme_id] = programme
+
+    async def set_participants(self, programme_id: str, people: list[Participant]) -> None:
+        self._people[programme_id] = list(people)
+        self._matching.pop(programme_id, None)
+        self._intros.pop(programme_id, None)
+
+    async def participants(self, programme_id: str) -> list[Participant]:
+        return list(self._people.get(programme_id, []))
+
+    async def set_matching(self, programme_id: str, matching: Matching) -> None:
+        self._matching[programme_id] = matching
+
+    async def matching(self, programme_id: str) -> Matching | None:
+        return self._matching.get(programme_id)
+
+    async def set_intros(self, programme_id: str, intros: list[Intro]) -> None:
+        self._intros[programme_id] = list(intros)
+
+    async def intros(self, programme_id: str) -> list[Intro]:
+        return list(self._intros.get(programme_id, []))
+
+    async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:
+        rounds = self._coffee.setdefault(programme_id, [])
+        rounds.append(list(intros))
+        return len(rounds)
+
+    async def coffee_rounds(self, programme_id: str) -> list[list[Intro]]:
+        return [list(r) for r in self._coffee.get(programme_id, [])]
+
+    async def close(self) -> None:
+        return None
