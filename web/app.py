@@ -30,6 +30,7 @@ from signaling.options import SignalingOptions
 from signaling.server import create_sio
 
 from .calls.routes import RoomsApi
+from .programmes.setup import PROGRAMMES, build_programmes
 from .recordings.setup import RECORDINGS, build_recordings
 from .rest import json_errors
 from .scheduling.setup import Scheduling, build_scheduling
@@ -151,6 +152,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     recordings = build_recordings(settings, clock, signer, redis)
     app[RECORDINGS] = recordings
     recordings.attach(app)
+    programmes = build_programmes(settings, clock, scheduling, redis)
+    app[PROGRAMMES] = programmes
+    programmes.attach(app)
     add_client_routes(app)
 
     async def shutdown(app: web.Application) -> None:

@@ -202,6 +202,9 @@ def match(programme: Programme, scores: Scores, locked: Sequence[Pair] = (),
           week_of: date | None = None) -> Matching:
     """The best matching around the ``locked`` pairs; ``programme_infeasible`` if nobody
     at all can be paired (with the reason)."""
+    if not scores.mentees:
+        raise ProgrammeError("programme_infeasible", "Nobody can be paired: the programme "
+                                                     "has no mentees (import people first).")
     taken: dict[str, int] = {}
     kept: list[Pair] = []
     busy: set[int] = set()
@@ -213,7 +216,7 @@ def match(programme: Programme, scores: Scores, locked: Sequence[Pair] = (),
     free = [j for j in range(len(scores.mentees)) if j not in busy]
     chosen = optimal(scores, free, taken)
     pairs = kept + [pair_of(scores, i, j) for i, j in chosen]
-    if not pairs and scores.mentees:
+    if not pairs:
         if not scores.mentors:
             reason = "it has no mentors"
         elif sum(m.capacity for m in scores.mentors) == 0:

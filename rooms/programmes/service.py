@@ -33,7 +33,7 @@ from rooms.programmes.model import (
 )
 from rooms.programmes.overlap import free_week, week_span
 from rooms.programmes.store import ProgrammeStore
-from rooms.scheduling.booking_service import SchedulingService
+from rooms.scheduling.booking_service import Offload, SchedulingService, run_inline
 from rooms.scheduling.bookings import Booking
 from rooms.scheduling.people import PersonRole
 from rooms.scheduling.slots import Slot
@@ -61,7 +61,8 @@ class ProgrammeService:
     """Programmes, imports, matching, publishing, coffee rounds and progress."""
 
     def __init__(self, store: ProgrammeStore, scheduling: SchedulingService, clock: Clock,
-                 fit_model: FitModel | None = None) -> None:
+                 fit_model: FitModel | None = None, offload: Offload | None = None) -> None:
+        self._offload: Offload = offload or run_inline
         self.store = store
         self.scheduling = scheduling
         self._clock = clock
@@ -121,8 +122,9 @@ class ProgrammeService:
         week = week_of or self._week()
         previous = await self.store.matching(programme_id)
         locked = [p for p in previous.pairs if p.locked] if previous else []
-        scores = score_all(programme, people, week, self.fit_model)
-        result = match(programme, scores, locked, week)
+        result = await self._offload(  # CPU work: off the event loop in the server
+            lambda: match(programme, score_all(programme, people, week, self.fit_model),
+                          locked, week))
         await self.store.set_matching(programme_id, result)
         return result
 
