@@ -23,7 +23,7 @@ mentor's seats; the rest is re-run around them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,6 +42,7 @@ from rooms.programmes.overlap import (
     overlap_matrix,
     week_span,
 )
+from rooms.scheduling.timeline import ZoneTimeline
 
 FIT, OVERLAP, LANGUAGE, FLOOR = 1.0, 0.5, 0.2, 0.01
 OVERLAP_CAP_H = 5.0
@@ -73,6 +74,24 @@ class Scores:
         return i, j
 
 
+def _share(mentors: Sequence[Participant], mentees: Sequence[Participant],
+           tags: Callable[[Participant], tuple[str, ...]]) -> npt.NDArray[np.bool_]:
+    """Whether each (mentor, mentee) pair has a tag in common (one matrix product)."""
+    index: dict[str, int] = {}
+    for person in (*mentors, *mentees):
+        for tag in tags(person):
+            index.setdefault(tag, len(index))
+
+    def onehot(people: Sequence[Participant]) -> npt.NDArray[np.float32]:
+        out = np.zeros((len(people), max(len(index), 1)), dtype=np.float32)
+        for k, person in enumerate(people):
+            out[k, [index[t] for t in tags(person)]] = 1.0
+        return out
+
+    shared: npt.NDArray[np.bool_] = (onehot(mentors) @ onehot(mentees).T) > 0
+    return shared
+
+
 def score_all(programme: Programme, people: Sequence[Participant], week_of: date,
               fit_model: FitModel | None = None) -> Scores:
     """The scores of every (mentor, mentee) pair in the week of ``week_of``."""
@@ -80,27 +99,24 @@ def score_all(programme: Programme, people: Sequence[Participant], week_of: date
     mentors = [p for p in people if p.role is Role.MENTOR]
     mentees = [p for p in people if p.role is Role.MENTEE]
     span = week_span(week_of)
-    free = {p.key: free_week(p.availability(programme), span) for p in people}
+    timelines: dict[str, ZoneTimeline] = {}
+    free = {p.key: free_week(p.availability(programme), span, timelines) for p in people}
     overlap = overlap_matrix(minute_grid([free[m.key] for m in mentors], span),
                              minute_grid([free[m.key] for m in mentees], span))
     fit = model.fit_matrix([m.skills for m in mentors], [m.goals for m in mentees])
-    shared = np.zeros((len(mentors), len(mentees)), dtype=bool)
-    excluded = np.zeros_like(shared)
+    shared = _share(mentors, mentees, lambda p: p.languages)
+    excluded = _share(mentors, mentees, lambda p: p.exclusions)
     prefs = np.zeros((len(mentors), len(mentees)), dtype=np.int_)
     row = {m.key: i for i, m in enumerate(mentors)}
     for j, mentee in enumerate(mentees):
-        langs, groups = set(mentee.languages), set(mentee.exclusions)
-        for i, mentor in enumerate(mentors):
-            shared[i, j] = bool(langs & set(mentor.languages))
-            excluded[i, j] = bool(groups & set(mentor.exclusions))
         for rank, key in enumerate(mentee.preferences[: len(PREFERENCE_BONUS)], start=1):
             if key in row:
                 prefs[row[key], j] = rank
     bonus = np.zeros(prefs.shape)
     for rank, value in enumerate(PREFERENCE_BONUS, start=1):
         bonus[prefs == rank] = value
-    no_language = np.array([[not m.languages or not e.languages for e in mentees]
-                            for m in mentors], dtype=bool).reshape(shared.shape)
+    no_language = (np.array([not m.languages for m in mentors], dtype=bool)[:, None]
+                   | np.array([not e.languages for e in mentees], dtype=bool)[None, :])
     language_ok = shared | no_language | (not programme.require_shared_language)
     capacity = np.array([m.capacity > 0 for m in mentors], dtype=bool)[:, None]
     allowed = (~excluded) & language_ok & (overlap >= programme.min_overlap_h) & capacity

@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from rooms.scheduling.availability import Availability
 from rooms.scheduling.intervals import Interval, intersect, total
+from rooms.scheduling.timeline import ZoneTimeline
 from rooms.scheduling.zones import epoch_seconds, load_zone
 
 WEEK_S = 7 * 86400
@@ -34,9 +35,16 @@ def week_span(week_of: date) -> tuple[int, int]:
     return start, start + WEEK_S
 
 
-def free_week(availability: Availability, span: tuple[int, int]) -> list[Interval]:
-    """The person's free instants in the week."""
-    return availability.free_intervals(span[0], span[1])
+def free_week(availability: Availability, span: tuple[int, int],
+              timelines: dict[str, ZoneTimeline] | None = None) -> list[Interval]:
+    """The person's free instants in the week; ``timelines`` caches each zone's offsets
+    over the span (many people share a zone)."""
+    if timelines is None:
+        return availability.free_intervals(span[0], span[1])
+    line = timelines.get(availability.zone)
+    if line is None:
+        line = timelines[availability.zone] = availability.timeline(span[0], span[1])
+    return availability.free_intervals(span[0], span[1], line)
 
 
 def overlap_intervals(a: list[Interval], b: list[Interval]) -> list[Interval]:
