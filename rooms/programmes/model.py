@@ -119,3 +119,15 @@ class Intro(WireModel):
     booking_id: str | None = None
     kind: str = "mentoring"  # or "coffee"
     round_no: int | None = None
+
+
+class SessionRecord(WireModel):
+    """A session booked between two people of a programme, kept for its progress figures
+    after the booking store has forgotten it (``room_id``: the live room, for attendance)."""
+
+    booking_id: str
+    people: tuple[Identity, ...]
+    start: UtcDatetime
+    end: UtcDatetime
+    room_id: str
+    cancelled: bool = False

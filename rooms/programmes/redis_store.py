@@ -5,6 +5,8 @@ Layout (no TTL: programmes are records, not sessions):
 * ``programme:{id}``        hash: ``programme``, ``participants``, ``matching``, ``intros``
   (each one JSON document, replaced by one HSET/HDEL transaction)
 * ``programme:{id}:coffee`` list: one JSON array of intros per coffee round
+* ``programme:{id}:sessions`` hash: booking id -> JSON session record
+* ``programme:people``      hash: person identity -> programme id
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import json
 
 import redis.asyncio as aioredis
 
-from rooms.programmes.model import Intro, Matching, Participant, Programme
+from rooms.programmes.model import Intro, Matching, Participant, Programme, SessionRecord
 from rooms.programmes.store import ProgrammeStore
 from rooms.redis_client import RedisBacked
 
 KEY = "programme:{id}"
 COFFEE_KEY = "programme:{id}:coffee"
+SESSIONS_KEY = "programme:{id}:sessions"
+PEOPLE_KEY = "programme:people"
 
 
 def _intros(text: str | bytes | None) -> list[Intro]:
@@ -79,3 +83,20 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
     async def coffee_rounds(self, programme_id: str) -> list[list[Intro]]:
         items = await self._client.lrange(COFFEE_KEY.format(id=programme_id), 0, -1)
         return [_intros(i) for i in items]
+
+    async def index_people(self, programme_id: str, identities: list[str]) -> None:
+        if identities:
+            await self._client.hset(PEOPLE_KEY, mapping=dict.fromkeys(identities,
+                                                                      programme_id))
+
+    async def programme_of(self, identity: str) -> str | None:
+        found = await self._client.hget(PEOPLE_KEY, identity)
+        return None if found is None else str(found)
+
+    async def save_session(self, programme_id: str, record: SessionRecord) -> None:
+        await self._client.hset(SESSIONS_KEY.format(id=programme_id), record.booking_id,
+                                record.model_dump_json())
+
+    async def sessions(self, programme_id: str) -> list[SessionRecord]:
+        found = await self._client.hvals(SESSIONS_KEY.format(id=programme_id))
+        return [SessionRecord.model_validate_json(v) for v in found]

@@ -11,11 +11,13 @@ books it through :class:`~rooms.scheduling.booking_service.SchedulingService`.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from rooms.attendance import AttendanceLog, MemoryAttendanceLog
 from rooms.clock import Clock
 from rooms.errors import RoomError
 from rooms.programmes.coffee import plan_round
@@ -30,15 +32,23 @@ from rooms.programmes.model import (
     Pair,
     Participant,
     Programme,
+    SessionRecord,
 )
 from rooms.programmes.overlap import free_week, week_span
 from rooms.programmes.store import ProgrammeStore
-from rooms.scheduling.booking_service import Offload, SchedulingService, run_inline
-from rooms.scheduling.bookings import Booking
+from rooms.scheduling.booking_service import (
+    BookingChange,
+    Offload,
+    SchedulingService,
+    run_inline,
+)
+from rooms.scheduling.bookings import Booking, BookingStatus
 from rooms.scheduling.people import PersonRole
+from rooms.scheduling.session_rooms import live_room_id
 from rooms.scheduling.slots import Slot
 from rooms.scheduling.zones import from_epoch
 
+logger = logging.getLogger(__name__)
 INTRO_SLOTS = 3
 SEARCH_DAYS = 14
 COFFEE_MIN = 30
@@ -61,13 +71,16 @@ class ProgrammeService:
     """Programmes, imports, matching, publishing, coffee rounds and progress."""
 
     def __init__(self, store: ProgrammeStore, scheduling: SchedulingService, clock: Clock,
-                 fit_model: FitModel | None = None, offload: Offload | None = None) -> None:
+                 fit_model: FitModel | None = None, offload: Offload | None = None,
+                 attendance: AttendanceLog | None = None) -> None:
         self._offload: Offload = offload or run_inline
+        self.attendance: AttendanceLog = attendance or MemoryAttendanceLog()
         self.store = store
         self.scheduling = scheduling
         self._clock = clock
         self.fit_model: FitModel = fit_model or LexicalFit()
         self._listeners: list[IntroListener] = []
+        scheduling.add_listener(self)  # sessions between programme people: progress
 
     def add_listener(self, listener: IntroListener) -> None:
         self._listeners.append(listener)
@@ -106,6 +119,7 @@ class ProgrammeService:
                 await directory.save_availability(person.identity,
                                                   participant.availability(programme))
             await self.store.set_participants(programme_id, made)
+            await self.store.index_people(programme_id, [p.identity for p in made])
         except BaseException:
             for participant in made:
                 await directory.remove(participant.identity)
@@ -298,21 +312,47 @@ class ProgrammeService:
         await self.store.add_coffee_round(programme_id, intros)
         return intros
 
+    async def booking_changed(self, change: BookingChange, bookings: Sequence[Booking]) -> None:
+        """Keep a record of each session between two people of one programme (the
+        scheduling listener hook; a booking is forgotten a week after it ends, the
+        programme's progress is not)."""
+        for booking in bookings:
+            try:
+                people = (booking.organiser.identity, *(a.identity for a in booking.attendees))
+                if len(people) != 2:
+                    continue
+                programme_id = await self.store.programme_of(people[0])
+                if programme_id is None or await self.store.programme_of(people[1]) != (
+                        programme_id):
+                    continue
+                cancelled = (change is BookingChange.CANCELLED
+                             or booking.status is BookingStatus.CANCELLED)
+                await self.store.save_session(programme_id, SessionRecord(
+                    booking_id=booking.booking_id, people=people, start=booking.start,
+                    end=booking.end, room_id=live_room_id(booking), cancelled=cancelled))
+            except Exception:
+                logger.exception("recording programme session %s failed", booking.booking_id)
+
     async def progress(self, programme_id: str) -> list[dict[str, Any]]:
-        """For each published pair: sessions held, next session."""
+        """For each published pair: sessions held (ended, someone joined), no-shows (ended,
+        nobody joined: the attendance log), next session."""
         now = self._now()
         people = {p.key: p for p in await self.store.participants(programme_id)}
+        sessions = [r for r in await self.store.sessions(programme_id) if not r.cancelled]
         out = []
         for intro in await self.store.intros(programme_id):
-            mentor, mentee = people[intro.mentor], people[intro.mentee]
-            found = await self.scheduling.bookings.bookings_for(
-                mentor.identity, now - timedelta(days=366), now + timedelta(days=366))
-            together = [b for b in found
-                        if mentee.identity in {a.identity for a in b.attendees}
-                        | {b.organiser.identity}]
-            held = [b for b in together if b.end <= now]
-            coming = [b for b in together if b.end > now]
-            out.append({"mentor": mentor.key, "mentee": mentee.key,
-                        "sessions_held": len(held),
+            pair = {people[intro.mentor].identity, people[intro.mentee].identity}
+            together = sorted((r for r in sessions if set(r.people) == pair),
+                              key=lambda r: r.start)
+            held = no_shows = 0
+            for record in together:
+                if record.end <= now:
+                    if await self.attendance.joined(record.room_id):
+                        held += 1
+                    else:
+                        no_shows += 1
+            coming = [r for r in together if r.end > now]
+            out.append({"mentor": intro.mentor, "mentee": intro.mentee, "sessions_held": held,
+                        "no_shows": no_shows,
                         "next_session": coming[0].start if coming else None})
         return out

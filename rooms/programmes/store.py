@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from rooms.programmes.model import Intro, Matching, Participant, Programme
+from rooms.programmes.model import Intro, Matching, Participant, Programme, SessionRecord
 
 
 class ProgrammeStore(ABC):
@@ -60,6 +60,22 @@ class ProgrammeStore(ABC):
         """Every coffee round, oldest first."""
 
     @abstractmethod
+    async def index_people(self, programme_id: str, identities: list[str]) -> None:
+        """Remember that these people belong to ``programme_id``."""
+
+    @abstractmethod
+    async def programme_of(self, identity: str) -> str | None:
+        """The programme a person was imported into, or None."""
+
+    @abstractmethod
+    async def save_session(self, programme_id: str, record: SessionRecord) -> None:
+        """Store (or replace, by booking id) a session of the programme."""
+
+    @abstractmethod
+    async def sessions(self, programme_id: str) -> list[SessionRecord]:
+        """Every session recorded for the programme."""
+
+    @abstractmethod
     async def close(self) -> None:
         """Release connections."""
 
@@ -73,6 +89,8 @@ class MemoryProgrammeStore(ProgrammeStore):
         self._matching: dict[str, Matching] = {}
         self._intros: dict[str, list[Intro]] = {}
         self._coffee: dict[str, list[list[Intro]]] = {}
+        self._index: dict[str, str] = {}
+        self._sessions: dict[str, dict[str, SessionRecord]] = {}
 
     async def create(self, programme: Programme) -> None:
         if programme.programme_id in self._programmes:
@@ -112,6 +130,18 @@ class MemoryProgrammeStore(ProgrammeStore):
 
     async def coffee_rounds(self, programme_id: str) -> list[list[Intro]]:
         return [list(r) for r in self._coffee.get(programme_id, [])]
+
+    async def index_people(self, programme_id: str, identities: list[str]) -> None:
+        self._index.update(dict.fromkeys(identities, programme_id))
+
+    async def programme_of(self, identity: str) -> str | None:
+        return self._index.get(identity)
+
+    async def save_session(self, programme_id: str, record: SessionRecord) -> None:
+        self._sessions.setdefault(programme_id, {})[record.booking_id] = record
+
+    async def sessions(self, programme_id: str) -> list[SessionRecord]:
+        return list(self._sessions.get(programme_id, {}).values())
 
     async def close(self) -> None:
         return None

@@ -260,9 +260,10 @@ class ProgrammesApi:
             published_intros=len(intros),
             first_sessions_booked=sum(1 for i in intros if i.booking_id),
             sessions_held=sum(int(p["sessions_held"]) for p in progress),
+            no_shows=sum(int(p["no_shows"]) for p in progress),
             coffee_rounds=rounds,
             pairs=[PairProgress(mentor=p["mentor"], mentee=p["mentee"],
-                                sessions_held=p["sessions_held"],
+                                sessions_held=p["sessions_held"], no_shows=p["no_shows"],
                                 next_session=utc_text(p["next_session"])
                                 if p["next_session"] else None) for p in progress]))
 

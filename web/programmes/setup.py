@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from rooms.attendance import AttendanceLog, MemoryAttendanceLog, RedisAttendanceLog
 from rooms.clock import Clock
 from rooms.programmes.redis_store import RedisProgrammeStore
 from rooms.programmes.service import ProgrammeService
@@ -31,6 +32,7 @@ class Programmes:
 
     async def _close(self, app: web.Application) -> None:
         await self.service.store.close()
+        await self.service.attendance.close()
 
 
 PROGRAMMES = web.AppKey("programmes", Programmes)
@@ -38,11 +40,15 @@ PROGRAMMES = web.AppKey("programmes", Programmes)
 
 def build_programmes(settings: Settings, clock: Clock, scheduling: Scheduling,
                      client: aioredis.Redis | None = None) -> Programmes:
-    """The programme store, service and API on the app's scheduling."""
+    """The programme store, service and API on the app's scheduling (the app adds
+    ``service.attendance.record`` to the room service's join listeners)."""
     store: ProgrammeStore = (RedisProgrammeStore(client) if client is not None
                              else MemoryProgrammeStore())
+    attendance: AttendanceLog = (RedisAttendanceLog(client) if client is not None
+                                 else MemoryAttendanceLog())
     offload = offload_to(scheduling.cpu) if scheduling.cpu is not None else None
-    service = ProgrammeService(store, scheduling.service, clock, offload=offload)
+    service = ProgrammeService(store, scheduling.service, clock, offload=offload,
+                               attendance=attendance)
     if scheduling.webhooks is not None:
         service.add_listener(IntroWebhooks(scheduling.webhooks.enqueue, clock))
     api = ProgrammesApi(service, scheduling.tokens, settings.resolved_admin_key(),

@@ -131,6 +131,7 @@ class PairProgress(View):
     mentor: str
     mentee: str
     sessions_held: int
+    no_shows: int = Field(description="ended sessions nobody joined")
     next_session: Instant | None
 
 
@@ -149,6 +150,7 @@ class DashboardView(View):
     published_intros: int
     first_sessions_booked: int
     sessions_held: int
+    no_shows: int
     coffee_rounds: list[RoundFigure]
     pairs: list[PairProgress]
 

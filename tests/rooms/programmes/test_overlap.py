@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,10 +13,12 @@ from rooms.programmes.overlap import (
     free_week,
     minute_grid,
     overlap_hours,
+    overlap_intervals,
     overlap_matrix,
     week_span,
 )
 from rooms.scheduling.availability import Availability, Weekday
+from rooms.scheduling.intervals import total
 from rooms.scheduling.zones import from_epoch, to_local
 
 DST_ZONES = ("America/New_York", "Europe/London", "Europe/Paris", "Australia/Sydney",
@@ -57,7 +60,8 @@ def test_overlap_equals_minute_by_minute_brute_force(a: Availability, b: Availab
     span = week_span(week_of)
     free_a, free_b = free_week(a, span), free_week(b, span)
     expected = brute_force_minutes(a, b, week_of)
-    assert overlap_hours(free_a, free_b) * 60 == expected
+    assert total(overlap_intervals(free_a, free_b)) == expected * 60  # seconds, exactly
+    assert overlap_hours(free_a, free_b) == pytest.approx(expected / 60)
     grid = overlap_matrix(minute_grid([free_a], span), minute_grid([free_b], span))
     assert round(grid[0, 0] * 60) == expected
 

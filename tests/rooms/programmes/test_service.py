@@ -8,6 +8,7 @@ from rooms.programmes.errors import ProgrammeError
 from rooms.programmes.importer import read_csv
 from rooms.scheduling.availability import Availability
 from rooms.scheduling.intervals import covers
+from rooms.scheduling.session_rooms import live_room_id
 from rooms.scheduling.zones import epoch_seconds
 
 from .conftest import World
@@ -108,3 +109,28 @@ async def test_booked_times_lie_in_both_availabilities(world: World) -> None:
             s, e = epoch_seconds(slot.start), epoch_seconds(slot.end)
             for key in (intro.mentor, intro.mentee):
                 assert inside(people[key].availability(programme), s, e)
+
+
+async def test_progress_counts_sessions_held_and_no_shows(world: World) -> None:
+    service = world.service
+    programme = await service.create("P")
+    people = {p.key: p for p in await service.import_people(programme.programme_id,
+                                                            read_csv(CSV))}
+    await service.run_matching(programme.programme_id)
+    intro = next(i for i in await service.publish(programme.programme_id)
+                 if i.mentee == "kenji")
+    first = await service.accept(programme.programme_id, people["kenji"].identity,
+                                 intro.slots[0].start)
+    lee = await world.scheduling.directory.person(people["lee"].identity)
+    [second] = await world.scheduling.book(lee, [people["kenji"].identity],
+                                           roundtable=False, start=intro.slots[2].start,
+                                           length_min=30)
+    before = {r["mentee"]: r for r in await service.progress(programme.programme_id)}
+    assert (before["kenji"]["sessions_held"], before["kenji"]["no_shows"]) == (0, 0)
+    assert before["kenji"]["next_session"] == first.start
+    await service.attendance.record(live_room_id(first), people["kenji"].identity)
+    world.clock.advance(20 * 86400)
+    after = {r["mentee"]: r for r in await service.progress(programme.programme_id)}
+    assert (after["kenji"]["sessions_held"], after["kenji"]["no_shows"]) == (1, 1)
+    assert after["kenji"]["next_session"] is None
+    assert second.booking_id != first.booking_id
