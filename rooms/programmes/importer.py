@@ -178,8 +178,13 @@ def parse_row(data: Mapping[str, Any]) -> PersonRow:
     if weekly is not None:
         Availability(zone=zone, weekly=weekly)  # window checks of the scheduling model
     email = (data.get("email") or "").strip() or None
+    if not isinstance(email, str | None):
+        raise ValueError("email must be text")
+    name = check_display_name(data["name"])
+    if len(name) > 100:
+        raise ValueError("name is longer than 100 characters")
     return PersonRow(
-        key=key, name=check_display_name(data["name"])[:100], role=role, zone=zone,
+        key=key, name=name, role=role, zone=zone,
         email=email, languages=tuple(t.lower() for t in _tags(data.get("languages"),
                                                               "languages")),
         skills=_tags(data.get("skills"), "skills"), goals=_tags(data.get("goals"), "goals"),

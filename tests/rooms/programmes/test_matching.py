@@ -130,3 +130,16 @@ def test_unmatched_mentee_gets_a_reason() -> None:
     result = match(PROGRAMME, score_all(PROGRAMME, [mentor, a, b], WEEK_OF))
     assert [u.mentee for u in result.unmatched] == ["mentee1"]
     assert "exclusion" in result.unmatched[0].reason
+
+
+def test_a_ranked_preference_decides_between_equal_mentors() -> None:
+    people, _ = generate(4, mentees=1, mentors=2, zones=("Europe/Paris",))
+    mentor0, mentor1, mentee = people
+    same = {"skills": ("design",), "weekly": mentee.weekly, "capacity": 1}
+    people = [mentor0.model_copy(update=same), mentor1.model_copy(update=same),
+              mentee.model_copy(update={"goals": ("design",), "exclusions": ()})]
+    for choice in ("mentor0", "mentor1"):
+        picky = [*people[:2], people[2].model_copy(update={"preferences": (choice,)})]
+        [pair] = match(PROGRAMME, score_all(PROGRAMME, picky, WEEK_OF)).pairs
+        assert pair.mentor == choice and pair.preference_rank == 1
+        assert "choice no. 1" in pair.explanation
