@@ -41,6 +41,7 @@ from .handlers import RESERVED_EVENTS, EventSpec, HandlerModule, build_event_tab
 from .limits import ConnectionLimits
 from .options import SignalingOptions
 from .participants import Participants
+from .process_notices import NOTICE_ROOM, NoticeRelay
 from .roundtable_events import RoundtableEvents
 
 __all__ = ["CallNamespace", "SignalingOptions"]
@@ -77,6 +78,8 @@ class CallNamespace(socketio.AsyncNamespace):
             roundtables,
         ]
         self._events = build_event_table(handler_modules)
+        self._notices = roundtables.notices()
+        self._relay: NoticeRelay | None = None
 
     @property
     def events(self) -> Mapping[str, EventSpec]:
@@ -131,6 +134,25 @@ class CallNamespace(socketio.AsyncNamespace):
             connection.limits.refusals.flush()
         await self.participants.disconnected(sid)
 
+    # -- notices between processes (signaling/process_notices.py) -----------------
+
+    def use_relay(self, relay: NoticeRelay) -> None:
+        """The server's manager hands this namespace every process notice."""
+        relay.handler = self._process_notice
+        self._relay = relay
+
+    async def notify_processes(self, notice: str, data: dict[str, Any]) -> None:
+        """Every process handles ``notice``, this one before returning (Connections)."""
+        if self._relay is None:  # no server around it (tests of the namespace alone)
+            await self._process_notice(notice, data)
+            return
+        await self.emit(notice, data, room=NOTICE_ROOM)
+
+    async def _process_notice(self, notice: str, data: dict[str, Any]) -> None:
+        handler = self._notices.get(notice)
+        if handler is not None:
+            await handler(data)
+
     def is_open(self, sid: str) -> bool:
         """Whether the connection's disconnect has not been handled yet (Connections)."""
         return sid in self._open
@@ -142,5 +164,7 @@ class CallNamespace(socketio.AsyncNamespace):
         await self.participants.keep_presence()
 
     async def close(self) -> None:
-        """Cancel pending timers (server shutdown)."""
+        """Cancel pending timers and notices (server shutdown)."""
+        if self._relay is not None:
+            await self._relay.close()
         await self.participants.close()

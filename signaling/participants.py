@@ -301,24 +301,29 @@ class Participants:
         """Renew this process's seat leases and expire lapsed ones until cancelled."""
         await self._seats.run()
 
-    async def evict(self, room_id: str, identity: str, reason: str) -> str | None:
-        """Take ``identity`` out of the room now (a host removed them): its session, media
-        and seat go, the room is told. Returns the connection it had here, if any (the
-        caller tells it and disconnects it)."""
+    async def evict_here(self, room_id: str, identity: str, knockers: bool = True) -> list[str]:
+        """Take ``identity``'s connection here out of the room (a host removed or turned
+        them away, on whichever process): its session and media go, a pending grace
+        ends; with ``knockers`` its connections knocking here stop waiting. Returns those
+        connections (the caller tells and disconnects them). The seat itself is the
+        acting process's to remove (:meth:`remove_participant`)."""
         peer_id = peer_id_for(room_id, identity)
+        gone: list[str] = []
         async with self._peer_locks(peer_id):
             sid = self._sid_by_peer.pop(peer_id, None)
             if sid is not None:
                 self._sessions.pop(sid, None)
                 await self._connections.leave_room(sid, room_id)
+                gone.append(sid)
             grace = self._grace_tasks.pop(peer_id, None)
             if grace is not None:
                 grace.cancel()
             await self._sfu.remove_peer(peer_id)
-            removed = await self._service.leave(room_id, identity)
-        if removed:
-            await self._announce_left(room_id, identity, reason)
-        return sid
+        if knockers:
+            for knocker in self.waiting_sids(room_id, identity):
+                self._waiting.pop(knocker, None)
+                gone.append(knocker)
+        return gone
 
     async def _announce_left(self, room_id: str, identity: str, reason: str) -> None:
         await self._connections.emit(
@@ -336,10 +341,10 @@ class Participants:
         await self.end_room(room_id, "This session's time is over.")
 
     async def end_room(self, room_id: str, message: str, spare_sid: str | None = None) -> None:
-        """End the room for everyone here: tell them, close their media, disconnect them
-        (those knocking in its lobby too), except ``spare_sid``'s connection, which is
+        """End the room for everyone whose connection this process holds (every process
+        does its own): tell them, close their media, disconnect them (those knocking in
+        its lobby too), except ``spare_sid``'s connection, which is
         only taken out of the room (it still has an ack to receive)."""
-        await self._connections.emit("room_ended", {"message": message}, room=room_id)
         for sid in self.waiting_sids(room_id):
             self._waiting.pop(sid, None)
             await self._connections.emit("room_ended", {"message": message}, to=sid)
@@ -351,6 +356,7 @@ class Participants:
                 if self.release_peer(session):
                     await self._sfu.remove_peer(session.peer_id)
                 await self._service.leave(room_id, session.identity)
+            await self._connections.emit("room_ended", {"message": message}, to=session.sid)
             if session.sid == spare_sid:
                 await self._connections.leave_room(session.sid, room_id)
             else:
