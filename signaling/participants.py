@@ -74,7 +74,8 @@ class Participants:
         sfu.on_peer_failed = self._media_failed
         # every participant's one subscribe connection (sets sfu.on_renegotiate)
         self.subscribers = SubscriberOffers(service, sfu, connections, self.sessions,
-                                            self.peer_sids, self._peer_locks)
+                                            self.peer_sids, self._peer_locks,
+                                            options.subscriber_answer_timeout_s)
 
     # -- reads ------------------------------------------------------------------
 

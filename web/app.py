@@ -129,6 +129,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
             disconnect_grace_s=settings.disconnect_grace_s,
             ice_servers=settings.ice_servers,
             presence_interval_s=settings.presence_interval_s,
+            subscriber_answer_timeout_s=settings.subscriber_answer_timeout_s,
         ),
         clock,
     )

@@ -65,6 +65,8 @@ class Settings(BaseModel):
     ice_servers: tuple[str, ...] = ()
     disconnect_grace_s: float = Field(default=10.0, ge=0, le=300)
     presence_interval_s: float = Field(default=5.0, gt=0, le=60)  # seat lease renewal/sweep
+    # a subscribe connection whose first offer is unanswered this long is closed
+    subscriber_answer_timeout_s: float = Field(default=30.0, gt=0, le=600)
     default_duration_min: int = Field(default=30, ge=5, le=240)
     join_early_s: int = Field(default=300, ge=0)  # links work this long before the start
     webhook_url: str = ""  # empty: no webhooks
