@@ -55,7 +55,8 @@ class Settings(BaseModel):
     public_url: str = ""  # base of join links; default http://host:port
     redis_url: str = ""  # empty: the embedded in-memory store
     redis_max_connections: int = Field(default=64, ge=1, le=10_000)  # one pool per process
-    redis_timeout_s: float = Field(default=2.0, gt=0, le=60)  # connect/read/pool-wait
+    redis_timeout_s: float = Field(default=2.0, gt=0, le=60)  # connect/read of a command
+    redis_pool_timeout_s: float = Field(default=10.0, gt=0, le=120)  # wait for a connection
     data_dir: Path = Path(".mentorcall")  # secret and admin key files when not given
     recordings_dir: Path = Path("recordings")
     secret: str = ""  # token signing key; empty: read or create data_dir/secret
@@ -123,7 +124,8 @@ class Settings(BaseModel):
     def redis_options(self) -> RedisOptions:
         """The Redis pool's size and timeouts (see docs/operations.md)."""
         return RedisOptions(max_connections=self.redis_max_connections,
-                            timeout_s=self.redis_timeout_s)
+                            timeout_s=self.redis_timeout_s,
+                            pool_timeout_s=self.redis_pool_timeout_s)
 
     @property
     def base_url(self) -> str:
