@@ -19,9 +19,14 @@ def test_media_events_are_rate_limited_after_a_burst() -> None:
     with pytest.raises(SignalingError) as refused:
         limits.admit("publish")
     assert refused.value.code == "rate_limited"
+    assert refused.value.retry_after_s == pytest.approx(1.0)  # a token a second
+    clock.advance(0.25)
+    with pytest.raises(SignalingError) as refused:
+        limits.admit("publish")
+    assert refused.value.retry_after_s == pytest.approx(0.75)
     limits.admit("mute")  # other events have buckets of their own
     limits.done()
-    clock.advance(1.0)
+    clock.advance(0.75)
     limits.admit("publish")
     limits.done()
 

@@ -16,6 +16,7 @@ export const stats = {
       subscriptionsStarted: this.subscriptionsOpened + (sub?.opened || 0),
       offersAnswered: this.offersAnswered + (sub?.answered || 0),
       subscriberRestarts: sub?.restarts || 0, // subscriber_restart sent by this link
+      subscriberRestartsRefused: sub?.restartsRefused || 0, // of which rate_limited, retried
     };
   },
 
