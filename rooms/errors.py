@@ -47,6 +47,11 @@ ErrorCode = Literal[
     "invalid_timer",
     "invalid_breakout",
     "too_many_bans",
+    "notes_too_large",
+    "notes_read_only",
+    "invalid_update",
+    "item_not_found",
+    "notes_not_found",
 ]
 
 ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
@@ -94,6 +99,11 @@ _DEFAULT_MESSAGES: dict[str, str] = {
     "invalid_timer": "A speaking time must be between 1 second and 1 hour.",
     "invalid_breakout": "A breakout plan pairs distinct participants of the room.",
     "too_many_bans": "This room has banned as many people as it can.",
+    "notes_too_large": "These notes have reached their size limit; the change was not kept.",
+    "notes_read_only": "You can read these notes but not change them.",
+    "invalid_update": "This is not a notes update the server can apply; nothing changed.",
+    "item_not_found": "There is no such action item.",
+    "notes_not_found": "There are no notes for this session.",
 }
 
 
