@@ -25,10 +25,10 @@ def typed(doc: Doc, text: str) -> bytes:
 
 async def test_updates_apply_and_late_joiner_gets_everything(notes_store: NotesStore) -> None:
     service = NotesService(notes_store)
-    client = Doc()
+    client: Doc = Doc()
     await service.apply(SHARED, typed(client, "hello "))
     await service.apply(SHARED, typed(client, "world"))
-    late = Doc()
+    late: Doc = Doc()
     step2, server_vector = await service.sync(SHARED, late.get_state())
     late.apply_update(step2)
     assert str(late.get("notes", type=Text)) == "hello world"
@@ -37,7 +37,7 @@ async def test_updates_apply_and_late_joiner_gets_everything(notes_store: NotesS
 
 async def test_bad_updates_leave_the_document_intact(notes_store: NotesStore) -> None:
     service = NotesService(notes_store)
-    client = Doc()
+    client: Doc = Doc()
     good = typed(client, "kept")
     await service.apply(SHARED, good)
     for bad in (b"", b"\x05\x07garbage", good[:-3], bytes(reversed(good))):
@@ -51,7 +51,7 @@ async def test_bad_updates_leave_the_document_intact(notes_store: NotesStore) ->
 
 async def test_cap_refuses_and_keeps_content(notes_store: NotesStore) -> None:
     service = NotesService(notes_store, NotesLimits(max_doc_bytes=2048))
-    client = Doc()
+    client: Doc = Doc()
     await service.apply(SHARED, typed(client, "a" * 1500))
     with pytest.raises(RoomError) as refused:
         await service.apply(SHARED, typed(client, "b" * 1000))
@@ -65,7 +65,8 @@ async def test_two_processes_on_one_store_converge_through_compaction(
         notes_store: NotesStore) -> None:
     limits = NotesLimits(compact_every_updates=3)
     one, two = NotesService(notes_store, limits), NotesService(notes_store, limits)
-    alice, bob = Doc(), Doc()
+    alice: Doc = Doc()
+    bob: Doc = Doc()
     for n in range(10):
         await one.apply(SHARED, typed(alice, f"a{n} "))
         await two.apply(SHARED, typed(bob, f"b{n} "))
@@ -98,11 +99,11 @@ async def test_items_carry_over_to_the_next_session_of_the_pair(
         await notes_store.put_context(SessionContext(
             room_id=f"coffee-s{n}-0", scope="pair:mentee+mentor", people=("mentor", "mentee")))
     service = NotesService(notes_store)
-    first = Doc()
+    first: Doc = Doc()
     await service.apply(DocKey("coffee-s1-0"), add_item(first, "goal-1", "write a CV"))
     await service.apply(DocKey("coffee-s1-0"), add_item(first, "goal-2", "apply to 3 jobs"))
     await service.apply(DocKey("coffee-s1-0"), close_item(first, "goal-2"))
-    second = Doc()
+    second: Doc = Doc()
     step2, _ = await service.sync(DocKey("coffee-s2-0"), second.get_state())
     second.apply_update(step2)
     seeded = second.get("actions", type=Array).to_py()
@@ -110,7 +111,7 @@ async def test_items_carry_over_to_the_next_session_of_the_pair(
     await service.apply(DocKey("coffee-s2-0"), close_item(second, "goal-1"))
     listed = await service.items("pair:mentee+mentor")
     assert [(i.id, i.done) for i in listed] == [("goal-1", True), ("goal-2", True)]
-    third = Doc()
+    third: Doc = Doc()
     step2, _ = await service.sync(DocKey("coffee-s3-0"), third.get_state())
     third.apply_update(step2)
     assert third.get("actions", type=Array).to_py() == []
@@ -127,7 +128,7 @@ async def test_closing_in_the_index_closes_in_the_live_document(
         told.append(update)
 
     service.on_server_update = tell
-    client = Doc()
+    client: Doc = Doc()
     await service.apply(SHARED, add_item(client, "x1", "call back"))
     await service.set_item_done("pair:a+b", "x1", True)
     assert len(told) == 1
