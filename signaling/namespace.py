@@ -32,6 +32,8 @@ import socketio
 
 from media.sfu import Sfu
 from rooms.clock import Clock, SystemClock
+from rooms.notes.memory_store import MemoryNotesStore
+from rooms.notes.service import NotesService
 from rooms.service import RoomService
 
 from .call_events import CallEvents
@@ -39,6 +41,7 @@ from .dispatch import Ack, parse_payload, run_handler
 from .errors import error_ack
 from .handlers import RESERVED_EVENTS, EventSpec, HandlerModule, build_event_table
 from .limits import ConnectionLimits
+from .notes_events import NotesEvents
 from .options import SignalingOptions
 from .participants import Participants
 from .roundtable_events import RoundtableEvents
@@ -65,6 +68,7 @@ class CallNamespace(socketio.AsyncNamespace):
         options: SignalingOptions,
         clock: Clock | None = None,
         namespace: str = "/",
+        notes: NotesService | None = None,
     ) -> None:
         super().__init__(namespace)
         self._clock = clock or SystemClock()
@@ -72,9 +76,13 @@ class CallNamespace(socketio.AsyncNamespace):
         self.participants = Participants(service, sfu, options, self._clock, self)
         roundtables = RoundtableEvents(service, sfu, self.participants, self, self._clock)
         self.participants.room_hooks = roundtables
+        self.notes = notes or NotesService(MemoryNotesStore())
+        self._notes_events = NotesEvents(self.notes, service, self.participants, self,
+                                         self._clock)
         handler_modules: list[HandlerModule] = [
             CallEvents(service, sfu, options, self.participants, self),
             roundtables,
+            self._notes_events,
         ]
         self._events = build_event_table(handler_modules)
 
@@ -129,6 +137,7 @@ class CallNamespace(socketio.AsyncNamespace):
         connection = self._open.pop(sid, None)
         if connection is not None:
             connection.limits.refusals.flush()
+        await self._notes_events.disconnected(sid)
         await self.participants.disconnected(sid)
 
     def is_open(self, sid: str) -> bool:

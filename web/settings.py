@@ -67,6 +67,8 @@ class Settings(BaseModel):
     presence_interval_s: float = Field(default=5.0, gt=0, le=60)  # seat lease renewal/sweep
     default_duration_min: int = Field(default=30, ge=5, le=240)
     join_early_s: int = Field(default=300, ge=0)  # links work this long before the start
+    notes_max_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)  # per doc
+    notes_compact_updates: int = Field(default=200, ge=1)  # fold the log into a snapshot
     webhook_url: str = ""  # empty: no webhooks
     webhook_secret: str = ""  # HMAC key of the webhook signatures; required with a URL
     webhook_backoff_s: float = Field(default=1.0, ge=0, le=60)  # first retry delay, doubling

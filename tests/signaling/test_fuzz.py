@@ -27,9 +27,10 @@ CALL_EVENTS = ["join", "publish", "subscribe", "subscription_answer", "subscribe
 ROUNDTABLE_EVENTS = ["promote", "demote", "hand_over", "set_lobby", "admit", "deny",
                      "set_locked", "hard_mute", "mute_all", "remove", "end_room", "raise_hand",
                      "lower_hand", "call_on", "start_timer", "stop_timer"]
-EVENTS = [*CALL_EVENTS, *ROUNDTABLE_EVENTS, "unknown"]
+NOTES_EVENTS = ["notes"]
+EVENTS = [*CALL_EVENTS, *ROUNDTABLE_EVENTS, *NOTES_EVENTS, "unknown"]
 FIELDS = ["token", "sdp", "publisher", "subscription_id", "kind", "muted", "x", "identity",
-          "on", "locked", "seconds", "display_name", "version"]
+          "on", "locked", "seconds", "display_name", "version", "doc", "message", "room"]
 
 
 def documented_codes() -> set[str]:
@@ -86,6 +87,9 @@ EVENT_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "call_on": {"identity": NAMES, "seconds": SECONDS},
     "start_timer": {"identity": NAMES, "seconds": SECONDS},
     "stop_timer": {},
+    # the notes' own fuzzing (y-protocols shaped messages) is tests/notes/test_notes_fuzz.py
+    "notes": {"doc": st.one_of(st.sampled_from(["shared", "private"]), VALUES),
+              "message": st.one_of(st.binary(max_size=64), VALUES), "room": VALUES},
 }
 
 
