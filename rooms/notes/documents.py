@@ -48,6 +48,13 @@ def check_decodes(update: bytes) -> None:
         raise InvalidUpdate("the update does not decode") from None
 
 
+def readable(doc: Doc) -> None:
+    """Read the text and the items the way every client does: an update that made
+    either something else (a Y.Map named ``notes``, say) fails here, not in a client."""
+    str(doc.get(TEXT, type=Text))
+    doc.get(ACTIONS, type=Array).to_py()
+
+
 def doc_from(updates: Iterable[bytes]) -> Doc:
     """A document holding ``updates`` (trusted: read back from the store)."""
     doc: Doc = Doc()
@@ -74,7 +81,8 @@ class GuardedDoc:
         check_decodes(update)
         try:
             self._shadow.apply_update(update)
-        except ValueError as exc:
+            readable(self._shadow)
+        except (ValueError, TypeError) as exc:
             self.rollback()
             raise InvalidUpdate(str(exc)) from None
         except BaseException as exc:

@@ -135,3 +135,16 @@ async def test_closing_in_the_index_closes_in_the_live_document(
     client.apply_update(told[0])
     assert client.get("actions", type=Array).to_py()[0]["done"] is True
     assert [i.done for i in await service.stored_items(ROOM)] == [True]
+
+
+
+async def test_an_update_whose_text_no_client_can_read_is_refused(
+        notes_store: NotesStore) -> None:
+    """Found by the notes fuzzing: it integrates, but its string is not UTF-8, and reading
+    the text then panics in the CRDT library (in every client that got it)."""
+    service = NotesService(notes_store)
+    await service.apply(SHARED, typed(Doc(), "text"))
+    broken = b"\x01\x01\x07\x00\x04\x01\x05notes\x0fsome val\xc3d text\x00"
+    with pytest.raises(InvalidUpdate):
+        await service.apply(SHARED, broken)
+    assert await service.text(SHARED) == "text"
