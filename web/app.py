@@ -36,6 +36,7 @@ from signaling.options import SignalingOptions
 from signaling.server import create_sio
 
 from .calls.routes import RoomsApi
+from .notes.routes import NotesApi
 from .rest import json_errors
 from .scheduling.setup import Scheduling, build_scheduling
 from .settings import Settings
@@ -165,6 +166,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     )
     app.add_routes(rooms_api.routes())
     scheduling.attach(app)
+    app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key()).routes())
     add_client_routes(app)
 
     async def shutdown(app: web.Application) -> None:
