@@ -3,6 +3,8 @@ no goodbye), and two processes serving one room converge (both append to one log
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.live_server import token_of
 from tests.server_process import ServerProcess
 
@@ -36,7 +38,7 @@ async def test_notes_survive_a_killed_server(redis_url: str) -> None:
 
 
 async def test_two_processes_serving_one_room_converge(redis_url: str) -> None:
-    settings = {"redis_url": redis_url, "notes_compact_updates": 4}
+    settings: dict[str, Any] = {"redis_url": redis_url, "notes_compact_updates": 4}
     with ServerProcess(**settings) as one, ServerProcess(**settings) as two:
         room = await one.create_room()
         ada = await NotesClient().connect(one.base_url, token_of(room["links"]["mentor"]))
