@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 
 from rooms.notes.model import DocKey, SessionContext, pair_scope
-from tests.live_server import ADMIN_KEY, LiveServer, live_server
+from tests.live_server import ADMIN_KEY, LiveServer, live_server, token_of
 
 from .client import NotesClient
 
@@ -67,8 +67,8 @@ async def test_export_items_and_closing_across_sessions() -> None:
         assert [(i["id"], i["done"]) for i in body["items"]] == [("g1", True)]
         # the next session starts without the closed item
         nxt = NotesClient()
-        assert (await notes.sync(DocKey("coffee-next-0"), b"\x00"))[0] is not None
-        nxt.docs["shared"].apply_update((await notes.sync(DocKey("coffee-next-0"), b"\x00"))[0])
+        missing, _ = await notes.sync(DocKey("coffee-next-0"), b"\x00")
+        nxt.docs["shared"].apply_update(missing)
         assert nxt.items() == []
 
 
@@ -88,3 +88,32 @@ def _private_update(text: str) -> bytes:
     doc: Doc = Doc()
     doc.get("notes", type=Text).insert(0, text)
     return doc.get_update()
+
+
+async def test_an_item_of_session_one_is_open_in_session_two_and_closed_there() -> None:
+    async with live_server() as server:
+        mentor, mentor_token = await register(server, "Ada", "mentor")
+        mentee, _ = await register(server, "Grace", "mentee")
+        first, second = await server.create_room("Ada", "Grace"), await server.create_room(
+            "Ada", "Grace")
+        scope = pair_scope(mentor, mentee)
+        for room in (first, second):
+            await server.services.notes.store.put_context(SessionContext(
+                room_id=room["room_id"], scope=scope, people=(mentor, mentee)))
+        one = await NotesClient().connect(server.base_url, token_of(first["links"]["mentee"]))
+        await one.sync()
+        item = {"id": "goal-7", "text": "Finish the portfolio", "owner": mentee,
+                "due": "2026-12-24", "done": False}
+        assert (await one.add_item(item))["ok"]
+        await one.close()
+        two = await NotesClient().connect(server.base_url, token_of(second["links"]["mentor"]))
+        try:
+            await two.sync()
+            assert [(i["id"], i["done"], i["due"]) for i in two.items()] == [
+                ("goal-7", False, "2026-12-24")]
+            assert (await two.set_done("goal-7"))["ok"]
+            status, body = await get(server, f"/api/notes/pairs/{mentee}/items", mentor_token)
+            assert status == 200
+            assert [(i["id"], i["done"]) for i in body["items"]] == [("goal-7", True)]
+        finally:
+            await two.close()
