@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pycrdt import Doc
 
 from rooms.errors import RoomError
-from rooms.notes.documents import GuardedDoc, add_items, read_items, set_done
+from rooms.notes.documents import EMPTY_UPDATE, GuardedDoc, add_items, read_items, set_done
 from rooms.notes.model import ActionItem, DocKey, DocName, NotesLimits, SessionContext
 from rooms.notes.store import NotesStore
 
@@ -77,16 +77,21 @@ class NotesService:
         live = await self._get(key)
         async with live.lock:
             await self._catch_up(live)
-            await self._make_room(live, len(update))
-            live.doc.try_apply(update)
-            try:
-                end = await self.store.append(key.storage_id(), update,
-                                              self.limits.max_doc_bytes)
-            except BaseException:
-                live.doc.rollback()
-                raise
-            live.doc.commit(update)
-            await self._logged(live, update, end)
+            await self._take(live, update)
+
+    async def _take(self, live: LiveDoc, update: bytes) -> None:
+        """Validate, store (within the cap) and apply ``update``; on any failure the
+        document and the log stay as they were."""
+        await self._make_room(live, len(update))
+        live.doc.try_apply(update)
+        try:
+            end = await self.store.append(live.key.storage_id(), update,
+                                          self.limits.max_doc_bytes)
+        except BaseException:
+            live.doc.rollback()
+            raise
+        live.doc.commit(update)
+        await self._logged(live, update, end)
 
     async def _logged(self, live: LiveDoc, update: bytes, end: int | None) -> None:
         """``update`` was appended (the log now ends at ``end``) and applied here."""
@@ -202,12 +207,16 @@ class NotesService:
                 await self._catch_up(live)
                 if item_id not in live.known:
                     continue
-                update = live.doc.edit(lambda d: set_done(d, item_id, done))
-                if update == b"\x00\x00":
+                # made on a copy, then taken like a client's update (cap, log, apply)
+                scratch = GuardedDoc([live.doc.snapshot()])
+                update = scratch.edit(lambda d: set_done(d, item_id, done))
+                if update == EMPTY_UPDATE:
                     continue
-                end = await self.store.append(live.key.storage_id(), update,
-                                              self.limits.max_doc_bytes)
-                await self._logged(live, update, end)
+                try:
+                    await self._take(live, update)
+                except RoomError as exc:  # a full document: the index holds it anyway
+                    logger.warning("item %s not marked in %s: %s", item_id, live.key, exc)
+                    continue
             if self.on_server_update is not None:
                 await self.on_server_update(live.key, update)
         return item

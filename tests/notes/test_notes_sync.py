@@ -179,3 +179,25 @@ async def test_awareness_is_relayed_and_cleared_on_disconnect(coffee: Coffee) ->
     await eventually(lambda: any(decode(raw).kind == 1 for _, raw in coffee.mentee.received))
     await coffee.mentor.close()
     await eventually(lambda: any(b"null" in raw for _, raw in coffee.mentee.received))
+
+
+async def test_a_participant_of_another_room_neither_reads_nor_writes(coffee: Coffee) -> None:
+    await coffee.mentor.sync()
+    await coffee.mentee.sync()
+    await coffee.mentor.type_at(0, "ROOM-A-ONLY")
+    other = await coffee.server.create_room("Eve", "Mallory")
+    eve = await NotesClient().connect(coffee.server.base_url, token_of(other["links"]["mentor"]))
+    try:
+        ack = await eve.send("shared", sync_message(SyncStep.STEP1, b"\x00"),
+                             room=coffee.room_id)
+        assert ack["error"]["code"] == "notes_wrong_room"
+        await eve.sync()  # her own room's notes: empty
+        assert eve.text() == ""
+        assert (await eve.type_at(0, "ROOM-B"))["ok"]
+        await coffee.mentor.type_at(0, "more ")
+        await eventually(lambda: coffee.mentee.text() == "more ROOM-A-ONLY"
+                         or "ROOM-B" in coffee.mentee.text())
+        assert all(b"ROOM-A" not in raw for _, raw in eve.received)
+        assert all(b"ROOM-B" not in raw for _, raw in coffee.mentee.received)
+    finally:
+        await eve.close()
