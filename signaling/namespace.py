@@ -36,6 +36,7 @@ from rooms.notes.memory_store import MemoryNotesStore
 from rooms.notes.service import NotesService
 from rooms.service import RoomService
 
+from .breakout_events import BreakoutEvents
 from .call_events import CallEvents
 from .dispatch import Ack, parse_payload, run_handler
 from .errors import error_ack
@@ -74,7 +75,9 @@ class CallNamespace(socketio.AsyncNamespace):
         self._clock = clock or SystemClock()
         self._open: dict[str, OpenConnection] = {}
         self.participants = Participants(service, sfu, options, self._clock, self)
-        roundtables = RoundtableEvents(service, sfu, self.participants, self, self._clock)
+        breakouts = BreakoutEvents(service, self.participants, self, self._clock)
+        roundtables = RoundtableEvents(service, sfu, self.participants, self, self._clock,
+                                       breakouts)
         self.participants.room_hooks = roundtables
         self.notes = notes or NotesService(MemoryNotesStore())
         self._notes_events = NotesEvents(self.notes, service, self.participants, self,
@@ -82,6 +85,7 @@ class CallNamespace(socketio.AsyncNamespace):
         handler_modules: list[HandlerModule] = [
             CallEvents(service, sfu, options, self.participants, self),
             roundtables,
+            breakouts,
             self._notes_events,
         ]
         self._events = build_event_table(handler_modules)

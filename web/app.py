@@ -37,6 +37,7 @@ from signaling.server import create_sio
 
 from .calls.routes import RoomsApi
 from .notes.routes import NotesApi
+from .recordings.setup import RECORDINGS, build_recordings
 from .rest import json_errors
 from .scheduling.setup import Scheduling, build_scheduling
 from .settings import Settings
@@ -166,6 +167,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     )
     app.add_routes(rooms_api.routes())
     scheduling.attach(app)
+    recordings = build_recordings(settings, clock, signer, redis)
+    app[RECORDINGS] = recordings
+    recordings.attach(app)
     app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key()).routes())
     add_client_routes(app)
 

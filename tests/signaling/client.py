@@ -23,6 +23,8 @@ SERVER_EVENTS = (
     "hard_muted",
     "removed",
     "active_speaker",
+    "breakout_started",
+    "breakout_ended",
 )
 
 
