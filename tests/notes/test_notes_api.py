@@ -11,7 +11,7 @@ import aiohttp
 from rooms.notes.model import DocKey, SessionContext, pair_scope
 from tests.live_server import ADMIN_KEY, LiveServer, live_server, token_of
 
-from .client import NotesClient
+from .client import NotesClient, eventually
 
 
 async def register(server: LiveServer, name: str, role: str) -> tuple[str, str]:
@@ -115,5 +115,12 @@ async def test_an_item_of_session_one_is_open_in_session_two_and_closed_there() 
             status, body = await get(server, f"/api/notes/pairs/{mentee}/items", mentor_token)
             assert status == 200
             assert [(i["id"], i["done"]) for i in body["items"]] == [("goal-7", True)]
+            # reopened over REST: the live session's clients see it open again
+            async with aiohttp.ClientSession() as http, http.patch(
+                    f"{server.base_url}/api/notes/pairs/{mentee}/items/goal-7",
+                    json={"done": False},
+                    headers={"Authorization": f"Bearer {mentor_token}"}) as response:
+                assert response.status == 200
+            await eventually(lambda: [i["done"] for i in two.items()] == [False])
         finally:
             await two.close()
