@@ -21,16 +21,20 @@ Ack = dict[str, Any]
 
 
 def payload_size(args: tuple[Any, ...]) -> int:
-    """Bytes the event's arguments take on the wire (binary attachments count raw)."""
+    """Bytes the event's arguments take on the wire (binary attachments count raw, also
+    inside an object: ``{"message": <bytes>}``)."""
     size = 0
     for arg in args:
         if isinstance(arg, bytes | bytearray):
             size += len(arg)
-        else:
-            try:
-                size += len(json.dumps(arg, separators=(",", ":")))
-            except (TypeError, ValueError):
-                size += MAX_PAYLOAD_BYTES + 1  # not JSON: refuse below
+            continue
+        if isinstance(arg, dict):
+            size += sum(len(v) for v in arg.values() if isinstance(v, bytes | bytearray))
+            arg = {k: ("" if isinstance(v, bytes | bytearray) else v) for k, v in arg.items()}
+        try:
+            size += len(json.dumps(arg, separators=(",", ":")))
+        except (TypeError, ValueError):
+            size += MAX_PAYLOAD_BYTES + 1  # not JSON: refuse below
     return size
 
 

@@ -8,7 +8,8 @@ from rooms.clock import Clock
 from .errors import SignalingError
 from .rate_limits import RefusalLog, TokenBucket
 
-__all__ = ["MEDIA_EVENTS", "MUTE_EVENTS", "ROUNDTABLE_RATE", "ConnectionLimits", "TokenBucket"]
+__all__ = ["MEDIA_EVENTS", "MUTE_EVENTS", "NOTES_RATE", "ROUNDTABLE_RATE", "ConnectionLimits",
+           "TokenBucket"]
 
 # Events that build or tear down peer connections (certificates, sockets, ICE).
 MEDIA_EVENTS = frozenset({"publish", "subscribe", "subscription_answer", "subscriber_answer",
@@ -17,6 +18,8 @@ MEDIA_EVENTS = frozenset({"publish", "subscribe", "subscription_answer", "subscr
 MUTE_EVENTS = frozenset({"mute"})
 # Rate class of the roundtable events (host controls, hands, timer): one shared budget.
 ROUNDTABLE_RATE = "roundtable"
+# Rate class of `notes` (sync steps, edits, awareness): fast typists and cursor moves.
+NOTES_RATE = "notes"
 
 
 class ConnectionLimits:
@@ -33,6 +36,8 @@ class ConnectionLimits:
         mute_burst: int = 10,  # a person toggling camera and microphone quickly
         roundtable_rate_per_s: float = 4.0,
         roundtable_burst: int = 20,  # a host muting several people in a row
+        notes_rate_per_s: float = 60.0,
+        notes_burst: int = 240,  # a reconnect's sync plus a paste and cursor moves
         who: str = "a connection",
     ) -> None:
         self._clock = clock
@@ -43,6 +48,7 @@ class ConnectionLimits:
         self._mute = TokenBucket(mute_rate_per_s, mute_burst, mute_burst, now)
         self._roundtable = TokenBucket(roundtable_rate_per_s, roundtable_burst,
                                        roundtable_burst, now)
+        self._notes = TokenBucket(notes_rate_per_s, notes_burst, notes_burst, now)
         self.refusals = RefusalLog(clock, who)
 
     def admit(self, event: str, rate_class: str = "") -> None:
@@ -57,6 +63,8 @@ class ConnectionLimits:
         if rate_class == ROUNDTABLE_RATE:
             self._take(self._roundtable,
                        "Too many requests in a row; wait a second and try again.")
+        if rate_class == NOTES_RATE:
+            self._take(self._notes, "Too many notes messages; slow down for a second.")
         self._queued += 1
 
     def _take(self, bucket: TokenBucket, message: str) -> None:

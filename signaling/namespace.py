@@ -32,13 +32,17 @@ import socketio
 
 from media.sfu import Sfu
 from rooms.clock import Clock, SystemClock
+from rooms.notes.memory_store import MemoryNotesStore
+from rooms.notes.service import NotesService
 from rooms.service import RoomService
 
+from .breakout_events import BreakoutEvents
 from .call_events import CallEvents
 from .dispatch import Ack, parse_payload, run_handler
 from .errors import error_ack
 from .handlers import RESERVED_EVENTS, EventSpec, HandlerModule, build_event_table
 from .limits import ConnectionLimits
+from .notes_events import NotesEvents
 from .options import SignalingOptions
 from .participants import Participants
 from .process_notices import NOTICE_ROOM, NoticeRelay
@@ -66,16 +70,24 @@ class CallNamespace(socketio.AsyncNamespace):
         options: SignalingOptions,
         clock: Clock | None = None,
         namespace: str = "/",
+        notes: NotesService | None = None,
     ) -> None:
         super().__init__(namespace)
         self._clock = clock or SystemClock()
         self._open: dict[str, OpenConnection] = {}
         self.participants = Participants(service, sfu, options, self._clock, self)
-        roundtables = RoundtableEvents(service, sfu, self.participants, self, self._clock)
+        breakouts = BreakoutEvents(service, self.participants, self, self._clock)
+        roundtables = RoundtableEvents(service, sfu, self.participants, self, self._clock,
+                                       breakouts)
         self.participants.room_hooks = roundtables
+        self.notes = notes or NotesService(MemoryNotesStore())
+        self._notes_events = NotesEvents(self.notes, service, self.participants, self,
+                                         self._clock)
         handler_modules: list[HandlerModule] = [
             CallEvents(service, sfu, options, self.participants, self),
             roundtables,
+            breakouts,
+            self._notes_events,
         ]
         self._events = build_event_table(handler_modules)
         self._notices = roundtables.notices()
@@ -132,6 +144,7 @@ class CallNamespace(socketio.AsyncNamespace):
         connection = self._open.pop(sid, None)
         if connection is not None:
             connection.limits.refusals.flush()
+        await self._notes_events.disconnected(sid)
         await self.participants.disconnected(sid)
 
     # -- notices between processes (signaling/process_notices.py) -----------------

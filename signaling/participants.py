@@ -302,6 +302,18 @@ class Participants:
         """Renew this process's seat leases and expire lapsed ones until cancelled."""
         await self._seats.run()
 
+    async def evict(self, room_id: str, identity: str, reason: str) -> str | None:
+        """Take ``identity`` out of the room now (moved into or out of a breakout pair):
+        its session here, media and seat go, the room is told. Returns the connection it
+        had here, if any (the caller tells it and disconnects or moves it)."""
+        peer_id = peer_id_for(room_id, identity)
+        async with self._peer_locks(peer_id):
+            sid = await self._drop_here(room_id, peer_id)
+            removed = await self._service.leave(room_id, identity)
+        if removed:
+            await self._announce_left(room_id, identity, reason)
+        return sid
+
     async def evict_here(self, room_id: str, identity: str, knockers: bool = True) -> list[str]:
         """Take ``identity``'s connection here out of the room (a host removed or turned
         them away, on whichever process): its session and media go, a pending grace
@@ -309,22 +321,26 @@ class Participants:
         connections (the caller tells and disconnects them). The seat itself is the
         acting process's to remove (:meth:`remove_participant`)."""
         peer_id = peer_id_for(room_id, identity)
-        gone: list[str] = []
         async with self._peer_locks(peer_id):
-            sid = self._sid_by_peer.pop(peer_id, None)
-            if sid is not None:
-                self._sessions.pop(sid, None)
-                await self._connections.leave_room(sid, room_id)
-                gone.append(sid)
-            grace = self._grace_tasks.pop(peer_id, None)
-            if grace is not None:
-                grace.cancel()
-            await self._sfu.remove_peer(peer_id)
+            sid = await self._drop_here(room_id, peer_id)
+        gone = [] if sid is None else [sid]
         if knockers:
             for knocker in self.waiting_sids(room_id, identity):
                 self._waiting.pop(knocker, None)
                 gone.append(knocker)
         return gone
+
+    async def _drop_here(self, room_id: str, peer_id: str) -> str | None:
+        """Under the participant's lock: its session, grace and media here go; its sid."""
+        sid = self._sid_by_peer.pop(peer_id, None)
+        if sid is not None:
+            self._sessions.pop(sid, None)
+            await self._connections.leave_room(sid, room_id)
+        grace = self._grace_tasks.pop(peer_id, None)
+        if grace is not None:
+            grace.cancel()
+        await self._sfu.remove_peer(peer_id)
+        return sid
 
     async def _announce_left(self, room_id: str, identity: str, reason: str) -> None:
         await self._connections.emit(

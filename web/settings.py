@@ -58,7 +58,16 @@ class Settings(BaseModel):
     redis_timeout_s: float = Field(default=2.0, gt=0, le=60)  # connect/read of a command
     redis_pool_timeout_s: float = Field(default=10.0, gt=0, le=120)  # wait for a connection
     data_dir: Path = Path(".mentorcall")  # secret and admin key files when not given
-    recordings_dir: Path = Path("recordings")
+    recordings_dir: Path = Path("recordings")  # recording files (written here first)
+    recording_retention_days: int = Field(default=90, ge=0, le=36_500)  # 0: keep forever
+    recording_link_ttl_s: int = Field(default=300, ge=10, le=24 * 3600)  # signed downloads
+    # An S3-compatible object store for finished recording files (empty bucket: folder only).
+    recordings_s3_bucket: str = ""
+    recordings_s3_endpoint: str = ""  # empty: the provider's default endpoint
+    recordings_s3_region: str = "us-east-1"
+    recordings_s3_access_key: str = ""  # empty: the SDK's usual credential chain
+    recordings_s3_secret_key: str = ""
+    recordings_s3_prefix: str = "recordings/"
     secret: str = ""  # token signing key; empty: read or create data_dir/secret
     admin_key: str = ""  # REST admin key; empty: read or create data_dir/admin_key
     ice_hosts: tuple[str, ...] = ("127.0.0.1",)
@@ -70,6 +79,8 @@ class Settings(BaseModel):
     subscriber_answer_timeout_s: float = Field(default=30.0, gt=0, le=600)
     default_duration_min: int = Field(default=30, ge=5, le=240)
     join_early_s: int = Field(default=300, ge=0)  # links work this long before the start
+    notes_max_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)  # per doc
+    notes_compact_updates: int = Field(default=200, ge=1)  # fold the log into a snapshot
     webhook_url: str = ""  # empty: no webhooks
     webhook_secret: str = ""  # HMAC key of the webhook signatures; required with a URL
     webhook_backoff_s: float = Field(default=1.0, ge=0, le=60)  # first retry delay, doubling

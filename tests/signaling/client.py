@@ -24,6 +24,8 @@ SERVER_EVENTS = (
     "removed",
     "active_speaker",
     "subscriber_closed",
+    "breakout_started",
+    "breakout_ended",
 )
 
 
