@@ -42,6 +42,7 @@ from .limits import ConnectionLimits
 from .options import SignalingOptions
 from .participants import Participants
 from .roundtable_events import RoundtableEvents
+from .video_pins import VideoPins
 
 __all__ = ["CallNamespace", "SignalingOptions"]
 
@@ -75,6 +76,7 @@ class CallNamespace(socketio.AsyncNamespace):
         handler_modules: list[HandlerModule] = [
             CallEvents(service, sfu, options, self.participants, self),
             roundtables,
+            VideoPins(service, sfu, self.participants, self),
         ]
         self._events = build_event_table(handler_modules)
 
