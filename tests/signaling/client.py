@@ -23,6 +23,7 @@ SERVER_EVENTS = (
     "hard_muted",
     "removed",
     "active_speaker",
+    "video_slots",
 )
 
 
