@@ -48,6 +48,10 @@ class Sfu:
     the offer was outstanding. Signaling sends it to the peer, who answers it with
     :meth:`accept_answer` and the offer's version.
 
+    Last-N video (:meth:`set_last_n`, per group of ``speakers``): the members' subscribe
+    connections carry video slots following the speakers instead of every video;
+    ``on_video_slots`` tells a slot mapping that changed without an offer.
+
     ``on_peer_failed`` (optional) is awaited with ``(peer_id, connection)`` when one of
     that peer's connections fails or is closed by the far end: ``connection`` is
     PUBLISH_CONNECTION for its publisher connection, else the subscription id. The SFU
