@@ -75,20 +75,23 @@ class LastNVideo:
         :meth:`update_all`)."""
         self._pins.pop(peer_id, None)
 
-    def remove_group(self, group_id: str) -> None:
-        self._groups.pop(group_id, None)
+    def arrange(self, connection: SubscriberConnection) -> None:
+        """Before an offer on ``connection`` (opened, or its sources set): re-plan its
+        group (it gets slots), or turn its slots off outside any group with last-N."""
+        group_id = self._speakers.group_of(connection.peer_id)
+        if group_id is not None and group_id in self._groups:
+            self.update(group_id, connection)
+        else:
+            connection.set_video_slots(None)
 
-    def update_all(self, current: SubscriberConnection | None = None) -> None:
+    def update_all(self) -> None:
         """Re-plan every group, and turn slots off on connections outside any group
-        with last-N. ``current`` (being offered by the caller) is not notified."""
+        with last-N (after publishers or forwarding changed, or a group was set)."""
         for group_id in list(self._groups):
-            self.update(group_id, current)
+            self.update(group_id)
         for peer_id, connection in list(self._connections.items()):
             if self._speakers.group_of(peer_id) not in self._groups:
-                self._apply(connection, None, current)
-        if current is not None and current.peer_id not in self._connections:
-            if self._speakers.group_of(current.peer_id) not in self._groups:
-                current.set_video_slots(None)
+                self._apply(connection, None, None)
 
     def update(self, group_id: str, current: SubscriberConnection | None = None) -> None:
         """Re-plan one group (after a speaker change: from the packet path, so quick)."""

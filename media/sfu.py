@@ -85,7 +85,7 @@ class Sfu:
             self._subscribe.slots_changed,
             config.last_n,
         )
-        self._subscribe.arrange = self._last_n.update_all
+        self._subscribe.arrange = self._last_n.arrange
         self.speakers.on_speaker_order = self._last_n.update
         # the parts' own collections, under the names tests and benchmarks inspect
         self._publications = self._publish.by_peer
