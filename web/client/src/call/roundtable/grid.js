@@ -91,6 +91,8 @@ export function renderGrid(model, people) {
     if (tile.classList.contains("remote-tile")) {
       const pinned = model.pins.includes(p.identity);
       pinButton(tile, p.identity, p.display_name || "this person", pinned, model.pins.length >= MAX_PINS);
+      // only someone who sends video can be pinned (an observer never does)
+      tile.querySelector(".rt-pin").hidden = !pinned && !(p.tracks || []).some((t) => t.kind === "video");
     }
     if (camHard) {
       const off = tile.querySelector(".remote-off");
