@@ -34,6 +34,7 @@ from media.sfu import Sfu
 from rooms.clock import Clock, SystemClock
 from rooms.service import RoomService
 
+from .breakout_events import BreakoutEvents
 from .call_events import CallEvents
 from .dispatch import Ack, parse_payload, run_handler
 from .errors import error_ack
@@ -71,11 +72,14 @@ class CallNamespace(socketio.AsyncNamespace):
         self._clock = clock or SystemClock()
         self._open: dict[str, OpenConnection] = {}
         self.participants = Participants(service, sfu, options, self._clock, self)
-        roundtables = RoundtableEvents(service, sfu, self.participants, self, self._clock)
+        breakouts = BreakoutEvents(service, self.participants, self, self._clock)
+        roundtables = RoundtableEvents(service, sfu, self.participants, self, self._clock,
+                                       breakouts)
         self.participants.room_hooks = roundtables
         handler_modules: list[HandlerModule] = [
             CallEvents(service, sfu, options, self.participants, self),
             roundtables,
+            breakouts,
             VideoPins(service, sfu, self.participants, self),
         ]
         self._events = build_event_table(handler_modules)

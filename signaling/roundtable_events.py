@@ -23,6 +23,7 @@ from rooms.models import RoomKind, RoomSnapshot, TrackKind
 from rooms.roundtables.model import RoundtableState
 from rooms.service import RoomService
 
+from .breakout_events import BreakoutEvents
 from .dispatch import Ack
 from .errors import SignalingError, ok_ack
 from .handlers import Connections, EventSpec, EventTable
@@ -53,7 +54,7 @@ class RoundtableEvents:
     """Host controls, lobby, hands and timer of roundtable rooms."""
 
     def __init__(self, service: RoomService, sfu: Sfu, participants: Participants,
-                 connections: Connections, clock: Clock) -> None:
+                 connections: Connections, clock: Clock, breakouts: BreakoutEvents) -> None:
         self._service = service
         self._clock = clock
         self._tables = service.roundtables
@@ -65,6 +66,9 @@ class RoundtableEvents:
         self._settlers: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         sfu.speakers.on_active_speaker = self._speaker_changed
+        self._breakouts = breakouts
+        breakouts.tell = self._publish
+        breakouts.forget_room = self._forget
 
     def events(self) -> EventTable:
         rate = ROUNDTABLE_RATE
@@ -175,8 +179,9 @@ class RoundtableEvents:
     async def remove(self, sid: str, payload: TargetPayload) -> Ack:
         session = await self._act(sid, lambda g: self._tables.ban(g, payload.identity))
         target = await self._participants.evict(session.room_id, payload.identity, "removed")
+        paired = await self._breakouts.evict_from_pair(session.room_id, payload.identity)
         knockers = self._participants.waiting_sids(session.room_id, payload.identity)
-        for gone in [*knockers, *([target] if target is not None else [])]:
+        for gone in [*knockers, *(s for s in (target, paired) if s is not None)]:
             self._participants.stop_waiting(gone)
             await self._connections.emit(
                 "removed", {"message": "A host removed you from this session."}, to=gone)
@@ -233,13 +238,13 @@ class RoundtableEvents:
         await self._publish(room_id, state, force_hosts=True)
         speaker = self._sfu.speakers.speaker(room_id)
         extra: dict[str, Any] = {"room": roster.model_dump(mode="json"),
-                                 "roundtable": state_view(state, self._clock.now()),
+                                 "roundtable": state_view(state, self._clock.now(), room_id),
                                  # who is speaking now: `active_speaker` only tells changes
                                  "speaker": None if speaker is None
                                  else speaker.removeprefix(f"{room_id}:")}
         if state.is_hosting(session.identity):
             extra["lobby"] = lobby_view(state)
-        return extra
+        return extra | await self._breakouts.joined(session, snapshot.room, state)
 
     async def knocked(self, sid: str, grant: JoinGrant) -> None:
         await self._connections.enter_room(sid, knock_room(grant.room_id, grant.identity))
@@ -287,6 +292,7 @@ class RoundtableEvents:
                                  "turn it back on.")
 
     async def close(self) -> None:
+        await self._breakouts.close()
         tasks = [*self._settlers.values(), *self._tasks]
         for task in tasks:
             task.cancel()
@@ -308,8 +314,8 @@ class RoundtableEvents:
         self._published[room_id] = state.revision
         self._enforce(room_id, state)
         await self._sync_hosts(room_id, state)
-        await self._connections.emit("roundtable_state", state_view(state, self._clock.now()),
-                                     room=room_id)
+        await self._connections.emit(
+            "roundtable_state", state_view(state, self._clock.now(), room_id), room=room_id)
         await self._connections.emit("lobby", lobby_view(state), room=hosts_room(room_id))
 
     def _enforce(self, room_id: str, state: RoundtableState) -> None:

@@ -30,6 +30,7 @@ from signaling.options import SignalingOptions
 from signaling.server import create_sio
 
 from .calls.routes import RoomsApi
+from .recordings.setup import RECORDINGS, build_recordings
 from .rest import json_errors
 from .scheduling.setup import Scheduling, build_scheduling
 from .settings import Settings
@@ -148,6 +149,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     )
     app.add_routes(rooms_api.routes())
     scheduling.attach(app)
+    recordings = build_recordings(settings, clock, signer, redis)
+    app[RECORDINGS] = recordings
+    recordings.attach(app)
     add_client_routes(app)
 
     async def shutdown(app: web.Application) -> None:

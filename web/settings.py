@@ -58,7 +58,16 @@ class Settings(BaseModel):
     redis_max_connections: int = Field(default=64, ge=1, le=10_000)  # one pool per process
     redis_timeout_s: float = Field(default=2.0, gt=0, le=60)  # connect/read/pool-wait
     data_dir: Path = Path(".mentorcall")  # secret and admin key files when not given
-    recordings_dir: Path = Path("recordings")
+    recordings_dir: Path = Path("recordings")  # recording files (written here first)
+    recording_retention_days: int = Field(default=90, ge=0, le=36_500)  # 0: keep forever
+    recording_link_ttl_s: int = Field(default=300, ge=10, le=24 * 3600)  # signed downloads
+    # An S3-compatible object store for finished recording files (empty bucket: folder only).
+    recordings_s3_bucket: str = ""
+    recordings_s3_endpoint: str = ""  # empty: the provider's default endpoint
+    recordings_s3_region: str = "us-east-1"
+    recordings_s3_access_key: str = ""  # empty: the SDK's usual credential chain
+    recordings_s3_secret_key: str = ""
+    recordings_s3_prefix: str = "recordings/"
     secret: str = ""  # token signing key; empty: read or create data_dir/secret
     admin_key: str = ""  # REST admin key; empty: read or create data_dir/admin_key
     ice_hosts: tuple[str, ...] = ("127.0.0.1",)

@@ -24,6 +24,8 @@ SERVER_EVENTS = (
     "removed",
     "active_speaker",
     "video_slots",
+    "breakout_started",
+    "breakout_ended",
 )
 
 

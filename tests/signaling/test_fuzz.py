@@ -26,10 +26,12 @@ CALL_EVENTS = ["join", "publish", "subscribe", "subscription_answer", "subscribe
                "subscriber_restart", "mute", "leave"]
 ROUNDTABLE_EVENTS = ["promote", "demote", "hand_over", "set_lobby", "admit", "deny",
                      "set_locked", "hard_mute", "mute_all", "remove", "end_room", "raise_hand",
-                     "lower_hand", "call_on", "start_timer", "stop_timer", "pin_videos"]
+                     "lower_hand", "call_on", "start_timer", "stop_timer", "start_breakout",
+                     "end_breakout", "visit_breakout", "pin_videos"]
 EVENTS = [*CALL_EVENTS, *ROUNDTABLE_EVENTS, "unknown"]
 FIELDS = ["token", "sdp", "publisher", "subscription_id", "kind", "muted", "x", "identity",
-          "on", "locked", "seconds", "display_name", "version", "identities"]
+          "on", "locked", "seconds", "display_name", "version", "minutes", "pairs",
+          "room_id", "identities"]
 
 
 def documented_codes() -> set[str]:
@@ -86,6 +88,11 @@ EVENT_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "call_on": {"identity": NAMES, "seconds": SECONDS},
     "start_timer": {"identity": NAMES, "seconds": SECONDS},
     "stop_timer": {},
+    "start_breakout": {"minutes": st.one_of(st.floats(-5, 200, allow_nan=False), VALUES),
+                       "pairs": st.one_of(st.lists(st.lists(NAMES, max_size=3), max_size=3),
+                                          VALUES)},
+    "end_breakout": {},
+    "visit_breakout": {"room_id": st.one_of(st.text(max_size=70), VALUES)},
     "pin_videos": {"identities": st.one_of(st.lists(NAMES, max_size=5), VALUES)},
 }
 

@@ -25,13 +25,12 @@ from rooms.scheduling import tzdb
 from rooms.scheduling.booking_service import (
     Offload,
     SchedulingService,
-    local_day_range,
     run_inline,
 )
 from rooms.scheduling.bookings import Booking
 from rooms.scheduling.ics import ZoneDefinitions, booking_ics, feed_ics
 from rooms.scheduling.people import Person, PersonRole
-from rooms.scheduling.slots import Slot
+from rooms.scheduling.slots import Slot, local_day_range
 from rooms.scheduling.zones import HOST_SPECIFIC, from_epoch
 
 from ..rest import Problem, api_error, read_json

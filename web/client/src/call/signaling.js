@@ -93,13 +93,22 @@ export const signaling = {
     }
     this.me = ack.you;
     this.room = ack.room.room;
+    // A breakout's pair room stays open a little past the breakout: show the breakout's end.
+    if (this.room?.parent && Number.isFinite(ack.pair?.ends_at)) {
+      this.room = { ...this.room, expires_at: ack.pair.ends_at, title: `${this.room.title || "Roundtable"} · breakout` };
+    }
     this.iceServers = Array.isArray(ack.ice_servers) ? ack.ice_servers : [];
     this.participants.clear();
     for (const p of ack.room.participants) {
       if (p.identity !== this.me.identity) this.participants.set(p.identity, p);
     }
     this.view.renderHeader(this.me, this.room);
-    this.roundtable.onJoined(ack);
+    const onward = this.roundtable.onJoined(ack);
+    if (onward) {
+      // Back in the roundtable while our pair's breakout runs: on to the pair.
+      await this.moveTo(onward, { leaveFirst: true });
+      return;
+    }
     this.renderRemotes();
     const reconnected = this.joinedOnce;
     this.joinedOnce = true;
@@ -107,6 +116,25 @@ export const signaling = {
     this.status(reconnected ? "Reconnected." : this.callStatusText());
     if (ack.subscriber_offer) this.onSubscriberOffer(socket, ack.subscriber_offer);
     await this.publish();
+  },
+
+  /** Join another room on the same connection with `token` (a breakout pair, or back to
+   * the roundtable), keeping our camera and microphone: only the peer connections are new.
+   * With `leaveFirst` we leave the current room first (otherwise the server already took
+   * us out). */
+  async moveTo(token, { leaveFirst = false } = {}) {
+    const socket = this.socket;
+    if (!socket || !this.wantInCall) return;
+    if (leaveFirst) await this.request("leave", {}).catch(() => {});
+    if (socket !== this.socket || !this.wantInCall) return;
+    this.token = token;
+    this.claims = peekClaims(token) || this.claims;
+    this.closePeerConnections();
+    this.participants.clear();
+    this.roundtable.model.reset();
+    this.joinedOnce = false;
+    this.setState("joining");
+    await this.onConnect(socket);
   },
 
   onDisconnect(socket, reason) {
