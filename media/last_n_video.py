@@ -68,6 +68,7 @@ class LastNVideo:
             self.update(group_id)
 
     def pins(self, peer_id: str) -> frozenset[str]:
+        """The publishers ``peer_id`` pinned."""
         return self._pins.get(peer_id, frozenset())
 
     def forget(self, peer_id: str) -> None:

@@ -233,6 +233,7 @@ class Sfu:
         self._last_n.pin(peer_id, publisher_ids)
 
     def pinned_videos(self, peer_id: str) -> frozenset[str]:
+        """The publishers ``peer_id`` pinned (see :meth:`pin_videos`)."""
         return self._last_n.pins(peer_id)
 
     async def close_subscriber(self, peer_id: str) -> None:
