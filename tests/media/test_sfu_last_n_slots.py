@@ -139,6 +139,12 @@ async def test_last_n_three_of_eight_follows_the_speaker_without_renegotiation(
             assert sorted(p or "" for _, p in told_now) == sorted([SPEAKER, *others[:N - 1]])
             assert dict(told_now) == shown(client)
         assert clients[SPEAKER].latest().version == versions[SPEAKER]
+        # every sender is fed by one fan-out at most, and no video reaches a subscriber twice
+        for peer, connection in sfu._subscribers.items():
+            mine = {id(t.sender) for t in connection.pc.getTransceivers()}
+            feeding = [id(s) for fanouts in sfu._fanouts.values() for f in fanouts.values()
+                       for s in f.senders if id(s) in mine]
+            assert len(feeding) == len(set(feeding)) == N + 7, peer
         assert not [p for p, _ in slot_events if p == SPEAKER]  # p7's own slots never moved
 
         # a pin beyond N: a fourth slot, negotiated, carrying p5
