@@ -47,6 +47,7 @@ from .options import SignalingOptions
 from .participants import Participants
 from .process_notices import NOTICE_ROOM, NoticeRelay
 from .roundtable_events import RoundtableEvents
+from .video_pins import VideoPins
 
 __all__ = ["CallNamespace", "SignalingOptions"]
 
@@ -88,6 +89,7 @@ class CallNamespace(socketio.AsyncNamespace):
             roundtables,
             breakouts,
             self._notes_events,
+            VideoPins(service, sfu, self.participants, self),
         ]
         self._events = build_event_table(handler_modules)
         self._notices = roundtables.notices()

@@ -251,6 +251,8 @@ class RoundtableEvents:
         if state.host_away_since is not None:  # a co-host may take a held seat (later)
             state = await self._tables.settle_host(room_id)
         self._speaker_group(room_id)
+        if self._sfu.last_n(room_id) is None:
+            self._sfu.set_last_n(room_id)  # video slots: the N most recent speakers
         await self._publish(room_id, state, force_hosts=True)
         speaker = self._sfu.speakers.speaker(room_id)
         extra: dict[str, Any] = {"room": roster.model_dump(mode="json"),
@@ -287,6 +289,10 @@ class RoundtableEvents:
         if not self._participants.sessions_in(room_id) and not \
                 self._participants.waiting_sids(room_id):
             self._forget(room_id)
+
+    def before_subscribe(self, session: CallSession) -> None:
+        if session.room_id in self._rooms:  # its first offer already has video slots
+            self._speaker_group(session.room_id)
 
     async def before_publish(self, session: CallSession) -> None:
         if session.room_id in self._rooms:
@@ -377,6 +383,7 @@ class RoundtableEvents:
         if settler is not None:
             settler.cancel()
         self._sfu.speakers.remove_group(room_id)
+        self._sfu.set_last_n(room_id, on=False)
 
     # -- active speaker -----------------------------------------------------------
 

@@ -134,6 +134,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
             ice_host_addresses=settings.ice_hosts,
             ice_allowed_networks=settings.ice_allowed_networks,
             ice_servers=settings.ice_servers,
+            last_n=settings.last_n,
         )
     )
     notes_store = build_notes_store(redis)

@@ -60,6 +60,9 @@ export const signaling = {
     socket.on("room_ended", (msg) => this.onRoomEnded(socket, msg));
     socket.on("media_failed", (msg) => this.onMediaFailed(socket, msg));
     socket.on("subscriber_offer", (msg) => this.onSubscriberOffer(socket, msg));
+    socket.on("video_slots", (msg) => {
+      if (socket === this.socket) this.subscriber?.slots(msg);
+    });
     this.roundtable.bind(socket);
   },
 
@@ -266,6 +269,7 @@ export const signaling = {
         },
         connectWatchMs: CONNECT_WATCH_MS,
         onRestored: () => this.status("Reconnected: the others' media is back."),
+        onSlots: () => this.renderRemotes(),
         onStream: (identity, stream) => {
           if (stream) this.view.attachRemoteStream(identity, stream);
           else this.view.detachRemoteStream(identity);
