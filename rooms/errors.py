@@ -56,6 +56,11 @@ ErrorCode = Literal[
     "recording_file_not_found",
     "invalid_recording_id",
     "storage_unavailable",
+    "notes_too_large",
+    "notes_read_only",
+    "invalid_update",
+    "item_not_found",
+    "notes_not_found",
 ]
 
 ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
@@ -112,6 +117,11 @@ _DEFAULT_MESSAGES: dict[str, str] = {
     "recording_file_not_found": "This recording has no such file.",
     "invalid_recording_id": "Recording ids and file names are plain names, never paths.",
     "storage_unavailable": "The recording storage cannot be reached just now; try again.",
+    "notes_too_large": "These notes have reached their size limit; the change was not kept.",
+    "notes_read_only": "You can read these notes but not change them.",
+    "invalid_update": "This is not a notes update the server can apply; nothing changed.",
+    "item_not_found": "There is no such action item.",
+    "notes_not_found": "There are no notes for this session.",
 }
 
 

@@ -66,3 +66,12 @@ class MutePayload(Payload):
 
 class LeavePayload(Payload):
     """`leave`: no fields."""
+
+
+class NotesPayload(Payload):
+    """`notes`: one y-protocols message (binary) for the shared or the caller's private
+    notes document; ``room``, when sent, must be the connection's room."""
+
+    doc: Literal["shared", "private"]
+    message: bytes = Field(min_length=1, max_length=MAX_PAYLOAD_BYTES)
+    room: str | None = Field(default=None, max_length=MAX_ID_CHARS)

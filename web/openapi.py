@@ -23,7 +23,10 @@ from aiohttp import web
 from pydantic import BaseModel, Field, RootModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from rooms.notes.model import ActionItem
+
 from .calls.routes import CreateRoomRequest
+from .notes.bodies import ItemPatch, ItemsView
 from .programmes.bodies import (
     AcceptBody,
     CoffeeBody,
@@ -81,6 +84,7 @@ from .scheduling.views import (
 Auth = Literal["admin", "person", "admin_or_host", "none"]
 REF = "#/components/schemas/{model}"
 CALENDAR = "text/calendar"
+MARKDOWN = "text/markdown"
 BINARY = "application/octet-stream"
 BODY_ERRORS = ("invalid_json", "invalid_body", "body_too_large")
 PERSON = ("unauthorized",)
@@ -226,6 +230,22 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/bookings/{booking_id}/invite.ics",
               "The invite (METHOD:REQUEST, or CANCEL once cancelled)", "person", None,
               content_type=CALENDAR, errors=(*PERSON, "forbidden", "booking_not_found")),
+    Operation("get", "/api/notes/sessions/{room_id}", "A session's notes as Markdown: shared "
+              "notes, action items and the caller's own private notes (participants and "
+              "admins)", "person", None, content_type=MARKDOWN, errors=(*PERSON, "forbidden")),
+    Operation("get", "/api/notes/pairs/{identity}/items", "The action items of the caller's "
+              "mentoring pair with `identity`, across sessions", "person", ItemsView,
+              errors=(*PERSON, "forbidden")),
+    Operation("patch", "/api/notes/pairs/{identity}/items/{item_id}", "Close or reopen an "
+              "action item of the pair (everywhere it is shown later)", "person",
+              ActionItem, body=ItemPatch,
+              errors=(*PERSON, "forbidden", "item_not_found", *BODY_ERRORS)),
+    Operation("get", "/api/notes/series/{series_id}/items", "The action items of a "
+              "roundtable series (its people, or an admin)", "person", ItemsView,
+              errors=(*PERSON, "forbidden")),
+    Operation("patch", "/api/notes/series/{series_id}/items/{item_id}", "Close or reopen an "
+              "action item of the series", "person", ActionItem, body=ItemPatch,
+              errors=(*PERSON, "forbidden", "item_not_found", *BODY_ERRORS)),
     Operation("get", "/feeds/{feed_token}.ics", "A person's private calendar feed (the URL "
               "is the secret)", "none", None, content_type=CALENDAR, errors=("forbidden",)),
     Operation("get", "/api/recordings", "Recordings, newest first, filtered by room, "
@@ -350,8 +370,8 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
         ref = refs[(op.response, "serialization")]
         content = {op.content_type: {"schema": {"type": "array", "items": ref}
                                      if op.many else ref}}
-    elif op.content_type == CALENDAR:
-        content = {CALENDAR: {"schema": {"type": "string"}}}
+    elif op.content_type in (CALENDAR, MARKDOWN):
+        content = {op.content_type: {"schema": {"type": "string"}}}
     elif op.content_type == BINARY:
         content = {BINARY: {"schema": {"type": "string", "format": "binary"}}}
     else:
