@@ -174,7 +174,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[RECORDINGS] = recordings
     recordings.attach(app)
     app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key()).routes())
-    programmes = build_programmes(settings, clock, scheduling, redis)
+    programmes = build_programmes(settings, clock, scheduling, redis, notes)
     app[PROGRAMMES] = programmes
     programmes.attach(app)
     service.add_join_listener(programmes.service.attendance.record)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -54,6 +54,10 @@ SEARCH_DAYS = 14
 COFFEE_MIN = 30
 
 
+OpenItems = Callable[[str, str], Awaitable[int]]
+"""The number of open action items of a pair (two identities), where notes provide them."""
+
+
 class IntroListener(Protocol):
     """Told of each intro once it is stored (the webhook); must not raise."""
 
@@ -72,8 +76,10 @@ class ProgrammeService:
 
     def __init__(self, store: ProgrammeStore, scheduling: SchedulingService, clock: Clock,
                  fit_model: FitModel | None = None, offload: Offload | None = None,
-                 attendance: AttendanceLog | None = None) -> None:
+                 attendance: AttendanceLog | None = None,
+                 open_items: OpenItems | None = None) -> None:
         self._offload: Offload = offload or run_inline
+        self._open_items = open_items
         self.attendance: AttendanceLog = attendance or MemoryAttendanceLog()
         self.store = store
         self.scheduling = scheduling
@@ -335,7 +341,8 @@ class ProgrammeService:
 
     async def progress(self, programme_id: str) -> list[dict[str, Any]]:
         """For each published pair: sessions held (ended, someone joined), no-shows (ended,
-        nobody joined: the attendance log), next session."""
+        nobody joined: the attendance log), next session, open action items (None
+        without notes)."""
         now = self._now()
         people = {p.key: p for p in await self.store.participants(programme_id)}
         sessions = [r for r in await self.store.sessions(programme_id) if not r.cancelled]
@@ -352,7 +359,11 @@ class ProgrammeService:
                     else:
                         no_shows += 1
             coming = [r for r in together if r.end > now]
+            items = None
+            if self._open_items is not None:
+                items = await self._open_items(people[intro.mentor].identity,
+                                               people[intro.mentee].identity)
             out.append({"mentor": intro.mentor, "mentee": intro.mentee, "sessions_held": held,
-                        "no_shows": no_shows,
+                        "no_shows": no_shows, "open_action_items": items,
                         "next_session": coming[0].start if coming else None})
         return out

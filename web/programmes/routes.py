@@ -264,6 +264,7 @@ class ProgrammesApi:
             coffee_rounds=rounds,
             pairs=[PairProgress(mentor=p["mentor"], mentee=p["mentee"],
                                 sessions_held=p["sessions_held"], no_shows=p["no_shows"],
+                                open_action_items=p["open_action_items"],
                                 next_session=utc_text(p["next_session"])
                                 if p["next_session"] else None) for p in progress]))
 

@@ -10,8 +10,10 @@ from aiohttp import web
 
 from rooms.attendance import AttendanceLog, MemoryAttendanceLog, RedisAttendanceLog
 from rooms.clock import Clock
+from rooms.notes.model import pair_scope
+from rooms.notes.service import NotesService
 from rooms.programmes.redis_store import RedisProgrammeStore
-from rooms.programmes.service import ProgrammeService
+from rooms.programmes.service import OpenItems, ProgrammeService
 from rooms.programmes.store import MemoryProgrammeStore, ProgrammeStore
 
 from ..scheduling.setup import Scheduling, offload_to
@@ -39,7 +41,8 @@ PROGRAMMES = web.AppKey("programmes", Programmes)
 
 
 def build_programmes(settings: Settings, clock: Clock, scheduling: Scheduling,
-                     client: aioredis.Redis | None = None) -> Programmes:
+                     client: aioredis.Redis | None = None,
+                     notes: NotesService | None = None) -> Programmes:
     """The programme store, service and API on the app's scheduling (the app adds
     ``service.attendance.record`` to the room service's join listeners)."""
     store: ProgrammeStore = (RedisProgrammeStore(client) if client is not None
@@ -48,9 +51,19 @@ def build_programmes(settings: Settings, clock: Clock, scheduling: Scheduling,
                                  else MemoryAttendanceLog())
     offload = offload_to(scheduling.cpu) if scheduling.cpu is not None else None
     service = ProgrammeService(store, scheduling.service, clock, offload=offload,
-                               attendance=attendance)
+                               attendance=attendance,
+                               open_items=None if notes is None else open_items_of(notes))
     if scheduling.webhooks is not None:
         service.add_listener(IntroWebhooks(scheduling.webhooks.enqueue, clock))
     api = ProgrammesApi(service, scheduling.tokens, settings.resolved_admin_key(),
                         settings.base_url)
     return Programmes(service, api)
+
+
+def open_items_of(notes: NotesService) -> OpenItems:
+    """The open action items of a pair, from the 1:1 notes they share."""
+
+    async def count(a: str, b: str) -> int:
+        return sum(not item.done for item in await notes.items(pair_scope(a, b)))
+
+    return count

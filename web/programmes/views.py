@@ -133,6 +133,8 @@ class PairProgress(View):
     sessions_held: int
     no_shows: int = Field(description="ended sessions nobody joined")
     next_session: Instant | None
+    open_action_items: int | None = Field(
+        default=None, description="open items of the pair's shared notes (None: no notes)")
 
 
 class RoundFigure(View):

@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 
 from rooms.clock import ManualClock
+from rooms.notes.model import ActionItem, pair_scope
 from tests.live_server import LiveServer, live_server
 from tests.web.scheduling.test_webhooks import Receiver, hooked
 
@@ -81,10 +82,16 @@ async def test_the_whole_flow() -> None:
         assert lee_view["times"][0]["mine"].endswith("-08:00")
         status, coffee = await api.admin("POST", base + "/coffee-rounds", {})
         assert status == 201 and coffee["intros"]
+        ids = {p["key"]: p["identity"] for p in imported["people"]}
+        await server.services.notes.store.upsert_items(pair_scope(ids["lee"], ids["kenji"]), [
+            ActionItem(id="i1", text="Read the SQL chapter", owner=ids["kenji"]),
+            ActionItem(id="i2", text="Share the course list", done=True)])
         status, figures = await api.admin("GET", base + "/dashboard")
         assert status == 200
         assert (figures["mentors"], figures["mentees"], figures["matched"]) == (2, 2, 2)
         assert figures["first_sessions_booked"] == 1 and len(figures["coffee_rounds"]) == 1
+        items = {p["mentee"]: p["open_action_items"] for p in figures["pairs"]}
+        assert items == {"kenji": 1, "lou": 0}
         sender = server.services.scheduling.webhooks
         assert sender is not None
         await sender.drain()
