@@ -223,25 +223,43 @@ class ProgrammeService:
 
     async def publish(self, programme_id: str) -> list[Intro]:
         """Send every pair its intro with three first-session times (and book the best
-        when the programme auto-books)."""
+        when the programme auto-books).
+
+        Publishing again (after a re-run or a swap) keeps the intros of pairs already
+        introduced, bookings and all, and introduces only the new pairs; an intro made
+        before a failure (a slot taken meanwhile) is kept, so a retry does not book twice.
+        """
         programme = await self.programme(programme_id)
         current = await self._matching(programme_id)
         people = {p.key: p for p in await self.store.participants(programme_id)}
         start = self._now() + timedelta(minutes=self.scheduling.notice_min)
-        intros = []
-        for pair in current.pairs:
-            mentor, mentee = people[pair.mentor], people[pair.mentee]
-            slots = await self._first_slots(mentor, mentee, start, SEARCH_DAYS, INTRO_SLOTS)
-            intro = Intro(mentor=mentor.key, mentee=mentee.key, explanation=pair.explanation,
-                          slots=tuple(self._intro_slot(s, mentor, mentee) for s in slots))
-            if programme.auto_book and slots:
-                booking = await self._book(mentor, mentee, slots[0].start,
-                                           f"{programme.name}: first session")
-                intro = intro.model_copy(update={"booking_id": booking.booking_id})
-            intros.append(intro)
+        earlier = {(i.mentor, i.mentee): i for i in await self.store.intros(programme_id)}
+        intros: list[Intro] = []
+        new: list[Intro] = []
+        try:
+            for pair in current.pairs:
+                known = earlier.get((pair.mentor, pair.mentee))
+                if known is not None:
+                    intros.append(known)
+                    continue
+                mentor, mentee = people[pair.mentor], people[pair.mentee]
+                slots = await self._first_slots(mentor, mentee, start, SEARCH_DAYS,
+                                                INTRO_SLOTS)
+                intro = Intro(mentor=mentor.key, mentee=mentee.key,
+                              explanation=pair.explanation,
+                              slots=tuple(self._intro_slot(s, mentor, mentee) for s in slots))
+                if programme.auto_book and slots:
+                    booking = await self._book(mentor, mentee, slots[0].start,
+                                               f"{programme.name}: first session")
+                    intro = intro.model_copy(update={"booking_id": booking.booking_id})
+                intros.append(intro)
+                new.append(intro)
+        finally:
+            if new:
+                await self.store.set_intros(programme_id, intros)
         await self.store.set_intros(programme_id, intros)
         await self.store.save(programme.model_copy(update={"published": True}))
-        for intro in intros:
+        for intro in new:
             for listener in self._listeners:
                 await listener.intro_published(programme, intro, people)
         return intros

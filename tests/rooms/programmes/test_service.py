@@ -83,6 +83,19 @@ async def test_auto_book_books_the_best_slot(world: World) -> None:
         assert booked is not None and booked.start == intro.slots[0].start
 
 
+async def test_publishing_again_keeps_earlier_intros_and_books_nothing_twice(
+        world: World) -> None:
+    service = world.service
+    programme = await service.create("P", auto_book=True)
+    await service.import_people(programme.programme_id, read_csv(CSV))
+    await service.run_matching(programme.programme_id)
+    first = await service.publish(programme.programme_id)
+    again = await service.publish(programme.programme_id)
+    assert again == first
+    for person in await service.store.participants(programme.programme_id):
+        assert len(await world.scheduling.upcoming(person.identity)) == 1, person.key
+
+
 async def test_a_failed_import_leaves_nobody_behind(world: World) -> None:
     service = world.service
     programme = await service.create("P")
