@@ -249,9 +249,13 @@ class ProgrammeService:
                               explanation=pair.explanation,
                               slots=tuple(self._intro_slot(s, mentor, mentee) for s in slots))
                 if programme.auto_book and slots:
-                    booking = await self._book(mentor, mentee, slots[0].start,
-                                               f"{programme.name}: first session")
-                    intro = intro.model_copy(update={"booking_id": booking.booking_id})
+                    try:
+                        booking = await self._book(mentor, mentee, slots[0].start,
+                                                   f"{programme.name}: first session")
+                    except RoomError as exc:  # taken meanwhile: they pick a time themselves
+                        logger.info("auto-booking %s/%s: %s", mentor.key, mentee.key, exc.code)
+                    else:
+                        intro = intro.model_copy(update={"booking_id": booking.booking_id})
                 intros.append(intro)
                 new.append(intro)
         finally:
@@ -323,9 +327,13 @@ class ProgrammeService:
                                             max(1, (span[1] - lo) // 86400 + 1), 1)
             booking_id = None
             if slots:
-                booking = await self._book(people[a], people[b], slots[0].start,
-                                           f"{programme.name}: coffee")
-                booking_id = booking.booking_id
+                try:
+                    booking = await self._book(people[a], people[b], slots[0].start,
+                                               f"{programme.name}: coffee")
+                except RoomError as exc:  # taken meanwhile: the pair still meets
+                    logger.info("coffee %s/%s not booked: %s", a, b, exc.code)
+                else:
+                    booking_id = booking.booking_id
             intros.append(Intro(mentor=a, mentee=b, kind="coffee", round_no=number,
                                 explanation="coffee round",
                                 slots=tuple(self._intro_slot(s, people[a], people[b])

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from rooms.errors import RoomError
 from rooms.programmes.errors import ProgrammeError
 from rooms.programmes.importer import read_csv
 from rooms.scheduling.availability import Availability
+from rooms.scheduling.bookings import Booking
 from rooms.scheduling.intervals import covers
 from rooms.scheduling.session_rooms import live_room_id
 from rooms.scheduling.zones import epoch_seconds
@@ -147,3 +149,19 @@ async def test_progress_counts_sessions_held_and_no_shows(world: World) -> None:
     assert (after["kenji"]["sessions_held"], after["kenji"]["no_shows"]) == (1, 1)
     assert after["kenji"]["next_session"] is None
     assert second.booking_id != first.booking_id
+
+
+async def test_a_slot_taken_meanwhile_leaves_the_intro_unbooked(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    service = world.service
+    programme = await service.create("P", auto_book=True)
+    await service.import_people(programme.programme_id, read_csv(CSV))
+    await service.run_matching(programme.programme_id)
+
+    async def taken(*args: object, **kwargs: object) -> list[Booking]:
+        raise RoomError("slot_taken")
+
+    monkeypatch.setattr(world.scheduling, "book", taken)
+    intros = await service.publish(programme.programme_id)
+    assert len(intros) == 2 and all(i.booking_id is None and i.slots for i in intros)
+    assert await service.store.intros(programme.programme_id) == intros
