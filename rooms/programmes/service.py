@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -32,19 +32,17 @@ from rooms.programmes.model import (
     Pair,
     Participant,
     Programme,
-    SessionRecord,
 )
 from rooms.programmes.overlap import free_week, week_span
+from rooms.programmes.progress import OpenItems, Progress
 from rooms.programmes.store import ProgrammeStore
 from rooms.scheduling.booking_service import (
-    BookingChange,
     Offload,
     SchedulingService,
     run_inline,
 )
-from rooms.scheduling.bookings import Booking, BookingStatus
+from rooms.scheduling.bookings import Booking
 from rooms.scheduling.people import PersonRole
-from rooms.scheduling.session_rooms import live_room_id
 from rooms.scheduling.slots import Slot
 from rooms.scheduling.zones import from_epoch
 
@@ -52,10 +50,6 @@ logger = logging.getLogger(__name__)
 INTRO_SLOTS = 3
 SEARCH_DAYS = 14
 COFFEE_MIN = 30
-
-
-OpenItems = Callable[[str, str], Awaitable[int]]
-"""The number of open action items of a pair (two identities), where notes provide them."""
 
 
 class IntroListener(Protocol):
@@ -79,14 +73,14 @@ class ProgrammeService:
                  attendance: AttendanceLog | None = None,
                  open_items: OpenItems | None = None) -> None:
         self._offload: Offload = offload or run_inline
-        self._open_items = open_items
-        self.attendance: AttendanceLog = attendance or MemoryAttendanceLog()
+        self.tracker = Progress(store, clock, attendance or MemoryAttendanceLog(), open_items)
+        self.attendance: AttendanceLog = self.tracker.attendance
         self.store = store
         self.scheduling = scheduling
         self._clock = clock
         self.fit_model: FitModel = fit_model or LexicalFit()
         self._listeners: list[IntroListener] = []
-        scheduling.add_listener(self)  # sessions between programme people: progress
+        scheduling.add_listener(self.tracker)  # sessions between programme people
 
     def add_listener(self, listener: IntroListener) -> None:
         self._listeners.append(listener)
@@ -344,52 +338,6 @@ class ProgrammeService:
         await self.store.add_coffee_round(programme_id, intros)
         return intros
 
-    async def booking_changed(self, change: BookingChange, bookings: Sequence[Booking]) -> None:
-        """Keep a record of each session between two people of one programme (the
-        scheduling listener hook; a booking is forgotten a week after it ends, the
-        programme's progress is not)."""
-        for booking in bookings:
-            try:
-                people = (booking.organiser.identity, *(a.identity for a in booking.attendees))
-                if len(people) != 2:
-                    continue
-                programme_id = await self.store.programme_of(people[0])
-                if programme_id is None or await self.store.programme_of(people[1]) != (
-                        programme_id):
-                    continue
-                cancelled = (change is BookingChange.CANCELLED
-                             or booking.status is BookingStatus.CANCELLED)
-                await self.store.save_session(programme_id, SessionRecord(
-                    booking_id=booking.booking_id, people=people, start=booking.start,
-                    end=booking.end, room_id=live_room_id(booking), cancelled=cancelled))
-            except Exception:
-                logger.exception("recording programme session %s failed", booking.booking_id)
-
     async def progress(self, programme_id: str) -> list[dict[str, Any]]:
-        """For each published pair: sessions held (ended, someone joined), no-shows (ended,
-        nobody joined: the attendance log), next session, open action items (None
-        without notes)."""
-        now = self._now()
-        people = {p.key: p for p in await self.store.participants(programme_id)}
-        sessions = [r for r in await self.store.sessions(programme_id) if not r.cancelled]
-        out = []
-        for intro in await self.store.intros(programme_id):
-            pair = {people[intro.mentor].identity, people[intro.mentee].identity}
-            together = sorted((r for r in sessions if set(r.people) == pair),
-                              key=lambda r: r.start)
-            held = no_shows = 0
-            for record in together:
-                if record.end <= now:
-                    if await self.attendance.joined(record.room_id):
-                        held += 1
-                    else:
-                        no_shows += 1
-            coming = [r for r in together if r.end > now]
-            items = None
-            if self._open_items is not None:
-                items = await self._open_items(people[intro.mentor].identity,
-                                               people[intro.mentee].identity)
-            out.append({"mentor": intro.mentor, "mentee": intro.mentee, "sessions_held": held,
-                        "no_shows": no_shows, "open_action_items": items,
-                        "next_session": coming[0].start if coming else None})
-        return out
+        """Each published pair's progress (see :class:`.progress.Progress`)."""
+        return await self.tracker.pairs(programme_id)

@@ -12,8 +12,9 @@ from rooms.attendance import AttendanceLog, MemoryAttendanceLog, RedisAttendance
 from rooms.clock import Clock
 from rooms.notes.model import pair_scope
 from rooms.notes.service import NotesService
+from rooms.programmes.progress import OpenItems
 from rooms.programmes.redis_store import RedisProgrammeStore
-from rooms.programmes.service import OpenItems, ProgrammeService
+from rooms.programmes.service import ProgrammeService
 from rooms.programmes.store import MemoryProgrammeStore, ProgrammeStore
 
 from ..scheduling.setup import Scheduling, offload_to
