@@ -76,18 +76,25 @@ def overlap_matrix(mentors: npt.NDArray[np.float32],
 
 
 def describe(overlap: list[Interval], zone: str) -> str:
-    """``Tue/Thu mornings``: the days and parts of the day the overlap falls on, in ``zone``."""
+    """``Tue/Thu mornings``: the days and parts of the day (mornings before 12:00,
+    afternoons to 17:00, evenings after) holding at least 15 minutes of the overlap, read
+    on the wall clock of ``zone`` (each interval from its local start)."""
     tz = load_zone(zone)
     seen: dict[str, list[str]] = {}
     for start, end in overlap:
-        if end - start < 900:
-            continue
-        local = datetime.fromtimestamp(start, tz)
-        part = next(p for lo, hi, p in PARTS if lo <= local.hour < hi)
-        day = local.strftime("%a")
-        days = seen.setdefault(part, [])
-        if day not in days:
-            days.append(day)
+        local = datetime.fromtimestamp(start, tz).replace(tzinfo=None)
+        stop = local + timedelta(seconds=end - start)
+        day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        while day < stop:
+            for lo, hi, part in PARTS:
+                begin = max(local, day + timedelta(hours=lo))
+                finish = min(stop, day + timedelta(hours=hi))
+                if finish - begin >= timedelta(minutes=15):
+                    days = seen.setdefault(part, [])
+                    if day.strftime("%a") not in days:
+                        days.append(day.strftime("%a"))
+            day += timedelta(days=1)
     order = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-    texts = [f"{'/'.join(sorted(days, key=order.index))} {part}" for part, days in seen.items()]
+    texts = [f"{'/'.join(sorted(seen[part], key=order.index))} {part}"
+             for _, _, part in PARTS if part in seen]
     return ", ".join(texts) or "no common time"

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from rooms.programmes.overlap import (
     WEEK_MIN,
+    describe,
     free_week,
     minute_grid,
     overlap_hours,
@@ -77,3 +78,14 @@ def test_a_dst_change_moves_the_overlap() -> None:
         hours[week] = overlap_hours(free_week(ny, span), free_week(london, span))
     assert hours == {date(2026, 3, 2): 1.0, date(2026, 3, 16): 0.0, date(2026, 4, 6): 1.0}
     assert datetime(2026, 3, 16).weekday() == 0
+
+
+def test_descriptions_name_every_part_of_the_day_in_each_zone() -> None:
+    span = week_span(date(2026, 6, 10))
+    tokyo = Availability(zone="Asia/Tokyo", weekly={
+        Weekday.TUE: ((time(9), time(14)),), Weekday.THU: ((time(9), time(10)),)})
+    free = free_week(tokyo, span)
+    assert describe(free, "Asia/Tokyo") == "Tue/Thu mornings, Tue afternoons"
+    # the same instants in Los Angeles (UTC-7 in June): Mon/Wed 17:00-22:00 and 17:00-18:00
+    assert describe(free, "America/Los_Angeles") == "Mon/Wed evenings"
+    assert describe([], "UTC") == "no common time"
