@@ -3,7 +3,7 @@ session held from a no-show (nobody joined).
 
 :class:`~rooms.service.RoomService` tells its join listeners of every join; the app adds
 :meth:`AttendanceLog.record`. One interface, an in-memory and a Redis implementation
-(``attendance:{room_id}``: a set of identities, kept ``RETENTION_S``).
+(``mentorcall:attendance:{room_id}``: a set of identities, kept ``RETENTION_S``).
 """
 
 from __future__ import annotations
@@ -53,15 +53,18 @@ class MemoryAttendanceLog(AttendanceLog):
 class RedisAttendanceLog(RedisBacked, AttendanceLog):
     """Attendance in Redis sets (see the module docstring)."""
 
-    def __init__(self, url_or_client: str | aioredis.Redis) -> None:
+    def __init__(self, url_or_client: str | aioredis.Redis,
+                 key_prefix: str = "mentorcall:") -> None:
         super().__init__(url_or_client)
+        self._prefix = key_prefix
 
     async def record(self, room_id: str, identity: str) -> None:
-        key = KEY.format(room_id=room_id)
+        key = self._prefix + KEY.format(room_id=room_id)
         async with self._client.pipeline(transaction=True) as tx:
             tx.sadd(key, identity)
             tx.expire(key, RETENTION_S)
             await tx.execute()
 
     async def joined(self, room_id: str) -> set[str]:
-        return {str(m) for m in await self._client.smembers(KEY.format(room_id=room_id))}
+        key = self._prefix + KEY.format(room_id=room_id)
+        return {str(m) for m in await self._client.smembers(key)}

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+import pytest
+import redis.asyncio as aioredis
 
 from rooms.clock import ManualClock
 from rooms.notes.model import ActionItem, pair_scope
@@ -41,9 +43,18 @@ class Api:
         return await self.call(method, path, self.server.admin_key, body, raw)
 
 
-async def test_the_whole_flow() -> None:
+@pytest.fixture(params=["memory", "redis"])
+def deployment(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The server's settings: in-memory stores, or everything in a real redis-server."""
+    if request.param == "redis":
+        return {"redis_url": request.getfixturevalue("clean_redis_url")}
+    return {}
+
+
+async def test_the_whole_flow(deployment: dict[str, str]) -> None:
     clock = ManualClock(T0.timestamp())
-    async with Receiver() as receiver, live_server(clock, **hooked(receiver)) as server, \
+    async with Receiver() as receiver, \
+            live_server(clock, **hooked(receiver), **deployment) as server, \
             aiohttp.ClientSession() as http:
         api = Api(server, http)
         status, _ = await api.call("POST", "/api/programmes", None, {"name": "Spring"})
@@ -99,6 +110,15 @@ async def test_the_whole_flow() -> None:
         assert len(intros) == 2
         assert {i["mentee"]["key"] for i in intros} == {"kenji", "lou"}
         assert receiver.of_type("booking.created")
+        if deployment:
+            client = aioredis.from_url(deployment["redis_url"], decode_responses=True)
+            try:
+                key = f"mentorcall:programme:{programme['programme_id']}"
+                assert set(await client.hkeys(key)) == {"programme", "participants",
+                                                        "matching", "intros"}
+                assert await client.llen(key + ":coffee") == 1
+            finally:
+                await client.aclose()
 
 
 async def test_bad_imports_write_nothing() -> None:
