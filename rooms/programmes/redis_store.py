@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 
 from rooms.programmes.model import Intro, Matching, Participant, Programme, SessionRecord
 from rooms.programmes.store import ProgrammeStore
@@ -82,6 +83,27 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
 
     async def intros(self, programme_id: str) -> list[Intro]:
         return _intros(await self._client.hget(self._key(KEY, programme_id), "intros"))
+
+    async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
+                          booking_id: str) -> bool:
+        key = self._key(KEY, programme_id)
+        claimed = False
+
+        async def attempt(pipe: Pipeline) -> None:
+            nonlocal claimed
+            claimed = False
+            intros = _intros(await pipe.hget(key, "intros"))
+            for k, intro in enumerate(intros):
+                if (intro.mentor, intro.mentee) == (mentor, mentee):
+                    if intro.booking_id is None:
+                        intros[k] = intro.model_copy(update={"booking_id": booking_id})
+                        pipe.multi()
+                        pipe.hset(key, "intros", _dump(intros))
+                        claimed = True
+                    return
+
+        await self._client.transaction(attempt, key)  # WATCH key, retried if it changes
+        return claimed
 
     async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:
         return int(await self._client.rpush(self._key(COFFEE_KEY, programme_id), _dump(intros)))

@@ -43,6 +43,7 @@ from rooms.scheduling.booking_service import (
 )
 from rooms.scheduling.bookings import Booking
 from rooms.scheduling.people import PersonRole
+from rooms.scheduling.recurrence import Frequency, Recurrence
 from rooms.scheduling.slots import Slot
 from rooms.scheduling.zones import from_epoch
 
@@ -208,11 +209,11 @@ class ProgrammeService:
                          mentee_local=slot.local_for(mentee.identity).start.isoformat())
 
     async def _book(self, mentor: Participant, mentee: Participant, start: datetime,
-                    title: str) -> Booking:
+                    title: str, recurrence: Recurrence | None = None) -> Booking:
         organiser = await self.scheduling.directory.person(mentor.identity)
         made = await self.scheduling.book(organiser, [mentee.identity], roundtable=False,
                                           start=start, length_min=COFFEE_MIN, title=title,
-                                          any_role=True)
+                                          recurrence=recurrence, any_role=True)
         return made[0]
 
     async def publish(self, programme_id: str) -> list[Intro]:
@@ -278,8 +279,11 @@ class ProgrammeService:
                 return intro, people
         raise ProgrammeError("intro_not_found", "Your match has not been published yet.")
 
-    async def accept(self, programme_id: str, identity: str, start: datetime) -> Booking:
-        """Book the offered time starting at ``start`` for the caller's pair."""
+    async def accept(self, programme_id: str, identity: str, start: datetime,
+                     weekly_sessions: int = 1) -> Booking:
+        """Book the offered time starting at ``start`` for the caller's pair (and, with
+        ``weekly_sessions`` > 1, a weekly series from it). If the other person accepted
+        meanwhile, the booking just made is cancelled again: ``booking_exists``."""
         intro, people = await self.intro_for(programme_id, identity)
         if intro.booking_id is not None:
             raise RoomError("booking_exists", "Your first session is already booked.")
@@ -287,11 +291,17 @@ class ProgrammeService:
             raise ProgrammeError("slot_not_offered", "That time was not offered; pick one "
                                                      "of the three.")
         programme = await self.programme(programme_id)
-        booking = await self._book(people[intro.mentor], people[intro.mentee], start,
-                                   f"{programme.name}: first session")
-        intros = [i.model_copy(update={"booking_id": booking.booking_id}) if i == intro else i
-                  for i in await self.store.intros(programme_id)]
-        await self.store.set_intros(programme_id, intros)
+        mentor, mentee = people[intro.mentor], people[intro.mentee]
+        recurrence = (Recurrence(frequency=Frequency.WEEKLY, count=weekly_sessions)
+                      if weekly_sessions > 1 else None)
+        booking = await self._book(mentor, mentee, start, f"{programme.name}: mentoring",
+                                   recurrence)
+        if not await self.store.claim_intro(programme_id, intro.mentor, intro.mentee,
+                                            booking.booking_id):
+            organiser = await self.scheduling.directory.person(mentor.identity)
+            await self.scheduling.cancel(organiser, booking.booking_id,
+                                         following=recurrence is not None)
+            raise RoomError("booking_exists", "Your first session was booked meanwhile.")
         return booking
 
     async def coffee_round(self, programme_id: str, week_of: date | None = None) -> list[

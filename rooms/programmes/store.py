@@ -52,6 +52,12 @@ class ProgrammeStore(ABC):
         """The published mentoring intros."""
 
     @abstractmethod
+    async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
+                          booking_id: str) -> bool:
+        """Set the booking of the pair's intro if it has none yet (atomic); False if the
+        intro is missing or already booked."""
+
+    @abstractmethod
     async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:
         """Append a coffee round; its number (1, 2, ...)."""
 
@@ -122,6 +128,17 @@ class MemoryProgrammeStore(ProgrammeStore):
 
     async def intros(self, programme_id: str) -> list[Intro]:
         return list(self._intros.get(programme_id, []))
+
+    async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
+                          booking_id: str) -> bool:
+        intros = self._intros.get(programme_id, [])
+        for k, intro in enumerate(intros):
+            if (intro.mentor, intro.mentee) == (mentor, mentee):
+                if intro.booking_id is not None:
+                    return False
+                intros[k] = intro.model_copy(update={"booking_id": booking_id})
+                return True
+        return False
 
     async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:
         rounds = self._coffee.setdefault(programme_id, [])

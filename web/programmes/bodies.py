@@ -82,6 +82,8 @@ class AcceptBody(StrictBody):
     """One of the offered start times (UTC, as offered)."""
 
     start: UtcDatetime
+    weekly_sessions: int = Field(default=1, ge=1, le=52,
+                                 description="more than 1: a weekly series from that time")
 
 
 class CoffeeBody(StrictBody):

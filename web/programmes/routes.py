@@ -228,7 +228,8 @@ class ProgrammesApi:
     async def accept(self, request: web.Request) -> web.Response:
         identity = await self._person(request)
         body = await read_body(request, AcceptBody)
-        booking = await self._service.accept(self._id(request), identity, body.start)
+        booking = await self._service.accept(self._id(request), identity, body.start,
+                                             body.weekly_sessions)
         return json_answer(AcceptedView(booking_id=booking.booking_id,
                                         start=utc_text(booking.start),
                                         end=utc_text(booking.end)), status=201)

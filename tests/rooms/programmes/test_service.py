@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from rooms.errors import RoomError
@@ -165,3 +167,43 @@ async def test_a_slot_taken_meanwhile_leaves_the_intro_unbooked(
     intros = await service.publish(programme.programme_id)
     assert len(intros) == 2 and all(i.booking_id is None and i.slots for i in intros)
     assert await service.store.intros(programme.programme_id) == intros
+
+
+async def test_two_accepts_at_once_leave_one_booking(world: World) -> None:
+    service = world.service
+    programme = await service.create("P")
+    people = {p.key: p for p in await service.import_people(programme.programme_id,
+                                                            read_csv(CSV))}
+    await service.run_matching(programme.programme_id)
+    intro = next(i for i in await service.publish(programme.programme_id)
+                 if i.mentee == "kenji")
+    outcomes = await asyncio.gather(
+        service.accept(programme.programme_id, people["kenji"].identity,
+                       intro.slots[0].start),
+        service.accept(programme.programme_id, people["lee"].identity, intro.slots[1].start),
+        return_exceptions=True)
+    booked = [o for o in outcomes if isinstance(o, Booking)]
+    refused = [o for o in outcomes if isinstance(o, RoomError)]
+    assert len(booked) == 1 and [r.code for r in refused] == ["booking_exists"]
+    upcoming = await world.scheduling.upcoming(people["kenji"].identity)
+    assert [b.booking_id for b in upcoming] == [booked[0].booking_id]
+    stored, _ = await service.intro_for(programme.programme_id, people["lee"].identity)
+    assert stored.booking_id == booked[0].booking_id
+
+
+async def test_accepting_a_weekly_series(world: World) -> None:
+    service = world.service
+    programme = await service.create("P")
+    people = {p.key: p for p in await service.import_people(programme.programme_id,
+                                                            read_csv(CSV))}
+    await service.run_matching(programme.programme_id)
+    intro = next(i for i in await service.publish(programme.programme_id)
+                 if i.mentee == "kenji")
+    first = await service.accept(programme.programme_id, people["kenji"].identity,
+                                 intro.slots[0].start, weekly_sessions=4)
+    series = await world.scheduling.upcoming(people["kenji"].identity)
+    assert len(series) == 4 and series[0].booking_id == first.booking_id
+    assert all(b.series_id == first.series_id for b in series)
+    kenji = next(r for r in await service.progress(programme.programme_id)
+                 if r["mentee"] == "kenji")
+    assert kenji["next_session"] == first.start

@@ -66,3 +66,14 @@ async def test_coffee_rounds_index_and_sessions(store: ProgrammeStore) -> None:
     await store.save_session("p1", moved)
     assert await store.sessions("p1") == [moved]
     assert await store.sessions("p2") == []
+
+
+async def test_claiming_an_intro_is_once(store: ProgrammeStore) -> None:
+    intros = [Intro(mentor="lee", mentee="kenji", explanation="why"),
+              Intro(mentor="ana", mentee="lou", explanation="why")]
+    await store.set_intros("p1", intros)
+    assert await store.claim_intro("p1", "lee", "kenji", "b1")
+    assert not await store.claim_intro("p1", "lee", "kenji", "b2")
+    assert not await store.claim_intro("p1", "lee", "lou", "b3")
+    assert not await store.claim_intro("p2", "lee", "kenji", "b4")
+    assert [i.booking_id for i in await store.intros("p1")] == ["b1", None]
