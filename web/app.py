@@ -177,7 +177,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     programmes = build_programmes(settings, clock, scheduling, redis, notes)
     app[PROGRAMMES] = programmes
     programmes.attach(app)
-    service.add_join_listener(programmes.service.attendance.record)
+    service.add_join_listener(programmes.service.tracker.joined)
     add_client_routes(app)
 
     async def shutdown(app: web.Application) -> None:

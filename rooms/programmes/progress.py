@@ -15,6 +15,7 @@ from typing import Any
 
 from rooms.attendance import AttendanceLog
 from rooms.clock import Clock
+from rooms.models import RoomKind
 from rooms.programmes.model import SessionRecord
 from rooms.programmes.store import ProgrammeStore
 from rooms.scheduling.booking_service import BookingChange
@@ -22,6 +23,7 @@ from rooms.scheduling.bookings import Booking, BookingStatus
 from rooms.scheduling.session_rooms import live_room_id
 
 logger = logging.getLogger(__name__)
+SESSION_ROOM_PREFIXES = tuple(f"{kind.value}-" for kind in RoomKind)
 
 OpenItems = Callable[[str, str], Awaitable[int]]
 """The number of open action items of a pair (two identities), where notes provide them."""
@@ -36,6 +38,13 @@ class Progress:
         self._clock = clock
         self.attendance = attendance
         self._open_items = open_items
+
+    async def joined(self, room_id: str, identity: str) -> None:
+        """A room service join listener: note joins of booked sessions' rooms (their ids
+        start with the room kind, see ``new_room_base``); rooms made on the spot are not
+        sessions of anyone's programme and cost no write."""
+        if room_id.startswith(SESSION_ROOM_PREFIXES):
+            await self.attendance.record(room_id, identity)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(int(self._clock.now()), UTC)

@@ -45,7 +45,7 @@ def build_programmes(settings: Settings, clock: Clock, scheduling: Scheduling,
                      client: aioredis.Redis | None = None,
                      notes: NotesService | None = None) -> Programmes:
     """The programme store, service and API on the app's scheduling (the app adds
-    ``service.attendance.record`` to the room service's join listeners)."""
+    ``service.tracker.joined`` to the room service's join listeners)."""
     store: ProgrammeStore = (RedisProgrammeStore(client) if client is not None
                              else MemoryProgrammeStore())
     attendance: AttendanceLog = (RedisAttendanceLog(client) if client is not None

@@ -145,7 +145,9 @@ async def test_progress_counts_sessions_held_and_no_shows(world: World) -> None:
     before = {r["mentee"]: r for r in await service.progress(programme.programme_id)}
     assert (before["kenji"]["sessions_held"], before["kenji"]["no_shows"]) == (0, 0)
     assert before["kenji"]["next_session"] == first.start
-    await service.attendance.record(live_room_id(first), people["kenji"].identity)
+    await service.tracker.joined(live_room_id(first), people["kenji"].identity)
+    await service.tracker.joined("adhoc-room", people["kenji"].identity)
+    assert await service.attendance.joined("adhoc-room") == set()
     world.clock.advance(20 * 86400)
     after = {r["mentee"]: r for r in await service.progress(programme.programme_id)}
     assert (after["kenji"]["sessions_held"], after["kenji"]["no_shows"]) == (1, 1)

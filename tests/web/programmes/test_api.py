@@ -12,8 +12,10 @@ import redis.asyncio as aioredis
 
 from rooms.clock import ManualClock
 from rooms.notes.model import ActionItem, pair_scope
+from rooms.scheduling.session_rooms import live_room_id
 from tests.live_server import LiveServer, live_server
 from tests.web.scheduling.test_webhooks import Receiver, hooked
+from web.programmes.setup import PROGRAMMES
 
 CSV = b"""key,name,role,zone,languages,skills,goals,capacity,exclusions,preferences,availability
 lee,Lee,mentor,America/Los_Angeles,en,data engineering;sql,,2,dept:eng,,mon-fri 16:00-19:00
@@ -85,6 +87,14 @@ async def test_the_whole_flow(deployment: dict[str, str]) -> None:
         status, booked = await api.call("POST", base + "/intro/accept", links["kenji"],
                                         {"start": mine["times"][0]["start"]})
         assert status == 201 and booked["start"] == mine["times"][0]["start"]
+        # Kenji joins the booked room: the app's room service tells the attendance log
+        sched = server.services.scheduling.service
+        booking = await sched.bookings.get(booked["booking_id"])
+        kenji = await sched.directory.person(imported["people"][2]["identity"])
+        clock.set(sched.rooms.opens_at(booking).timestamp())
+        await server.services.service.join(sched.rooms.grant_for(booking, kenji))
+        programmes = server.app[PROGRAMMES].service
+        assert await programmes.attendance.joined(live_room_id(booking)) == {kenji.identity}
         status, again = await api.call("POST", base + "/intro/accept", links["lee"],
                                        {"start": mine["times"][1]["start"]})
         assert (status, again["error"]["code"]) == (409, "booking_exists")
