@@ -32,6 +32,7 @@ def check_hard_rules(scores: Scores, pairs: list[tuple[str, str]],
 @given(seed=st.integers(0, 10_000))
 def test_planted_pairs_are_recovered_and_rules_hold(seed: int) -> None:
     people, planted = generate(seed)
+    assert len({p.zone for p in people}) == 25 and len(planted) == 200
     scores = score_all(PROGRAMME, people, WEEK_OF)
     result = match(PROGRAMME, scores)
     pairs = [(p.mentor, p.mentee) for p in result.pairs]
