@@ -30,8 +30,8 @@ async def notes(page: BrowserPage) -> dict[str, Any]:
 
 async def wait_notes(page: BrowserPage, check: str) -> None:
     """Wait until ``check`` (JS, over ``n``: this page's notes) holds."""
-    await page.page.wait_for_function(f"() => {{ const n = window.mentorcall.notes; return {check}; }}",
-                                      timeout=TIMEOUT_MS)
+    script = f"() => {{ const n = window.mentorcall.notes; return {check}; }}"
+    await page.page.wait_for_function(script, timeout=TIMEOUT_MS)
 
 
 async def type_into_notes(page: BrowserPage, where: str, text: str) -> None:
@@ -75,7 +75,8 @@ async def test_roundtable_notes_concurrent_typing_items_and_a_late_observer() ->
             type_into_notes(pat, "Control+End", "Pat wants interview practice."),
         )
         both = ("n.editorText.includes('Hana: portfolio review first. ') && "
-                "n.editorText.includes('Pat wants interview practice.') && n.editorText === n.shared")
+                "n.editorText.includes('Pat wants interview practice.') && "
+                "n.editorText === n.shared")
         await wait_notes(host, both)
         await wait_notes(pat, both)
         host_text = (await notes(host))["editorText"]
@@ -102,13 +103,17 @@ async def test_roundtable_notes_concurrent_typing_items_and_a_late_observer() ->
             "you can read the notes but not change them")
         await expect(olu.page.locator("#notes-panel .notes-item")).to_have_count(1)
         await expect(olu.page.locator("#notes-panel .notes-add")).to_be_hidden()
+        # the others answer a newcomer's presence with theirs (the server keeps none)
+        await expect(olu.page.locator("#notes-presence")).to_contain_text("Hana Host")
+        await expect(olu.page.locator("#notes-presence")).to_contain_text("Pat Park")
         await expect(olu.page.locator("[data-notes=shared-editor] .cm-content")).to_have_attribute(
             "contenteditable", "false")
         await olu.screenshot("roundtable-observer-laptop")
 
         # Pat closes the item: the host sees it done
         await pat_item.get_by_role("checkbox").check()
-        await expect(host.page.locator("#notes-panel .notes-item").get_by_role("checkbox")).to_be_checked()
+        host_item = host.page.locator("#notes-panel .notes-item")
+        await expect(host_item.get_by_role("checkbox")).to_be_checked()
         assert host_text in await server.services.notes.text(_shared(room["room_id"]))
 
 
@@ -131,7 +136,8 @@ async def test_coffee_call_notes_beside_the_video() -> None:
         # on a phone the notes start closed, behind a button
         await expect(mentee.page.locator("#notes-panel")).to_be_hidden()
         await mentee.screenshot("coffee-mentee-phone-closed")
-        await type_into_notes(mentor, "Control+End", "Goals for this month:\n- ship the portfolio\n")
+        await type_into_notes(mentor, "Control+End",
+                              "Goals for this month:\n- ship the portfolio\n")
         await add_item(mentor, "Draft the portfolio intro", "Grace Hopper", "2030-02-01")
         toggle = mentee.page.locator("#notes-toggle")
         await expect(toggle).to_contain_text("1 open")

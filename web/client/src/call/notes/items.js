@@ -109,14 +109,14 @@ export class ActionItems {
     done.setAttribute("aria-label", `Done: ${map.get("text") || "item"}`);
     done.addEventListener("change", () => map.set("done", done.checked));
     const text = el("input", { type: "text", className: "notes-item-text", value: map.get("text") || "",
-      maxLength: 2000, readOnly: !this.writable });
+      maxLength: 2000, readOnly: !this.writable, title: map.get("text") || "" });
     text.setAttribute("aria-label", "Action item");
     text.addEventListener("change", () => map.set("text", text.value.trim()));
     const owner = el("select", { disabled: !this.writable });
     owner.setAttribute("aria-label", "Owner");
     this.fillOwners(owner, map.get("owner") || "", map.get("owner") || "");
     owner.addEventListener("change", () => map.set("owner", owner.value));
-    const due = el("input", { type: "date", value: map.get("due") || "", readOnly: !this.writable });
+    const due = el("input", { type: "date", value: map.get("due") || "", disabled: !this.writable });
     due.setAttribute("aria-label", "Due date");
     due.addEventListener("change", () => (due.value ? map.set("due", due.value) : map.delete("due")));
     const row = el("li", { className: `notes-item${map.get("done") ? " done" : ""}` }, [

@@ -9,7 +9,7 @@ import { DocSync } from "./sync.js";
 import { NotesEditor } from "./editor.js";
 import { ActionItems } from "./items.js";
 
-const COLORS = ["#1f6f78", "#b5477a", "#7a5cc2", "#c2671f", "#2f7d32", "#1f5fa8", "#9a6b00", "#a23b3b"];
+const COLORS = ["#1f6f78", "#b5477a", "#7a5cc2", "#c2671f", "#2f7d32", "#1f5fa8", "#455a64", "#a23b3b"];
 const READ_ONLY_TEXT = "You're observing this session: you can read the notes but not change them.";
 const REFUSED_TEXT = {
   notes_read_only: READ_ONLY_TEXT,
@@ -89,6 +89,7 @@ export class NotesPanel {
     this.shared.awareness.setLocalStateField("user", user);
     this.shared.attach(socket);
     this.private.attach(socket);
+    this.renderPresence();
     this.toggle.hidden = false;
     if (!this.openedOnce) {
       this.openedOnce = true;
@@ -188,7 +189,8 @@ export class NotesPanel {
     }
     this.presence.replaceChildren();
     if (!names.length) {
-      this.presence.textContent = this.shared.socket ? "Nobody else has the notes open." : "Offline: your changes are kept and sent when you're back.";
+      const offline = this.writable ? "Offline: your changes are kept and sent when you're back." : "Offline: reconnecting…";
+      this.presence.textContent = this.shared.socket ? "Nobody else has the notes open." : offline;
       return;
     }
     this.presence.append("Here: ");

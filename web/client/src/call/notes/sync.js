@@ -61,7 +61,11 @@ export class DocSync {
     const decoder = decoding.createDecoder(bytes);
     const kind = decoding.readVarUint(decoder);
     if (kind === MESSAGE_AWARENESS) {
+      const before = new Set(this.awareness.getStates().keys());
       awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(decoder), this);
+      // the server keeps no presence: tell someone new that we are here too
+      const newcomer = [...this.awareness.getStates().keys()].some((id) => !before.has(id));
+      if (newcomer && this.awareness.getLocalState() !== null) this.sendAwareness([this.doc.clientID]);
       return;
     }
     if (kind !== MESSAGE_SYNC) return;
