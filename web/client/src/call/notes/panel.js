@@ -145,6 +145,12 @@ export class NotesPanel {
     this.readOnlyNote.hidden = writable;
   }
 
+  /** A roundtable role changed (an observer promoted, or the reverse). */
+  roleChanged(role) {
+    const writable = role !== "observer";
+    if (this.shared && writable !== this.writable) this.setWritable(writable, READ_ONLY_TEXT);
+  }
+
   offline() {
     this.shared?.detach();
     this.private?.detach();
