@@ -13,7 +13,8 @@ from typing import Any
 
 from playwright.async_api import expect
 
-from tests.live_server import live_server
+from rooms.notes.model import ActionItem, SessionContext, pair_scope
+from tests.live_server import live_server, token_of
 
 from .browser import STEP_TIMEOUT_S, BrowserPage, chromium, open_page
 from .test_browser_roundtable import create_roundtable, join
@@ -126,6 +127,14 @@ def _shared(room_id: str) -> Any:
 async def test_coffee_call_notes_beside_the_video() -> None:
     async with live_server() as server, chromium() as browser:
         room = await server.create_room(mentor_name="Ada Lovelace", mentee_name="Grace Hopper")
+        # the room is the pair's second session: an item of the first is still open
+        ada, grace = (server.services.service.verify(token_of(room["links"][role])).identity
+                      for role in ("mentor", "mentee"))
+        store = server.services.notes.store
+        await store.put_context(SessionContext(room_id=room["room_id"],
+                                               scope=pair_scope(ada, grace), people=(ada, grace)))
+        await store.upsert_items(pair_scope(ada, grace), [ActionItem(
+            id="from-last-time", text="Update the CV", owner=grace, created_in="coffee-old-0")])
         mentor = await open_page(browser, room["links"]["mentor"], "mentor", viewport=LAPTOP)
         await join(mentor)
         mentee = await open_page(browser, room["links"]["mentee"], "mentee", viewport=PHONE)
@@ -133,6 +142,10 @@ async def test_coffee_call_notes_beside_the_video() -> None:
         await mentor.wait_for_state("in_call")
         await mentee.wait_for_state("in_call")
         await wait_notes(mentor, "n.synced")
+        carried = mentor.page.locator("#notes-panel .notes-carried")
+        await expect(carried).to_be_visible()
+        await expect(carried.locator(".notes-item-text")).to_have_value("Update the CV")
+        await expect(carried.get_by_label("Owner")).to_have_value(grace)
         # on a phone the notes start closed, behind a button
         await expect(mentee.page.locator("#notes-panel")).to_be_hidden()
         await mentee.screenshot("coffee-mentee-phone-closed")
@@ -140,11 +153,11 @@ async def test_coffee_call_notes_beside_the_video() -> None:
                               "Goals for this month:\n- ship the portfolio\n")
         await add_item(mentor, "Draft the portfolio intro", "Grace Hopper", "2030-02-01")
         toggle = mentee.page.locator("#notes-toggle")
-        await expect(toggle).to_contain_text("1 open")
+        await expect(toggle).to_contain_text("2 open")
         await toggle.click()
         await expect(mentee.page.locator("#notes-panel")).to_be_visible()
         await wait_notes(mentee, "n.editorText.includes('ship the portfolio')")
-        await expect(mentee.page.locator("#notes-panel .notes-item")).to_have_count(1)
+        await expect(mentee.page.locator("#notes-panel .notes-item")).to_have_count(2)
         await mentee.screenshot("coffee-mentee-phone-open")
         # private notes: only the writer has them
         await mentor.page.locator("#notes-panel").get_by_role("tab", name="Private").click()
