@@ -165,14 +165,12 @@ class BreakoutEvents:
                 "room_id": room.room_id, "token": token,
                 "message": "The breakout is over: back to the roundtable."}, to=sid)
 
-    async def evict_from_pair(self, room_id: str, identity: str) -> str | None:
-        """A host removed ``identity`` from the roundtable: out of their pair room too
-        (the roundtable's bans hold there). Their connection here, if any."""
+    async def pair_room_of(self, room_id: str, identity: str) -> str | None:
+        """The pair room ``identity`` is in during the running breakout, if any (a host
+        who removes them from the roundtable removes them from it too: the roundtable's
+        bans hold there)."""
         plan = (await self._tables.state(room_id)).breakout
-        pair = None if plan is None else plan.room_of(room_id, identity)
-        if pair is None:
-            return None
-        return await self._participants.evict(pair, identity, "removed")
+        return None if plan is None else plan.room_of(room_id, identity)
 
     # -- the timer ------------------------------------------------------------------
 

@@ -68,7 +68,9 @@ async def run_handler(event: str, sid: str, call: Callable[[], Awaitable[Ack]]) 
     """Run one handler and turn every failure into an error ack; never raise."""
     try:
         return await call()
-    except (SignalingError, RoomError, MediaError) as exc:
+    except SignalingError as exc:
+        return error_ack(exc.code, exc.message, exc.retry_after_s)
+    except (RoomError, MediaError) as exc:
         return error_ack(exc.code, exc.message)
     except Exception:
         logger.exception("event %r from %s failed", event, sid)

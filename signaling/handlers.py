@@ -71,6 +71,11 @@ class Connections(Protocol):
         """Close the connection."""
         ...
 
+    async def notify_processes(self, notice: str, data: dict[str, Any]) -> None:
+        """Every server process (this one first, before returning) handles ``notice``
+        for the connections it holds (see :mod:`signaling.process_notices`)."""
+        ...
+
     def is_open(self, sid: str) -> bool:
         """Whether the connection is still open (its disconnect has not been handled)."""
         ...

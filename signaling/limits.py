@@ -56,27 +56,23 @@ class ConnectionLimits:
         if self._queued >= self._max_queued:
             self.refusals.note("busy")
             raise SignalingError("busy", "Too many requests are waiting; try again shortly.")
-        if event in MEDIA_EVENTS and not self._media.take(self._clock.now()):
-            self.refusals.note("rate_limited")
-            raise SignalingError(
-                "rate_limited", "Too many media requests; wait a few seconds and try again."
-            )
-        if event in MUTE_EVENTS and not self._mute.take(self._clock.now()):
-            self.refusals.note("rate_limited")
-            raise SignalingError(
-                "rate_limited", "Too many mute changes; wait a second and try again."
-            )
-        if rate_class == ROUNDTABLE_RATE and not self._roundtable.take(self._clock.now()):
-            self.refusals.note("rate_limited")
-            raise SignalingError(
-                "rate_limited", "Too many requests in a row; wait a second and try again."
-            )
-        if rate_class == NOTES_RATE and not self._notes.take(self._clock.now()):
-            self.refusals.note("rate_limited")
-            raise SignalingError(
-                "rate_limited", "Too many notes messages; slow down for a second."
-            )
+        if event in MEDIA_EVENTS:
+            self._take(self._media, "Too many media requests; wait a few seconds and try again.")
+        if event in MUTE_EVENTS:
+            self._take(self._mute, "Too many mute changes; wait a second and try again.")
+        if rate_class == ROUNDTABLE_RATE:
+            self._take(self._roundtable,
+                       "Too many requests in a row; wait a second and try again.")
+        if rate_class == NOTES_RATE:
+            self._take(self._notes, "Too many notes messages; slow down for a second.")
         self._queued += 1
+
+    def _take(self, bucket: TokenBucket, message: str) -> None:
+        """One token of ``bucket``, or `rate_limited` with the wait until the next."""
+        now = self._clock.now()
+        if not bucket.take(now):
+            self.refusals.note("rate_limited")
+            raise SignalingError("rate_limited", message, retry_after_s=bucket.wait_s(now))
 
     def done(self) -> None:
         self._queued -= 1

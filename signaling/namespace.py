@@ -45,7 +45,9 @@ from .limits import ConnectionLimits
 from .notes_events import NotesEvents
 from .options import SignalingOptions
 from .participants import Participants
+from .process_notices import NOTICE_ROOM, NoticeRelay
 from .roundtable_events import RoundtableEvents
+from .video_pins import VideoPins
 
 __all__ = ["CallNamespace", "SignalingOptions"]
 
@@ -87,8 +89,11 @@ class CallNamespace(socketio.AsyncNamespace):
             roundtables,
             breakouts,
             self._notes_events,
+            VideoPins(service, sfu, self.participants, self),
         ]
         self._events = build_event_table(handler_modules)
+        self._notices = roundtables.notices()
+        self._relay: NoticeRelay | None = None
 
     @property
     def events(self) -> Mapping[str, EventSpec]:
@@ -144,6 +149,25 @@ class CallNamespace(socketio.AsyncNamespace):
         await self._notes_events.disconnected(sid)
         await self.participants.disconnected(sid)
 
+    # -- notices between processes (signaling/process_notices.py) -----------------
+
+    def use_relay(self, relay: NoticeRelay) -> None:
+        """The server's manager hands this namespace every process notice."""
+        relay.handler = self._process_notice
+        self._relay = relay
+
+    async def notify_processes(self, notice: str, data: dict[str, Any]) -> None:
+        """Every process handles ``notice``, this one before returning (Connections)."""
+        if self._relay is None:  # no server around it (tests of the namespace alone)
+            await self._process_notice(notice, data)
+            return
+        await self.emit(notice, data, room=NOTICE_ROOM)
+
+    async def _process_notice(self, notice: str, data: dict[str, Any]) -> None:
+        handler = self._notices.get(notice)
+        if handler is not None:
+            await handler(data)
+
     def is_open(self, sid: str) -> bool:
         """Whether the connection's disconnect has not been handled yet (Connections)."""
         return sid in self._open
@@ -155,5 +179,7 @@ class CallNamespace(socketio.AsyncNamespace):
         await self.participants.keep_presence()
 
     async def close(self) -> None:
-        """Cancel pending timers (server shutdown)."""
+        """Cancel pending timers and notices (server shutdown)."""
+        if self._relay is not None:
+            await self._relay.close()
         await self.participants.close()

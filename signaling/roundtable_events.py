@@ -29,6 +29,7 @@ from .errors import SignalingError, ok_ack
 from .handlers import Connections, EventSpec, EventTable
 from .limits import ROUNDTABLE_RATE
 from .participants import Participants
+from .person_reach import NoticeHandlers, PersonReach
 from .roundtable_payloads import (
     CallOnPayload,
     HardMutePayload,
@@ -48,6 +49,9 @@ logger = logging.getLogger(__name__)
 Action = Callable[[JoinGrant], Awaitable[RoundtableState]]
 KINDS = ("audio", "video")
 DEVICE = {"audio": "microphone", "video": "camera"}
+# process notices (signaling/process_notices.py)
+END_NOTICE = "roundtable_end"
+STATE_NOTICE = "roundtable_changed"
 
 
 class RoundtableEvents:
@@ -61,6 +65,7 @@ class RoundtableEvents:
         self._sfu = sfu
         self._participants = participants
         self._connections = connections
+        self._reach = PersonReach(participants, connections)
         self._rooms: set[str] = set()  # roundtable rooms with sessions here
         self._published: dict[str, int] = {}  # room id -> newest revision told and enforced
         self._settlers: dict[str, asyncio.Task[None]] = {}
@@ -135,12 +140,8 @@ class RoundtableEvents:
 
     async def deny(self, sid: str, payload: TargetPayload) -> Ack:
         session = await self._act(sid, lambda g: self._tables.deny(g, payload.identity))
-        await self._connections.emit(
-            "denied", {"message": "A host did not let you in."},
-            room=knock_room(session.room_id, payload.identity))
-        for knocker in self._participants.waiting_sids(session.room_id, payload.identity):
-            self._participants.stop_waiting(knocker)
-            await self._connections.disconnect(knocker)
+        await self._reach.turn_away(session.room_id, payload.identity, "denied",
+                              {"message": "A host did not let you in."}, knockers_only=True)
         return ok_ack()
 
     async def hard_mute(self, sid: str, payload: HardMutePayload) -> Ack:
@@ -150,14 +151,11 @@ class RoundtableEvents:
         else:
             session = await self._act(
                 sid, lambda g: self._tables.unmute(g, payload.identity, kind))
-        target = self._participants.sid_for(peer_id_for(session.room_id, payload.identity))
-        if target is not None:
-            what = DEVICE[payload.kind]
-            message = (f"A host muted your {what}." if payload.muted
-                       else f"A host allowed your {what} again.")
-            await self._connections.emit(
-                "hard_muted", {"kind": payload.kind, "muted": payload.muted,
-                               "message": message}, to=target)
+        what = DEVICE[payload.kind]
+        message = (f"A host muted your {what}." if payload.muted
+                   else f"A host allowed your {what} again.")
+        await self._reach.tell(session.room_id, payload.identity, "hard_muted",
+                         {"kind": payload.kind, "muted": payload.muted, "message": message})
         return ok_ack()
 
     async def mute_all(self, sid: str, payload: MuteAllPayload) -> Ack:
@@ -169,23 +167,17 @@ class RoundtableEvents:
         message = f"A host muted everyone's {DEVICE[payload.kind]}."
         for mute in after.mutes:
             if mute.kind is kind and not before.is_muted(mute.identity, kind):
-                target = self._participants.sid_for(peer_id_for(session.room_id, mute.identity))
-                if target is not None:
-                    await self._connections.emit(
-                        "hard_muted", {"kind": payload.kind, "muted": True, "message": message},
-                        to=target)
+                await self._reach.tell(session.room_id, mute.identity, "hard_muted",
+                                 {"kind": payload.kind, "muted": True, "message": message})
         return ok_ack()
 
     async def remove(self, sid: str, payload: TargetPayload) -> Ack:
         session = await self._act(sid, lambda g: self._tables.ban(g, payload.identity))
-        target = await self._participants.evict(session.room_id, payload.identity, "removed")
-        paired = await self._breakouts.evict_from_pair(session.room_id, payload.identity)
-        knockers = self._participants.waiting_sids(session.room_id, payload.identity)
-        for gone in [*knockers, *(s for s in (target, paired) if s is not None)]:
-            self._participants.stop_waiting(gone)
-            await self._connections.emit(
-                "removed", {"message": "A host removed you from this session."}, to=gone)
-            await self._connections.disconnect(gone)
+        removed = {"message": "A host removed you from this session."}
+        pair = await self._breakouts.pair_room_of(session.room_id, payload.identity)
+        for room_id in (session.room_id, *([pair] if pair is not None else [])):
+            await self._reach.turn_away(room_id, payload.identity, "removed", removed)
+            await self._participants.remove_participant(room_id, payload.identity, "removed")
         return ok_ack()
 
     async def end_room(self, sid: str, payload: NoFieldsPayload) -> Ack:
@@ -193,10 +185,10 @@ class RoundtableEvents:
         state = await self._tables.state(session.room_id)
         if not state.is_hosting(session.identity):
             raise SignalingError("not_host", "Only a host can end the session for everyone.")
-        await self._participants.end_room(session.room_id, "A host ended this session.",
-                                          spare_sid=sid)
+        await self._connections.notify_processes(
+            END_NOTICE, {"room_id": session.room_id, "message": "A host ended this session.",
+                         "spare_sid": sid})
         await self._service.end(session.room_id)
-        self._forget(session.room_id)
         return ok_ack()
 
     async def raise_hand(self, sid: str, payload: NoFieldsPayload) -> Ack:
@@ -221,6 +213,32 @@ class RoundtableEvents:
         await self._act(sid, self._tables.stop_timer)
         return ok_ack()
 
+    # -- reaching a person on whichever process holds their connection -------------
+
+    def notices(self) -> NoticeHandlers:
+        """The process notices this module handles (see :mod:`signaling.process_notices`)."""
+        return {**self._reach.notices(), END_NOTICE: self._on_end,
+                STATE_NOTICE: self._on_state}
+
+    async def _on_end(self, notice: dict[str, Any]) -> None:
+        room_id = notice["room_id"]
+        await self._participants.end_room(room_id, notice["message"],
+                                          spare_sid=notice.get("spare_sid"))
+        self._forget(room_id)
+
+    async def _on_state(self, notice: dict[str, Any]) -> None:
+        """Another process changed the room's state: make media and the hosts' Socket.IO
+        room here match it (hard mutes gate this process's forwarding)."""
+        room_id = notice["room_id"]
+        if room_id not in self._rooms or notice["revision"] <= self._published.get(room_id, -1):
+            return
+        state = await self._tables.state(room_id)
+        if state.revision <= self._published.get(room_id, -1):
+            return
+        self._published[room_id] = state.revision
+        self._enforce(room_id, state)
+        await self._sync_hosts(room_id, state)
+
     # -- room hooks ---------------------------------------------------------------
 
     async def joined(self, session: CallSession, snapshot: RoomSnapshot) -> dict[str, Any]:
@@ -233,6 +251,8 @@ class RoundtableEvents:
         if state.host_away_since is not None:  # a co-host may take a held seat (later)
             state = await self._tables.settle_host(room_id)
         self._speaker_group(room_id)
+        if self._sfu.last_n(room_id) is None:
+            self._sfu.set_last_n(room_id)  # video slots: the N most recent speakers
         await self._publish(room_id, state, force_hosts=True)
         speaker = self._sfu.speakers.speaker(room_id)
         extra: dict[str, Any] = {"room": roster.model_dump(mode="json"),
@@ -269,6 +289,10 @@ class RoundtableEvents:
         if not self._participants.sessions_in(room_id) and not \
                 self._participants.waiting_sids(room_id):
             self._forget(room_id)
+
+    def before_subscribe(self, session: CallSession) -> None:
+        if session.room_id in self._rooms:  # its first offer already has video slots
+            self._speaker_group(session.room_id)
 
     async def before_publish(self, session: CallSession) -> None:
         if session.room_id in self._rooms:
@@ -311,6 +335,8 @@ class RoundtableEvents:
         await self._connections.emit(
             "roundtable_state", state_view(state, self._clock.now(), room_id), room=room_id)
         await self._connections.emit("lobby", lobby_view(state), room=hosts_room(room_id))
+        await self._connections.notify_processes(
+            STATE_NOTICE, {"room_id": room_id, "revision": state.revision})
 
     def _enforce(self, room_id: str, state: RoundtableState) -> None:
         """Hard mutes: the SFU forwards nothing of a muted kind (its speaker never wins)."""
@@ -357,6 +383,7 @@ class RoundtableEvents:
         if settler is not None:
             settler.cancel()
         self._sfu.speakers.remove_group(room_id)
+        self._sfu.set_last_n(room_id, on=False)
 
     # -- active speaker -----------------------------------------------------------
 

@@ -141,6 +141,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
             ice_host_addresses=settings.ice_hosts,
             ice_allowed_networks=settings.ice_allowed_networks,
             ice_servers=settings.ice_servers,
+            last_n=settings.last_n,
         )
     )
     notes_store = build_notes_store(redis)
@@ -154,6 +155,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
             disconnect_grace_s=settings.disconnect_grace_s,
             ice_servers=settings.ice_servers,
             presence_interval_s=settings.presence_interval_s,
+            subscriber_answer_timeout_s=settings.subscriber_answer_timeout_s,
         ),
         clock,
         notes=notes,

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from media.last_n import DEFAULT_LAST_N
 from rooms.redis_client import RedisOptions
 
 PREFIX = "MENTORCALL_"
@@ -55,7 +56,8 @@ class Settings(BaseModel):
     public_url: str = ""  # base of join links; default http://host:port
     redis_url: str = ""  # empty: the embedded in-memory store
     redis_max_connections: int = Field(default=64, ge=1, le=10_000)  # one pool per process
-    redis_timeout_s: float = Field(default=2.0, gt=0, le=60)  # connect/read/pool-wait
+    redis_timeout_s: float = Field(default=2.0, gt=0, le=60)  # connect/read of a command
+    redis_pool_timeout_s: float = Field(default=10.0, gt=0, le=120)  # wait for a connection
     data_dir: Path = Path(".mentorcall")  # secret and admin key files when not given
     recordings_dir: Path = Path("recordings")  # recording files (written here first)
     recording_retention_days: int = Field(default=90, ge=0, le=36_500)  # 0: keep forever
@@ -72,8 +74,11 @@ class Settings(BaseModel):
     ice_hosts: tuple[str, ...] = ("127.0.0.1",)
     ice_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     ice_servers: tuple[str, ...] = ()
+    last_n: int = Field(default=DEFAULT_LAST_N, ge=1, le=50)  # roundtable video slots
     disconnect_grace_s: float = Field(default=10.0, ge=0, le=300)
     presence_interval_s: float = Field(default=5.0, gt=0, le=60)  # seat lease renewal/sweep
+    # a subscribe connection whose first offer is unanswered this long is closed
+    subscriber_answer_timeout_s: float = Field(default=30.0, gt=0, le=600)
     default_duration_min: int = Field(default=30, ge=5, le=240)
     join_early_s: int = Field(default=300, ge=0)  # links work this long before the start
     notes_max_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)  # per doc
@@ -132,7 +137,8 @@ class Settings(BaseModel):
     def redis_options(self) -> RedisOptions:
         """The Redis pool's size and timeouts (see docs/operations.md)."""
         return RedisOptions(max_connections=self.redis_max_connections,
-                            timeout_s=self.redis_timeout_s)
+                            timeout_s=self.redis_timeout_s,
+                            pool_timeout_s=self.redis_pool_timeout_s)
 
     @property
     def base_url(self) -> str:

@@ -101,7 +101,10 @@ class CallClient {
   }
 
   renderRemotes() {
-    this.view.renderRemotes([...this.participants.values()]);
+    // last-N: someone whose video no slot carries shows as their name, not a frozen frame
+    const link = this.subscriber;
+    const shown = (identity) => !link?.lastN() || link.hasVideo(identity);
+    this.view.renderRemotes([...this.participants.values()], shown);
     // a stream that arrived before its tile existed
     this.subscriber?.forEachStream((identity, stream) => this.view.attachRemoteStream(identity, stream));
     this.roundtable.render();

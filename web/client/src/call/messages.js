@@ -94,9 +94,11 @@ export function otherRoleText(role) {
 
 /** An error ack from the server (or a client-side failure with a code). */
 export class ServerError extends Error {
-  constructor(code, message) {
+  /** @param {number} [retryAfterS] `rate_limited`: seconds until a retry is let in */
+  constructor(code, message, retryAfterS) {
     super(message || ERROR_TEXT[code] || code);
     this.code = code;
+    this.retryAfterS = typeof retryAfterS === "number" ? retryAfterS : null;
   }
 }
 

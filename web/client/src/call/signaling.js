@@ -23,7 +23,10 @@ export const signaling = {
       socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, (err, resp) => {
         if (err) reject(new ServerError("timeout"));
         else if (!resp || typeof resp !== "object") reject(new ServerError("internal_error"));
-        else if (!resp.ok) reject(new ServerError(resp.error?.code || "internal_error", resp.error?.message));
+        else if (!resp.ok) {
+          const e = resp.error || {};
+          reject(new ServerError(e.code || "internal_error", e.message, e.retry_after_s));
+        }
         else resolve(resp);
       });
     });
@@ -57,6 +60,9 @@ export const signaling = {
     socket.on("room_ended", (msg) => this.onRoomEnded(socket, msg));
     socket.on("media_failed", (msg) => this.onMediaFailed(socket, msg));
     socket.on("subscriber_offer", (msg) => this.onSubscriberOffer(socket, msg));
+    socket.on("video_slots", (msg) => {
+      if (socket === this.socket) this.subscriber?.slots(msg);
+    });
     this.roundtable.bind(socket);
   },
 
@@ -266,6 +272,8 @@ export const signaling = {
           return this.request("subscriber_restart", {});
         },
         connectWatchMs: CONNECT_WATCH_MS,
+        onRestored: () => this.status("Reconnected: the others' media is back."),
+        onSlots: () => this.renderRemotes(),
         onStream: (identity, stream) => {
           if (stream) this.view.attachRemoteStream(identity, stream);
           else this.view.detachRemoteStream(identity);

@@ -5,7 +5,7 @@
 
 import { describeError, roleLabel } from "../messages.js";
 import { breakoutMinutes, renderBreakoutBanner, renderBreakoutHost } from "./breakout.js";
-import { enterGrid, renderGrid } from "./grid.js";
+import { MAX_PINS, enterGrid, renderGrid } from "./grid.js";
 import { renderHands, renderOwnMutes, renderTimer } from "./floor.js";
 import { renderHostPanel, timerSeconds, timerTarget } from "./host.js";
 import { RoundtableModel } from "./model.js";
@@ -59,6 +59,13 @@ const DONE = {
   start_timer: (name, p) => `${name} has ${Math.floor(p.seconds / 60)}:${String(p.seconds % 60).padStart(2, "0")} to speak.`,
 };
 
+// What the status line says when our own role changed.
+const OWN_ROLE = {
+  host: "You're the host now: the host controls are on the right.",
+  "co-host": "You're a co-host now: you can help run the room.",
+  participant: "A host made you a participant; the host controls are gone.",
+};
+
 export class RoundtableController {
   constructor(client) {
     this.client = client; // the CallClient: participants, request(), status()
@@ -66,6 +73,7 @@ export class RoundtableController {
     this.active = false;
     this.confirming = null; // {action: "remove" | "hand-over" | "end", target}
     this.endingByMe = false; // we sent end_room and wait for its outcome
+    this.loweringOwnHand = false; // we sent lower_hand for our own hand
     this.ticker = null;
     this.pair = null; // in a pair room: its breakout (partners, deadlineMs, visiting)
     this.homeToken = null; // a host visiting a pair: the roundtable token to go back with
@@ -81,7 +89,11 @@ export class RoundtableController {
       if (socket === this.client.socket) fn(msg || {});
     });
     on("roundtable_state", (s) => {
-      if (this.model.applyState(s)) this.refresh();
+      const me = this.model.me?.identity;
+      const before = me ? { role: this.model.roleOf(me, this.model.me.role), hand: this.model.handPlace(me) } : null;
+      if (!this.model.applyState(s)) return;
+      this.refresh();
+      if (before) this.announceOwnChange(me, before);
     });
     on("lobby", (l) => {
       this.model.applyLobby(l);
@@ -107,6 +119,19 @@ export class RoundtableController {
     on("removed", (m) => this.client.finish("removed", "You were removed from the roundtable",
       "A host removed you from this session, so you can't join it again.",
       { status: m.message || "A host removed you." }));
+  }
+
+  /** Tell us when a host changed our role or lowered our hand (the panels change too,
+   * but a panel that disappears says nothing by itself). */
+  announceOwnChange(me, before) {
+    const role = this.model.roleOf(me, this.model.me.role);
+    if (role !== before.role) {
+      const text = OWN_ROLE[role];
+      if (text) this.client.status(text);
+    } else if (before.hand && !this.model.handPlace(me) && !this.loweringOwnHand
+               && this.model.state.called_on !== me) {
+      this.client.status("A host lowered your hand.");
+    }
   }
 
   /** `room_ended`: a host ended the roundtable (maybe us) or its time is over. */
@@ -260,6 +285,10 @@ export class RoundtableController {
       this.render();
       return;
     }
+    if (action === "pin" || action === "unpin") {
+      await this.pin(target, action === "pin");
+      return;
+    }
     if (action === "visit-pair" || action === "back-to-roundtable") {
       await this.hop(action, target);
       return;
@@ -287,6 +316,8 @@ export class RoundtableController {
     const [event, payload] = request;
     // `room_ended` may reach us before the ack: it then says that we ended it.
     if (event === "end_room") this.endingByMe = true;
+    const ownHand = event === "lower_hand" && (!payload.identity || payload.identity === this.model.me?.identity);
+    if (ownHand) this.loweringOwnHand = true; // its roundtable_state comes before the ack
     try {
       await this.client.request(event, payload);
       if (event === "end_room") {
@@ -299,6 +330,28 @@ export class RoundtableController {
       this.endingByMe = false;
       if (!this.client.wantInCall) return; // the page already left (e.g. the room ended)
       this.client.status(describeError(err));
+    } finally {
+      if (ownHand) this.loweringOwnHand = false;
+    }
+    this.render();
+  }
+
+  /** Pin (or unpin) someone's video: it then always has a slot (last-N). */
+  async pin(identity, on) {
+    if (!identity) return;
+    const before = this.model.pins;
+    const pins = on ? [...before.filter((i) => i !== identity), identity] : before.filter((i) => i !== identity);
+    if (pins.length > MAX_PINS) return;
+    this.model.pins = pins;
+    this.render();
+    try {
+      const ack = await this.client.request("pin_videos", { identities: pins });
+      this.model.lastN = ack?.last_n ?? null;
+      const name = this.nameOf(identity);
+      this.client.status(on ? `${name}'s video stays on your screen.` : `${name} is no longer pinned.`);
+    } catch (err) {
+      if (this.model.pins === pins) this.model.pins = before;
+      if (this.client.wantInCall) this.client.status(describeError(err));
     }
     this.render();
   }
