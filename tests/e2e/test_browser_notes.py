@@ -16,7 +16,7 @@ from playwright.async_api import expect
 from rooms.notes.model import ActionItem, SessionContext, pair_scope
 from tests.live_server import live_server, token_of
 
-from .browser import STEP_TIMEOUT_S, BrowserPage, chromium, open_page
+from .browser import STEP_TIMEOUT_S, WEBSOCKET_SPY, BrowserPage, chromium, open_page
 from .test_browser_roundtable import create_roundtable, join
 
 TIMEOUT_MS = STEP_TIMEOUT_S * 1000
@@ -137,7 +137,8 @@ async def test_coffee_call_notes_beside_the_video() -> None:
             id="from-last-time", text="Update the CV", owner=grace, created_in="coffee-old-0")])
         mentor = await open_page(browser, room["links"]["mentor"], "mentor", viewport=LAPTOP)
         await join(mentor)
-        mentee = await open_page(browser, room["links"]["mentee"], "mentee", viewport=PHONE)
+        mentee = await open_page(browser, room["links"]["mentee"], "mentee", viewport=PHONE,
+                                 init_script=WEBSOCKET_SPY)
         await join(mentee)
         await mentor.wait_for_state("in_call")
         await mentee.wait_for_state("in_call")
@@ -168,6 +169,23 @@ async def test_coffee_call_notes_beside_the_video() -> None:
         await mentor.page.locator("#notes-panel").get_by_role("tab", name="Shared").click()
         await mentor.screenshot("coffee-mentor-laptop")
         assert (await notes(mentee))["private"] == ""
+        # the mentee's connection drops and stays down while both go on writing: once
+        # back, the notes hold both people's words
+        await mentee.page.locator("#notes-panel").get_by_role("button", name="Close").click()
+        await mentee.context.set_offline(True)
+        await mentee.drop_connection()
+        await mentee.wait_for_state("reconnecting")
+        await mentee.page.locator("#notes-toggle").click()
+        await type_into_notes(mentee, "Control+End", "Grace, offline: CV by Friday.")
+        await type_into_notes(mentor, "Control+Home", "Ada meanwhile. ")
+        assert "offline" not in (await notes(mentor))["shared"]
+        await mentee.context.set_offline(False)
+        await mentee.wait_for_state("in_call")
+        merged = ("n.shared.includes('Grace, offline: CV by Friday.') && "
+                  "n.shared.startsWith('Ada meanwhile. ') && n.editorText === n.shared")
+        await wait_notes(mentor, merged)
+        await wait_notes(mentee, merged)
+        assert (await notes(mentor))["shared"] == (await notes(mentee))["shared"]
         # the video stage keeps a usable size beside the notes
         stage = await mentor.page.locator("#stage").bounding_box()
         assert stage is not None and stage["width"] >= 600, stage
