@@ -30,6 +30,10 @@ export class ActionItems {
     this.writable = true;
     this.actions.observeDeep(() => this.render());
     this.build();
+    // a remote change while someone edits an item's field: redraw once they leave it
+    this.root.addEventListener("focusout", () => setTimeout(() => {
+      if (this.pending && !this.editingRow()) this.render();
+    }));
   }
 
   build() {
@@ -92,7 +96,18 @@ export class ActionItems {
     return this.actions.toArray().filter((m) => m instanceof Y.Map && !m.get("done")).length;
   }
 
+  editingRow() {
+    const active = document.activeElement;
+    return Boolean(active && this.root.contains(active) && active.closest(".notes-item")
+      && active.matches("input[type=text], input[type=date], select"));
+  }
+
   render() {
+    if (this.editingRow()) {
+      this.pending = true;
+      return;
+    }
+    this.pending = false;
     const maps = this.actions.toArray().filter((m) => m instanceof Y.Map && typeof m.get("id") === "string");
     const carried = maps.filter((m) => m.get("created_in") && m.get("created_in") !== this.roomId && !m.get("done"));
     const here = maps.filter((m) => !carried.includes(m));
