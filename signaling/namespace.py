@@ -40,6 +40,7 @@ from .breakout_events import BreakoutEvents
 from .call_events import CallEvents
 from .dispatch import Ack, parse_payload, run_handler
 from .errors import error_ack
+from .floor_events import FloorEvents
 from .handlers import RESERVED_EVENTS, EventSpec, HandlerModule, build_event_table
 from .limits import ConnectionLimits
 from .notes_events import NotesEvents
@@ -87,6 +88,7 @@ class CallNamespace(socketio.AsyncNamespace):
         handler_modules: list[HandlerModule] = [
             CallEvents(service, sfu, options, self.participants, self),
             roundtables,
+            FloorEvents(service.roundtables, roundtables.act),
             breakouts,
             self._notes_events,
             VideoPins(service, sfu, self.participants, self),
@@ -122,7 +124,7 @@ class CallNamespace(socketio.AsyncNamespace):
         lock, limits = connection.lock, connection.limits
 
         async def call() -> Ack:
-            payload = parse_payload(spec.payload, data)
+            payload = parse_payload(spec.payload, data, spec.max_bytes)
             limits.admit(event, spec.rate_class)
             try:
                 async with lock:

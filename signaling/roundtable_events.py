@@ -1,6 +1,7 @@
-"""The roundtable's client events: host controls, the lobby, hands and the speaking
-timer (docs/protocol.md, Roundtables), and the roundtable's part in joining, leaving,
-publishing and muting (:class:`~signaling.room_hooks.RoomHooks`).
+"""The roundtable's client events: host controls and the lobby (docs/protocol.md,
+Roundtables; hands and the speaking timer: :mod:`signaling.floor_events`), and the
+roundtable's part in joining, leaving, publishing and muting
+(:class:`~signaling.room_hooks.RoomHooks`).
 
 The actor is always the connection's session (its verified grant); the checks and the
 change run atomically in :class:`~rooms.roundtables.service.RoundtableService`. After
@@ -31,15 +32,12 @@ from .limits import ROUNDTABLE_RATE
 from .participants import Participants
 from .person_reach import NoticeHandlers, PersonReach
 from .roundtable_payloads import (
-    CallOnPayload,
     HardMutePayload,
     LobbyPayload,
     LockPayload,
-    LowerHandPayload,
     MuteAllPayload,
     NoFieldsPayload,
     TargetPayload,
-    TimerPayload,
 )
 from .roundtable_views import hosts_room, knock_room, lobby_view, state_view
 from .session import CallSession, peer_id_for
@@ -89,30 +87,26 @@ class RoundtableEvents:
             "mute_all": EventSpec(MuteAllPayload, self.mute_all, rate),
             "remove": EventSpec(TargetPayload, self.remove, rate),
             "end_room": EventSpec(NoFieldsPayload, self.end_room, rate),
-            "raise_hand": EventSpec(NoFieldsPayload, self.raise_hand, rate),
-            "lower_hand": EventSpec(LowerHandPayload, self.lower_hand, rate),
-            "call_on": EventSpec(CallOnPayload, self.call_on, rate),
-            "start_timer": EventSpec(TimerPayload, self.start_timer, rate),
-            "stop_timer": EventSpec(NoFieldsPayload, self.stop_timer, rate),
         }
 
     # -- events -------------------------------------------------------------------
 
-    async def _act(self, sid: str, action: Action) -> CallSession:
+    async def act(self, sid: str, action: Action) -> CallSession:
+        """Run ``action`` as the connection's session; tell the room the new state."""
         session = self._participants.session(sid)
         await self._publish(session.room_id, await action(session.grant))
         return session
 
     async def promote(self, sid: str, payload: TargetPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.promote(g, payload.identity))
+        await self.act(sid, lambda g: self._tables.promote(g, payload.identity))
         return ok_ack()
 
     async def demote(self, sid: str, payload: TargetPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.demote(g, payload.identity))
+        await self.act(sid, lambda g: self._tables.demote(g, payload.identity))
         return ok_ack()
 
     async def hand_over(self, sid: str, payload: TargetPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.hand_over(g, payload.identity))
+        await self.act(sid, lambda g: self._tables.hand_over(g, payload.identity))
         return ok_ack()
 
     async def set_lobby(self, sid: str, payload: LobbyPayload) -> Ack:
@@ -126,11 +120,11 @@ class RoundtableEvents:
         return ok_ack()
 
     async def set_locked(self, sid: str, payload: LockPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.set_locked(g, payload.locked))
+        await self.act(sid, lambda g: self._tables.set_locked(g, payload.locked))
         return ok_ack()
 
     async def admit(self, sid: str, payload: TargetPayload) -> Ack:
-        session = await self._act(sid, lambda g: self._tables.admit(g, payload.identity))
+        session = await self.act(sid, lambda g: self._tables.admit(g, payload.identity))
         await self._tell_admitted(session.room_id, payload.identity)
         return ok_ack()
 
@@ -139,7 +133,7 @@ class RoundtableEvents:
                                      room=knock_room(room_id, identity))
 
     async def deny(self, sid: str, payload: TargetPayload) -> Ack:
-        session = await self._act(sid, lambda g: self._tables.deny(g, payload.identity))
+        session = await self.act(sid, lambda g: self._tables.deny(g, payload.identity))
         await self._reach.turn_away(session.room_id, payload.identity, "denied",
                               {"message": "A host did not let you in."}, knockers_only=True)
         return ok_ack()
@@ -147,9 +141,9 @@ class RoundtableEvents:
     async def hard_mute(self, sid: str, payload: HardMutePayload) -> Ack:
         kind = TrackKind(payload.kind)
         if payload.muted:
-            session = await self._act(sid, lambda g: self._tables.mute(g, payload.identity, kind))
+            session = await self.act(sid, lambda g: self._tables.mute(g, payload.identity, kind))
         else:
-            session = await self._act(
+            session = await self.act(
                 sid, lambda g: self._tables.unmute(g, payload.identity, kind))
         what = DEVICE[payload.kind]
         message = (f"A host muted your {what}." if payload.muted
@@ -172,7 +166,7 @@ class RoundtableEvents:
         return ok_ack()
 
     async def remove(self, sid: str, payload: TargetPayload) -> Ack:
-        session = await self._act(sid, lambda g: self._tables.ban(g, payload.identity))
+        session = await self.act(sid, lambda g: self._tables.ban(g, payload.identity))
         removed = {"message": "A host removed you from this session."}
         pair = await self._breakouts.pair_room_of(session.room_id, payload.identity)
         for room_id in (session.room_id, *([pair] if pair is not None else [])):
@@ -189,28 +183,6 @@ class RoundtableEvents:
             END_NOTICE, {"room_id": session.room_id, "message": "A host ended this session.",
                          "spare_sid": sid})
         await self._service.end(session.room_id)
-        return ok_ack()
-
-    async def raise_hand(self, sid: str, payload: NoFieldsPayload) -> Ack:
-        await self._act(sid, self._tables.raise_hand)
-        return ok_ack()
-
-    async def lower_hand(self, sid: str, payload: LowerHandPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.lower_hand(g, payload.identity))
-        return ok_ack()
-
-    async def call_on(self, sid: str, payload: CallOnPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.call_on(g, payload.identity,
-                                                            payload.seconds))
-        return ok_ack()
-
-    async def start_timer(self, sid: str, payload: TimerPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.start_timer(g, payload.identity,
-                                                                payload.seconds))
-        return ok_ack()
-
-    async def stop_timer(self, sid: str, payload: NoFieldsPayload) -> Ack:
-        await self._act(sid, self._tables.stop_timer)
         return ok_ack()
 
     # -- reaching a person on whichever process holds their connection -------------

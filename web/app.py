@@ -61,6 +61,11 @@ SECURITY_HEADERS = {
     ),
     "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
 }
+# The call page's notes editor (CodeMirror 6, y-codemirror.next) writes its styles into
+# <style> elements and colours remote cursors with style attributes: that page alone
+# takes inline styles (never inline scripts).
+CALL_PAGE_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
+    "style-src 'self';", "style-src 'self' 'unsafe-inline';")
 
 
 @dataclass
@@ -109,6 +114,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         raise
     if not request.path.startswith("/socket.io"):
         response.headers.update(SECURITY_HEADERS)
+        if request.path == "/join":
+            response.headers["Content-Security-Policy"] = CALL_PAGE_CSP
     return response
 
 
