@@ -2,8 +2,9 @@
 session held from a no-show (nobody joined).
 
 :class:`~rooms.service.RoomService` tells its join listeners of every join; the app adds
-the programmes' listener, which records the joins of booked sessions' rooms. One interface, an in-memory and a Redis implementation
-(``mentorcall:attendance:{room_id}``: a set of identities, kept ``RETENTION_S``).
+the programmes' listener, which records the joins of booked sessions' rooms. One
+interface, an in-memory and a Redis implementation (``mentorcall:attendance:{room_id}``:
+a set of identities, kept ``RETENTION_S``).
 """
 
 from __future__ import annotations
