@@ -133,6 +133,10 @@ class Publications:
         publication = self.by_peer.get(peer_id)
         return list(publication.tracks) if publication else []
 
+    def fanout_of(self, peer_id: str, kind: str) -> TrackFanout | None:
+        """The fan-out of ``peer_id``'s (first) published track of ``kind``, if any."""
+        return self.fanouts.get(peer_id, {}).get(f"{kind}-0")
+
     def fanouts_of(self, peer_id: str) -> list[TrackFanout]:
         """The fan-outs of ``peer_id``'s published tracks (empty if none)."""
         return list(self.fanouts.get(peer_id, {}).values())

@@ -61,18 +61,27 @@ class TrackClock:
         self.first_report: SenderReport | None = None
         self.report: SenderReport | None = None  # the latest
         self._last = 0  # unwrapped timestamp of the latest frame
+        self._pending: tuple[int, int, float] | None = None  # a report before any frame
 
     def frame(self, timestamp: int, arrival: float) -> None:
         """A frame (unwrapped RTP ``timestamp``) whose first packet arrived at ``arrival``."""
         if self.origin is None:
             self.origin = timestamp
             self.first_arrival = arrival
+            self._last = timestamp
+            if self._pending is not None:
+                self.sender_report(*self._pending)
+                self._pending = None
         self._last = timestamp
         if self.report is not None:
             self.peer.observe(arrival, self.sender_time(timestamp))
 
     def sender_report(self, rtp_timestamp: int, ntp: int, received_at: float) -> None:
-        """A sender report of this segment's SSRC (``rtp_timestamp`` as sent, 32 bits)."""
+        """A sender report of this segment's SSRC (``rtp_timestamp`` as sent, 32 bits);
+        one before the first frame is applied with it (it unwraps next to it)."""
+        if self.origin is None:
+            self._pending = (rtp_timestamp, ntp, received_at)
+            return
         delta = (rtp_timestamp - self._last) & 0xFFFFFFFF
         unwrapped = self._last + delta if delta < 0x80000000 else self._last + delta - 0x100000000
         report = SenderReport(unwrapped, ntp_to_unix(ntp), received_at)

@@ -39,6 +39,14 @@ def finalize(path: Path) -> float:
     one cannot be written; the original is then left as it was.
     """
     partial = path.with_name(path.name + PARTIAL_SUFFIX)
+    try:
+        return _remux(path, partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # never leave a half copy on a full disk
+        raise
+
+
+def _remux(path: Path, partial: Path) -> float:
     packets = 0
     end = 0.0
     with av.open(str(path), "r") as source:
@@ -61,7 +69,6 @@ def finalize(path: Path) -> float:
             except av.InvalidDataError:
                 logger.info("%s ends mid-cluster: kept %d packets", path.name, packets)
     if packets == 0:
-        partial.unlink(missing_ok=True)
         raise OSError(f"{path.name}: no packet")
     os.replace(partial, path)
     return end
