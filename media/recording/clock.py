@@ -4,9 +4,10 @@ A publisher's RTCP sender reports pair an RTP timestamp of a track with the send
 wall-clock (NTP) time; its audio and video share that clock, so their frames line up
 through them (lip sync). Senders' clocks are not the server's: a :class:`PeerClock`,
 shared by one publisher's tracks, estimates the sender's clock offset as the smallest
-(arrival - sender time) seen over its tracks' frames (the least-delayed packet: the
-offset plus the shortest one-way delay), one value for all its tracks so their
-alignment stays the sender's. A track's frame at RTP timestamp ``t`` is then at
+(arrival - NTP time) of its tracks' sender reports (the least-delayed report: the offset
+plus the shortest one-way delay; frames are not used, as a sender's encoding and pacing
+delay them by varying amounts), one value for all its tracks so their alignment stays
+the sender's. A track's frame at RTP timestamp ``t`` is then at
 
     sender_time(t) + offset,   sender_time(t) = sr_ntp + (t - sr_rtp) / clock_rate
 
@@ -73,8 +74,6 @@ class TrackClock:
                 self.sender_report(*self._pending)
                 self._pending = None
         self._last = timestamp
-        if self.report is not None:
-            self.peer.observe(arrival, self.sender_time(timestamp))
 
     def sender_report(self, rtp_timestamp: int, ntp: int, received_at: float) -> None:
         """A sender report of this segment's SSRC (``rtp_timestamp`` as sent, 32 bits);

@@ -20,7 +20,7 @@ clock-free (arrival times are passed in), so tests feed it values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aiortc.rtp import RtpPacket
 
@@ -30,11 +30,10 @@ MAX_JUMP = 3000  # a sequence number further ahead than this restarts the stream
 VP8_START_CODE = b"\x9d\x01\x2a"
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
     """One encoded frame: ``timestamp`` is its RTP timestamp unwrapped (it keeps counting
     past 2**32), ``arrival`` the ``time.time()`` its first packet arrived; ``width`` and
-    ``height`` are set for VP8 keyframes."""
+    ``height`` are set for VP8 keyframes. (Tuples: one or two per packet are made.)"""
 
     timestamp: int
     data: bytes
@@ -44,8 +43,7 @@ class Frame:
     height: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Ordered:
+class Ordered(NamedTuple):
     """A packet released in sequence order; ``gap`` when packets before it were lost."""
 
     packet: RtpPacket
@@ -80,6 +78,11 @@ class ReorderBuffer:
         else:
             delta = (seq - self._highest) & 0xFFFF
             ext = self._highest + delta if delta < 0x8000 else self._highest + delta - 0x10000
+            if ext == expected and not self._held:  # in order, nothing waiting: the usual case
+                self._next = ext + 1
+                self._highest = ext
+                gap, self._gap = self._gap, False
+                return [Ordered(packet, now, gap)]
             if ext < expected:
                 self.late += 1
                 return []
@@ -302,10 +305,8 @@ class Depacketizer:
                 timestamp = last + delta if delta < 0x80000000 else last + delta - 0x100000000
                 if timestamp <= last:
                     continue  # not after the previous frame: no place in the file
+                if timestamp != frame.timestamp:
+                    frame = frame._replace(timestamp=timestamp)
             self._last = timestamp
-            frames.append(
-                Frame(
-                    timestamp, frame.data, frame.keyframe, frame.arrival, frame.width, frame.height
-                )
-            )
+            frames.append(frame)
         return frames

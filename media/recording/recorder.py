@@ -38,8 +38,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from media.recording.clock import PeerClock
+from media.recording.disk import DiskThread
 from media.recording.track import TrackRecording, WriteFailed
-from media.recording.writer import DiskThread
 from media.sfu import Sfu
 
 KINDS = ("audio", "video")

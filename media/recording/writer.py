@@ -1,4 +1,4 @@
-"""WebM track files written from encoded frames with PyAV, off the event loop.
+"""WebM track files from encoded frames with PyAV: muxed in memory, written off the loop.
 
 :class:`WebmTrackWriter` muxes one track's frames as they are into a WebM file: no
 encoder and no decoder is ever opened. The VP8 stream is created by codec name with the
@@ -7,31 +7,23 @@ context is only a holder for the parameters, never opened). Packet timestamps ar
 frames' unwrapped RTP timestamps minus the first one, in 1/clock-rate units.
 
 Crash safety: Matroska keeps the open cluster in memory, so clusters are closed every
-CLUSTER_MS and ``flush_packets`` writes each one out at once: a SIGKILL loses at most
-about CLUSTER_MS of media plus what is still queued. Such a file decodes but lacks
-duration and cues until finalised (media/recording/finalize.py).
-
-Every file operation runs on a :class:`DiskThread`; a failure (ENOSPC above all) stops
-that writer only: it closes what it can and keeps the file as written.
+CLUSTER_MS and ``flush_packets`` hands each one over at once (to the disk thread,
+media/recording/disk.py): a SIGKILL loses at most about CLUSTER_MS of media plus the
+reorder wait after a loss and a queued write. Such a file decodes but lacks duration
+and cues until finalised (media/recording/finalize.py).
 """
 
 from __future__ import annotations
 
 import fractions
 import io
-import logging
-import queue
 import struct
-import threading
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import av
 
 from media.recording.depacketizer import Frame
-
-logger = logging.getLogger(__name__)
 
 CLUSTER_MS = 200
 CONTAINER_OPTIONS = {"flush_packets": "1", "cluster_time_limit": str(CLUSTER_MS)}
@@ -70,61 +62,53 @@ def opus_duration(packet: bytes) -> int | None:
     return size * frames
 
 
-class DiskThread:
-    """One thread doing a recorder's file work in order; the event loop never waits on disk."""
+class SpoolFile(io.RawIOBase):
+    """What FFmpeg writes the file into: each chunk goes to ``put`` (the disk thread).
 
-    def __init__(self, name: str = "recording-disk") -> None:
-        self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+    Not seekable, so the muxer never seeks back (no cues or duration in the header: the
+    finalising remux adds them)."""
 
-    def submit(self, job: Callable[[], None]) -> None:
-        self._queue.put(job)
+    def __init__(self, put: Callable[[bytes], None]) -> None:
+        super().__init__()
+        self._put = put
 
-    def stop(self, timeout: float | None = None) -> None:
-        """Finish the queued work, then end the thread."""
-        self._queue.put(None)
-        self._thread.join(timeout)
+    def writable(self) -> bool:
+        return True
 
-    def _run(self) -> None:
-        while True:
-            job = self._queue.get()
-            if job is None:
-                return
-            try:
-                job()
-            except Exception:
-                logger.exception("recording disk job failed")
+    def seekable(self) -> bool:
+        return False
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._put(chunk)
+        return len(chunk)
 
 
 class WebmTrackWriter:
-    """One track's frames into one WebM file (call every method on the disk thread).
-
-    ``opener`` (tests) opens the file object to write to; by default FFmpeg opens the
-    path itself. After a failure :attr:`error` holds it and writes are ignored.
+    """One track's frames muxed into WebM bytes handed to ``put`` (on the event loop:
+    muxing is a few microseconds per frame, into memory; ``put`` queues the disk write).
+    After a failure (:meth:`fail`, or the muxer's own) :attr:`error` holds it and
+    writes are ignored.
     """
 
-    def __init__(
-        self, path: Path, kind: str, opener: Callable[[Path], BinaryIO] | None = None
-    ) -> None:
-        self.path = path
+    def __init__(self, kind: str, put: Callable[[bytes], None]) -> None:
         self.kind = kind
         self.clock_rate = CLOCK_RATES[kind]
         self.error: OSError | None = None
         self.frames = 0
         self.width: int | None = None
         self.height: int | None = None
-        self._opener = opener
+        self._put = put
         self._container: Any = None
         self._stream: Any = None
-        self._file: BinaryIO | None = None
         self._origin: int | None = None
         self._last_pts = -1
         self._time_base = fractions.Fraction(1, self.clock_rate)
 
     @property
     def started(self) -> bool:
-        return self._container is not None
+        """True once the file was begun (its first frame came)."""
+        return self._origin is not None
 
     def write(self, frame: Frame) -> bool:
         """Mux one frame; False once the writer failed (see :attr:`error`)."""
@@ -155,7 +139,7 @@ class WebmTrackWriter:
             return False
 
     def close(self) -> None:
-        """Write the trailer and close (a failed writer just lets the file go)."""
+        """Write the trailer (a failed writer just lets the file go)."""
         container, self._container = self._container, None
         if container is not None:
             try:
@@ -163,20 +147,16 @@ class WebmTrackWriter:
             except (OSError, av.FFmpegError) as exc:
                 if self.error is None:
                     self._fail(exc)
-        if self._file is not None:
-            try:
-                self._file.close()
-            except OSError:
-                pass
-            self._file = None
+
+    def fail(self, error: OSError) -> None:
+        """Writing the file failed (the disk said so): stop."""
+        if self.error is None:
+            self._fail(error)
 
     def _open(self, frame: Frame) -> None:
-        if self._opener is not None:
-            self._file = self._opener(self.path)
-            target: Any = self._file
-        else:
-            target = str(self.path)
-        container = av.open(target, "w", format="webm", container_options=CONTAINER_OPTIONS)
+        container = av.open(
+            SpoolFile(self._put), "w", format="webm", container_options=CONTAINER_OPTIONS
+        )
         try:
             if self.kind == "video":
                 self.width, self.height = frame.width, frame.height
@@ -192,19 +172,17 @@ class WebmTrackWriter:
 
     def _fail(self, exc: BaseException) -> None:
         self.error = exc if isinstance(exc, OSError) else OSError(str(exc))
-        logger.warning("recording to %s stopped: %s", self.path, exc)
         container, self._container = self._container, None
+        self._put = _discard  # nothing more reaches the file, not even a trailer
         if container is not None:
             try:
-                container.close()  # the trailer may not fit: the clusters written stay
+                container.close()
             except Exception:
                 pass
-        if self._file is not None:
-            try:
-                self._file.close()
-            except Exception:
-                pass
-            self._file = None
+
+
+def _discard(data: bytes) -> None:
+    pass
 
 
 def _opus_stream(container: Any) -> Any:

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from pathlib import Path
 
 from media import MediaConfig, Sfu
 from media.recording.recorder import Recorder
 from tests.media.peers import LoopbackPeer, MovingVideoTrack, ToneAudioTrack, publish_to
+
+
+def wait_for_files(folder: Path, count: int) -> None:
+    while len(list(folder.glob("*.webm"))) < count:
+        time.sleep(0.05)
 
 
 async def record(folder: Path) -> None:
@@ -23,8 +29,7 @@ async def record(folder: Path) -> None:
     await client.wait_connected()
     recorder = Recorder(sfu, folder)
     recorder.start("alice")
-    while len(list(folder.glob("*.webm"))) < 2:
-        await asyncio.sleep(0.05)
+    await asyncio.to_thread(wait_for_files, folder, 2)
     print("recording", flush=True)
     await asyncio.Event().wait()
 

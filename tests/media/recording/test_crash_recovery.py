@@ -29,7 +29,10 @@ async def test_files_of_a_killed_recorder_are_recovered_and_play(tmp_path: Path)
         child.send_signal(signal.SIGKILL)
         await child.wait()
     assert child.returncode == -signal.SIGKILL
+    check_recovery(tmp_path)
 
+
+def check_recovery(tmp_path: Path) -> None:
     files = sorted(tmp_path.glob("*.webm"))
     assert [p.name for p in files] == ["alice.audio.001.webm", "alice.video.001.webm"]
     for path in files:  # as the crash left them: playable, without duration

@@ -7,18 +7,21 @@ tracks from the SFU's fan-out and writes WebM files that ffprobe and ffmpeg chec
 from __future__ import annotations
 
 import asyncio
+import errno
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiortc import RTCPeerConnection
 from aiortc.rtp import RtcpPacket, RtcpSrPacket, is_rtcp
 
 from media import Sfu
 from media.recording.clock import ntp_to_unix
+from media.recording.disk import DiskFile
 from media.recording.recorder import Recorder
-from media.recording.sidecar import FINISHED, TrackInfo, read_info
+from media.recording.sidecar import DISK_FULL, FINISHED, TrackInfo, read_info
 from tests.media.peers import LoopbackPeer, MovingVideoTrack, ToneAudioTrack, publish_to
 from tests.media.recording.probe import decode_errors, decoded_frames, probe
 
@@ -164,3 +167,47 @@ async def test_a_republish_starts_a_new_segment_later_on_the_same_clock(
     assert second.start_time >= first.start_time + first.duration - 0.1
     for path in files:
         assert decode_errors(path) == ""
+
+
+async def test_a_full_disk_stops_that_track_tells_the_caller_and_keeps_its_file(
+    sfu: Sfu, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = {"video": 200_000}  # the video file meets a full disk after 200 kB
+    write_chunk = DiskFile._write_chunk
+
+    def filling(self: DiskFile, fd: int, data: memoryview) -> int:
+        if ".video." not in self.path.name:
+            return write_chunk(self, fd, data)
+        if not room["video"]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        done = write_chunk(self, fd, data[: room["video"]])
+        room["video"] -= done
+        return done
+
+    monkeypatch.setattr(DiskFile, "_write_chunk", filling)
+    client, _ = await start_publisher(sfu, "alice")
+    failures: list[tuple[str, str, int | None]] = []
+    failed = asyncio.Event()
+
+    def on_failed(peer_id: str, kind: str, error: OSError) -> None:
+        failures.append((peer_id, kind, error.errno))
+        failed.set()
+
+    recorder = Recorder(sfu, tmp_path, on_failed)
+    try:
+        recorder.start("alice")
+        await asyncio.wait_for(failed.wait(), 20)
+        assert recorder.recording("alice") == ["audio"]  # the audio goes on
+        await asyncio.sleep(1.0)
+        files = await recorder.close()
+    finally:
+        await client.close()
+    assert failures == [("alice", "video", errno.ENOSPC)]
+    infos = sidecars(files)
+    video, audio = infos[("alice", "video")], infos[("alice", "audio")]
+    assert video.state == DISK_FULL and "No space left" in (video.error or "")
+    assert audio.state == FINISHED
+    video_path = tmp_path / video.file
+    assert decode_errors(video_path) == ""  # what reached the disk plays
+    assert 0 < decoded_frames(video_path) <= video.frames
+    assert video.duration is not None and 0 < video.duration

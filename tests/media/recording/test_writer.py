@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import errno
-import io
 from pathlib import Path
 
 from media.recording.depacketizer import Depacketizer, Frame
+from media.recording.disk import DiskFile
 from media.recording.finalize import finalize, recover
-from media.recording.sidecar import DISK_FULL, RECOVERED, TrackInfo, read_info, write_info
+from media.recording.sidecar import DISK_FULL, TrackInfo, read_info, write_info
 from media.recording.writer import WebmTrackWriter, opus_duration
 from tests.media.recording.probe import decode_errors, decoded_frames, duration, probe
 from tests.media.recording.rtp_streams import opus_rtp, vp8_frames, vp8_rtp
@@ -24,16 +24,21 @@ def frames_of(kind: str, count: int) -> list[Frame]:
 
 
 def write_all(path: Path, kind: str, frames: list[Frame]) -> WebmTrackWriter:
-    writer = WebmTrackWriter(path, kind)
+    """The writer's chunks written straight to ``path`` (no disk thread)."""
+    file = DiskFile(path)
+    writer = WebmTrackWriter(kind, file.write)
     for frame in frames:
         assert writer.write(frame)
     writer.close()
+    file.close()
     return writer
 
 
 def test_vp8_frames_are_muxed_as_they_are(tmp_path: Path) -> None:
     path = tmp_path / "v.webm"
-    write_all(path, "video", frames_of("video", 90))  # 3 s at 30 fps
+    writer = write_all(path, "video", frames_of("video", 90))  # 3 s at 30 fps
+    assert (writer.width, writer.height, writer.frames) == (320, 180, 90)
+    assert decoded_frames(path) == 90  # playable before finalising
     finalize(path)
     info = probe(path)
     (stream,) = info["streams"]
@@ -63,51 +68,39 @@ def test_opus_duration_from_the_toc() -> None:
     assert opus_duration(b"") is None
 
 
-class FillingDisk(io.RawIOBase):
-    """A file that fails with ENOSPC once ``room`` bytes are written."""
+class FillingDisk(DiskFile):
+    """A disk with ``room`` bytes free: a write beyond it is cut short, then ENOSPC."""
 
     def __init__(self, path: Path, room: int) -> None:
-        self._file = path.open("wb")
-        self._room = room
+        self.errors: list[OSError] = []
+        super().__init__(path, self.errors.append)
+        self.room = room
 
-    def writable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def write(self, data: bytes) -> int:  # type: ignore[override]
-        if len(data) > self._room:
+    def _write_chunk(self, fd: int, data: memoryview) -> int:
+        if not self.room:
             raise OSError(errno.ENOSPC, "No space left on device")
-        self._room -= len(data)
-        return self._file.write(data)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._file.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._file.tell()
-
-    def close(self) -> None:
-        self._file.close()
-        super().close()
+        done = super()._write_chunk(fd, data[: self.room])
+        self.room -= done
+        return done
 
 
-def test_a_full_disk_stops_the_writer_and_keeps_the_file_playable(tmp_path: Path) -> None:
+def test_a_full_disk_stops_the_file_and_keeps_what_was_written_playable(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "v.webm"
-    write_info(path, TrackInfo("p", "video", "VP8", path.name, 1, 1, 90000))
-    writer = WebmTrackWriter(path, "video", opener=lambda p: FillingDisk(p, 60_000))  # type: ignore[arg-type,return-value]
-    results = [writer.write(frame) for frame in frames_of("video", 150)]
+    write_info(path, TrackInfo("p", "video", "VP8", path.name, 1, 1, 90000, state=DISK_FULL))
+    disk = FillingDisk(path, 150_000)
+    writer = WebmTrackWriter("video", disk.write)
+    for index, frame in enumerate(frames_of("video", 300)):
+        if disk.errors and writer.error is None:
+            writer.fail(disk.errors[0])
+            stopped_at = index
+        writer.write(frame)
     writer.close()
-    assert False in results, "the disk never filled"
-    assert writer.error is not None and writer.error.errno == errno.ENOSPC
-    stopped_at = results.index(False)
-    assert not any(results[stopped_at:])  # stopped for good
-    info = read_info(path)
-    assert info is not None
-    info.state = DISK_FULL
-    write_info(path, info)
-    # what reached the disk plays as it is, and is finalised by recovery
+    disk.close()
+    assert [e.errno for e in disk.errors] == [errno.ENOSPC]  # reported once
+    assert writer.error is not None and path.stat().st_size == 150_000
+    # what reached the disk plays as it is (the last cluster is cut), and is finalised
     assert decoded_frames(path) > 0
     assert recover(tmp_path) == [path]
     kept = decoded_frames(path)
@@ -116,4 +109,3 @@ def test_a_full_disk_stops_the_writer_and_keeps_the_file_playable(tmp_path: Path
     info = read_info(path)
     assert info is not None and info.state == DISK_FULL and info.duration
     assert abs(duration(path) - kept / 30) < 0.2
-    assert RECOVERED != info.state
