@@ -211,3 +211,32 @@ async def test_a_full_disk_stops_that_track_tells_the_caller_and_keeps_its_file(
     assert decode_errors(video_path) == ""  # what reached the disk plays
     assert 0 < decoded_frames(video_path) <= video.frames
     assert video.duration is not None and 0 < video.duration
+
+
+async def test_a_pause_is_a_gap_in_the_timeline_not_a_cut(sfu: Sfu, tmp_path: Path) -> None:
+    client, _ = await start_publisher(sfu, "alice")
+    recorder = Recorder(sfu, tmp_path)
+    pause_s = 2.0
+    try:
+        recorder.start("alice")
+        await asyncio.sleep(2.0)
+        for kind in ("audio", "video"):  # a host's hard mute: nothing reaches the recorder
+            sfu.set_forwarding("alice", kind, False)
+        await asyncio.sleep(pause_s)
+        for kind in ("audio", "video"):
+            sfu.set_forwarding("alice", kind, True)
+        await asyncio.sleep(2.0)
+        stopped_at = time.time()
+        files = await recorder.close()
+    finally:
+        await client.close()
+    for (_, kind), info in sidecars(files).items():
+        path = tmp_path / info.file
+        assert info.first_packet_time is not None and info.duration is not None
+        span = stopped_at - info.first_packet_time
+        # the file lasts as long as the recording did, pause included ...
+        assert abs(info.duration - span) <= 0.05 * span, (kind, info.duration, span)
+        # ... and holds only what was sent around it
+        frame_s = 1 / 30 if kind == "video" else 0.02
+        assert info.frames * frame_s < span - pause_s + 0.3, (kind, info.frames)
+        assert decode_errors(path) == ""
