@@ -15,11 +15,12 @@ Fields (times are Unix seconds on the server's clock unless said otherwise):
   a sender report);
 - ``sender_report``: the first one (``rtp_timestamp`` relative to pts 0 in ticks,
   ``sender_time``, ``received_at``), or null;
-- ``width``, ``height`` (video), ``frames``, ``state``: "recording" (still written, or
-  left by a crash), "finished" (finalised after a clean stop), "recovered" (finalised
-  by :func:`~media.recording.finalize.recover`), "disk_full" or "failed" (writing
-  stopped; what was written stays playable); ``error``; ``duration`` (s, once
-  finalised).
+- ``width``, ``height`` (video), ``frames`` (written), ``packets_lost`` (given up after
+  the reorder wait), ``frames_dropped`` (incomplete, or waiting for a keyframe);
+- ``state``: "recording" (still written, or left by a crash), "finished" (finalised
+  after a clean stop), "recovered" (finalised by
+  :func:`~media.recording.finalize.recover`), "disk_full" or "failed" (writing stopped;
+  what was written stays playable); ``error``; ``duration`` (s, once finalised).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class TrackInfo:
     width: int | None = None
     height: int | None = None
     frames: int = 0
+    packets_lost: int = 0
+    frames_dropped: int = 0
     state: str = RECORDING
     error: str | None = None
     duration: float | None = None

@@ -227,6 +227,8 @@ class TrackRecording:
             width=writer.width,
             height=writer.height,
             frames=writer.frames,
+            packets_lost=segment.depacketizer.buffer.lost,
+            frames_dropped=segment.depacketizer.frames_dropped,
             state=RECORDING if error is None else _error_state(error),
             error=None if error is None else str(error),
         )
@@ -299,7 +301,7 @@ class TrackRecording:
         if depacketizer.needs_keyframe:
             self.request_keyframe()
         deadline = depacketizer.buffer.deadline
-        if deadline is not None:
+        if self._timer is None and deadline is not None:  # (processing may have armed it)
             self._arm(deadline - now)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,14 @@ from media.recording.clock import ntp_to_unix
 from media.recording.disk import DiskFile
 from media.recording.recorder import Recorder
 from media.recording.sidecar import DISK_FULL, FINISHED, TrackInfo, read_info
-from tests.media.peers import LoopbackPeer, MovingVideoTrack, ToneAudioTrack, publish_to
+from tests.media.peers import (
+    LoopbackPeer,
+    MovingVideoTrack,
+    TappedPacket,
+    ToneAudioTrack,
+    publish_to,
+    tap_outgoing_rtp,
+)
 from tests.media.recording.probe import decode_errors, decoded_frames, probe
 
 RECORD_S = 8.0
@@ -50,6 +56,18 @@ async def start_publisher(sfu: Sfu, peer_id: str) -> tuple[LoopbackPeer, list[Rt
     return client, tap_sender_reports(client.pc)
 
 
+def sent_span(sent: list[TappedPacket], info: TrackInfo) -> float:
+    """Seconds of media the publisher sent on the file's SSRC from its first frame on,
+    by RTP timestamps (what the file should hold, however fast the machine ran)."""
+    assert info.first_rtp_timestamp is not None
+    after = [
+        (p.timestamp - info.first_rtp_timestamp) & 0xFFFFFFFF for p in sent if p.ssrc == info.ssrc
+    ]
+    last = max(ticks for ticks in after if ticks < 0x80000000)  # (before the file: negative)
+    frame = 3000 if info.kind == "video" else 960
+    return (last + frame) / info.clock_rate
+
+
 def sidecars(files: list[Path]) -> dict[tuple[str, str], TrackInfo]:
     infos = {}
     for path in files:
@@ -63,12 +81,13 @@ async def test_a_publishers_audio_and_video_are_recorded_as_they_are(
     sfu: Sfu, tmp_path: Path
 ) -> None:
     client, _ = await start_publisher(sfu, "alice")
+    sent = tap_outgoing_rtp(client.pc)
     recorder = Recorder(sfu, tmp_path)
     try:
         assert sorted(recorder.start("alice")) == ["audio", "video"]
         await asyncio.sleep(RECORD_S)
-        stopped_at = time.time()
         files = await recorder.close()
+        sent = list(sent)  # what was sent while recording
     finally:
         await client.close()
     assert [p.name for p in files] != []
@@ -77,7 +96,8 @@ async def test_a_publishers_audio_and_video_are_recorded_as_they_are(
     for (_, kind), info in infos.items():
         path = tmp_path / info.file
         assert info.state == FINISHED and info.first_packet_time is not None
-        expected = stopped_at - info.first_packet_time  # what was recorded, wall clock
+        expected = sent_span(sent, info)
+        assert expected > RECORD_S - 1.5
         probed = probe(path)
         (stream,) = probed["streams"]
         duration = float(probed["format"]["duration"])
@@ -215,6 +235,7 @@ async def test_a_full_disk_stops_that_track_tells_the_caller_and_keeps_its_file(
 
 async def test_a_pause_is_a_gap_in_the_timeline_not_a_cut(sfu: Sfu, tmp_path: Path) -> None:
     client, _ = await start_publisher(sfu, "alice")
+    sent = tap_outgoing_rtp(client.pc)
     recorder = Recorder(sfu, tmp_path)
     pause_s = 2.0
     try:
@@ -226,14 +247,14 @@ async def test_a_pause_is_a_gap_in_the_timeline_not_a_cut(sfu: Sfu, tmp_path: Pa
         for kind in ("audio", "video"):
             sfu.set_forwarding("alice", kind, True)
         await asyncio.sleep(2.0)
-        stopped_at = time.time()
         files = await recorder.close()
+        sent = list(sent)
     finally:
         await client.close()
     for (_, kind), info in sidecars(files).items():
         path = tmp_path / info.file
-        assert info.first_packet_time is not None and info.duration is not None
-        span = stopped_at - info.first_packet_time
+        assert info.duration is not None
+        span = sent_span(sent, info)
         # the file lasts as long as the recording did, pause included ...
         assert abs(info.duration - span) <= 0.05 * span, (kind, info.duration, span)
         # ... and holds only what was sent around it
