@@ -137,6 +137,12 @@ class Publications:
         """The fan-out of ``peer_id``'s (first) published track of ``kind``, if any."""
         return self.fanouts.get(peer_id, {}).get(f"{kind}-0")
 
+    def publishes_video(self, peer_id: str) -> bool:
+        """Whether ``peer_id`` publishes video that is forwarded (not stopped)."""
+        return self.forwarding(peer_id, "video") and any(
+            f.kind == "video" for f in self.fanouts.get(peer_id, {}).values()
+        )
+
     def fanouts_of(self, peer_id: str) -> list[TrackFanout]:
         """The fan-outs of ``peer_id``'s published tracks (empty if none)."""
         return list(self.fanouts.get(peer_id, {}).values())

@@ -46,7 +46,21 @@ ErrorCode = Literal[
     "hand_not_raised",
     "invalid_timer",
     "invalid_breakout",
+    "breakout_running",
     "too_many_bans",
+    "not_allowed_to_record",
+    "already_recording",
+    "not_recording",
+    "recording_not_found",
+    "recording_exists",
+    "recording_file_not_found",
+    "invalid_recording_id",
+    "storage_unavailable",
+    "notes_too_large",
+    "notes_read_only",
+    "invalid_update",
+    "item_not_found",
+    "notes_not_found",
 ]
 
 ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
@@ -93,7 +107,21 @@ _DEFAULT_MESSAGES: dict[str, str] = {
     "hand_not_raised": "This participant's hand is not raised.",
     "invalid_timer": "A speaking time must be between 1 second and 1 hour.",
     "invalid_breakout": "A breakout plan pairs distinct participants of the room.",
+    "breakout_running": "A breakout is already running: end it first.",
     "too_many_bans": "This room has banned as many people as it can.",
+    "not_allowed_to_record": "You are not allowed to record in this room.",
+    "already_recording": "This room is already being recorded.",
+    "not_recording": "This room is not being recorded.",
+    "recording_not_found": "This recording does not exist (or was deleted).",
+    "recording_exists": "A recording with this id already exists.",
+    "recording_file_not_found": "This recording has no such file.",
+    "invalid_recording_id": "Recording ids and file names are plain names, never paths.",
+    "storage_unavailable": "The recording storage cannot be reached just now; try again.",
+    "notes_too_large": "These notes have reached their size limit; the change was not kept.",
+    "notes_read_only": "You can read these notes but not change them.",
+    "invalid_update": "This is not a notes update the server can apply; nothing changed.",
+    "item_not_found": "There is no such action item.",
+    "notes_not_found": "There are no notes for this session.",
 }
 
 

@@ -160,6 +160,7 @@ class Room(WireModel):
     created_at: float
     expires_at: float
     title: str = Field(default="", max_length=200)
+    parent: RoomId | None = None  # a breakout's pair room: the roundtable it belongs to
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -184,10 +185,12 @@ class Room(WireModel):
 
     @classmethod
     def roundtable(
-        cls, room_id: str, capacity: int, duration_s: int, now: float, title: str = ""
+        cls, room_id: str, capacity: int, duration_s: int, now: float, title: str = "",
+        parent: str | None = None,
     ) -> Room:
         """A group roundtable for ``capacity`` people (2..50, usually
-        ``DEFAULT_ROUNDTABLE_CAPACITY``), host and observers included."""
+        ``DEFAULT_ROUNDTABLE_CAPACITY``), host and observers included; with ``parent``
+        one pair room of that roundtable's breakout."""
         return cls(
             room_id=room_id,
             kind=RoomKind.ROUNDTABLE,
@@ -196,6 +199,7 @@ class Room(WireModel):
             created_at=now,
             expires_at=now + duration_s,
             title=title,
+            parent=parent,
         )
 
     def is_closed(self, now: float) -> bool:

@@ -1,8 +1,11 @@
 """The Redis connection of a process, and the base of every Redis-backed store.
 
 One process holds one client on one *blocking* pool (:func:`connect`): when every
-connection is busy a caller waits (up to ``timeout_s``) for one to come free instead of
-being refused. Connections have socket timeouts, are checked with a PING after
+connection is busy a caller waits (up to ``pool_timeout_s``, 10 s) for one to come free
+instead of being refused. That wait has its own timeout: a burst of joins on a busy
+event loop (each join opens a subscribe connection) queues for connections longer than
+a command may take, while a hung Redis is still noticed by the command's ``timeout_s``.
+Connections have socket timeouts, are checked with a PING after
 ``health_check_interval_s`` of idleness, and a command that fails on a broken connection
 (a stale one after a Redis restart) is retried on a fresh one with a short backoff.
 
@@ -28,6 +31,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rooms.errors import StoreUnavailable
+from rooms.redis_pool import OPERATION_DEADLINES, StallAwarePool
 
 T = TypeVar("T")
 
@@ -45,13 +49,16 @@ class RedisOptions:
     """How a process talks to Redis (``MENTORCALL_REDIS_*`` settings)."""
 
     max_connections: int = 64
-    timeout_s: float = 2.0  # connect, read and wait-for-a-free-connection timeout
+    timeout_s: float = 2.0  # connect and read timeout of a command
+    pool_timeout_s: float = 10.0  # longest wait for a free connection of the pool
     health_check_interval_s: int = 10
     retries: int = 2  # on a broken connection, with 50 ms..500 ms jittered backoff
 
     def __post_init__(self) -> None:
-        if self.max_connections < 1 or self.timeout_s <= 0 or self.retries < 0:
-            raise ValueError("max_connections >= 1, timeout_s > 0 and retries >= 0")
+        if (self.max_connections < 1 or self.timeout_s <= 0 or self.pool_timeout_s <= 0
+                or self.retries < 0):
+            raise ValueError("max_connections >= 1, timeout_s > 0, pool_timeout_s > 0 "
+                             "and retries >= 0")
 
 
 def connect(url: str, options: RedisOptions | None = None) -> aioredis.Redis:
@@ -59,10 +66,11 @@ def connect(url: str, options: RedisOptions | None = None) -> aioredis.Redis:
     options = options or RedisOptions()
     retry = Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), options.retries,
                   supported_errors=(RedisConnectionError,))
-    pool = aioredis.BlockingConnectionPool.from_url(
+    pool = StallAwarePool.from_url(
         url,
         max_connections=options.max_connections,
-        timeout=options.timeout_s,
+        timeout=options.pool_timeout_s,
+        stall_timeout=options.timeout_s,
         socket_timeout=options.timeout_s,
         socket_connect_timeout=options.timeout_s,
         health_check_interval=options.health_check_interval_s,
@@ -75,8 +83,9 @@ def connect(url: str, options: RedisOptions | None = None) -> aioredis.Redis:
 
 
 def deadline_of(client: aioredis.Redis) -> float:
-    """The longest one store operation on ``client`` may take: a wait for a free
-    connection, then a command (its retries included), each bounded by the timeout."""
+    """The longest the commands of one store operation on ``client`` may take (their
+    retries included): twice the socket timeout. Its waits for a free connection of a
+    :class:`~rooms.redis_pool.StallAwarePool` come on top (bounded by the pool)."""
     socket_timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
     if not socket_timeout:
         return DEFAULT_DEADLINE_S
@@ -86,11 +95,23 @@ def deadline_of(client: aioredis.Redis) -> float:
 def _guarded(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
     @functools.wraps(method)
     async def run(self: RedisBacked, *args: Any, **kwargs: Any) -> T:
+        pool = self._client.connection_pool
         try:
-            async with asyncio.timeout(self.deadline_s):
-                return await method(self, *args, **kwargs)
+            async with asyncio.timeout(self.deadline_s) as deadline:
+                outer = OPERATION_DEADLINES.set((*OPERATION_DEADLINES.get(), deadline))
+                try:
+                    result = await method(self, *args, **kwargs)
+                finally:
+                    OPERATION_DEADLINES.reset(outer)
+        except (RedisTimeoutError, TimeoutError) as exc:
+            if isinstance(pool, StallAwarePool):
+                pool.timed_out()  # Redis may be hung: waiters for a connection give up soon
+            raise StoreUnavailable() from exc
         except UNAVAILABLE_ERRORS as exc:
             raise StoreUnavailable() from exc
+        if isinstance(pool, StallAwarePool):
+            pool.answered()
+        return result
 
     return run
 

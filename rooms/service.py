@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rooms.breakouts import Breakouts
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
 from rooms.grants import JoinGrant, TokenSigner
@@ -74,6 +75,7 @@ class RoomService:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self.roundtables = roundtables if roundtables is not None else RoundtableService(
             MemoryRoundtableStore(self._clock), store, self._clock)
+        self.breakouts = Breakouts(store, signer, self.roundtables, self._clock)
 
     async def create_coffee_room(
         self,
@@ -202,6 +204,7 @@ class RoomService:
         if room.kind is RoomKind.ROUNDTABLE:
             if room.is_closed(self._clock.now()):
                 raise RoomError("room_closed")
+            await self.breakouts.check_join(room, grant)
             entry = await self.roundtables.enter(grant)
             if not entry.admitted or entry.role is None:
                 raise RoomError("lobby_waiting")

@@ -20,25 +20,31 @@ logger = logging.getLogger(__name__)
 Ack = dict[str, Any]
 
 
-def payload_size(args: tuple[Any, ...]) -> int:
-    """Bytes the event's arguments take on the wire (binary attachments count raw)."""
+def payload_size(args: tuple[Any, ...], max_bytes: int = MAX_PAYLOAD_BYTES) -> int:
+    """Bytes the event's arguments take on the wire (binary attachments count raw, also
+    inside an object: ``{"message": <bytes>}``)."""
     size = 0
     for arg in args:
         if isinstance(arg, bytes | bytearray):
             size += len(arg)
-        else:
-            try:
-                size += len(json.dumps(arg, separators=(",", ":")))
-            except (TypeError, ValueError):
-                size += MAX_PAYLOAD_BYTES + 1  # not JSON: refuse below
+            continue
+        if isinstance(arg, dict):
+            size += sum(len(v) for v in arg.values() if isinstance(v, bytes | bytearray))
+            arg = {k: ("" if isinstance(v, bytes | bytearray) else v) for k, v in arg.items()}
+        try:
+            size += len(json.dumps(arg, separators=(",", ":")))
+        except (TypeError, ValueError):
+            size += max_bytes + 1  # not JSON: refuse below
     return size
 
 
-def parse_payload(model: type[BaseModel], args: tuple[Any, ...]) -> BaseModel:
-    """Validate an event's arguments against its model, or raise `SignalingError`."""
-    if payload_size(args) > MAX_PAYLOAD_BYTES:
+def parse_payload(model: type[BaseModel], args: tuple[Any, ...],
+                  max_bytes: int = MAX_PAYLOAD_BYTES) -> BaseModel:
+    """Validate an event's arguments against its model (at most ``max_bytes`` on the
+    wire), or raise `SignalingError`."""
+    if payload_size(args, max_bytes) > max_bytes:
         raise SignalingError(
-            "payload_too_large", f"Event payloads are limited to {MAX_PAYLOAD_BYTES} bytes."
+            "payload_too_large", f"This event's payloads are limited to {max_bytes} bytes."
         )
     if len(args) > 1:
         raise SignalingError("invalid_payload", "Send exactly one JSON object per event.")
@@ -62,7 +68,9 @@ async def run_handler(event: str, sid: str, call: Callable[[], Awaitable[Ack]]) 
     """Run one handler and turn every failure into an error ack; never raise."""
     try:
         return await call()
-    except (SignalingError, RoomError, MediaError) as exc:
+    except SignalingError as exc:
+        return error_ack(exc.code, exc.message, exc.retry_after_s)
+    except (RoomError, MediaError) as exc:
         return error_ack(exc.code, exc.message)
     except Exception:
         logger.exception("event %r from %s failed", event, sid)

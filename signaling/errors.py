@@ -8,15 +8,19 @@ from typing import Any
 class SignalingError(Exception):
     """A refusal of one client event; the connection and the room carry on."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, retry_after_s: float | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.retry_after_s = retry_after_s  # `rate_limited`: when a retry will be let in
 
 
-def error_ack(code: str, message: str) -> dict[str, Any]:
+def error_ack(code: str, message: str, retry_after_s: float | None = None) -> dict[str, Any]:
     """The ack for a refused event (see docs/protocol.md, Envelope)."""
-    return {"ok": False, "error": {"code": code, "message": message}}
+    error: dict[str, Any] = {"code": code, "message": message}
+    if retry_after_s is not None:
+        error["retry_after_s"] = round(retry_after_s, 3)
+    return {"ok": False, "error": error}
 
 
 def ok_ack(**fields: Any) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from rooms.clock import Clock
 from .errors import SignalingError
 from .rate_limits import RefusalLog, TokenBucket
 
-__all__ = ["MEDIA_EVENTS", "MUTE_EVENTS", "ROUNDTABLE_RATE", "ConnectionLimits", "TokenBucket"]
+__all__ = ["MEDIA_EVENTS", "MUTE_EVENTS", "NOTES_RATE", "ROUNDTABLE_RATE", "ConnectionLimits",
+           "TokenBucket"]
 
 # Events that build or tear down peer connections (certificates, sockets, ICE).
 MEDIA_EVENTS = frozenset({"publish", "subscribe", "subscription_answer", "subscriber_answer",
@@ -17,6 +18,8 @@ MEDIA_EVENTS = frozenset({"publish", "subscribe", "subscription_answer", "subscr
 MUTE_EVENTS = frozenset({"mute"})
 # Rate class of the roundtable events (host controls, hands, timer): one shared budget.
 ROUNDTABLE_RATE = "roundtable"
+# Rate class of `notes` (sync steps, edits, awareness): fast typists and cursor moves.
+NOTES_RATE = "notes"
 
 
 class ConnectionLimits:
@@ -33,6 +36,8 @@ class ConnectionLimits:
         mute_burst: int = 10,  # a person toggling camera and microphone quickly
         roundtable_rate_per_s: float = 4.0,
         roundtable_burst: int = 20,  # a host muting several people in a row
+        notes_rate_per_s: float = 60.0,
+        notes_burst: int = 240,  # a reconnect's sync plus a paste and cursor moves
         who: str = "a connection",
     ) -> None:
         self._clock = clock
@@ -43,6 +48,7 @@ class ConnectionLimits:
         self._mute = TokenBucket(mute_rate_per_s, mute_burst, mute_burst, now)
         self._roundtable = TokenBucket(roundtable_rate_per_s, roundtable_burst,
                                        roundtable_burst, now)
+        self._notes = TokenBucket(notes_rate_per_s, notes_burst, notes_burst, now)
         self.refusals = RefusalLog(clock, who)
 
     def admit(self, event: str, rate_class: str = "") -> None:
@@ -50,22 +56,23 @@ class ConnectionLimits:
         if self._queued >= self._max_queued:
             self.refusals.note("busy")
             raise SignalingError("busy", "Too many requests are waiting; try again shortly.")
-        if event in MEDIA_EVENTS and not self._media.take(self._clock.now()):
-            self.refusals.note("rate_limited")
-            raise SignalingError(
-                "rate_limited", "Too many media requests; wait a few seconds and try again."
-            )
-        if event in MUTE_EVENTS and not self._mute.take(self._clock.now()):
-            self.refusals.note("rate_limited")
-            raise SignalingError(
-                "rate_limited", "Too many mute changes; wait a second and try again."
-            )
-        if rate_class == ROUNDTABLE_RATE and not self._roundtable.take(self._clock.now()):
-            self.refusals.note("rate_limited")
-            raise SignalingError(
-                "rate_limited", "Too many requests in a row; wait a second and try again."
-            )
+        if event in MEDIA_EVENTS:
+            self._take(self._media, "Too many media requests; wait a few seconds and try again.")
+        if event in MUTE_EVENTS:
+            self._take(self._mute, "Too many mute changes; wait a second and try again.")
+        if rate_class == ROUNDTABLE_RATE:
+            self._take(self._roundtable,
+                       "Too many requests in a row; wait a second and try again.")
+        if rate_class == NOTES_RATE:
+            self._take(self._notes, "Too many notes messages; slow down for a second.")
         self._queued += 1
+
+    def _take(self, bucket: TokenBucket, message: str) -> None:
+        """One token of ``bucket``, or `rate_limited` with the wait until the next."""
+        now = self._clock.now()
+        if not bucket.take(now):
+            self.refusals.note("rate_limited")
+            raise SignalingError("rate_limited", message, retry_after_s=bucket.wait_s(now))
 
     def done(self) -> None:
         self._queued -= 1

@@ -32,16 +32,23 @@ import socketio
 
 from media.sfu import Sfu
 from rooms.clock import Clock, SystemClock
+from rooms.notes.memory_store import MemoryNotesStore
+from rooms.notes.service import NotesService
 from rooms.service import RoomService
 
+from .breakout_events import BreakoutEvents
 from .call_events import CallEvents
 from .dispatch import Ack, parse_payload, run_handler
 from .errors import error_ack
+from .floor_events import FloorEvents
 from .handlers import RESERVED_EVENTS, EventSpec, HandlerModule, build_event_table
 from .limits import ConnectionLimits
+from .notes_events import NotesEvents
 from .options import SignalingOptions
 from .participants import Participants
+from .process_notices import NOTICE_ROOM, NoticeRelay
 from .roundtable_events import RoundtableEvents
+from .video_pins import VideoPins
 
 __all__ = ["CallNamespace", "SignalingOptions"]
 
@@ -65,18 +72,30 @@ class CallNamespace(socketio.AsyncNamespace):
         options: SignalingOptions,
         clock: Clock | None = None,
         namespace: str = "/",
+        notes: NotesService | None = None,
     ) -> None:
         super().__init__(namespace)
         self._clock = clock or SystemClock()
         self._open: dict[str, OpenConnection] = {}
         self.participants = Participants(service, sfu, options, self._clock, self)
-        roundtables = RoundtableEvents(service, sfu, self.participants, self, self._clock)
+        breakouts = BreakoutEvents(service, self.participants, self, self._clock)
+        roundtables = RoundtableEvents(service, sfu, self.participants, self, self._clock,
+                                       breakouts)
         self.participants.room_hooks = roundtables
+        self.notes = notes or NotesService(MemoryNotesStore())
+        self._notes_events = NotesEvents(self.notes, service, self.participants, self,
+                                         self._clock)
         handler_modules: list[HandlerModule] = [
             CallEvents(service, sfu, options, self.participants, self),
             roundtables,
+            FloorEvents(service.roundtables, roundtables.act),
+            breakouts,
+            self._notes_events,
+            VideoPins(service, sfu, self.participants, self),
         ]
         self._events = build_event_table(handler_modules)
+        self._notices = roundtables.notices()
+        self._relay: NoticeRelay | None = None
 
     @property
     def events(self) -> Mapping[str, EventSpec]:
@@ -105,7 +124,7 @@ class CallNamespace(socketio.AsyncNamespace):
         lock, limits = connection.lock, connection.limits
 
         async def call() -> Ack:
-            payload = parse_payload(spec.payload, data)
+            payload = parse_payload(spec.payload, data, spec.max_bytes)
             limits.admit(event, spec.rate_class)
             try:
                 async with lock:
@@ -129,7 +148,27 @@ class CallNamespace(socketio.AsyncNamespace):
         connection = self._open.pop(sid, None)
         if connection is not None:
             connection.limits.refusals.flush()
+        await self._notes_events.disconnected(sid)
         await self.participants.disconnected(sid)
+
+    # -- notices between processes (signaling/process_notices.py) -----------------
+
+    def use_relay(self, relay: NoticeRelay) -> None:
+        """The server's manager hands this namespace every process notice."""
+        relay.handler = self._process_notice
+        self._relay = relay
+
+    async def notify_processes(self, notice: str, data: dict[str, Any]) -> None:
+        """Every process handles ``notice``, this one before returning (Connections)."""
+        if self._relay is None:  # no server around it (tests of the namespace alone)
+            await self._process_notice(notice, data)
+            return
+        await self.emit(notice, data, room=NOTICE_ROOM)
+
+    async def _process_notice(self, notice: str, data: dict[str, Any]) -> None:
+        handler = self._notices.get(notice)
+        if handler is not None:
+            await handler(data)
 
     def is_open(self, sid: str) -> bool:
         """Whether the connection's disconnect has not been handled yet (Connections)."""
@@ -142,5 +181,7 @@ class CallNamespace(socketio.AsyncNamespace):
         await self.participants.keep_presence()
 
     async def close(self) -> None:
-        """Cancel pending timers (server shutdown)."""
+        """Cancel pending timers and notices (server shutdown)."""
+        if self._relay is not None:
+            await self._relay.close()
         await self.participants.close()

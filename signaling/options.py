@@ -12,3 +12,5 @@ class SignalingOptions:
     disconnect_grace_s: float = 10.0
     ice_servers: tuple[str, ...] = ()
     presence_interval_s: float = 5.0  # seat lease renewal and sweep period
+    # a subscribe connection whose first offer is unanswered this long is closed
+    subscriber_answer_timeout_s: float = 30.0

@@ -74,7 +74,8 @@ class Participants:
         sfu.on_peer_failed = self._media_failed
         # every participant's one subscribe connection (sets sfu.on_renegotiate)
         self.subscribers = SubscriberOffers(service, sfu, connections, self.sessions,
-                                            self.peer_sids, self._peer_locks)
+                                            self.peer_sids, self._peer_locks,
+                                            options.subscriber_answer_timeout_s)
 
     # -- reads ------------------------------------------------------------------
 
@@ -302,22 +303,43 @@ class Participants:
         await self._seats.run()
 
     async def evict(self, room_id: str, identity: str, reason: str) -> str | None:
-        """Take ``identity`` out of the room now (a host removed them): its session, media
-        and seat go, the room is told. Returns the connection it had here, if any (the
-        caller tells it and disconnects it)."""
+        """Take ``identity`` out of the room now (moved into or out of a breakout pair):
+        its session here, media and seat go, the room is told. Returns the connection it
+        had here, if any (the caller tells it and disconnects or moves it)."""
         peer_id = peer_id_for(room_id, identity)
         async with self._peer_locks(peer_id):
-            sid = self._sid_by_peer.pop(peer_id, None)
-            if sid is not None:
-                self._sessions.pop(sid, None)
-                await self._connections.leave_room(sid, room_id)
-            grace = self._grace_tasks.pop(peer_id, None)
-            if grace is not None:
-                grace.cancel()
-            await self._sfu.remove_peer(peer_id)
+            sid = await self._drop_here(room_id, peer_id)
             removed = await self._service.leave(room_id, identity)
         if removed:
             await self._announce_left(room_id, identity, reason)
+        return sid
+
+    async def evict_here(self, room_id: str, identity: str, knockers: bool = True) -> list[str]:
+        """Take ``identity``'s connection here out of the room (a host removed or turned
+        them away, on whichever process): its session and media go, a pending grace
+        ends; with ``knockers`` its connections knocking here stop waiting. Returns those
+        connections (the caller tells and disconnects them). The seat itself is the
+        acting process's to remove (:meth:`remove_participant`)."""
+        peer_id = peer_id_for(room_id, identity)
+        async with self._peer_locks(peer_id):
+            sid = await self._drop_here(room_id, peer_id)
+        gone = [] if sid is None else [sid]
+        if knockers:
+            for knocker in self.waiting_sids(room_id, identity):
+                self._waiting.pop(knocker, None)
+                gone.append(knocker)
+        return gone
+
+    async def _drop_here(self, room_id: str, peer_id: str) -> str | None:
+        """Under the participant's lock: its session, grace and media here go; its sid."""
+        sid = self._sid_by_peer.pop(peer_id, None)
+        if sid is not None:
+            self._sessions.pop(sid, None)
+            await self._connections.leave_room(sid, room_id)
+        grace = self._grace_tasks.pop(peer_id, None)
+        if grace is not None:
+            grace.cancel()
+        await self._sfu.remove_peer(peer_id)
         return sid
 
     async def _announce_left(self, room_id: str, identity: str, reason: str) -> None:
@@ -336,10 +358,10 @@ class Participants:
         await self.end_room(room_id, "This session's time is over.")
 
     async def end_room(self, room_id: str, message: str, spare_sid: str | None = None) -> None:
-        """End the room for everyone here: tell them, close their media, disconnect them
-        (those knocking in its lobby too), except ``spare_sid``'s connection, which is
+        """End the room for everyone whose connection this process holds (every process
+        does its own): tell them, close their media, disconnect them (those knocking in
+        its lobby too), except ``spare_sid``'s connection, which is
         only taken out of the room (it still has an ack to receive)."""
-        await self._connections.emit("room_ended", {"message": message}, room=room_id)
         for sid in self.waiting_sids(room_id):
             self._waiting.pop(sid, None)
             await self._connections.emit("room_ended", {"message": message}, to=sid)
@@ -351,6 +373,7 @@ class Participants:
                 if self.release_peer(session):
                     await self._sfu.remove_peer(session.peer_id)
                 await self._service.leave(room_id, session.identity)
+            await self._connections.emit("room_ended", {"message": message}, to=session.sid)
             if session.sid == spare_sid:
                 await self._connections.leave_room(session.sid, room_id)
             else:

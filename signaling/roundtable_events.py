@@ -1,6 +1,7 @@
-"""The roundtable's client events: host controls, the lobby, hands and the speaking
-timer (docs/protocol.md, Roundtables), and the roundtable's part in joining, leaving,
-publishing and muting (:class:`~signaling.room_hooks.RoomHooks`).
+"""The roundtable's client events: host controls and the lobby (docs/protocol.md,
+Roundtables; hands and the speaking timer: :mod:`signaling.floor_events`), and the
+roundtable's part in joining, leaving, publishing and muting
+(:class:`~signaling.room_hooks.RoomHooks`).
 
 The actor is always the connection's session (its verified grant); the checks and the
 change run atomically in :class:`~rooms.roundtables.service.RoundtableService`. After
@@ -23,21 +24,20 @@ from rooms.models import RoomKind, RoomSnapshot, TrackKind
 from rooms.roundtables.model import RoundtableState
 from rooms.service import RoomService
 
+from .breakout_events import BreakoutEvents
 from .dispatch import Ack
 from .errors import SignalingError, ok_ack
 from .handlers import Connections, EventSpec, EventTable
 from .limits import ROUNDTABLE_RATE
 from .participants import Participants
+from .person_reach import NoticeHandlers, PersonReach
 from .roundtable_payloads import (
-    CallOnPayload,
     HardMutePayload,
     LobbyPayload,
     LockPayload,
-    LowerHandPayload,
     MuteAllPayload,
     NoFieldsPayload,
     TargetPayload,
-    TimerPayload,
 )
 from .roundtable_views import hosts_room, knock_room, lobby_view, state_view
 from .session import CallSession, peer_id_for
@@ -47,24 +47,31 @@ logger = logging.getLogger(__name__)
 Action = Callable[[JoinGrant], Awaitable[RoundtableState]]
 KINDS = ("audio", "video")
 DEVICE = {"audio": "microphone", "video": "camera"}
+# process notices (signaling/process_notices.py)
+END_NOTICE = "roundtable_end"
+STATE_NOTICE = "roundtable_changed"
 
 
 class RoundtableEvents:
     """Host controls, lobby, hands and timer of roundtable rooms."""
 
     def __init__(self, service: RoomService, sfu: Sfu, participants: Participants,
-                 connections: Connections, clock: Clock) -> None:
+                 connections: Connections, clock: Clock, breakouts: BreakoutEvents) -> None:
         self._service = service
         self._clock = clock
         self._tables = service.roundtables
         self._sfu = sfu
         self._participants = participants
         self._connections = connections
+        self._reach = PersonReach(participants, connections)
         self._rooms: set[str] = set()  # roundtable rooms with sessions here
         self._published: dict[str, int] = {}  # room id -> newest revision told and enforced
         self._settlers: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         sfu.speakers.on_active_speaker = self._speaker_changed
+        self._breakouts = breakouts
+        breakouts.tell = self._publish
+        breakouts.forget_room = self._forget
 
     def events(self) -> EventTable:
         rate = ROUNDTABLE_RATE
@@ -80,30 +87,26 @@ class RoundtableEvents:
             "mute_all": EventSpec(MuteAllPayload, self.mute_all, rate),
             "remove": EventSpec(TargetPayload, self.remove, rate),
             "end_room": EventSpec(NoFieldsPayload, self.end_room, rate),
-            "raise_hand": EventSpec(NoFieldsPayload, self.raise_hand, rate),
-            "lower_hand": EventSpec(LowerHandPayload, self.lower_hand, rate),
-            "call_on": EventSpec(CallOnPayload, self.call_on, rate),
-            "start_timer": EventSpec(TimerPayload, self.start_timer, rate),
-            "stop_timer": EventSpec(NoFieldsPayload, self.stop_timer, rate),
         }
 
     # -- events -------------------------------------------------------------------
 
-    async def _act(self, sid: str, action: Action) -> CallSession:
+    async def act(self, sid: str, action: Action) -> CallSession:
+        """Run ``action`` as the connection's session; tell the room the new state."""
         session = self._participants.session(sid)
         await self._publish(session.room_id, await action(session.grant))
         return session
 
     async def promote(self, sid: str, payload: TargetPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.promote(g, payload.identity))
+        await self.act(sid, lambda g: self._tables.promote(g, payload.identity))
         return ok_ack()
 
     async def demote(self, sid: str, payload: TargetPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.demote(g, payload.identity))
+        await self.act(sid, lambda g: self._tables.demote(g, payload.identity))
         return ok_ack()
 
     async def hand_over(self, sid: str, payload: TargetPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.hand_over(g, payload.identity))
+        await self.act(sid, lambda g: self._tables.hand_over(g, payload.identity))
         return ok_ack()
 
     async def set_lobby(self, sid: str, payload: LobbyPayload) -> Ack:
@@ -117,11 +120,11 @@ class RoundtableEvents:
         return ok_ack()
 
     async def set_locked(self, sid: str, payload: LockPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.set_locked(g, payload.locked))
+        await self.act(sid, lambda g: self._tables.set_locked(g, payload.locked))
         return ok_ack()
 
     async def admit(self, sid: str, payload: TargetPayload) -> Ack:
-        session = await self._act(sid, lambda g: self._tables.admit(g, payload.identity))
+        session = await self.act(sid, lambda g: self._tables.admit(g, payload.identity))
         await self._tell_admitted(session.room_id, payload.identity)
         return ok_ack()
 
@@ -130,30 +133,23 @@ class RoundtableEvents:
                                      room=knock_room(room_id, identity))
 
     async def deny(self, sid: str, payload: TargetPayload) -> Ack:
-        session = await self._act(sid, lambda g: self._tables.deny(g, payload.identity))
-        await self._connections.emit(
-            "denied", {"message": "A host did not let you in."},
-            room=knock_room(session.room_id, payload.identity))
-        for knocker in self._participants.waiting_sids(session.room_id, payload.identity):
-            self._participants.stop_waiting(knocker)
-            await self._connections.disconnect(knocker)
+        session = await self.act(sid, lambda g: self._tables.deny(g, payload.identity))
+        await self._reach.turn_away(session.room_id, payload.identity, "denied",
+                              {"message": "A host did not let you in."}, knockers_only=True)
         return ok_ack()
 
     async def hard_mute(self, sid: str, payload: HardMutePayload) -> Ack:
         kind = TrackKind(payload.kind)
         if payload.muted:
-            session = await self._act(sid, lambda g: self._tables.mute(g, payload.identity, kind))
+            session = await self.act(sid, lambda g: self._tables.mute(g, payload.identity, kind))
         else:
-            session = await self._act(
+            session = await self.act(
                 sid, lambda g: self._tables.unmute(g, payload.identity, kind))
-        target = self._participants.sid_for(peer_id_for(session.room_id, payload.identity))
-        if target is not None:
-            what = DEVICE[payload.kind]
-            message = (f"A host muted your {what}." if payload.muted
-                       else f"A host allowed your {what} again.")
-            await self._connections.emit(
-                "hard_muted", {"kind": payload.kind, "muted": payload.muted,
-                               "message": message}, to=target)
+        what = DEVICE[payload.kind]
+        message = (f"A host muted your {what}." if payload.muted
+                   else f"A host allowed your {what} again.")
+        await self._reach.tell(session.room_id, payload.identity, "hard_muted",
+                         {"kind": payload.kind, "muted": payload.muted, "message": message})
         return ok_ack()
 
     async def mute_all(self, sid: str, payload: MuteAllPayload) -> Ack:
@@ -165,22 +161,17 @@ class RoundtableEvents:
         message = f"A host muted everyone's {DEVICE[payload.kind]}."
         for mute in after.mutes:
             if mute.kind is kind and not before.is_muted(mute.identity, kind):
-                target = self._participants.sid_for(peer_id_for(session.room_id, mute.identity))
-                if target is not None:
-                    await self._connections.emit(
-                        "hard_muted", {"kind": payload.kind, "muted": True, "message": message},
-                        to=target)
+                await self._reach.tell(session.room_id, mute.identity, "hard_muted",
+                                 {"kind": payload.kind, "muted": True, "message": message})
         return ok_ack()
 
     async def remove(self, sid: str, payload: TargetPayload) -> Ack:
-        session = await self._act(sid, lambda g: self._tables.ban(g, payload.identity))
-        target = await self._participants.evict(session.room_id, payload.identity, "removed")
-        knockers = self._participants.waiting_sids(session.room_id, payload.identity)
-        for gone in [*knockers, *([target] if target is not None else [])]:
-            self._participants.stop_waiting(gone)
-            await self._connections.emit(
-                "removed", {"message": "A host removed you from this session."}, to=gone)
-            await self._connections.disconnect(gone)
+        session = await self.act(sid, lambda g: self._tables.ban(g, payload.identity))
+        removed = {"message": "A host removed you from this session."}
+        pair = await self._breakouts.pair_room_of(session.room_id, payload.identity)
+        for room_id in (session.room_id, *([pair] if pair is not None else [])):
+            await self._reach.turn_away(room_id, payload.identity, "removed", removed)
+            await self._participants.remove_participant(room_id, payload.identity, "removed")
         return ok_ack()
 
     async def end_room(self, sid: str, payload: NoFieldsPayload) -> Ack:
@@ -188,33 +179,37 @@ class RoundtableEvents:
         state = await self._tables.state(session.room_id)
         if not state.is_hosting(session.identity):
             raise SignalingError("not_host", "Only a host can end the session for everyone.")
-        await self._participants.end_room(session.room_id, "A host ended this session.",
-                                          spare_sid=sid)
+        await self._connections.notify_processes(
+            END_NOTICE, {"room_id": session.room_id, "message": "A host ended this session.",
+                         "spare_sid": sid})
         await self._service.end(session.room_id)
-        self._forget(session.room_id)
         return ok_ack()
 
-    async def raise_hand(self, sid: str, payload: NoFieldsPayload) -> Ack:
-        await self._act(sid, self._tables.raise_hand)
-        return ok_ack()
+    # -- reaching a person on whichever process holds their connection -------------
 
-    async def lower_hand(self, sid: str, payload: LowerHandPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.lower_hand(g, payload.identity))
-        return ok_ack()
+    def notices(self) -> NoticeHandlers:
+        """The process notices this module handles (see :mod:`signaling.process_notices`)."""
+        return {**self._reach.notices(), END_NOTICE: self._on_end,
+                STATE_NOTICE: self._on_state}
 
-    async def call_on(self, sid: str, payload: CallOnPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.call_on(g, payload.identity,
-                                                            payload.seconds))
-        return ok_ack()
+    async def _on_end(self, notice: dict[str, Any]) -> None:
+        room_id = notice["room_id"]
+        await self._participants.end_room(room_id, notice["message"],
+                                          spare_sid=notice.get("spare_sid"))
+        self._forget(room_id)
 
-    async def start_timer(self, sid: str, payload: TimerPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.start_timer(g, payload.identity,
-                                                                payload.seconds))
-        return ok_ack()
-
-    async def stop_timer(self, sid: str, payload: NoFieldsPayload) -> Ack:
-        await self._act(sid, self._tables.stop_timer)
-        return ok_ack()
+    async def _on_state(self, notice: dict[str, Any]) -> None:
+        """Another process changed the room's state: make media and the hosts' Socket.IO
+        room here match it (hard mutes gate this process's forwarding)."""
+        room_id = notice["room_id"]
+        if room_id not in self._rooms or notice["revision"] <= self._published.get(room_id, -1):
+            return
+        state = await self._tables.state(room_id)
+        if state.revision <= self._published.get(room_id, -1):
+            return
+        self._published[room_id] = state.revision
+        self._enforce(room_id, state)
+        await self._sync_hosts(room_id, state)
 
     # -- room hooks ---------------------------------------------------------------
 
@@ -228,16 +223,18 @@ class RoundtableEvents:
         if state.host_away_since is not None:  # a co-host may take a held seat (later)
             state = await self._tables.settle_host(room_id)
         self._speaker_group(room_id)
+        if self._sfu.last_n(room_id) is None:
+            self._sfu.set_last_n(room_id)  # video slots: the N most recent speakers
         await self._publish(room_id, state, force_hosts=True)
         speaker = self._sfu.speakers.speaker(room_id)
         extra: dict[str, Any] = {"room": roster.model_dump(mode="json"),
-                                 "roundtable": state_view(state, self._clock.now()),
+                                 "roundtable": state_view(state, self._clock.now(), room_id),
                                  # who is speaking now: `active_speaker` only tells changes
                                  "speaker": None if speaker is None
                                  else speaker.removeprefix(f"{room_id}:")}
         if state.is_hosting(session.identity):
             extra["lobby"] = lobby_view(state)
-        return extra
+        return extra | await self._breakouts.joined(session, snapshot.room, state)
 
     async def knocked(self, sid: str, grant: JoinGrant) -> None:
         await self._connections.enter_room(sid, knock_room(grant.room_id, grant.identity))
@@ -265,6 +262,10 @@ class RoundtableEvents:
                 self._participants.waiting_sids(room_id):
             self._forget(room_id)
 
+    def before_subscribe(self, session: CallSession) -> None:
+        if session.room_id in self._rooms:  # its first offer already has video slots
+            self._speaker_group(session.room_id)
+
     async def before_publish(self, session: CallSession) -> None:
         if session.room_id in self._rooms:
             state = await self._tables.state(session.room_id)
@@ -281,6 +282,7 @@ class RoundtableEvents:
                                  "turn it back on.")
 
     async def close(self) -> None:
+        await self._breakouts.close()
         tasks = [*self._settlers.values(), *self._tasks]
         for task in tasks:
             task.cancel()
@@ -302,9 +304,11 @@ class RoundtableEvents:
         self._published[room_id] = state.revision
         self._enforce(room_id, state)
         await self._sync_hosts(room_id, state)
-        await self._connections.emit("roundtable_state", state_view(state, self._clock.now()),
-                                     room=room_id)
+        await self._connections.emit(
+            "roundtable_state", state_view(state, self._clock.now(), room_id), room=room_id)
         await self._connections.emit("lobby", lobby_view(state), room=hosts_room(room_id))
+        await self._connections.notify_processes(
+            STATE_NOTICE, {"room_id": room_id, "revision": state.revision})
 
     def _enforce(self, room_id: str, state: RoundtableState) -> None:
         """Hard mutes: the SFU forwards nothing of a muted kind (its speaker never wins)."""
@@ -351,6 +355,7 @@ class RoundtableEvents:
         if settler is not None:
             settler.cancel()
         self._sfu.speakers.remove_group(room_id)
+        self._sfu.set_last_n(room_id, on=False)
 
     # -- active speaker -----------------------------------------------------------
 

@@ -69,3 +69,17 @@ class TimerPayload(Payload):
 
     identity: Identity = Field(min_length=1, max_length=MAX_ID_CHARS)
     seconds: int  # outside 1 s .. MAX_TIMER_S: `invalid_timer`
+
+
+class StartBreakoutPayload(Payload):
+    """`start_breakout`: ``minutes`` (more than 0, up to 120), and optionally the
+    ``pairs`` (each 2 or 3 participants' identities); without them the server pairs."""
+
+    minutes: float
+    pairs: list[list[Identity]] | None = Field(default=None, max_length=25)
+
+
+class VisitBreakoutPayload(Payload):
+    """`visit_breakout`: the pair room a host wants to visit."""
+
+    room_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)

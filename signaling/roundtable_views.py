@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rooms.roundtables.model import RoundtableState
+from rooms.roundtables.model import BreakoutPlan, RoundtableState
 
 
 def hosts_room(room_id: str) -> str:
@@ -17,7 +17,7 @@ def knock_room(room_id: str, identity: str) -> str:
     return f"{room_id}#knock:{identity}"
 
 
-def state_view(state: RoundtableState, now: float) -> dict[str, Any]:
+def state_view(state: RoundtableState, now: float, room_id: str) -> dict[str, Any]:
     """`roundtable_state`: what everyone let in sees (no knocks, no bans)."""
     timer = None
     if state.timer is not None:
@@ -34,6 +34,7 @@ def state_view(state: RoundtableState, now: float) -> dict[str, Any]:
         "called_on": state.called_on,
         "mutes": [mute.model_dump(mode="json") for mute in state.mutes],
         "timer": timer,
+        "breakout": breakout_view(room_id, state.breakout),
     }
 
 
@@ -43,3 +44,12 @@ def lobby_view(state: RoundtableState) -> dict[str, Any]:
         "knocking": [knock.model_dump(mode="json") for knock in state.knocking],
         "banned": list(state.banned),
     }
+
+
+def breakout_view(room_id: str, plan: BreakoutPlan | None) -> dict[str, Any] | None:
+    """The running breakout (None: none runs): its pairs' rooms and people, its end."""
+    if plan is None:
+        return None
+    return {"number": plan.number, "ends_at": plan.ends_at, "names": dict(plan.names),
+            "pairs": [{"room_id": pair, "identities": list(group)}
+        for pair, group in zip(plan.room_ids(room_id), plan.pairs, strict=True)]}

@@ -8,7 +8,8 @@ rules are media/subscriber.py's). On every membership change :meth:`refresh_sour
 sets each subscriber's sources to the room's participants; offers the SFU makes by
 itself (a publisher published or left, changes coalesced during an outstanding offer)
 come through ``Sfu.on_renegotiate`` and are sent to the connection that speaks for
-that participant. A failed subscribe connection is replaced by a fresh one.
+that participant. A failed subscribe connection is replaced by a fresh one; one whose
+first offer stays unanswered (an old client) is closed (``subscriber_closed``).
 
 Locking: :meth:`open` runs under the participant's lock (the caller's);
 :meth:`refresh_sources` takes each subscriber's lock in turn, so call it holding none.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from media.errors import MediaError
@@ -33,6 +34,8 @@ from .session import CallSession, peer_id_for
 logger = logging.getLogger(__name__)
 
 SUBSCRIBER_OFFER_EVENT = "subscriber_offer"
+SUBSCRIBER_CLOSED_EVENT = "subscriber_closed"
+OFFER_UNANSWERED = "offer_unanswered"
 
 
 def offer_payload(room_id: str, offer: SubscriberOffer) -> dict[str, Any]:
@@ -48,6 +51,7 @@ def offer_payload(room_id: str, offer: SubscriberOffer) -> dict[str, Any]:
                 "kind": t.kind,
                 "identity": t.publisher_id.removeprefix(prefix) if t.publisher_id else None,
                 "track_id": t.track_id,
+                "slot": t.slot,
             }
             for t in offer.tracks
         ],
@@ -65,6 +69,7 @@ class SubscriberOffers:
         sessions: Mapping[str, CallSession],
         sid_by_peer: Mapping[str, str],
         lock: Callable[[str], asyncio.Lock],
+        answer_timeout_s: float = 30.0,
     ) -> None:
         self._service = service
         self._sfu = sfu
@@ -72,6 +77,7 @@ class SubscriberOffers:
         self._sessions = sessions
         self._sid_by_peer = sid_by_peer
         self._lock = lock
+        self._answer_timeout_s = answer_timeout_s
         self._tasks: set[asyncio.Task[None]] = set()
         sfu.on_renegotiate = self._renegotiated
 
@@ -88,7 +94,32 @@ class SubscriberOffers:
             session.peer_id, await self._sources(session.room_id)
         )
         session.subscriber = offer.subscription_id
+        self._spawn(self._close_if_unanswered(session, offer.subscription_id))
         return offer_payload(session.room_id, offer)
+
+    async def _close_if_unanswered(self, session: CallSession, subscription_id: str) -> None:
+        """An old client never answers its join's offer: once the first offer of this
+        subscribe connection has waited ``answer_timeout_s``, close the connection (it
+        would idle on the server for the whole call) and tell the client."""
+        await asyncio.sleep(self._answer_timeout_s)
+        async with self._lock(session.peer_id):
+            if self._sessions.get(session.sid) is not session or \
+                    session.subscriber != subscription_id:
+                return
+            waiting = self._sfu.subscriber_offer(session.peer_id)
+            if waiting is None or waiting.subscription_id != subscription_id or \
+                    waiting.version != 1:
+                return  # answered
+            await self._sfu.close_subscriber(session.peer_id)
+            session.subscriber = None
+        logger.info("%s: subscribe connection %s closed, its first offer unanswered",
+                    session.identity, subscription_id)
+        await self._connections.emit(SUBSCRIBER_CLOSED_EVENT, {
+            "subscription_id": subscription_id,
+            "code": OFFER_UNANSWERED,
+            "message": "The offer to receive the others' media was not answered in time; "
+                       "send subscriber_restart for a new one.",
+        }, to=session.sid)
 
     async def refresh_sources(self, room_id: str) -> None:
         """Every subscriber of the room here receives everyone in it now (call it after
@@ -113,7 +144,10 @@ class SubscriberOffers:
 
     def refresh_soon(self, room_id: str) -> None:
         """:meth:`refresh_sources` in the background (from under a participant lock)."""
-        task = asyncio.create_task(self.refresh_sources(room_id))
+        self._spawn(self.refresh_sources(room_id))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -16,6 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.redis_server import RedisServer
+from tests.s3_server import S3Server
 
 
 def hide_system_zone_files() -> None:
@@ -74,4 +75,11 @@ async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 def own_redis() -> Iterator[RedisServer]:
     """A private redis-server for one test that stops, restarts or pauses it."""
     with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """One S3-compatible server (moto, loopback) for the test session."""
+    with S3Server() as server:
         yield server

@@ -17,6 +17,12 @@ from media.sfu import Sfu
 from rooms.clock import Clock, SystemClock
 from rooms.grants import TokenSigner
 from rooms.memory_store import MemoryRoomStore
+from rooms.notes.contexts import BookingContexts
+from rooms.notes.memory_store import MemoryNotesStore
+from rooms.notes.model import NotesLimits
+from rooms.notes.redis_store import RedisNotesStore
+from rooms.notes.service import NotesService
+from rooms.notes.store import NotesStore
 from rooms.redis_client import connect, ping
 from rooms.redis_store import RedisRoomStore
 from rooms.roundtables.memory_store import MemoryRoundtableStore
@@ -30,6 +36,8 @@ from signaling.options import SignalingOptions
 from signaling.server import create_sio
 
 from .calls.routes import RoomsApi
+from .notes.routes import NotesApi
+from .recordings.setup import RECORDINGS, build_recordings
 from .rest import json_errors
 from .scheduling.setup import Scheduling, build_scheduling
 from .settings import Settings
@@ -52,6 +60,11 @@ SECURITY_HEADERS = {
     ),
     "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
 }
+# The call page's notes editor (CodeMirror 6, y-codemirror.next) writes its styles into
+# <style> elements and colours remote cursors with style attributes: that page alone
+# takes inline styles (never inline scripts).
+CALL_PAGE_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
+    "style-src 'self';", "style-src 'self' 'unsafe-inline';")
 
 
 @dataclass
@@ -65,6 +78,7 @@ class Services:
     sfu: Sfu
     namespace: CallNamespace
     scheduling: Scheduling
+    notes: NotesService
     redis: aioredis.Redis | None = None  # the process's one Redis client, if configured
 
 
@@ -76,6 +90,11 @@ def build_store(clock: Clock, redis: aioredis.Redis | None) -> RoomStore:
     if redis is not None:
         return RedisRoomStore(redis, clock)
     return MemoryRoomStore(clock)
+
+
+def build_notes_store(redis: aioredis.Redis | None) -> NotesStore:
+    """Where notes live: beside the rooms (Redis when configured)."""
+    return RedisNotesStore(redis) if redis is not None else MemoryNotesStore()
 
 
 def build_roundtable_store(clock: Clock, redis: aioredis.Redis | None) -> RoundtableStore:
@@ -94,6 +113,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         raise
     if not request.path.startswith("/socket.io"):
         response.headers.update(SECURITY_HEADERS)
+        if request.path == "/join":
+            response.headers["Content-Security-Policy"] = CALL_PAGE_CSP
     return response
 
 
@@ -120,8 +141,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
             ice_host_addresses=settings.ice_hosts,
             ice_allowed_networks=settings.ice_allowed_networks,
             ice_servers=settings.ice_servers,
+            last_n=settings.last_n,
         )
     )
+    notes_store = build_notes_store(redis)
+    notes = NotesService(notes_store, NotesLimits(
+        max_doc_bytes=settings.notes_max_bytes,
+        compact_every_updates=settings.notes_compact_updates))
     namespace = CallNamespace(
         service,
         sfu,
@@ -129,13 +155,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
             disconnect_grace_s=settings.disconnect_grace_s,
             ice_servers=settings.ice_servers,
             presence_interval_s=settings.presence_interval_s,
+            subscriber_answer_timeout_s=settings.subscriber_answer_timeout_s,
         ),
         clock,
+        notes=notes,
     )
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, json_errors])
     scheduling = build_scheduling(settings, clock, store, signer, redis)
+    scheduling.service.add_listener(BookingContexts(notes_store, scheduling.service.rooms))
     app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling,
-                             redis)
+                             notes, redis)
     sio = create_sio(namespace, settings.redis_url or None, settings.browser_origins)
     sio.attach(app)
     rooms_api = RoomsApi(
@@ -147,6 +176,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     )
     app.add_routes(rooms_api.routes())
     scheduling.attach(app)
+    recordings = build_recordings(settings, clock, signer, redis)
+    app[RECORDINGS] = recordings
+    recordings.attach(app)
+    app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key()).routes())
     add_client_routes(app)
 
     async def shutdown(app: web.Application) -> None:
@@ -154,6 +187,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         await sfu.close()
         await store.close()
         await roundtable_store.close()
+        await notes_store.close()
         if redis is not None:
             await redis.aclose()
 

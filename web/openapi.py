@@ -23,7 +23,19 @@ from aiohttp import web
 from pydantic import BaseModel, Field, RootModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from rooms.notes.model import ActionItem
+
 from .calls.routes import CreateRoomRequest
+from .notes.bodies import ItemPatch, ItemsView
+from .recordings.routes import STATUS as RECORDING_STATUS
+from .recordings.views import (
+    AuditParams,
+    AuditView,
+    DeletedRecording,
+    DownloadLink,
+    RecordingsParams,
+    RecordingView,
+)
 from .roundtables.bodies import CreatedRoundtable, CreateRoundtableRequest
 from .scheduling.bodies import (
     AvailabilityBody,
@@ -51,12 +63,21 @@ from .scheduling.views import (
 Auth = Literal["admin", "person", "admin_or_host", "none"]
 REF = "#/components/schemas/{model}"
 CALENDAR = "text/calendar"
+MARKDOWN = "text/markdown"
+BINARY = "application/octet-stream"
 BODY_ERRORS = ("invalid_json", "invalid_body", "body_too_large")
 PERSON = ("unauthorized",)
 ZONE_ERRORS = ("unknown_zone", "nonexistent_local_time", "ambiguous_local_time")
 RANGE_ERRORS = ("invalid_range", "range_too_long", "invalid_duration")
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
                                "schema": {"type": "integer"}}}
+ADMIN = ("unauthorized", "forbidden")
+RECORDING_IDS = ("invalid_recording_id", "recording_not_found")
+DOWNLOAD_HEADERS = {
+    "Content-Range": {"description": "with 206: `bytes first-last/size`",
+                      "schema": {"type": "string"}},
+    "Accept-Ranges": {"description": "`bytes`", "schema": {"type": "string"}},
+}
 NEXT_LINK = {"Link": {"description": '`<url>; rel="next"`: the next page, when more follow',
                       "schema": {"type": "string"}}}
 
@@ -185,8 +206,51 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/bookings/{booking_id}/invite.ics",
               "The invite (METHOD:REQUEST, or CANCEL once cancelled)", "person", None,
               content_type=CALENDAR, errors=(*PERSON, "forbidden", "booking_not_found")),
+    Operation("get", "/api/notes/sessions/{room_id}", "A session's notes as Markdown: shared "
+              "notes, action items and the caller's own private notes (participants and "
+              "admins)", "person", None, content_type=MARKDOWN, errors=(*PERSON, "forbidden")),
+    Operation("get", "/api/notes/pairs/{identity}/items", "The action items of the caller's "
+              "mentoring pair with `identity`, across sessions", "person", ItemsView,
+              errors=(*PERSON, "forbidden")),
+    Operation("patch", "/api/notes/pairs/{identity}/items/{item_id}", "Close or reopen an "
+              "action item of the pair (everywhere it is shown later)", "person",
+              ActionItem, body=ItemPatch,
+              errors=(*PERSON, "forbidden", "item_not_found", *BODY_ERRORS)),
+    Operation("get", "/api/notes/series/{series_id}/items", "The action items of a "
+              "roundtable series (its people, or an admin)", "person", ItemsView,
+              errors=(*PERSON, "forbidden")),
+    Operation("patch", "/api/notes/series/{series_id}/items/{item_id}", "Close or reopen an "
+              "action item of the series", "person", ActionItem, body=ItemPatch,
+              errors=(*PERSON, "forbidden", "item_not_found", *BODY_ERRORS)),
     Operation("get", "/feeds/{feed_token}.ics", "A person's private calendar feed (the URL "
               "is the secret)", "none", None, content_type=CALENDAR, errors=("forbidden",)),
+    Operation("get", "/api/recordings", "Recordings, newest first, filtered by room, "
+              "booking, participant and start date (admin; an admin token: its room's; "
+              "audited)", "admin",
+              RecordingView, many=True, query=RecordingsParams,
+              errors=(*ADMIN, "invalid_body")),
+    Operation("get", "/api/recordings/{recording_id}", "A recording's metadata: duration, "
+              "participants, consent log, files and sizes, composition (admin; audited)",
+              "admin", RecordingView, errors=(*ADMIN, *RECORDING_IDS)),
+    Operation("delete", "/api/recordings/{recording_id}", "Delete a finished recording: "
+              "its files, then its metadata (admin key only; audited)", "admin", DeletedRecording,
+              errors=(*ADMIN, *RECORDING_IDS, "recording_in_progress",
+                      "storage_unavailable")),
+    Operation("post", "/api/recordings/{recording_id}/files/{name}/link", "A signed "
+              "download URL for one file, valid `MENTORCALL_RECORDING_LINK_TTL_S` (admin; "
+              "audited)", "admin", DownloadLink,
+              errors=(*ADMIN, *RECORDING_IDS, "recording_file_not_found",
+                      "storage_unavailable")),
+    Operation("get", "/api/recordings/{recording_id}/files/{name}", "Download through a "
+              "signed URL (the URL is the credential), with HTTP Range: 206 for one range "
+              "(audited)", "none", None, content_type=BINARY, headers=DOWNLOAD_HEADERS,
+              errors=("link_invalid", "link_expired", *RECORDING_IDS,
+                      "recording_file_not_found", "range_not_satisfiable",
+                      "storage_unavailable"),
+              extra_query=(("expires", "from the signed URL"), ("sig", "from the signed URL"))),
+    Operation("get", "/api/recordings-audit", "The audit log of recording access, newest "
+              "first (admin key only; reading it is audited too)", "admin", AuditView,
+              query=AuditParams, errors=(*ADMIN, "invalid_body")),
 )
 
 
@@ -235,8 +299,10 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
         ref = refs[(op.response, "serialization")]
         content = {op.content_type: {"schema": {"type": "array", "items": ref}
                                      if op.many else ref}}
-    elif op.content_type == CALENDAR:
-        content = {CALENDAR: {"schema": {"type": "string"}}}
+    elif op.content_type in (CALENDAR, MARKDOWN):
+        content = {op.content_type: {"schema": {"type": "string"}}}
+    elif op.content_type == BINARY:
+        content = {BINARY: {"schema": {"type": "string", "format": "binary"}}}
     else:
         content = {op.content_type: {"schema": {"type": "object"}}}
     responses: dict[str, Any] = {str(op.status): {"description": op.summary,
@@ -245,7 +311,7 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
         responses[str(op.status)]["headers"] = op.headers
     by_status: dict[int, list[str]] = {}
     for code in (*op.errors, "unavailable") if op.uses_store else op.errors:
-        by_status.setdefault(status_of(code), []).append(code)
+        by_status.setdefault(RECORDING_STATUS.get(code) or status_of(code), []).append(code)
     error_ref = refs[(ErrorBody, "serialization")]
     for status, codes in sorted(by_status.items()):
         responses[str(status)] = {"description": "codes: " + ", ".join(codes),
@@ -284,9 +350,10 @@ def build_openapi() -> dict[str, Any]:
         "info": {
             "title": "mentorcall",
             "version": metadata.version("mentorcall"),
-            "description": "Rooms, people, availability, slots, bookings and calendars. "
-                           "See docs/api.md and docs/scheduling-api.md. Webhook bodies are "
-                           "the WebhookEvent schema.",
+            "description": "Rooms, people, availability, slots, bookings, calendars and "
+                           "recordings. See docs/api.md, docs/scheduling-api.md and "
+                           "docs/recordings-api.md. Webhook bodies are the WebhookEvent "
+                           "schema.",
         },
         "paths": paths,
         "components": {

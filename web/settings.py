@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from media.last_n import DEFAULT_LAST_N
 from rooms.redis_client import RedisOptions
 
 PREFIX = "MENTORCALL_"
@@ -55,18 +56,33 @@ class Settings(BaseModel):
     public_url: str = ""  # base of join links; default http://host:port
     redis_url: str = ""  # empty: the embedded in-memory store
     redis_max_connections: int = Field(default=64, ge=1, le=10_000)  # one pool per process
-    redis_timeout_s: float = Field(default=2.0, gt=0, le=60)  # connect/read/pool-wait
+    redis_timeout_s: float = Field(default=2.0, gt=0, le=60)  # connect/read of a command
+    redis_pool_timeout_s: float = Field(default=10.0, gt=0, le=120)  # wait for a connection
     data_dir: Path = Path(".mentorcall")  # secret and admin key files when not given
-    recordings_dir: Path = Path("recordings")
+    recordings_dir: Path = Path("recordings")  # recording files (written here first)
+    recording_retention_days: int = Field(default=90, ge=0, le=36_500)  # 0: keep forever
+    recording_link_ttl_s: int = Field(default=300, ge=10, le=24 * 3600)  # signed downloads
+    # An S3-compatible object store for finished recording files (empty bucket: folder only).
+    recordings_s3_bucket: str = ""
+    recordings_s3_endpoint: str = ""  # empty: the provider's default endpoint
+    recordings_s3_region: str = "us-east-1"
+    recordings_s3_access_key: str = ""  # empty: the SDK's usual credential chain
+    recordings_s3_secret_key: str = ""
+    recordings_s3_prefix: str = "recordings/"
     secret: str = ""  # token signing key; empty: read or create data_dir/secret
     admin_key: str = ""  # REST admin key; empty: read or create data_dir/admin_key
     ice_hosts: tuple[str, ...] = ("127.0.0.1",)
     ice_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     ice_servers: tuple[str, ...] = ()
+    last_n: int = Field(default=DEFAULT_LAST_N, ge=1, le=50)  # roundtable video slots
     disconnect_grace_s: float = Field(default=10.0, ge=0, le=300)
     presence_interval_s: float = Field(default=5.0, gt=0, le=60)  # seat lease renewal/sweep
+    # a subscribe connection whose first offer is unanswered this long is closed
+    subscriber_answer_timeout_s: float = Field(default=30.0, gt=0, le=600)
     default_duration_min: int = Field(default=30, ge=5, le=240)
     join_early_s: int = Field(default=300, ge=0)  # links work this long before the start
+    notes_max_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)  # per doc
+    notes_compact_updates: int = Field(default=200, ge=1)  # fold the log into a snapshot
     webhook_url: str = ""  # empty: no webhooks
     webhook_secret: str = ""  # HMAC key of the webhook signatures; required with a URL
     webhook_backoff_s: float = Field(default=1.0, ge=0, le=60)  # first retry delay, doubling
@@ -121,7 +137,8 @@ class Settings(BaseModel):
     def redis_options(self) -> RedisOptions:
         """The Redis pool's size and timeouts (see docs/operations.md)."""
         return RedisOptions(max_connections=self.redis_max_connections,
-                            timeout_s=self.redis_timeout_s)
+                            timeout_s=self.redis_timeout_s,
+                            pool_timeout_s=self.redis_pool_timeout_s)
 
     @property
     def base_url(self) -> str:

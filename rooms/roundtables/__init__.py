@@ -2,8 +2,9 @@
 
 * :mod:`~rooms.roundtables.model`: the state of one roundtable (members and their roles,
   lobby and knocks, lock, bans, hard mutes, raised hands, speaking timer, breakout plan).
-* :mod:`~rooms.roundtables.rules` and :mod:`~rooms.roundtables.floor`: pure changes of
-  that state, each checking who may make it.
+* :mod:`~rooms.roundtables.rules`, :mod:`~rooms.roundtables.floor` and
+  :mod:`~rooms.roundtables.breakout`: pure changes of that state, each checking who may
+  make it (the pair rooms themselves are :mod:`rooms.breakouts`).
 * :mod:`~rooms.roundtables.store`: the store interface, with
   :mod:`~rooms.roundtables.memory_store` and :mod:`~rooms.roundtables.redis_store`.
 * :mod:`~rooms.roundtables.service`: :class:`RoundtableService`, what signaling calls.
@@ -33,7 +34,8 @@ Error codes (``RoomError.code``; the sentence is ``RoomError.message``):
 ``invalid_target``       an observer cannot be promoted or given hosting
 ``hand_not_raised``      call on someone whose hand is not up
 ``invalid_timer``        a speaking time outside 1 s .. 1 h
-``invalid_breakout``     pairs must be distinct members, at least one pair, ending later
+``invalid_breakout``     pairs must be distinct participants, 2 or 3 a room, ending later
+``breakout_running``     a breakout is already running
 ``too_many_bans``        the room's ban list is full (``MAX_BANS``)
 =======================  ====================================================================
 

@@ -23,6 +23,8 @@ MAX_KNOCKS = 200  # people waiting in the lobby at once
 MAX_BANS = 500
 MAX_TIMER_S = 3600
 MAX_PAIRS = 25
+MIN_GROUP = 2  # a pair
+MAX_GROUP = 3  # a pair with the odd one out
 
 
 class Knock(WireModel):
@@ -61,20 +63,54 @@ class SpeakingTimer(WireModel):
 
 
 class BreakoutPlan(WireModel):
-    """Pair breakout ("speed mentoring"): who pairs with whom until ``ends_at``.
+    """Pair breakout ("speed mentoring"): who is with whom until ``ends_at``.
 
-    Stored only; running the pairs is later work.
+    Each group (a pair, or a trio for an odd one out) meets in a room of its own,
+    :func:`pair_room_id` of the roundtable's id, ``number`` and the group's place (1..).
+    ``number`` counts the roundtable's breakouts, so a new breakout never reuses the
+    rooms (or the tokens) of an earlier one.
     """
 
-    pairs: list[tuple[Identity, Identity]] = Field(max_length=MAX_PAIRS)
+    number: int = Field(default=1, ge=1)
+    pairs: list[tuple[Identity, ...]] = Field(max_length=MAX_PAIRS)
     ends_at: float
+    names: dict[Identity, DisplayName] = Field(default_factory=dict)  # of those present
 
     @model_validator(mode="after")
     def _distinct(self) -> BreakoutPlan:
         people = [identity for pair in self.pairs for identity in pair]
         if len(people) != len(set(people)):
             raise ValueError("each participant is in at most one pair, never with themself")
+        if any(not MIN_GROUP <= len(pair) <= MAX_GROUP for pair in self.pairs):
+            raise ValueError(f"a group has {MIN_GROUP} or {MAX_GROUP} people")
         return self
+
+    def room_ids(self, parent: str) -> list[str]:
+        """The rooms of the groups, in the order of ``pairs``."""
+        return [pair_room_id(parent, self.number, k) for k in range(1, len(self.pairs) + 1)]
+
+    def group_of_room(self, parent: str, room_id: str) -> tuple[str, ...] | None:
+        """The people of the pair room ``room_id`` (None: not one of this plan's rooms)."""
+        rooms = self.room_ids(parent)
+        return self.pairs[rooms.index(room_id)] if room_id in rooms else None
+
+    def room_of(self, parent: str, identity: str) -> str | None:
+        """The pair room of ``identity`` (None: not paired)."""
+        for room_id, pair in zip(self.room_ids(parent), self.pairs, strict=True):
+            if identity in pair:
+                return room_id
+        return None
+
+
+def pair_room_id(parent: str, number: int, k: int) -> str:
+    """The id of pair room ``k`` of breakout ``number`` of roundtable ``parent``
+    (``<parent>_b<number>-<k>``: still a room id, as long as ``parent`` leaves room)."""
+    return f"{pair_room_prefix(parent, number)}{k}"
+
+
+def pair_room_prefix(parent: str, number: int) -> str:
+    """What the ids of every pair room of breakout ``number`` start with (and no other)."""
+    return f"{parent}_b{number}-"
 
 
 class RoundtableState(WireModel):
@@ -92,6 +128,7 @@ class RoundtableState(WireModel):
     called_on: Identity | None = None
     timer: SpeakingTimer | None = None
     breakout: BreakoutPlan | None = None
+    breakouts_run: int = 0  # how many breakouts were started (numbers the next one)
 
     @property
     def host(self) -> str | None:

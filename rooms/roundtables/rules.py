@@ -88,8 +88,9 @@ def left(state: RoundtableState, identity: str, present: Presence,
     """``identity`` left the room (``present``: who is still there).
 
     Their raised hand and any knock go. If they were the host, the co-host present the
-    longest takes over (the old host becomes a co-host); with no co-host present the seat
-    is held: ``host_away_since`` is set and :func:`settle_host` decides later.
+    longest takes over (the old host becomes a co-host); with no co-host present, or
+    while a breakout runs (the host visits pairs), the seat is held: ``host_away_since``
+    is set and :func:`settle_host` decides later.
     """
     update: dict[str, object] = {}
     if any(h.identity == identity for h in state.hands):
@@ -99,7 +100,9 @@ def left(state: RoundtableState, identity: str, present: Presence,
     changed = state.model_copy(update=update) if update else state
     if changed.role_of(identity) is not Role.HOST:
         return changed
-    successor = _longest_present_co_host(changed, present, excluding=identity)
+    # During a breakout the host goes to visit pairs: the seat is held, not handed on.
+    successor = None if changed.breakout is not None else _longest_present_co_host(
+        changed, present, excluding=identity)
     if successor is not None:
         return _swap_host(changed, identity, successor)
     if changed.host_away_since is not None:
@@ -111,14 +114,15 @@ def settle_host(state: RoundtableState, present: Presence, now: float,
                 grace_s: float) -> RoundtableState:
     """Once the host has been away ``grace_s``, the longest-present co-host takes over.
 
-    A host back in the room keeps the seat; with no co-host present the seat stays held.
+    A host back in the room keeps the seat; with no co-host present, or while a breakout
+    runs, the seat stays held.
     """
     host = state.host
     if state.host_away_since is None or host is None:
         return state
     if any(identity == host for identity, _ in present):
         return _seat_back(state)
-    if now - state.host_away_since < grace_s:
+    if state.breakout is not None or now - state.host_away_since < grace_s:
         return state
     successor = _longest_present_co_host(state, present, excluding=host)
     return state if successor is None else _swap_host(state, host, successor)

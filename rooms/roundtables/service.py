@@ -16,8 +16,8 @@ from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
 from rooms.grants import JoinGrant
 from rooms.models import Role, Room, RoomKind, RoomSnapshot, TrackKind
-from rooms.roundtables import floor, rules
-from rooms.roundtables.model import RoundtableState
+from rooms.roundtables import breakout, floor, rules
+from rooms.roundtables.model import BreakoutPlan, RoundtableState
 from rooms.roundtables.store import RoundtableStore
 from rooms.store import DEFAULT_GRACE_S, RoomStore
 
@@ -212,3 +212,41 @@ class RoundtableService:
     async def clear_breakout(self, actor: JoinGrant) -> RoundtableState:
         return await self._apply(actor.room_id, lambda s: floor.clear_breakout(
             s, actor.identity))
+
+    # --- breakout --------------------------------------------------------------------
+
+    async def start_breakout(self, actor: JoinGrant, groups: Sequence[Sequence[str]] | None,
+                             ends_at: float) -> RoundtableState:
+        """Store a new breakout plan (see :func:`breakout.start`); the rooms are
+        :class:`rooms.breakouts.Breakouts`' work."""
+        snapshot = await self._rooms.snapshot(actor.room_id)
+        present = {p.identity: p.display_name for p in snapshot.participants}
+        now = self._clock.now()
+        return await self._apply(actor.room_id, lambda s: breakout.start(
+            s, actor.identity, groups, present, ends_at, now))
+
+    async def end_breakout(self, room_id: str, actor: str | None, number: int | None = None
+                           ) -> tuple[RoundtableState, BreakoutPlan | None]:
+        """End the breakout (see :func:`breakout.end`): the state and the plan this call
+        ended (None: none ran, or another call ended it first)."""
+        ended: list[BreakoutPlan] = []
+        now = self._clock.now()
+
+        def change(state: RoundtableState) -> RoundtableState:
+            ended.clear()  # a compare-and-set retry runs it again
+            new = breakout.end(state, actor, now, number)
+            if new is not state and state.breakout is not None:
+                ended.append(state.breakout)
+            return new
+
+        state = await self._apply(room_id, change)
+        return state, ended[0] if ended else None
+
+    async def put(self, room: Room, state: RoundtableState) -> RoundtableState:
+        """Store ``state`` as the new room's (a pair room's) roundtable state."""
+        return await self._store.update(room.room_id, room.expires_at + self._grace_s,
+                                        lambda _current: state)
+
+    async def forget(self, room_id: str) -> None:
+        """Drop the room's state (its room is gone)."""
+        await self._store.delete(room_id)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
@@ -31,6 +31,7 @@ from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
 from rooms.models import RoomKind
 from rooms.scheduling.availability import Availability
+from rooms.scheduling.booking_checks import check_counterparts, check_others, notice_sentence
 from rooms.scheduling.booking_store import BookingStore, check_not_past
 from rooms.scheduling.bookings import Booking
 from rooms.scheduling.directory import PeopleDirectory
@@ -45,8 +46,8 @@ from rooms.scheduling.series_booking import (
     series_bookings,
 )
 from rooms.scheduling.session_rooms import SessionRooms, new_room_base, room_kind
-from rooms.scheduling.slots import MAX_RANGE, PersonSchedule, Slot, SlotFinder, SlotQuery
-from rooms.scheduling.zones import epoch_seconds, from_epoch, to_local, to_utc_lenient
+from rooms.scheduling.slots import PersonSchedule, Slot, SlotFinder, SlotQuery
+from rooms.scheduling.zones import epoch_seconds, from_epoch, to_local
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class SchedulingService:
         if other == caller.identity:
             raise RoomError("forbidden", "Look for a time with someone else.")
         mine, theirs = await self.directory.records([caller.identity, other])
-        _check_counterparts(caller, [theirs])
+        check_counterparts(caller, [theirs])
         organiser = await self._schedule(mine, query)
         guest = await self._schedule(theirs, query)
         if organiser is None or guest is None:
@@ -162,7 +163,7 @@ class SchedulingService:
                                limit: int = 20) -> list[Slot]:
         """Slots the host can make, ranked by how many invitees can come."""
         self._require_host(host)
-        _check_others(host, invitees)
+        check_others(host, invitees)
         records = await self.directory.records([host.identity, *invitees])
         schedules = [await self._schedule(r, query) for r in records]
         organiser = schedules[0]
@@ -190,10 +191,10 @@ class SchedulingService:
         """
         if roundtable:
             self._require_host(organiser)
-        _check_others(organiser, others)
+        check_others(organiser, others)
         self._check_when(start)
         records = await self.directory.records(others)
-        _check_counterparts(organiser, records)
+        check_counterparts(organiser, records)
         own = await self.directory.record(organiser.identity)
         end = start + timedelta(minutes=length_min)
         required = [own] if roundtable else [own, *records]
@@ -226,7 +227,7 @@ class SchedulingService:
         now = self._clock.now()
         check_not_past(start, now)
         if epoch_seconds(start) < now + self.notice_min * 60:
-            raise RoomError("too_soon", _notice_sentence(self.notice_min))
+            raise RoomError("too_soon", notice_sentence(self.notice_min))
         if start > from_epoch(int(now)) + timedelta(days=BOOK_AHEAD_DAYS):
             raise RoomError("range_too_long",
                             f"Sessions are booked at most {BOOK_AHEAD_DAYS} days ahead.")
@@ -381,45 +382,6 @@ class SchedulingService:
                 logger.exception("a booking listener failed on %s", change.value)
 
 
-def _check_others(organiser: Person, others: Sequence[str]) -> None:
-    """``forbidden`` unless ``others`` are some other people, each named once."""
-    if not others or organiser.identity in others or len(set(others)) != len(others):
-        raise RoomError("forbidden", "Invite other people, each once.")
-
-
-def _notice_sentence(notice_min: int) -> str:
-    hours, minutes = divmod(notice_min, 60)
-    if minutes:
-        ahead = f"{notice_min} minutes"
-    else:
-        ahead = f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"Sessions are booked at least {ahead} ahead: pick a later time."
-
-
-def _check_counterparts(caller: Person, records: Sequence[PersonRecord]) -> None:
-    """``forbidden`` unless each person is one ``caller`` meets (mentor and mentee meet
-    each other; a host meets anyone)."""
-    allowed = caller.role.counterparts()
-    for record in records:
-        if record.person.role not in allowed:
-            raise RoomError(
-                "forbidden",
-                f"A {caller.role.value} cannot schedule with a {record.person.role.value}: "
-                "mentors meet mentees, hosts meet anyone.")
-
-
 def _never(record: PersonRecord) -> Availability:
     """An availability with no free time, for someone who has not set theirs."""
     return Availability(zone=record.person.zone)
-
-
-def local_day_range(zone: str, first: date, last: date) -> tuple[datetime, datetime]:
-    """[first 00:00, the day after last 00:00) in ``zone``, as UTC instants.
-
-    ``range_too_long`` for more than ``MAX_RANGE`` local days (counted as days, so 90 days
-    across a DST change are 90 days, not 90 days and an hour)."""
-    if (last - first).days + 1 > MAX_RANGE.days:
-        raise RoomError("range_too_long", f"Look at most {MAX_RANGE.days} days ahead.")
-    start, _ = to_utc_lenient(datetime.combine(first, time()), zone)
-    end, _ = to_utc_lenient(datetime.combine(last + timedelta(days=1), time()), zone)
-    return start, end

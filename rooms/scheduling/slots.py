@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Self
 
 from pydantic import Field, model_validator
@@ -28,11 +28,17 @@ from rooms.models import WireModel
 from rooms.scheduling.availability import Availability
 from rooms.scheduling.intervals import Interval, intersect, normalize, subtract
 from rooms.scheduling.timeline import ZoneTimeline
-from rooms.scheduling.zones import UtcDatetime, epoch_seconds, from_epoch, load_zone
+from rooms.scheduling.zones import (
+    UtcDatetime,
+    epoch_seconds,
+    from_epoch,
+    load_zone,
+    to_utc_lenient,
+)
 
 SLOT_LENGTHS_MIN = (15, 30, 45, 60)  # 15/30/45 coffee, 60 roundtable
 STEPS_MIN = (5, 10, 15, 20, 30, 60)  # each divides a day, so the grid restarts at midnight
-MAX_RANGE = timedelta(days=90)  # local days (see booking_service.local_day_range)
+MAX_RANGE = timedelta(days=90)  # local days (see local_day_range)
 # The UTC span of MAX_RANGE local days can be longer by a zone's offset changes (an hour
 # at a DST change); a query may span this much.
 MAX_SPAN = MAX_RANGE + timedelta(days=1)
@@ -259,3 +265,15 @@ class SlotFinder:
                 tuple(p.identity for p in invitees if p.identity not in came),
             ))
         return slots
+
+
+def local_day_range(zone: str, first: date, last: date) -> tuple[datetime, datetime]:
+    """[first 00:00, the day after last 00:00) in ``zone``, as UTC instants.
+
+    ``range_too_long`` for more than ``MAX_RANGE`` local days (counted as days, so 90 days
+    across a DST change are 90 days, not 90 days and an hour)."""
+    if (last - first).days + 1 > MAX_RANGE.days:
+        raise RoomError("range_too_long", f"Look at most {MAX_RANGE.days} days ahead.")
+    start, _ = to_utc_lenient(datetime.combine(first, time()), zone)
+    end, _ = to_utc_lenient(datetime.combine(last + timedelta(days=1), time()), zone)
+    return start, end

@@ -97,6 +97,7 @@ def test_snapshot_wire_round_trip() -> None:
             "created_at": NOW,
             "expires_at": NOW + 1800,
             "title": "",
+            "parent": None,
         },
         "participants": [
             {

@@ -23,6 +23,10 @@ SERVER_EVENTS = (
     "hard_muted",
     "removed",
     "active_speaker",
+    "subscriber_closed",
+    "video_slots",
+    "breakout_started",
+    "breakout_ended",
 )
 
 

@@ -37,7 +37,9 @@ async def test_media_events_get_a_burst_of_30_then_2_a_second() -> None:
             assert code(await client.call("subscription_answer", answer)) == "rate_limited"
             ours = {"subscription_id": "x", "version": 1, "sdp": "v=0"}
             assert code(await client.call("subscriber_answer", ours)) == "rate_limited"
-            assert code(await client.call("subscriber_restart", {})) == "rate_limited"
+            refused = await client.call("subscriber_restart", {})
+            assert refused["error"]["code"] == "rate_limited"
+            assert refused["error"]["retry_after_s"] == 0.5  # the clock stands: 1 token at 2/s
             assert code(await client.call("publish", {"sdp": "v=0"})) == "rate_limited"
             assert code(await client.call("leave", {})) == "not_joined"  # not a media event
             clock.advance(0.5)

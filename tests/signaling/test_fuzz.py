@@ -26,10 +26,13 @@ CALL_EVENTS = ["join", "publish", "subscribe", "subscription_answer", "subscribe
                "subscriber_restart", "mute", "leave"]
 ROUNDTABLE_EVENTS = ["promote", "demote", "hand_over", "set_lobby", "admit", "deny",
                      "set_locked", "hard_mute", "mute_all", "remove", "end_room", "raise_hand",
-                     "lower_hand", "call_on", "start_timer", "stop_timer"]
-EVENTS = [*CALL_EVENTS, *ROUNDTABLE_EVENTS, "unknown"]
+                     "lower_hand", "call_on", "start_timer", "stop_timer", "start_breakout",
+                     "end_breakout", "visit_breakout", "pin_videos"]
+NOTES_EVENTS = ["notes"]
+EVENTS = [*CALL_EVENTS, *ROUNDTABLE_EVENTS, *NOTES_EVENTS, "unknown"]
 FIELDS = ["token", "sdp", "publisher", "subscription_id", "kind", "muted", "x", "identity",
-          "on", "locked", "seconds", "display_name", "version"]
+          "on", "locked", "seconds", "display_name", "version", "minutes", "pairs",
+          "room_id", "doc", "message", "room", "identities"]
 
 
 def documented_codes() -> set[str]:
@@ -86,6 +89,15 @@ EVENT_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "call_on": {"identity": NAMES, "seconds": SECONDS},
     "start_timer": {"identity": NAMES, "seconds": SECONDS},
     "stop_timer": {},
+    "start_breakout": {"minutes": st.one_of(st.floats(-5, 200, allow_nan=False), VALUES),
+                       "pairs": st.one_of(st.lists(st.lists(NAMES, max_size=3), max_size=3),
+                                          VALUES)},
+    "end_breakout": {},
+    "visit_breakout": {"room_id": st.one_of(st.text(max_size=70), VALUES)},
+    # the notes' own fuzzing (y-protocols shaped messages) is tests/notes/test_notes_fuzz.py
+    "notes": {"doc": st.one_of(st.sampled_from(["shared", "private"]), VALUES),
+              "message": st.one_of(st.binary(max_size=64), VALUES), "room": VALUES},
+    "pin_videos": {"identities": st.one_of(st.lists(NAMES, max_size=5), VALUES)},
 }
 
 

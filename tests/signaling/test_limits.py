@@ -19,9 +19,14 @@ def test_media_events_are_rate_limited_after_a_burst() -> None:
     with pytest.raises(SignalingError) as refused:
         limits.admit("publish")
     assert refused.value.code == "rate_limited"
+    assert refused.value.retry_after_s == pytest.approx(1.0)  # a token a second
+    clock.advance(0.25)
+    with pytest.raises(SignalingError) as refused:
+        limits.admit("publish")
+    assert refused.value.retry_after_s == pytest.approx(0.75)
     limits.admit("mute")  # other events have buckets of their own
     limits.done()
-    clock.advance(1.0)
+    clock.advance(0.75)
     limits.admit("publish")
     limits.done()
 
@@ -101,6 +106,7 @@ async def test_every_roundtable_event_carries_the_roundtable_rate_class() -> Non
     async with live_server() as server:
         table = server.services.namespace.events
         roundtable = {e for e, spec in table.items() if spec.rate_class == ROUNDTABLE_RATE}
-        assert roundtable == {e for e, spec in table.items()
-                              if spec.handler.__module__ == "signaling.roundtable_events"}
+        assert roundtable == {e for e, spec in table.items() if spec.handler.__module__ in (
+            "signaling.roundtable_events", "signaling.floor_events", "signaling.breakout_events",
+            "signaling.video_pins")}
         assert {"raise_hand", "lower_hand", "hard_mute", "admit"} <= roundtable

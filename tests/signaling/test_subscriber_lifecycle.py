@@ -154,3 +154,34 @@ async def test_a_join_whose_subscribe_connection_fails_gives_the_seat_back(
         await mentee.publish()
         await mentor.wait_carrying({mentee.identity})
         await mentor.wait_media_from(mentee)
+
+
+async def test_a_subscribe_connection_whose_first_offer_is_never_answered_is_closed() -> None:
+    async with live_server(subscriber_answer_timeout_s=0.5) as server, \
+            AsyncExitStack() as stack:
+        sfu: Sfu = server.services.sfu
+        room = await server.create_room("Ada", "Grace")
+        old, new = await connect(server, stack, 1), await connect(server, stack, 2)
+        old.auto_answer = False  # an old client: it never answers the join's offer
+        first = (await old.join(token_of(room["links"]["mentor"])))["subscriber_offer"]
+        await new.join(token_of(room["links"]["mentee"]))
+        await new.publish()
+
+        closed = await old.signal.next_event("subscriber_closed")
+        assert closed["subscription_id"] == first["subscription_id"]
+        assert closed["code"] == "offer_unanswered" and closed["message"]
+        assert sfu.connection_counts().subscribe == 1  # the answering one stays
+        await new.wait_carrying(set())
+        assert sfu.subscriber_offer(peer_id_for(room["room_id"], old.identity)) is None
+        late = await old.signal.call("subscriber_answer", {
+            "subscription_id": first["subscription_id"], "version": 1, "sdp": "v=0\r\n"})
+        assert late["ok"] is False
+
+        # it may ask for a fresh one, and once it answers that, it keeps it
+        old.auto_answer = True
+        assert await old.signal.call("subscriber_restart", {}) == {"ok": True}
+        await old.wait_carrying({new.identity})
+        await old.wait_media_from(new)
+        await asyncio.sleep(1.0)  # twice the timeout: an answered offer is never closed
+        assert sfu.connection_counts().subscribe == 2
+        assert "subscriber_closed" not in [e for e, _ in old.signal.drain()]

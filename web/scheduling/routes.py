@@ -25,13 +25,12 @@ from rooms.scheduling import tzdb
 from rooms.scheduling.booking_service import (
     Offload,
     SchedulingService,
-    local_day_range,
     run_inline,
 )
 from rooms.scheduling.bookings import Booking
 from rooms.scheduling.ics import ZoneDefinitions, booking_ics, feed_ics
 from rooms.scheduling.people import Person, PersonRole
-from rooms.scheduling.slots import Slot
+from rooms.scheduling.slots import Slot, local_day_range
 from rooms.scheduling.zones import HOST_SPECIFIC, from_epoch
 
 from ..rest import Problem, api_error, read_json
@@ -70,6 +69,7 @@ CALENDAR_TYPE = "text/calendar"
 STATUS_BY_CODE = {
     "unauthorized": 401, "token_missing": 401, "token_invalid": 401, "token_expired": 401,
     "token_not_yet_valid": 401, "forbidden": 403, "person_not_found": 404,
+    "item_not_found": 404,
     "booking_not_found": 404, "occurrence_not_found": 404, "slot_taken": 409,
     "slot_unavailable": 409, "booking_exists": 409, "booking_cancelled": 409,
     "booking_changed": 409,
@@ -168,6 +168,10 @@ class SchedulingApi:
     def _require_admin(self, request: web.Request) -> None:
         if not self._is_admin(request):
             raise problem("unauthorized", "Send the admin key as 'Authorization: Bearer'.")
+
+    async def caller(self, request: web.Request) -> Person:
+        """The person whose token the request carries (``unauthorized`` if none)."""
+        return await self._caller(request)
 
     async def _caller(self, request: web.Request) -> Person:
         try:

@@ -9,8 +9,7 @@ from pydantic import ValidationError
 
 from rooms.clock import ManualClock
 from rooms.scheduling.availability import Weekday
-from rooms.scheduling.booking_service import local_day_range
-from rooms.scheduling.slots import BusySpan, Slot, SlotFinder, SlotQuery
+from rooms.scheduling.slots import BusySpan, Slot, SlotFinder, SlotQuery, local_day_range
 from tests.rooms.scheduling.builders import WEEKDAYS, every_day, expect_code, schedule, utc
 
 ANYTIME = every_day("UTC", "00:00-00:00")

@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from rooms.clock import ManualClock
-from rooms.scheduling.booking_service import local_day_range
+from rooms.scheduling.slots import local_day_range
 from tests.live_server import live_server
 from tests.web.scheduling.client import ALL_WEEK, T0, Client, Person, instant, wire
 

@@ -38,9 +38,14 @@ export const ERROR_TEXT = {
   invalid_target: "Observers can't be made co-host or host.",
   hand_not_raised: "That person's hand isn't raised any more.",
   invalid_timer: "A speaking time must be between 1 second and 1 hour.",
-  invalid_breakout: "That breakout plan isn't valid: pair distinct people, with an end time in the future.",
+  invalid_breakout: "That breakout isn't possible: it needs at least two participants here, and between half a minute and two hours.",
+  breakout_running: "A breakout is already running: call everyone back first.",
   too_many_bans: "This session's list of removed people is full.",
   hard_muted: "A host has muted this for you; only a host can turn it back on.",
+  invalid_update: "That change to the notes couldn't be read, so it wasn't kept. Your notes are unchanged.",
+  notes_wrong_room: "Those notes belong to another session.",
+  notes_read_only: "You're observing this session, so you can read the notes but not change them.",
+  notes_too_large: "The notes are full (they've reached their size limit), so that change wasn't kept.",
   internal_error: "Something went wrong on the server. The call carries on; please try again in a moment.",
   unavailable: "The server is briefly unable to reach its data. Your call carries on; please try again in a few seconds.",
   busy: "The server is still working on your earlier requests. Please try again in a moment.",
@@ -89,9 +94,11 @@ export function otherRoleText(role) {
 
 /** An error ack from the server (or a client-side failure with a code). */
 export class ServerError extends Error {
-  constructor(code, message) {
+  /** @param {number} [retryAfterS] `rate_limited`: seconds until a retry is let in */
+  constructor(code, message, retryAfterS) {
     super(message || ERROR_TEXT[code] || code);
     this.code = code;
+    this.retryAfterS = typeof retryAfterS === "number" ? retryAfterS : null;
   }
 }
 

@@ -23,7 +23,10 @@ export const signaling = {
       socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, (err, resp) => {
         if (err) reject(new ServerError("timeout"));
         else if (!resp || typeof resp !== "object") reject(new ServerError("internal_error"));
-        else if (!resp.ok) reject(new ServerError(resp.error?.code || "internal_error", resp.error?.message));
+        else if (!resp.ok) {
+          const e = resp.error || {};
+          reject(new ServerError(e.code || "internal_error", e.message, e.retry_after_s));
+        }
         else resolve(resp);
       });
     });
@@ -57,6 +60,9 @@ export const signaling = {
     socket.on("room_ended", (msg) => this.onRoomEnded(socket, msg));
     socket.on("media_failed", (msg) => this.onMediaFailed(socket, msg));
     socket.on("subscriber_offer", (msg) => this.onSubscriberOffer(socket, msg));
+    socket.on("video_slots", (msg) => {
+      if (socket === this.socket) this.subscriber?.slots(msg);
+    });
     this.roundtable.bind(socket);
   },
 
@@ -90,20 +96,49 @@ export const signaling = {
     }
     this.me = ack.you;
     this.room = ack.room.room;
+    // A breakout's pair room stays open a little past the breakout: show the breakout's end.
+    if (this.room?.parent && Number.isFinite(ack.pair?.ends_at)) {
+      this.room = { ...this.room, expires_at: ack.pair.ends_at, title: `${this.room.title || "Roundtable"} · breakout` };
+    }
     this.iceServers = Array.isArray(ack.ice_servers) ? ack.ice_servers : [];
     this.participants.clear();
     for (const p of ack.room.participants) {
       if (p.identity !== this.me.identity) this.participants.set(p.identity, p);
     }
     this.view.renderHeader(this.me, this.room);
-    this.roundtable.onJoined(ack);
+    const onward = this.roundtable.onJoined(ack);
+    if (onward) {
+      // Back in the roundtable while our pair's breakout runs: on to the pair.
+      await this.moveTo(onward, { leaveFirst: true });
+      return;
+    }
     this.renderRemotes();
+    this.notes.joined(socket, this.me, this.room, this.participants);
     const reconnected = this.joinedOnce;
     this.joinedOnce = true;
     this.updateCallState();
     this.status(reconnected ? "Reconnected." : this.callStatusText());
     if (ack.subscriber_offer) this.onSubscriberOffer(socket, ack.subscriber_offer);
     await this.publish();
+  },
+
+  /** Join another room on the same connection with `token` (a breakout pair, or back to
+   * the roundtable), keeping our camera and microphone: only the peer connections are new.
+   * With `leaveFirst` we leave the current room first (otherwise the server already took
+   * us out). */
+  async moveTo(token, { leaveFirst = false } = {}) {
+    const socket = this.socket;
+    if (!socket || !this.wantInCall) return;
+    if (leaveFirst) await this.request("leave", {}).catch(() => {});
+    if (socket !== this.socket || !this.wantInCall) return;
+    this.token = token;
+    this.claims = peekClaims(token) || this.claims;
+    this.closePeerConnections();
+    this.participants.clear();
+    this.roundtable.model.reset();
+    this.joinedOnce = false;
+    this.setState("joining");
+    await this.onConnect(socket);
   },
 
   onDisconnect(socket, reason) {
@@ -120,6 +155,7 @@ export const signaling = {
       this.status("Disconnected by the server.");
       return;
     }
+    this.notes.offline();
     if (!this.joinedOnce) return; // still making the first connection
     this.setState("reconnecting");
     this.status("Connection lost. Reconnecting…");
@@ -163,6 +199,7 @@ export const signaling = {
     const returning = this.lastLeft === participant.identity;
     this.leftName = null;
     this.participants.set(participant.identity, participant);
+    this.notes.setPeople(this.participants);
     this.renderRemotes();
     this.updateCallState();
     this.status(`${participant.display_name} ${returning ? "is back" : "joined the call"}.`);
@@ -172,6 +209,7 @@ export const signaling = {
     const p = this.participants.get(identity);
     if (!p) return;
     this.participants.delete(identity);
+    this.notes.setPeople(this.participants);
     this.lastLeft = identity;
     this.leftName = p.display_name;
     this.renderRemotes();
@@ -234,6 +272,8 @@ export const signaling = {
           return this.request("subscriber_restart", {});
         },
         connectWatchMs: CONNECT_WATCH_MS,
+        onRestored: () => this.status("Reconnected: the others' media is back."),
+        onSlots: () => this.renderRemotes(),
         onStream: (identity, stream) => {
           if (stream) this.view.attachRemoteStream(identity, stream);
           else this.view.detachRemoteStream(identity);

@@ -7,11 +7,21 @@
 // which then belongs to whoever the new offer names. If the connection fails where only
 // the browser sees it (connectionState "failed", or "connecting" past a timeout, as the
 // publish watchdog in publish.js), we ask the server for a fresh one (`subscriber_restart`):
-// its offer comes with a new subscription id and replaces this connection.
+// its offer comes with a new subscription id and replaces this connection. A restart or
+// an answer refused with `rate_limited` is sent again once its `retry_after_s` passed.
+// Last-N video (docs/protocol.md, "Last-N video"): video m-lines are slots (`slot` set
+// in `tracks`) whose person changes without an offer; `video_slots` then names each
+// slot's mid's person, and the slot's track moves to that person's stream.
 
 import { waitForIceGathering, watchConnecting } from "./rtc.js";
 
 const CONNECT_WATCH_MS = 10000;
+const RETRY_FALLBACK_S = 1; // a rate_limited refusal without retry_after_s
+const MAX_ANSWER_RETRIES = 5;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** How long to wait before sending a request refused with rate_limited again. */
+const retryDelayMs = (err) => Math.max(50, 1000 * (err.retryAfterS ?? RETRY_FALLBACK_S));
 
 export class SubscriberLink {
   /**
@@ -22,17 +32,24 @@ export class SubscriberLink {
    *   a participant's remote stream (null: nothing of theirs arrives any more)
    * @param {(err: Error) => void} opts.onError an offer could not be answered
    * @param {() => Promise<object>} opts.restart emits subscriber_restart
+   * @param {() => void} [opts.onRestored] a replacement connection (after a restart or a
+   *   server reopen) is connected
+   * @param {() => void} [opts.onSlots] who has a video track may have changed
    * @param {number} [opts.connectWatchMs] how long the connection may stay connecting
    */
-  constructor({ iceServers, sendAnswer, onStream, onError, restart, connectWatchMs = CONNECT_WATCH_MS }) {
+  constructor({ iceServers, sendAnswer, onStream, onError, restart, onRestored, onSlots, connectWatchMs = CONNECT_WATCH_MS }) {
+    this.onRestored = onRestored || (() => {});
     this.iceServers = iceServers;
     this.sendAnswer = sendAnswer;
     this.restart = restart;
     this.connectWatchMs = connectWatchMs;
     this.restartedFor = null; // the connection a restart was asked for (once each)
-    this.restarts = 0; // subscriber_restart requests sent
+    this.restarts = 0; // subscriber_restart requests sent (retries included)
+    this.restartsRefused = 0; // of which refused with rate_limited (then sent again)
     this.onStream = onStream;
     this.onError = onError;
+    this.onSlots = onSlots || (() => {});
+    this.slotEvents = 0; // video_slots applied
     this.pc = null;
     this.subscriptionId = null;
     this.version = 0; // the last version answered (or being answered)
@@ -69,22 +86,59 @@ export class SubscriberLink {
     await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
     this.tracks = offer.tracks || [];
     this.mapTracks(pc, this.tracks);
+    this.onSlots();
     await pc.setLocalDescription(await pc.createAnswer());
     await waitForIceGathering(pc);
     if (pc !== this.pc || this.closed) return;
-    await this.sendAnswer({
+    const answer = {
       subscription_id: offer.subscription_id,
       version: offer.version,
       sdp: pc.localDescription.sdp,
-    });
+    };
+    for (let refused = 0; ; refused += 1) {
+      try {
+        await this.sendAnswer(answer);
+        break;
+      } catch (err) {
+        // rate_limited (a burst of media requests): send it again when the server says
+        if (err.code !== "rate_limited" || refused >= MAX_ANSWER_RETRIES) throw err;
+        await sleep(retryDelayMs(err));
+        if (pc !== this.pc || this.closed) return;
+      }
+    }
     if (pc === this.pc) this.answered += 1;
     if (fresh && pc === this.pc) this.watch(pc);
   }
 
+  /** `video_slots`: the slots' mids now carry these people (in order with the offers). */
+  slots(msg) {
+    this.queue = this.queue.then(() => {
+      if (this.closed || !this.pc || msg?.subscription_id !== this.subscriptionId) return;
+      const byMid = new Map((msg.slots || []).map((s) => [s.mid, s.identity ?? null]));
+      this.tracks = this.tracks.map((t) => (byMid.has(t.mid) ? { ...t, identity: byMid.get(t.mid) } : t));
+      this.mapTracks(this.pc, this.tracks);
+      this.slotEvents += 1;
+      this.onSlots();
+    });
+    return this.queue;
+  }
+
+  /** Whether video arrives as last-N slots (then not everyone's video does). */
+  lastN() {
+    return this.tracks.some((t) => t.slot !== null && t.slot !== undefined);
+  }
+
+  /** Whether a video track of ``identity`` arrives now. */
+  hasVideo(identity) {
+    return Boolean(this.streams.get(identity)?.getVideoTracks().length);
+  }
+
   /** Ask for a fresh connection when this one fails or stays connecting too long. */
   watch(pc) {
+    const replacement = this.opened > 1;
     pc.addEventListener("connectionstatechange", () => {
       if (pc.connectionState === "failed") this.requestRestart(pc);
+      else if (pc.connectionState === "connected" && replacement && pc === this.pc) this.onRestored();
     });
     watchConnecting(pc, this.connectWatchMs, () => this.requestRestart(pc));
   }
@@ -92,9 +146,21 @@ export class SubscriberLink {
   requestRestart(pc) {
     if (this.closed || pc !== this.pc || this.restartedFor === pc || !this.restart) return;
     this.restartedFor = pc;
+    this.sendRestart(pc);
+  }
+
+  sendRestart(pc) {
     this.restarts += 1;
     this.restart().catch((err) => {
       if (this.closed) return;
+      if (err.code === "rate_limited" && pc === this.pc && this.restartedFor === pc) {
+        // Too many media requests just now: ask again when the server lets us in.
+        this.restartsRefused += 1;
+        setTimeout(() => {
+          if (!this.closed && pc === this.pc && this.restartedFor === pc) this.sendRestart(pc);
+        }, retryDelayMs(err));
+        return;
+      }
       if (this.restartedFor === pc) this.restartedFor = null; // may ask again on the next failure
       this.onError(err);
     });

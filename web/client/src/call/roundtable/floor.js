@@ -71,7 +71,10 @@ export function renderOwnMutes(model) {
   const note = $("rt-own-mute");
   note.hidden = !mic && !cam;
   const what = mic && cam ? "microphone and camera" : mic ? "microphone" : "camera";
-  note.textContent = `A host turned off your ${what}. Only a host can turn it back on; raise your hand if you'd like to speak.`;
+  // Raising a hand is the way back to speaking: only worth saying for the microphone.
+  note.textContent = mic
+    ? `A host turned off your ${what}. Only a host can turn it back on; raise your hand if you'd like to speak.`
+    : `A host turned off your ${what}. Only a host can turn it back on.`;
   for (const b of document.querySelectorAll('#call [data-action="toggle-mic"]')) {
     if (mic) {
       b.disabled = true;

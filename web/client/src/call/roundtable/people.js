@@ -44,7 +44,7 @@ function statusText(model, p) {
   return parts.join(" · ");
 }
 
-function hostControls(model, p, confirming) {
+function hostControls(model, p, confirming, inPair) {
   const id = p.identity;
   const role = model.roleOf(id, p.role);
   const row = el("div", "rt-row-actions");
@@ -69,6 +69,7 @@ function hostControls(model, p, confirming) {
       actionButton(cam ? "Allow camera" : "Stop camera", cam ? "unmute-video" : "mute-video", id),
     );
   }
+  if (inPair) return row; // a visiting host: only the mutes (roles and bans are the roundtable's)
   if (role === "participant") row.append(actionButton("Make co-host", "promote", id));
   if (role === "co-host" && model.iAmHost) row.append(actionButton("Make participant", "demote", id));
   if (model.iAmHost && role !== "observer") row.append(actionButton("Hand over hosting", "hand-over", id));
@@ -76,8 +77,9 @@ function hostControls(model, p, confirming) {
   return row;
 }
 
-/** Everyone in the room, hosts first; `confirming` is {action, target} awaiting a yes. */
-export function renderPeople(model, people, confirming) {
+/** Everyone in the room, hosts first; `confirming` is {action, target} awaiting a yes;
+ * `inPair`: a breakout's pair room (a visiting host only mutes there). */
+export function renderPeople(model, people, confirming, inPair = false) {
   const list = $("rt-people");
   const me = model.me?.identity;
   $("rt-people-count").textContent = String(people.length);
@@ -94,7 +96,7 @@ export function renderPeople(model, people, confirming) {
     item.append(head);
     const status = statusText(model, p);
     if (status) item.append(el("div", "rt-person-status", status));
-    if (model.iAmHosting && p.identity !== me) item.append(hostControls(model, p, confirming));
+    if (model.iAmHosting && p.identity !== me) item.append(hostControls(model, p, confirming, inPair));
     list.append(item);
   }
 }

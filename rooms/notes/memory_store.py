@@ -1,0 +1,87 @@
+"""The in-memory notes store: the embedded default (one process, lost on restart)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rooms.errors import RoomError
+from rooms.notes.model import ActionItem, SessionContext
+from rooms.notes.store import LogRead, LogStats, NotesStore
+
+
+@dataclass
+class _Log:
+    snapshot: bytes | None = None
+    base: int = 0
+    updates: list[bytes] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.snapshot or b"") + sum(len(u) for u in self.updates)
+
+
+class MemoryNotesStore(NotesStore):
+    """Notes in this process's memory."""
+
+    def __init__(self) -> None:
+        self._logs: dict[str, _Log] = {}
+        self._items: dict[str, dict[str, ActionItem]] = {}
+        self._contexts: dict[str, SessionContext] = {}
+        self._members: dict[str, set[str]] = {}
+
+    async def append(self, doc_id: str, update: bytes, max_bytes: int,
+                     only_if_empty: bool = False) -> int | None:
+        log = self._logs.setdefault(doc_id, _Log())
+        if only_if_empty and (log.snapshot is not None or log.base or log.updates):
+            return None
+        if log.size + len(update) > max_bytes:
+            raise RoomError("notes_too_large")
+        log.updates.append(update)
+        return log.base + len(log.updates)
+
+    async def read(self, doc_id: str, since: int) -> LogRead:
+        log = self._logs.get(doc_id, _Log())
+        end = log.base + len(log.updates)
+        if since < log.base or (since == 0 and log.snapshot is not None):
+            return LogRead(log.snapshot or b"\x00\x00", list(log.updates), end)
+        return LogRead(None, log.updates[since - log.base:], end)
+
+    async def compact(self, doc_id: str, snapshot: bytes, upto: int) -> None:
+        log = self._logs.get(doc_id)
+        if log is None or upto <= log.base or upto > log.base + len(log.updates):
+            return
+        del log.updates[:upto - log.base]
+        log.base, log.snapshot = upto, snapshot
+
+    async def stats(self, doc_id: str) -> LogStats:
+        log = self._logs.get(doc_id, _Log())
+        return LogStats(len(log.updates), log.size)
+
+    async def upsert_items(self, scope: str, items: Sequence[ActionItem]) -> None:
+        index = self._items.setdefault(scope, {})
+        for item in items:
+            index[item.id] = item
+
+    async def items(self, scope: str) -> list[ActionItem]:
+        return list(self._items.get(scope, {}).values())
+
+    async def set_item_done(self, scope: str, item_id: str, done: bool) -> ActionItem:
+        index = self._items.get(scope, {})
+        if item_id not in index:
+            raise RoomError("item_not_found")
+        index[item_id] = index[item_id].model_copy(update={"done": done})
+        return index[item_id]
+
+    async def put_context(self, context: SessionContext) -> None:
+        self._contexts[context.room_id] = context
+        self._members.setdefault(context.scope, set()).update(context.people)
+
+    async def context(self, room_id: str) -> SessionContext | None:
+        return self._contexts.get(room_id)
+
+    async def members(self, scope: str) -> set[str]:
+        return set(self._members.get(scope, set()))
+
+    async def close(self) -> None:
+        return None

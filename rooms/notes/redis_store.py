@@ -1,0 +1,207 @@
+"""The Redis notes store: every process serving a room appends to the same logs.
+
+Layout (after the key prefix; ``{room}`` is the room's Redis Cluster hash tag, so one
+document's keys share a slot; updates and snapshots are stored base64-encoded because
+the process's client decodes replies to ``str``):
+
+* ``notes:{room}:<doc>:meta`` hash: ``base`` (offset of the first logged update),
+  ``size`` (raw bytes of snapshot + log), ``snap`` (the snapshot), ``snaplen``;
+* ``notes:{room}:<doc>:log`` list: the updates logged after the snapshot;
+* ``notes:items:{scope}`` hash id -> item JSON, and ``notes:items:{scope}:order`` list;
+* ``notes:items:{scope}:members`` set: everyone in a session of the scope;
+* ``notes:context:{room}`` the room's SessionContext JSON.
+
+Appending (with the size cap), reading and compacting are Lua scripts, so each is one
+atomic step against concurrent appenders in other processes. Notes have no TTL: they
+are read after the session (see docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from rooms.errors import RoomError
+from rooms.notes.model import ActionItem, SessionContext
+from rooms.notes.store import LogRead, LogStats, NotesStore
+from rooms.redis_client import RedisBacked
+
+RAW_LEN_LUA = """
+local function raw(s)
+  local pad = 0
+  if s:sub(-2) == '==' then pad = 2 elseif s:sub(-1) == '=' then pad = 1 end
+  return #s / 4 * 3 - pad
+end
+"""
+
+# KEYS: meta, log. ARGV: entry (b64), raw length, max bytes, only-if-empty ('1'/'0').
+APPEND_LUA = """
+local base = tonumber(redis.call('HGET', KEYS[1], 'base') or '0')
+local size = tonumber(redis.call('HGET', KEYS[1], 'size') or '0')
+local n = redis.call('LLEN', KEYS[2])
+if ARGV[4] == '1' and (n > 0 or base > 0 or redis.call('HEXISTS', KEYS[1], 'snap') == 1) then
+  return -1
+end
+if size + tonumber(ARGV[2]) > tonumber(ARGV[3]) then return -2 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'size', ARGV[2])
+return base + n + 1
+"""
+
+# KEYS: meta, log. ARGV: since. Returns {base, snapshot or false, updates...}.
+READ_LUA = """
+local base = tonumber(redis.call('HGET', KEYS[1], 'base') or '0')
+local since = tonumber(ARGV[1])
+local snap = redis.call('HGET', KEYS[1], 'snap')
+local out = {base}
+local from = since - base
+if since < base or (since == 0 and snap) then
+  out[2] = snap or ''
+  from = 0
+else
+  out[2] = false
+end
+local rest = redis.call('LRANGE', KEYS[2], from, -1)
+for i = 1, #rest do out[#out + 1] = rest[i] end
+return out
+"""
+
+# KEYS: meta, log. ARGV: snapshot (b64), its raw length, upto.
+COMPACT_LUA = RAW_LEN_LUA + """
+local base = tonumber(redis.call('HGET', KEYS[1], 'base') or '0')
+local upto = tonumber(ARGV[3])
+local n = redis.call('LLEN', KEYS[2])
+if upto <= base or upto > base + n then return 0 end
+local k = upto - base
+local freed = 0
+for _, s in ipairs(redis.call('LRANGE', KEYS[2], 0, k - 1)) do freed = freed + raw(s) end
+local old = tonumber(redis.call('HGET', KEYS[1], 'snaplen') or '0')
+redis.call('LTRIM', KEYS[2], k, -1)
+redis.call('HSET', KEYS[1], 'base', upto, 'snap', ARGV[1], 'snaplen', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'size', tonumber(ARGV[2]) - old - freed)
+return 1
+"""
+
+# KEYS: items, order. ARGV: id1, json1, id2, json2, ...
+UPSERT_LUA = """
+for i = 1, #ARGV, 2 do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 0 then redis.call('RPUSH', KEYS[2], ARGV[i]) end
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+return 1
+"""
+
+# KEYS: items. ARGV: id, done ('1'/'0').
+DONE_LUA = """
+local j = redis.call('HGET', KEYS[1], ARGV[1])
+if not j then return false end
+local item = cjson.decode(j)
+item['done'] = ARGV[2] == '1'
+local out = cjson.encode(item)
+redis.call('HSET', KEYS[1], ARGV[1], out)
+return out
+"""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _raw(text: Any) -> bytes:
+    return base64.b64decode(text)
+
+
+class RedisNotesStore(RedisBacked, NotesStore):
+    """Notes in Redis (see the module docstring)."""
+
+    def __init__(self, url_or_client: str | aioredis.Redis,
+                 key_prefix: str = "mentorcall:") -> None:
+        super().__init__(url_or_client)
+        self._prefix = key_prefix
+        self._append = self._client.register_script(APPEND_LUA)
+        self._read = self._client.register_script(READ_LUA)
+        self._compact = self._client.register_script(COMPACT_LUA)
+        self._upsert = self._client.register_script(UPSERT_LUA)
+        self._done = self._client.register_script(DONE_LUA)
+
+    def _doc_keys(self, doc_id: str) -> list[str]:
+        room, _, owner = doc_id.partition("/")
+        stem = f"{self._prefix}notes:{{{room}}}:{owner or '-shared'}"
+        return [f"{stem}:meta", f"{stem}:log"]
+
+    def _item_keys(self, scope: str) -> list[str]:
+        stem = f"{self._prefix}notes:items:{{{scope}}}"
+        return [stem, f"{stem}:order"]
+
+    async def append(self, doc_id: str, update: bytes, max_bytes: int,
+                     only_if_empty: bool = False) -> int | None:
+        end = int(await self._append(keys=self._doc_keys(doc_id), args=[
+            _b64(update), len(update), max_bytes, "1" if only_if_empty else "0"]))
+        if end == -1:
+            return None
+        if end == -2:
+            raise RoomError("notes_too_large")
+        return end
+
+    async def read(self, doc_id: str, since: int) -> LogRead:
+        reply = await self._read(keys=self._doc_keys(doc_id), args=[since])
+        base, snap, rest = int(reply[0]), reply[1], reply[2:]
+        updates = [_raw(u) for u in rest]
+        if snap is None:  # Lua false arrives as None
+            return LogRead(None, updates, since + len(updates))
+        return LogRead(_raw(snap) if snap else b"\x00\x00", updates, base + len(updates))
+
+    async def compact(self, doc_id: str, snapshot: bytes, upto: int) -> None:
+        await self._compact(keys=self._doc_keys(doc_id),
+                            args=[_b64(snapshot), len(snapshot), upto])
+
+    async def stats(self, doc_id: str) -> LogStats:
+        meta, log = self._doc_keys(doc_id)
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.hget(meta, "size")
+            pipe.llen(log)
+            size, count = await pipe.execute()
+        return LogStats(int(count), int(size or 0))
+
+    async def upsert_items(self, scope: str, items: Sequence[ActionItem]) -> None:
+        if not items:
+            return
+        args: list[str] = []
+        for item in items:
+            args += [item.id, item.model_dump_json()]
+        await self._upsert(keys=self._item_keys(scope), args=args)
+
+    async def items(self, scope: str) -> list[ActionItem]:
+        index, order = self._item_keys(scope)
+        ids = await self._client.lrange(order, 0, -1)
+        if not ids:
+            return []
+        found = await self._client.hmget(index, ids)
+        return [ActionItem.model_validate_json(j) for j in found if j is not None]
+
+    async def set_item_done(self, scope: str, item_id: str, done: bool) -> ActionItem:
+        reply = await self._done(keys=self._item_keys(scope)[:1],
+                                 args=[item_id, "1" if done else "0"])
+        if reply is None:
+            raise RoomError("item_not_found")
+        data = json.loads(reply)
+        return ActionItem.model_validate({k: v for k, v in data.items() if v is not None})
+
+    async def put_context(self, context: SessionContext) -> None:
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.set(f"{self._prefix}notes:context:{{{context.room_id}}}",
+                     context.model_dump_json())
+            pipe.sadd(self._item_keys(context.scope)[0] + ":members", *context.people)
+            await pipe.execute()
+
+    async def context(self, room_id: str) -> SessionContext | None:
+        data = await self._client.get(f"{self._prefix}notes:context:{{{room_id}}}")
+        return None if data is None else SessionContext.model_validate_json(data)
+
+    async def members(self, scope: str) -> set[str]:
+        found = await self._client.smembers(self._item_keys(scope)[0] + ":members")
+        return {str(member) for member in found}

@@ -1,0 +1,148 @@
+"""RecordingService: what signaling (start, stop, consent) and the recorder and
+composition jobs (files, progress, recovery) call. It checks who may do what and changes
+recordings only through the store's atomic ``update``."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from rooms.clock import Clock, SystemClock
+from rooms.errors import RoomError
+from rooms.models import Role, Room
+from rooms.recordings.model import (
+    Composition,
+    CompositionState,
+    ConsentDecision,
+    ConsentEntry,
+    Recording,
+    RecordingFile,
+    RecordingState,
+)
+from rooms.recordings.policy import RecordingPolicy, check_may_record
+from rooms.recordings.store import RecordingStore
+
+FINISHED = (RecordingState.STOPPED, RecordingState.RECOVERED, RecordingState.FAILED)
+
+
+def new_recording_id() -> str:
+    return "rec_" + secrets.token_urlsafe(12)
+
+
+class RecordingService:
+    """Recording life cycle and consent for every room of a deployment."""
+
+    def __init__(self, store: RecordingStore, clock: Clock | None = None,
+                 new_id: Callable[[], str] = new_recording_id) -> None:
+        self._store = store
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._new_id = new_id
+
+    @property
+    def store(self) -> RecordingStore:
+        return self._store
+
+    async def set_policy(self, room: Room, policy: RecordingPolicy) -> None:
+        """The room's setting of who may record (kept until the room ends)."""
+        await self._store.set_policy(room.room_id, policy, room.expires_at)
+
+    async def _check(self, room: Room, role: Role, record_grant: bool) -> None:
+        policy = await self._store.policy(room.room_id)
+        check_may_record(room.kind, role, record_grant, policy)
+
+    async def start(self, room: Room, identity: str, role: Role, record_grant: bool,
+                    booking_id: str | None = None) -> Recording:
+        """Start recording ``room``: ``not_allowed_to_record`` (nothing starts),
+        ``room_closed``, ``already_recording``. Nobody has consented yet: the recorder
+        writes a track only once its publisher accepts."""
+        await self._check(room, role, record_grant)
+        now = self._clock.now()
+        if room.is_closed(now):
+            raise RoomError("room_closed")
+        recording = Recording(recording_id=self._new_id(), room_id=room.room_id,
+                              booking_id=booking_id, started_by=identity, started_at=now)
+        return await self._store.create(recording)
+
+    async def stop(self, room: Room, role: Role, record_grant: bool) -> Recording:
+        """Stop the room's recording (same rule as starting); ``not_recording`` if none."""
+        await self._check(room, role, record_grant)
+        active = await self._store.active(room.room_id)
+        if active is None:
+            raise RoomError("not_recording")
+        return await self.finish(active.recording_id, RecordingState.STOPPED)
+
+    async def finish(self, recording_id: str, state: RecordingState) -> Recording:
+        """End a recording as ``stopped`` (clean stop), ``recovered`` (finalised after a
+        crash) or ``failed``. A recording already finished keeps its first ending."""
+        if state not in FINISHED:
+            raise ValueError(f"{state} does not end a recording")
+        now = self._clock.now()
+
+        def end(current: Recording) -> Recording:
+            if not current.is_active:
+                return current
+            return current.model_copy(update={"state": state, "stopped_at": now})
+
+        return await self._store.update(recording_id, end)
+
+    async def answer_consent(self, recording_id: str, identity: str, accepted: bool,
+                             session_id: str) -> Recording:
+        """Log a participant's answer; a "no" after a "yes" is ``withdrawn``. Only while
+        recording (``not_recording`` after). The same answer twice is logged once."""
+        now = self._clock.now()
+
+        def answer(current: Recording) -> Recording:
+            if not current.is_active:
+                raise RoomError("not_recording")
+            before = current.decision_of(identity)
+            if accepted:
+                decision = ConsentDecision.ACCEPTED
+            elif before is ConsentDecision.ACCEPTED:
+                decision = ConsentDecision.WITHDRAWN
+            else:
+                decision = ConsentDecision.DECLINED
+            if before is decision or (before is ConsentDecision.WITHDRAWN and not accepted):
+                return current
+            entry = ConsentEntry(identity=identity, at=now, decision=decision,
+                                 session_id=session_id)
+            return current.model_copy(update={"consent": [*current.consent, entry]})
+
+        return await self._store.update(recording_id, answer)
+
+    async def put_file(self, recording_id: str, file: RecordingFile) -> Recording:
+        """Add a file to the recording, or replace the entry of the same name (a file
+        that grew, or was uploaded)."""
+
+        def put(current: Recording) -> Recording:
+            files = [f for f in current.files if f.name != file.name] + [file]
+            return current.model_copy(update={"files": files})
+
+        return await self._store.update(recording_id, put)
+
+    async def mark_uploaded(self, recording_id: str, name: str) -> Recording:
+        """Note that ``name`` is confirmed in the remote storage."""
+
+        def mark(current: Recording) -> Recording:
+            found = current.file(name)
+            if found is None:
+                raise RoomError("recording_file_not_found")
+            if found.uploaded:
+                return current
+            return current.model_copy(update={"files": [
+                f.model_copy(update={"uploaded": True}) if f.name == name else f
+                for f in current.files]})
+
+        return await self._store.update(recording_id, mark)
+
+    async def set_composition(self, recording_id: str, state: CompositionState,
+                              percent: float) -> Recording:
+        """Progress of the composed file (0..100); ``done`` means 100."""
+        progress = Composition(state=state,
+                               percent=100.0 if state is CompositionState.DONE else percent)
+
+        def composed(current: Recording) -> Recording:
+            if current.composition == progress:
+                return current
+            return current.model_copy(update={"composition": progress})
+
+        return await self._store.update(recording_id, composed)

@@ -1,0 +1,36 @@
+"""Checks a booking request must pass before anything is stored: who is invited, who may
+meet whom, and the sentence for bookings made too late."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rooms.errors import RoomError
+from rooms.scheduling.people import Person, PersonRecord
+
+
+def check_others(organiser: Person, others: Sequence[str]) -> None:
+    """``forbidden`` unless ``others`` are some other people, each named once."""
+    if not others or organiser.identity in others or len(set(others)) != len(others):
+        raise RoomError("forbidden", "Invite other people, each once.")
+
+
+def notice_sentence(notice_min: int) -> str:
+    hours, minutes = divmod(notice_min, 60)
+    if minutes:
+        ahead = f"{notice_min} minutes"
+    else:
+        ahead = f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"Sessions are booked at least {ahead} ahead: pick a later time."
+
+
+def check_counterparts(caller: Person, records: Sequence[PersonRecord]) -> None:
+    """``forbidden`` unless each person is one ``caller`` meets (mentor and mentee meet
+    each other; a host meets anyone)."""
+    allowed = caller.role.counterparts()
+    for record in records:
+        if record.person.role not in allowed:
+            raise RoomError(
+                "forbidden",
+                f"A {caller.role.value} cannot schedule with a {record.person.role.value}: "
+                "mentors meet mentees, hosts meet anyone.")

@@ -1,0 +1,85 @@
+"""The notes store contract, run against the in-memory and the Redis store."""
+
+from __future__ import annotations
+
+import pytest
+
+from rooms.errors import RoomError
+from rooms.notes.model import ActionItem, SessionContext
+from rooms.notes.store import NotesStore
+
+DOC = "coffee-abc-0"
+
+
+async def test_append_and_read_from_offsets(notes_store: NotesStore) -> None:
+    assert await notes_store.append(DOC, b"one", 1024) == 1
+    assert await notes_store.append(DOC, b"two", 1024) == 2
+    read = await notes_store.read(DOC, 0)
+    assert (read.snapshot, read.updates, read.end) == (None, [b"one", b"two"], 2)
+    read = await notes_store.read(DOC, 1)
+    assert (read.snapshot, read.updates, read.end) == (None, [b"two"], 2)
+    assert (await notes_store.stats(DOC)).size == 6
+
+
+async def test_compaction_keeps_later_offsets_and_restarts_old_readers(
+        notes_store: NotesStore) -> None:
+    for part in (b"a", b"bb", b"ccc"):
+        await notes_store.append(DOC, part, 1024)
+    await notes_store.compact(DOC, b"SNAP", 2)
+    stats = await notes_store.stats(DOC)
+    assert (stats.updates, stats.size) == (1, 4 + 3)
+    old = await notes_store.read(DOC, 1)
+    assert (old.snapshot, old.updates, old.end) == (b"SNAP", [b"ccc"], 3)
+    fresh = await notes_store.read(DOC, 0)
+    assert (fresh.snapshot, fresh.updates, fresh.end) == (b"SNAP", [b"ccc"], 3)
+    current = await notes_store.read(DOC, 2)
+    assert (current.snapshot, current.updates, current.end) == (None, [b"ccc"], 3)
+    assert await notes_store.append(DOC, b"d", 1024) == 4
+    await notes_store.compact(DOC, b"OLDER", 1)  # someone compacted past this already
+    assert (await notes_store.read(DOC, 0)).snapshot == b"SNAP"
+
+
+async def test_cap_refuses_and_stores_nothing(notes_store: NotesStore) -> None:
+    await notes_store.append(DOC, b"x" * 1000, 1024)
+    with pytest.raises(RoomError) as refused:
+        await notes_store.append(DOC, b"y" * 25, 1024)
+    assert refused.value.code == "notes_too_large"
+    read = await notes_store.read(DOC, 0)
+    assert read.updates == [b"x" * 1000] and read.end == 1
+
+
+async def test_only_if_empty(notes_store: NotesStore) -> None:
+    assert await notes_store.append(DOC, b"seed", 1024, only_if_empty=True) == 1
+    assert await notes_store.append(DOC, b"again", 1024, only_if_empty=True) is None
+    assert (await notes_store.read(DOC, 0)).updates == [b"seed"]
+
+
+async def test_documents_are_separate(notes_store: NotesStore) -> None:
+    await notes_store.append(DOC, b"shared", 1024)
+    await notes_store.append(f"{DOC}/alice", b"mine", 1024)
+    assert (await notes_store.read(f"{DOC}/alice", 0)).updates == [b"mine"]
+    assert (await notes_store.read(f"{DOC}/bob", 0)).updates == []
+
+
+async def test_item_index(notes_store: NotesStore) -> None:
+    first = ActionItem(id="i1", text="read the book", owner="mentee", due="2026-12-01")
+    second = ActionItem(id="i2", text="send the CV", owner="mentee")
+    await notes_store.upsert_items("pair:a+b", [first, second])
+    await notes_store.upsert_items("pair:a+b", [first.model_copy(update={"text": "read it"})])
+    items = await notes_store.items("pair:a+b")
+    assert [i.id for i in items] == ["i1", "i2"] and items[0].text == "read it"
+    closed = await notes_store.set_item_done("pair:a+b", "i2", True)
+    assert closed.done and closed.text == "send the CV"
+    assert [i.done for i in await notes_store.items("pair:a+b")] == [False, True]
+    assert await notes_store.items("pair:a+c") == []
+    with pytest.raises(RoomError) as missing:
+        await notes_store.set_item_done("pair:a+b", "nope", True)
+    assert missing.value.code == "item_not_found"
+
+
+async def test_contexts_and_members(notes_store: NotesStore) -> None:
+    context = SessionContext(room_id="coffee-x-0", scope="pair:a+b", people=("a", "b"))
+    await notes_store.put_context(context)
+    assert await notes_store.context("coffee-x-0") == context
+    assert await notes_store.context("coffee-y-0") is None
+    assert await notes_store.members("pair:a+b") == {"a", "b"}

@@ -1,0 +1,1 @@
+"""The HTTP side of notes: export, action items (docs/notes-api.md)."""

@@ -1,0 +1,105 @@
+"""The notes endpoints (docs/notes-api.md): a session's notes as Markdown, and the action
+items of a mentoring pair or roundtable series, listed and closed or reopened.
+
+Auth: a person token (``Authorization: Bearer``, as for scheduling) or the admin key.
+A session's notes are read by its participants (the people of its booking) and admins;
+a pair's items by the two people of the pair; a series' items by the people of its
+sessions.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from pycrdt import Text
+
+from rooms.notes.documents import TEXT, read_items
+from rooms.notes.export import notes_markdown
+from rooms.notes.model import DocKey, pair_scope, series_scope
+from rooms.notes.service import NotesService
+from rooms.scheduling.people import Person
+
+from ..scheduling.routes import answers, bearer, json_answer, problem, read_body
+from .bodies import ItemPatch, ItemsView
+
+Caller = Callable[[web.Request], Awaitable[Person]]
+
+
+class NotesApi:
+    """Handlers for the notes endpoints."""
+
+    def __init__(self, notes: NotesService, caller: Caller, admin_key: str) -> None:
+        self._notes = notes
+        self._caller = caller
+        self._admin_key = admin_key.encode()
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/api/notes/sessions/{room_id}", answers(self.session_notes)),
+            web.get("/api/notes/pairs/{identity}/items", answers(self.pair_items)),
+            web.patch("/api/notes/pairs/{identity}/items/{item_id}",
+                      answers(self.patch_pair_item)),
+            web.get("/api/notes/series/{series_id}/items", answers(self.series_items)),
+            web.patch("/api/notes/series/{series_id}/items/{item_id}",
+                      answers(self.patch_series_item)),
+        ]
+
+    def _is_admin(self, request: web.Request) -> bool:
+        return hmac.compare_digest(bearer(request).encode(), self._admin_key)
+
+    async def session_notes(self, request: web.Request) -> web.Response:
+        room_id = request.match_info["room_id"]
+        context = await self._notes.store.context(room_id)
+        identity: str | None = None
+        if not self._is_admin(request):
+            person = await self._caller(request)
+            if context is None or person.identity not in context.people:
+                raise problem("forbidden", "Only the session's participants and admins can "
+                                           "read its notes.")
+            identity = person.identity
+        shared = await self._notes.stored_doc(DocKey(room_id))
+        private = None
+        if identity is not None:
+            mine = await self._notes.stored_doc(DocKey(room_id, identity))
+            private = str(mine.get(TEXT, type=Text))
+        text = notes_markdown(context.title if context else "", str(shared.get(TEXT, type=Text)),
+                              read_items(shared, room_id), private)
+        return web.Response(text=text, content_type="text/markdown")
+
+    async def _pair_scope(self, request: web.Request) -> str:
+        person = await self._caller(request)
+        other = request.match_info["identity"]
+        if other == person.identity:
+            raise problem("forbidden", "A pair is you and someone else.")
+        return pair_scope(person.identity, other)
+
+    async def _series_scope(self, request: web.Request) -> str:
+        scope = series_scope(request.match_info["series_id"])
+        if self._is_admin(request):
+            return scope
+        person = await self._caller(request)
+        if person.identity not in await self._notes.store.members(scope):
+            raise problem("forbidden", "Only the people of this series can see its items.")
+        return scope
+
+    async def _items(self, scope: str) -> web.Response:
+        return json_answer(ItemsView(scope=scope, items=await self._notes.items(scope)))
+
+    async def _patch(self, request: web.Request, scope: str) -> web.Response:
+        body = await read_body(request, ItemPatch)
+        item = await self._notes.set_item_done(scope, request.match_info["item_id"], body.done)
+        return json_answer(item)
+
+    async def pair_items(self, request: web.Request) -> web.Response:
+        return await self._items(await self._pair_scope(request))
+
+    async def patch_pair_item(self, request: web.Request) -> web.Response:
+        return await self._patch(request, await self._pair_scope(request))
+
+    async def series_items(self, request: web.Request) -> web.Response:
+        return await self._items(await self._series_scope(request))
+
+    async def patch_series_item(self, request: web.Request) -> web.Response:
+        return await self._patch(request, await self._series_scope(request))

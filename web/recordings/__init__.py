@@ -1,0 +1,1 @@
+"""The admin REST API of recordings (see docs/recordings-api.md)."""
