@@ -67,18 +67,20 @@ class Recorder:
 
     def recording(self, peer_id: str) -> list[str]:
         """The kinds of ``peer_id``'s tracks being recorded."""
-        return [kind for (peer, kind) in self._tracks if peer == peer_id]
+        return [k for (p, k), track in self._tracks.items() if p == peer_id and not track.ended]
 
     def start(self, peer_id: str, kinds: Iterable[str] = KINDS) -> list[str]:
         """Record ``peer_id``'s published tracks of ``kinds`` from now on (already
         recorded ones continue); returns the kinds being recorded now. A kind the peer
-        does not publish is skipped: call again after it publishes."""
+        does not publish is skipped: call again after it publishes (also after it left
+        and joined again: its tracks ended with it)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         if self._disk is None:
             self._disk = DiskThread()
         for kind in kinds:
             key = (peer_id, kind)
-            if key in self._tracks:
+            current = self._tracks.get(key)
+            if current is not None and not current.ended:
                 continue
             track = TrackRecording(
                 peer_id,

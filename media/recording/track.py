@@ -75,6 +75,7 @@ class TrackRecording:
         self.kind = kind
         self.request_keyframe: Callable[[], None] = lambda: None
         self.failed: OSError | None = None
+        self.ended = False
         self._disk = disk
         self._peer_clock = peer_clock
         self._next_path = next_path
@@ -109,6 +110,7 @@ class TrackRecording:
     def source_ended(self) -> None:
         self._process()
         self._end_segment()
+        self.ended = True  # the track is gone from the SFU: a rejoin needs a new recording
 
     # -- control ---------------------------------------------------------------------------
 

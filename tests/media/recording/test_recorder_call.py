@@ -261,3 +261,33 @@ async def test_a_pause_is_a_gap_in_the_timeline_not_a_cut(sfu: Sfu, tmp_path: Pa
         frame_s = 1 / 30 if kind == "video" else 0.02
         assert info.frames * frame_s < span - pause_s + 0.3, (kind, info.frames)
         assert decode_errors(path) == ""
+
+
+async def test_leaving_and_rejoining_records_a_new_segment_when_started_again(
+    sfu: Sfu, tmp_path: Path
+) -> None:
+    first = LoopbackPeer()
+    await publish_to(sfu, "alice", first, ToneAudioTrack())
+    await first.wait_connected()
+    recorder = Recorder(sfu, tmp_path)
+    second = LoopbackPeer()
+    try:
+        assert recorder.start("alice", ["audio"]) == ["audio"]
+        await asyncio.sleep(1.5)
+        await sfu.remove_peer("alice")  # left: the track ended
+        assert recorder.recording("alice") == []
+        await publish_to(sfu, "alice", second, ToneAudioTrack())  # joined again
+        await second.wait_connected()
+        assert recorder.start("alice", ["audio"]) == ["audio"]
+        await asyncio.sleep(1.5)
+        files = await recorder.close()
+    finally:
+        await first.close()
+        await second.close()
+    assert [p.name for p in files] == ["alice.audio.001.webm", "alice.audio.002.webm"]
+    first_info, second_info = (read_info(p) for p in files)
+    assert first_info is not None and second_info is not None
+    assert first_info.state == second_info.state == FINISHED
+    assert first_info.start_time is not None and second_info.start_time is not None
+    assert first_info.duration is not None
+    assert second_info.start_time > first_info.start_time + first_info.duration
