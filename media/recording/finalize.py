@@ -97,17 +97,18 @@ def finalize_track(path: Path, state: str = FINISHED) -> None:
 
 def recover(folder: Path) -> list[Path]:
     """Finalise every track file under ``folder`` left unfinalised (by a crash, or a
-    write error); returns those files. Leftover partial remuxes are removed first."""
+    write error) or without a sidecar; returns those files. Leftover partial remuxes
+    are removed first."""
     recovered: list[Path] = []
     for leftover in folder.rglob(f"*{PARTIAL_SUFFIX}"):
         leftover.unlink(missing_ok=True)
     for path in sorted(folder.rglob("*.webm")):
         info = read_info(path)
-        if info is None or info.duration is not None:
+        if info is not None and (info.duration is not None or info.state == FINISHED):
             continue
-        if info.state in (RECORDING, DISK_FULL, FAILED):
-            finalize_track(path, RECOVERED)
-            recovered.append(path)
+        # unfinalised, or without a sidecar (a crash before its first one was written)
+        finalize_track(path, RECOVERED)
+        recovered.append(path)
     return recovered
 
 

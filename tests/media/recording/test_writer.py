@@ -8,7 +8,7 @@ from pathlib import Path
 from media.recording.depacketizer import Depacketizer, Frame
 from media.recording.disk import DiskFile
 from media.recording.finalize import finalize, recover
-from media.recording.sidecar import DISK_FULL, TrackInfo, read_info, write_info
+from media.recording.sidecar import DISK_FULL, FINISHED, TrackInfo, read_info, write_info
 from media.recording.writer import WebmTrackWriter, opus_duration
 from tests.media.recording.probe import decode_errors, decoded_frames, duration, probe
 from tests.media.recording.rtp_streams import opus_rtp, vp8_frames, vp8_rtp
@@ -109,3 +109,14 @@ def test_a_full_disk_stops_the_file_and_keeps_what_was_written_playable(
     info = read_info(path)
     assert info is not None and info.state == DISK_FULL and info.duration
     assert abs(duration(path) - kept / 30) < 0.2
+
+
+def test_recover_finalises_a_file_without_a_sidecar_and_skips_finished_ones(
+    tmp_path: Path,
+) -> None:
+    orphan, done = tmp_path / "orphan.webm", tmp_path / "done.webm"
+    write_all(orphan, "audio", frames_of("audio", 50))
+    write_all(done, "audio", frames_of("audio", 50))
+    write_info(done, TrackInfo("p", "audio", "opus", done.name, 1, 1, 48000, state=FINISHED))
+    assert recover(tmp_path) == [orphan]
+    assert abs(duration(orphan) - 1.0) < 0.05
