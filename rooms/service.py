@@ -97,8 +97,9 @@ class RoomService:
     ) -> tuple[Room, str, str]:
         """A new 1:1 room opening now, with a token each for the mentor and the mentee.
 
-        Both may publish and subscribe; neither may record or administer (a coffee call
-        has no host controls).
+        Both may publish, subscribe and record (the ``record`` grant; whether a mentee
+        may start a recording is the room's recording policy, default: mentor only);
+        neither may administer (a coffee call has no host controls).
         """
         room = Room.coffee(new_room_id(), duration_s, self._clock.now(), title=title)
         grants = [
@@ -109,6 +110,7 @@ class RoomService:
                 role=role,
                 publish=True,
                 subscribe=True,
+                record=True,
             )
             for name, role in ((mentor_name, Role.MENTOR), (mentee_name, Role.MENTEE))
         ]

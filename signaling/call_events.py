@@ -172,6 +172,7 @@ class CallEvents:
                 if calls.sid_for(session.peer_id) in (session.sid, None):
                     await self._sfu.remove_peer(session.peer_id)
                 raise
+            await calls.room_hooks.published(session)
         await self._connections.emit(
             "track_published",
             {"identity": session.identity, "tracks": [t.model_dump(mode="json") for t in tracks]},

@@ -47,6 +47,9 @@ from .notes_events import NotesEvents
 from .options import SignalingOptions
 from .participants import Participants
 from .process_notices import NOTICE_ROOM, NoticeRelay
+from .recording_events import RecordingEvents
+from .recording_files import RecordingFiler
+from .recording_hooks import RecordingHooks
 from .roundtable_events import RoundtableEvents
 from .video_pins import VideoPins
 
@@ -73,6 +76,7 @@ class CallNamespace(socketio.AsyncNamespace):
         clock: Clock | None = None,
         namespace: str = "/",
         notes: NotesService | None = None,
+        recordings: RecordingFiler | None = None,
     ) -> None:
         super().__init__(namespace)
         self._clock = clock or SystemClock()
@@ -82,6 +86,12 @@ class CallNamespace(socketio.AsyncNamespace):
         roundtables = RoundtableEvents(service, sfu, self.participants, self, self._clock,
                                        breakouts)
         self.participants.room_hooks = roundtables
+        self.recordings: RecordingEvents | None = None
+        if recordings is not None:  # recording is configured (web/app.py does)
+            self.recordings = RecordingEvents(recordings, service, sfu, self.participants,
+                                              self)
+            self.participants.room_hooks = RecordingHooks(roundtables, self.recordings,
+                                                          self.participants)
         self.notes = notes or NotesService(MemoryNotesStore())
         self._notes_events = NotesEvents(self.notes, service, self.participants, self,
                                          self._clock)
@@ -92,6 +102,7 @@ class CallNamespace(socketio.AsyncNamespace):
             breakouts,
             self._notes_events,
             VideoPins(service, sfu, self.participants, self),
+            *([] if self.recordings is None else [self.recordings]),
         ]
         self._events = build_event_table(handler_modules)
         self._notices = roundtables.notices()

@@ -378,6 +378,10 @@ class Participants:
                 await self._connections.leave_room(session.sid, room_id)
             else:
                 await self._connections.disconnect(session.sid)
+        try:
+            await self.room_hooks.room_ended(room_id)
+        except Exception:
+            logger.exception("after room %s ended", room_id)
         logger.info("room %s ended", room_id)
 
     async def close(self) -> None:

@@ -44,8 +44,17 @@ class RoomHooks(Protocol):
         """``session`` is about to publish: apply what the room enforces on its media."""
         ...
 
+    async def published(self, session: CallSession) -> None:
+        """``session`` published (its tracks are in the SFU): a publish, a re-publish or
+        the first publish after a rejoin."""
+        ...
+
     async def check_mute(self, session: CallSession, kind: str, muted: bool) -> None:
         """``session`` mutes or unmutes ``kind`` itself: raise to refuse."""
+        ...
+
+    async def room_ended(self, room_id: str) -> None:
+        """The room ended (its time is over, or a host ended it) for the sessions here."""
         ...
 
     async def close(self) -> None:
@@ -74,7 +83,13 @@ class NoRoomHooks:
     async def before_publish(self, session: CallSession) -> None:
         return None
 
+    async def published(self, session: CallSession) -> None:
+        return None
+
     async def check_mute(self, session: CallSession, kind: str, muted: bool) -> None:
+        return None
+
+    async def room_ended(self, room_id: str) -> None:
         return None
 
     async def close(self) -> None:

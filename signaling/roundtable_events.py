@@ -281,6 +281,12 @@ class RoundtableEvents:
             raise SignalingError("hard_muted", "A host muted this for you; only a host can "
                                  "turn it back on.")
 
+    async def published(self, session: CallSession) -> None:
+        return None
+
+    async def room_ended(self, room_id: str) -> None:
+        return None
+
     async def close(self) -> None:
         await self._breakouts.close()
         tasks = [*self._settlers.values(), *self._tasks]

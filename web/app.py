@@ -149,6 +149,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     notes = NotesService(notes_store, NotesLimits(
         max_doc_bytes=settings.notes_max_bytes,
         compact_every_updates=settings.notes_compact_updates))
+    recordings = build_recordings(settings, clock, signer, redis)
     namespace = CallNamespace(
         service,
         sfu,
@@ -160,6 +161,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         ),
         clock,
         notes=notes,
+        recordings=recordings.filer,
     )
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, json_errors])
     scheduling = build_scheduling(settings, clock, store, signer, redis)
@@ -177,7 +179,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     )
     app.add_routes(rooms_api.routes())
     scheduling.attach(app)
-    recordings = build_recordings(settings, clock, signer, redis)
     app[RECORDINGS] = recordings
     recordings.attach(app)
     app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key()).routes())

@@ -6,7 +6,8 @@ reports, with no SRTP, ICE or rewriting. Signaling decides what is recorded (sta
 stop, consent) and calls :meth:`Recorder.start` / :meth:`Recorder.stop` per peer.
 
 Files, in ``folder``: ``<peer>.<kind>.<NNN>.webm`` with ``<peer>.<kind>.<NNN>.json``
-beside it (media/recording/sidecar.py), ``<peer>`` the peer id percent-encoded and
+beside it (media/recording/sidecar.py), ``<peer>`` the peer id percent-encoded (or the
+``label`` given for it) and
 ``NNN`` the segment number (1, 2, ... per peer and kind, continuing after what the
 folder holds).
 
@@ -33,7 +34,7 @@ a crash, :func:`~media.recording.finalize.recover` does it at the next start-up.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -54,8 +55,10 @@ def file_stem(peer_id: str, kind: str, number: int) -> str:
 class Recorder:
     """Records chosen peers' published tracks of ``sfu`` into ``folder``."""
 
-    def __init__(self, sfu: Sfu, folder: Path, on_failed: WriteFailed | None = None) -> None:
+    def __init__(self, sfu: Sfu, folder: Path, on_failed: WriteFailed | None = None,
+                 label: Callable[[str], str] | None = None) -> None:
         self._sfu = sfu
+        self._label = label  # peer id -> the ``<peer>`` of file names (default: encoded)
         self.folder = folder
         self._on_failed = on_failed
         self._disk: DiskThread | None = None
@@ -125,11 +128,16 @@ class Recorder:
 
     # -- internals -----------------------------------------------------------------------
 
+    def _stem(self, peer_id: str, kind: str, number: int) -> str:
+        if self._label is None:
+            return file_stem(peer_id, kind, number)
+        return file_stem(self._label(peer_id), kind, number)
+
     def _next_path(self, peer_id: str, kind: str) -> tuple[Path, int]:
         key = (peer_id, kind)
         number = self._numbers.get(key)
         if number is None:  # continue after what the folder holds
-            prefix = file_stem(peer_id, kind, 0)[:-3]
+            prefix = self._stem(peer_id, kind, 0)[:-3]
             taken = [
                 int(p.stem[len(prefix) :])
                 for p in self.folder.glob(f"{prefix}*.webm")
@@ -138,7 +146,7 @@ class Recorder:
             number = max(taken, default=0)
         number += 1
         self._numbers[key] = number
-        path = self.folder / f"{file_stem(peer_id, kind, number)}.webm"
+        path = self.folder / f"{self._stem(peer_id, kind, number)}.webm"
         self.paths.append(path)
         return path, number
 

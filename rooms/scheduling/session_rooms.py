@@ -127,7 +127,8 @@ class SessionRooms:
         """What ``person`` may do in the booking's room (ValueError if not in it)."""
         if person.identity not in booking.people:
             raise ValueError("this person is not in the booking")
-        if room_kind(booking) is RoomKind.COFFEE:
+        coffee = room_kind(booking) is RoomKind.COFFEE
+        if coffee:  # both may record; the room's recording policy says which role may
             role = person.role.coffee_role()
             is_host = False
         else:
@@ -140,7 +141,7 @@ class SessionRooms:
             role=role,
             publish=True,
             subscribe=True,
-            record=is_host,
+            record=is_host or coffee,
             admin=is_host,
             not_before=epoch_seconds(self.opens_at(booking)),
         )

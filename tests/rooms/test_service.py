@@ -54,8 +54,8 @@ async def test_create_coffee_room(service: RoomService, store: RoomStore) -> Non
     )
     assert mentor.identity != mentee.identity
     assert all(len(g.identity) >= 16 for g in (mentor, mentee))
-    assert mentor.publish and mentor.subscribe and not mentor.record and not mentor.admin
-    assert mentee.publish and mentee.subscribe and not mentee.record and not mentee.admin
+    assert mentor.publish and mentor.subscribe and mentor.record and not mentor.admin
+    assert mentee.publish and mentee.subscribe and mentee.record and not mentee.admin
 
 
 async def test_room_ids_and_identities_are_fresh(service: RoomService) -> None:

@@ -27,6 +27,8 @@ SERVER_EVENTS = (
     "video_slots",
     "breakout_started",
     "breakout_ended",
+    "recording_state",
+    "recording_error",
 )
 
 

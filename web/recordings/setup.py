@@ -28,6 +28,7 @@ from rooms.recordings.service import RecordingService
 from rooms.recordings.storage import RecordingStorage
 from rooms.recordings.store import RecordingStore
 from rooms.recordings.uploads import UploadQueue
+from signaling.recording_files import RecordingFiler
 
 from ..settings import Settings
 from .access import Access
@@ -49,6 +50,7 @@ class Recordings:
     retention: Retention
     api: RecordingsApi
     links: LinkSigner
+    filer: RecordingFiler
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def attach(self, app: web.Application) -> None:
@@ -58,6 +60,7 @@ class Recordings:
         app.on_cleanup.append(self._close)
 
     async def _start(self, app: web.Application) -> None:
+        await self.filer.recover_all()  # before uploads resume: they take its files too
         self.tasks.append(asyncio.create_task(self.retention.run_forever(RETENTION_EVERY_S)))
         if self.uploads is not None:
             await self.uploads.resume()
@@ -118,4 +121,6 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
     access = Access(settings.resolved_admin_key(), signer, store, clock)
     api = RecordingsApi(store, storage, access, links, settings.base_url)
     retention = Retention(store, storage, settings.recording_retention_days, clock)
-    return Recordings(store, service, storage, local, uploads, retention, api, links)
+    # The composition job's enqueue goes in ``filer.on_stopped`` (called with the id).
+    filer = RecordingFiler(service, local, None if uploads is None else uploads.submit)
+    return Recordings(store, service, storage, local, uploads, retention, api, links, filer)

@@ -1,0 +1,148 @@
+"""Filing a finished recording: its track files and consent log registered with the
+recording, handed to storage, composition requested; and start-up recovery.
+
+The recorder writes into the local storage's folder of the recording
+(``MENTORCALL_RECORDINGS_DIR/<recording id>/``), so the files are already where the
+local storage serves them from. Filing then:
+
+1. registers every track file (``<peer>.<kind>.<NNN>.webm``; its sidecar says whose
+   and which kind) with its size, and writes ``consent.json`` (the consent log, as the
+   recording holds it) beside them, registered as the ``consent`` file;
+2. queues each file for upload when a remote store (S3) is configured (the upload queue
+   keeps the local copy until the remote one is confirmed);
+3. requests the composition (``on_stopped(recording_id)``; the lead wires the
+   composition job's ``enqueue`` there).
+
+At start-up :meth:`RecordingFiler.recover_all` finalises the files of every recording
+still marked ``recording`` (the server died while writing it), marks it ``recovered``
+and files it the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from media.recording import read_info, recover
+from rooms.recordings.local_storage import LocalFolderStorage
+from rooms.recordings.model import (
+    FileKind,
+    Recording,
+    RecordingFile,
+    RecordingFilter,
+    RecordingState,
+)
+from rooms.recordings.service import RecordingService
+from rooms.recordings.store import MAX_LIMIT
+
+logger = logging.getLogger(__name__)
+
+CONSENT_FILE = "consent.json"
+SAFE_LABEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
+Submit = Callable[[str, str], None]  # recording id, file name: queue it for upload
+Stopped = Callable[[str], Awaitable[None]]  # recording id: request its composition
+
+
+def identity_of(peer_id: str) -> str:
+    """The identity in a media peer id (``<room>:<identity>``, signaling/session.py)."""
+    return peer_id.split(":", 1)[1] if ":" in peer_id else peer_id
+
+
+def file_label(peer_id: str) -> str:
+    """The ``<peer>`` of a track file's name: the identity when it is a plain token (the
+    server makes them so), else a digest of it, so that every name stays within the
+    recording file name alphabet (``[A-Za-z0-9_.-]``, 128 characters). The sidecar keeps
+    the peer id itself."""
+    identity = identity_of(peer_id)
+    if SAFE_LABEL.fullmatch(identity):
+        return identity
+    return "p" + hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+def consent_document(recording: Recording) -> bytes:
+    """``consent.json``: who answered what, when, from which session, in order."""
+    document = {
+        "recording_id": recording.recording_id,
+        "room_id": recording.room_id,
+        "started_by": recording.started_by,
+        "started_at": recording.started_at,
+        "stopped_at": recording.stopped_at,
+        "consent": [entry.model_dump(mode="json") for entry in recording.consent],
+    }
+    return json.dumps(document, indent=1).encode()
+
+
+def track_files(folder: Path) -> list[RecordingFile]:
+    """The track files of a recording's folder, with their sizes (blocking)."""
+    files = []
+    for path in sorted(folder.glob("*.webm")):
+        info = read_info(path)
+        if info is None:
+            continue
+        files.append(RecordingFile(name=path.name, kind=FileKind.TRACK,
+                                   size=path.stat().st_size,
+                                   peer=identity_of(info.peer_id),
+                                   track_kind=info.kind))  # type: ignore[arg-type]
+    return files
+
+
+class RecordingFiler:
+    """Files finished recordings (see the module docstring)."""
+
+    def __init__(self, service: RecordingService, local: LocalFolderStorage,
+                 submit: Submit | None = None, on_stopped: Stopped | None = None) -> None:
+        self.service = service
+        self.local = local
+        self.submit = submit
+        self.on_stopped = on_stopped
+
+    def folder(self, recording_id: str) -> Path:
+        """Where the recorder writes the recording's track files."""
+        return self.local.folder(recording_id)
+
+    async def file(self, recording_id: str) -> Recording:
+        """Register the (finalised) files and the consent log, upload, compose."""
+        folder = self.folder(recording_id)
+        files = await asyncio.to_thread(track_files, folder) if folder.is_dir() else []
+        recording = None
+        for track in files:
+            recording = await self.service.put_file(recording_id, track)
+        recording = recording or await self.service.store.get(recording_id)
+        if recording is None:  # deleted meanwhile
+            raise LookupError(recording_id)
+        size = await self.local.put_bytes(recording_id, CONSENT_FILE,
+                                          consent_document(recording))
+        recording = await self.service.put_file(
+            recording_id, RecordingFile(name=CONSENT_FILE, kind=FileKind.CONSENT, size=size))
+        if self.submit is not None:
+            for stored in recording.files:
+                self.submit(recording_id, stored.name)
+        if self.on_stopped is not None:
+            try:
+                await self.on_stopped(recording_id)
+            except Exception:
+                logger.exception("requesting the composition of %s failed", recording_id)
+        return recording
+
+    async def recover_all(self) -> list[str]:
+        """Finalise, mark ``recovered`` and file every recording left ``recording`` by a
+        crash; returns their ids. Call once at start-up, before anyone can record (with
+        several processes: only where the recordings folder is this process's own)."""
+        recovered = []
+        for recording in await self.service.store.find(RecordingFilter(), MAX_LIMIT):
+            if recording.state is not RecordingState.RECORDING:
+                continue
+            folder = self.folder(recording.recording_id)
+            if folder.is_dir():
+                await asyncio.to_thread(recover, folder)
+            await self.service.finish(recording.recording_id, RecordingState.RECOVERED)
+            await self.file(recording.recording_id)
+            recovered.append(recording.recording_id)
+            logger.warning("recording %s was left by a crash: recovered",
+                           recording.recording_id)
+        return recovered
