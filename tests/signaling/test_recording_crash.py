@@ -27,7 +27,8 @@ async def admin_get(base_url: str, path: str) -> Any:
 async def test_a_recording_killed_mid_way_is_recovered_and_plays_after_a_restart(
     redis_url: str, tmp_path: Path,
 ) -> None:
-    settings = {"redis_url": redis_url, "recordings_dir": tmp_path / "recordings"}
+    settings: dict[str, Any] = {"redis_url": redis_url,
+                                "recordings_dir": tmp_path / "recordings"}
     first = ServerProcess(**settings).start()
     try:
         room = await first.create_room()
