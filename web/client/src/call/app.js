@@ -17,6 +17,7 @@ import {
 import { opensFromLocation, peekClaims, tokenFromLocation } from "../shared/token.js";
 import { CallView } from "./view.js";
 import { RoundtableController } from "./roundtable/controller.js";
+import { RecordingController } from "./recording/controller.js";
 import { NotesPanel } from "./notes.js";
 import { askForName, rememberedToken } from "./share.js";
 import { publishing } from "./publish.js";
@@ -73,6 +74,7 @@ class CallClient {
     this.openTimer = null;
     this.hardMutes = { audio: false, video: false }; // a roundtable host turned these off
     this.roundtable = new RoundtableController(this);
+    this.recording = new RecordingController(this);
     this.notes = new NotesPanel(document); // the session's notes (call/notes/)
   }
 
@@ -108,6 +110,7 @@ class CallClient {
     // a stream that arrived before its tile existed
     this.subscriber?.forEachStream((identity, stream) => this.view.attachRemoteStream(identity, stream));
     this.roundtable.render();
+    this.recording.render();
   }
 
   renderLocalMedia() {
@@ -235,6 +238,7 @@ class CallClient {
     this.lastLeft = null;
     this.view.stopClock();
     this.roundtable.reset();
+    this.recording.reset();
     this.hardMutes = { audio: false, video: false };
     if (stopMedia) this.stopLocalMedia();
     this.renderLocalMedia();

@@ -64,6 +64,7 @@ export const signaling = {
       if (socket === this.socket) this.subscriber?.slots(msg);
     });
     this.roundtable.bind(socket);
+    this.recording.bind(socket);
   },
 
   async onConnect(socket) {
@@ -113,6 +114,7 @@ export const signaling = {
       return;
     }
     this.renderRemotes();
+    this.recording.onJoined(ack);
     this.notes.joined(socket, this.me, this.room, this.participants);
     const reconnected = this.joinedOnce;
     this.joinedOnce = true;
