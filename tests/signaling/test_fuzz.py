@@ -29,10 +29,11 @@ ROUNDTABLE_EVENTS = ["promote", "demote", "hand_over", "set_lobby", "admit", "de
                      "lower_hand", "call_on", "start_timer", "stop_timer", "start_breakout",
                      "end_breakout", "visit_breakout", "pin_videos"]
 NOTES_EVENTS = ["notes"]
-EVENTS = [*CALL_EVENTS, *ROUNDTABLE_EVENTS, *NOTES_EVENTS, "unknown"]
+RECORDING_EVENTS = ["start_recording", "stop_recording", "recording_consent"]
+EVENTS = [*CALL_EVENTS, *ROUNDTABLE_EVENTS, *NOTES_EVENTS, *RECORDING_EVENTS, "unknown"]
 FIELDS = ["token", "sdp", "publisher", "subscription_id", "kind", "muted", "x", "identity",
           "on", "locked", "seconds", "display_name", "version", "minutes", "pairs",
-          "room_id", "doc", "message", "room", "identities"]
+          "room_id", "doc", "message", "room", "identities", "accepted"]
 
 
 def documented_codes() -> set[str]:
@@ -98,6 +99,9 @@ EVENT_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "notes": {"doc": st.one_of(st.sampled_from(["shared", "private"]), VALUES),
               "message": st.one_of(st.binary(max_size=64), VALUES), "room": VALUES},
     "pin_videos": {"identities": st.one_of(st.lists(NAMES, max_size=5), VALUES)},
+    "start_recording": {},
+    "stop_recording": {},
+    "recording_consent": {"accepted": VALUES},
 }
 
 
