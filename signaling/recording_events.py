@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from media.recording import Recorder
@@ -69,7 +70,6 @@ class LiveRecording:
 
     recording: Recording
     recorder: Recorder
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 class RecordingEvents:
@@ -133,7 +133,9 @@ class RecordingEvents:
         role = await self._role(session, room.kind)
         async with self._lock(session.room_id):
             await self._recordings.stop(room, role, session.grant.record)
-            await self._end(session.room_id, RecordingState.STOPPED)
+            live = await self._end(session.room_id, RecordingState.STOPPED)
+        if live is not None:
+            await self._file(live)  # the ack means: finalised and filed
         return ok_ack()
 
     async def recording_consent(self, sid: str, payload: ConsentPayload) -> Ack:
@@ -183,33 +185,49 @@ class RecordingEvents:
                 if self._live.get(session.room_id) is live:
                     self._record(live, session)
 
-    async def _end(self, room_id: str, state: RecordingState) -> None:
-        """Stop writing, finalise, mark ``state``, file; tell the room. Under the lock."""
+    async def _end(self, room_id: str, state: RecordingState) -> LiveRecording | None:
+        """Under the room's lock: nothing more is written, the recording is ``state`` in
+        the store (the room may record again) and the room is told. Then call
+        :meth:`_file` (outside the lock: finalising takes a while)."""
         live = self._live.pop(room_id, None)
         if live is None:
-            return
-        await live.recorder.close()
+            return None
+        for session in self._participants.sessions_in(room_id):
+            live.recorder.stop(session.peer_id)
+        await self._recordings.finish(live.recording.recording_id, state)
+        logger.info("recording %s of room %s ended (%s)", live.recording.recording_id,
+                    room_id, state.value)
+        await self._tell(room_id)
+        return live
+
+    async def _file(self, live: LiveRecording) -> None:
+        """Finalise the files and file them with the recording (never raises)."""
         recording_id = live.recording.recording_id
-        await self._recordings.finish(recording_id, state)
         try:
+            await live.recorder.close()
             await self._filer.file(recording_id)
         except Exception:
-            logger.exception("filing recording %s failed", recording_id)
-        logger.info("recording %s of room %s ended (%s)", recording_id, room_id, state.value)
-        await self._tell(room_id)
+            logger.exception("finalising or filing recording %s failed", recording_id)
 
     async def end_room_recording(self, room_id: str) -> None:
-        """The room ended, or nobody is left in it here: stop its recording."""
-        if room_id in self._live:
-            async with self._lock(room_id):
-                await self._end(room_id, RecordingState.STOPPED)
+        """The room ended, or nobody is left in it here: stop its recording (its files
+        are finalised in the background; :meth:`close` waits for them)."""
+        if room_id not in self._live:
+            return
+        async with self._lock(room_id):
+            live = await self._end(room_id, RecordingState.STOPPED)
+        if live is not None:
+            self._background(self._file(live))
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _disk_failed(self, room_id: str, peer_id: str, kind: str, error: OSError) -> None:
         logger.error("recording room %s: writing %s's %s failed: %s", room_id, peer_id,
                      kind, error)
-        task = asyncio.get_running_loop().create_task(self._stop_on_failure(room_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background(self._stop_on_failure(room_id))
 
     async def _stop_on_failure(self, room_id: str) -> None:
         live = self._live.get(room_id)
@@ -219,16 +237,17 @@ class RecordingEvents:
             if self._live.get(room_id) is not live:
                 return
             await self._end(room_id, RecordingState.STOPPED)
+        await self._file(live)
         await self._connections.emit(ERROR_EVENT, {"code": DISK_FULL,
                                                    "message": DISK_FULL_MESSAGE}, room=room_id)
 
     async def close(self) -> None:
-        """Server shutdown: every running recording stops cleanly and is filed."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Server shutdown: every running recording stops cleanly and is filed (call it
+        while the stores are still open)."""
         for room_id in list(self._live):
             try:
                 await self.end_room_recording(room_id)
             except Exception:
                 logger.exception("stopping the recording of room %s failed", room_id)
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

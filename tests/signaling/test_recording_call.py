@@ -248,3 +248,47 @@ async def test_a_full_disk_stops_the_recording_tells_the_room_and_keeps_the_file
             for path in paths:
                 assert decode_errors(path) == ""  # what was written plays
         assert recording.file("consent.json") is not None
+
+
+async def test_everyone_leaving_stops_and_files_the_recording() -> None:
+    async with coffee_call() as call:
+        ack = await call.mentor.signal.call("start_recording", {})
+        recording_id = ack["recording"]["recording_id"]
+        await asyncio.sleep(2.0)
+        for who in (call.mentor, call.mentee):
+            assert (await who.signal.call("leave", {}))["ok"]
+        async with asyncio.timeout(20):
+            while (await call.recording(recording_id)).file("consent.json") is None:
+                await asyncio.sleep(0.1)
+        recording = await call.recording(recording_id)
+        assert recording.state is RecordingState.STOPPED
+        assert {(f.peer, f.track_kind) for f in recording.files if f.kind is FileKind.TRACK} \
+            == {(call.mentor.identity, "audio"), (call.mentor.identity, "video")}
+
+
+async def test_a_server_shut_down_while_recording_files_it_as_stopped(
+    redis_url: str, tmp_path: Path,
+) -> None:
+    folder = tmp_path / "recordings"
+    mentor = Participant("Ada", SignalClient())
+    try:
+        async with live_server(redis_url=redis_url, recordings_dir=folder) as server:
+            room = await server.create_room("Ada", "Grace")
+            await mentor.signal.connect(server.base_url)
+            await mentor.join(token_of(room["links"]["mentor"]))
+            await mentor.publish()
+            await asyncio.sleep(1.0)
+            ack = await mentor.signal.call("start_recording", {})
+            recording_id = ack["recording"]["recording_id"]
+            await asyncio.sleep(2.0)
+        # shut down with the mentor still in the call
+    finally:
+        await mentor.close()
+    async with live_server(redis_url=redis_url, recordings_dir=folder) as again:
+        recording = await again.app[RECORDINGS].store.get(recording_id)
+        assert recording is not None
+        assert recording.state is RecordingState.STOPPED  # not left for recovery
+        assert {f.name for f in recording.files} >= {"consent.json"}
+        for file in recording.files:
+            if file.kind is FileKind.TRACK:
+                assert decode_errors(folder / recording_id / file.name) == ""
