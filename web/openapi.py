@@ -46,6 +46,7 @@ from .programmes.views import (
     IntrosView,
     MatchingView,
     MyIntroView,
+    PeopleView,
     ProgrammeView,
 )
 from .recordings.routes import STATUS as RECORDING_STATUS
@@ -280,6 +281,9 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=("unauthorized", *BODY_ERRORS)),
     Operation("get", "/api/programmes/{programme_id}", "A programme, with its numbers of "
               "mentors and mentees", "admin", ProgrammeView, errors=PROGRAMME),
+    Operation("get", "/api/programmes/{programme_id}/people", "The imported people (key, "
+              "name, role, zone, capacity, coffee), for the admin pages", "admin", PeopleView,
+              errors=PROGRAMME),
     Operation("post", "/api/programmes/{programme_id}/people", "Import people (JSON), all "
               "or nothing; a refusal lists every bad row (ImportErrorBody)", "admin",
               ImportedView, 201, body=ImportBody,
@@ -308,6 +312,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/programmes/{programme_id}/intro", "The caller's intro: whom they "
               "meet, why, the offered times in both zones", "person", MyIntroView,
               errors=(*PERSON, "programme_not_found", "intro_not_found")),
+    Operation("get", "/api/me/intro", "The caller's intro in the programme they were "
+              "imported into (for the schedule page, which has only the token)", "person",
+              MyIntroView, errors=(*PERSON, "programme_not_found", "intro_not_found")),
     Operation("post", "/api/programmes/{programme_id}/intro/accept", "Book one of the "
               "offered first-session times", "person", AcceptedView, 201, body=AcceptBody,
               errors=(*PERSON, "programme_not_found", "intro_not_found", "slot_not_offered",

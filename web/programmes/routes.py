@@ -46,6 +46,8 @@ from .views import (
     IntrosView,
     MatchingView,
     PairProgress,
+    PeopleView,
+    PersonView,
     RoundFigure,
     intro_view,
     my_intro_view,
@@ -105,6 +107,7 @@ class ProgrammesApi:
         return [
             web.post("/api/programmes", answers(self.create)),
             web.get(base, answers(self.get)),
+            web.get(base + "/people", answers(self.people)),
             web.post(base + "/people", answers(self.import_json)),
             web.post(base + "/people.csv", answers(self.import_csv)),
             web.post(base + "/matching", answers(self.run_matching)),
@@ -113,6 +116,7 @@ class ProgrammesApi:
             web.post(base + "/matching/swap", answers(self.swap)),
             web.post(base + "/publish", answers(self.publish)),
             web.get(base + "/intro", answers(self.my_intro)),
+            web.get("/api/me/intro", answers(self.my_programme_intro)),
             web.post(base + "/intro/accept", answers(self.accept)),
             web.post(base + "/coffee-rounds", answers(self.coffee_round)),
             web.get(base + "/dashboard", answers(self.dashboard)),
@@ -152,6 +156,14 @@ class ProgrammesApi:
         programme = await self._service.programme(self._id(request))
         people = await self._service.store.participants(programme.programme_id)
         return json_answer(programme_view(programme, people))
+
+    async def people(self, request: web.Request) -> web.Response:
+        self._require_admin(request)
+        programme = await self._service.programme(self._id(request))
+        people = await self._service.store.participants(programme.programme_id)
+        return json_answer(PeopleView(people=[PersonView(
+            key=p.key, name=p.name, role=p.role.value, zone=p.zone, capacity=p.capacity,
+            coffee=p.coffee) for p in people]))
 
     async def _raw(self, request: web.Request) -> bytes:
         too_large = Problem("body_too_large",
@@ -219,7 +231,19 @@ class ProgrammesApi:
 
     async def my_intro(self, request: web.Request) -> web.Response:
         identity = await self._person(request)
-        programme = await self._service.programme(self._id(request))
+        return await self._intro_of(identity, self._id(request))
+
+    async def my_programme_intro(self, request: web.Request) -> web.Response:
+        """The caller's intro in the programme they were imported into (the schedule page
+        has only their token)."""
+        identity = await self._person(request)
+        programme_id = await self._service.store.programme_of(identity)
+        if programme_id is None:
+            raise ProgrammeError("intro_not_found", "You are not in a programme.")
+        return await self._intro_of(identity, programme_id)
+
+    async def _intro_of(self, identity: str, programme_id: str) -> web.Response:
+        programme = await self._service.programme(programme_id)
         intro, people = await self._service.intro_for(programme.programme_id, identity)
         me = next(p for p in people.values() if p.identity == identity)
         other = people[intro.mentee if me.key == intro.mentor else intro.mentor]

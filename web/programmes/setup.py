@@ -4,6 +4,7 @@ the app's scheduling service, the routes and the intro webhooks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -31,11 +32,23 @@ class Programmes:
 
     def attach(self, app: web.Application) -> None:
         app.add_routes(self.api.routes())
+        app.router.add_get("/programmes", admin_page)
         app.on_cleanup.append(self._close)
 
     async def _close(self, app: web.Application) -> None:
         await self.service.store.close()
         await self.service.attendance.close()
+
+
+ADMIN_PAGE = Path(__file__).resolve().parents[1] / "static" / "programmes" / "index.html"
+
+
+async def admin_page(request: web.Request) -> web.StreamResponse:
+    """The programme admin pages (web/client/src/programmes/; the key stays in the tab)."""
+    if not ADMIN_PAGE.exists():
+        return web.Response(status=503, text="The web client is not built yet: run "
+                                             "`make build` (or `make run`).")
+    return web.FileResponse(ADMIN_PAGE, headers={"Cache-Control": "no-cache"})
 
 
 PROGRAMMES = web.AppKey("programmes", Programmes)
