@@ -18,6 +18,7 @@ import {
 } from "../shared/time.js";
 import { Upcoming, bookingPeople } from "./upcoming.js";
 import { ActionItemsList } from "./items.js";
+import { MatchPanel } from "./match.js";
 import { tokenFromLocation } from "../shared/token.js";
 
 const CLOCK_MS = 15000;
@@ -45,6 +46,7 @@ class SchedulePage {
     this.find = new FindTime(this);
     this.upcoming = new Upcoming(this);
     this.actionItems = new ActionItemsList(this);
+    this.match = new MatchPanel(this);
   }
 
   setState(state) {
@@ -142,6 +144,7 @@ class SchedulePage {
     $("fatal").hidden = true;
     $("app").hidden = false;
 
+    await this.match.load();
     await this.upcoming.load();
     this.learnFromBookings(this.upcoming.bookings);
     await this.actionItems.load();
