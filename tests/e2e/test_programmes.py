@@ -92,7 +92,7 @@ async def test_admin_publishes_and_tokyo_mentee_books_los_angeles_mentor() -> No
             "Imported 6 people from people.csv.")
         await expect(page.locator("#import-error")).to_be_hidden()
         links = {await a.evaluate("a => a.closest('tr').querySelector('.key').textContent"):
-                 await a.get_attribute("href") for a in await page.locator("#people a").all()}
+                 str(await a.get_attribute("href")) for a in await page.locator("#people a").all()}
         assert set(links) == {"lee", "ana", "priya", "kenji", "lou", "sam"}
 
         await page.get_by_role("button", name="Run matching").click()
