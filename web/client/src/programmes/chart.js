@@ -29,7 +29,7 @@ export function roundsChart(rounds) {
   const barW = Math.min(18, (groupW - 8) / SERIES.length);
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "rounds-chart" });
   root.append(svg("title", {}, `Coffee rounds over time: ${shown.map((r) => `round ${r.round_no}, ${r.pairs} pairs`).join("; ")}`));
-  for (const tick of [0, Math.ceil(max / 2), max]) {
+  for (const tick of [...new Set([0, Math.ceil(max / 2), max])]) {
     const y = top + plotH - (tick / max) * plotH;
     root.append(svg("line", { x1: left, x2: width - 4, y1: y, y2: y, stroke: "#d9d4c9" }));
     root.append(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end", "font-size": 11, fill: "#56606b" }, String(tick)));

@@ -51,7 +51,7 @@ export class Dashboard {
     $("progress-box").hidden = !d.pairs.length;
     const name = (key) => this.page.nameOf(key);
     $("progress").tBodies[0].replaceChildren(...d.pairs.map((p) => el("tr", {},
-      el("td", { class: "name" }, name(p.mentee)), el("td", { class: "name" }, name(p.mentor)),
+      el("td", { class: "who" }, name(p.mentee)), el("td", { class: "who" }, name(p.mentor)),
       el("td", { class: "num" }, String(p.sessions_held)), el("td", { class: "num" }, String(p.no_shows)),
       el("td", { class: "num" }, p.open_action_items === null ? "—" : String(p.open_action_items)),
       el("td", {}, p.next_session ? dateTimeText(p.next_session) : "none booked"))));
@@ -75,7 +75,7 @@ export class Dashboard {
         const b = this.page.people.get(i.mentee);
         const slot = i.slots[0];
         return el("tr", {},
-          el("td", { class: "name" }, `${this.page.nameOf(i.mentor)} & ${this.page.nameOf(i.mentee)}`),
+          el("td", { class: "who" }, `${this.page.nameOf(i.mentor)} & ${this.page.nameOf(i.mentee)}`),
           el("td", {}, slot && i.booking_id
             ? `${dateTimeText(slot.mentor_local)} in ${placeName(a?.zone)} · ${dateTimeText(slot.mentee_local)} in ${placeName(b?.zone)}`
             : "not booked (no common time left)"));

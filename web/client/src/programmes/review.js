@@ -53,6 +53,8 @@ export class Review {
     $("run-matching").disabled = !imported;
     $("run-matching").textContent = m ? "Run again (keeps locked pairs)" : "Run matching";
     $("publish").hidden = !m || !m.pairs.length;
+    $("publish").classList.toggle("primary", Boolean(m));
+    $("run-matching").classList.toggle("primary", !m);
     $("publish").textContent = this.page.programme.published ? "Publish new pairs" : "Publish matches";
     if (!imported) {
       $("matching-summary").textContent = "Import people first.";
@@ -80,7 +82,8 @@ export class Review {
     const words = $("pairs-filter").value.trim().toLowerCase();
     const shown = m.pairs.filter((p) => !words ||
       [this.page.nameOf(p.mentor), this.page.nameOf(p.mentee), p.mentor, p.mentee, p.explanation]
-        .join(" ").toLowerCase().includes(words));
+        .join(" ").toLowerCase().includes(words))
+      .sort((a, b) => this.page.nameOf(a.mentee).localeCompare(this.page.nameOf(b.mentee), "en", { numeric: true }));
     $("pairs-count").textContent = words ? `${shown.length} of ${m.pairs.length} pairs` : "";
     const from = this.swapFrom;
     $("swap-note").hidden = !from;

@@ -144,9 +144,9 @@ class SchedulePage {
     $("fatal").hidden = true;
     $("app").hidden = false;
 
-    await this.match.load();
     await this.upcoming.load();
     this.learnFromBookings(this.upcoming.bookings);
+    await this.match.load();
     await this.actionItems.load();
     this.setState("ready");
     this.status(`Times are shown in your time zone, ${this.zone}.`);

@@ -57,8 +57,10 @@ export class MatchPanel {
     $("match-why").textContent = intro.explanation;
     const list = $("match-times");
     if (intro.booking_id) {
-      $("match-times-intro").textContent =
-        "Your first session is booked: you'll find it under Upcoming sessions.";
+      const booked = this.page.upcoming.bookings.find((b) => b.booking_id === intro.booking_id);
+      $("match-times-intro").textContent = booked
+        ? `Your first session is booked for ${dateTimeText(booked.shown.start)} (your time): see Upcoming sessions.`
+        : "Your first session is booked: you'll find it under Upcoming sessions.";
       list.replaceChildren();
       return;
     }
@@ -70,8 +72,8 @@ export class MatchPanel {
 
   timeItem(t) {
     const minutes = Math.round((Date.parse(t.end) - Date.parse(t.start)) / 60000);
-    const mine = `${dateTimeText(t.mine)} (${minutes} min)`;
-    const theirs = `${dateTimeText(t.theirs)} for ${this.intro.other_name} in ${placeName(this.intro.other_zone)}`;
+    const mine = dateTimeText(t.mine);
+    const theirs = `${minutes} minutes · ${dateTimeText(t.theirs)} for ${this.intro.other_name} in ${placeName(this.intro.other_zone)}`;
     const button = el("button", { type: "button", class: "primary small", "aria-label": `Accept ${mine}` }, "Accept");
     button.addEventListener("click", () => this.accept(t, button, mine));
     return el("li", { class: "match-time", dataset: { start: t.start } },
@@ -84,8 +86,8 @@ export class MatchPanel {
     try {
       const booked = await this.page.api.request("POST", `/api/programmes/${encodeURIComponent(this.intro.programme_id)}/intro/accept`, { start: t.start });
       this.intro = { ...this.intro, booking_id: booked.booking_id };
-      this.render();
       await this.page.afterChange(`Booked: ${text} with ${this.intro.other_name}.`, booked.booking_id);
+      this.render();
     } catch (err) {
       this.error(matchErrorText(err));
       this.page.status(matchErrorText(err));
