@@ -91,6 +91,7 @@ async def test_admin_publishes_and_tokyo_mentee_books_los_angeles_mentor() -> No
         await expect(page.locator("#import-notice")).to_have_text(
             "Imported 6 people from people.csv.")
         await expect(page.locator("#import-error")).to_be_hidden()
+        await expect(page.locator("#people a")).to_have_count(6)
         links = {await a.evaluate("a => a.closest('tr').querySelector('.key').textContent"):
                  str(await a.get_attribute("href")) for a in await page.locator("#people a").all()}
         assert set(links) == {"lee", "ana", "priya", "kenji", "lou", "sam"}

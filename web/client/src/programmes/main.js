@@ -177,10 +177,10 @@ class AdminPage {
     if (!file) return;
     try {
       const imported = await this.api.importCsv(this.programme.programme_id, file);
-      show("import-notice", `Imported ${imported.imported} people from ${file.name}.`);
-      this.status(`Imported ${imported.imported} people.`);
       await this.refresh(imported);
       $("people-box").open = true;
+      show("import-notice", `Imported ${imported.imported} people from ${file.name}.`);
+      this.status(`Imported ${imported.imported} people.`);
     } catch (err) {
       $("import-error").hidden = false;
       $("import-error-text").textContent = `${errorText(err)} Fix the file and import it again.`;
