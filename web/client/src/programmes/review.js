@@ -53,9 +53,11 @@ export class Review {
     $("run-matching").disabled = !imported;
     $("run-matching").textContent = m ? "Run again (keeps locked pairs)" : "Run matching";
     $("publish").hidden = !m || !m.pairs.length;
-    $("publish").classList.toggle("primary", Boolean(m));
+    const published = this.page.programme.published;
+    $("publish").classList.toggle("primary", Boolean(m) && !published);
     $("run-matching").classList.toggle("primary", !m);
-    $("publish").textContent = this.page.programme.published ? "Publish new pairs" : "Publish matches";
+    // Publishing again introduces only pairs made since (after a swap or a re-run).
+    $("publish").textContent = published ? "Publish changed pairs" : "Publish matches";
     if (!imported) {
       $("matching-summary").textContent = "Import people first.";
     } else if (!m) {
