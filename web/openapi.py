@@ -32,6 +32,7 @@ from .programmes.bodies import (
     CoffeeBody,
     CreateProgrammeBody,
     ImportBody,
+    IntroParams,
     LockBody,
     MatchBody,
     SwapBody,
@@ -311,10 +312,14 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(*PROGRAMME, "not_matched", "slot_taken", "slot_unavailable")),
     Operation("get", "/api/programmes/{programme_id}/intro", "The caller's intro: whom they "
               "meet, why, the offered times in both zones", "person", MyIntroView,
-              errors=(*PERSON, "programme_not_found", "intro_not_found")),
+              query=IntroParams,
+              errors=(*PERSON, "programme_not_found", "intro_not_found", "unknown_zone",
+                      "invalid_body")),
     Operation("get", "/api/me/intro", "The caller's intro in the programme they were "
               "imported into (for the schedule page, which has only the token)", "person",
-              MyIntroView, errors=(*PERSON, "programme_not_found", "intro_not_found")),
+              MyIntroView, query=IntroParams,
+              errors=(*PERSON, "programme_not_found", "intro_not_found", "unknown_zone",
+                      "invalid_body")),
     Operation("post", "/api/programmes/{programme_id}/intro/accept", "Book one of the "
               "offered first-session times", "person", AcceptedView, 201, body=AcceptBody,
               errors=(*PERSON, "programme_not_found", "intro_not_found", "slot_not_offered",

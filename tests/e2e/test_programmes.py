@@ -45,6 +45,7 @@ T0 = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
 OFFERED = [datetime(2026, 3, 5, 2, 0, tzinfo=UTC), datetime(2026, 3, 6, 0, 0, tzinfo=UTC),
            datetime(2026, 3, 10, 0, 0, tzinfo=UTC)]
 LENGTH = timedelta(minutes=30)
+PARIS = "Europe/Paris"
 BAD_CSV = SAMPLE.replace(b"Asia/Tokyo", b"Asia/Tokio").replace(b",2,dept:eng", b",-1,dept:eng")
 
 
@@ -137,6 +138,11 @@ async def test_admin_publishes_and_tokyo_mentee_books_los_angeles_mentor() -> No
         assert [datetime_text(t, TOKYO) for t in OFFERED] == [
             "Thu 5 Mar, 11:00", "Fri 6 Mar, 09:00", "Tue 10 Mar, 09:00"]
         await shot(kenji, "programme-intro-tokyo-phone")
+        # Shown in another zone, the page asks the server for the times in that zone.
+        await kenji.page.locator("#zone-select").select_option(PARIS)
+        await expect(times.first.locator(".mine")).to_have_text(datetime_text(OFFERED[0], PARIS))
+        await kenji.page.locator("#zone-select").select_option(TOKYO)
+        await expect(times.first.locator(".mine")).to_have_text(datetime_text(OFFERED[0], TOKYO))
 
         chosen = OFFERED[2]
         await times.nth(2).get_by_role("button", name="Accept").click()

@@ -33,6 +33,7 @@ from .bodies import (
     AcceptBody,
     CoffeeBody,
     CreateProgrammeBody,
+    IntroParams,
     LockBody,
     MatchBody,
     SwapBody,
@@ -231,7 +232,7 @@ class ProgrammesApi:
 
     async def my_intro(self, request: web.Request) -> web.Response:
         identity = await self._person(request)
-        return await self._intro_of(identity, self._id(request))
+        return await self._intro_of(request, identity, self._id(request))
 
     async def my_programme_intro(self, request: web.Request) -> web.Response:
         """The caller's intro in the programme they were imported into (the schedule page
@@ -240,14 +241,16 @@ class ProgrammesApi:
         programme_id = await self._service.store.programme_of(identity)
         if programme_id is None:
             raise ProgrammeError("intro_not_found", "You are not in a programme.")
-        return await self._intro_of(identity, programme_id)
+        return await self._intro_of(request, identity, programme_id)
 
-    async def _intro_of(self, identity: str, programme_id: str) -> web.Response:
+    async def _intro_of(self, request: web.Request, identity: str,
+                        programme_id: str) -> web.Response:
+        params = IntroParams.model_validate(dict(request.query))
         programme = await self._service.programme(programme_id)
         intro, people = await self._service.intro_for(programme.programme_id, identity)
         me = next(p for p in people.values() if p.identity == identity)
         other = people[intro.mentee if me.key == intro.mentor else intro.mentor]
-        return json_answer(my_intro_view(programme, intro, me, other))
+        return json_answer(my_intro_view(programme, intro, me, other, params.zone))
 
     async def accept(self, request: web.Request) -> web.Response:
         identity = await self._person(request)

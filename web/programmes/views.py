@@ -127,7 +127,7 @@ class MyIntroView(View):
     programme_id: str
     programme: str
     role: str
-    zone: str
+    zone: str = Field(description="the zone of `mine` (the `zone` asked for, or the caller's)")
     other_name: str
     other_zone: str
     explanation: str
@@ -216,12 +216,14 @@ def local_of(instant: datetime, zone: str) -> str:
 
 
 def my_intro_view(programme: Programme, intro: Intro, me: Participant,
-                  other: Participant) -> MyIntroView:
+                  other: Participant, zone: str | None = None) -> MyIntroView:
+    """``mine`` in ``zone`` (the zone the person's page shows; default their own)."""
+    shown = zone or me.zone
     times = [OfferedTime(start=utc_text(s.start), end=utc_text(s.end),
-                         mine=local_of(s.start, me.zone), theirs=local_of(s.start, other.zone))
+                         mine=local_of(s.start, shown), theirs=local_of(s.start, other.zone))
              for s in intro.slots]
     return MyIntroView(programme_id=programme.programme_id, programme=programme.name,
-                       role=me.role.value, zone=me.zone,
+                       role=me.role.value, zone=shown,
                        other_name=other.name, other_zone=other.zone,
                        explanation=intro.explanation, times=times,
                        booking_id=intro.booking_id)

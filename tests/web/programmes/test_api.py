@@ -104,6 +104,14 @@ async def test_the_whole_flow(deployment: dict[str, str]) -> None:
         status, found = await api.call("GET", "/api/me/intro", links["lee"])
         assert status == 200 and found == lee_view
         assert found["programme_id"] == programme["programme_id"]
+        # the schedule page shows the times in the zone it shows everything else in
+        status, paris = await api.call("GET", "/api/me/intro?zone=Europe/Paris", links["kenji"])
+        assert status == 200 and paris["zone"] == "Europe/Paris"
+        assert [t["start"] for t in paris["times"]] == [t["start"] for t in mine["times"]]
+        assert all(t["mine"].endswith("+01:00") and t["theirs"].endswith("-08:00")
+                   for t in paris["times"])
+        status, error = await api.call("GET", "/api/me/intro?zone=Mars/Base", links["kenji"])
+        assert (status, error["error"]["code"]) == (400, "unknown_zone")
         status, listed = await api.admin("GET", base + "/people")
         assert status == 200 and [(p["key"], p["role"], p["capacity"])
                                   for p in listed["people"]] == [

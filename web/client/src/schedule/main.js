@@ -208,7 +208,7 @@ class SchedulePage {
     this.renderZoneNote();
     this.tickClock();
     // The server computes every time shown in the new zone.
-    this.upcoming.load();
+    this.upcoming.load().then(() => this.match.load());
     this.find.refresh();
     if (zone !== this.savedZone) this.markDirty();
     else if (!this.editorChanged) this.markClean();

@@ -29,7 +29,8 @@ export class MatchPanel {
 
   async load() {
     try {
-      this.intro = await this.page.api.request("GET", "/api/me/intro");
+      const query = new URLSearchParams({ zone: this.page.zone });
+      this.intro = await this.page.api.request("GET", `/api/me/intro?${query}`);
     } catch (err) {
       this.intro = null;
       // Not in a programme, or nothing published yet: nothing to show.
