@@ -104,7 +104,7 @@ async def test_sign_in_sets_a_short_lived_strict_http_only_cookie(page: Page) ->
                                   {"public_url": "https://mentoring.example.org"}],
                          indirect=True)
 async def test_the_cookie_is_secure_when_configured_or_served_over_https(page: Page) -> None:
-    status, body, cookie = await page.sign_in(page.server.admin_key)
+    status, _body, cookie = await page.sign_in(page.server.admin_key)
     assert status == 200 and cookie is not None and cookie["secure"] is True
 
 
