@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.async_api import expect
 
-from rooms.models import Role
+from rooms.models import Role, TrackKind
 from rooms.recordings.model import (
     CompositionState,
     FileKind,
@@ -47,7 +47,7 @@ async def store_files(server: LiveServer, recording_id: str) -> int:
         size = await recordings.storage.put_bytes(recording_id, name, data)
         await recordings.service.put_file(recording_id, RecordingFile(
             name=name, kind=kind, size=size, peer=MENTOR if kind is FileKind.TRACK else None,
-            track_kind="video" if kind is FileKind.TRACK else None))
+            track_kind=TrackKind.VIDEO if kind is FileKind.TRACK else None))
     return len(data)
 
 
@@ -127,7 +127,7 @@ async def test_admin_signs_in_plays_and_deletes_a_recording() -> None:
         await page.screenshot("recadmin-7-confirm")
         await p.locator("#confirm-delete").click()
         await expect(p.locator("#empty")).to_be_visible()
-        await expect(p.locator("#status")).to_contain_text("Deleted the recording")
+        await expect(p.locator("#list-notice")).to_contain_text("Deleted the recording")
         await page.screenshot("recadmin-8-deleted")
         recordings = server.app[RECORDINGS]
         assert await recordings.store.get(recording_id) is None

@@ -4,7 +4,7 @@
 import { AdminApi, ApiError } from "./api.js";
 import { renderAudit } from "./audit.js";
 import { Detail } from "./detail.js";
-import { clock, sentence } from "./format.js";
+import { clock, sentence, when } from "./format.js";
 import { changing, filters, renderList } from "./list.js";
 
 const POLL_MS = 3000; // while a recording runs or its one file is being made
@@ -65,8 +65,10 @@ function showApp(current) {
   $("tab-audit").hidden = !current.admin_key;
   detail = new Detail(api, {
     onDeleted: (r) => {
-      status(`Deleted the recording of room ${r.room_id}.`);
-      loadList(shownQuery, true);
+      $("list-notice").textContent = `Deleted the recording of room ${r.room_id} `
+        + `(${when(r.started_at)}).`;
+      $("list-notice").hidden = false;
+      loadList(shownQuery);
     },
     onSignedOut: signedOut,
     canDelete: current.admin_key,
@@ -105,6 +107,7 @@ async function loadList(query, quiet = false) {
 }
 
 async function openRecording(id) {
+  $("list-notice").hidden = true;
   await detail.open(id);
   for (const item of document.querySelectorAll(".recording")) {
     const selected = item.dataset.id === id;
@@ -172,6 +175,7 @@ $("sign-out").addEventListener("click", async () => {
 
 $("filters").addEventListener("submit", (event) => {
   event.preventDefault();
+  $("list-notice").hidden = true;
   loadList(filters());
 });
 $("filters-clear").addEventListener("click", () => {
