@@ -124,7 +124,7 @@ class CallNamespace(socketio.AsyncNamespace):
         lock, limits = connection.lock, connection.limits
 
         async def call() -> Ack:
-            payload = parse_payload(spec.payload, data)
+            payload = parse_payload(spec.payload, data, spec.max_bytes)
             limits.admit(event, spec.rate_class)
             try:
                 async with lock:

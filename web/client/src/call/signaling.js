@@ -113,6 +113,7 @@ export const signaling = {
       return;
     }
     this.renderRemotes();
+    this.notes.joined(socket, this.me, this.room, this.participants);
     const reconnected = this.joinedOnce;
     this.joinedOnce = true;
     this.updateCallState();
@@ -154,6 +155,7 @@ export const signaling = {
       this.status("Disconnected by the server.");
       return;
     }
+    this.notes.offline();
     if (!this.joinedOnce) return; // still making the first connection
     this.setState("reconnecting");
     this.status("Connection lost. Reconnecting…");
@@ -197,6 +199,7 @@ export const signaling = {
     const returning = this.lastLeft === participant.identity;
     this.leftName = null;
     this.participants.set(participant.identity, participant);
+    this.notes.setPeople(this.participants);
     this.renderRemotes();
     this.updateCallState();
     this.status(`${participant.display_name} ${returning ? "is back" : "joined the call"}.`);
@@ -206,6 +209,7 @@ export const signaling = {
     const p = this.participants.get(identity);
     if (!p) return;
     this.participants.delete(identity);
+    this.notes.setPeople(this.participants);
     this.lastLeft = identity;
     this.leftName = p.display_name;
     this.renderRemotes();

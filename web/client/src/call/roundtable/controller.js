@@ -251,6 +251,7 @@ export class RoundtableController {
     this.client.hardMutes.audio = this.model.hardMuted(this.model.me?.identity, "audio");
     this.client.hardMutes.video = this.model.hardMuted(this.model.me?.identity, "video");
     this.client.view.renderHeader(this.model.me, this.client.room);
+    if (this.model.me) this.client.notes.roleChanged(this.model.me.role); // promoted or demoted
     this.client.renderRemotes(); // calls render()
     this.client.renderLocalMedia(); // calls renderOwn()
   }
