@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
+import jwt
 from aiohttp import web
 
 from rooms.clock import Clock
@@ -39,9 +40,18 @@ class Caller:
     actor: str
     refusal: Problem | None  # None: an admin
     room_id: str | None = None  # a token's room: the only recordings it reaches
+    until: float | None = None  # a token's expiry: a session signed in with it ends then
 
     def reaches(self, room_id: str) -> bool:
         return self.room_id is None or self.room_id == room_id
+
+
+def token_expiry(token: str) -> float | None:
+    """The ``exp`` of a token whose signature was already verified (None if unreadable)."""
+    try:
+        return float(jwt.decode(token, options={"verify_signature": False})["exp"])
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        return None
 
 
 def outside_room() -> Problem:
@@ -99,7 +109,7 @@ class Access:
         actor = f"token:{grant.identity}"[:MAX_FIELD]
         if not grant.admin:
             return Caller(actor, Problem("forbidden", "Recordings are for admins only.", 403))
-        return Caller(actor, None, grant.room_id)
+        return Caller(actor, None, grant.room_id, token_expiry(credential))
 
     async def audit(self, request: web.Request, actor: str, action: AuditAction, *,
                     refused: Problem | None = None, recording_id: str | None = None,

@@ -94,10 +94,14 @@ class SessionCodec:
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
 
-    def issue(self, actor: str, room_id: str | None) -> tuple[str, AdminSession]:
-        """A new session and its cookie value."""
-        session = AdminSession(actor, room_id, math.ceil(self._clock.now()) + self.ttl_s,
-                               secrets.token_urlsafe(16))
+    def issue(self, actor: str, room_id: str | None,
+              until: float | None = None) -> tuple[str, AdminSession]:
+        """A new session and its cookie value; it ends after the TTL, or at ``until`` (the
+        expiry of the token it was signed in with) if that comes first."""
+        expires = math.ceil(self._clock.now()) + self.ttl_s
+        if until is not None:
+            expires = min(expires, math.floor(until))
+        session = AdminSession(actor, room_id, expires, secrets.token_urlsafe(16))
         payload = _b64(json.dumps({"a": session.actor, "r": session.room_id,
                                    "x": session.expires_at, "n": session.nonce},
                                   separators=(",", ":")).encode())

@@ -10,6 +10,7 @@ form cannot send, so no other site can sign a browser in either.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from aiohttp import web
@@ -44,6 +45,7 @@ class SignIn:
                  attempts_burst: int, attempts_per_min: float, retention_days: int,
                  link_ttl_s: int) -> None:
         self._access = access
+        self._clock = clock
         self._sessions = access.sessions
         self._secure = secure
         self._base_url = base_url
@@ -91,12 +93,13 @@ class SignIn:
                 refused = Problem("unauthorized", "That is not the admin key or a valid admin "
                                   "token. Check it and try again.", 401)
             raise await self._refuse(request, caller.actor, refused)
-        value, session = self._sessions.issue(caller.actor, caller.room_id)
+        value, session = self._sessions.issue(caller.actor, caller.room_id, caller.until)
         await self._access.audit(request, caller.actor, AuditAction.SIGNIN,
                                  detail=f"session until {session.expires_at}")
         response = web.json_response(self._view(session).model_dump(mode="json"),
                                      headers={"Cache-Control": "no-store"})
-        response.set_cookie(COOKIE, value, max_age=self._sessions.ttl_s, path=COOKIE_PATH,
+        max_age = max(1, session.expires_at - math.ceil(self._clock.now()))
+        response.set_cookie(COOKIE, value, max_age=max_age, path=COOKIE_PATH,
                             httponly=True, samesite="Strict",
                             secure=cookie_is_secure(request, self._secure, self._base_url))
         return response

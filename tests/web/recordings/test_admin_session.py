@@ -35,10 +35,10 @@ class Page:
     def url(self, path: str) -> str:
         return self.server.base_url + path
 
-    def token(self, admin: bool, room_id: str = "room-1") -> str:
+    def token(self, admin: bool, room_id: str = "room-1", ttl_s: int = 3600) -> str:
         grant = JoinGrant(room_id=room_id, identity="host-1", display_name="Host",
                           role=Role.HOST, publish=True, subscribe=True, admin=admin)
-        return self.server.services.signer.issue(grant, 3600)
+        return self.server.services.signer.issue(grant, ttl_s)
 
     async def sign_in(self, credential: str) -> tuple[int, Any, Morsel[str] | None]:
         response = await self.http.post(self.url(SESSION), json={"credential": credential})
@@ -203,6 +203,15 @@ async def test_sign_in_attempts_are_rate_limited_per_address(page: Page) -> None
     log = await page.audit()
     assert log.count(("anonymous", "signin", "refused", "rate_limited", None)) == 2
     assert log.count(("anonymous", "signin", "refused", "unauthorized", None)) == 5
+
+
+async def test_a_token_session_ends_when_its_token_does(page: Page) -> None:
+    status, body, cookie = await page.sign_in(page.token(admin=True, ttl_s=600))
+    assert status == 200 and cookie is not None
+    assert body["expires_at"] == START + 600 and cookie["max-age"] == "600"
+    page.clock.advance(600)
+    status, body = await page.call("GET", "/api/recordings", f"mentorcall_admin={cookie.value}")
+    assert status == 401 and body["error"]["code"] == "session_expired"
 
 
 async def test_sign_out_clears_the_cookie(page: Page) -> None:
