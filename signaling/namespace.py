@@ -90,7 +90,8 @@ class CallNamespace(socketio.AsyncNamespace):
             self._notes_events,
         ]
         self._events = build_event_table(handler_modules)
-        self._notices = {**roundtables.notices(), **breakouts.notices()}
+        self._notices = {**roundtables.notices(), **breakouts.notices(),
+                         **self.participants.notices()}
         self._relay: NoticeRelay | None = None
 
     @property

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from media.sfu import Sfu
 from rooms.clock import Clock
@@ -41,6 +41,8 @@ from .session import CallSession, peer_id_for
 from .subscriber_offers import SubscriberOffers
 
 logger = logging.getLogger(__name__)
+
+REPLACED_NOTICE = "person_replaced"  # {"room_id", "identity", "sid": the new connection}
 
 
 class Takeover(NamedTuple):
@@ -160,7 +162,34 @@ class Participants:
         self._sid_by_peer[session.peer_id] = session.sid
         if old_sid is not None:
             await self._replace(old_sid)
+        # a connection of theirs on another process is replaced too (process notices)
+        await self._connections.notify_processes(REPLACED_NOTICE, {
+            "room_id": session.room_id, "identity": session.identity, "sid": session.sid})
         return Takeover(resumed=grace is not None, replaced_sid=old_sid)
+
+    def notices(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
+        """The process notices handled here (see :mod:`signaling.process_notices`)."""
+        return {REPLACED_NOTICE: self._on_replaced}
+
+    async def _on_replaced(self, notice: dict[str, Any]) -> None:
+        """The participant joined through another connection (on whichever process):
+        a connection of theirs held here is replaced and closed; the seat is the new
+        connection's. (On the joining process the new sid is already the current one:
+        nothing to do, and its lock is held by the join.)"""
+        peer_id = peer_id_for(str(notice["room_id"]), str(notice["identity"]))
+        new_sid = notice["sid"]
+        if self._sid_by_peer.get(peer_id, new_sid) == new_sid \
+                and peer_id not in self._grace_tasks:
+            return
+        async with self._peer_locks(peer_id):
+            grace = self._grace_tasks.pop(peer_id, None)
+            if grace is not None:
+                grace.cancel()  # the lease is the new connection's to renew
+            old_sid = self._sid_by_peer.get(peer_id)
+            if old_sid is None or old_sid == new_sid:
+                return
+            del self._sid_by_peer[peer_id]
+            await self._replace(old_sid)
 
     def watch_room(self, room_id: str, expires_at: float) -> None:
         """End the room for everyone here at ``expires_at``."""

@@ -1,8 +1,11 @@
-"""Pair breakouts across two real server processes on one Redis.
+"""Pair breakouts, hard mutes in pair rooms and second tabs across two real server
+processes on one Redis.
 
 The host's connection is held by one process, the participants' by both. Without the
 breakout's process notices only the host's process moved people: those on the other
 process stayed in the roundtable at the start and in their pair rooms at the end.
+Without the `person_replaced` notice a second tab on the other process left the first
+one open.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import pytest
 
 from tests.server_process import ServerProcess
 from tests.signaling.roundtable import Member, create_roundtable
+from tests.web.test_redis_roundtable_processes import closed
 
 SETTINGS: dict[str, Any] = {"disconnect_grace_s": 1.0, "presence_interval_s": 0.3}
 NAMES = ("Ann", "Bob", "Cy", "Dee")
@@ -66,4 +70,25 @@ async def test_a_breakout_moves_everyone_on_every_process_and_brings_them_back(
                 assert told["room_id"] == room["room_id"]
     finally:
         for member in (host, *people.values()):
+            await member.close()
+
+
+async def test_a_second_tab_on_the_other_process_replaces_the_first(
+        two_servers: tuple[ServerProcess, ServerProcess]) -> None:
+    one, two = two_servers
+    room = await create_roundtable(one.base_url, [("Ann", "participant")])
+    host, first = await Member.connect(one.base_url), await Member.connect(one.base_url)
+    second = await Member.connect(two.base_url)
+    try:
+        await host.join(room["tokens"]["host"])
+        await first.join(room["tokens"]["Ann"])
+        await second.join(room["tokens"]["Ann"])
+        assert (await first.signal.next_event("replaced"))["message"]
+        await closed(first)
+        # the second tab speaks for Ann: her hand goes up, the seat stays
+        await second.ok("raise_hand")
+        await host.event_where("roundtable_state", lambda s: [
+            h["identity"] for h in s["hands"]] == [second.identity])
+    finally:
+        for member in (host, first, second):
             await member.close()
