@@ -90,16 +90,16 @@ class BreakoutEvents:
         return ok_ack(breakout=breakout_view(room_id, started.plan))
 
     async def end_breakout(self, sid: str, payload: NoFieldsPayload) -> Ack:
-        grant = await self._in_roundtable(sid)
+        grant = await self.in_roundtable(sid)
         await self._finish(grant.room_id, grant, None)
         return ok_ack()
 
     async def visit_breakout(self, sid: str, payload: VisitBreakoutPayload) -> Ack:
-        grant = await self._in_roundtable(sid)
+        grant = await self.in_roundtable(sid)
         token = await self._breakouts.visit(grant, payload.room_id)
         return ok_ack(room_id=payload.room_id, token=token)
 
-    async def _in_roundtable(self, sid: str) -> JoinGrant:
+    async def in_roundtable(self, sid: str) -> JoinGrant:
         """The actor's grant as in the roundtable: a host visiting a pair room acts on
         the roundtable it belongs to (its hosting is checked there)."""
         grant = self._participants.session(sid).grant

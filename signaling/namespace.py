@@ -86,6 +86,7 @@ class CallNamespace(socketio.AsyncNamespace):
         handler_modules: list[HandlerModule] = [
             CallEvents(service, sfu, options, self.participants, self),
             roundtables,
+            roundtables.mutes,
             breakouts,
             self._notes_events,
         ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -32,7 +33,7 @@ from rooms.service import RoomService
 from .errors import SignalingError
 from .handlers import Connections
 from .locks import KeyedLocks
-from .media_failures import MEDIA_FAILED_EVENT, drop_failed_connection
+from .media_failures import media_failed
 from .options import SignalingOptions
 from .presence import SeatKeeper
 from .room_hooks import NoRoomHooks, RoomHooks
@@ -73,7 +74,7 @@ class Participants:
         self._seats = SeatKeeper(service, clock, options.disconnect_grace_s,
                                  options.presence_interval_s, self._held_seats,
                                  self._expire_seat)
-        sfu.on_peer_failed = self._media_failed
+        sfu.on_peer_failed = partial(media_failed, self, sfu, connections)
         # every participant's one subscribe connection (sets sfu.on_renegotiate)
         self.subscribers = SubscriberOffers(service, sfu, connections, self.sessions,
                                             self.peer_sids, self._peer_locks,
@@ -162,20 +163,16 @@ class Participants:
         self._sid_by_peer[session.peer_id] = session.sid
         if old_sid is not None:
             await self._replace(old_sid)
-        # a connection of theirs on another process is replaced too (process notices)
         await self._connections.notify_processes(REPLACED_NOTICE, {
             "room_id": session.room_id, "identity": session.identity, "sid": session.sid})
         return Takeover(resumed=grace is not None, replaced_sid=old_sid)
 
     def notices(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
-        """The process notices handled here (see :mod:`signaling.process_notices`)."""
-        return {REPLACED_NOTICE: self._on_replaced}
+        return {REPLACED_NOTICE: self._on_replaced}  # signaling/process_notices.py
 
     async def _on_replaced(self, notice: dict[str, Any]) -> None:
-        """The participant joined through another connection (on whichever process):
-        a connection of theirs held here is replaced and closed; the seat is the new
-        connection's. (On the joining process the new sid is already the current one:
-        nothing to do, and its lock is held by the join.)"""
+        """They joined through another connection (on any process): one held here is
+        replaced and closed (on the joining process, under the join's lock: nothing)."""
         peer_id = peer_id_for(str(notice["room_id"]), str(notice["identity"]))
         new_sid = notice["sid"]
         if self._sid_by_peer.get(peer_id, new_sid) == new_sid \
@@ -240,23 +237,6 @@ class Participants:
             logger.exception("cleaning up after %s disconnected failed", session.identity)
 
     # -- lifecycle --------------------------------------------------------------
-
-    async def _media_failed(self, peer_id: str, connection: str) -> None:
-        """One of a participant's media connections failed: tell them (media_failures)."""
-        session = self._sessions.get(self._sid_by_peer.get(peer_id, ""))
-        if session is None:
-            return
-        async with self._peer_locks(peer_id):
-            if not self.current(session):
-                return
-            if await self.subscribers.reopen(session, connection):
-                logger.info("%s: subscribe connection %s failed; reopened",
-                            session.identity, connection)
-                return
-            payload = await drop_failed_connection(self._sfu, session, connection)
-        if payload is not None:
-            logger.info("%s: media connection %s failed", session.identity, connection)
-            await self._connections.emit(MEDIA_FAILED_EVENT, payload, to=session.sid)
 
     async def _replace(self, old_sid: str) -> None:
         """Another connection joined with this identity: close the old one.
