@@ -64,6 +64,13 @@ async def test_a_breakout_moves_everyone_on_every_process_and_brings_them_back(
             assert rooms["Ann"] == rooms["Bob"] != rooms["Cy"] == rooms["Dee"]
             assert rooms["Ann"] != room["room_id"]
             if ending == "host":
+                # a hard mute from the host's process reaches Bob in his pair room there
+                await host.ok("hard_mute", {"identity": ids["Bob"], "kind": "audio",
+                                            "muted": True})
+                told = await people["Bob"].signal.next_event("hard_muted")
+                assert (told["kind"], told["muted"]) == ("audio", True)
+                refused = await people["Bob"].call("mute", {"kind": "audio", "muted": False})
+                assert refused["error"]["code"] == "hard_muted", refused
                 await host.ok("end_breakout")
             for member in people.values():
                 told = await moved(member, "breakout_ended")
