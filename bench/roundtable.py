@@ -16,18 +16,21 @@ their own with their own pipe to the server (a joiner is a browser of its own: i
 set-up must not queue behind the room's R publishers and R x (R - 1) x 2 receiving
 streams in the bench process, whose CPU the table also prints).
 
-Both designs run in the same invocation at every R, a fresh server process each:
+The designs run in the same invocation at every R, a fresh server process each:
 
 * ``pairs``: the baseline, one peer connection per (subscriber, publisher) pair
   (``Sfu.subscribe``); a late joiner opens its R connections at once;
-* ``subconn``: one subscribe connection per participant (``Sfu.open_subscriber``).
-
-Last-N video is not integrated with the subscribe connection yet, so only last-N off
-is measured (the bench says so; it does not pretend to measure it).
+* ``subconn``: one subscribe connection per participant (``Sfu.open_subscriber``),
+  last-N off: everyone receives every video;
+* ``lastn``: the same with last-N video on (``Sfu.set_last_n``, ``--last-n`` N, default
+  6): each subscribe connection carries min(N, R - 1) video slots and every audio, so
+  R = 8 and 12 forward fewer videos. Nobody speaks (the pre-encoded audio has no level),
+  so the slots hold the first N others in join order; the rows are the steady cost and
+  a late joiner's first frame on its N slots.
 
 Run from the repository root::
 
-    .venv/bin/python -m bench.roundtable --r 4,8,12 --seconds 5 --rounds 5
+    .venv/bin/python -m bench.roundtable --r 4,8,12 --seconds 5 --rounds 5 --last-n 6
 """
 
 from __future__ import annotations
@@ -48,7 +51,6 @@ from aiortc.mediastreams import MediaStreamTrack
 from bench.first_frame import percentile
 from bench.forward import Channel
 from bench.subscribe import (
-    DESIGNS,
     WARMUP_S,
     Server,
     everyone_receives,
@@ -56,6 +58,7 @@ from bench.subscribe import (
     receive,
     subscribe_requests,
 )
+from media.last_n import DEFAULT_LAST_N
 from tests.media.encoded import (
     EncodedTrack,
     KeyframeOnRequestTrack,
@@ -64,10 +67,7 @@ from tests.media.encoded import (
 )
 
 JOIN_TIMEOUT_S = 20.0
-LAST_N_NOTE = (
-    "last-N on: not measured - media/last_n.py is not wired into the subscribe "
-    "connection yet, so every row is last-N off (everyone receives every video)"
-)
+DESIGNS = ("pairs", "subconn", "lastn")
 
 
 def roundtable_tracks(index: int) -> list[MediaStreamTrack]:
@@ -175,7 +175,8 @@ async def late_joiners(
 
 
 async def run_point(
-    design: str, participants: int, seconds: float, rounds: int, rng: random.Random
+    design: str, participants: int, seconds: float, rounds: int, rng: random.Random,
+    last_n: int,
 ) -> PointResult:
     server = Server(extra=1)
     peers = [f"p{i}" for i in range(participants)]
@@ -185,6 +186,8 @@ async def run_point(
         clients += publishers
         for publisher in publishers:
             answer_keyframe_requests(publisher.pc)
+        if design == "lastn":
+            await server.call("last_n", peers, last_n)
         pcs, counters = await everyone_receives(server, design, peers, ("audio", "video"))
         clients += pcs
         await asyncio.sleep(WARMUP_S)
@@ -283,13 +286,35 @@ def ratios(results: list[PointResult]) -> str:
     return "\n".join(lines)
 
 
-async def main_async(points: list[int], seconds: float, rounds: int, seed: int) -> None:
+def last_n_ratios(results: list[PointResult], last_n: int) -> str:
+    """What last-N saves against everyone receiving every video (both subconn)."""
+    by_point = {(r.design, r.participants): r for r in results}
+    lines = [
+        f"| R | last-N (N = {last_n}) videos per subscriber | server CPU off / on "
+        "| fwd packets/s off / on | µs CPU / fwd packet off / on |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for n in sorted({r.participants for r in results}):
+        off, on = by_point.get(("subconn", n)), by_point.get(("lastn", n))
+        if off and on:
+            lines.append(
+                f"| {n} | {min(last_n, n - 1)} of {n - 1} "
+                f"| {off.cpu_s / off.wall_s / (on.cpu_s / on.wall_s):.2f}x "
+                f"| {off.packets / off.wall_s:.0f} / {on.packets / on.wall_s:.0f} "
+                f"| {off.us_per_packet:.1f} / {on.us_per_packet:.1f} |"
+            )
+    return "\n".join(lines)
+
+
+async def main_async(
+    points: list[int], seconds: float, rounds: int, seed: int, last_n: int
+) -> None:
     rng = random.Random(seed)
     results = []
     for participants in points:
         for design in DESIGNS:
             started = time.monotonic()
-            result = await run_point(design, participants, seconds, rounds, rng)
+            result = await run_point(design, participants, seconds, rounds, rng, last_n)
             results.append(result)
             print(
                 f"{design:8s} R={participants:<3d} {result.us_per_packet:6.1f} µs/packet  "
@@ -304,7 +329,7 @@ async def main_async(points: list[int], seconds: float, rounds: int, seed: int) 
     print()
     print(ratios(results))
     print()
-    print(LAST_N_NOTE)
+    print(last_n_ratios(results, last_n))
 
 
 def main() -> None:
@@ -313,11 +338,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="measured window per point")
     parser.add_argument("--rounds", type=int, default=5, help="late joiners per point")
     parser.add_argument("--seed", type=int, default=1, help="seed of the pauses between joins")
+    parser.add_argument("--last-n", type=int, default=DEFAULT_LAST_N,
+                        help="N of the lastn design")
     args = parser.parse_args()
-    print(LAST_N_NOTE, file=sys.stderr, flush=True)
-    asyncio.run(
-        main_async([int(n) for n in args.r.split(",")], args.seconds, args.rounds, args.seed)
-    )
+    asyncio.run(main_async([int(n) for n in args.r.split(",")], args.seconds, args.rounds,
+                           args.seed, args.last_n))
 
 
 if __name__ == "__main__":

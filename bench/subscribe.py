@@ -36,6 +36,7 @@ from tests.media.subscribers import claim_ssrcs
 
 WARMUP_S = 2.0
 DESIGNS = ("pairs", "subconn")
+ROOM = "room"  # the speaker group of last-N (bench/roundtable.py)
 
 
 async def serve(conns: list[Connection]) -> None:
@@ -61,7 +62,14 @@ async def answer(sfu: Sfu, conn: Connection) -> None:
             conn.send(await sfu.publish(*args))
         elif command == "subscribe":  # one connection per pair
             conn.send(await sfu.subscribe(*args))
+        elif command == "last_n":  # the peers are one room with last-N video (N)
+            peers, n = args
+            sfu.speakers.set_group(ROOM, peers)
+            sfu.set_last_n(ROOM, n=n)
+            conn.send(None)
         elif command == "open":  # one subscribe connection per participant
+            if sfu.last_n(ROOM) is not None:  # a late joiner joins the room
+                sfu.speakers.set_group(ROOM, [*sfu.speakers.members(ROOM), args[0]])
             offer = await sfu.open_subscriber(*args)
             conn.send((offer.subscription_id, offer.version, offer.sdp))
         elif command == "answer":
@@ -155,7 +163,7 @@ async def receive(
 
 def subscribe_requests(design: str, peer: str, sources: list[str]) -> list[tuple[Any, ...]]:
     """The server requests that make ``peer`` receive ``sources`` in ``design``."""
-    if design == "subconn":
+    if design in ("subconn", "lastn"):
         return [("open", peer, sources)]
     return [("subscribe", peer, source) for source in sources]
 

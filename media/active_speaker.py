@@ -179,6 +179,8 @@ class ActiveSpeakers:
     Groups are string ids the caller assigns (a room, a breakout pair); a peer is in at
     most one group. ``on_active_speaker(group_id, peer_id)`` is called, from the packet
     path, when a group's speaker changes: it must return quickly (schedule any I/O).
+    ``on_speaker_order(group_id)`` is the SFU's own listener (last-N video), called
+    just before it.
     """
 
     def __init__(
@@ -188,6 +190,7 @@ class ActiveSpeakers:
     ) -> None:
         self.params = params or SpeakerParams()
         self.on_active_speaker = on_active_speaker
+        self.on_speaker_order: Callable[[str], None] | None = None
         self._groups: dict[str, SpeakerDetector] = {}
         self._group_of: dict[str, str] = {}
         self._muted: set[str] = set()
@@ -232,6 +235,15 @@ class ActiveSpeakers:
         else:
             self._muted.discard(peer_id)
 
+    def group_of(self, peer_id: str) -> str | None:
+        """The group ``peer_id`` is in, if any."""
+        return self._group_of.get(peer_id)
+
+    def members(self, group_id: str) -> list[str]:
+        """The group's members, in the order they were added."""
+        detector = self._groups.get(group_id)
+        return detector.members if detector is not None else []
+
     def speaker(self, group_id: str) -> str | None:
         """The group's current speaker, if any."""
         detector = self._groups.get(group_id)
@@ -248,7 +260,14 @@ class ActiveSpeakers:
         if group_id is None or peer_id in self._muted:
             return
         speaker = self._groups[group_id].feed(peer_id, level_dbov, voice, now)
-        if speaker is not None and self.on_active_speaker is not None:
+        if speaker is None:
+            return
+        if self.on_speaker_order is not None:
+            try:
+                self.on_speaker_order(group_id)
+            except Exception:  # the packet path must go on
+                logger.exception("on_speaker_order(%s) failed", group_id)
+        if self.on_active_speaker is not None:
             try:
                 self.on_active_speaker(group_id, speaker)
             except Exception:  # the packet path must go on

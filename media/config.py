@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from media.active_speaker import SpeakerParams
 from media.keyframes import KeyframePolicy
+from media.last_n import DEFAULT_LAST_N
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,8 @@ class MediaConfig:
     ``ice_allowed_networks`` are dropped from remote descriptions before aiortc sees them.
     ``ice_servers`` are STUN/TURN URLs; none are contacted unless listed here.
     ``keyframes`` paces keyframe requests to publishers; ``speakers`` is the hysteresis
-    of active-speaker detection.
+    of active-speaker detection; ``last_n`` is the N of last-N video in the groups that
+    turn it on (``Sfu.set_last_n``).
     """
 
     ice_host_addresses: tuple[str, ...] = ("127.0.0.1",)
@@ -25,3 +27,4 @@ class MediaConfig:
     ice_servers: tuple[str, ...] = ()
     keyframes: KeyframePolicy = field(default_factory=KeyframePolicy)
     speakers: SpeakerParams = field(default_factory=SpeakerParams)
+    last_n: int = DEFAULT_LAST_N

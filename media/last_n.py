@@ -128,6 +128,10 @@ class LastN:
             current.add_slot()
         self._pinned[subscriber_id] = frozenset(pinned)
 
+    def subscriber_ids(self) -> list[str]:
+        """The registered subscribers."""
+        return list(self._slots)
+
     def remove_subscriber(self, subscriber_id: str) -> None:
         self._slots.pop(subscriber_id, None)
         self._pinned.pop(subscriber_id, None)

@@ -133,6 +133,12 @@ class Publications:
         publication = self.by_peer.get(peer_id)
         return list(publication.tracks) if publication else []
 
+    def publishes_video(self, peer_id: str) -> bool:
+        """Whether ``peer_id`` publishes video that is forwarded (not stopped)."""
+        return self.forwarding(peer_id, "video") and any(
+            f.kind == "video" for f in self.fanouts.get(peer_id, {}).values()
+        )
+
     def fanouts_of(self, peer_id: str) -> list[TrackFanout]:
         """The fan-outs of ``peer_id``'s published tracks (empty if none)."""
         return list(self.fanouts.get(peer_id, {}).values())

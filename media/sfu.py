@@ -20,11 +20,12 @@ from media.counts import ConnectionCounts, SfuStats
 from media.errors import MEDIA_FAILED, MediaError
 from media.guards import check_aiortc
 from media.ice import allowed_networks
+from media.last_n_video import LastNVideo
 from media.pair_subscriptions import PairSubscriptions
 from media.peer import ForwardingPeerConnection
 from media.publications import PUBLISH_CONNECTION, Publications, PublishedTrack
 from media.sender import ForwardingCounters
-from media.subscribe_connections import RenegotiateHook, SubscribeConnections
+from media.subscribe_connections import RenegotiateHook, SubscribeConnections, VideoSlotsHook
 from media.subscriber import SubscriberOffer
 
 __all__ = ["PUBLISH_CONNECTION", "PublishedTrack", "Sfu"]
@@ -46,6 +47,10 @@ class Sfu:
     published, re-published or left, and after an answer when changes arrived while
     the offer was outstanding. Signaling sends it to the peer, who answers it with
     :meth:`accept_answer` and the offer's version.
+
+    Last-N video (:meth:`set_last_n`, per group of ``speakers``): the members' subscribe
+    connections carry video slots following the speakers instead of every video;
+    ``on_video_slots`` tells a slot mapping that changed without an offer.
 
     ``on_peer_failed`` (optional) is awaited with ``(peer_id, connection)`` when one of
     that peer's connections fails or is closed by the far end: ``connection`` is
@@ -72,6 +77,16 @@ class Sfu:
             self._watch.watch,
             self._watch.spawn,
         )
+        # last-N video per speaker group that turns it on (media/last_n_video.py)
+        self._last_n = LastNVideo(
+            self.speakers,
+            self._subscribe.by_peer,
+            self._publish.publishes_video,
+            self._subscribe.slots_changed,
+            config.last_n,
+        )
+        self._subscribe.arrange = self._last_n.arrange
+        self.speakers.on_speaker_order = self._last_n.update
         # the parts' own collections, under the names tests and benchmarks inspect
         self._publications = self._publish.by_peer
         self._fanouts = self._publish.fanouts
@@ -97,6 +112,16 @@ class Sfu:
     def on_renegotiate(self, hook: RenegotiateHook | None) -> None:
         self._subscribe.on_renegotiate = hook
 
+    @property
+    def on_video_slots(self) -> VideoSlotsHook | None:
+        """Awaited with ``(peer_id, subscription_id, ((mid, publisher_id), ...))`` when a
+        subscribe connection's last-N slots carry other publishers and no offer said so."""
+        return self._subscribe.on_video_slots
+
+    @on_video_slots.setter
+    def on_video_slots(self, hook: VideoSlotsHook | None) -> None:
+        self._subscribe.on_video_slots = hook
+
     # -- publishing ---------------------------------------------------------------------
 
     async def publish(self, peer_id: str, offer_sdp: str) -> str:
@@ -107,6 +132,7 @@ class Sfu:
         """
         self._check_open()
         answer = await self._publish.publish(peer_id, offer_sdp)
+        self._last_n.update_all()
         self._subscribe.publisher_changed(peer_id)
         return answer
 
@@ -115,6 +141,8 @@ class Sfu:
         ("audio"/"video") to every subscriber, now and across re-publishes until resumed
         or the peer is removed. The publisher's packets still arrive; none go out."""
         self._publish.set_forwarding(peer_id, kind, enabled)
+        if kind == "video":
+            self._last_n.update_all()  # a stopped video gives up its slots
 
     def forwarding(self, peer_id: str, kind: str) -> bool:
         """Whether ``peer_id``'s tracks of ``kind`` are forwarded (see set_forwarding)."""
@@ -186,6 +214,28 @@ class Sfu:
         connection = self._subscribers.get(peer_id)
         return connection.outstanding if connection is not None else None
 
+    # -- last-N video (media/last_n_video.py; slot rules: media/subscriber.py rule 8) ------
+
+    def set_last_n(self, group_id: str, on: bool = True, n: int | None = None) -> None:
+        """Turn last-N video on (or off) for the speaker group ``group_id``
+        (``Sfu.speakers``) with ``n`` (None: MediaConfig.last_n). Its members' subscribe
+        connections then carry video slots: the ``n`` most recent speakers' video plus
+        their pins, switched without renegotiation (offers only for new slots)."""
+        self._last_n.set_group(group_id, (self._config.last_n if n is None else n) if on else None)
+
+    def last_n(self, group_id: str) -> int | None:
+        """The group's N, or None when last-N is off for it."""
+        return self._last_n.enabled(group_id)
+
+    def pin_videos(self, peer_id: str, publisher_ids: Sequence[str]) -> None:
+        """``peer_id`` always gets a video slot for these publishers (replacing its pins;
+        only publishers of its group that publish video count)."""
+        self._last_n.pin(peer_id, publisher_ids)
+
+    def pinned_videos(self, peer_id: str) -> frozenset[str]:
+        """The publishers ``peer_id`` pinned (see :meth:`pin_videos`)."""
+        return self._last_n.pins(peer_id)
+
     async def close_subscriber(self, peer_id: str) -> None:
         """Close the peer's subscribe connection (none: ignored)."""
         await self._subscribe.close(peer_id)
@@ -201,6 +251,8 @@ class Sfu:
         await asyncio.gather(*closing)
         self._publish.forget(peer_id)
         self.speakers.remove_peer(peer_id)
+        self._last_n.forget(peer_id)
+        self._last_n.update_all()
         self._subscribe.publisher_changed(peer_id)
 
     def connection_counts(self) -> ConnectionCounts:

@@ -17,6 +17,8 @@ from media.subscriber import SubscriberConnection, SubscriberOffer
 logger = logging.getLogger(__name__)
 
 RenegotiateHook = Callable[[str, SubscriberOffer], Awaitable[None]]
+# (peer id, subscription id, ((mid, publisher id or None), ...)): last-N slots changed
+VideoSlotsHook = Callable[[str, str, tuple[tuple[str, str | None], ...]], Awaitable[None]]
 
 
 class SubscribeConnections:
@@ -26,7 +28,9 @@ class SubscribeConnections:
     (``close_pc``), to report its failure (``watch(pc, peer_id, connection_id,
     expected)``) and to run background work (``spawn``). Offers that no call returns
     (after a publisher changed, or changes coalesced during an outstanding offer) go
-    to ``on_renegotiate(peer_id, offer)``.
+    to ``on_renegotiate(peer_id, offer)``. ``arrange(connection)`` (last-N video, set by
+    the SFU) assigns a connection's video slots before each offer made here; a slot
+    mapping that changed without an offer showing it goes to ``on_video_slots``.
     """
 
     def __init__(
@@ -44,6 +48,8 @@ class SubscribeConnections:
         self._spawn = spawn
         self.by_peer: dict[str, SubscriberConnection] = {}
         self.on_renegotiate: RenegotiateHook | None = None
+        self.on_video_slots: VideoSlotsHook | None = None
+        self.arrange: Callable[[SubscriberConnection], None] | None = None
         self.closed = False
 
     async def open(self, peer_id: str, sources: Sequence[str]) -> SubscriberOffer:
@@ -52,6 +58,8 @@ class SubscribeConnections:
         connection = SubscriberConnection(uuid.uuid4().hex, peer_id, pc, self._fanouts_of)
         connection.set_sources(sources)
         try:
+            if self.arrange is not None:
+                self.arrange(connection)
             offer = await connection.make_offer()
         except BaseException:
             await self._close(connection)
@@ -72,7 +80,12 @@ class SubscribeConnections:
         if connection is None:
             raise MediaError(UNKNOWN_SUBSCRIPTION, "There is no subscribe connection.")
         connection.set_sources(publisher_ids)
-        return await connection.make_offer()
+        if self.arrange is not None:
+            self.arrange(connection)
+        offer = await connection.make_offer()
+        if offer is None:
+            self._renegotiate_soon(connection)  # a slot mapping to tell, maybe
+        return offer
 
     def by_id(self, subscription_id: str) -> SubscriberConnection | None:
         """The connection with this subscription id, if any."""
@@ -100,6 +113,10 @@ class SubscribeConnections:
                 connection.refresh()
                 self._renegotiate_soon(connection)
 
+    def slots_changed(self, connection: SubscriberConnection) -> None:
+        """Last-N moved the connection's video slots: offer new ones or tell the mapping."""
+        self._renegotiate_soon(connection)
+
     def _renegotiate_soon(self, connection: SubscriberConnection) -> None:
         if not self.closed and not connection.closing:
             self._spawn(self._renegotiate(connection))
@@ -117,12 +134,20 @@ class SubscribeConnections:
             logger.exception("renegotiating %s's subscribe connection failed", connection.peer_id)
             return
         hook = self.on_renegotiate
-        if offer is None or hook is None or connection.closing:
+        if connection.closing:
             return
-        try:
-            await hook(connection.peer_id, offer)
-        except Exception:
-            logger.exception("on_renegotiate(%s) failed", connection.peer_id)
+        if offer is not None and hook is not None:
+            try:
+                await hook(connection.peer_id, offer)
+            except Exception:
+                logger.exception("on_renegotiate(%s) failed", connection.peer_id)
+        slots = connection.untold_slots()
+        tell = self.on_video_slots
+        if slots is not None and tell is not None and not connection.closing:
+            try:
+                await tell(connection.peer_id, connection.subscription_id, slots)
+            except Exception:
+                logger.exception("on_video_slots(%s) failed", connection.peer_id)
 
     async def _close(self, connection: SubscriberConnection) -> None:
         connection.closing = True

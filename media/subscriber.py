@@ -33,6 +33,17 @@ Negotiation rules (the subscribe connection):
    not by msid or track identity.
 7. The first offer always has at least one m-line (an inactive audio one when there is
    nothing to receive yet), so ICE and DTLS are up before the first publisher arrives.
+8. Last-N video (:meth:`SubscriberConnection.set_video_slots`, driven by
+   media/last_n_video.py): while on, the connection's video m-lines are *slots* instead
+   of one per publisher's video track. Slot ``i`` carries the video of the publisher
+   assigned to it now (or nothing); a new assignment switches the source behind the
+   slot's sending track at once (no offer, a keyframe requested) once the slot is
+   negotiated. Slot m-lines stay sendonly while last-N is on and their number only
+   grows; only a new slot needs an offer. Every offer's ``tracks`` names each slot's
+   publisher then (``slot`` set); a later change of that mapping is told by
+   :meth:`SubscriberConnection.untold_slots` (signaling's ``video_slots`` event). Audio
+   stays one m-line per publisher. Turning last-N off makes the slots inactive
+   (recyclable, rule 6) and offers one m-line per video track again.
 """
 
 from __future__ import annotations
@@ -42,6 +53,7 @@ import random
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from aiortc import RTCRtpTransceiver
 
@@ -53,6 +65,7 @@ from media.sdp import MSID_TOKEN, codec_preferences, parse_description
 from media.sender import ForwardingSender
 
 TrackKey = tuple[str, str]  # (publisher id, track id)
+Key = TrackKey | int  # a track, or a video slot's index (last-N, rule 8)
 
 # RTCP SSRCs admitted per m-line (media/admission.py): an aiortc client signals a media
 # and an RTX SSRC per m-line; a browser sends receive-only RTCP from unsignalled ones
@@ -69,6 +82,7 @@ class SubscribedTrack:
     kind: str
     publisher_id: str | None
     track_id: str | None
+    slot: int | None = None  # the video slot this m-line is (last-N), else None
 
 
 @dataclass(frozen=True)
@@ -81,19 +95,29 @@ class SubscriberOffer:
     tracks: tuple[SubscribedTrack, ...]  # every m-line, in SDP order
 
 
+class _Want(NamedTuple):
+    """What an m-line should carry: a kind, and a publisher's track (or nothing)."""
+
+    kind: str
+    publisher_id: str | None
+    fanout: TrackFanout | None
+
+
 class _Slot:
     """One m-line: the track negotiated on it, the one offered, the fan-out fed from."""
 
-    __slots__ = ("fanout", "key", "offered", "own_track_id", "sender", "transceiver")
+    __slots__ = ("carrying", "fanout", "key", "offered", "own_track_id", "sender",
+                 "transceiver")
 
     def __init__(self, transceiver: RTCRtpTransceiver) -> None:
         sender = transceiver.sender
         assert isinstance(sender, ForwardingSender)  # every server transceiver
         self.transceiver = transceiver
         self.sender = sender
-        self.key: TrackKey | None = None  # negotiated
-        self.offered: TrackKey | None = None  # in the outstanding offer (= key if none)
+        self.key: Key | None = None  # negotiated
+        self.offered: Key | None = None  # in the outstanding offer (= key if none)
         self.fanout: TrackFanout | None = None  # forwarding from, while attached
+        self.carrying: TrackKey | None = None  # (publisher, track) of ``fanout``
         self.own_track_id = sender._track_id  # aiortc's random one, unique
 
     @property
@@ -127,6 +151,8 @@ class SubscriberConnection:
         self._session_id = random.getrandbits(62)
         self._slots: list[_Slot] = []
         self._lock = asyncio.Lock()
+        self._video_slots: list[str | None] | None = None  # last-N off: None
+        self._told: tuple[tuple[str, str | None], ...] = ()  # slot mapping told
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -145,8 +171,55 @@ class SubscriberConnection:
         return len(self._slots)
 
     def forwarding(self) -> dict[TrackKey, ForwardingSender]:
-        """The tracks being forwarded now, each with its sender."""
-        return {slot.key: slot.sender for slot in self._slots if slot.fanout and slot.key}
+        """The tracks being forwarded now, each with its sender (slots by what they carry)."""
+        return {
+            slot.carrying: slot.sender
+            for slot in self._slots if slot.fanout is not None and slot.carrying is not None
+        }
+
+    # -- last-N video slots (rule 8) --------------------------------------------------------
+
+    @property
+    def video_slots(self) -> list[str | None] | None:
+        """The publisher assigned to each video slot (None: last-N is off)."""
+        return None if self._video_slots is None else list(self._video_slots)
+
+    def set_video_slots(self, publishers: Sequence[str | None] | None) -> bool:
+        """Assign a publisher (or nothing) to each video slot; None turns last-N off.
+        Negotiated slots switch at once; more slots than before need an offer
+        (:meth:`make_offer`). True if anything changed."""
+        new = None if publishers is None else list(publishers)
+        if new == self._video_slots:
+            return False
+        if new is not None and self._video_slots is not None:
+            assert len(new) >= len(self._video_slots), "video slots only grow"
+        self._video_slots = new
+        self.refresh()
+        return True
+
+    def slot_view(self) -> tuple[tuple[str, str | None], ...]:
+        """``(mid, publisher)`` of every slot m-line with a mid, in SDP order (the
+        publisher whose video the slot carries, or will once negotiated)."""
+        wanted = self._wanted()
+        view = []
+        for slot in self._slots:
+            key = slot.offered
+            if isinstance(key, int) and slot.transceiver.mid is not None:
+                want = wanted.get(key)
+                publisher = want.publisher_id if want and want.fanout else None
+                view.append((slot.transceiver.mid, publisher))
+        return tuple(view)
+
+    def untold_slots(self) -> tuple[tuple[str, str | None], ...] | None:
+        """The slot mapping if it changed since the last offer or call (now told), else
+        None. Never while an offer is outstanding: the answer comes first."""
+        if self.outstanding is not None or self._version == 0:
+            return None
+        view = self.slot_view()
+        if view == self._told:
+            return None
+        self._told = view
+        return view
 
     # -- forwarding follows the negotiated state ------------------------------------------
 
@@ -159,21 +232,37 @@ class SubscriberConnection:
                 slot.key is not None
                 and slot.offered == slot.key
                 and slot.transceiver.currentDirection in ("sendonly", "sendrecv")
+                and slot.key in wanted
             ):
-                target = wanted.get(slot.key)
-            if target is not slot.fanout:
-                self._attach(slot, target)
+                target = wanted[slot.key]
+            fanout = target.fanout if target else None
+            if fanout is not slot.fanout:
+                self._attach(slot, fanout)
+            if fanout is not None and target is not None and target.publisher_id is not None:
+                slot.carrying = (target.publisher_id, fanout.track_id)
+            else:
+                slot.carrying = None
 
     def detach_all(self) -> None:
         """Stop forwarding everything (the connection is closing)."""
         for slot in self._slots:
             self._attach(slot, None)
 
-    def _wanted(self) -> dict[TrackKey, TrackFanout]:
-        wanted: dict[TrackKey, TrackFanout] = {}
+    def _wanted(self) -> dict[Key, _Want]:
+        """What each m-line should carry, by track or slot index."""
+        wanted: dict[Key, _Want] = {}
+        slots = self._video_slots
+        videos: dict[str, TrackFanout] = {}
         for publisher_id in self._sources:
             for fanout in self._fanouts_of(publisher_id):
-                wanted[(publisher_id, fanout.track_id)] = fanout
+                if slots is not None and fanout.kind == "video":
+                    videos.setdefault(publisher_id, fanout)
+                else:
+                    wanted[(publisher_id, fanout.track_id)] = _Want(
+                        fanout.kind, publisher_id, fanout)
+        for index, assigned in enumerate(slots or ()):
+            video = videos.get(assigned) if assigned else None
+            wanted[index] = _Want("video", assigned if video else None, video)
         return wanted
 
     @staticmethod
@@ -184,6 +273,7 @@ class SubscriberConnection:
             if slot.fanout is not None:
                 slot.fanout.remove(slot.sender)  # even if the sender's hooks are gone
                 slot.sender.leave_source()
+            slot.carrying = None
         else:
             slot.sender.switch_source(fanout)
         slot.fanout = fanout
@@ -209,18 +299,12 @@ class SubscriberConnection:
             self._version += 1
             sdp = _ORIGIN.sub(f"o=- {self._session_id} {self._version} IN IP4 0.0.0.0", sdp, 1)
             by_mid = {slot.transceiver.mid: slot for slot in self._slots}
+            wanted = self._wanted()
             tracks = []
             for media in parse_description(sdp).media:  # in SDP order
                 slot = by_mid[media.rtp.muxId]
-                offered = slot.offered
-                tracks.append(
-                    SubscribedTrack(
-                        str(media.rtp.muxId),
-                        slot.kind,
-                        offered[0] if offered else None,
-                        offered[1] if offered else None,
-                    )
-                )
+                tracks.append(_described(str(media.rtp.muxId), slot, wanted))
+            self._told = self.slot_view()
             self.outstanding = SubscriberOffer(
                 self.subscription_id, self._version, sdp, tuple(tracks)
             )
@@ -254,7 +338,7 @@ class SubscriberConnection:
         """Set every slot's ``offered`` track; True if that differs from the negotiated."""
         wanted = self._wanted()
         changed = self._version == 0  # the first offer is always made
-        negotiated = set()
+        negotiated: set[Key] = set()
         for slot in self._slots:
             slot.offered = slot.key if slot.key in wanted else None
             if slot.offered != slot.key:
@@ -262,13 +346,13 @@ class SubscriberConnection:
             elif slot.key is not None:
                 negotiated.add(slot.key)
         free = [slot for slot in self._slots if slot.key is None]
-        for key, fanout in wanted.items():
+        for key, want in sorted(wanted.items(), key=lambda item: isinstance(item[0], int)):
             if key in negotiated:
                 continue
-            reused = next((s for s in free if s.kind == fanout.kind), None)
+            reused = next((s for s in free if s.kind == want.kind), None)
             if reused is not None:
                 free.remove(reused)
-            (reused or self._add_slot(fanout.kind)).offered = key
+            (reused or self._add_slot(want.kind)).offered = key
             changed = True
         if not self._slots:
             self._add_slot("audio")  # an inactive m-line, so the transport comes up
@@ -284,8 +368,12 @@ class SubscriberConnection:
     @staticmethod
     def _describe(slot: _Slot) -> None:
         """Direction and msid of a slot's m-line for the offer being made."""
-        slot.transceiver.direction = "sendonly" if slot.offered else "inactive"
+        slot.transceiver.direction = "inactive" if slot.offered is None else "sendonly"
         if slot.offered is None:
+            return
+        if isinstance(slot.offered, int):  # a video slot: its own msid, whoever it carries
+            slot.sender._stream_id = "video-slots"
+            slot.sender._track_id = slot.own_track_id
             return
         publisher_id, track_id = slot.offered
         sender = slot.sender
@@ -294,3 +382,16 @@ class SubscriberConnection:
             sender._track_id = f"{publisher_id}.{track_id}"[:64]
         else:  # msid cannot carry it: unique per m-line (clients map by mid anyway)
             sender._track_id = slot.own_track_id
+
+
+def _described(mid: str, slot: _Slot, wanted: dict[Key, _Want]) -> SubscribedTrack:
+    """An m-line of an offer: what it carries (a slot: its publisher now)."""
+    offered = slot.offered
+    if isinstance(offered, int):
+        want = wanted.get(offered)
+        fanout = want.fanout if want else None
+        publisher = want.publisher_id if want and fanout else None
+        return SubscribedTrack(mid, slot.kind, publisher,
+                               fanout.track_id if fanout and publisher else None, offered)
+    return SubscribedTrack(mid, slot.kind, offered[0] if offered else None,
+                           offered[1] if offered else None)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from rooms.breakouts import Breakouts
@@ -24,6 +25,10 @@ from rooms.models import (
 from rooms.roundtables.memory_store import MemoryRoundtableStore
 from rooms.roundtables.service import RoundtableService
 from rooms.store import RoomStore
+
+logger = logging.getLogger(__name__)
+JoinListener = Callable[[str, str], Awaitable[None]]
+"""Told ``(room_id, identity)`` after each join (attendance); must not hold up the join."""
 
 ROOM_ID_BYTES = 16  # token_urlsafe(16) gives 22 url-safe characters
 IDENTITY_BYTES = 12  # 16 characters
@@ -76,6 +81,11 @@ class RoomService:
         self.roundtables = roundtables if roundtables is not None else RoundtableService(
             MemoryRoundtableStore(self._clock), store, self._clock)
         self.breakouts = Breakouts(store, signer, self.roundtables, self._clock)
+        self._join_listeners: list[JoinListener] = []
+
+    def add_join_listener(self, listener: JoinListener) -> None:
+        """Tell ``listener`` of every successful join from now on (errors are logged)."""
+        self._join_listeners.append(listener)
 
     async def create_coffee_room(
         self,
@@ -222,6 +232,11 @@ class RoomService:
             # A ban that landed between the check above and the seat: take the seat back.
             await self._store.leave(grant.room_id, grant.identity)
             raise RoomError("banned")
+        for listener in self._join_listeners:
+            try:
+                await listener(grant.room_id, grant.identity)
+            except Exception:
+                logger.exception("a join listener failed for room %s", grant.room_id)
         return snapshot
 
     async def join_with_token(

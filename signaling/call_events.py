@@ -112,6 +112,7 @@ class CallEvents:
         answers it."""
         calls = self._participants
         try:
+            calls.room_hooks.before_subscribe(session)
             return await calls.subscribers.open(session)
         except MediaError:
             logger.warning("%s: opening the subscribe connection failed; join rolled back",

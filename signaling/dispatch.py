@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 Ack = dict[str, Any]
 
 
-def payload_size(args: tuple[Any, ...]) -> int:
+def payload_size(args: tuple[Any, ...], max_bytes: int = MAX_PAYLOAD_BYTES) -> int:
     """Bytes the event's arguments take on the wire (binary attachments count raw, also
     inside an object: ``{"message": <bytes>}``)."""
     size = 0
@@ -34,15 +34,17 @@ def payload_size(args: tuple[Any, ...]) -> int:
         try:
             size += len(json.dumps(arg, separators=(",", ":")))
         except (TypeError, ValueError):
-            size += MAX_PAYLOAD_BYTES + 1  # not JSON: refuse below
+            size += max_bytes + 1  # not JSON: refuse below
     return size
 
 
-def parse_payload(model: type[BaseModel], args: tuple[Any, ...]) -> BaseModel:
-    """Validate an event's arguments against its model, or raise `SignalingError`."""
-    if payload_size(args) > MAX_PAYLOAD_BYTES:
+def parse_payload(model: type[BaseModel], args: tuple[Any, ...],
+                  max_bytes: int = MAX_PAYLOAD_BYTES) -> BaseModel:
+    """Validate an event's arguments against its model (at most ``max_bytes`` on the
+    wire), or raise `SignalingError`."""
+    if payload_size(args, max_bytes) > max_bytes:
         raise SignalingError(
-            "payload_too_large", f"Event payloads are limited to {MAX_PAYLOAD_BYTES} bytes."
+            "payload_too_large", f"This event's payloads are limited to {max_bytes} bytes."
         )
     if len(args) > 1:
         raise SignalingError("invalid_payload", "Send exactly one JSON object per event.")

@@ -17,18 +17,21 @@ from typing import Any, NamedTuple, Protocol
 from pydantic import BaseModel
 
 from .dispatch import Ack
+from .payloads import MAX_PAYLOAD_BYTES
 
 EventHandler = Callable[[str, Any], Awaitable[Ack]]  # (sid, validated payload) -> ack
 RESERVED_EVENTS = frozenset({"connect", "disconnect"})
 
 
 class EventSpec(NamedTuple):
-    """One client event: the model its payload must match, the handler that runs it and
-    its rate class (``""``: decided by the event's name, see :mod:`signaling.limits`)."""
+    """One client event: the model its payload must match, the handler that runs it,
+    its rate class (``""``: decided by the event's name, see :mod:`signaling.limits`) and
+    the largest payload it takes (64 KiB for every event but `notes`)."""
 
     payload: type[BaseModel]
     handler: EventHandler
     rate_class: str = ""
+    max_bytes: int = MAX_PAYLOAD_BYTES
 
 
 EventTable = Mapping[str, EventSpec]

@@ -40,6 +40,7 @@ from .breakout_events import BreakoutEvents
 from .call_events import CallEvents
 from .dispatch import Ack, parse_payload, run_handler
 from .errors import error_ack
+from .floor_events import FloorEvents
 from .handlers import RESERVED_EVENTS, EventSpec, HandlerModule, build_event_table
 from .limits import ConnectionLimits
 from .notes_events import NotesEvents
@@ -47,6 +48,7 @@ from .options import SignalingOptions
 from .participants import Participants
 from .process_notices import NOTICE_ROOM, NoticeRelay
 from .roundtable_events import RoundtableEvents
+from .video_pins import VideoPins
 
 __all__ = ["CallNamespace", "SignalingOptions"]
 
@@ -87,8 +89,10 @@ class CallNamespace(socketio.AsyncNamespace):
             CallEvents(service, sfu, options, self.participants, self),
             roundtables,
             roundtables.mutes,
+            FloorEvents(service.roundtables, roundtables.act),
             breakouts,
             self._notes_events,
+            VideoPins(service, sfu, self.participants, self),
         ]
         self._events = build_event_table(handler_modules)
         self._notices = {**roundtables.notices(), **breakouts.notices(),
@@ -122,7 +126,7 @@ class CallNamespace(socketio.AsyncNamespace):
         lock, limits = connection.lock, connection.limits
 
         async def call() -> Ack:
-            payload = parse_payload(spec.payload, data)
+            payload = parse_payload(spec.payload, data, spec.max_bytes)
             limits.admit(event, spec.rate_class)
             try:
                 async with lock:

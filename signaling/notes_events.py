@@ -31,24 +31,26 @@ from .dispatch import Ack
 from .errors import SignalingError, ok_ack
 from .handlers import Connections, EventSpec, EventTable
 from .limits import NOTES_RATE
+from .notes_awareness import parse_awareness, stamped
 from .notes_wire import (
     MESSAGE_AWARENESS,
     SyncStep,
     WireError,
-    awareness_clients,
     awareness_gone,
     decode,
     encode,
     sync_message,
 )
 from .participants import Participants
-from .payloads import NotesPayload
+from .payloads import MAX_PAYLOAD_BYTES, NotesPayload
 from .session import CallSession
 
 logger = logging.getLogger(__name__)
 
 NOTES_EVENT = "notes"
 ROLE_TTL_S = 1.0  # how long a looked-up roundtable role is trusted
+# Room for the message's framing and the payload's other fields above the document cap.
+NOTES_FRAMING_BYTES = 1024
 
 
 def private_room(room_id: str, identity: str) -> str:
@@ -78,10 +80,15 @@ class NotesEvents:
         self._connections = connections
         self._clock = clock
         self._open: dict[str, NotesConnection] = {}
+        # which connection (sid, identity) speaks for an awareness client id, per document
+        self._awareness_owners: dict[DocKey, dict[int, tuple[str, str]]] = {}
         notes.on_server_update = self._server_update
 
     def events(self) -> EventTable:
-        return {NOTES_EVENT: EventSpec(NotesPayload, self.notes, NOTES_RATE)}
+        # A message may carry a whole document (offline edits of a client come back as
+        # one step 2): as large as the document cap, not the 64 KiB of other events.
+        largest = max(MAX_PAYLOAD_BYTES, self._notes.limits.max_doc_bytes + NOTES_FRAMING_BYTES)
+        return {NOTES_EVENT: EventSpec(NotesPayload, self.notes, NOTES_RATE, largest)}
 
     async def notes(self, sid: str, payload: NotesPayload) -> Ack:
         session = self._participants.session(sid)
@@ -141,12 +148,27 @@ class NotesEvents:
 
     async def _awareness(self, sid: str, connection: NotesConnection, key: DocKey,
                          update: bytes) -> None:
+        """Relay an awareness update stamped with the sender's identity and name; a
+        client id another person's connection speaks for is refused (nobody clears or
+        moves someone else's cursor); the same person's new connection (a reconnect)
+        takes it over."""
         try:
-            clients = awareness_clients(update)
+            entries = parse_awareness(update)
         except WireError as exc:
             raise SignalingError("invalid_update", f"Not an awareness update: {exc}.") from None
-        connection.awareness.setdefault(key.name.value, {}).update(clients)
-        await self._send(key, encode(MESSAGE_AWARENESS, update), skip_sid=sid)
+        owners = self._awareness_owners.setdefault(key, {})
+        me = (sid, connection.identity)
+        if any(owners.get(e.client, me)[1] != connection.identity for e in entries):
+            raise SignalingError("invalid_update",
+                                 "That awareness state belongs to someone else.")
+        for entry in entries:
+            owners[entry.client] = me
+        connection.awareness.setdefault(key.name.value, {}).update(
+            {e.client: e.clock for e in entries})
+        session = self._participants.session(sid)
+        message = encode(MESSAGE_AWARENESS,
+                         stamped(entries, session.identity, session.grant.display_name))
+        await self._send(key, message, skip_sid=sid)
 
     async def _send(self, key: DocKey, message: bytes, to: str | None = None,
                     skip_sid: str | None = None) -> None:
@@ -171,8 +193,16 @@ class NotesEvents:
         if connection is None:
             return
         for doc, clients in connection.awareness.items():
+            key = DocKey.of(connection.room_id, DocName(doc), connection.identity)
+            owners = self._awareness_owners.get(key, {})
+            # states another connection took over (a reconnect) stay
+            clients = {c: clock for c, clock in clients.items()
+                       if owners.get(c, (sid, ""))[0] == sid}
+            for client in clients:
+                owners.pop(client, None)
+            if not owners:
+                self._awareness_owners.pop(key, None)
             if clients:
-                key = DocKey.of(connection.room_id, DocName(doc), connection.identity)
                 try:
                     await self._send(key, awareness_gone(clients))
                 except Exception:

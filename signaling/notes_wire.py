@@ -11,7 +11,6 @@ Everything here parses untrusted bytes: a malformed message raises :class:`WireE
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -101,27 +100,6 @@ def decode(data: bytes) -> Message:
         reader.end()
         return Message(kind, None, payload)
     raise WireError("unknown message type")
-
-
-def awareness_clients(update: bytes) -> dict[int, int]:
-    """The client ids and clocks an awareness update speaks for (it is checked whole:
-    at most MAX_AWARENESS_CLIENTS entries, each state JSON of bounded size)."""
-    reader = Reader(update)
-    count = reader.uint()
-    if count > MAX_AWARENESS_CLIENTS:
-        raise WireError("too many awareness states")
-    clients: dict[int, int] = {}
-    for _ in range(count):
-        client, clock, state = reader.uint(), reader.uint(), reader.bytes()
-        if len(state) > MAX_AWARENESS_STATE:
-            raise WireError("awareness state too large")
-        try:
-            json.loads(state.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise WireError("awareness state is not JSON") from None
-        clients[client] = clock
-    reader.end()
-    return clients
 
 
 def awareness_gone(clients: dict[int, int]) -> bytes:

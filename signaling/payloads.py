@@ -10,6 +10,10 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_SDP_CHARS = 32 * 1024
 MAX_TOKEN_CHARS = 4096
 MAX_ID_CHARS = 128
+# A `notes` message may hold a whole document (a client back from long offline editing):
+# its real limit is the notes document cap plus framing, checked before validation
+# (see NotesEvents.events); this only bounds the model (the largest cap settings allow).
+MAX_NOTES_MESSAGE_BYTES = 64 * 1024 * 1024 + 1024
 
 
 class Payload(BaseModel):
@@ -73,5 +77,5 @@ class NotesPayload(Payload):
     notes document; ``room``, when sent, must be the connection's room."""
 
     doc: Literal["shared", "private"]
-    message: bytes = Field(min_length=1, max_length=MAX_PAYLOAD_BYTES)
+    message: bytes = Field(min_length=1, max_length=MAX_NOTES_MESSAGE_BYTES)
     room: str | None = Field(default=None, max_length=MAX_ID_CHARS)

@@ -35,6 +35,11 @@ class RoomHooks(Protocol):
         """Someone left the room (or was removed)."""
         ...
 
+    def before_subscribe(self, session: CallSession) -> None:
+        """``session`` (joined, under its lock) is about to get its subscribe connection:
+        set up what shapes its first offer (a roundtable's last-N video)."""
+        ...
+
     async def before_publish(self, session: CallSession) -> None:
         """``session`` is about to publish: apply what the room enforces on its media."""
         ...
@@ -61,6 +66,9 @@ class NoRoomHooks:
         return None
 
     async def membership_changed(self, room_id: str) -> None:
+        return None
+
+    def before_subscribe(self, session: CallSession) -> None:
         return None
 
     async def before_publish(self, session: CallSession) -> None:

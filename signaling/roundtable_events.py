@@ -1,6 +1,7 @@
-"""The roundtable's client events: host controls, the lobby, hands and the speaking
-timer (docs/protocol.md, Roundtables), and the roundtable's part in joining, leaving,
-publishing and muting (:class:`~signaling.room_hooks.RoomHooks`).
+"""The roundtable's client events: host controls and the lobby (docs/protocol.md,
+Roundtables; hands and the speaking timer: :mod:`signaling.floor_events`), and the
+roundtable's part in joining, leaving, publishing and muting
+(:class:`~signaling.room_hooks.RoomHooks`).
 
 The actor is always the connection's session (its verified grant); the checks and the
 change run atomically in :class:`~rooms.roundtables.service.RoundtableService`. After
@@ -32,13 +33,10 @@ from .limits import ROUNDTABLE_RATE
 from .participants import Participants
 from .person_reach import NoticeHandlers, PersonReach
 from .roundtable_payloads import (
-    CallOnPayload,
     LobbyPayload,
     LockPayload,
-    LowerHandPayload,
     NoFieldsPayload,
     TargetPayload,
-    TimerPayload,
 )
 from .roundtable_views import hosts_room, knock_room, lobby_view, state_view
 from .session import CallSession, peer_id_for
@@ -87,30 +85,26 @@ class RoundtableEvents:
             "set_locked": EventSpec(LockPayload, self.set_locked, rate),
             "remove": EventSpec(TargetPayload, self.remove, rate),
             "end_room": EventSpec(NoFieldsPayload, self.end_room, rate),
-            "raise_hand": EventSpec(NoFieldsPayload, self.raise_hand, rate),
-            "lower_hand": EventSpec(LowerHandPayload, self.lower_hand, rate),
-            "call_on": EventSpec(CallOnPayload, self.call_on, rate),
-            "start_timer": EventSpec(TimerPayload, self.start_timer, rate),
-            "stop_timer": EventSpec(NoFieldsPayload, self.stop_timer, rate),
         }
 
     # -- events -------------------------------------------------------------------
 
-    async def _act(self, sid: str, action: Action) -> CallSession:
+    async def act(self, sid: str, action: Action) -> CallSession:
+        """Run ``action`` as the connection's session; tell the room the new state."""
         session = self._participants.session(sid)
         await self._publish(session.room_id, await action(session.grant))
         return session
 
     async def promote(self, sid: str, payload: TargetPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.promote(g, payload.identity))
+        await self.act(sid, lambda g: self._tables.promote(g, payload.identity))
         return ok_ack()
 
     async def demote(self, sid: str, payload: TargetPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.demote(g, payload.identity))
+        await self.act(sid, lambda g: self._tables.demote(g, payload.identity))
         return ok_ack()
 
     async def hand_over(self, sid: str, payload: TargetPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.hand_over(g, payload.identity))
+        await self.act(sid, lambda g: self._tables.hand_over(g, payload.identity))
         return ok_ack()
 
     async def set_lobby(self, sid: str, payload: LobbyPayload) -> Ack:
@@ -124,11 +118,11 @@ class RoundtableEvents:
         return ok_ack()
 
     async def set_locked(self, sid: str, payload: LockPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.set_locked(g, payload.locked))
+        await self.act(sid, lambda g: self._tables.set_locked(g, payload.locked))
         return ok_ack()
 
     async def admit(self, sid: str, payload: TargetPayload) -> Ack:
-        session = await self._act(sid, lambda g: self._tables.admit(g, payload.identity))
+        session = await self.act(sid, lambda g: self._tables.admit(g, payload.identity))
         await self._tell_admitted(session.room_id, payload.identity)
         return ok_ack()
 
@@ -137,13 +131,13 @@ class RoundtableEvents:
                                      room=knock_room(room_id, identity))
 
     async def deny(self, sid: str, payload: TargetPayload) -> Ack:
-        session = await self._act(sid, lambda g: self._tables.deny(g, payload.identity))
+        session = await self.act(sid, lambda g: self._tables.deny(g, payload.identity))
         await self._reach.turn_away(session.room_id, payload.identity, "denied",
                               {"message": "A host did not let you in."}, knockers_only=True)
         return ok_ack()
 
     async def remove(self, sid: str, payload: TargetPayload) -> Ack:
-        session = await self._act(sid, lambda g: self._tables.ban(g, payload.identity))
+        session = await self.act(sid, lambda g: self._tables.ban(g, payload.identity))
         removed = {"message": "A host removed you from this session."}
         pair = await self._breakouts.pair_room_of(session.room_id, payload.identity)
         for room_id in (session.room_id, *([pair] if pair is not None else [])):
@@ -160,28 +154,6 @@ class RoundtableEvents:
             END_NOTICE, {"room_id": session.room_id, "message": "A host ended this session.",
                          "spare_sid": sid})
         await self._service.end(session.room_id)
-        return ok_ack()
-
-    async def raise_hand(self, sid: str, payload: NoFieldsPayload) -> Ack:
-        await self._act(sid, self._tables.raise_hand)
-        return ok_ack()
-
-    async def lower_hand(self, sid: str, payload: LowerHandPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.lower_hand(g, payload.identity))
-        return ok_ack()
-
-    async def call_on(self, sid: str, payload: CallOnPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.call_on(g, payload.identity,
-                                                            payload.seconds))
-        return ok_ack()
-
-    async def start_timer(self, sid: str, payload: TimerPayload) -> Ack:
-        await self._act(sid, lambda g: self._tables.start_timer(g, payload.identity,
-                                                                payload.seconds))
-        return ok_ack()
-
-    async def stop_timer(self, sid: str, payload: NoFieldsPayload) -> Ack:
-        await self._act(sid, self._tables.stop_timer)
         return ok_ack()
 
     # -- reaching a person on whichever process holds their connection -------------
@@ -222,6 +194,8 @@ class RoundtableEvents:
         if state.host_away_since is not None:  # a co-host may take a held seat (later)
             state = await self._tables.settle_host(room_id)
         self._speaker_group(room_id)
+        if self._sfu.last_n(room_id) is None:
+            self._sfu.set_last_n(room_id)  # video slots: the N most recent speakers
         await self._publish(room_id, state, force_hosts=True)
         speaker = self._sfu.speakers.speaker(room_id)
         extra: dict[str, Any] = {"room": roster.model_dump(mode="json"),
@@ -258,6 +232,10 @@ class RoundtableEvents:
         if not self._participants.sessions_in(room_id) and not \
                 self._participants.waiting_sids(room_id):
             self._forget(room_id)
+
+    def before_subscribe(self, session: CallSession) -> None:
+        if session.room_id in self._rooms:  # its first offer already has video slots
+            self._speaker_group(session.room_id)
 
     async def before_publish(self, session: CallSession) -> None:
         if session.room_id in self._rooms:
@@ -348,6 +326,7 @@ class RoundtableEvents:
         if settler is not None:
             settler.cancel()
         self._sfu.speakers.remove_group(room_id)
+        self._sfu.set_last_n(room_id, on=False)
 
     # -- active speaker -----------------------------------------------------------
 

@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 # Engine.IO refuses (and disconnects) anything larger; payloads between the event limit
 # (64 KiB) and this get a `payload_too_large` ack instead of a dropped connection.
 MAX_ENGINE_MESSAGE_BYTES = 2 * 1024 * 1024
+ENGINE_FRAMING_BYTES = 64 * 1024
 
 
 class AllowedOrigins:
@@ -110,14 +111,16 @@ def create_sio(
     """A python-socketio AsyncServer for aiohttp; emits and process notices cross
     processes through Redis if given (published through ``publisher``, the process's
     Redis client, if given); browsers from ``origins`` (and the request's own host)
-    may connect."""
+    may connect. Engine.IO takes messages up to the largest event payload (a `notes`
+    message may be as large as the notes document cap) plus framing."""
+    largest = max(spec.max_bytes for spec in namespace.events.values())
     manager = (RedisNoticeManager(redis_url, publisher) if redis_url
                else LocalNoticeManager())
     namespace.use_relay(manager.relay)
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
-        max_http_buffer_size=MAX_ENGINE_MESSAGE_BYTES,
+        max_http_buffer_size=max(MAX_ENGINE_MESSAGE_BYTES, largest + ENGINE_FRAMING_BYTES),
         cors_allowed_origins=AllowedOrigins(origins),
         logger=False,
         engineio_logger=False,

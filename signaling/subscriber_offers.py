@@ -51,6 +51,7 @@ def offer_payload(room_id: str, offer: SubscriberOffer) -> dict[str, Any]:
                 "kind": t.kind,
                 "identity": t.publisher_id.removeprefix(prefix) if t.publisher_id else None,
                 "track_id": t.track_id,
+                "slot": t.slot,
             }
             for t in offer.tracks
         ],

@@ -37,6 +37,7 @@ from signaling.server import create_sio
 
 from .calls.routes import RoomsApi
 from .notes.routes import NotesApi
+from .programmes.setup import PROGRAMMES, build_programmes
 from .recordings.setup import RECORDINGS, build_recordings
 from .rest import json_errors
 from .scheduling.setup import Scheduling, build_scheduling
@@ -60,6 +61,11 @@ SECURITY_HEADERS = {
     ),
     "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
 }
+# The call page's notes editor (CodeMirror 6, y-codemirror.next) writes its styles into
+# <style> elements and colours remote cursors with style attributes: that page alone
+# takes inline styles (never inline scripts).
+CALL_PAGE_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
+    "style-src 'self';", "style-src 'self' 'unsafe-inline';")
 
 
 @dataclass
@@ -108,6 +114,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
         raise
     if not request.path.startswith("/socket.io"):
         response.headers.update(SECURITY_HEADERS)
+        if request.path == "/join":
+            response.headers["Content-Security-Policy"] = CALL_PAGE_CSP
     return response
 
 
@@ -134,6 +142,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
             ice_host_addresses=settings.ice_hosts,
             ice_allowed_networks=settings.ice_allowed_networks,
             ice_servers=settings.ice_servers,
+            last_n=settings.last_n,
         )
     )
     notes_store = build_notes_store(redis)
@@ -173,6 +182,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[RECORDINGS] = recordings
     recordings.attach(app)
     app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key()).routes())
+    programmes = build_programmes(settings, clock, scheduling, redis, notes)
+    app[PROGRAMMES] = programmes
+    programmes.attach(app)
+    service.add_join_listener(programmes.service.tracker.joined)
     add_client_routes(app)
 
     async def shutdown(app: web.Application) -> None:

@@ -27,6 +27,27 @@ from rooms.notes.model import ActionItem
 
 from .calls.routes import CreateRoomRequest
 from .notes.bodies import ItemPatch, ItemsView
+from .programmes.bodies import (
+    AcceptBody,
+    CoffeeBody,
+    CreateProgrammeBody,
+    ImportBody,
+    LockBody,
+    MatchBody,
+    SwapBody,
+)
+from .programmes.routes import STATUS as PROGRAMME_STATUS
+from .programmes.views import (
+    AcceptedView,
+    DashboardView,
+    ImportedView,
+    ImportErrorBody,
+    IntroEvent,
+    IntrosView,
+    MatchingView,
+    MyIntroView,
+    ProgrammeView,
+)
 from .recordings.routes import STATUS as RECORDING_STATUS
 from .recordings.views import (
     AuditParams,
@@ -78,6 +99,9 @@ DOWNLOAD_HEADERS = {
                       "schema": {"type": "string"}},
     "Accept-Ranges": {"description": "`bytes`", "schema": {"type": "string"}},
 }
+PROGRAMME = ("unauthorized", "programme_not_found")
+IMPORT_ERRORS = ("invalid_import", "bad_encoding", "wrong_columns", "unknown_zone",
+                 "body_too_large")
 NEXT_LINK = {"Link": {"description": '`<url>; rel="next"`: the next page, when more follow',
                       "schema": {"type": "string"}}}
 
@@ -251,6 +275,51 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/recordings-audit", "The audit log of recording access, newest "
               "first (admin key only; reading it is audited too)", "admin", AuditView,
               query=AuditParams, errors=(*ADMIN, "invalid_body")),
+    Operation("post", "/api/programmes", "Create a mentoring programme and its matching "
+              "settings", "admin", ProgrammeView, 201, body=CreateProgrammeBody,
+              errors=("unauthorized", *BODY_ERRORS)),
+    Operation("get", "/api/programmes/{programme_id}", "A programme, with its numbers of "
+              "mentors and mentees", "admin", ProgrammeView, errors=PROGRAMME),
+    Operation("post", "/api/programmes/{programme_id}/people", "Import people (JSON), all "
+              "or nothing; a refusal lists every bad row (ImportErrorBody)", "admin",
+              ImportedView, 201, body=ImportBody,
+              errors=(*PROGRAMME, *IMPORT_ERRORS, "invalid_body")),
+    Operation("post", "/api/programmes/{programme_id}/people.csv", "Import people from a "
+              "CSV body (text/csv, UTF-8), all or nothing; a refusal lists every bad row",
+              "admin", ImportedView, 201, errors=(*PROGRAMME, *IMPORT_ERRORS)),
+    Operation("post", "/api/programmes/{programme_id}/matching", "Match mentors and mentees "
+              "(the global optimum with capacities; locked pairs kept)", "admin",
+              MatchingView, body=MatchBody,
+              errors=(*PROGRAMME, "programme_infeasible", *BODY_ERRORS)),
+    Operation("get", "/api/programmes/{programme_id}/matching", "The proposed pairs with "
+              "their explanations, and who is unmatched and why", "admin", MatchingView,
+              errors=(*PROGRAMME, "not_matched")),
+    Operation("post", "/api/programmes/{programme_id}/matching/lock", "Lock (or unlock) a "
+              "mentee's pair: re-runs keep it", "admin", MatchingView, body=LockBody,
+              errors=(*PROGRAMME, "not_matched", "pair_not_found", *BODY_ERRORS)),
+    Operation("post", "/api/programmes/{programme_id}/matching/swap", "Exchange the mentors "
+              "of two mentees (both pairs then locked)", "admin", MatchingView,
+              body=SwapBody, errors=(*PROGRAMME, "not_matched", "pair_not_found",
+                                     "pair_excluded", *BODY_ERRORS)),
+    Operation("post", "/api/programmes/{programme_id}/publish", "Publish: each pair's intro "
+              "with three first-session times (booked at once with auto_book); a "
+              "programme.intro webhook each", "admin", IntrosView,
+              errors=(*PROGRAMME, "not_matched", "slot_taken", "slot_unavailable")),
+    Operation("get", "/api/programmes/{programme_id}/intro", "The caller's intro: whom they "
+              "meet, why, the offered times in both zones", "person", MyIntroView,
+              errors=(*PERSON, "programme_not_found", "intro_not_found")),
+    Operation("post", "/api/programmes/{programme_id}/intro/accept", "Book one of the "
+              "offered first-session times", "person", AcceptedView, 201, body=AcceptBody,
+              errors=(*PERSON, "programme_not_found", "intro_not_found", "slot_not_offered",
+                      "booking_exists", "slot_taken", "slot_unavailable", "too_soon",
+                      "slot_in_past", *BODY_ERRORS)),
+    Operation("post", "/api/programmes/{programme_id}/coffee-rounds", "Run a coffee round: "
+              "pair the pool (>= 30 min common, no recent repeats) and book each coffee",
+              "admin", IntrosView, 201, body=CoffeeBody,
+              errors=(*PROGRAMME, "pool_too_small", *BODY_ERRORS)),
+    Operation("get", "/api/programmes/{programme_id}/dashboard", "Participation figures, "
+              "per-pair progress and coffee rounds over time", "admin", DashboardView,
+              errors=PROGRAMME),
 )
 
 
@@ -270,7 +339,9 @@ def _security(auth: Auth) -> list[dict[str, list[str]]]:
 
 def _schemas() -> tuple[Refs, dict[str, Any]]:
     wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ErrorBody, "serialization"),
-                                                           (WebhookEvent, "serialization")]
+                                                           (WebhookEvent, "serialization"),
+                                                           (IntroEvent, "serialization"),
+                                                           (ImportErrorBody, "serialization")]
     for op in OPERATIONS:
         if op.response is not None:
             wanted.append((op.response, "serialization"))
@@ -311,7 +382,9 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
         responses[str(op.status)]["headers"] = op.headers
     by_status: dict[int, list[str]] = {}
     for code in (*op.errors, "unavailable") if op.uses_store else op.errors:
-        by_status.setdefault(RECORDING_STATUS.get(code) or status_of(code), []).append(code)
+        status = (RECORDING_STATUS.get(code) or PROGRAMME_STATUS.get(code)
+                  or status_of(code))
+        by_status.setdefault(status, []).append(code)
     error_ref = refs[(ErrorBody, "serialization")]
     for status, codes in sorted(by_status.items()):
         responses[str(status)] = {"description": "codes: " + ", ".join(codes),
@@ -350,10 +423,11 @@ def build_openapi() -> dict[str, Any]:
         "info": {
             "title": "mentorcall",
             "version": metadata.version("mentorcall"),
-            "description": "Rooms, people, availability, slots, bookings, calendars and "
-                           "recordings. See docs/api.md, docs/scheduling-api.md and "
-                           "docs/recordings-api.md. Webhook bodies are the WebhookEvent "
-                           "schema.",
+            "description": "Rooms, people, availability, slots, bookings, calendars, "
+                           "recordings and mentoring programmes. See docs/api.md, "
+                           "docs/scheduling-api.md, docs/recordings-api.md and "
+                           "docs/programmes-api.md. Webhook bodies are the WebhookEvent "
+                           "and IntroEvent schemas.",
         },
         "paths": paths,
         "components": {

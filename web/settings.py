@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from media.last_n import DEFAULT_LAST_N
 from rooms.redis_client import RedisOptions
 
 PREFIX = "MENTORCALL_"
@@ -73,6 +74,7 @@ class Settings(BaseModel):
     ice_hosts: tuple[str, ...] = ("127.0.0.1",)
     ice_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     ice_servers: tuple[str, ...] = ()
+    last_n: int = Field(default=DEFAULT_LAST_N, ge=1, le=50)  # roundtable video slots
     disconnect_grace_s: float = Field(default=10.0, ge=0, le=300)
     presence_interval_s: float = Field(default=5.0, gt=0, le=60)  # seat lease renewal/sweep
     # a subscribe connection whose first offer is unanswered this long is closed

@@ -141,13 +141,14 @@ class SchedulingService:
                               tuple(b.busy_span() for b in booked))
 
     async def pair_slots(self, caller: Person, other: str, query: SlotQuery,
-                         limit: int | None = None) -> list[Slot]:
+                         limit: int | None = None, *, any_role: bool = False) -> list[Slot]:
         """The common free slots of ``caller`` (whose grid is used) and ``other``, the
-        first ``limit`` of them."""
+        first ``limit`` of them (``any_role``: peers too, for programme coffee rounds)."""
         if other == caller.identity:
             raise RoomError("forbidden", "Look for a time with someone else.")
         mine, theirs = await self.directory.records([caller.identity, other])
-        check_counterparts(caller, [theirs])
+        if not any_role:
+            check_counterparts(caller, [theirs])
         organiser = await self._schedule(mine, query)
         guest = await self._schedule(theirs, query)
         if organiser is None or guest is None:
@@ -183,8 +184,10 @@ class SchedulingService:
 
     async def book(self, organiser: Person, others: Sequence[str], *, roundtable: bool,
                    start: datetime, length_min: int, title: str = "",
-                   recurrence: Recurrence | None = None) -> list[Booking]:
-        """Book a session (or a series) for ``organiser`` with ``others``, with its rooms.
+                   recurrence: Recurrence | None = None,
+                   any_role: bool = False) -> list[Booking]:
+        """Book a session (or a series) for ``organiser`` with ``others``, with its rooms
+        (``any_role``: peers may meet too, for programme coffee rounds).
 
         Raises ``person_not_found``, ``forbidden``, ``slot_unavailable``, ``slot_taken``,
         ``slot_in_past`` and the recurrence's errors; on any error nothing is booked.
@@ -194,7 +197,8 @@ class SchedulingService:
         check_others(organiser, others)
         self._check_when(start)
         records = await self.directory.records(others)
-        check_counterparts(organiser, records)
+        if not any_role:
+            check_counterparts(organiser, records)
         own = await self.directory.record(organiser.identity)
         end = start + timedelta(minutes=length_min)
         required = [own] if roundtable else [own, *records]

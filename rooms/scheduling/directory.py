@@ -118,6 +118,10 @@ class PeopleDirectory:
             return None
         return record
 
+    async def remove(self, identity: str) -> bool:
+        """Forget the person (an import undone); True if they were present."""
+        return await self._store.remove(identity)
+
     async def close(self) -> None:
         """Release the store's connections."""
         await self._store.close()

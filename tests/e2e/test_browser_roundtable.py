@@ -74,6 +74,21 @@ async def wait_for_media_from(page: BrowserPage, identities: set[str]) -> None:
         await asyncio.sleep(0.25)
 
 
+async def wait_for_last_n(page: BrowserPage, identities: set[str], videos: int) -> set[str]:
+    """Audio with energy from each of ``identities`` and video decoding from ``videos``
+    of them (last-N: the others have no video slot); returns those with video."""
+    deadline = asyncio.get_running_loop().time() + 2 * STEP_TIMEOUT_S
+    while True:
+        stats = await by_publisher(page)
+        heard = {i for i in identities if i in stats and stats[i]["totalAudioEnergy"] > 0}
+        seen = {i for i in identities if i in stats and stats[i]["framesDecoded"] > 0}
+        if heard == identities and len(seen) == videos:
+            return seen
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{page.name}: not {videos} videos and all audio: {stats}")
+        await asyncio.sleep(0.25)
+
+
 async def wait_until_audio_stops(page: BrowserPage, identity: str) -> dict[str, Any]:
     """Poll until ``identity``'s audio packets stay the same over a sample; return it."""
     deadline = asyncio.get_running_loop().time() + STEP_TIMEOUT_S
@@ -254,7 +269,9 @@ async def aiortc_publisher(server: LiveServer, link: str, name: str) -> Particip
 async def test_a_grid_with_roles_marks_and_the_speaker(people: int, columns: int) -> None:
     """One Chromium page (a co-host), aiortc publishers and an observer: six tiles in a
     3x2 grid (twelve in 4x3), the host's and the observer's badges, a microphone-off mark,
-    every published video decoding, the active speaker highlighted."""
+    the active speaker highlighted, everyone's audio. Last-N (N = 6): with 4 video
+    publishers every video decodes; with 10, six do and the other four tiles show the
+    person's name (no frozen frame) until one is pinned, which gives it a slot."""
     names = NAMES[: people - 3]
     async with live_server() as server, chromium() as browser:
         room = await create_roundtable(server, {
@@ -288,7 +305,8 @@ async def test_a_grid_with_roles_marks_and_the_speaker(people: int, columns: int
                 ".gridTemplateColumns.split(' ').length"
             )
             assert cols == columns
-            await wait_for_media_from(cohost, {p.identity for p in extras[:-1]})
+            publishers = {p.identity for p in extras[:-1]}
+            shown = await wait_for_last_n(cohost, publishers, min(len(publishers), 6))
 
             def tile(p: Participant) -> Any:
                 return cohost.page.locator(f'#stage [data-identity="{p.identity}"]')
@@ -304,6 +322,25 @@ async def test_a_grid_with_roles_marks_and_the_speaker(people: int, columns: int
             await expect(cohost.page.locator("#rt-host")).to_be_visible()
             await expect(cohost.page.locator("#rt-people li")).to_have_count(people)
             await cohost.screenshot(f"roundtable-{people}-grid-cohost")
+            unslotted = cohost.page.locator("#stage .remote-tile.no-video-slot")
+            await expect(unslotted).to_have_count(len(publishers - shown))
+            if people == 12:
+                await expect(unslotted.first.locator(".remote-off")).to_be_visible()
+                await expect(unslotted.first.locator(".off-text")).to_contain_text(
+                    "Not a recent speaker")
+                pinned = await unslotted.first.get_attribute("data-identity")
+                assert pinned in publishers - shown
+                await unslotted.first.locator(".rt-pin").click()
+                await expect(cohost.page.locator(
+                    f'#stage [data-identity="{pinned}"] .rt-pin')).to_have_attribute(
+                    "aria-pressed", "true")
+                await wait_for_last_n(cohost, publishers, 7)
+                await expect(unslotted).to_have_count(len(publishers) - 7)
+                slots = await cohost.page.evaluate("() => window.mentorcall.videoSlots")
+                assert len(slots["slots"]) == 7 and pinned in slots["withVideo"], slots
+                await expect(cohost.page.locator(
+                    f'#stage [data-identity="{pinned}"] .remote-off')).to_be_hidden()
+                await cohost.screenshot("roundtable-12-grid-cohost-pinned")
             if people == 6:
                 # On a phone the panels go under the grid, which keeps its 3 columns.
                 await cohost.page.set_viewport_size({"width": 390, "height": 844})

@@ -24,6 +24,7 @@ SERVER_EVENTS = (
     "removed",
     "active_speaker",
     "subscriber_closed",
+    "video_slots",
     "breakout_started",
     "breakout_ended",
 )

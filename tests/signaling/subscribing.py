@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from aiortc.mediastreams import MediaStreamTrack
+
 from tests.media.encoded import encoded_tracks
 from tests.media.peers import LoopbackPeer, ReceivedMedia, start_consuming
 from tests.media.subscribers import claim_ssrcs
@@ -53,11 +55,15 @@ class SubscribingParticipant:
             await self._offered(ack["subscriber_offer"])
         return dict(ack)
 
-    async def publish(self) -> None:
+    async def publish(self, audio: MediaStreamTrack | None = None) -> None:
+        """Publish pre-encoded video and audio (or ``audio``, e.g. a SwitchableTone:
+        pre-encoded packets carry no RFC 6464 level, so only such audio can speak)."""
         width, height = self.size
-        offer = await self.publisher.offer_to_publish(
-            *encoded_tracks(width, height, self.seed, 300.0 + 50 * self.seed)
-        )
+        tracks: list[MediaStreamTrack] = [
+            *encoded_tracks(width, height, self.seed, 300.0 + 50 * self.seed)]
+        if audio is not None:
+            tracks[0] = audio
+        offer = await self.publisher.offer_to_publish(*tracks)
         ack = await self.signal.call("publish", {"sdp": offer})
         assert ack["ok"], ack
         await self.publisher.accept_answer(ack["sdp"])

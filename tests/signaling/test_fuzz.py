@@ -27,12 +27,12 @@ CALL_EVENTS = ["join", "publish", "subscribe", "subscription_answer", "subscribe
 ROUNDTABLE_EVENTS = ["promote", "demote", "hand_over", "set_lobby", "admit", "deny",
                      "set_locked", "hard_mute", "mute_all", "remove", "end_room", "raise_hand",
                      "lower_hand", "call_on", "start_timer", "stop_timer", "start_breakout",
-                     "end_breakout", "visit_breakout"]
+                     "end_breakout", "visit_breakout", "pin_videos"]
 NOTES_EVENTS = ["notes"]
 EVENTS = [*CALL_EVENTS, *ROUNDTABLE_EVENTS, *NOTES_EVENTS, "unknown"]
 FIELDS = ["token", "sdp", "publisher", "subscription_id", "kind", "muted", "x", "identity",
           "on", "locked", "seconds", "display_name", "version", "minutes", "pairs",
-          "room_id", "doc", "message", "room"]
+          "room_id", "doc", "message", "room", "identities"]
 
 
 def documented_codes() -> set[str]:
@@ -97,6 +97,7 @@ EVENT_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     # the notes' own fuzzing (y-protocols shaped messages) is tests/notes/test_notes_fuzz.py
     "notes": {"doc": st.one_of(st.sampled_from(["shared", "private"]), VALUES),
               "message": st.one_of(st.binary(max_size=64), VALUES), "room": VALUES},
+    "pin_videos": {"identities": st.one_of(st.lists(NAMES, max_size=5), VALUES)},
 }
 
 

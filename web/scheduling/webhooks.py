@@ -44,6 +44,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 import aiohttp
 
@@ -70,6 +71,18 @@ LEASE_S = 120  # the shortest lease on an event being delivered
 MAX_PARALLEL = 8
 REMINDER_EVENT = "session.reminder"
 _REMINDER_NAMESPACE = uuid.UUID("6f1c9a52-4d0e-4b8e-9a57-0d6c2b1f3e10")
+
+
+class QueuedEvent(Protocol):
+    """Any webhook body the outbox carries: a booking event, a programme intro..."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+    def model_dump_json(self) -> str: ...
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -129,7 +142,7 @@ class WebhookSender:
         for booking in bookings:
             await self.enqueue(self.event(change.value, booking))
 
-    async def enqueue(self, event: WebhookEvent) -> None:
+    async def enqueue(self, event: QueuedEvent) -> None:
         """Put ``event`` in the durable outbox; a sender of some process delivers it."""
         try:
             await self._outbox.add(event.id, event.model_dump_json(), self._wall.now())

@@ -39,7 +39,12 @@ async def test_create_room_returns_two_working_links() -> None:
         async with aiohttp.ClientSession() as http:
             page = await http.get(body["links"]["mentor"].split("#")[0])
             assert page.status == 200
-            assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
+            csp = page.headers["Content-Security-Policy"]
+            assert csp.startswith("default-src 'self'")
+            # the notes editor's styles: inline styles on the call page, never scripts
+            assert "style-src 'self' 'unsafe-inline';" in csp and "script-src 'self';" in csp
+            landing = await http.get(f"{server.base_url}/")
+            assert "style-src 'self';" in landing.headers["Content-Security-Policy"]
             health = await http.get(f"{server.base_url}/api/health")
             assert await health.json() == {
                 "ok": True, "status": "ok", "tzdata": tzdata.IANA_VERSION

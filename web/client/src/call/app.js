@@ -17,6 +17,7 @@ import {
 import { opensFromLocation, peekClaims, tokenFromLocation } from "../shared/token.js";
 import { CallView } from "./view.js";
 import { RoundtableController } from "./roundtable/controller.js";
+import { NotesPanel } from "./notes.js";
 import { askForName, rememberedToken } from "./share.js";
 import { publishing } from "./publish.js";
 import { signaling } from "./signaling.js";
@@ -72,6 +73,7 @@ class CallClient {
     this.openTimer = null;
     this.hardMutes = { audio: false, video: false }; // a roundtable host turned these off
     this.roundtable = new RoundtableController(this);
+    this.notes = new NotesPanel(document); // the session's notes (call/notes/)
   }
 
   get mayPublish() {
@@ -99,7 +101,10 @@ class CallClient {
   }
 
   renderRemotes() {
-    this.view.renderRemotes([...this.participants.values()]);
+    // last-N: someone whose video no slot carries shows as their name, not a frozen frame
+    const link = this.subscriber;
+    const shown = (identity) => !link?.lastN() || link.hasVideo(identity);
+    this.view.renderRemotes([...this.participants.values()], shown);
     // a stream that arrived before its tile existed
     this.subscriber?.forEachStream((identity, stream) => this.view.attachRemoteStream(identity, stream));
     this.roundtable.render();
@@ -223,6 +228,7 @@ class CallClient {
     }
     this.participants.clear();
     this.renderRemotes();
+    this.notes.offline();
     this.me = null;
     this.joinedOnce = false;
     this.leftName = null;

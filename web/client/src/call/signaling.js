@@ -60,6 +60,9 @@ export const signaling = {
     socket.on("room_ended", (msg) => this.onRoomEnded(socket, msg));
     socket.on("media_failed", (msg) => this.onMediaFailed(socket, msg));
     socket.on("subscriber_offer", (msg) => this.onSubscriberOffer(socket, msg));
+    socket.on("video_slots", (msg) => {
+      if (socket === this.socket) this.subscriber?.slots(msg);
+    });
     this.roundtable.bind(socket);
   },
 
@@ -110,6 +113,7 @@ export const signaling = {
       return;
     }
     this.renderRemotes();
+    this.notes.joined(socket, this.me, this.room, this.participants);
     const reconnected = this.joinedOnce;
     this.joinedOnce = true;
     this.updateCallState();
@@ -151,6 +155,7 @@ export const signaling = {
       this.status("Disconnected by the server.");
       return;
     }
+    this.notes.offline();
     if (!this.joinedOnce) return; // still making the first connection
     this.setState("reconnecting");
     this.status("Connection lost. Reconnecting…");
@@ -194,6 +199,7 @@ export const signaling = {
     const returning = this.lastLeft === participant.identity;
     this.leftName = null;
     this.participants.set(participant.identity, participant);
+    this.notes.setPeople(this.participants);
     this.renderRemotes();
     this.updateCallState();
     this.status(`${participant.display_name} ${returning ? "is back" : "joined the call"}.`);
@@ -203,6 +209,7 @@ export const signaling = {
     const p = this.participants.get(identity);
     if (!p) return;
     this.participants.delete(identity);
+    this.notes.setPeople(this.participants);
     this.lastLeft = identity;
     this.leftName = p.display_name;
     this.renderRemotes();
@@ -266,6 +273,7 @@ export const signaling = {
         },
         connectWatchMs: CONNECT_WATCH_MS,
         onRestored: () => this.status("Reconnected: the others' media is back."),
+        onSlots: () => this.renderRemotes(),
         onStream: (identity, stream) => {
           if (stream) this.view.attachRemoteStream(identity, stream);
           else this.view.detachRemoteStream(identity);

@@ -61,6 +61,21 @@ export function exposeTestHooks(client) {
       const m = client.roundtable.model;
       return { ...m.state, role: m.me?.role ?? null, speaker: m.speaker, hardMutes: { ...client.hardMutes } };
     },
+    // The notes as this page sees them (texts, items, synced, writable).
+    get notes() {
+      return client.notes.snapshot();
+    },
+    // Last-N: the subscribe connection's video slots and whose video arrives now.
+    get videoSlots() {
+      const sub = client.subscriber;
+      if (!sub) return null;
+      return {
+        slots: sub.tracks.filter((t) => t.slot !== null && t.slot !== undefined)
+          .map((t) => ({ mid: t.mid, slot: t.slot, identity: t.identity })),
+        withVideo: sub.identities().filter((i) => sub.hasVideo(i)),
+        events: sub.slotEvents,
+      };
+    },
     remoteStats: () => client.remoteStats(),
     remoteStatsByPublisher: () => client.remoteStatsByPublisher(),
     localStats: () => client.localStats(),

@@ -9,6 +9,9 @@
 // publish watchdog in publish.js), we ask the server for a fresh one (`subscriber_restart`):
 // its offer comes with a new subscription id and replaces this connection. A restart or
 // an answer refused with `rate_limited` is sent again once its `retry_after_s` passed.
+// Last-N video (docs/protocol.md, "Last-N video"): video m-lines are slots (`slot` set
+// in `tracks`) whose person changes without an offer; `video_slots` then names each
+// slot's mid's person, and the slot's track moves to that person's stream.
 
 import { waitForIceGathering, watchConnecting } from "./rtc.js";
 
@@ -31,9 +34,10 @@ export class SubscriberLink {
    * @param {() => Promise<object>} opts.restart emits subscriber_restart
    * @param {() => void} [opts.onRestored] a replacement connection (after a restart or a
    *   server reopen) is connected
+   * @param {() => void} [opts.onSlots] who has a video track may have changed
    * @param {number} [opts.connectWatchMs] how long the connection may stay connecting
    */
-  constructor({ iceServers, sendAnswer, onStream, onError, restart, onRestored, connectWatchMs = CONNECT_WATCH_MS }) {
+  constructor({ iceServers, sendAnswer, onStream, onError, restart, onRestored, onSlots, connectWatchMs = CONNECT_WATCH_MS }) {
     this.onRestored = onRestored || (() => {});
     this.iceServers = iceServers;
     this.sendAnswer = sendAnswer;
@@ -44,6 +48,8 @@ export class SubscriberLink {
     this.restartsRefused = 0; // of which refused with rate_limited (then sent again)
     this.onStream = onStream;
     this.onError = onError;
+    this.onSlots = onSlots || (() => {});
+    this.slotEvents = 0; // video_slots applied
     this.pc = null;
     this.subscriptionId = null;
     this.version = 0; // the last version answered (or being answered)
@@ -80,6 +86,7 @@ export class SubscriberLink {
     await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
     this.tracks = offer.tracks || [];
     this.mapTracks(pc, this.tracks);
+    this.onSlots();
     await pc.setLocalDescription(await pc.createAnswer());
     await waitForIceGathering(pc);
     if (pc !== this.pc || this.closed) return;
@@ -101,6 +108,29 @@ export class SubscriberLink {
     }
     if (pc === this.pc) this.answered += 1;
     if (fresh && pc === this.pc) this.watch(pc);
+  }
+
+  /** `video_slots`: the slots' mids now carry these people (in order with the offers). */
+  slots(msg) {
+    this.queue = this.queue.then(() => {
+      if (this.closed || !this.pc || msg?.subscription_id !== this.subscriptionId) return;
+      const byMid = new Map((msg.slots || []).map((s) => [s.mid, s.identity ?? null]));
+      this.tracks = this.tracks.map((t) => (byMid.has(t.mid) ? { ...t, identity: byMid.get(t.mid) } : t));
+      this.mapTracks(this.pc, this.tracks);
+      this.slotEvents += 1;
+      this.onSlots();
+    });
+    return this.queue;
+  }
+
+  /** Whether video arrives as last-N slots (then not everyone's video does). */
+  lastN() {
+    return this.tracks.some((t) => t.slot !== null && t.slot !== undefined);
+  }
+
+  /** Whether a video track of ``identity`` arrives now. */
+  hasVideo(identity) {
+    return Boolean(this.streams.get(identity)?.getVideoTracks().length);
   }
 
   /** Ask for a fresh connection when this one fails or stays connecting too long. */

@@ -174,8 +174,9 @@ export class CallView {
     return $("stage").querySelector(`.remote-tile[data-identity="${CSS.escape(identity)}"]`);
   }
 
-  /** One tile per other participant: name, role, camera-off and microphone-off marks. */
-  renderRemotes(participants) {
+  /** One tile per other participant: name, role, camera-off and microphone-off marks.
+   * `shown(identity)`: whether their video reaches us (last-N may leave it out). */
+  renderRemotes(participants, shown = () => true) {
     const stage = $("stage");
     const present = new Set(participants.map((p) => p.identity));
     for (const tile of stage.querySelectorAll(".remote-tile")) {
@@ -197,9 +198,12 @@ export class CallView {
       const tracks = p.tracks || [];
       const video = tracks.find((t) => t.kind === "video");
       const audio = tracks.find((t) => t.kind === "audio");
-      tile.querySelector(".remote-off").hidden = Boolean(video) && !video.muted;
+      const notShown = Boolean(video) && !video.muted && !shown(p.identity);
+      tile.querySelector(".remote-off").hidden = Boolean(video) && !video.muted && !notShown;
+      tile.classList.toggle("no-video-slot", notShown);
       tile.querySelector(".off-text").textContent =
-        !tracks.length ? "Connecting…" : !video ? "No camera" : "Camera off";
+        !tracks.length ? "Connecting…" : !video ? "No camera" : video.muted ? "Camera off"
+          : notShown ? "Not a recent speaker · pin to see" : "Camera off";
       tile.querySelector(".avatar").textContent = (p.display_name || "?").trim().charAt(0).toUpperCase();
       const micOff = Boolean(audio && audio.muted);
       tile.querySelector(".mic-off").hidden = !micOff;

@@ -97,6 +97,17 @@ export class ScheduleApi {
     return this.request("PATCH", `/api/bookings/${encodeURIComponent(bookingId)}`, { start, length });
   }
 
+  /** The action items of the pair this person forms with `identity` (docs/notes-api.md). */
+  pairItems(identity) {
+    return this.request("GET", `/api/notes/pairs/${encodeURIComponent(identity)}/items`);
+  }
+
+  /** Close (or reopen) one of them: everywhere, live notes included. */
+  setPairItemDone(identity, itemId, done) {
+    return this.request("PATCH",
+      `/api/notes/pairs/${encodeURIComponent(identity)}/items/${encodeURIComponent(itemId)}`, { done });
+  }
+
   cancel(bookingId) {
     return this.request("DELETE", `/api/bookings/${encodeURIComponent(bookingId)}`);
   }

@@ -17,6 +17,7 @@ import {
   zoneOffsetLabel,
 } from "../shared/time.js";
 import { Upcoming, bookingPeople } from "./upcoming.js";
+import { ActionItemsList } from "./items.js";
 import { tokenFromLocation } from "../shared/token.js";
 
 const CLOCK_MS = 15000;
@@ -43,6 +44,7 @@ class SchedulePage {
     this.editor = new AvailabilityEditor(() => this.markDirty());
     this.find = new FindTime(this);
     this.upcoming = new Upcoming(this);
+    this.actionItems = new ActionItemsList(this);
   }
 
   setState(state) {
@@ -142,6 +144,7 @@ class SchedulePage {
 
     await this.upcoming.load();
     this.learnFromBookings(this.upcoming.bookings);
+    await this.actionItems.load();
     this.setState("ready");
     this.status(`Times are shown in your time zone, ${this.zone}.`);
     if (this.people.size) await this.find.search();

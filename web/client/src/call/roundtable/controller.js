@@ -5,7 +5,7 @@
 
 import { describeError, roleLabel } from "../messages.js";
 import { breakoutMinutes, renderBreakoutBanner, renderBreakoutHost } from "./breakout.js";
-import { enterGrid, renderGrid } from "./grid.js";
+import { MAX_PINS, enterGrid, renderGrid } from "./grid.js";
 import { renderHands, renderOwnMutes, renderTimer } from "./floor.js";
 import { renderHostPanel, timerSeconds, timerTarget } from "./host.js";
 import { RoundtableModel } from "./model.js";
@@ -251,6 +251,7 @@ export class RoundtableController {
     this.client.hardMutes.audio = this.model.hardMuted(this.model.me?.identity, "audio");
     this.client.hardMutes.video = this.model.hardMuted(this.model.me?.identity, "video");
     this.client.view.renderHeader(this.model.me, this.client.room);
+    if (this.model.me) this.client.notes.roleChanged(this.model.me.role); // promoted or demoted
     this.client.renderRemotes(); // calls render()
     this.client.renderLocalMedia(); // calls renderOwn()
   }
@@ -282,6 +283,10 @@ export class RoundtableController {
     if (action === "cancel-confirm") {
       this.confirming = null;
       this.render();
+      return;
+    }
+    if (action === "pin" || action === "unpin") {
+      await this.pin(target, action === "pin");
       return;
     }
     if (action === "visit-pair" || action === "back-to-roundtable") {
@@ -327,6 +332,26 @@ export class RoundtableController {
       this.client.status(describeError(err));
     } finally {
       if (ownHand) this.loweringOwnHand = false;
+    }
+    this.render();
+  }
+
+  /** Pin (or unpin) someone's video: it then always has a slot (last-N). */
+  async pin(identity, on) {
+    if (!identity) return;
+    const before = this.model.pins;
+    const pins = on ? [...before.filter((i) => i !== identity), identity] : before.filter((i) => i !== identity);
+    if (pins.length > MAX_PINS) return;
+    this.model.pins = pins;
+    this.render();
+    try {
+      const ack = await this.client.request("pin_videos", { identities: pins });
+      this.model.lastN = ack?.last_n ?? null;
+      const name = this.nameOf(identity);
+      this.client.status(on ? `${name}'s video stays on your screen.` : `${name} is no longer pinned.`);
+    } catch (err) {
+      if (this.model.pins === pins) this.model.pins = before;
+      if (this.client.wantInCall) this.client.status(describeError(err));
     }
     this.render();
   }

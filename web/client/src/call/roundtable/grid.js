@@ -28,6 +28,25 @@ function badge(text, kind) {
   return el("span", `rt-badge rt-badge-${kind}`, text);
 }
 
+export const MAX_PINS = 4; // docs/protocol.md, pin_videos
+
+/** The pin button of a remote tile (made once): its video always gets a slot. */
+function pinButton(tile, identity, name, pinned, full) {
+  let btn = tile.querySelector(".rt-pin");
+  if (!btn) {
+    btn = el("button", "rt-pin");
+    btn.type = "button";
+    tile.appendChild(btn);
+  }
+  btn.dataset.rt = pinned ? "unpin" : "pin";
+  btn.dataset.target = identity;
+  btn.textContent = pinned ? "Pinned" : "Pin";
+  btn.setAttribute("aria-pressed", String(pinned));
+  btn.setAttribute("aria-label", pinned ? `Unpin ${name}'s video` : `Always show ${name}'s video`);
+  btn.disabled = !pinned && full;
+  btn.title = btn.disabled ? `You can pin up to ${MAX_PINS} people.` : "";
+}
+
 /** Move our own tile into the grid (roundtables show everyone alike). */
 export function enterGrid() {
   const stage = $("stage");
@@ -69,6 +88,12 @@ export function renderGrid(model, people) {
     tile.classList.toggle("is-speaking", model.speaker === p.identity);
     const micMark = tile.querySelector(".mic-off");
     if (micMark) micMark.hidden = !micOff || micHard;
+    if (tile.classList.contains("remote-tile")) {
+      const pinned = model.pins.includes(p.identity);
+      pinButton(tile, p.identity, p.display_name || "this person", pinned, model.pins.length >= MAX_PINS);
+      // only someone who sends video can be pinned (an observer never does)
+      tile.querySelector(".rt-pin").hidden = !pinned && !(p.tracks || []).some((t) => t.kind === "video");
+    }
     if (camHard) {
       const off = tile.querySelector(".remote-off");
       if (off) {

@@ -26,6 +26,8 @@ export class RoundtableModel {
     this.state = emptyState();
     this.me = null; // {identity, display_name, role}
     this.speaker = null;
+    this.pins = []; // identities whose video we pinned (pin_videos)
+    this.lastN = null; // the room's N when last-N is on (from the pin_videos ack)
     this.clockSkewMs = 0; // server time minus this device's time, when the server says
   }
 
@@ -54,6 +56,7 @@ export class RoundtableModel {
     this.state = emptyState();
     this.me = null;
     this.speaker = null;
+    this.pins = [];
   }
 
   /** The role now (promotions and hand-overs included), else the one the person joined with. */

@@ -1,0 +1,1 @@
+"""Mentoring programmes: people, matching mentors to mentees, intros and coffee rounds."""

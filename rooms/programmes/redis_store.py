@@ -1,0 +1,130 @@
+"""Programmes in Redis.
+
+Layout (after the key prefix, ``mentorcall:`` by default; no TTL: programmes are records,
+not sessions):
+
+* ``programme:{id}``        hash: ``programme``, ``participants``, ``matching``, ``intros``
+  (each one JSON document, replaced by one HSET/HDEL transaction)
+* ``programme:{id}:coffee`` list: one JSON array of intros per coffee round
+* ``programme:{id}:sessions`` hash: booking id -> JSON session record
+* ``programmes:people``     hash: person identity -> programme id
+"""
+
+from __future__ import annotations
+
+import json
+
+import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
+
+from rooms.programmes.model import Intro, Matching, Participant, Programme, SessionRecord
+from rooms.programmes.store import ProgrammeStore
+from rooms.redis_client import RedisBacked
+
+KEY = "programme:{id}"
+COFFEE_KEY = "programme:{id}:coffee"
+SESSIONS_KEY = "programme:{id}:sessions"
+PEOPLE_KEY = "programmes:people"  # not under programme: (no id can clash)
+
+
+def _intros(text: str | bytes | None) -> list[Intro]:
+    return [Intro.model_validate(i) for i in json.loads(text)] if text else []
+
+
+def _dump(items: list[Intro] | list[Participant]) -> str:
+    return json.dumps([i.model_dump(mode="json") for i in items])
+
+
+class RedisProgrammeStore(RedisBacked, ProgrammeStore):
+    """Programmes in Redis hashes (see the module docstring)."""
+
+    def __init__(self, url_or_client: str | aioredis.Redis,
+                 key_prefix: str = "mentorcall:") -> None:
+        super().__init__(url_or_client)
+        self._prefix = key_prefix
+
+    def _key(self, template: str, programme_id: str = "") -> str:
+        return self._prefix + template.format(id=programme_id)
+
+    async def create(self, programme: Programme) -> None:
+        key = self._key(KEY, programme.programme_id)
+        if not await self._client.hsetnx(key, "programme", programme.model_dump_json()):
+            raise ValueError("a programme with this id exists")
+
+    async def get(self, programme_id: str) -> Programme | None:
+        text = await self._client.hget(self._key(KEY, programme_id), "programme")
+        return Programme.model_validate_json(text) if text else None
+
+    async def save(self, programme: Programme) -> None:
+        await self._client.hset(self._key(KEY, programme.programme_id), "programme",
+                                programme.model_dump_json())
+
+    async def set_participants(self, programme_id: str, people: list[Participant]) -> None:
+        key = self._key(KEY, programme_id)
+        async with self._client.pipeline(transaction=True) as tx:
+            tx.hset(key, "participants", _dump(people))
+            tx.hdel(key, "matching", "intros")
+            await tx.execute()
+
+    async def participants(self, programme_id: str) -> list[Participant]:
+        text = await self._client.hget(self._key(KEY, programme_id), "participants")
+        return [Participant.model_validate(p) for p in json.loads(text)] if text else []
+
+    async def set_matching(self, programme_id: str, matching: Matching) -> None:
+        await self._client.hset(self._key(KEY, programme_id), "matching",
+                                matching.model_dump_json())
+
+    async def matching(self, programme_id: str) -> Matching | None:
+        text = await self._client.hget(self._key(KEY, programme_id), "matching")
+        return Matching.model_validate_json(text) if text else None
+
+    async def set_intros(self, programme_id: str, intros: list[Intro]) -> None:
+        await self._client.hset(self._key(KEY, programme_id), "intros", _dump(intros))
+
+    async def intros(self, programme_id: str) -> list[Intro]:
+        return _intros(await self._client.hget(self._key(KEY, programme_id), "intros"))
+
+    async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
+                          booking_id: str) -> bool:
+        key = self._key(KEY, programme_id)
+        claimed = False
+
+        async def attempt(pipe: Pipeline) -> None:
+            nonlocal claimed
+            claimed = False
+            intros = _intros(await pipe.hget(key, "intros"))
+            for k, intro in enumerate(intros):
+                if (intro.mentor, intro.mentee) == (mentor, mentee):
+                    if intro.booking_id is None:
+                        intros[k] = intro.model_copy(update={"booking_id": booking_id})
+                        pipe.multi()
+                        pipe.hset(key, "intros", _dump(intros))
+                        claimed = True
+                    return
+
+        await self._client.transaction(attempt, key)  # WATCH key, retried if it changes
+        return claimed
+
+    async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:
+        return int(await self._client.rpush(self._key(COFFEE_KEY, programme_id), _dump(intros)))
+
+    async def coffee_rounds(self, programme_id: str) -> list[list[Intro]]:
+        items = await self._client.lrange(self._key(COFFEE_KEY, programme_id), 0, -1)
+        return [_intros(i) for i in items]
+
+    async def index_people(self, programme_id: str, identities: list[str]) -> None:
+        if identities:
+            await self._client.hset(self._key(PEOPLE_KEY), mapping=dict.fromkeys(identities,
+                                                                      programme_id))
+
+    async def programme_of(self, identity: str) -> str | None:
+        found = await self._client.hget(self._key(PEOPLE_KEY), identity)
+        return None if found is None else str(found)
+
+    async def save_session(self, programme_id: str, record: SessionRecord) -> None:
+        await self._client.hset(self._key(SESSIONS_KEY, programme_id), record.booking_id,
+                                record.model_dump_json())
+
+    async def sessions(self, programme_id: str) -> list[SessionRecord]:
+        found = await self._client.hvals(self._key(SESSIONS_KEY, programme_id))
+        return [SessionRecord.model_validate_json(v) for v in found]

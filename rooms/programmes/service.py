@@ -1,0 +1,353 @@
+"""The operations of mentoring programmes, over a store and the scheduling service.
+
+Import registers every participant as a person of the scheduling directory (so they can be
+booked, and open their schedule page with their token) with their availability; if any
+registration fails the ones already made are removed, so nothing is half-imported.
+Publishing gives each pair its three best first-session times (the earliest slot on each
+of three different days in the next two weeks, from the scheduling slot search) in both
+local times, and books the first when the programme says so; accepting an offered time
+books it through :class:`~rooms.scheduling.booking_service.SchedulingService`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from rooms.attendance import AttendanceLog, MemoryAttendanceLog
+from rooms.clock import Clock
+from rooms.errors import RoomError
+from rooms.programmes.coffee import plan_round
+from rooms.programmes.errors import ProgrammeError
+from rooms.programmes.fit import FitModel, LexicalFit
+from rooms.programmes.importer import PersonRow
+from rooms.programmes.matching import match, pair_of, score_all
+from rooms.programmes.model import (
+    Intro,
+    IntroSlot,
+    Matching,
+    Pair,
+    Participant,
+    Programme,
+)
+from rooms.programmes.overlap import free_week, week_span
+from rooms.programmes.progress import OpenItems, Progress
+from rooms.programmes.store import ProgrammeStore
+from rooms.scheduling.booking_service import (
+    Offload,
+    SchedulingService,
+    run_inline,
+)
+from rooms.scheduling.bookings import Booking
+from rooms.scheduling.people import PersonRole
+from rooms.scheduling.recurrence import Frequency, Recurrence
+from rooms.scheduling.slots import Slot
+from rooms.scheduling.zones import from_epoch
+
+logger = logging.getLogger(__name__)
+INTRO_SLOTS = 3
+SEARCH_DAYS = 14
+COFFEE_MIN = 30
+
+
+class IntroListener(Protocol):
+    """Told of each intro once it is stored (the webhook); must not raise."""
+
+    async def intro_published(self, programme: Programme, intro: Intro,
+                              people: dict[str, Participant]) -> None:
+        ...
+
+
+def local_text(moment: datetime) -> str:
+    """``Tue 10 Mar 2026, 09:00 (GMT+09:00)``-like text for people."""
+    return moment.strftime("%a %d %b %Y, %H:%M (%Z)")
+
+
+class ProgrammeService:
+    """Programmes, imports, matching, publishing, coffee rounds and progress."""
+
+    def __init__(self, store: ProgrammeStore, scheduling: SchedulingService, clock: Clock,
+                 fit_model: FitModel | None = None, offload: Offload | None = None,
+                 attendance: AttendanceLog | None = None,
+                 open_items: OpenItems | None = None) -> None:
+        self._offload: Offload = offload or run_inline
+        self.tracker = Progress(store, clock, attendance or MemoryAttendanceLog(), open_items)
+        self.attendance: AttendanceLog = self.tracker.attendance
+        self.store = store
+        self.scheduling = scheduling
+        self._clock = clock
+        self.fit_model: FitModel = fit_model or LexicalFit()
+        self._listeners: list[IntroListener] = []
+        scheduling.add_listener(self.tracker)  # sessions between programme people
+
+    def add_listener(self, listener: IntroListener) -> None:
+        self._listeners.append(listener)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(int(self._clock.now()), UTC)
+
+    async def create(self, name: str, **settings: Any) -> Programme:
+        programme = Programme(programme_id=secrets.token_urlsafe(9), name=name,
+                              created_at=self._now(), **settings)
+        await self.store.create(programme)
+        return programme
+
+    async def programme(self, programme_id: str) -> Programme:
+        found = await self.store.get(programme_id)
+        if found is None:
+            raise ProgrammeError("programme_not_found", "There is no such programme.")
+        return found
+
+    async def import_people(self, programme_id: str, rows: Sequence[PersonRow]) -> list[
+            Participant]:
+        """Register everyone and store them as the programme's participants (all or none)."""
+        programme = await self.programme(programme_id)
+        directory = self.scheduling.directory
+        made: list[Participant] = []
+        try:
+            for row in rows:
+                person = await directory.register(row.name, PersonRole(row.role.value),
+                                                  row.zone, row.email)
+                participant = Participant(
+                    key=row.key, identity=person.identity, name=row.name, role=row.role,
+                    zone=row.zone, languages=row.languages, skills=row.skills,
+                    goals=row.goals, capacity=row.capacity, exclusions=row.exclusions,
+                    preferences=row.preferences, weekly=row.weekly, coffee=row.coffee)
+                made.append(participant)
+                await directory.save_availability(person.identity,
+                                                  participant.availability(programme))
+            await self.store.set_participants(programme_id, made)
+            await self.store.index_people(programme_id, [p.identity for p in made])
+        except BaseException:
+            for participant in made:
+                await directory.remove(participant.identity)
+            raise
+        return made
+
+    def _week(self) -> date:
+        return (self._now() + timedelta(days=7)).date()
+
+    async def run_matching(self, programme_id: str, week_of: date | None = None) -> Matching:
+        """The best matching, keeping the pairs the admin locked."""
+        programme = await self.programme(programme_id)
+        people = await self.store.participants(programme_id)
+        week = week_of or self._week()
+        previous = await self.store.matching(programme_id)
+        locked = [p for p in previous.pairs if p.locked] if previous else []
+        result = await self._offload(  # CPU work: off the event loop in the server
+            lambda: match(programme, score_all(programme, people, week, self.fit_model),
+                          locked, week))
+        await self.store.set_matching(programme_id, result)
+        return result
+
+    async def _matching(self, programme_id: str) -> Matching:
+        found = await self.store.matching(programme_id)
+        if found is None:
+            raise ProgrammeError("not_matched", "Run the matching first.")
+        return found
+
+    async def lock(self, programme_id: str, mentee: str, locked: bool) -> Matching:
+        """Lock (or unlock) the pair of ``mentee``."""
+        current = await self._matching(programme_id)
+        if not any(p.mentee == mentee for p in current.pairs):
+            raise ProgrammeError("pair_not_found", f"{mentee!r} has no pair to lock.")
+        pairs = tuple(p.model_copy(update={"locked": locked}) if p.mentee == mentee else p
+                      for p in current.pairs)
+        updated = current.model_copy(update={"pairs": pairs})
+        await self.store.set_matching(programme_id, updated)
+        return updated
+
+    async def swap(self, programme_id: str, mentee_a: str, mentee_b: str) -> Matching:
+        """Exchange the mentors of two mentees; both new pairs are locked."""
+        programme = await self.programme(programme_id)
+        current = await self._matching(programme_id)
+        by_mentee = {p.mentee: p for p in current.pairs}
+        if mentee_a not in by_mentee or mentee_b not in by_mentee or mentee_a == mentee_b:
+            raise ProgrammeError("pair_not_found", "Swap two different mentees with pairs.")
+        people = await self.store.participants(programme_id)
+        scores = score_all(programme, people, current.week_of or self._week(),
+                           self.fit_model)
+        new: list[Pair] = []
+        for mentee, other in ((mentee_a, mentee_b), (mentee_b, mentee_a)):
+            i, j = scores.index(by_mentee[other].mentor, mentee)
+            if scores.score[i, j] <= 0:
+                raise ProgrammeError("pair_excluded", f"{by_mentee[other].mentor!r} cannot "
+                                                      f"mentor {mentee!r} (exclusion, "
+                                                      "language or too little common time).")
+            new.append(pair_of(scores, i, j, locked=True))
+        pairs = [p for p in current.pairs if p.mentee not in (mentee_a, mentee_b)] + new
+        pairs.sort(key=lambda p: p.mentee)
+        updated = current.model_copy(update={
+            "pairs": tuple(pairs), "total_score": round(sum(p.score for p in pairs), 6)})
+        await self.store.set_matching(programme_id, updated)
+        return updated
+
+    async def _first_slots(self, mentor: Participant, mentee: Participant,
+                           start: datetime, days: int, count: int) -> list[Slot]:
+        organiser = await self.scheduling.directory.person(mentor.identity)
+        query = self.scheduling.query(start, start + timedelta(days=days), COFFEE_MIN)
+        slots = await self.scheduling.pair_slots(organiser, mentee.identity, query,
+                                                 any_role=True)
+        chosen: list[Slot] = []
+        seen_days: set[date] = set()
+        for slot in slots:
+            day = slot.start.date()
+            if day not in seen_days:
+                seen_days.add(day)
+                chosen.append(slot)
+            if len(chosen) == count:
+                break
+        return chosen
+
+    @staticmethod
+    def _intro_slot(slot: Slot, mentor: Participant, mentee: Participant) -> IntroSlot:
+        return IntroSlot(start=slot.start, end=slot.end,
+                         mentor_local=slot.local_for(mentor.identity).start.isoformat(),
+                         mentee_local=slot.local_for(mentee.identity).start.isoformat())
+
+    async def _book(self, mentor: Participant, mentee: Participant, start: datetime,
+                    title: str, recurrence: Recurrence | None = None) -> Booking:
+        organiser = await self.scheduling.directory.person(mentor.identity)
+        made = await self.scheduling.book(organiser, [mentee.identity], roundtable=False,
+                                          start=start, length_min=COFFEE_MIN, title=title,
+                                          recurrence=recurrence, any_role=True)
+        return made[0]
+
+    async def publish(self, programme_id: str) -> list[Intro]:
+        """Send every pair its intro with three first-session times (and book the best
+        when the programme auto-books).
+
+        Publishing again (after a re-run or a swap) keeps the intros of pairs already
+        introduced, bookings and all, and introduces only the new pairs; an intro made
+        before a failure (a slot taken meanwhile) is kept, so a retry does not book twice.
+        """
+        programme = await self.programme(programme_id)
+        current = await self._matching(programme_id)
+        people = {p.key: p for p in await self.store.participants(programme_id)}
+        start = self._now() + timedelta(minutes=self.scheduling.notice_min)
+        earlier = {(i.mentor, i.mentee): i for i in await self.store.intros(programme_id)}
+        intros: list[Intro] = []
+        new: list[Intro] = []
+        try:
+            for pair in current.pairs:
+                known = earlier.get((pair.mentor, pair.mentee))
+                if known is not None:
+                    intros.append(known)
+                    continue
+                mentor, mentee = people[pair.mentor], people[pair.mentee]
+                slots = await self._first_slots(mentor, mentee, start, SEARCH_DAYS,
+                                                INTRO_SLOTS)
+                intro = Intro(mentor=mentor.key, mentee=mentee.key,
+                              explanation=pair.explanation,
+                              slots=tuple(self._intro_slot(s, mentor, mentee) for s in slots))
+                if programme.auto_book and slots:
+                    try:
+                        booking = await self._book(mentor, mentee, slots[0].start,
+                                                   f"{programme.name}: first session")
+                    except RoomError as exc:  # taken meanwhile: they pick a time themselves
+                        logger.info("auto-booking %s/%s: %s", mentor.key, mentee.key, exc.code)
+                    else:
+                        intro = intro.model_copy(update={"booking_id": booking.booking_id})
+                intros.append(intro)
+                new.append(intro)
+        finally:
+            if new:
+                await self.store.set_intros(programme_id, intros)
+        await self.store.set_intros(programme_id, intros)
+        await self.store.save(programme.model_copy(update={"published": True}))
+        for intro in new:
+            for listener in self._listeners:
+                await listener.intro_published(programme, intro, people)
+        return intros
+
+    async def participant(self, programme_id: str, identity: str) -> Participant:
+        for person in await self.store.participants(programme_id):
+            if person.identity == identity:
+                return person
+        raise ProgrammeError("intro_not_found", "You are not in this programme.")
+
+    async def intro_for(self, programme_id: str, identity: str) -> tuple[Intro, dict[
+            str, Participant]]:
+        """The intro of the person ``identity`` (their schedule token says who)."""
+        me = await self.participant(programme_id, identity)
+        for intro in await self.store.intros(programme_id):
+            if me.key in (intro.mentor, intro.mentee):
+                people = {p.key: p for p in await self.store.participants(programme_id)}
+                return intro, people
+        raise ProgrammeError("intro_not_found", "Your match has not been published yet.")
+
+    async def accept(self, programme_id: str, identity: str, start: datetime,
+                     weekly_sessions: int = 1) -> Booking:
+        """Book the offered time starting at ``start`` for the caller's pair (and, with
+        ``weekly_sessions`` > 1, a weekly series from it). If the other person accepted
+        meanwhile, the booking just made is cancelled again: ``booking_exists``."""
+        intro, people = await self.intro_for(programme_id, identity)
+        if intro.booking_id is not None:
+            raise RoomError("booking_exists", "Your first session is already booked.")
+        if not any(s.start == start for s in intro.slots):
+            raise ProgrammeError("slot_not_offered", "That time was not offered; pick one "
+                                                     "of the three.")
+        programme = await self.programme(programme_id)
+        mentor, mentee = people[intro.mentor], people[intro.mentee]
+        recurrence = (Recurrence(frequency=Frequency.WEEKLY, count=weekly_sessions)
+                      if weekly_sessions > 1 else None)
+        booking = await self._book(mentor, mentee, start, f"{programme.name}: mentoring",
+                                   recurrence)
+        if not await self.store.claim_intro(programme_id, intro.mentor, intro.mentee,
+                                            booking.booking_id):
+            organiser = await self.scheduling.directory.person(mentor.identity)
+            await self.scheduling.cancel(organiser, booking.booking_id,
+                                         following=recurrence is not None)
+            raise RoomError("booking_exists", "Your first session was booked meanwhile.")
+        return booking
+
+    async def coffee_round(self, programme_id: str, week_of: date | None = None) -> list[
+            Intro]:
+        """Pair the coffee pool for the week of ``week_of`` and book each pair's coffee."""
+        programme = await self.programme(programme_id)
+        pool = [p for p in await self.store.participants(programme_id) if p.coffee]
+        if len(pool) < 2:
+            raise ProgrammeError("pool_too_small", "A coffee round needs two people.")
+        rounds = await self.store.coffee_rounds(programme_id)
+        week = week_of or (self._now() + timedelta(
+            days=7 * programme.coffee_every_weeks)).date()
+        span = week_span(week)
+        lo = max(span[0], int(self._clock.now()) + self.scheduling.notice_min * 60)
+        free = {p.key: free_week(p.availability(programme), (lo, max(lo, span[1])))
+                for p in pool}
+        history = [[(i.mentor, i.mentee) for i in r if i.mentee] for r in rounds]
+        last = rounds[-1] if rounds else []
+        sat_out = [i.mentor for i in last if not i.mentee]
+        plan = plan_round(free, history, programme.coffee_no_repeat_rounds, sat_out)
+        people = {p.key: p for p in pool}
+        number = len(rounds) + 1
+        intros: list[Intro] = []
+        start = from_epoch(lo)
+        for a, b in plan.pairs:
+            slots = await self._first_slots(people[a], people[b], start,
+                                            max(1, (span[1] - lo) // 86400 + 1), 1)
+            booking_id = None
+            if slots:
+                try:
+                    booking = await self._book(people[a], people[b], slots[0].start,
+                                               f"{programme.name}: coffee")
+                except RoomError as exc:  # taken meanwhile: the pair still meets
+                    logger.info("coffee %s/%s not booked: %s", a, b, exc.code)
+                else:
+                    booking_id = booking.booking_id
+            intros.append(Intro(mentor=a, mentee=b, kind="coffee", round_no=number,
+                                explanation="coffee round",
+                                slots=tuple(self._intro_slot(s, people[a], people[b])
+                                            for s in slots), booking_id=booking_id))
+        intros.extend(Intro(mentor=k, mentee="", kind="coffee", round_no=number,
+                            explanation="sits out this round; first in line next time")
+                      for k in plan.sitting_out)
+        await self.store.add_coffee_round(programme_id, intros)
+        return intros
+
+    async def progress(self, programme_id: str) -> list[dict[str, Any]]:
+        """Each published pair's progress (see :class:`.progress.Progress`)."""
+        return await self.tracker.pairs(programme_id)

@@ -1,0 +1,164 @@
+"""Where programmes live: one interface, an in-memory and a Redis implementation.
+
+A programme's state is a handful of documents (the programme, its participants, the
+latest matching, the published intros) and its coffee rounds; each setter replaces one
+document in one atomic step, so an import or a matching is never half-written.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from rooms.programmes.model import Intro, Matching, Participant, Programme, SessionRecord
+
+
+class ProgrammeStore(ABC):
+    """The documents of every programme."""
+
+    @abstractmethod
+    async def create(self, programme: Programme) -> None:
+        """Store a new programme (ValueError if the id is taken)."""
+
+    @abstractmethod
+    async def get(self, programme_id: str) -> Programme | None:
+        """The programme, or None."""
+
+    @abstractmethod
+    async def save(self, programme: Programme) -> None:
+        """Replace the programme's settings."""
+
+    @abstractmethod
+    async def set_participants(self, programme_id: str, people: list[Participant]) -> None:
+        """Replace the programme's participants (and drop its matching and intros)."""
+
+    @abstractmethod
+    async def participants(self, programme_id: str) -> list[Participant]:
+        """The participants, in import order."""
+
+    @abstractmethod
+    async def set_matching(self, programme_id: str, matching: Matching) -> None:
+        """Store the latest matching."""
+
+    @abstractmethod
+    async def matching(self, programme_id: str) -> Matching | None:
+        """The latest matching, or None."""
+
+    @abstractmethod
+    async def set_intros(self, programme_id: str, intros: list[Intro]) -> None:
+        """Replace the published mentoring intros."""
+
+    @abstractmethod
+    async def intros(self, programme_id: str) -> list[Intro]:
+        """The published mentoring intros."""
+
+    @abstractmethod
+    async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
+                          booking_id: str) -> bool:
+        """Set the booking of the pair's intro if it has none yet (atomic); False if the
+        intro is missing or already booked."""
+
+    @abstractmethod
+    async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:
+        """Append a coffee round; its number (1, 2, ...)."""
+
+    @abstractmethod
+    async def coffee_rounds(self, programme_id: str) -> list[list[Intro]]:
+        """Every coffee round, oldest first."""
+
+    @abstractmethod
+    async def index_people(self, programme_id: str, identities: list[str]) -> None:
+        """Remember that these people belong to ``programme_id``."""
+
+    @abstractmethod
+    async def programme_of(self, identity: str) -> str | None:
+        """The programme a person was imported into, or None."""
+
+    @abstractmethod
+    async def save_session(self, programme_id: str, record: SessionRecord) -> None:
+        """Store (or replace, by booking id) a session of the programme."""
+
+    @abstractmethod
+    async def sessions(self, programme_id: str) -> list[SessionRecord]:
+        """Every session recorded for the programme."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections."""
+
+
+class MemoryProgrammeStore(ProgrammeStore):
+    """Programmes in dicts of this process."""
+
+    def __init__(self) -> None:
+        self._programmes: dict[str, Programme] = {}
+        self._people: dict[str, list[Participant]] = {}
+        self._matching: dict[str, Matching] = {}
+        self._intros: dict[str, list[Intro]] = {}
+        self._coffee: dict[str, list[list[Intro]]] = {}
+        self._index: dict[str, str] = {}
+        self._sessions: dict[str, dict[str, SessionRecord]] = {}
+
+    async def create(self, programme: Programme) -> None:
+        if programme.programme_id in self._programmes:
+            raise ValueError("a programme with this id exists")
+        self._programmes[programme.programme_id] = programme
+
+    async def get(self, programme_id: str) -> Programme | None:
+        return self._programmes.get(programme_id)
+
+    async def save(self, programme: Programme) -> None:
+        self._programmes[programme.programme_id] = programme
+
+    async def set_participants(self, programme_id: str, people: list[Participant]) -> None:
+        self._people[programme_id] = list(people)
+        self._matching.pop(programme_id, None)
+        self._intros.pop(programme_id, None)
+
+    async def participants(self, programme_id: str) -> list[Participant]:
+        return list(self._people.get(programme_id, []))
+
+    async def set_matching(self, programme_id: str, matching: Matching) -> None:
+        self._matching[programme_id] = matching
+
+    async def matching(self, programme_id: str) -> Matching | None:
+        return self._matching.get(programme_id)
+
+    async def set_intros(self, programme_id: str, intros: list[Intro]) -> None:
+        self._intros[programme_id] = list(intros)
+
+    async def intros(self, programme_id: str) -> list[Intro]:
+        return list(self._intros.get(programme_id, []))
+
+    async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
+                          booking_id: str) -> bool:
+        intros = self._intros.get(programme_id, [])
+        for k, intro in enumerate(intros):
+            if (intro.mentor, intro.mentee) == (mentor, mentee):
+                if intro.booking_id is not None:
+                    return False
+                intros[k] = intro.model_copy(update={"booking_id": booking_id})
+                return True
+        return False
+
+    async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:
+        rounds = self._coffee.setdefault(programme_id, [])
+        rounds.append(list(intros))
+        return len(rounds)
+
+    async def coffee_rounds(self, programme_id: str) -> list[list[Intro]]:
+        return [list(r) for r in self._coffee.get(programme_id, [])]
+
+    async def index_people(self, programme_id: str, identities: list[str]) -> None:
+        self._index.update(dict.fromkeys(identities, programme_id))
+
+    async def programme_of(self, identity: str) -> str | None:
+        return self._index.get(identity)
+
+    async def save_session(self, programme_id: str, record: SessionRecord) -> None:
+        self._sessions.setdefault(programme_id, {})[record.booking_id] = record
+
+    async def sessions(self, programme_id: str) -> list[SessionRecord]:
+        return list(self._sessions.get(programme_id, {}).values())
+
+    async def close(self) -> None:
+        return None

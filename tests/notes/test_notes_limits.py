@@ -1,0 +1,111 @@
+"""Notes message sizes and awareness identity, through a real server.
+
+* A client back from more than 64 KiB of offline edits is taken whole: `notes` messages
+  may be as large as the document cap (MENTORCALL_NOTES_MAX_BYTES); every other event
+  keeps its 64 KiB.
+* Awareness states are stamped with the sender's identity and name: nobody appears as
+  someone else, and nobody speaks for another person's awareness client id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from signaling.notes_wire import MESSAGE_AWARENESS, SyncStep, decode, sync_message, uint
+from tests.live_server import LiveServer, live_server, token_of
+
+from .client import NotesClient, eventually
+
+CAP = 512 * 1024
+
+
+@pytest.fixture
+async def pair() -> AsyncIterator[tuple[LiveServer, NotesClient, NotesClient]]:
+    async with live_server(notes_max_bytes=CAP) as server:
+        room = await server.create_room("Ada", "Grace")
+        mentor = await NotesClient().connect(server.base_url, token_of(room["links"]["mentor"]))
+        mentee = await NotesClient().connect(server.base_url, token_of(room["links"]["mentee"]))
+        try:
+            yield server, mentor, mentee
+        finally:
+            await mentor.close()
+            await mentee.close()
+
+
+async def test_offline_edits_over_64_kib_merge_on_reconnect(
+        pair: tuple[LiveServer, NotesClient, NotesClient]) -> None:
+    _, mentor, mentee = pair
+    await mentor.sync()
+    await mentee.sync()
+    await mentor.type_at(0, "online words. ")
+    await eventually(lambda: mentee.text() == "online words. ")
+    await mentee.go_offline()
+    offline = "".join(f"offline line {n:05d} of the mentee\n" for n in range(3000))
+    assert len(offline) > 96 * 1024
+    for start in range(0, len(offline), 8 * 1024):  # typed in many edits while away
+        await mentee.type_at(10**9, offline[start:start + 8 * 1024])
+    await mentor.type_at(0, "meanwhile. ")
+    await mentee.come_back()  # its step 2 carries the whole offline part at once
+    assert mentee.refusals == []
+    expected = "meanwhile. online words. " + offline
+    await eventually(lambda: mentor.text() == expected and mentee.text() == expected)
+
+
+async def test_other_events_keep_64_kib_and_notes_keep_the_cap(
+        pair: tuple[LiveServer, NotesClient, NotesClient]) -> None:
+    _, mentor, mentee = pair
+    await mentor.sync()
+    big_mute = {"kind": "audio", "muted": True, "x": "a" * 70_000}
+    ack = await mentor.sio.call("mute", big_mute, timeout=20)
+    assert ack["error"]["code"] == "payload_too_large"
+    over_cap = sync_message(SyncStep.UPDATE, b"a" * (CAP + 4096))
+    ack = await mentor.sio.call("notes", {"doc": "shared", "message": over_cap}, timeout=20)
+    assert ack["error"]["code"] == "payload_too_large"
+    await mentor.type_at(0, "still fine")
+    await mentee.sync()
+    assert mentee.text() == "still fine"
+
+
+def _awareness(client: int, clock: int, state: Any) -> bytes:
+    raw = json.dumps(state).encode()
+    return uint(1) + uint(client) + uint(clock) + uint(len(raw)) + raw
+
+
+def _states(received: list[tuple[str, bytes]]) -> list[tuple[int, Any]]:
+    from signaling.notes_awareness import parse_awareness
+
+    found = []
+    for _, raw in received:
+        message = decode(raw)
+        if message.kind == MESSAGE_AWARENESS:
+            found += [(e.client, e.state) for e in parse_awareness(message.payload)]
+    return found
+
+
+async def test_awareness_says_who_really_sent_it(
+        pair: tuple[LiveServer, NotesClient, NotesClient]) -> None:
+    _, mentor, mentee = pair
+    ada = {"user": {"name": "Ada", "color": "#30bced"}, "cursor": None}
+    assert (await mentor.awareness("shared", _awareness(7, 1, ada)))["ok"]
+    await eventually(lambda: any(c == 7 for c, _ in _states(mentee.received)))
+    # Grace claims to be Ada, with Ada's colour and a made-up id
+    fake = {"user": {"name": "Ada", "id": "mentor-identity", "color": "red;x"}, "cursor": 3}
+    assert (await mentee.awareness("shared", _awareness(9, 1, fake)))["ok"]
+    await eventually(lambda: any(c == 9 for c, _ in _states(mentor.received)))
+    state = next(s for c, s in _states(mentor.received) if c == 9)
+    assert state["user"]["name"] == "Grace"
+    assert state["user"]["id"] != "mentor-identity" and "color" not in state["user"]
+    assert state["cursor"] == 3
+    real = next(s for c, s in _states(mentee.received) if c == 7)
+    assert real["user"]["name"] == "Ada" and real["user"]["color"] == "#30bced"
+    # nor may Grace speak for Ada's client id (clear or move her cursor)
+    ack = await mentee.awareness("shared", _awareness(7, 2, None))
+    assert ack["error"]["code"] == "invalid_update"
+    ack = await mentee.awareness("shared", _awareness(7, 5, fake))
+    assert ack["error"]["code"] == "invalid_update"
+    assert all(s is not None and s["user"]["name"] == "Ada"
+               for c, s in _states(mentor.received) + _states(mentee.received) if c == 7)

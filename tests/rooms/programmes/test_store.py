@@ -1,0 +1,79 @@
+"""The programme store contract, on memory and on a real redis-server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from rooms.programmes.model import (
+    Intro,
+    Matching,
+    Pair,
+    Participant,
+    Programme,
+    Role,
+    SessionRecord,
+)
+from rooms.programmes.store import ProgrammeStore
+
+NOW = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def person(key: str, role: Role = Role.MENTEE) -> Participant:
+    return Participant(key=key, identity=f"id-{key}", name=key.title(), role=role,
+                       zone="Asia/Tokyo", capacity=2 if role is Role.MENTOR else 0)
+
+
+async def test_documents_round_trip_and_an_import_drops_the_matching(
+        store: ProgrammeStore) -> None:
+    programme = Programme(programme_id="p1", name="Spring", created_at=NOW)
+    await store.create(programme)
+    with pytest.raises(ValueError):
+        await store.create(programme)
+    assert await store.get("p1") == programme and await store.get("nope") is None
+    people = [person("lee", Role.MENTOR), person("kenji")]
+    await store.set_participants("p1", people)
+    assert await store.participants("p1") == people
+    matching = Matching(pairs=(Pair(mentor="lee", mentee="kenji", score=1.2, overlap_h=2.5,
+                                    fit=0.9, explanation="why"),), total_score=1.2)
+    await store.set_matching("p1", matching)
+    await store.set_intros("p1", [Intro(mentor="lee", mentee="kenji", explanation="why")])
+    assert await store.matching("p1") == matching
+    assert len(await store.intros("p1")) == 1
+    await store.set_participants("p1", people[:1])
+    assert await store.matching("p1") is None and await store.intros("p1") == []
+    await store.save(programme.model_copy(update={"published": True}))
+    found = await store.get("p1")
+    assert found is not None and found.published
+
+
+async def test_coffee_rounds_index_and_sessions(store: ProgrammeStore) -> None:
+    assert await store.add_coffee_round("p1", [Intro(mentor="a", mentee="b",
+                                                     explanation="x", kind="coffee")]) == 1
+    assert await store.add_coffee_round("p1", []) == 2
+    rounds = await store.coffee_rounds("p1")
+    assert [len(r) for r in rounds] == [1, 0] and rounds[0][0].mentee == "b"
+    await store.index_people("p1", ["id-a", "id-b"])
+    await store.index_people("p1", [])
+    assert await store.programme_of("id-a") == "p1" and await store.programme_of("x") is None
+    record = SessionRecord(booking_id="b1", people=("id-a", "id-b"), start=NOW,
+                           end=NOW + timedelta(minutes=30), room_id="coffee-x-0")
+    await store.save_session("p1", record)
+    moved = record.model_copy(update={"start": NOW + timedelta(days=1),
+                                      "end": NOW + timedelta(days=1, minutes=30),
+                                      "room_id": "coffee-x-1"})
+    await store.save_session("p1", moved)
+    assert await store.sessions("p1") == [moved]
+    assert await store.sessions("p2") == []
+
+
+async def test_claiming_an_intro_is_once(store: ProgrammeStore) -> None:
+    intros = [Intro(mentor="lee", mentee="kenji", explanation="why"),
+              Intro(mentor="ana", mentee="lou", explanation="why")]
+    await store.set_intros("p1", intros)
+    assert await store.claim_intro("p1", "lee", "kenji", "b1")
+    assert not await store.claim_intro("p1", "lee", "kenji", "b2")
+    assert not await store.claim_intro("p1", "lee", "lou", "b3")
+    assert not await store.claim_intro("p2", "lee", "kenji", "b4")
+    assert [i.booking_id for i in await store.intros("p1")] == ["b1", None]

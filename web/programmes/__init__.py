@@ -1,0 +1,1 @@
+"""The REST API of mentoring programmes (see docs/programmes-api.md)."""

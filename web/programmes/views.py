@@ -1,0 +1,212 @@
+"""Response bodies of the programmes API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from rooms.programmes.model import Intro, Participant, Programme
+from rooms.scheduling.zones import load_zone
+
+from ..scheduling.views import Instant, LocalTime, View, utc_text
+
+
+class ProgrammeView(View):
+    programme_id: str
+    name: str
+    created_at: Instant
+    min_overlap_h: float
+    require_shared_language: bool
+    auto_book: bool
+    coffee_every_weeks: int
+    coffee_no_repeat_rounds: int
+    published: bool
+    mentors: int = 0
+    mentees: int = 0
+
+
+class ImportedPerson(View):
+    key: str
+    identity: str
+    name: str
+    role: str
+    zone: str
+    schedule_link: str
+
+
+class ImportedView(View):
+    imported: int
+    people: list[ImportedPerson]
+
+
+class RowErrorView(View):
+    row: int
+    key: str
+    reason: str
+
+
+class ImportErrorBody(BaseModel):
+    """The 400 answer of a refused import: the error and every bad row."""
+
+    error: dict[str, str]
+    rows: list[RowErrorView]
+
+
+class PairView(View):
+    mentor: str
+    mentee: str
+    score: float
+    overlap_h: float
+    fit: float
+    shared_languages: list[str]
+    preference_rank: int | None
+    explanation: str
+    locked: bool
+
+
+class UnmatchedView(View):
+    mentee: str
+    reason: str
+
+
+class MatchingView(View):
+    pairs: list[PairView]
+    unmatched: list[UnmatchedView]
+    total_score: float
+    method: str
+    fit_model: str
+    week_of: date | None
+
+
+class SlotTimes(View):
+    start: Instant
+    end: Instant
+    mentor_local: LocalTime
+    mentee_local: LocalTime
+
+
+class IntroView(View):
+    kind: Literal["mentoring", "coffee"]
+    mentor: str
+    mentee: str = Field(description="empty for the one sitting out a coffee round")
+    explanation: str
+    slots: list[SlotTimes]
+    booking_id: str | None
+    round_no: int | None = None
+
+
+class IntrosView(View):
+    intros: list[IntroView]
+
+
+class OfferedTime(View):
+    start: Instant
+    end: Instant
+    mine: LocalTime
+    theirs: LocalTime
+
+
+class MyIntroView(View):
+    """A person's intro: whom they meet, why, and the offered times in both zones."""
+
+    programme: str
+    role: str
+    zone: str
+    other_name: str
+    other_zone: str
+    explanation: str
+    times: list[OfferedTime]
+    booking_id: str | None
+
+
+class AcceptedView(View):
+    booking_id: str
+    start: Instant
+    end: Instant
+
+
+class PairProgress(View):
+    mentor: str
+    mentee: str
+    sessions_held: int
+    no_shows: int = Field(description="ended sessions nobody joined")
+    next_session: Instant | None
+    open_action_items: int | None = Field(
+        default=None, description="open items of the pair's shared notes (None: no notes)")
+
+
+class RoundFigure(View):
+    round_no: int
+    pairs: int
+    booked: int
+    sitting_out: int
+
+
+class DashboardView(View):
+    mentors: int
+    mentees: int
+    matched: int
+    unmatched: int
+    published_intros: int
+    first_sessions_booked: int
+    sessions_held: int
+    no_shows: int
+    coffee_rounds: list[RoundFigure]
+    pairs: list[PairProgress]
+
+
+class IntroEvent(View):
+    """The webhook body sent for each published intro (type ``programme.intro``)."""
+
+    id: str
+    type: Literal["programme.intro"]
+    created_at: Instant
+    programme_id: str
+    programme: str
+    mentor: dict[str, str]
+    mentee: dict[str, str]
+    explanation: str
+    slots: list[SlotTimes]
+    booking_id: str | None
+
+
+def programme_view(programme: Programme, people: list[Participant]) -> ProgrammeView:
+    return ProgrammeView(
+        programme_id=programme.programme_id, name=programme.name,
+        created_at=utc_text(programme.created_at), min_overlap_h=programme.min_overlap_h,
+        require_shared_language=programme.require_shared_language,
+        auto_book=programme.auto_book, coffee_every_weeks=programme.coffee_every_weeks,
+        coffee_no_repeat_rounds=programme.coffee_no_repeat_rounds,
+        published=programme.published,
+        mentors=sum(p.role.value == "mentor" for p in people),
+        mentees=sum(p.role.value == "mentee" for p in people))
+
+
+def slot_times(intro: Intro) -> list[SlotTimes]:
+    return [SlotTimes(start=utc_text(s.start), end=utc_text(s.end),
+                      mentor_local=s.mentor_local, mentee_local=s.mentee_local)
+            for s in intro.slots]
+
+
+def intro_view(intro: Intro) -> IntroView:
+    return IntroView(kind="coffee" if intro.kind == "coffee" else "mentoring",
+                     mentor=intro.mentor, mentee=intro.mentee, explanation=intro.explanation,
+                     slots=slot_times(intro), booking_id=intro.booking_id,
+                     round_no=intro.round_no)
+
+
+def local_of(instant: datetime, zone: str) -> str:
+    return instant.astimezone(load_zone(zone)).isoformat()
+
+
+def my_intro_view(programme: Programme, intro: Intro, me: Participant,
+                  other: Participant) -> MyIntroView:
+    times = [OfferedTime(start=utc_text(s.start), end=utc_text(s.end),
+                         mine=local_of(s.start, me.zone), theirs=local_of(s.start, other.zone))
+             for s in intro.slots]
+    return MyIntroView(programme=programme.name, role=me.role.value, zone=me.zone,
+                       other_name=other.name, other_zone=other.zone,
+                       explanation=intro.explanation, times=times,
+                       booking_id=intro.booking_id)
