@@ -76,6 +76,7 @@ case "${1:-}" in
     base_deps
     command -v redis-server >/dev/null || apt_install redis-server
     command -v chromium >/dev/null || apt_install chromium
+    command -v ffprobe >/dev/null || apt_install ffmpeg  # the recording tests probe files
     venv; client
     say "ruff"; "$VENV/bin/ruff" check .
     say "mypy"; "$VENV/bin/mypy"

@@ -99,6 +99,9 @@ class Joiner:
     def clear_source(self, receiver: ForwardingReceiver) -> None:
         pass
 
+    def sender_report(self, ssrc: int, rtp_timestamp: int, ntp: int, now: float) -> None:
+        pass
+
 
 async def join(server: ServerProcess, name: str, pcs: list[ForwardingPeerConnection]) -> Joiner:
     joiner = Joiner(requested=time.monotonic())

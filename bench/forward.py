@@ -271,6 +271,9 @@ class StreamCounter:
     def clear_source(self, receiver: ForwardingReceiver) -> None:
         self.source = None
 
+    def sender_report(self, ssrc: int, rtp_timestamp: int, ntp: int, now: float) -> None:
+        pass  # the server's sender reports: not counted
+
     def start(self) -> None:
         self.counting = True
 

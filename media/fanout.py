@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from aiortc.rtp import RtpPacket
 
@@ -20,6 +20,20 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 NTP_UNIX_OFFSET = 2208988800  # seconds from 1900 (NTP epoch) to 1970 (Unix epoch)
+
+
+class PacketSink(Protocol):
+    """A consumer of a published track's packets other than a subscriber (the recorder):
+    no SRTP, no ICE, no rewriting - the packets as the publisher sent them."""
+
+    def packet(self, packet: RtpPacket, keyframe_start: bool, now: float) -> None:
+        """One packet after duplicate suppression (``now``: arrival, ``time.time()``)."""
+
+    def sender_report(self, ssrc: int, rtp_timestamp: int, ntp: int, now: float) -> None:
+        """An RTCP sender report of the publisher for ``ssrc`` (``ntp``: 64-bit NTP)."""
+
+    def source_ended(self) -> None:
+        """The track is no longer published: no more packets will come."""
 
 
 class TrackFanout:
@@ -40,6 +54,9 @@ class TrackFanout:
         self._video = kind == "video"
         self._counters = counters
         self._senders: tuple[ForwardingSender, ...] = ()
+        self._sinks: tuple[PacketSink, ...] = ()
+        # (ssrc, rtp timestamp, ntp, arrival) of the source's latest sender report
+        self.last_sender_report: tuple[int, int, int, float] | None = None
         self._source: ForwardingReceiver | None = None
         self._ssrc: int | None = None
         self._duplicates = DuplicateFilter()
@@ -92,6 +109,22 @@ class TrackFanout:
         """Stop forwarding to ``sender``."""
         self._senders = tuple(s for s in self._senders if s is not sender)
 
+    def add_sink(self, sink: PacketSink) -> None:
+        """Hand ``sink`` every packet from now on (and the latest sender report at once)."""
+        self._sinks = (*self._sinks, sink)
+        report = self.last_sender_report
+        if report is not None:
+            sink.sender_report(*report)
+
+    def remove_sink(self, sink: PacketSink) -> None:
+        self._sinks = tuple(s for s in self._sinks if s is not sink)
+
+    def sender_report(self, ssrc: int, rtp_timestamp: int, ntp: int, now: float) -> None:
+        """The source's RTCP sender report: kept, and passed to every sink."""
+        self.last_sender_report = (ssrc, rtp_timestamp, ntp, now)
+        for sink in self._sinks:
+            sink.sender_report(ssrc, rtp_timestamp, ntp, now)
+
     def forward(self, packet: RtpPacket, now: float | None = None) -> None:
         """One packet from the source, to every subscriber (``now``: its arrival time,
         ``time.time()``, read here when not given)."""
@@ -108,20 +141,28 @@ class TrackFanout:
         if keyframe:
             self._pacer.keyframe(time.monotonic())  # serves every subscriber waiting
         senders = self._senders
-        if not senders:
+        sinks = self._sinks
+        if not senders and not sinks:
             return
         if now is None:
             now = time.time()
-        ntp = int((now + NTP_UNIX_OFFSET) * 4294967296.0)
-        abs_send_time = (ntp >> 14) & 0xFFFFFF
-        for sender in senders:
+        if senders:
+            ntp = int((now + NTP_UNIX_OFFSET) * 4294967296.0)
+            abs_send_time = (ntp >> 14) & 0xFFFFFF
+            for sender in senders:
+                try:
+                    sender.forward(packet, keyframe, now, ntp, abs_send_time)
+                except Exception:
+                    # one subscriber's failure must not starve the others (or kill the
+                    # publisher's receive loop): drop it from the fan-out
+                    logger.exception("forwarding %s to a subscriber failed", self.track_id)
+                    self.remove(sender)
+        for sink in sinks:
             try:
-                sender.forward(packet, keyframe, now, ntp, abs_send_time)
+                sink.packet(packet, keyframe, now)
             except Exception:
-                # one subscriber's failure must not starve the others (or kill the
-                # publisher's receive loop): drop it from the fan-out
-                logger.exception("forwarding %s to a subscriber failed", self.track_id)
-                self.remove(sender)
+                logger.exception("a sink of %s failed", self.track_id)
+                self.remove_sink(sink)
 
     def request_keyframe(self) -> None:
         """A subscriber needs a keyframe: send a PLI upstream when the pacer allows."""
@@ -131,7 +172,13 @@ class TrackFanout:
         self._act(*self._pacer.want(time.monotonic()))
 
     def close(self) -> None:
-        """Cancel pending keyframe requests."""
+        """Cancel pending keyframe requests; sinks are told the track ended."""
+        sinks, self._sinks = self._sinks, ()
+        for sink in sinks:
+            try:
+                sink.source_ended()
+            except Exception:
+                logger.exception("a sink of %s failed", self.track_id)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -140,7 +187,8 @@ class TrackFanout:
 
     def _due(self) -> None:
         self._timer = None
-        if self._senders:  # nobody left to serve: no repeats (a new request decides anew)
+        # nobody left to serve: no repeats (a new request decides anew)
+        if self._senders or self._sinks:
             self._act(*self._pacer.due(time.monotonic()))
 
     def _act(self, send: bool, wake_after: float | None) -> None:

@@ -133,6 +133,10 @@ class Publications:
         publication = self.by_peer.get(peer_id)
         return list(publication.tracks) if publication else []
 
+    def fanout_of(self, peer_id: str, kind: str) -> TrackFanout | None:
+        """The fan-out of ``peer_id``'s (first) published track of ``kind``, if any."""
+        return self.fanouts.get(peer_id, {}).get(f"{kind}-0")
+
     def publishes_video(self, peer_id: str) -> bool:
         """Whether ``peer_id`` publishes video that is forwarded (not stopped)."""
         return self.forwarding(peer_id, "video") and any(

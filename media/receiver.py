@@ -18,6 +18,7 @@ from aiortc.rtp import (
     AnyRtcpPacket,
     RtcpPsfbPacket,
     RtcpRtpfbPacket,
+    RtcpSrPacket,
     RtpPacket,
     pack_remb_fci,
     unwrap_rtx,
@@ -134,6 +135,18 @@ class ForwardingReceiver(RTCRtpReceiver):
     async def send_pli(self, media_ssrc: int) -> None:
         """Ask the publisher for a keyframe of ``media_ssrc``."""
         await self._send_rtcp_pli(media_ssrc)
+
+    async def _handle_rtcp_packet(self, packet: AnyRtcpPacket) -> None:
+        """aiortc's RTCP handling; a sender report also goes to the fan-out (its sinks
+        place the track on a common clock with it)."""
+        await super()._handle_rtcp_packet(packet)
+        if isinstance(packet, RtcpSrPacket):
+            fanout = self._fanout
+            if fanout is not None and fanout.source is self:
+                info = packet.sender_info
+                fanout.sender_report(
+                    packet.ssrc, info.rtp_timestamp, info.ntp_timestamp, time.time()
+                )
 
     async def _handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
         """aiortc's per-packet entry point (its coroutine path): same as handle_rtp."""

@@ -10,7 +10,7 @@ it ends (media/connection_watch.py).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from media.active_speaker import ActiveSpeakers
 from media.admission import IngressCounters
@@ -18,6 +18,7 @@ from media.config import MediaConfig
 from media.connection_watch import ConnectionWatch, PeerFailedHook
 from media.counts import ConnectionCounts, SfuStats
 from media.errors import MEDIA_FAILED, MediaError
+from media.fanout import PacketSink
 from media.guards import check_aiortc
 from media.ice import allowed_networks
 from media.last_n_video import LastNVideo
@@ -151,6 +152,31 @@ class Sfu:
     def published_tracks(self, peer_id: str) -> list[PublishedTrack]:
         """The tracks ``peer_id`` currently publishes (empty if none)."""
         return self._publish.tracks(peer_id)
+
+    # -- sinks (the recorder, media/recording/) ------------------------------------------
+
+    def add_track_sink(
+        self, peer_id: str, kind: str, sink: PacketSink
+    ) -> Callable[[], None] | None:
+        """Hand ``sink`` the packets of ``peer_id``'s published track of ``kind`` as the
+        publisher sent them (no SRTP, no rewriting), and its sender reports, until
+        :meth:`remove_track_sink` or the track ends (``sink.source_ended()``). Across
+        re-publishes the sink stays (the packets' SSRC changes).
+
+        Returns the function that asks the publisher for a keyframe (paced with the
+        subscribers' requests), or None when the peer publishes no such track.
+        """
+        fanout = self._publish.fanout_of(peer_id, kind)
+        if fanout is None:
+            return None
+        fanout.add_sink(sink)
+        return fanout.request_keyframe
+
+    def remove_track_sink(self, peer_id: str, kind: str, sink: PacketSink) -> None:
+        """Stop handing ``sink`` packets (not attached: ignored)."""
+        fanout = self._publish.fanout_of(peer_id, kind)
+        if fanout is not None:
+            fanout.remove_sink(sink)
 
     # -- subscribing --------------------------------------------------------------------
 

@@ -58,6 +58,9 @@ from .recordings.views import (
     DownloadLink,
     RecordingsParams,
     RecordingView,
+    SessionView,
+    SignedOut,
+    SignInBody,
 )
 from .roundtables.bodies import CreatedRoundtable, CreateRoundtableRequest
 from .scheduling.bodies import (
@@ -83,7 +86,7 @@ from .scheduling.views import (
     ZonesView,
 )
 
-Auth = Literal["admin", "person", "admin_or_host", "none"]
+Auth = Literal["admin", "person", "admin_or_host", "recordings_admin", "none"]
 REF = "#/components/schemas/{model}"
 CALENDAR = "text/calendar"
 MARKDOWN = "text/markdown"
@@ -94,7 +97,7 @@ ZONE_ERRORS = ("unknown_zone", "nonexistent_local_time", "ambiguous_local_time")
 RANGE_ERRORS = ("invalid_range", "range_too_long", "invalid_duration")
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
                                "schema": {"type": "integer"}}}
-ADMIN = ("unauthorized", "forbidden")
+ADMIN = ("unauthorized", "forbidden", "session_expired", "csrf_invalid")
 RECORDING_IDS = ("invalid_recording_id", "recording_not_found")
 DOWNLOAD_HEADERS = {
     "Content-Range": {"description": "with 206: `bytes first-last/size`",
@@ -250,21 +253,33 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(*PERSON, "forbidden", "item_not_found", *BODY_ERRORS)),
     Operation("get", "/feeds/{feed_token}.ics", "A person's private calendar feed (the URL "
               "is the secret)", "none", None, content_type=CALENDAR, errors=("forbidden",)),
+    Operation("post", "/api/recordings-session", "Sign the admin page in with the admin key "
+              "or an admin token: sets the HttpOnly, SameSite=Strict session cookie and "
+              "answers its CSRF token (rate-limited per address; audited)", "none",
+              SessionView, body=SignInBody,
+              errors=("unauthorized", "forbidden", "rate_limited", *BODY_ERRORS)),
+    Operation("get", "/api/recordings-session", "The signed-in admin session (and its CSRF "
+              "token, for a reloaded page)", "recordings_admin", SessionView,
+              errors=("unauthorized", "session_expired"), uses_store=False),
+    Operation("delete", "/api/recordings-session", "Sign out: clears the session cookie "
+              "(needs `X-CSRF-Token`; audited)", "recordings_admin", SignedOut,
+              errors=("csrf_invalid",)),
     Operation("get", "/api/recordings", "Recordings, newest first, filtered by room, "
               "booking, participant and start date (admin; an admin token: its room's; "
-              "audited)", "admin",
+              "audited)", "recordings_admin",
               RecordingView, many=True, query=RecordingsParams,
               errors=(*ADMIN, "invalid_body")),
     Operation("get", "/api/recordings/{recording_id}", "A recording's metadata: duration, "
               "participants, consent log, files and sizes, composition (admin; audited)",
-              "admin", RecordingView, errors=(*ADMIN, *RECORDING_IDS)),
+              "recordings_admin", RecordingView, errors=(*ADMIN, *RECORDING_IDS)),
     Operation("delete", "/api/recordings/{recording_id}", "Delete a finished recording: "
-              "its files, then its metadata (admin key only; audited)", "admin", DeletedRecording,
+              "its files, then its metadata (admin key only; audited)", "recordings_admin",
+              DeletedRecording,
               errors=(*ADMIN, *RECORDING_IDS, "recording_in_progress",
                       "storage_unavailable")),
     Operation("post", "/api/recordings/{recording_id}/files/{name}/link", "A signed "
               "download URL for one file, valid `MENTORCALL_RECORDING_LINK_TTL_S` (admin; "
-              "audited)", "admin", DownloadLink,
+              "audited)", "recordings_admin", DownloadLink,
               errors=(*ADMIN, *RECORDING_IDS, "recording_file_not_found",
                       "storage_unavailable")),
     Operation("get", "/api/recordings/{recording_id}/files/{name}", "Download through a "
@@ -275,7 +290,8 @@ OPERATIONS: tuple[Operation, ...] = (
                       "storage_unavailable"),
               extra_query=(("expires", "from the signed URL"), ("sig", "from the signed URL"))),
     Operation("get", "/api/recordings-audit", "The audit log of recording access, newest "
-              "first (admin key only; reading it is audited too)", "admin", AuditView,
+              "first (admin key only; reading it is audited too)", "recordings_admin",
+              AuditView,
               query=AuditParams, errors=(*ADMIN, "invalid_body")),
     Operation("post", "/api/programmes", "Create a mentoring programme and its matching "
               "settings", "admin", ProgrammeView, 201, body=CreateProgrammeBody,
@@ -345,7 +361,8 @@ Refs = dict[tuple[Any, JsonSchemaMode], Any]
 
 def _security(auth: Auth) -> list[dict[str, list[str]]]:
     schemes = {"admin": ["adminKey"], "person": ["personToken"],
-               "admin_or_host": ["adminKey", "personToken"], "none": []}[auth]
+               "admin_or_host": ["adminKey", "personToken"],
+               "recordings_admin": ["adminKey", "adminSession"], "none": []}[auth]
     return [{scheme: []} for scheme in schemes]
 
 
@@ -449,6 +466,10 @@ def build_openapi() -> dict[str, Any]:
                              "description": "the admin key (MENTORCALL_ADMIN_KEY)"},
                 "personToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                 "description": "the token of a person's schedule link"},
+                "adminSession": {"type": "apiKey", "in": "cookie", "name": "mentorcall_admin",
+                                 "description": "the admin page's session (POST "
+                                 "/api/recordings-session); requests that change something "
+                                 "also send X-CSRF-Token"},
             },
         },
     }

@@ -189,3 +189,41 @@ async def test_a_disabled_track_reaches_no_subscriber_until_enabled() -> None:
     fanout.forward(packet(5, KEYFRAME))
     assert one.forwarded == two.forwarded == [(1, True), (5, True)]
     fanout.close()
+
+
+class StubSink:
+    def __init__(self) -> None:
+        self.packets: list[tuple[int, bool]] = []
+        self.reports: list[tuple[int, int, int, float]] = []
+        self.ended = False
+
+    def packet(self, packet: RtpPacket, keyframe_start: bool, now: float) -> None:
+        self.packets.append((packet.sequence_number, keyframe_start))
+
+    def sender_report(self, ssrc: int, rtp_timestamp: int, ntp: int, now: float) -> None:
+        self.reports.append((ssrc, rtp_timestamp, ntp, now))
+
+    def source_ended(self) -> None:
+        self.ended = True
+
+
+async def test_a_sink_gets_packets_reports_and_the_end_without_any_subscriber() -> None:
+    fanout, source, _ = fanout_with()
+    fanout.sender_report(1234, 10, 20, 1.0)  # before the sink: handed over on adding
+    sink = StubSink()
+    fanout.add_sink(sink)
+    fanout.forward(packet(1, KEYFRAME))
+    fanout.forward(packet(1, KEYFRAME))  # a duplicate: suppressed
+    fanout.forward(packet(2))
+    fanout.sender_report(1234, 30, 40, 2.0)
+    fanout.request_keyframe()
+    await asyncio.sleep(0)
+    assert sink.packets == [(1, True), (2, False)]
+    assert sink.reports == [(1234, 10, 20, 1.0), (1234, 30, 40, 2.0)]
+    assert source.plis == [1234]  # a sink's keyframe request goes upstream
+    fanout.remove_sink(sink)
+    fanout.forward(packet(3))
+    assert len(sink.packets) == 2
+    fanout.add_sink(sink)
+    fanout.close()
+    assert sink.ended

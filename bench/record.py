@@ -1,0 +1,180 @@
+"""Server CPU of forwarding a stream while recording it, against forwarding alone.
+
+One publisher (640x360 VP8 at 30 fps, ~1 Mbit/s, synthetic moving content, plus a tone
+as Opus, both encoded in the client process) and N subscribers that receive without
+decoding, through :class:`media.Sfu` in a server process of its own that measures its
+own CPU time (every thread: the recorder's disk thread included). In one run, windows
+alternate: forwarding only, then forwarding while media/recording's Recorder writes
+the publisher's audio and video to WebM files (started a warm-up before its window,
+stopped and finalised after it), in the order A B B A A B ... so that a drift in the
+machine's load favours neither. The ratio of the means is the recording's cost.
+
+Run from the repository root::
+
+    .venv/bin/python -m bench.record --n 1,5 --seconds 5 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from bench.forward import (
+    CONNECT_TIMEOUT_S,
+    TARGET_BITRATE,
+    ServerProcess,
+    cap_vp8_bitrate,
+    counting_subscriber,
+)
+from media import MediaConfig, Sfu
+from media.recording.recorder import Recorder
+from tests.media.peers import LoopbackPeer, MovingVideoTrack, ToneAudioTrack
+
+WARMUP_S = 2.0
+
+
+async def serve(conn: Connection, folder: Path) -> None:
+    """The SFU, and a recorder started and stopped on request."""
+    sfu = Sfu(MediaConfig())
+    loop = asyncio.get_running_loop()
+    takes = 0
+    recorder: Recorder | None = None
+    window = (0.0, 0.0, 0)
+    sizes = 0
+    while True:
+        command, *args = await loop.run_in_executor(None, conn.recv)
+        if command == "publish":
+            conn.send(await sfu.publish("publisher", *args))
+        elif command == "subscribe":
+            conn.send(await sfu.subscribe(args[0], "publisher"))
+        elif command == "answer":
+            await sfu.accept_answer(*args)
+            conn.send(None)
+        elif command == "record":
+            takes += 1
+            recorder = Recorder(sfu, folder / f"take{takes}")
+            conn.send(recorder.start("publisher"))
+        elif command == "unrecord":
+            assert recorder is not None
+            files = await recorder.close()
+            sizes = sum(p.stat().st_size for p in files)
+            recorder = None
+            conn.send((len(files), sizes))
+        elif command == "start":
+            window = (time.process_time(), time.monotonic(), sfu.stats().packets_received)
+            conn.send(None)
+        elif command == "stop":
+            cpu0, wall0, packets0 = window
+            received = sfu.stats().packets_received - packets0
+            conn.send((time.process_time() - cpu0, time.monotonic() - wall0, received))
+        elif command == "codecs":
+            conn.send(sfu.stats().decoders_created)
+        elif command == "quit":
+            await sfu.close()
+            conn.send(None)
+            return
+
+
+def server_main(conn: Connection) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="mentorcall-bench-record-"))
+    try:
+        asyncio.run(serve(conn, folder))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def measure(server: ServerProcess, seconds: float) -> float:
+    """Server CPU seconds per second over one window."""
+    await server.call("start")
+    await asyncio.sleep(seconds)
+    cpu_s, wall_s, _ = await server.call("stop")
+    return float(cpu_s / wall_s)
+
+
+async def run_point(subscribers: int, seconds: float, rounds: int) -> dict[str, Any]:
+    server = ServerProcess(server_main)
+    publisher = LoopbackPeer()
+    pcs: list[Any] = []
+    forward: list[float] = []
+    record: list[float] = []
+    written: list[tuple[int, int]] = []
+    try:
+        offer = await publisher.offer_to_publish(MovingVideoTrack(), ToneAudioTrack())
+        await publisher.accept_answer(await server.call("publish", offer))
+        await publisher.wait_connected(CONNECT_TIMEOUT_S)
+        counters = []
+        for i in range(subscribers):
+            pc, counter = await counting_subscriber(server, f"sub{i}")
+            pcs.append(pc)
+            counters.append(counter)
+        await asyncio.wait_for(
+            asyncio.gather(*(c.first_packet.wait() for c in counters)), CONNECT_TIMEOUT_S
+        )
+        await asyncio.sleep(WARMUP_S)
+        for round_ in range(rounds):  # A B B A ...: a drift in the load favours neither
+            if round_ % 2 == 0:
+                forward.append(await measure(server, seconds))
+            assert sorted(await server.call("record")) == ["audio", "video"]
+            await asyncio.sleep(WARMUP_S)
+            record.append(await measure(server, seconds))
+            written.append(await server.call("unrecord"))
+            await asyncio.sleep(1.0)  # finalising is not in any window
+            if round_ % 2 == 1:
+                forward.append(await measure(server, seconds))
+        assert await server.call("codecs") == 0, "the server created a codec"
+    finally:
+        for pc in pcs:
+            await pc.close()
+        await publisher.close()
+        await server.quit()
+    return {"n": subscribers, "forward": forward, "record": record, "written": written}
+
+
+def table(points: list[dict[str, Any]], seconds: float) -> str:
+    lines = [
+        "| N | forward CPU ms/s (each window) | forward + record CPU ms/s (each window) "
+        "| ratio of means | files / MB per window |",
+        "|---:|---|---|---:|---|",
+    ]
+    for p in points:
+        ratio = statistics.mean(p["record"]) / statistics.mean(p["forward"])
+        lines.append(
+            f"| {p['n']} | {' / '.join(f'{1000 * x:.1f}' for x in p['forward'])} "
+            f"| {' / '.join(f'{1000 * x:.1f}' for x in p['record'])} | {ratio:.2f}x "
+            f"| {' / '.join(f'{n} / {b / 1e6:.2f}' for n, b in p['written'])} |"
+        )
+    return "\n".join(lines)
+
+
+async def main_async(counts: list[int], seconds: float, rounds: int) -> None:
+    cap_vp8_bitrate(TARGET_BITRATE)
+    points = []
+    for n in counts:
+        started = time.monotonic()
+        point = await run_point(n, seconds, rounds)
+        points.append(point)
+        ratio = statistics.mean(point["record"]) / statistics.mean(point["forward"])
+        print(f"N={n}: {ratio:.2f}x ({time.monotonic() - started:.0f} s)", file=sys.stderr)
+    print(table(points, seconds))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", default="1,5", help="subscriber counts (comma-separated)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured window")
+    parser.add_argument("--rounds", type=int, default=3, help="window pairs per point")
+    args = parser.parse_args()
+    counts = [int(x) for x in args.n.split(",") if x]
+    asyncio.run(main_async(counts, args.seconds, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
