@@ -86,7 +86,8 @@ from .scheduling.views import (
     ZonesView,
 )
 
-Auth = Literal["admin", "person", "admin_or_host", "recordings_admin", "none"]
+Auth = Literal["admin", "person", "admin_or_host", "recordings_admin", "admin_session",
+               "none"]
 REF = "#/components/schemas/{model}"
 CALENDAR = "text/calendar"
 MARKDOWN = "text/markdown"
@@ -104,7 +105,7 @@ DOWNLOAD_HEADERS = {
                       "schema": {"type": "string"}},
     "Accept-Ranges": {"description": "`bytes`", "schema": {"type": "string"}},
 }
-PROGRAMME = ("unauthorized", "programme_not_found")
+PROGRAMME = (*ADMIN, "programme_not_found")
 IMPORT_ERRORS = ("invalid_import", "bad_encoding", "wrong_columns", "unknown_zone",
                  "body_too_large")
 NEXT_LINK = {"Link": {"description": '`<url>; rel="next"`: the next page, when more follow',
@@ -294,37 +295,37 @@ OPERATIONS: tuple[Operation, ...] = (
               AuditView,
               query=AuditParams, errors=(*ADMIN, "invalid_body")),
     Operation("post", "/api/programmes", "Create a mentoring programme and its matching "
-              "settings", "admin", ProgrammeView, 201, body=CreateProgrammeBody,
-              errors=("unauthorized", *BODY_ERRORS)),
+              "settings", "admin_session", ProgrammeView, 201, body=CreateProgrammeBody,
+              errors=(*ADMIN, *BODY_ERRORS)),
     Operation("get", "/api/programmes/{programme_id}", "A programme, with its numbers of "
-              "mentors and mentees", "admin", ProgrammeView, errors=PROGRAMME),
+              "mentors and mentees", "admin_session", ProgrammeView, errors=PROGRAMME),
     Operation("get", "/api/programmes/{programme_id}/people", "The imported people (key, "
-              "name, role, zone, capacity, coffee), for the admin pages", "admin", PeopleView,
-              errors=PROGRAMME),
+              "name, role, zone, capacity, coffee), for the admin pages", "admin_session",
+              PeopleView, errors=PROGRAMME),
     Operation("post", "/api/programmes/{programme_id}/people", "Import people (JSON), all "
-              "or nothing; a refusal lists every bad row (ImportErrorBody)", "admin",
+              "or nothing; a refusal lists every bad row (ImportErrorBody)", "admin_session",
               ImportedView, 201, body=ImportBody,
               errors=(*PROGRAMME, *IMPORT_ERRORS, "invalid_body")),
     Operation("post", "/api/programmes/{programme_id}/people.csv", "Import people from a "
               "CSV body (text/csv, UTF-8), all or nothing; a refusal lists every bad row",
-              "admin", ImportedView, 201, errors=(*PROGRAMME, *IMPORT_ERRORS)),
+              "admin_session", ImportedView, 201, errors=(*PROGRAMME, *IMPORT_ERRORS)),
     Operation("post", "/api/programmes/{programme_id}/matching", "Match mentors and mentees "
-              "(the global optimum with capacities; locked pairs kept)", "admin",
+              "(the global optimum with capacities; locked pairs kept)", "admin_session",
               MatchingView, body=MatchBody,
               errors=(*PROGRAMME, "programme_infeasible", *BODY_ERRORS)),
     Operation("get", "/api/programmes/{programme_id}/matching", "The proposed pairs with "
-              "their explanations, and who is unmatched and why", "admin", MatchingView,
+              "their explanations, and who is unmatched and why", "admin_session", MatchingView,
               errors=(*PROGRAMME, "not_matched")),
     Operation("post", "/api/programmes/{programme_id}/matching/lock", "Lock (or unlock) a "
-              "mentee's pair: re-runs keep it", "admin", MatchingView, body=LockBody,
+              "mentee's pair: re-runs keep it", "admin_session", MatchingView, body=LockBody,
               errors=(*PROGRAMME, "not_matched", "pair_not_found", *BODY_ERRORS)),
     Operation("post", "/api/programmes/{programme_id}/matching/swap", "Exchange the mentors "
-              "of two mentees (both pairs then locked)", "admin", MatchingView,
+              "of two mentees (both pairs then locked)", "admin_session", MatchingView,
               body=SwapBody, errors=(*PROGRAMME, "not_matched", "pair_not_found",
                                      "pair_excluded", *BODY_ERRORS)),
     Operation("post", "/api/programmes/{programme_id}/publish", "Publish: each pair's intro "
               "with three first-session times (booked at once with auto_book); a "
-              "programme.intro webhook each", "admin", IntrosView,
+              "programme.intro webhook each", "admin_session", IntrosView,
               errors=(*PROGRAMME, "not_matched", "slot_taken", "slot_unavailable")),
     Operation("get", "/api/programmes/{programme_id}/intro", "The caller's intro: whom they "
               "meet, why, the offered times in both zones", "person", MyIntroView,
@@ -343,10 +344,10 @@ OPERATIONS: tuple[Operation, ...] = (
                       "slot_in_past", *BODY_ERRORS)),
     Operation("post", "/api/programmes/{programme_id}/coffee-rounds", "Run a coffee round: "
               "pair the pool (>= 30 min common, no recent repeats) and book each coffee",
-              "admin", IntrosView, 201, body=CoffeeBody,
+              "admin_session", IntrosView, 201, body=CoffeeBody,
               errors=(*PROGRAMME, "pool_too_small", *BODY_ERRORS)),
     Operation("get", "/api/programmes/{programme_id}/dashboard", "Participation figures, "
-              "per-pair progress and coffee rounds over time", "admin", DashboardView,
+              "per-pair progress and coffee rounds over time", "admin_session", DashboardView,
               errors=PROGRAMME),
 )
 
@@ -362,7 +363,8 @@ Refs = dict[tuple[Any, JsonSchemaMode], Any]
 def _security(auth: Auth) -> list[dict[str, list[str]]]:
     schemes = {"admin": ["adminKey"], "person": ["personToken"],
                "admin_or_host": ["adminKey", "personToken"],
-               "recordings_admin": ["adminKey", "adminSession"], "none": []}[auth]
+               "recordings_admin": ["adminKey", "adminSession"],
+               "admin_session": ["adminKey", "adminSession"], "none": []}[auth]
     return [{scheme: []} for scheme in schemes]
 
 

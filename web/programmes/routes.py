@@ -25,6 +25,7 @@ from rooms.programmes.importer import read_csv, read_json
 from rooms.programmes.model import Intro, Matching, Participant, Programme
 from rooms.programmes.service import ProgrammeService
 
+from ..recordings.session import COOKIE, SessionCodec
 from ..rest import Problem, api_error
 from ..scheduling.bodies import describe
 from ..scheduling.routes import bearer, json_answer, read_body, status_of
@@ -97,11 +98,12 @@ class ProgrammesApi:
     """Handlers of the programme endpoints."""
 
     def __init__(self, service: ProgrammeService, tokens: PersonTokens, admin_key: str,
-                 base_url: str) -> None:
+                 base_url: str, sessions: SessionCodec | None = None) -> None:
         self._service = service
         self._tokens = tokens
         self._admin_key = admin_key.encode()
         self._base_url = base_url
+        self._sessions = sessions
 
     def routes(self) -> list[web.RouteDef]:
         base = "/api/programmes/{programme_id}"
@@ -124,6 +126,17 @@ class ProgrammesApi:
         ]
 
     def _require_admin(self, request: web.Request) -> None:
+        """The admin key as ``Authorization: Bearer``, else the admin pages' session cookie
+        (web/recordings/session.py) of a sign-in with the admin key, with ``X-CSRF-Token``
+        on anything but GET; the header wins when both are sent."""
+        cookie = request.cookies.get(COOKIE)
+        if "Authorization" not in request.headers and cookie and self._sessions is not None:
+            session = self._sessions.read(cookie)  # 401 unauthorized / session_expired
+            if session.room_id is not None:
+                raise Problem("forbidden", "Programmes need a sign-in with the admin key, "
+                                           "not a room's admin token.", 403)
+            self._sessions.check_csrf(request, session)  # 403 csrf_invalid
+            return
         if not hmac.compare_digest(bearer(request).encode(), self._admin_key):
             raise Problem("unauthorized", "Send the admin key as 'Authorization: Bearer'.", 401)
 

@@ -18,6 +18,7 @@ from rooms.programmes.redis_store import RedisProgrammeStore
 from rooms.programmes.service import ProgrammeService
 from rooms.programmes.store import MemoryProgrammeStore, ProgrammeStore
 
+from ..recordings.session import SessionCodec
 from ..scheduling.setup import Scheduling, offload_to
 from ..settings import Settings
 from .routes import IntroWebhooks, ProgrammesApi
@@ -69,8 +70,11 @@ def build_programmes(settings: Settings, clock: Clock, scheduling: Scheduling,
                                open_items=None if notes is None else open_items_of(notes))
     if scheduling.webhooks is not None:
         service.add_listener(IntroWebhooks(scheduling.webhooks.enqueue, clock))
+    # The admin pages' session cookie: the same codec (keys derived from the server secret)
+    # as the recordings page's sign-in, so one sign-in serves both pages.
+    sessions = SessionCodec(settings.resolved_secret(), clock, settings.admin_session_ttl_s)
     api = ProgrammesApi(service, scheduling.tokens, settings.resolved_admin_key(),
-                        settings.base_url)
+                        settings.base_url, sessions)
     return Programmes(service, api)
 
 
