@@ -1,8 +1,10 @@
-// The programmes admin API (docs/programmes-api.md), called with the admin key. The key
-// is kept in this tab's sessionStorage only (never in a URL or localStorage) and sent as
-// `Authorization: Bearer`.
+// The programmes admin API (docs/programmes-api.md) with the admin pages' session cookie:
+// the page signs in once with the admin key (POST /api/recordings-session, the same
+// sign-in as the recordings page) and the server sets an HttpOnly cookie this code never
+// sees. The key is not kept anywhere by the page; the session's CSRF token is kept in
+// memory and sent as X-CSRF-Token with every request that changes something.
 
-const KEY = "mentorcall.adminKey";
+const SESSION = "/api/recordings-session";
 const TIMEOUT_MS = 30000;
 
 export class AdminError extends Error {
@@ -14,23 +16,15 @@ export class AdminError extends Error {
   }
 }
 
-export function storedKey() {
-  return sessionStorage.getItem(KEY) || "";
-}
-
-export function storeKey(key) {
-  if (key) sessionStorage.setItem(KEY, key);
-  else sessionStorage.removeItem(KEY);
-}
-
 export class AdminApi {
-  constructor(key) {
-    this.key = key;
+  constructor() {
+    this.csrf = "";
   }
 
   async request(method, path, body, contentType = "application/json") {
-    const headers = { Authorization: `Bearer ${this.key}`, Accept: "application/json" };
+    const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = contentType;
+    if (method !== "GET" && this.csrf) headers["X-CSRF-Token"] = this.csrf;
     let response;
     try {
       response = await fetch(path, {
@@ -38,6 +32,7 @@ export class AdminApi {
         headers,
         body: body === undefined || contentType !== "application/json" ? body : JSON.stringify(body),
         cache: "no-store",
+        credentials: "same-origin",
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch {
@@ -54,6 +49,33 @@ export class AdminApi {
         data?.error?.message || `The server answered ${response.status}.`, data?.rows);
     }
     return data;
+  }
+
+  /** The signed-in session ({admin_key, expires_at, csrf_token}), or null. */
+  async session() {
+    try {
+      return this.remember(await this.request("GET", SESSION));
+    } catch (err) {
+      if (err.status === 401) return null;
+      throw err;
+    }
+  }
+
+  async signIn(credential) {
+    return this.remember(await this.request("POST", SESSION, { credential }));
+  }
+
+  async signOut() {
+    try {
+      await this.request("DELETE", SESSION);
+    } finally {
+      this.csrf = "";
+    }
+  }
+
+  remember(session) {
+    this.csrf = session?.csrf_token || "";
+    return session;
   }
 
   base(id) {
@@ -82,6 +104,6 @@ export class AdminApi {
 
 /** What to tell the admin for an error: the server's sentence (it names the problem). */
 export function errorText(err) {
-  if (err?.code === "unauthorized") return "That admin key is not the server's. Sign in again.";
+  if (err?.code === "session_expired") return "Your admin session has ended: sign in again.";
   return err?.message || "Something went wrong. Please try again.";
 }

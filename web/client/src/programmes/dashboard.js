@@ -38,6 +38,7 @@ export class Dashboard {
       d = await this.page.api.dashboard(this.id);
       show("dashboard-error", "");
     } catch (err) {
+      if (this.page.failed(err)) return;
       show("dashboard-error", errorText(err));
       return;
     }
@@ -83,6 +84,7 @@ export class Dashboard {
       this.page.status("Coffee round done.");
       await this.load();
     } catch (err) {
+      if (this.page.failed(err)) return;
       show("coffee-error", errorText(err));
     } finally {
       $("run-coffee").disabled = false;

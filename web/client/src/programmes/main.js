@@ -2,7 +2,7 @@
 // create or open a programme, import people from a CSV file, then review.js (matching,
 // lock, swap, publish) and dashboard.js (coffee rounds, participation, chart).
 
-import { AdminApi, errorText, storedKey, storeKey } from "./api.js";
+import { AdminApi, errorText } from "./api.js";
 import { Review } from "./review.js";
 import { Dashboard } from "./dashboard.js";
 import { el } from "../schedule/availability.js";
@@ -20,7 +20,7 @@ function programmeFromHash() {
 
 class AdminPage {
   constructor() {
-    this.api = null;
+    this.api = new AdminApi();
     this.state = "loading";
     this.programme = null;
     this.people = new Map(); // key -> {key, name, role, zone, capacity}
@@ -44,7 +44,7 @@ class AdminPage {
 
   async start() {
     $("signin-form").addEventListener("submit", (e) => { e.preventDefault(); this.signIn($("admin-key").value.trim()); });
-    $("sign-out").addEventListener("click", () => { storeKey(""); window.location.reload(); });
+    $("sign-out").addEventListener("click", () => this.signOut());
     $("create-form").addEventListener("submit", (e) => { e.preventDefault(); this.create(); });
     $("open-form").addEventListener("submit", (e) => { e.preventDefault(); this.go($("open-id").value.trim()); });
     $("close-programme").addEventListener("click", () => this.go(""));
@@ -52,8 +52,14 @@ class AdminPage {
     window.addEventListener("hashchange", () => this.open(programmeFromHash()));
     this.review.bind();
     this.dashboard.bind();
-    const key = storedKey();
-    if (key) await this.signIn(key);
+    let session = null;
+    try {
+      session = await this.api.session();
+    } catch (err) {
+      this.showSignIn(errorText(err));
+      return;
+    }
+    if (session?.admin_key) await this.signedIn();
     else this.showSignIn();
   }
 
@@ -68,23 +74,41 @@ class AdminPage {
 
   async signIn(key) {
     if (!key) return;
-    const api = new AdminApi(key);
+    let session;
     try {
-      // A programme that does not exist: 404 means the key was accepted.
-      await api.programme("-");
+      session = await this.api.signIn(key);
     } catch (err) {
-      if (err.code !== "programme_not_found") {
-        storeKey("");
-        this.showSignIn(errorText(err));
-        return;
-      }
+      this.showSignIn(errorText(err));
+      return;
     }
-    storeKey(key);
-    this.api = api;
+    $("admin-key").value = "";
+    if (!session.admin_key) {
+      await this.api.signOut().catch(() => {});
+      this.showSignIn("That is a room's admin token: programmes need the admin key.");
+      return;
+    }
+    await this.signedIn();
+  }
+
+  async signedIn() {
     $("signin").hidden = true;
     $("app").hidden = false;
     $("sign-out").hidden = false;
     await this.open(programmeFromHash());
+  }
+
+  async signOut() {
+    await this.api.signOut().catch(() => {});
+    this.showSignIn();
+  }
+
+  /** After a request failed: a 401 means the session ended (sign in again). */
+  failed(err) {
+    if (err?.status === 401) {
+      this.showSignIn(errorText(err));
+      return true;
+    }
+    return false;
   }
 
   go(id) {
@@ -105,6 +129,7 @@ class AdminPage {
       show("create-error", "");
       this.go(made.programme_id);
     } catch (err) {
+      if (this.failed(err)) return;
       show("create-error", errorText(err));
     }
   }
@@ -122,6 +147,7 @@ class AdminPage {
     try {
       this.programme = await this.api.programme(id);
     } catch (err) {
+      if (this.failed(err)) return;
       $("choose").hidden = false;
       $("programme").hidden = true;
       show("open-error", err.code === "programme_not_found" ? `There is no programme with the id "${id}".` : errorText(err));
@@ -144,6 +170,7 @@ class AdminPage {
       const listed = await this.api.people(id);
       this.people = new Map(listed.people.map((p) => [p.key, p]));
     } catch (err) {
+      if (this.failed(err)) return;
       this.status(errorText(err));
       return;
     }
@@ -182,6 +209,7 @@ class AdminPage {
       show("import-notice", `Imported ${imported.imported} people from ${file.name}.`);
       this.status(`Imported ${imported.imported} people.`);
     } catch (err) {
+      if (this.failed(err)) return;
       $("import-error").hidden = false;
       $("import-error-text").textContent = `${errorText(err)} Fix the file and import it again.`;
       $("import-rows-wrap").hidden = !err.rows.length;

@@ -36,6 +36,7 @@ export class Review {
     try {
       this.matching = await this.page.api.matching(this.id);
     } catch (err) {
+      if (this.page.failed(err)) return;
       show("review-error", errorText(err));
     }
     this.render();
@@ -115,6 +116,7 @@ export class Review {
       if (done) show("review-notice", done);
       this.page.status(done || "Matching updated.");
     } catch (err) {
+      if (this.page.failed(err)) return;
       show("review-error", errorText(err));
       this.page.status(errorText(err));
     }
@@ -158,6 +160,7 @@ export class Review {
       this.page.status("Matches published.");
       await this.page.refresh();
     } catch (err) {
+      if (this.page.failed(err)) return;
       show("review-error", errorText(err));
     } finally {
       $("publish").disabled = false;
