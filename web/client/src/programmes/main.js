@@ -194,7 +194,7 @@ class AdminPage {
       el("td", { class: "name" }, p.name, el("span", { class: "key muted" }, p.key)),
       el("td", {}, p.role === "mentor" ? `mentor (${p.capacity})` : p.role),
       el("td", {}, p.zone.replace(/_/g, " ")),
-      el("td", {}, links.has(p.key) ? el("a", { href: links.get(p.key), class: "link" }, "schedule link") : "—"))));
+      el("td", {}, links.has(p.key) ? el("a", { href: links.get(p.key), class: "link" }, "schedule link") : ""))));
   }
 
   async importFile() {
