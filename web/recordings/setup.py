@@ -34,6 +34,8 @@ from ..settings import Settings
 from .access import Access
 from .links import LinkSigner
 from .routes import RecordingsApi
+from .session import SessionCodec
+from .signin import SignIn
 
 RETENTION_EVERY_S = 3600.0
 
@@ -50,11 +52,13 @@ class Recordings:
     retention: Retention
     api: RecordingsApi
     links: LinkSigner
+    signin: SignIn
     filer: RecordingFiler
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def attach(self, app: web.Application) -> None:
         app.add_routes(self.api.routes())
+        app.add_routes(self.signin.routes())
         app.on_startup.append(self._start)
         app.on_shutdown.append(self._stop_tasks)  # before the shared Redis client closes
         app.on_cleanup.append(self._close)
@@ -118,9 +122,16 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
 
         uploads = UploadQueue(local, remote, uploaded)
     links = LinkSigner(settings.resolved_secret(), clock, settings.recording_link_ttl_s)
-    access = Access(settings.resolved_admin_key(), signer, store, clock)
+    sessions = SessionCodec(settings.resolved_secret(), clock, settings.admin_session_ttl_s)
+    access = Access(settings.resolved_admin_key(), signer, store, clock, sessions)
     api = RecordingsApi(store, storage, access, links, settings.base_url)
     retention = Retention(store, storage, settings.recording_retention_days, clock)
+    signin = SignIn(access, clock, secure=settings.admin_cookie_secure,
+                    base_url=settings.base_url, attempts_burst=settings.admin_signin_burst,
+                    attempts_per_min=settings.admin_signin_per_min,
+                    retention_days=settings.recording_retention_days,
+                    link_ttl_s=settings.recording_link_ttl_s)
     # The composition job's enqueue goes in ``filer.on_stopped`` (called with the id).
     filer = RecordingFiler(service, local, None if uploads is None else uploads.submit)
-    return Recordings(store, service, storage, local, uploads, retention, api, links, filer)
+    return Recordings(store, service, storage, local, uploads, retention, api, links, signin,
+                      filer)
