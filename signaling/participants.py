@@ -367,10 +367,9 @@ class Participants:
         await self.end_room(room_id, "This session's time is over.")
 
     async def end_room(self, room_id: str, message: str, spare_sid: str | None = None) -> None:
-        """End the room for everyone whose connection this process holds (every process
-        does its own): tell them, close their media, disconnect them (those knocking in
-        its lobby too), except ``spare_sid``'s connection, which is
-        only taken out of the room (it still has an ack to receive)."""
+        """End the room for the connections held here (every process does its own, the
+        lobby's too): tell, close media, disconnect, then the room kind's hooks; only
+        ``spare_sid`` is just taken out of the room (it still has an ack to receive)."""
         for sid in self.waiting_sids(room_id):
             self._waiting.pop(sid, None)
             await self._connections.emit("room_ended", {"message": message}, to=sid)
@@ -387,10 +386,7 @@ class Participants:
                 await self._connections.leave_room(session.sid, room_id)
             else:
                 await self._connections.disconnect(session.sid)
-        try:
-            await self.room_hooks.room_ended(room_id)
-        except Exception:
-            logger.exception("after room %s ended", room_id)
+        await self.room_hooks.room_ended(room_id)  # never raises
         logger.info("room %s ended", room_id)
 
     async def close(self) -> None:

@@ -9,6 +9,7 @@ recording when the room ends or nobody is left in it here.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rooms.grants import JoinGrant
@@ -18,6 +19,8 @@ from .participants import Participants
 from .recording_events import RecordingEvents
 from .room_hooks import RoomHooks
 from .session import CallSession
+
+logger = logging.getLogger(__name__)
 
 
 class RecordingHooks:
@@ -59,7 +62,10 @@ class RecordingHooks:
 
     async def room_ended(self, room_id: str) -> None:
         await self._inner.room_ended(room_id)
-        await self._recording.end_room_recording(room_id)
+        try:
+            await self._recording.end_room_recording(room_id)
+        except Exception:
+            logger.exception("stopping the recording of ended room %s failed", room_id)
 
     async def close(self) -> None:
         await self._inner.close()

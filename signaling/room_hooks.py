@@ -54,7 +54,8 @@ class RoomHooks(Protocol):
         ...
 
     async def room_ended(self, room_id: str) -> None:
-        """The room ended (its time is over, or a host ended it) for the sessions here."""
+        """The room ended (its time is over, or a host ended it) for the sessions here;
+        never raises (log instead)."""
         ...
 
     async def close(self) -> None:
