@@ -9,7 +9,7 @@ from tests.live_server import live_server
 from web.recordings.setup import RECORDINGS
 
 from .browser import STEP_TIMEOUT_S, chromium, open_page
-from .test_browser_call import join
+from .test_browser_call import PHONE, join
 
 TIMEOUT_MS = STEP_TIMEOUT_S * 1000
 
@@ -18,7 +18,7 @@ async def test_the_mentor_records_both_pages_show_it_and_the_mentee_is_asked() -
     async with live_server() as server, chromium() as browser:
         room = await server.create_room(mentor_name="Ada Lovelace", mentee_name="Grace Hopper")
         mentor = await open_page(browser, room["links"]["mentor"], "mentor")
-        mentee = await open_page(browser, room["links"]["mentee"], "mentee")
+        mentee = await open_page(browser, room["links"]["mentee"], "mentee", viewport=PHONE)
         for page in (mentor, mentee):
             await join(page)
         for page in (mentor, mentee):

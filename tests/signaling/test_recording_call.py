@@ -17,6 +17,7 @@ import pytest
 from media.recording import read_info
 from media.recording.disk import DiskFile
 from rooms.recordings.model import ConsentDecision, FileKind, Recording, RecordingState
+from rooms.recordings.policy import CoffeeRecorders, RecordingPolicy
 from tests.live_server import LiveServer, live_server, token_of
 from tests.media.recording.probe import decode_errors, probe
 from web.recordings.setup import RECORDINGS
@@ -213,6 +214,13 @@ async def test_who_may_not_record_gets_the_code_and_nothing_starts() -> None:
         assert not call.server.app[RECORDINGS].local.root.exists() or not any(
             call.server.app[RECORDINGS].local.root.iterdir())
         assert "recording_state" not in [e for e, _ in call.mentee.signal.drain()]
+
+        # The room allows either participant: the mentee may record.
+        room = (await call.server.services.service.snapshot(call.room["room_id"])).room
+        await call.server.app[RECORDINGS].service.set_policy(
+            room, RecordingPolicy(coffee_recorders=CoffeeRecorders.EITHER))
+        ack = await call.mentee.signal.call("start_recording", {})
+        assert ack["ok"] and ack["recording"]["started_by"] == call.mentee.identity
 
 
 async def test_a_full_disk_stops_the_recording_tells_the_room_and_keeps_the_files(
