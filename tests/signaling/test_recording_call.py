@@ -19,6 +19,7 @@ from media.recording.disk import DiskFile
 from rooms.recordings.model import ConsentDecision, FileKind, Recording, RecordingState
 from rooms.recordings.policy import CoffeeRecorders, RecordingPolicy
 from tests.live_server import LiveServer, live_server, token_of
+from tests.media.peers import LoopbackPeer
 from tests.media.recording.probe import decode_errors, probe
 from web.recordings.setup import RECORDINGS
 
@@ -301,3 +302,31 @@ async def test_a_server_shut_down_while_recording_files_it_as_stopped(
         for file in recording.files:
             if file.kind is FileKind.TRACK:
                 assert decode_errors(folder / recording_id / file.name) == ""
+
+
+async def test_a_consenting_participant_who_leaves_and_rejoins_is_recorded_again() -> None:
+    async with coffee_call() as call:
+        ack = await call.mentor.signal.call("start_recording", {})
+        recording_id = ack["recording"]["recording_id"]
+        await call.mentee.signal.call("recording_consent", {"accepted": True})
+        await asyncio.sleep(2.0)
+        assert (await call.mentee.signal.call("leave", {}))["ok"]
+        await call.mentee.publisher.close()
+        await call.mentee.signal.close()
+        call.mentee.signal = await SignalClient().connect(call.server.base_url)
+        call.mentee.publisher = LoopbackPeer()
+        joined = await call.mentee.signal.call(
+            "join", {"token": token_of(call.room["links"]["mentee"])})
+        assert joined["recording"]["consent"][call.mentee.identity] == "accepted"
+        await call.mentee.publish()
+        await asyncio.sleep(2.0)
+        assert (await call.mentor.signal.call("stop_recording", {}))["ok"]
+
+        files = tracks_by_person(call.recording_folder(recording_id))
+        for kind in ("audio", "video"):
+            segments = [read_info(p) for p in files[(call.mentee.identity, kind)]]
+            assert [s.segment for s in segments if s] == [1, 2], kind
+            first, second = segments
+            assert first and second and first.start_time and second.start_time
+            assert first.duration is not None
+            assert second.start_time > first.start_time + first.duration  # the gap is kept
