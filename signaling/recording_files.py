@@ -91,6 +91,17 @@ def track_files(folder: Path) -> list[RecordingFile]:
     return files
 
 
+def files_end(folder: Path) -> float | None:
+    """When the last track file of ``folder`` ends on the server's clock (None if no
+    file says; blocking): the end of a recording a crash interrupted."""
+    ends = []
+    for path in folder.glob("*.webm"):
+        info = read_info(path)
+        if info is not None and info.start_time is not None and info.duration is not None:
+            ends.append(info.start_time + info.duration)
+    return max(ends, default=None)
+
+
 class RecordingFiler:
     """Files finished recordings (see the module docstring)."""
 
@@ -138,9 +149,13 @@ class RecordingFiler:
             if recording.state is not RecordingState.RECORDING:
                 continue
             folder = self.folder(recording.recording_id)
+            ended = None
             if folder.is_dir():
                 await asyncio.to_thread(recover, folder)
-            await self.service.finish(recording.recording_id, RecordingState.RECOVERED)
+                ended = await asyncio.to_thread(files_end, folder)
+            await self.service.finish(recording.recording_id, RecordingState.RECOVERED,
+                                      at=max(ended or recording.started_at,
+                                             recording.started_at))
             await self.file(recording.recording_id)
             recovered.append(recording.recording_id)
             logger.warning("recording %s was left by a crash: recovered",

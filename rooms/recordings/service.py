@@ -71,12 +71,14 @@ class RecordingService:
             raise RoomError("not_recording")
         return await self.finish(active.recording_id, RecordingState.STOPPED)
 
-    async def finish(self, recording_id: str, state: RecordingState) -> Recording:
+    async def finish(self, recording_id: str, state: RecordingState,
+                     at: float | None = None) -> Recording:
         """End a recording as ``stopped`` (clean stop), ``recovered`` (finalised after a
-        crash) or ``failed``. A recording already finished keeps its first ending."""
+        crash) or ``failed``, now or ``at`` (a recovered recording: when its files end).
+        A recording already finished keeps its first ending."""
         if state not in FINISHED:
             raise ValueError(f"{state} does not end a recording")
-        now = self._clock.now()
+        now = self._clock.now() if at is None else at
 
         def end(current: Recording) -> Recording:
             if not current.is_active:
