@@ -99,6 +99,9 @@ class Composition(WireModel):
 
     state: CompositionState = CompositionState.PENDING
     percent: PERCENT = 0.0
+    attempts: int = Field(default=0, ge=0, description="failed tries so far")
+    error: str | None = Field(default=None, max_length=500,
+                              description="why the last try failed (kept once done)")
 
 
 class Recording(WireModel):

@@ -135,12 +135,16 @@ class RecordingService:
         return await self._store.update(recording_id, mark)
 
     async def set_composition(self, recording_id: str, state: CompositionState,
-                              percent: float) -> Recording:
-        """Progress of the composed file (0..100); ``done`` means 100."""
-        progress = Composition(state=state,
-                               percent=100.0 if state is CompositionState.DONE else percent)
+                              percent: float, attempts: int | None = None,
+                              error: str | None = None) -> Recording:
+        """Progress of the composed file (0..100); ``done`` means 100. ``attempts`` (failed
+        tries) is kept when not given; ``error`` is the last failure's reason."""
 
         def composed(current: Recording) -> Recording:
+            progress = Composition(
+                state=state, percent=100.0 if state is CompositionState.DONE else percent,
+                attempts=current.composition.attempts if attempts is None else attempts,
+                error=None if error is None else error[:500])
             if current.composition == progress:
                 return current
             return current.model_copy(update={"composition": progress})

@@ -35,14 +35,15 @@ def flash_onsets(path: Path, tiles: list[Box]) -> list[list[float]]:
 def audio_samples(path: Path) -> tuple[float, npt.NDArray[np.float64]]:
     """The first sample's time and the mono 48 kHz audio of ``path``."""
     resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
-    chunks = []
+    chunks: list[npt.NDArray[np.float32]] = []
     first: float | None = None
     with av.open(str(path)) as container:
         for frame in container.decode(audio=0):
             if first is None:
                 assert frame.time is not None
                 first = float(frame.time)
-            chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
+            chunks.extend(np.asarray(out.to_ndarray(), np.float32).reshape(-1)
+                          for out in resampler.resample(frame))
     assert first is not None
     return first, np.concatenate(chunks).astype(np.float64)
 

@@ -1,0 +1,152 @@
+"""The composition job runner: a real recorded call composed by child processes, a
+runner killed mid-job and another finishing it, progress, bounded retries."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rooms.clock import SystemClock
+from rooms.recordings.local_storage import LocalFolderStorage
+from rooms.recordings.memory_store import MemoryRecordingStore
+from rooms.recordings.model import CompositionState, FileKind, RecordingState
+from rooms.recordings.redis_store import RedisRecordingStore
+from rooms.recordings.service import RecordingService
+from rooms.recordings.store import RecordingStore
+from tests.media.composition.recorded import record_call, recorded_span
+from tests.media.recording.probe import decode_errors, probe
+from tests.rooms.recordings.builders import recording
+from tests.web.recordings.composing import OPTIONS, place_tracks, watch
+from web.recordings.composer import COMPOSED_NAME, Composer
+
+ROOT = Path(__file__).resolve().parents[3]
+RECORD_S = 6.0
+
+
+@pytest.fixture(scope="module")
+def call(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One recorded two-person call (tracks and sidecars), shared by the tests."""
+    folder = tmp_path_factory.mktemp("call") / "tracks"
+    asyncio.run(record_call(folder, RECORD_S))
+    yield folder
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+async def run_until(composer: Composer, store: RecordingStore, recording_id: str,
+                    until: set[str]) -> list[tuple[str, float]]:
+    worker = asyncio.create_task(composer.run())
+    try:
+        return await watch(store, recording_id, until)
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+
+
+async def test_a_runner_killed_mid_job_is_replaced_and_the_job_completes(
+    call: Path, redis_url: str, tmp_path: Path
+) -> None:
+    store = RedisRecordingStore(redis_url, SystemClock())
+    await store.create(recording("rec-a", active=False))
+    folder = place_tracks(call, tmp_path, "rec-a")
+    runner = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.web.recordings.composer_child", redis_url, str(tmp_path),
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert runner.stdout is not None
+        line = await asyncio.wait_for(runner.stdout.readline(), 60)
+        child_pid = int(line.split()[1])
+        async with asyncio.timeout(60):
+            while True:  # well into the job
+                current = await store.get("rec-a")
+                assert current is not None
+                if current.composition.percent >= 5.0:
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        runner.send_signal(signal.SIGKILL)
+        await runner.wait()
+    async with asyncio.timeout(10):  # the composition process dies with its runner
+        while not process_gone(child_pid):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    left = await store.get("rec-a")
+    assert left is not None and left.composition.state is CompositionState.RUNNING
+    assert not (folder / COMPOSED_NAME).exists()
+
+    composer = Composer(RecordingService(store), LocalFolderStorage(tmp_path), OPTIONS)
+    seen = await run_until(composer, store, "rec-a", {"done", "failed"})
+    percents = [percent for _, percent in seen]
+    assert seen[-1] == ("done", 100.0)
+    assert percents[1:] == sorted(percents[1:]) and len(set(percents)) > 3, seen
+    done = await store.get("rec-a")
+    assert done is not None and done.composition.attempts == 0
+    composed = done.file(COMPOSED_NAME)
+    assert composed is not None and composed.kind is FileKind.COMPOSED
+    assert composed.size == (folder / COMPOSED_NAME).stat().st_size
+    probed = probe(folder / COMPOSED_NAME)
+    assert sorted(s["codec_type"] for s in probed["streams"]) == ["audio", "video"]
+    span = recorded_span(folder)
+    assert abs(float(probed["format"]["duration"]) - span) <= 0.05 * span
+    assert decode_errors(folder / COMPOSED_NAME) == ""
+    assert not list(folder.glob(".*.part"))
+    await store.close()
+
+
+async def test_a_failing_composition_is_retried_then_failed_with_its_reason(
+    call: Path, tmp_path: Path
+) -> None:
+    store = MemoryRecordingStore(SystemClock())
+    await store.create(recording("rec-b", active=False))
+    folder = place_tracks(call, tmp_path, "rec-b")
+    damaged = sorted(folder.glob("alice.video.*.webm"))[0]
+    damaged.write_bytes(b"not a webm file" * 100)
+    tracks = sorted(p.name for p in folder.iterdir())
+    composer = Composer(RecordingService(store), LocalFolderStorage(tmp_path), OPTIONS)
+    seen = await run_until(composer, store, "rec-b", {"done", "failed"})
+    assert seen[-1][0] == "failed"
+    failed = await store.get("rec-b")
+    assert failed is not None
+    assert failed.composition.attempts == OPTIONS.max_attempts
+    assert failed.composition.error and "Invalid data" in failed.composition.error
+    assert ("pending", 0.0) in seen[1:]  # retried in between
+    assert sorted(p.name for p in folder.iterdir()) == tracks  # track files stay
+    assert failed.file(COMPOSED_NAME) is None
+
+
+async def test_a_recording_without_tracks_fails_at_once(tmp_path: Path) -> None:
+    store = MemoryRecordingStore(SystemClock())
+    await store.create(recording("rec-c", active=False))
+    (tmp_path / "rec-c").mkdir()
+    composer = Composer(RecordingService(store), LocalFolderStorage(tmp_path), OPTIONS)
+    seen = await run_until(composer, store, "rec-c", {"done", "failed"})
+    assert seen[-1][0] == "failed"
+    failed = await store.get("rec-c")
+    assert failed is not None and failed.composition.attempts == 1
+    assert "no track file" in (failed.composition.error or "")
+
+
+async def test_an_active_recording_waits_and_enqueue_after_stop_composes_it(
+    call: Path, tmp_path: Path
+) -> None:
+    store = MemoryRecordingStore(SystemClock())
+    service = RecordingService(store)
+    await store.create(recording("rec-d", active=True))
+    place_tracks(call, tmp_path, "rec-d")
+    composer = Composer(service, LocalFolderStorage(tmp_path), OPTIONS)
+    assert await composer.scan() == 0  # still recording: not composed yet
+    await service.finish("rec-d", RecordingState.STOPPED)
+    await composer.enqueue("rec-d")
+    seen = await run_until(composer, store, "rec-d", {"done", "failed"})
+    assert seen[-1] == ("done", 100.0)
