@@ -4,7 +4,9 @@ retention and the admin API, from the settings.
 Files are written to ``MENTORCALL_RECORDINGS_DIR``. With ``MENTORCALL_RECORDINGS_S3_BUCKET``
 set, finished files are uploaded to that bucket by the upload queue (which resumes with
 whatever is left in the folder at start-up) and read from wherever they are. Retention
-runs hourly while the app runs.
+runs hourly while the app runs. The composition runner (web/recordings/composer.py) makes
+each finished recording's composed file in a child process; signaling calls
+``Recordings.composer.enqueue(recording_id)`` when a recording stops or is recovered.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from rooms.recordings.uploads import UploadQueue
 
 from ..settings import Settings
 from .access import Access
+from .composer import Composer, ComposerOptions
 from .links import LinkSigner
 from .routes import RecordingsApi
 
@@ -49,6 +52,7 @@ class Recordings:
     retention: Retention
     api: RecordingsApi
     links: LinkSigner
+    composer: Composer | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def attach(self, app: web.Application) -> None:
@@ -62,6 +66,8 @@ class Recordings:
         if self.uploads is not None:
             await self.uploads.resume()
             self.tasks.append(asyncio.create_task(self.uploads.run()))
+        if self.composer is not None:
+            self.tasks.append(asyncio.create_task(self.composer.run()))
 
     async def _stop_tasks(self, app: web.Application) -> None:
         for task in self.tasks:
@@ -118,4 +124,11 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
     access = Access(settings.resolved_admin_key(), signer, store, clock)
     api = RecordingsApi(store, storage, access, links, settings.base_url)
     retention = Retention(store, storage, settings.recording_retention_days, clock)
-    return Recordings(store, service, storage, local, uploads, retention, api, links)
+    composer = None
+    if settings.composition_enabled:
+        composer = Composer(service, local, ComposerOptions(
+            width=settings.composition_width, height=settings.composition_height,
+            fps=settings.composition_fps, nice=settings.composition_nice,
+            max_attempts=settings.composition_attempts),
+            on_composed=uploads.submit if uploads is not None else None)
+    return Recordings(store, service, storage, local, uploads, retention, api, links, composer)
