@@ -13,9 +13,11 @@ Progress: the child prints ``progress <percent>`` lines; the runner stores them 
 :meth:`RecordingService.set_composition` (at most once per percent step), so ``GET
 /api/recordings/{id}`` shows state and percent. Done: the file ``composed.webm`` is in
 the recording's folder and listed as its ``composed`` file (and submitted to the upload
-queue when there is one). A try that fails is retried after ``retry_delay_s`` up to
-``max_attempts`` failures in all, then the composition is ``failed`` with the reason;
-a folder with nothing to compose fails at once. The per-track files are never touched.
+queue when there is one). Track files the upload queue already moved to the object
+store are copied back for the job and removed after it. A try that fails is retried
+after ``retry_delay_s`` up to ``max_attempts`` failures in all, then the composition is
+``failed`` with the reason; a folder with nothing to compose fails at once. The
+per-track files are never changed.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from rooms.recordings.model import (
     RecordingFilter,
 )
 from rooms.recordings.service import RecordingService
+from rooms.recordings.storage import RecordingStorage
 from rooms.recordings.store import MAX_LIMIT
 
 logger = logging.getLogger(__name__)
@@ -64,9 +67,11 @@ class Composer:
 
     def __init__(self, service: RecordingService, local: LocalFolderStorage,
                  options: ComposerOptions | None = None,
-                 on_composed: Callable[[str, str], None] | None = None) -> None:
+                 on_composed: Callable[[str, str], None] | None = None,
+                 storage: RecordingStorage | None = None) -> None:
         self._service = service
         self._local = local
+        self._storage = storage  # where uploaded track files are (local copy gone)
         self.options = options or ComposerOptions()
         self._on_composed = on_composed  # (recording id, file name): e.g. upload it
         self._queue: asyncio.Queue[str] = asyncio.Queue()
@@ -134,7 +139,12 @@ class Composer:
             stale.unlink(missing_ok=True)
         await self._service.set_composition(recording_id, CompositionState.RUNNING, 0.0,
                                             error=composition.error)
-        status, reason = await self._compose(recording_id, folder)
+        fetched = await self._fetch_tracks(recording_id, folder)
+        try:
+            status, reason = await self._compose(recording_id, folder)
+        finally:
+            for path in fetched:  # the storage has them; the folder keeps only its own
+                path.unlink(missing_ok=True)
         if status == 0 and (folder / COMPOSED_NAME).exists():
             size = (folder / COMPOSED_NAME).stat().st_size
             await self._service.put_file(recording_id, RecordingFile(
@@ -144,6 +154,27 @@ class Composer:
                 self._on_composed(recording_id, COMPOSED_NAME)
             return
         await self._failed(recording, status, reason or f"the composer exited with {status}")
+
+    async def _fetch_tracks(self, recording_id: str, folder: Path) -> list[Path]:
+        """Copy into ``folder`` the track files and sidecars that were uploaded and left
+        it (the upload queue removes confirmed local copies); the copies made."""
+        if self._storage is None or self._storage is self._local:
+            return []
+        fetched = []
+        for stored in await self._storage.files(recording_id):
+            target = folder / stored.name
+            if (stored.name == COMPOSED_NAME or not stored.name.endswith((".webm", ".json"))
+                    or target.exists()):
+                continue
+            temporary = folder / f"{stored.name}.part"  # never listed for upload
+            await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+            with temporary.open("wb") as out:
+                async for chunk in self._storage.read_range(recording_id, stored.name, 0,
+                                                            stored.size):
+                    await asyncio.to_thread(out.write, chunk)
+            temporary.replace(target)
+            fetched.append(target)
+        return fetched
 
     async def _failed(self, recording: Recording, status: int, reason: str) -> None:
         recording_id = recording.recording_id

@@ -130,5 +130,5 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
             width=settings.composition_width, height=settings.composition_height,
             fps=settings.composition_fps, nice=settings.composition_nice,
             max_attempts=settings.composition_attempts),
-            on_composed=uploads.submit if uploads is not None else None)
+            on_composed=uploads.submit if uploads is not None else None, storage=storage)
     return Recordings(store, service, storage, local, uploads, retention, api, links, composer)

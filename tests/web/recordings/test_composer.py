@@ -6,21 +6,26 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from rooms.clock import SystemClock
+from rooms.recordings.layered_storage import LayeredStorage
 from rooms.recordings.local_storage import LocalFolderStorage
 from rooms.recordings.memory_store import MemoryRecordingStore
 from rooms.recordings.model import CompositionState, FileKind, RecordingState
 from rooms.recordings.redis_store import RedisRecordingStore
+from rooms.recordings.s3_storage import S3Storage
 from rooms.recordings.service import RecordingService
 from rooms.recordings.store import RecordingStore
 from tests.media.composition.recorded import record_call, recorded_span
 from tests.media.recording.probe import decode_errors, probe
 from tests.rooms.recordings.builders import recording
+from tests.s3_server import S3Server
+from tests.s3_server import options as s3_options
 from tests.web.recordings.composing import OPTIONS, place_tracks, watch
 from web.recordings.composer import COMPOSED_NAME, Composer
 
@@ -150,3 +155,24 @@ async def test_an_active_recording_waits_and_enqueue_after_stop_composes_it(
     await composer.enqueue("rec-d")
     seen = await run_until(composer, store, "rec-d", {"done", "failed"})
     assert seen[-1] == ("done", 100.0)
+
+
+async def test_tracks_already_uploaded_to_the_object_store_are_composed(
+    call: Path, s3_server: S3Server, tmp_path: Path
+) -> None:
+    bucket = f"comp-{uuid.uuid4().hex[:10]}"
+    await asyncio.to_thread(s3_server.client().create_bucket, Bucket=bucket)
+    remote = S3Storage(s3_options(s3_server.url, bucket))
+    local = LocalFolderStorage(tmp_path / "local")
+    for path in await asyncio.to_thread(sorted, call.iterdir()):  # uploaded, none local
+        await remote.put("rec-e", path.name, path)
+    store = MemoryRecordingStore(SystemClock())
+    await store.create(recording("rec-e", active=False))
+    composer = Composer(RecordingService(store), local, OPTIONS,
+                        storage=LayeredStorage(local, remote))
+    seen = await run_until(composer, store, "rec-e", {"done", "failed"})
+    assert seen[-1] == ("done", 100.0), seen
+    folder = local.folder("rec-e")
+    assert [p.name for p in folder.iterdir()] == [COMPOSED_NAME]  # the copies removed
+    assert decode_errors(folder / COMPOSED_NAME) == ""
+    await remote.close()
