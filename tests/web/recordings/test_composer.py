@@ -31,6 +31,7 @@ from web.recordings.composer import COMPOSED_NAME, Composer
 
 ROOT = Path(__file__).resolve().parents[3]
 RECORD_S = 6.0
+TRACK_NAMES: list[str] = []  # the call's files (the fixture fills it)
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,7 @@ def call(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One recorded two-person call (tracks and sidecars), shared by the tests."""
     folder = tmp_path_factory.mktemp("call") / "tracks"
     asyncio.run(record_call(folder, RECORD_S))
+    TRACK_NAMES[:] = sorted(p.name for p in folder.iterdir())
     yield folder
 
 
@@ -164,8 +166,8 @@ async def test_tracks_already_uploaded_to_the_object_store_are_composed(
     await asyncio.to_thread(s3_server.client().create_bucket, Bucket=bucket)
     remote = S3Storage(s3_options(s3_server.url, bucket))
     local = LocalFolderStorage(tmp_path / "local")
-    for path in await asyncio.to_thread(sorted, call.iterdir()):  # uploaded, none local
-        await remote.put("rec-e", path.name, path)
+    for name in TRACK_NAMES:  # uploaded, the local copies gone
+        await remote.put("rec-e", name, call / name)
     store = MemoryRecordingStore(SystemClock())
     await store.create(recording("rec-e", active=False))
     composer = Composer(RecordingService(store), local, OPTIONS,
