@@ -16,7 +16,8 @@ from media.composition.tracks import Segment
 logger = logging.getLogger(__name__)
 
 RATE = 48000
-KNEE = 0.8  # below this the mix passes unchanged; above, it bends towards 1.0
+KNEE = 0.8  # below this the mix passes unchanged; above, it bends towards CEILING
+CEILING = 0.98  # the loudest the mix gets (never full scale, whatever the sum)
 
 Samples = npt.NDArray[np.float32]
 Chunk = tuple[int, Samples]  # first sample's index on the output timeline, samples
@@ -79,12 +80,12 @@ class AudioSource:
 
 
 def limit(mix: Samples) -> Samples:
-    """``mix`` unchanged below KNEE; above, compressed smoothly so it never reaches 1."""
+    """``mix`` unchanged below KNEE; above, compressed smoothly towards CEILING."""
     magnitude = np.abs(mix)
     loud = magnitude > KNEE
     if not loud.any():
         return mix
-    room = 1.0 - KNEE
+    room = CEILING - KNEE
     bent = KNEE + room * np.tanh((magnitude[loud] - KNEE) / room)
     out = mix.copy()
     out[loud] = np.sign(mix[loud]) * bent

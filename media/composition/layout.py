@@ -27,7 +27,7 @@ def grid(count: int, width: int, height: int) -> list[Box]:
     if count <= 0:
         return []
     best: tuple[float, int, int] | None = None
-    for cols in range(1, count + 1):
+    for cols in range(count, 0, -1):  # on a tie, more columns (side by side)
         rows = math.ceil(count / cols)
         cell_w, cell_h = width / cols, height / rows
         area = min(cell_w, cell_h * ASPECT) * min(cell_h, cell_w / ASPECT)
