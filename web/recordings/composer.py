@@ -161,11 +161,14 @@ class Composer:
         if self._storage is None or self._storage is self._local:
             return []
         fetched = []
-        for stored in await self._storage.files(recording_id):
+        stored_files = await self._storage.files(recording_id)
+        names = {stored.name for stored in stored_files}
+        for stored in stored_files:
             target = folder / stored.name
-            if (stored.name == COMPOSED_NAME or not stored.name.endswith((".webm", ".json"))
+            stem, _, suffix = stored.name.rpartition(".")
+            if (suffix not in ("webm", "json") or not {f"{stem}.webm", f"{stem}.json"} <= names
                     or target.exists()):
-                continue
+                continue  # only the Recorder's track files: each has its sidecar
             temporary = folder / f"{stored.name}.part"  # never listed for upload
             await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
             with temporary.open("wb") as out:
