@@ -14,6 +14,10 @@ OPTIONS = ComposerOptions(width=640, height=360, max_attempts=2, retry_delay_s=0
                           poll_s=0.5)
 
 
+def track_names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
 def place_tracks(source: Path, root: Path, recording_id: str) -> Path:
     folder = root / recording_id
     shutil.copytree(source, folder)

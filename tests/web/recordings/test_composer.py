@@ -7,10 +7,7 @@ import asyncio
 import signal
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from rooms.clock import SystemClock
 from rooms.recordings.layered_storage import LayeredStorage
@@ -21,26 +18,15 @@ from rooms.recordings.redis_store import RedisRecordingStore
 from rooms.recordings.s3_storage import S3Storage
 from rooms.recordings.service import RecordingService
 from rooms.recordings.store import RecordingStore
-from tests.media.composition.recorded import record_call, recorded_span
+from tests.media.composition.recorded import recorded_span
 from tests.media.recording.probe import decode_errors, probe
 from tests.rooms.recordings.builders import recording
 from tests.s3_server import S3Server
 from tests.s3_server import options as s3_options
-from tests.web.recordings.composing import OPTIONS, place_tracks, watch
+from tests.web.recordings.composing import OPTIONS, place_tracks, track_names, watch
 from web.recordings.composer import COMPOSED_NAME, Composer
 
 ROOT = Path(__file__).resolve().parents[3]
-RECORD_S = 6.0
-TRACK_NAMES: list[str] = []  # the call's files (the fixture fills it)
-
-
-@pytest.fixture(scope="module")
-def call(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One recorded two-person call (tracks and sidecars), shared by the tests."""
-    folder = tmp_path_factory.mktemp("call") / "tracks"
-    asyncio.run(record_call(folder, RECORD_S))
-    TRACK_NAMES[:] = sorted(p.name for p in folder.iterdir())
-    yield folder
 
 
 def process_gone(pid: int) -> bool:
@@ -166,7 +152,7 @@ async def test_tracks_already_uploaded_to_the_object_store_are_composed(
     await asyncio.to_thread(s3_server.client().create_bucket, Bucket=bucket)
     remote = S3Storage(s3_options(s3_server.url, bucket))
     local = LocalFolderStorage(tmp_path / "local")
-    for name in TRACK_NAMES:  # uploaded, the local copies gone
+    for name in await asyncio.to_thread(track_names, call):  # uploaded, none local
         await remote.put("rec-e", name, call / name)
     store = MemoryRecordingStore(SystemClock())
     await store.create(recording("rec-e", active=False))
