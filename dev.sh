@@ -68,6 +68,10 @@ case "${1:-}" in
     shift
     exec "$VENV/bin/mentorcall" add-person "$@"
     ;;
+  programme)
+    shift
+    exec "$VENV/bin/mentorcall" create-programme "$@"
+    ;;
   test)
     base_deps
     command -v redis-server >/dev/null || apt_install redis-server
@@ -82,7 +86,7 @@ case "${1:-}" in
     base_deps; venv; client
     ;;
   *)
-    echo "usage: ./dev.sh run [--host H --port P] | room [--mentor NAME --mentee NAME] | roundtable [--host-name NAME --participant NAME ... --lobby] | person --name N --role mentor|mentee|host --zone ZONE | test [pytest args] | build" >&2
+    echo "usage: ./dev.sh run [--host H --port P] | room [--mentor NAME --mentee NAME] | roundtable [--host-name NAME --participant NAME ... --lobby] | person --name N --role mentor|mentee|host --zone ZONE | programme --name N --csv FILE | test [pytest args] | build" >&2
     exit 2
     ;;
 esac

@@ -9,6 +9,11 @@ with a token for the roundtable. Clients only join with the token they are given
 the same connection). The end comes from a host or from the breakout's timer, which
 runs from the stored plan: a process that (re)starts arms it when someone joins the
 roundtable or a pair room, and a plan already past its end ends at once.
+
+People may be held by any server process of the deployment: the process that starts or
+ends a breakout sends a ``breakout_move`` process notice (:mod:`signaling.process_notices`)
+and every process moves the connections it holds, each making their personal tokens
+from the stored plan (the one truth; nothing personal crosses the notice).
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from .session import CallSession
 
 logger = logging.getLogger(__name__)
 
+MOVE_NOTICE = "breakout_move"  # {"room_id", "number", "to": "pairs" | "roundtable"}
+NoticeHandlers = dict[str, Callable[[dict[str, Any]], Awaitable[None]]]
 Tell = Callable[[str, RoundtableState], Awaitable[None]]
 
 
@@ -78,31 +85,72 @@ class BreakoutEvents:
         started = await self._breakouts.start(session.grant, payload.minutes, payload.pairs)
         await self.tell(room_id, started.state)
         self._watch(room_id, started.plan)
-        until = {room.room_id: room.expires_at for room in started.rooms}
-        for person in self._participants.sessions_in(room_id):
-            pair = started.plan.room_of(room_id, person.identity)
-            if pair is not None:
-                await self._send_to_pair(person, started.plan, pair, until[pair])
+        await self._connections.notify_processes(MOVE_NOTICE, {
+            "room_id": room_id, "number": started.plan.number, "to": "pairs"})
         return ok_ack(breakout=breakout_view(room_id, started.plan))
 
     async def end_breakout(self, sid: str, payload: NoFieldsPayload) -> Ack:
-        grant = await self._in_roundtable(sid)
+        grant = await self.in_roundtable(sid)
         await self._finish(grant.room_id, grant, None)
         return ok_ack()
 
     async def visit_breakout(self, sid: str, payload: VisitBreakoutPayload) -> Ack:
-        grant = await self._in_roundtable(sid)
+        grant = await self.in_roundtable(sid)
         token = await self._breakouts.visit(grant, payload.room_id)
         return ok_ack(room_id=payload.room_id, token=token)
 
-    async def _in_roundtable(self, sid: str) -> JoinGrant:
+    async def in_roundtable(self, sid: str) -> JoinGrant:
         """The actor's grant as in the roundtable: a host visiting a pair room acts on
         the roundtable it belongs to (its hosting is checked there)."""
         grant = self._participants.session(sid).grant
         parent = (await self._service.snapshot(grant.room_id)).room.parent
         return grant if parent is None else grant.model_copy(update={"room_id": parent})
 
-    # -- moving people ------------------------------------------------------------
+    # -- moving people, on every process --------------------------------------------
+
+    def notices(self) -> NoticeHandlers:
+        """The process notices this module handles (see :mod:`signaling.process_notices`)."""
+        return {MOVE_NOTICE: self._on_move}
+
+    async def _on_move(self, notice: dict[str, Any]) -> None:
+        room_id, number = str(notice["room_id"]), int(notice["number"])
+        try:
+            if notice.get("to") == "pairs":
+                await self._move_to_pairs(room_id, number)
+            else:
+                await self._move_back(room_id, number)
+        except RoomError as exc:
+            if exc.code != "room_not_found":  # the room (or breakout) is gone meanwhile
+                raise
+
+    async def _move_to_pairs(self, room_id: str, number: int) -> None:
+        """Breakout ``number`` started: everyone paired whose connection this process
+        holds in the roundtable goes to their pair room (tokens made here, from the plan)."""
+        plan = (await self._tables.state(room_id)).breakout
+        if plan is None or plan.number != number:
+            return  # ended meanwhile (its end moves nobody here then: nobody moved)
+        self._watch(room_id, plan)
+        until: dict[str, float] = {}
+        for person in self._participants.sessions_in(room_id):
+            pair = plan.room_of(room_id, person.identity)
+            if pair is None:
+                continue
+            if pair not in until:
+                until[pair] = (await self._service.snapshot(pair)).room.expires_at
+            await self._send_to_pair(person, plan, pair, until[pair])
+
+    async def _move_back(self, room_id: str, number: int) -> None:
+        """Breakout ``number`` ended: everyone in its pair rooms here goes back to the
+        roundtable with a fresh token (the pair rooms' ids follow from the number)."""
+        room = (await self._service.snapshot(room_id)).room
+        state = await self._tables.state(room_id)
+        prefix = pair_room_prefix(room_id, number)
+        pairs = {s.room_id for s in self._participants.sessions.values()
+                 if s.room_id.startswith(prefix)}
+        for pair in sorted(pairs):
+            for person in self._participants.sessions_in(pair):
+                await self._send_back(person, room, state)
+            self.forget_room(pair)
 
     def _partners(self, plan: BreakoutPlan, parent: str, identity: str,
                   pair: str) -> list[dict[str, str]]:
@@ -128,31 +176,24 @@ class BreakoutEvents:
 
     async def _finish(self, room_id: str, actor: JoinGrant | None,
                       number: int | None) -> None:
-        """End the breakout (a host's, or its timer's): everyone in its pair rooms here
-        goes back to the roundtable with a fresh token, and the pair rooms close.
+        """End the breakout (a host's, or its timer's): everyone in its pair rooms, on
+        every process, goes back to the roundtable with a fresh token, and the pair
+        rooms close.
 
-        Of several processes whose timers fire, one ends the plan and closes the rooms;
-        each moves the people it holds (the pair rooms' ids follow from the number)."""
+        Of several processes whose timers fire, one ends the plan, sends the move notice
+        and closes the rooms; the others move the people they hold at once too."""
         plan = await self._breakouts.end(room_id, actor, number)
-        if plan is not None:
-            number = plan.number
-            await self.tell(room_id, await self._tables.state(room_id))
-        if number is None:
-            return  # no breakout ran
-        room = (await self._service.snapshot(room_id)).room
-        state = await self._tables.state(room_id)
-        prefix = pair_room_prefix(room_id, number)
-        pairs = {s.room_id for s in self._participants.sessions.values()
-                 if s.room_id.startswith(prefix)}
-        for pair in sorted(pairs):
-            for person in self._participants.sessions_in(pair):
-                await self._send_back(person, room, state)
+        if plan is None:
+            if number is not None:  # a timer: the process that ended it tells everyone
+                await self._move_back(room_id, number)
+            return
+        await self.tell(room_id, await self._tables.state(room_id))
+        await self._connections.notify_processes(MOVE_NOTICE, {
+            "room_id": room_id, "number": plan.number, "to": "roundtable"})
+        for pair in plan.room_ids(room_id):
             self.forget_room(pair)
-        if plan is not None:
-            for pair in plan.room_ids(room_id):
-                self.forget_room(pair)
-            await self._breakouts.close_rooms(room_id, plan)
-            logger.info("breakout %d of %s ended", plan.number, room_id)
+        await self._breakouts.close_rooms(room_id, plan)
+        logger.info("breakout %d of %s ended", plan.number, room_id)
 
     async def _send_back(self, person: CallSession, room: Room,
                          state: RoundtableState) -> None:

@@ -13,11 +13,18 @@ before this module is asked.
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 from media.sfu import PUBLISH_CONNECTION, Sfu
 
+from .handlers import Connections
 from .session import CallSession
+
+if TYPE_CHECKING:
+    from .participants import Participants
+
+logger = logging.getLogger(__name__)
 
 MEDIA_FAILED_EVENT = "media_failed"
 
@@ -42,3 +49,23 @@ async def drop_failed_connection(
         "publisher": publisher,
         "message": "The connection receiving this participant's media was lost.",
     }
+
+
+async def media_failed(participants: Participants, sfu: Sfu, connections: Connections,
+                       peer_id: str, connection: str) -> None:
+    """One of a participant's media connections failed (the SFU's ``on_peer_failed``):
+    a subscribe connection is reopened; otherwise they are told."""
+    session = participants.sessions.get(participants.peer_sids.get(peer_id, ""))
+    if session is None:
+        return
+    async with participants.lock(peer_id):
+        if not participants.current(session):
+            return
+        if await participants.subscribers.reopen(session, connection):
+            logger.info("%s: subscribe connection %s failed; reopened",
+                        session.identity, connection)
+            return
+        payload = await drop_failed_connection(sfu, session, connection)
+    if payload is not None:
+        logger.info("%s: media connection %s failed", session.identity, connection)
+        await connections.emit(MEDIA_FAILED_EVENT, payload, to=session.sid)

@@ -88,13 +88,15 @@ class CallNamespace(socketio.AsyncNamespace):
         handler_modules: list[HandlerModule] = [
             CallEvents(service, sfu, options, self.participants, self),
             roundtables,
+            roundtables.mutes,
             FloorEvents(service.roundtables, roundtables.act),
             breakouts,
             self._notes_events,
             VideoPins(service, sfu, self.participants, self),
         ]
         self._events = build_event_table(handler_modules)
-        self._notices = roundtables.notices()
+        self._notices = {**roundtables.notices(), **breakouts.notices(),
+                         **self.participants.notices()}
         self._relay: NoticeRelay | None = None
 
     @property

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from media.sfu import Sfu
 from rooms.clock import Clock
@@ -32,7 +33,7 @@ from rooms.service import RoomService
 from .errors import SignalingError
 from .handlers import Connections
 from .locks import KeyedLocks
-from .media_failures import MEDIA_FAILED_EVENT, drop_failed_connection
+from .media_failures import media_failed
 from .options import SignalingOptions
 from .presence import SeatKeeper
 from .room_hooks import NoRoomHooks, RoomHooks
@@ -41,6 +42,8 @@ from .session import CallSession, peer_id_for
 from .subscriber_offers import SubscriberOffers
 
 logger = logging.getLogger(__name__)
+
+REPLACED_NOTICE = "person_replaced"  # {"room_id", "identity", "sid": the new connection}
 
 
 class Takeover(NamedTuple):
@@ -71,7 +74,7 @@ class Participants:
         self._seats = SeatKeeper(service, clock, options.disconnect_grace_s,
                                  options.presence_interval_s, self._held_seats,
                                  self._expire_seat)
-        sfu.on_peer_failed = self._media_failed
+        sfu.on_peer_failed = partial(media_failed, self, sfu, connections)
         # every participant's one subscribe connection (sets sfu.on_renegotiate)
         self.subscribers = SubscriberOffers(service, sfu, connections, self.sessions,
                                             self.peer_sids, self._peer_locks,
@@ -160,7 +163,30 @@ class Participants:
         self._sid_by_peer[session.peer_id] = session.sid
         if old_sid is not None:
             await self._replace(old_sid)
+        await self._connections.notify_processes(REPLACED_NOTICE, {
+            "room_id": session.room_id, "identity": session.identity, "sid": session.sid})
         return Takeover(resumed=grace is not None, replaced_sid=old_sid)
+
+    def notices(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
+        return {REPLACED_NOTICE: self._on_replaced}  # signaling/process_notices.py
+
+    async def _on_replaced(self, notice: dict[str, Any]) -> None:
+        """They joined through another connection (on any process): one held here is
+        replaced and closed (on the joining process, under the join's lock: nothing)."""
+        peer_id = peer_id_for(str(notice["room_id"]), str(notice["identity"]))
+        new_sid = notice["sid"]
+        if self._sid_by_peer.get(peer_id, new_sid) == new_sid \
+                and peer_id not in self._grace_tasks:
+            return
+        async with self._peer_locks(peer_id):
+            grace = self._grace_tasks.pop(peer_id, None)
+            if grace is not None:
+                grace.cancel()  # the lease is the new connection's to renew
+            old_sid = self._sid_by_peer.get(peer_id)
+            if old_sid is None or old_sid == new_sid:
+                return
+            del self._sid_by_peer[peer_id]
+            await self._replace(old_sid)
 
     def watch_room(self, room_id: str, expires_at: float) -> None:
         """End the room for everyone here at ``expires_at``."""
@@ -211,23 +237,6 @@ class Participants:
             logger.exception("cleaning up after %s disconnected failed", session.identity)
 
     # -- lifecycle --------------------------------------------------------------
-
-    async def _media_failed(self, peer_id: str, connection: str) -> None:
-        """One of a participant's media connections failed: tell them (media_failures)."""
-        session = self._sessions.get(self._sid_by_peer.get(peer_id, ""))
-        if session is None:
-            return
-        async with self._peer_locks(peer_id):
-            if not self.current(session):
-                return
-            if await self.subscribers.reopen(session, connection):
-                logger.info("%s: subscribe connection %s failed; reopened",
-                            session.identity, connection)
-                return
-            payload = await drop_failed_connection(self._sfu, session, connection)
-        if payload is not None:
-            logger.info("%s: media connection %s failed", session.identity, connection)
-            await self._connections.emit(MEDIA_FAILED_EVENT, payload, to=session.sid)
 
     async def _replace(self, old_sid: str) -> None:
         """Another connection joined with this identity: close the old one.

@@ -28,14 +28,13 @@ from .breakout_events import BreakoutEvents
 from .dispatch import Ack
 from .errors import SignalingError, ok_ack
 from .handlers import Connections, EventSpec, EventTable
+from .hard_mute_events import HardMuteEvents
 from .limits import ROUNDTABLE_RATE
 from .participants import Participants
 from .person_reach import NoticeHandlers, PersonReach
 from .roundtable_payloads import (
-    HardMutePayload,
     LobbyPayload,
     LockPayload,
-    MuteAllPayload,
     NoFieldsPayload,
     TargetPayload,
 )
@@ -46,7 +45,6 @@ logger = logging.getLogger(__name__)
 
 Action = Callable[[JoinGrant], Awaitable[RoundtableState]]
 KINDS = ("audio", "video")
-DEVICE = {"audio": "microphone", "video": "camera"}
 # process notices (signaling/process_notices.py)
 END_NOTICE = "roundtable_end"
 STATE_NOTICE = "roundtable_changed"
@@ -72,6 +70,8 @@ class RoundtableEvents:
         self._breakouts = breakouts
         breakouts.tell = self._publish
         breakouts.forget_room = self._forget
+        self.mutes = HardMuteEvents(service, participants, breakouts, self._reach,
+                                    self._publish)  # its own handler module
 
     def events(self) -> EventTable:
         rate = ROUNDTABLE_RATE
@@ -83,8 +83,6 @@ class RoundtableEvents:
             "admit": EventSpec(TargetPayload, self.admit, rate),
             "deny": EventSpec(TargetPayload, self.deny, rate),
             "set_locked": EventSpec(LockPayload, self.set_locked, rate),
-            "hard_mute": EventSpec(HardMutePayload, self.hard_mute, rate),
-            "mute_all": EventSpec(MuteAllPayload, self.mute_all, rate),
             "remove": EventSpec(TargetPayload, self.remove, rate),
             "end_room": EventSpec(NoFieldsPayload, self.end_room, rate),
         }
@@ -136,33 +134,6 @@ class RoundtableEvents:
         session = await self.act(sid, lambda g: self._tables.deny(g, payload.identity))
         await self._reach.turn_away(session.room_id, payload.identity, "denied",
                               {"message": "A host did not let you in."}, knockers_only=True)
-        return ok_ack()
-
-    async def hard_mute(self, sid: str, payload: HardMutePayload) -> Ack:
-        kind = TrackKind(payload.kind)
-        if payload.muted:
-            session = await self.act(sid, lambda g: self._tables.mute(g, payload.identity, kind))
-        else:
-            session = await self.act(
-                sid, lambda g: self._tables.unmute(g, payload.identity, kind))
-        what = DEVICE[payload.kind]
-        message = (f"A host muted your {what}." if payload.muted
-                   else f"A host allowed your {what} again.")
-        await self._reach.tell(session.room_id, payload.identity, "hard_muted",
-                         {"kind": payload.kind, "muted": payload.muted, "message": message})
-        return ok_ack()
-
-    async def mute_all(self, sid: str, payload: MuteAllPayload) -> Ack:
-        kind = TrackKind(payload.kind)
-        session = self._participants.session(sid)
-        before = await self._tables.state(session.room_id)
-        after = await self._tables.mute_all(session.grant, kind)
-        await self._publish(session.room_id, after)
-        message = f"A host muted everyone's {DEVICE[payload.kind]}."
-        for mute in after.mutes:
-            if mute.kind is kind and not before.is_muted(mute.identity, kind):
-                await self._reach.tell(session.room_id, mute.identity, "hard_muted",
-                                 {"kind": payload.kind, "muted": True, "message": message})
         return ok_ack()
 
     async def remove(self, sid: str, payload: TargetPayload) -> Ack:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import socketio
 
 from .namespace import CallNamespace
 from .process_notices import NOTICE_ROOM, NoticeRelay
+
+logger = logging.getLogger(__name__)
 
 # Engine.IO refuses (and disconnects) anything larger; payloads between the event limit
 # (64 KiB) and this get a `payload_too_large` ack instead of a dropped connection.
@@ -56,12 +59,40 @@ class LocalNoticeManager(socketio.AsyncManager):
                                   callback=callback, to=to, **kwargs)
 
 
-class RedisNoticeManager(socketio.AsyncRedisManager):
-    """The Redis manager (several processes): every process receives each notice."""
+class Publisher(Protocol):
+    """A Redis client's ``PUBLISH`` (the process's own client, with its sized pool)."""
 
-    def __init__(self, url: str) -> None:
+    def publish(self, channel: Any, message: Any) -> Any: ...  # awaitable
+
+
+class RedisNoticeManager(socketio.AsyncRedisManager):
+    """The Redis manager (several processes): every process receives each notice.
+
+    With a ``publisher`` (the process's Redis client: its blocking, sized pool, timeouts
+    and retries), emits and notices for the other processes are published through it.
+    python-socketio's own publishing uses a client of its own on redis-py's default
+    pool, which *raises* "Too many connections" once 100 publishes are in flight (a
+    burst of joins: every join emits to its room and sends notices); it then logged
+    "Cannot publish to redis... retrying", threw its client away and built a new one
+    (leaking the old pool, replacing its listener's pubsub object), and "giving up"
+    lost the message. Here a burst waits for a connection instead (up to the pool
+    timeout), and a publish that still fails is logged once, as a lost message. The
+    listener keeps its own subscribe connection."""
+
+    def __init__(self, url: str, publisher: Publisher | None = None) -> None:
         super().__init__(url)
         self.relay = NoticeRelay()
+        self._publisher = publisher
+
+    async def _publish(self, data: Any) -> Any:
+        if self._publisher is None:
+            return await super()._publish(data)
+        try:
+            return await self._publisher.publish(self.channel, self.json.dumps(data))
+        except Exception as exc:  # Redis down or hung past its timeouts
+            logger.error("an emit to the other server processes was lost (%s: %s): %s",
+                         data.get("method"), data.get("event", ""), exc)
+            return None
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         if message.get("room") == NOTICE_ROOM:
@@ -74,14 +105,17 @@ class RedisNoticeManager(socketio.AsyncRedisManager):
 
 
 def create_sio(
-    namespace: CallNamespace, redis_url: str | None = None, origins: Iterable[str] = ()
+    namespace: CallNamespace, redis_url: str | None = None, origins: Iterable[str] = (),
+    publisher: Publisher | None = None,
 ) -> socketio.AsyncServer:
     """A python-socketio AsyncServer for aiohttp; emits and process notices cross
-    processes through Redis if given; browsers from ``origins`` (and the request's own
-    host) may connect. Engine.IO takes messages up to the largest event payload (a
-    `notes` message may be as large as the notes document cap) plus framing."""
+    processes through Redis if given (published through ``publisher``, the process's
+    Redis client, if given); browsers from ``origins`` (and the request's own host)
+    may connect. Engine.IO takes messages up to the largest event payload (a `notes`
+    message may be as large as the notes document cap) plus framing."""
     largest = max(spec.max_bytes for spec in namespace.events.values())
-    manager = RedisNoticeManager(redis_url) if redis_url else LocalNoticeManager()
+    manager = (RedisNoticeManager(redis_url, publisher) if redis_url
+               else LocalNoticeManager())
     namespace.use_relay(manager.relay)
     sio = socketio.AsyncServer(
         async_mode="aiohttp",

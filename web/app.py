@@ -166,7 +166,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     scheduling.service.add_listener(BookingContexts(notes_store, scheduling.service.rooms))
     app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling,
                              notes, redis)
-    sio = create_sio(namespace, settings.redis_url or None, settings.browser_origins)
+    sio = create_sio(namespace, settings.redis_url or None, settings.browser_origins,
+                     publisher=redis)
     sio.attach(app)
     rooms_api = RoomsApi(
         service,

@@ -8,6 +8,7 @@ import logging
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -35,14 +36,16 @@ def serve(settings: Settings) -> None:
     )
 
 
-def admin_post(settings: Settings, path: str, body: dict[str, object]) -> dict[str, Any] | None:
-    """POST JSON to the running server as the admin; None (after saying why) on failure."""
+def admin_post(settings: Settings, path: str, body: dict[str, object] | None = None,
+               csv: bytes | None = None) -> dict[str, Any] | None:
+    """POST JSON (or a CSV body) to the running server as the admin; None (after saying
+    why, and every refused row of an import) on failure."""
     request = urllib.request.Request(
         f"http://{settings.host}:{settings.port}{path}",
-        data=json.dumps(body).encode(),
+        data=csv if csv is not None else json.dumps(body or {}).encode(),
         headers={
             "Authorization": f"Bearer {settings.resolved_admin_key()}",
-            "Content-Type": "application/json",
+            "Content-Type": "text/csv" if csv is not None else "application/json",
         },
         method="POST",
     )
@@ -51,7 +54,10 @@ def admin_post(settings: Settings, path: str, body: dict[str, object]) -> dict[s
             answer: dict[str, Any] = json.load(response)
             return answer
     except urllib.error.HTTPError as exc:
-        print(f"error: {json.load(exc).get('error', {}).get('message', exc)}", file=sys.stderr)
+        answer = json.load(exc)
+        print(f"error: {answer.get('error', {}).get('message', exc)}", file=sys.stderr)
+        for row in answer.get("rows", []):
+            print(f"  row {row['row']} ({row['key'] or '?'}): {row['reason']}", file=sys.stderr)
     except urllib.error.URLError as exc:
         print(f"error: is the server running? ({exc.reason})", file=sys.stderr)
     return None
@@ -126,6 +132,31 @@ def add_person(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def create_programme(settings: Settings, args: argparse.Namespace) -> int:
+    """Create a programme, import a CSV into it, print the admin page and people's links."""
+    try:
+        csv = Path(args.csv).read_bytes()
+    except OSError as exc:
+        print(f"error: can't read {args.csv}: {exc.strerror}", file=sys.stderr)
+        return 1
+    made = admin_post(settings, "/api/programmes",
+                      {"name": args.name, "default_availability": args.default_availability})
+    if made is None:
+        return 1
+    programme_id = made["programme_id"]
+    imported = admin_post(settings, f"/api/programmes/{programme_id}/people.csv", csv=csv)
+    if imported is None:
+        print(f"the programme {programme_id} was created empty; fix the file and import it on "
+              "the admin page", file=sys.stderr)
+        return 1
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"programme {made['name']}: {imported['imported']} people imported")
+    print(f"admin page: {base}/programmes#programme={programme_id} (sign in with the admin key)")
+    for person in imported["people"]:
+        print(f"{person['name']} ({person['role']}, {person['zone']}): {person['schedule_link']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mentorcall", description=__doc__)
     parser.add_argument("--host", help="listen address (MENTORCALL_HOST, default 127.0.0.1)")
@@ -156,6 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     person.add_argument("--name", required=True, help="display name")
     person.add_argument("--role", choices=("mentor", "mentee", "host"), required=True)
     person.add_argument("--zone", required=True, help="IANA time zone, e.g. Asia/Tokyo")
+    programme = commands.add_parser(
+        "create-programme", help="create a mentoring programme from a CSV, print its links")
+    programme.add_argument("--name", required=True, help="the programme's name")
+    programme.add_argument("--csv", required=True, help="people (docs/sample-programme.csv)")
+    programme.add_argument("--default-availability", default="mon-fri 09:00-17:00",
+                           help="windows for people without their own, in their own zone")
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings.from_env(**overrides)
@@ -164,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "add-person":
         return add_person(settings, args)
+    if args.command == "create-programme":
+        return create_programme(settings, args)
     if args.command == "create-roundtable":
         return create_roundtable(settings, args)
     return create_room(settings, args)

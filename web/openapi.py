@@ -32,6 +32,7 @@ from .programmes.bodies import (
     CoffeeBody,
     CreateProgrammeBody,
     ImportBody,
+    IntroParams,
     LockBody,
     MatchBody,
     SwapBody,
@@ -46,6 +47,7 @@ from .programmes.views import (
     IntrosView,
     MatchingView,
     MyIntroView,
+    PeopleView,
     ProgrammeView,
 )
 from .recordings.routes import STATUS as RECORDING_STATUS
@@ -56,6 +58,9 @@ from .recordings.views import (
     DownloadLink,
     RecordingsParams,
     RecordingView,
+    SessionView,
+    SignedOut,
+    SignInBody,
 )
 from .roundtables.bodies import CreatedRoundtable, CreateRoundtableRequest
 from .scheduling.bodies import (
@@ -81,7 +86,8 @@ from .scheduling.views import (
     ZonesView,
 )
 
-Auth = Literal["admin", "person", "admin_or_host", "none"]
+Auth = Literal["admin", "person", "admin_or_host", "recordings_admin", "admin_session",
+               "none"]
 REF = "#/components/schemas/{model}"
 CALENDAR = "text/calendar"
 MARKDOWN = "text/markdown"
@@ -92,14 +98,14 @@ ZONE_ERRORS = ("unknown_zone", "nonexistent_local_time", "ambiguous_local_time")
 RANGE_ERRORS = ("invalid_range", "range_too_long", "invalid_duration")
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
                                "schema": {"type": "integer"}}}
-ADMIN = ("unauthorized", "forbidden")
+ADMIN = ("unauthorized", "forbidden", "session_expired", "csrf_invalid")
 RECORDING_IDS = ("invalid_recording_id", "recording_not_found")
 DOWNLOAD_HEADERS = {
     "Content-Range": {"description": "with 206: `bytes first-last/size`",
                       "schema": {"type": "string"}},
     "Accept-Ranges": {"description": "`bytes`", "schema": {"type": "string"}},
 }
-PROGRAMME = ("unauthorized", "programme_not_found")
+PROGRAMME = (*ADMIN, "programme_not_found")
 IMPORT_ERRORS = ("invalid_import", "bad_encoding", "wrong_columns", "unknown_zone",
                  "body_too_large")
 NEXT_LINK = {"Link": {"description": '`<url>; rel="next"`: the next page, when more follow',
@@ -248,21 +254,33 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(*PERSON, "forbidden", "item_not_found", *BODY_ERRORS)),
     Operation("get", "/feeds/{feed_token}.ics", "A person's private calendar feed (the URL "
               "is the secret)", "none", None, content_type=CALENDAR, errors=("forbidden",)),
+    Operation("post", "/api/recordings-session", "Sign the admin page in with the admin key "
+              "or an admin token: sets the HttpOnly, SameSite=Strict session cookie and "
+              "answers its CSRF token (rate-limited per address; audited)", "none",
+              SessionView, body=SignInBody,
+              errors=("unauthorized", "forbidden", "rate_limited", *BODY_ERRORS)),
+    Operation("get", "/api/recordings-session", "The signed-in admin session (and its CSRF "
+              "token, for a reloaded page)", "recordings_admin", SessionView,
+              errors=("unauthorized", "session_expired"), uses_store=False),
+    Operation("delete", "/api/recordings-session", "Sign out: clears the session cookie "
+              "(needs `X-CSRF-Token`; audited)", "recordings_admin", SignedOut,
+              errors=("csrf_invalid",)),
     Operation("get", "/api/recordings", "Recordings, newest first, filtered by room, "
               "booking, participant and start date (admin; an admin token: its room's; "
-              "audited)", "admin",
+              "audited)", "recordings_admin",
               RecordingView, many=True, query=RecordingsParams,
               errors=(*ADMIN, "invalid_body")),
     Operation("get", "/api/recordings/{recording_id}", "A recording's metadata: duration, "
               "participants, consent log, files and sizes, composition (admin; audited)",
-              "admin", RecordingView, errors=(*ADMIN, *RECORDING_IDS)),
+              "recordings_admin", RecordingView, errors=(*ADMIN, *RECORDING_IDS)),
     Operation("delete", "/api/recordings/{recording_id}", "Delete a finished recording: "
-              "its files, then its metadata (admin key only; audited)", "admin", DeletedRecording,
+              "its files, then its metadata (admin key only; audited)", "recordings_admin",
+              DeletedRecording,
               errors=(*ADMIN, *RECORDING_IDS, "recording_in_progress",
                       "storage_unavailable")),
     Operation("post", "/api/recordings/{recording_id}/files/{name}/link", "A signed "
               "download URL for one file, valid `MENTORCALL_RECORDING_LINK_TTL_S` (admin; "
-              "audited)", "admin", DownloadLink,
+              "audited)", "recordings_admin", DownloadLink,
               errors=(*ADMIN, *RECORDING_IDS, "recording_file_not_found",
                       "storage_unavailable")),
     Operation("get", "/api/recordings/{recording_id}/files/{name}", "Download through a "
@@ -273,41 +291,52 @@ OPERATIONS: tuple[Operation, ...] = (
                       "storage_unavailable"),
               extra_query=(("expires", "from the signed URL"), ("sig", "from the signed URL"))),
     Operation("get", "/api/recordings-audit", "The audit log of recording access, newest "
-              "first (admin key only; reading it is audited too)", "admin", AuditView,
+              "first (admin key only; reading it is audited too)", "recordings_admin",
+              AuditView,
               query=AuditParams, errors=(*ADMIN, "invalid_body")),
     Operation("post", "/api/programmes", "Create a mentoring programme and its matching "
-              "settings", "admin", ProgrammeView, 201, body=CreateProgrammeBody,
-              errors=("unauthorized", *BODY_ERRORS)),
+              "settings", "admin_session", ProgrammeView, 201, body=CreateProgrammeBody,
+              errors=(*ADMIN, *BODY_ERRORS)),
     Operation("get", "/api/programmes/{programme_id}", "A programme, with its numbers of "
-              "mentors and mentees", "admin", ProgrammeView, errors=PROGRAMME),
+              "mentors and mentees", "admin_session", ProgrammeView, errors=PROGRAMME),
+    Operation("get", "/api/programmes/{programme_id}/people", "The imported people (key, "
+              "name, role, zone, capacity, coffee), for the admin pages", "admin_session",
+              PeopleView, errors=PROGRAMME),
     Operation("post", "/api/programmes/{programme_id}/people", "Import people (JSON), all "
-              "or nothing; a refusal lists every bad row (ImportErrorBody)", "admin",
+              "or nothing; a refusal lists every bad row (ImportErrorBody)", "admin_session",
               ImportedView, 201, body=ImportBody,
               errors=(*PROGRAMME, *IMPORT_ERRORS, "invalid_body")),
     Operation("post", "/api/programmes/{programme_id}/people.csv", "Import people from a "
               "CSV body (text/csv, UTF-8), all or nothing; a refusal lists every bad row",
-              "admin", ImportedView, 201, errors=(*PROGRAMME, *IMPORT_ERRORS)),
+              "admin_session", ImportedView, 201, errors=(*PROGRAMME, *IMPORT_ERRORS)),
     Operation("post", "/api/programmes/{programme_id}/matching", "Match mentors and mentees "
-              "(the global optimum with capacities; locked pairs kept)", "admin",
+              "(the global optimum with capacities; locked pairs kept)", "admin_session",
               MatchingView, body=MatchBody,
               errors=(*PROGRAMME, "programme_infeasible", *BODY_ERRORS)),
     Operation("get", "/api/programmes/{programme_id}/matching", "The proposed pairs with "
-              "their explanations, and who is unmatched and why", "admin", MatchingView,
+              "their explanations, and who is unmatched and why", "admin_session", MatchingView,
               errors=(*PROGRAMME, "not_matched")),
     Operation("post", "/api/programmes/{programme_id}/matching/lock", "Lock (or unlock) a "
-              "mentee's pair: re-runs keep it", "admin", MatchingView, body=LockBody,
+              "mentee's pair: re-runs keep it", "admin_session", MatchingView, body=LockBody,
               errors=(*PROGRAMME, "not_matched", "pair_not_found", *BODY_ERRORS)),
     Operation("post", "/api/programmes/{programme_id}/matching/swap", "Exchange the mentors "
-              "of two mentees (both pairs then locked)", "admin", MatchingView,
+              "of two mentees (both pairs then locked)", "admin_session", MatchingView,
               body=SwapBody, errors=(*PROGRAMME, "not_matched", "pair_not_found",
                                      "pair_excluded", *BODY_ERRORS)),
     Operation("post", "/api/programmes/{programme_id}/publish", "Publish: each pair's intro "
               "with three first-session times (booked at once with auto_book); a "
-              "programme.intro webhook each", "admin", IntrosView,
+              "programme.intro webhook each", "admin_session", IntrosView,
               errors=(*PROGRAMME, "not_matched", "slot_taken", "slot_unavailable")),
     Operation("get", "/api/programmes/{programme_id}/intro", "The caller's intro: whom they "
               "meet, why, the offered times in both zones", "person", MyIntroView,
-              errors=(*PERSON, "programme_not_found", "intro_not_found")),
+              query=IntroParams,
+              errors=(*PERSON, "programme_not_found", "intro_not_found", "unknown_zone",
+                      "invalid_body")),
+    Operation("get", "/api/me/intro", "The caller's intro in the programme they were "
+              "imported into (for the schedule page, which has only the token)", "person",
+              MyIntroView, query=IntroParams,
+              errors=(*PERSON, "programme_not_found", "intro_not_found", "unknown_zone",
+                      "invalid_body")),
     Operation("post", "/api/programmes/{programme_id}/intro/accept", "Book one of the "
               "offered first-session times", "person", AcceptedView, 201, body=AcceptBody,
               errors=(*PERSON, "programme_not_found", "intro_not_found", "slot_not_offered",
@@ -315,10 +344,10 @@ OPERATIONS: tuple[Operation, ...] = (
                       "slot_in_past", *BODY_ERRORS)),
     Operation("post", "/api/programmes/{programme_id}/coffee-rounds", "Run a coffee round: "
               "pair the pool (>= 30 min common, no recent repeats) and book each coffee",
-              "admin", IntrosView, 201, body=CoffeeBody,
+              "admin_session", IntrosView, 201, body=CoffeeBody,
               errors=(*PROGRAMME, "pool_too_small", *BODY_ERRORS)),
     Operation("get", "/api/programmes/{programme_id}/dashboard", "Participation figures, "
-              "per-pair progress and coffee rounds over time", "admin", DashboardView,
+              "per-pair progress and coffee rounds over time", "admin_session", DashboardView,
               errors=PROGRAMME),
 )
 
@@ -333,7 +362,9 @@ Refs = dict[tuple[Any, JsonSchemaMode], Any]
 
 def _security(auth: Auth) -> list[dict[str, list[str]]]:
     schemes = {"admin": ["adminKey"], "person": ["personToken"],
-               "admin_or_host": ["adminKey", "personToken"], "none": []}[auth]
+               "admin_or_host": ["adminKey", "personToken"],
+               "recordings_admin": ["adminKey", "adminSession"],
+               "admin_session": ["adminKey", "adminSession"], "none": []}[auth]
     return [{scheme: []} for scheme in schemes]
 
 
@@ -437,6 +468,10 @@ def build_openapi() -> dict[str, Any]:
                              "description": "the admin key (MENTORCALL_ADMIN_KEY)"},
                 "personToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                 "description": "the token of a person's schedule link"},
+                "adminSession": {"type": "apiKey", "in": "cookie", "name": "mentorcall_admin",
+                                 "description": "the admin page's session (POST "
+                                 "/api/recordings-session); requests that change something "
+                                 "also send X-CSRF-Token"},
             },
         },
     }

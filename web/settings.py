@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -62,6 +63,11 @@ class Settings(BaseModel):
     recordings_dir: Path = Path("recordings")  # recording files (written here first)
     recording_retention_days: int = Field(default=90, ge=0, le=36_500)  # 0: keep forever
     recording_link_ttl_s: int = Field(default=300, ge=10, le=24 * 3600)  # signed downloads
+    # The recordings admin page's session cookie (docs/recordings-api.md).
+    admin_session_ttl_s: int = Field(default=1800, ge=60, le=12 * 3600)
+    admin_cookie_secure: Literal["auto", "always", "never"] = "auto"  # auto: https only
+    admin_signin_burst: int = Field(default=5, ge=1)  # sign-in attempts per client address
+    admin_signin_per_min: float = Field(default=5.0, gt=0)
     # An S3-compatible object store for finished recording files (empty bucket: folder only).
     recordings_s3_bucket: str = ""
     recordings_s3_endpoint: str = ""  # empty: the provider's default endpoint

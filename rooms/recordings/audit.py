@@ -20,6 +20,8 @@ class AuditAction(StrEnum):
     DELETE = "delete"
     RETENTION = "retention"  # deleted by the retention policy
     AUDIT = "audit"  # the audit log itself was read
+    SIGNIN = "signin"  # the admin page's sign-in (a session cookie issued)
+    SIGNOUT = "signout"
 
 
 class AuditOutcome(StrEnum):

@@ -172,10 +172,29 @@ class RoundtableService:
         return await self._apply(actor.room_id, lambda s: floor.unmute(
             s, actor.identity, target, kind))
 
-    async def mute_all(self, actor: JoinGrant, kind: TrackKind) -> RoundtableState:
+    async def mute_all(self, actor: JoinGrant, kind: TrackKind,
+                       also: Sequence[str] = ()) -> RoundtableState:
+        """Hard-mute ``kind`` of every participant present, and of ``also`` (people of
+        the roundtable in its pair rooms, or only those: see ``present``)."""
         present = [identity for identity, _ in await self._presence(actor.room_id)]
         return await self._apply(actor.room_id, lambda s: floor.mute_all(
-            s, actor.identity, kind, present))
+            s, actor.identity, kind, [*present, *also]))
+
+    async def mute_only(self, actor: JoinGrant, kind: TrackKind,
+                        people: Sequence[str]) -> RoundtableState:
+        """Hard-mute ``kind`` of the participants among ``people`` (a host's mute-all in
+        a pair room, kept in the roundtable's state)."""
+        return await self._apply(actor.room_id, lambda s: floor.mute_all(
+            s, actor.identity, kind, people))
+
+    async def copy_mutes(self, room_id: str, source: RoundtableState) -> RoundtableState:
+        """A pair room follows its roundtable's hard mutes (``source``: the roundtable's
+        state; only those of the pair room's members). The same state if they match."""
+        def change(state: RoundtableState) -> RoundtableState:
+            mutes = [m for m in source.mutes if m.identity in state.members]
+            return state if mutes == state.mutes else state.model_copy(
+                update={"mutes": mutes})
+        return await self._apply(room_id, change)
 
     async def raise_hand(self, actor: JoinGrant) -> RoundtableState:
         now = self._clock.now()

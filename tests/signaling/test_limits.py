@@ -108,5 +108,5 @@ async def test_every_roundtable_event_carries_the_roundtable_rate_class() -> Non
         roundtable = {e for e, spec in table.items() if spec.rate_class == ROUNDTABLE_RATE}
         assert roundtable == {e for e, spec in table.items() if spec.handler.__module__ in (
             "signaling.roundtable_events", "signaling.floor_events", "signaling.breakout_events",
-            "signaling.video_pins")}
+            "signaling.video_pins", "signaling.hard_mute_events")}
         assert {"raise_hand", "lower_hand", "hard_mute", "admit"} <= roundtable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +71,27 @@ def test_create_roundtable_prints_host_named_and_shareable_links(
     # nobody named: the shareable link is made anyway, so the room can be used
     assert main(cli(threaded, "create-roundtable")) == 0
     assert "shareable participant link: " in capsys.readouterr().out
+
+
+def test_create_programme_imports_a_csv_and_lists_bad_rows(
+    threaded: LiveServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("MENTORCALL_ADMIN_KEY", ADMIN_KEY)
+    sample = Path(__file__).resolve().parents[2] / "docs" / "sample-programme.csv"
+    args = ["create-programme", "--name", "Spring", "--csv", str(sample)]
+    assert main(cli(threaded, *args)) == 0
+    out = capsys.readouterr().out
+    assert "programme Spring: 6 people imported" in out
+    assert f"admin page: {threaded.base_url}/programmes#programme=" in out
+    assert f"Kenji Sato (mentee, Asia/Tokyo): {threaded.base_url}/schedule#token=" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(sample.read_bytes().replace(b"Asia/Tokyo", b"Asia/Tokio"))
+    args[-1] = str(bad)
+    assert main(cli(threaded, *args)) == 1
+    err = capsys.readouterr().err
+    assert "row 5 (kenji): 'Asia/Tokio' is not an IANA time zone." in err
+    assert "created empty" in err
+    args[-1] = str(tmp_path / "missing.csv")
+    assert main(cli(threaded, *args)) == 1
+    assert "can't read" in capsys.readouterr().err

@@ -1,5 +1,6 @@
 // Build the browser client into web/static/ (served by the server at /static/).
-// The pages' own modules are copied as they are (one folder per page, plus shared/) with
+// The pages' own modules are copied as they are (one folder per page: call/, schedule/,
+// programmes/ (the programme admin pages), plus shared/) with
 // the Socket.IO client bundle; the call page's notes (src/call/notes/: yjs, y-protocols,
 // CodeMirror 6 and y-codemirror.next) are bundled by esbuild into one module,
 // call/notes.js, so that one copy of yjs serves the editor and the sync.

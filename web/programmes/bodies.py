@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from rooms.models import DisplayName
 from rooms.programmes.importer import parse_weekly
 from rooms.scheduling.availability import Weekday, Window
-from rooms.scheduling.zones import UtcDatetime
+from rooms.scheduling.zones import UtcDatetime, ZoneName
 
 from ..scheduling.bodies import StrictBody
 
@@ -84,6 +84,15 @@ class AcceptBody(StrictBody):
     start: UtcDatetime
     weekly_sessions: int = Field(default=1, ge=1, le=52,
                                  description="more than 1: a weekly series from that time")
+
+
+class IntroParams(BaseModel):
+    """Query of the intro endpoints."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    zone: ZoneName | None = Field(default=None, description="show the caller's times in "
+                                                            "this zone (default: theirs)")
 
 
 class CoffeeBody(StrictBody):

@@ -25,6 +25,7 @@ from rooms.programmes.importer import read_csv, read_json
 from rooms.programmes.model import Intro, Matching, Participant, Programme
 from rooms.programmes.service import ProgrammeService
 
+from ..recordings.session import COOKIE, SessionCodec
 from ..rest import Problem, api_error
 from ..scheduling.bodies import describe
 from ..scheduling.routes import bearer, json_answer, read_body, status_of
@@ -33,6 +34,7 @@ from .bodies import (
     AcceptBody,
     CoffeeBody,
     CreateProgrammeBody,
+    IntroParams,
     LockBody,
     MatchBody,
     SwapBody,
@@ -46,6 +48,8 @@ from .views import (
     IntrosView,
     MatchingView,
     PairProgress,
+    PeopleView,
+    PersonView,
     RoundFigure,
     intro_view,
     my_intro_view,
@@ -94,17 +98,19 @@ class ProgrammesApi:
     """Handlers of the programme endpoints."""
 
     def __init__(self, service: ProgrammeService, tokens: PersonTokens, admin_key: str,
-                 base_url: str) -> None:
+                 base_url: str, sessions: SessionCodec | None = None) -> None:
         self._service = service
         self._tokens = tokens
         self._admin_key = admin_key.encode()
         self._base_url = base_url
+        self._sessions = sessions
 
     def routes(self) -> list[web.RouteDef]:
         base = "/api/programmes/{programme_id}"
         return [
             web.post("/api/programmes", answers(self.create)),
             web.get(base, answers(self.get)),
+            web.get(base + "/people", answers(self.people)),
             web.post(base + "/people", answers(self.import_json)),
             web.post(base + "/people.csv", answers(self.import_csv)),
             web.post(base + "/matching", answers(self.run_matching)),
@@ -113,12 +119,24 @@ class ProgrammesApi:
             web.post(base + "/matching/swap", answers(self.swap)),
             web.post(base + "/publish", answers(self.publish)),
             web.get(base + "/intro", answers(self.my_intro)),
+            web.get("/api/me/intro", answers(self.my_programme_intro)),
             web.post(base + "/intro/accept", answers(self.accept)),
             web.post(base + "/coffee-rounds", answers(self.coffee_round)),
             web.get(base + "/dashboard", answers(self.dashboard)),
         ]
 
     def _require_admin(self, request: web.Request) -> None:
+        """The admin key as ``Authorization: Bearer``, else the admin pages' session cookie
+        (web/recordings/session.py) of a sign-in with the admin key, with ``X-CSRF-Token``
+        on anything but GET; the header wins when both are sent."""
+        cookie = request.cookies.get(COOKIE)
+        if "Authorization" not in request.headers and cookie and self._sessions is not None:
+            session = self._sessions.read(cookie)  # 401 unauthorized / session_expired
+            if session.room_id is not None:
+                raise Problem("forbidden", "Programmes need a sign-in with the admin key, "
+                                           "not a room's admin token.", 403)
+            self._sessions.check_csrf(request, session)  # 403 csrf_invalid
+            return
         if not hmac.compare_digest(bearer(request).encode(), self._admin_key):
             raise Problem("unauthorized", "Send the admin key as 'Authorization: Bearer'.", 401)
 
@@ -152,6 +170,14 @@ class ProgrammesApi:
         programme = await self._service.programme(self._id(request))
         people = await self._service.store.participants(programme.programme_id)
         return json_answer(programme_view(programme, people))
+
+    async def people(self, request: web.Request) -> web.Response:
+        self._require_admin(request)
+        programme = await self._service.programme(self._id(request))
+        people = await self._service.store.participants(programme.programme_id)
+        return json_answer(PeopleView(people=[PersonView(
+            key=p.key, name=p.name, role=p.role.value, zone=p.zone, capacity=p.capacity,
+            coffee=p.coffee) for p in people]))
 
     async def _raw(self, request: web.Request) -> bytes:
         too_large = Problem("body_too_large",
@@ -219,11 +245,25 @@ class ProgrammesApi:
 
     async def my_intro(self, request: web.Request) -> web.Response:
         identity = await self._person(request)
-        programme = await self._service.programme(self._id(request))
+        return await self._intro_of(request, identity, self._id(request))
+
+    async def my_programme_intro(self, request: web.Request) -> web.Response:
+        """The caller's intro in the programme they were imported into (the schedule page
+        has only their token)."""
+        identity = await self._person(request)
+        programme_id = await self._service.store.programme_of(identity)
+        if programme_id is None:
+            raise ProgrammeError("intro_not_found", "You are not in a programme.")
+        return await self._intro_of(request, identity, programme_id)
+
+    async def _intro_of(self, request: web.Request, identity: str,
+                        programme_id: str) -> web.Response:
+        params = IntroParams.model_validate(dict(request.query))
+        programme = await self._service.programme(programme_id)
         intro, people = await self._service.intro_for(programme.programme_id, identity)
         me = next(p for p in people.values() if p.identity == identity)
         other = people[intro.mentee if me.key == intro.mentor else intro.mentor]
-        return json_answer(my_intro_view(programme, intro, me, other))
+        return json_answer(my_intro_view(programme, intro, me, other, params.zone))
 
     async def accept(self, request: web.Request) -> web.Response:
         identity = await self._person(request)

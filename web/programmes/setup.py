@@ -4,6 +4,7 @@ the app's scheduling service, the routes and the intro webhooks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -17,6 +18,7 @@ from rooms.programmes.redis_store import RedisProgrammeStore
 from rooms.programmes.service import ProgrammeService
 from rooms.programmes.store import MemoryProgrammeStore, ProgrammeStore
 
+from ..recordings.session import SessionCodec
 from ..scheduling.setup import Scheduling, offload_to
 from ..settings import Settings
 from .routes import IntroWebhooks, ProgrammesApi
@@ -31,11 +33,23 @@ class Programmes:
 
     def attach(self, app: web.Application) -> None:
         app.add_routes(self.api.routes())
+        app.router.add_get("/programmes", admin_page)
         app.on_cleanup.append(self._close)
 
     async def _close(self, app: web.Application) -> None:
         await self.service.store.close()
         await self.service.attendance.close()
+
+
+ADMIN_PAGE = Path(__file__).resolve().parents[1] / "static" / "programmes" / "index.html"
+
+
+async def admin_page(request: web.Request) -> web.StreamResponse:
+    """The programme admin pages (web/client/src/programmes/; the key stays in the tab)."""
+    if not ADMIN_PAGE.exists():
+        return web.Response(status=503, text="The web client is not built yet: run "
+                                             "`make build` (or `make run`).")
+    return web.FileResponse(ADMIN_PAGE, headers={"Cache-Control": "no-cache"})
 
 
 PROGRAMMES = web.AppKey("programmes", Programmes)
@@ -56,8 +70,11 @@ def build_programmes(settings: Settings, clock: Clock, scheduling: Scheduling,
                                open_items=None if notes is None else open_items_of(notes))
     if scheduling.webhooks is not None:
         service.add_listener(IntroWebhooks(scheduling.webhooks.enqueue, clock))
+    # The admin pages' session cookie: the same codec (keys derived from the server secret)
+    # as the recordings page's sign-in, so one sign-in serves both pages.
+    sessions = SessionCodec(settings.resolved_secret(), clock, settings.admin_session_ttl_s)
     api = ProgrammesApi(service, scheduling.tokens, settings.resolved_admin_key(),
-                        settings.base_url)
+                        settings.base_url, sessions)
     return Programmes(service, api)
 
 

@@ -36,6 +36,19 @@ class ImportedPerson(View):
     schedule_link: str
 
 
+class PersonView(View):
+    key: str
+    name: str
+    role: str
+    zone: str
+    capacity: int = Field(description="mentors: how many mentees; mentees: 0")
+    coffee: bool
+
+
+class PeopleView(View):
+    people: list[PersonView]
+
+
 class ImportedView(View):
     imported: int
     people: list[ImportedPerson]
@@ -111,9 +124,10 @@ class OfferedTime(View):
 class MyIntroView(View):
     """A person's intro: whom they meet, why, and the offered times in both zones."""
 
+    programme_id: str
     programme: str
     role: str
-    zone: str
+    zone: str = Field(description="the zone of `mine` (the `zone` asked for, or the caller's)")
     other_name: str
     other_zone: str
     explanation: str
@@ -202,11 +216,14 @@ def local_of(instant: datetime, zone: str) -> str:
 
 
 def my_intro_view(programme: Programme, intro: Intro, me: Participant,
-                  other: Participant) -> MyIntroView:
+                  other: Participant, zone: str | None = None) -> MyIntroView:
+    """``mine`` in ``zone`` (the zone the person's page shows; default their own)."""
+    shown = zone or me.zone
     times = [OfferedTime(start=utc_text(s.start), end=utc_text(s.end),
-                         mine=local_of(s.start, me.zone), theirs=local_of(s.start, other.zone))
+                         mine=local_of(s.start, shown), theirs=local_of(s.start, other.zone))
              for s in intro.slots]
-    return MyIntroView(programme=programme.name, role=me.role.value, zone=me.zone,
+    return MyIntroView(programme_id=programme.programme_id, programme=programme.name,
+                       role=me.role.value, zone=shown,
                        other_name=other.name, other_zone=other.zone,
                        explanation=intro.explanation, times=times,
                        booking_id=intro.booking_id)

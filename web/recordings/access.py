@@ -6,8 +6,11 @@ grant (actor ``token:<identity>``). A join token is issued for one room, and the
 given to every roundtable host, so such a token reaches the recordings *of its room
 only*, and cannot delete or read the audit log: otherwise any host could download every
 mentoring session of the deployment. No or a bad credential is ``unauthorized`` (401); a
-good token without the grant, or outside its room, is ``forbidden`` (403). Every answer
-of the recordings API, allowed or refused, is written to the audit log first.
+good token without the grant, or outside its room, is ``forbidden`` (403). Without an
+``Authorization`` header, the admin session cookie of the page (:mod:`.session`) stands
+for the credential it was signed in with; a request that changes something must then
+carry the session's CSRF token. Every answer of the recordings API, allowed or refused,
+is written to the audit log first.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
+import jwt
 from aiohttp import web
 
 from rooms.clock import Clock
@@ -24,6 +28,7 @@ from rooms.recordings.audit import AuditAction, AuditEntry, AuditOutcome
 from rooms.recordings.store import RecordingStore
 
 from ..rest import Problem
+from .session import COOKIE, SessionCodec
 
 ANONYMOUS = "anonymous"
 LINK_ACTOR = "link"  # a download through a signed URL: the URL is the credential
@@ -35,9 +40,18 @@ class Caller:
     actor: str
     refusal: Problem | None  # None: an admin
     room_id: str | None = None  # a token's room: the only recordings it reaches
+    until: float | None = None  # a token's expiry: a session signed in with it ends then
 
     def reaches(self, room_id: str) -> bool:
         return self.room_id is None or self.room_id == room_id
+
+
+def token_expiry(token: str) -> float | None:
+    """The ``exp`` of a token whose signature was already verified (None if unreadable)."""
+    try:
+        return float(jwt.decode(token, options={"verify_signature": False})["exp"])
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        return None
 
 
 def outside_room() -> Problem:
@@ -52,18 +66,39 @@ class Access:
     """Authenticates callers and writes the audit log."""
 
     def __init__(self, admin_key: str, signer: TokenSigner, store: RecordingStore,
-                 clock: Clock) -> None:
+                 clock: Clock, sessions: SessionCodec) -> None:
         self._admin_key = admin_key.encode()
         self._signer = signer
         self._store = store
         self._clock = clock
+        self.sessions = sessions
 
     def caller(self, request: web.Request) -> Caller:
-        scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+        """Who asks: the ``Authorization`` header, else the page's session cookie."""
+        header = request.headers.get("Authorization")
+        cookie = request.cookies.get(COOKIE)
+        if header is None and cookie:
+            return self._session_caller(request, cookie)
+        scheme, _, credential = (header or "").partition(" ")
         if scheme.lower() != "bearer" or not credential:
             return Caller(ANONYMOUS, Problem(
                 "unauthorized", "Send the admin key (or an admin token) as "
                 "'Authorization: Bearer'.", 401))
+        return self.of_credential(credential)
+
+    def _session_caller(self, request: web.Request, cookie: str) -> Caller:
+        try:
+            session = self.sessions.read(cookie)
+        except Problem as refusal:
+            return Caller(ANONYMOUS, refusal)
+        try:
+            self.sessions.check_csrf(request, session)
+        except Problem as refusal:
+            return Caller(session.actor, refusal, session.room_id)
+        return Caller(session.actor, None, session.room_id)
+
+    def of_credential(self, credential: str) -> Caller:
+        """The caller an admin key or join token makes (a refusal if neither admits)."""
         if hmac.compare_digest(credential.encode(), self._admin_key):
             return Caller("admin", None)
         try:
@@ -74,7 +109,7 @@ class Access:
         actor = f"token:{grant.identity}"[:MAX_FIELD]
         if not grant.admin:
             return Caller(actor, Problem("forbidden", "Recordings are for admins only.", 403))
-        return Caller(actor, None, grant.room_id)
+        return Caller(actor, None, grant.room_id, token_expiry(credential))
 
     async def audit(self, request: web.Request, actor: str, action: AuditAction, *,
                     refused: Problem | None = None, recording_id: str | None = None,

@@ -36,6 +36,8 @@ from .access import Access
 from .composer import Composer, ComposerOptions
 from .links import LinkSigner
 from .routes import RecordingsApi
+from .session import SessionCodec
+from .signin import SignIn
 
 RETENTION_EVERY_S = 3600.0
 
@@ -52,11 +54,13 @@ class Recordings:
     retention: Retention
     api: RecordingsApi
     links: LinkSigner
+    signin: SignIn
     composer: Composer | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def attach(self, app: web.Application) -> None:
         app.add_routes(self.api.routes())
+        app.add_routes(self.signin.routes())
         app.on_startup.append(self._start)
         app.on_shutdown.append(self._stop_tasks)  # before the shared Redis client closes
         app.on_cleanup.append(self._close)
@@ -121,9 +125,15 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
 
         uploads = UploadQueue(local, remote, uploaded)
     links = LinkSigner(settings.resolved_secret(), clock, settings.recording_link_ttl_s)
-    access = Access(settings.resolved_admin_key(), signer, store, clock)
+    sessions = SessionCodec(settings.resolved_secret(), clock, settings.admin_session_ttl_s)
+    access = Access(settings.resolved_admin_key(), signer, store, clock, sessions)
     api = RecordingsApi(store, storage, access, links, settings.base_url)
     retention = Retention(store, storage, settings.recording_retention_days, clock)
+    signin = SignIn(access, clock, secure=settings.admin_cookie_secure,
+                    base_url=settings.base_url, attempts_burst=settings.admin_signin_burst,
+                    attempts_per_min=settings.admin_signin_per_min,
+                    retention_days=settings.recording_retention_days,
+                    link_ttl_s=settings.recording_link_ttl_s)
     composer = None
     if settings.composition_enabled:
         composer = Composer(service, local, ComposerOptions(
@@ -131,4 +141,5 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
             fps=settings.composition_fps, nice=settings.composition_nice,
             max_attempts=settings.composition_attempts),
             on_composed=uploads.submit if uploads is not None else None, storage=storage)
-    return Recordings(store, service, storage, local, uploads, retention, api, links, composer)
+    return Recordings(store, service, storage, local, uploads, retention, api, links, signin,
+                      composer)

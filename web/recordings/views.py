@@ -104,3 +104,35 @@ class AuditView(BaseModel):
     """One audit log entry (see docs/recordings-api.md)."""
 
     entries: list[AuditEntry]
+
+
+class SignInBody(BaseModel):
+    """Body of ``POST /api/recordings-session``: the admin key, or a join token with the
+    ``admin`` grant (which reaches its own room's recordings only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    credential: str = Field(min_length=1, max_length=8192)
+
+
+class SessionView(BaseModel):
+    """The admin page's session: who, until when, its CSRF token, and the settings the
+    page shows."""
+
+    actor: str = Field(description="`admin` (the admin key) or `token:<identity>`")
+    room_id: str | None = Field(description="a token's room: the only recordings it "
+                                "reaches (null: the admin key, every recording)")
+    admin_key: bool = Field(description="signed in with the admin key: may delete and "
+                            "read the audit log")
+    expires_at: int = Field(description="epoch seconds; sign in again after")
+    csrf_token: str = Field(description="send as `X-CSRF-Token` with every request that "
+                            "changes something")
+    retention_days: int = Field(description="recordings are deleted this many days after "
+                                "they started (0: kept forever)")
+    link_ttl_s: int = Field(description="how long a signed download URL works")
+
+
+class SignedOut(BaseModel):
+    """Answer of ``DELETE /api/recordings-session``."""
+
+    signed_out: bool = True

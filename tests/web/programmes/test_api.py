@@ -100,6 +100,23 @@ async def test_the_whole_flow(deployment: dict[str, str]) -> None:
         assert (status, again["error"]["code"]) == (409, "booking_exists")
         status, lee_view = await api.call("GET", base + "/intro", links["lee"])
         assert lee_view["booking_id"] == booked["booking_id"]
+        # the schedule page has only the token: /api/me/intro finds the programme
+        status, found = await api.call("GET", "/api/me/intro", links["lee"])
+        assert status == 200 and found == lee_view
+        assert found["programme_id"] == programme["programme_id"]
+        # the schedule page shows the times in the zone it shows everything else in
+        status, paris = await api.call("GET", "/api/me/intro?zone=Europe/Paris", links["kenji"])
+        assert status == 200 and paris["zone"] == "Europe/Paris"
+        assert [t["start"] for t in paris["times"]] == [t["start"] for t in mine["times"]]
+        assert all(t["mine"].endswith("+01:00") and t["theirs"].endswith("-08:00")
+                   for t in paris["times"])
+        status, error = await api.call("GET", "/api/me/intro?zone=Mars/Base", links["kenji"])
+        assert (status, error["error"]["code"]) == (400, "unknown_zone")
+        status, listed = await api.admin("GET", base + "/people")
+        assert status == 200 and [(p["key"], p["role"], p["capacity"])
+                                  for p in listed["people"]] == [
+            ("lee", "mentor", 2), ("ana", "mentor", 1), ("kenji", "mentee", 0),
+            ("lou", "mentee", 0)]
         assert lee_view["times"][0]["mine"].endswith("-08:00")
         status, coffee = await api.admin("POST", base + "/coffee-rounds", {})
         assert status == 201 and coffee["intros"]
@@ -129,6 +146,28 @@ async def test_the_whole_flow(deployment: dict[str, str]) -> None:
                 assert await client.llen(key + ":coffee") == 1
             finally:
                 await client.aclose()
+
+
+async def test_me_intro_before_publishing_and_outside_programmes() -> None:
+    async with live_server(ManualClock(T0.timestamp())) as server, \
+            aiohttp.ClientSession() as http:
+        api = Api(server, http)
+        _, programme = await api.admin("POST", "/api/programmes", {"name": "Spring"})
+        base = f"/api/programmes/{programme['programme_id']}"
+        _, imported = await api.admin("POST", base + "/people.csv", raw=CSV)
+        token = imported["people"][0]["schedule_link"].split("#token=")[1]
+        status, error = await api.call("GET", "/api/me/intro", token)
+        assert (status, error["error"]["code"]) == (404, "intro_not_found")
+        status, error = await api.call("GET", "/api/me/intro", "not-a-token")
+        assert (status, error["error"]["code"]) == (401, "unauthorized")
+        _, person = await api.admin("POST", "/api/people", {
+            "display_name": "Outsider", "role": "mentee", "zone": "UTC"})
+        status, error = await api.call("GET", "/api/me/intro",
+                                       person["schedule_link"].split("#token=")[1])
+        assert (status, error["error"]["code"]) == (404, "intro_not_found")
+        status, _ = await api.admin("GET", base.replace(programme["programme_id"], "nope")
+                                    + "/people")
+        assert status == 404
 
 
 async def test_bad_imports_write_nothing() -> None:

@@ -18,6 +18,7 @@ import {
 } from "../shared/time.js";
 import { Upcoming, bookingPeople } from "./upcoming.js";
 import { ActionItemsList } from "./items.js";
+import { MatchPanel } from "./match.js";
 import { tokenFromLocation } from "../shared/token.js";
 
 const CLOCK_MS = 15000;
@@ -45,6 +46,7 @@ class SchedulePage {
     this.find = new FindTime(this);
     this.upcoming = new Upcoming(this);
     this.actionItems = new ActionItemsList(this);
+    this.match = new MatchPanel(this);
   }
 
   setState(state) {
@@ -144,6 +146,7 @@ class SchedulePage {
 
     await this.upcoming.load();
     this.learnFromBookings(this.upcoming.bookings);
+    await this.match.load();
     await this.actionItems.load();
     this.setState("ready");
     this.status(`Times are shown in your time zone, ${this.zone}.`);
@@ -205,7 +208,7 @@ class SchedulePage {
     this.renderZoneNote();
     this.tickClock();
     // The server computes every time shown in the new zone.
-    this.upcoming.load();
+    this.upcoming.load().then(() => this.match.load());
     this.find.refresh();
     if (zone !== this.savedZone) this.markDirty();
     else if (!this.editorChanged) this.markClean();
