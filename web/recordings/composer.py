@@ -5,9 +5,15 @@ The queue is the recordings store itself: a finished recording whose composition
 ``pending`` (or ``running``, when the server died during it) is waiting for the worker.
 :meth:`Composer.enqueue` (called when a recording stops or is recovered) puts one at
 the front; the worker also scans the store at start-up and whenever it is idle for
-``poll_s``, so nothing waits forever after a restart or a missed enqueue. A job that
-was ``running`` when the server died is restarted from the beginning (the child stops
-with its parent, and its output only appears complete under its final name).
+``poll_s``, so nothing waits forever after a restart or a missed enqueue.
+
+Several server processes may share the store: a runner takes a job only if it can reach
+the track files (its folder or the object store) and only by claiming it atomically
+(:meth:`RecordingService.claim_composition`): the claim is a lease of ``lease_s``,
+renewed with the progress and every third of it. A job that was ``running`` when its
+server died is restarted from the beginning once its lease has run out (the child stops
+with its parent, and its output only appears complete under its final name); a runner
+whose lease was taken over stops its child.
 
 Progress: the child prints ``progress <percent>`` lines; the runner stores them via
 :meth:`RecordingService.set_composition` (at most once per percent step), so ``GET
@@ -25,7 +31,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +69,7 @@ class ComposerOptions:
     max_attempts: int = 3
     retry_delay_s: float = 10.0
     poll_s: float = 60.0
+    lease_s: float = 30.0  # a running job's claim; renewed every third of it
     python: str = sys.executable
 
 
@@ -78,6 +89,9 @@ class Composer:
         self._queued: set[str] = set()
         self.child: asyncio.subprocess.Process | None = None  # the running job's process
         self.current: str | None = None
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.claimed = 0  # jobs this runner took
+        self._percent = 0.0
 
     async def enqueue(self, recording_id: str) -> None:
         """Compose ``recording_id`` (a finished recording) soon. A composition already
@@ -127,33 +141,50 @@ class Composer:
                     self.current = None
 
     async def run_job(self, recording_id: str) -> None:
-        """One try at composing ``recording_id`` (and its retry or failure)."""
+        """One try at composing ``recording_id`` (and its retry or failure), if it waits
+        and this runner can take it."""
         recording = await self._service.store.get(recording_id)
         if recording is None or recording.is_active:
             return
-        composition = recording.composition
-        if composition.state not in WAITING:
+        if recording.composition.state not in WAITING:
             return
         folder = self._local.folder(recording_id)
-        for stale in folder.glob(f".{COMPOSED_NAME}.*.part"):  # left by a killed try
-            stale.unlink(missing_ok=True)
-        await self._service.set_composition(recording_id, CompositionState.RUNNING, 0.0,
-                                            error=composition.error)
+        if not await self._tracks_here(recording, folder):
+            return  # its tracks are in another server process's folder: that one composes
+        if not await self._service.claim_composition(recording_id, self.worker, time.time(),
+                                                     self.options.lease_s):
+            return  # another runner holds it
+        self.claimed += 1
+        await asyncio.to_thread(_remove_stale, folder)
         fetched = await self._fetch_tracks(recording_id, folder)
         try:
             status, reason = await self._compose(recording_id, folder)
         finally:
             for path in fetched:  # the storage has them; the folder keeps only its own
                 path.unlink(missing_ok=True)
-        if status == 0 and (folder / COMPOSED_NAME).exists():
-            size = (folder / COMPOSED_NAME).stat().st_size
+        output = folder / COMPOSED_NAME
+        if status == 0 and await asyncio.to_thread(output.exists):
+            size = (await asyncio.to_thread(output.stat)).st_size
             await self._service.put_file(recording_id, RecordingFile(
                 name=COMPOSED_NAME, kind=FileKind.COMPOSED, size=size))
-            await self._service.set_composition(recording_id, CompositionState.DONE, 100.0)
+            await self._service.set_composition(recording_id, CompositionState.DONE, 100.0,
+                                                worker=self.worker)
             if self._on_composed is not None:
                 self._on_composed(recording_id, COMPOSED_NAME)
             return
         await self._failed(recording, status, reason or f"the composer exited with {status}")
+
+    async def _tracks_here(self, recording: Recording, folder: Path) -> bool:
+        """Whether this runner can reach the recording's track files (its folder, or the
+        object store); a recording that lists no track file counts as here (it fails
+        at once: nothing to compose)."""
+        if track_files(await asyncio.to_thread(_names, folder)):
+            return True
+        if self._storage is not None and self._storage is not self._local:
+            stored = await self._storage.files(recording.recording_id)
+            if track_files({f.name for f in stored}):
+                return True
+        return not any(f.kind is FileKind.TRACK for f in recording.files)
 
     async def _fetch_tracks(self, recording_id: str, folder: Path) -> list[Path]:
         """Copy into ``folder`` the track files and sidecars that were uploaded and left
@@ -162,13 +193,11 @@ class Composer:
             return []
         fetched = []
         stored_files = await self._storage.files(recording_id)
-        names = {stored.name for stored in stored_files}
+        wanted = track_files({stored.name for stored in stored_files})
         for stored in stored_files:
             target = folder / stored.name
-            stem, _, suffix = stored.name.rpartition(".")
-            if (suffix not in ("webm", "json") or not {f"{stem}.webm", f"{stem}.json"} <= names
-                    or target.exists()):
-                continue  # only the Recorder's track files: each has its sidecar
+            if stored.name not in wanted or await asyncio.to_thread(target.exists):
+                continue
             temporary = folder / f"{stored.name}.part"  # never listed for upload
             await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
             with temporary.open("wb") as out:
@@ -185,10 +214,11 @@ class Composer:
         logger.warning("composition of %s failed (try %d): %s", recording_id, attempts, reason)
         if status == NOTHING_TO_COMPOSE or attempts >= self.options.max_attempts:
             await self._service.set_composition(recording_id, CompositionState.FAILED, 0.0,
-                                                attempts=attempts, error=reason)
+                                                attempts=attempts, error=reason,
+                                                worker=self.worker)
             return
         await self._service.set_composition(recording_id, CompositionState.PENDING, 0.0,
-                                            attempts=attempts, error=reason)
+                                            attempts=attempts, error=reason, worker=self.worker)
         await asyncio.sleep(self.options.retry_delay_s)
         self._put(recording_id)
 
@@ -202,18 +232,18 @@ class Composer:
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         errors = asyncio.create_task(self._last_line(child.stderr))
+        self._percent = 0.0
+        heartbeat = asyncio.create_task(self._heartbeat(recording_id, child))
         reason = ""
         try:
             assert child.stdout is not None
-            stored = 0.0
             async for raw in child.stdout:
                 word, _, value = raw.decode(errors="replace").strip().partition(" ")
                 if word == "progress":
                     percent = min(99.0, float(value))
-                    if percent >= stored + 1.0:
-                        stored = percent
-                        await self._service.set_composition(
-                            recording_id, CompositionState.RUNNING, percent)
+                    if percent >= self._percent + 1.0:
+                        self._percent = percent
+                        await self._renew(recording_id, child)
                 elif word == "failed":
                     reason = value
             status = await child.wait()
@@ -225,8 +255,29 @@ class Composer:
             errors.cancel()
             raise
         finally:
+            heartbeat.cancel()
             self.child = None
         return status, reason or last
+
+    async def _renew(self, recording_id: str, child: asyncio.subprocess.Process) -> None:
+        """Store the progress and extend the claim; stop the child if the claim was
+        taken over (this runner was thought dead)."""
+        try:
+            stored = await self._service.set_composition(
+                recording_id, CompositionState.RUNNING, self._percent, worker=self.worker,
+                lease_until=time.time() + self.options.lease_s)
+        except RoomError as exc:
+            logger.warning("composition of %s: progress not stored: %s", recording_id, exc)
+            return
+        if stored.composition.worker != self.worker:
+            logger.warning("composition of %s was taken over; stopping", recording_id)
+            with contextlib.suppress(ProcessLookupError):
+                child.kill()
+
+    async def _heartbeat(self, recording_id: str, child: asyncio.subprocess.Process) -> None:
+        while True:
+            await asyncio.sleep(self.options.lease_s / 3)
+            await self._renew(recording_id, child)
 
     @staticmethod
     async def _last_line(stream: asyncio.StreamReader | None) -> str:
@@ -237,3 +288,20 @@ class Composer:
                 if line:
                     last = line
         return last
+
+
+def track_files(names: set[str]) -> set[str]:
+    """The Recorder's track files and sidecars among ``names`` (each ``.webm`` with its
+    ``.json``)."""
+    stems = {n[: -len(".webm")] for n in names if n.endswith(".webm")}
+    stems &= {n[: -len(".json")] for n in names if n.endswith(".json")}
+    return {f"{stem}{suffix}" for stem in stems for suffix in (".webm", ".json")}
+
+
+def _names(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+
+
+def _remove_stale(folder: Path) -> None:
+    for stale in folder.glob(f".{COMPOSED_NAME}.*.part"):  # left by a killed try
+        stale.unlink(missing_ok=True)

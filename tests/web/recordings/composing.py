@@ -11,7 +11,7 @@ from rooms.recordings.store import RecordingStore
 from web.recordings.composer import ComposerOptions
 
 OPTIONS = ComposerOptions(width=640, height=360, max_attempts=2, retry_delay_s=0.1,
-                          poll_s=0.5)
+                          poll_s=0.5, lease_s=2.0)
 
 
 def track_names(folder: Path) -> list[str]:

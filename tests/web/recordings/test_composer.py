@@ -13,7 +13,7 @@ from rooms.clock import SystemClock
 from rooms.recordings.layered_storage import LayeredStorage
 from rooms.recordings.local_storage import LocalFolderStorage
 from rooms.recordings.memory_store import MemoryRecordingStore
-from rooms.recordings.model import CompositionState, FileKind, RecordingState
+from rooms.recordings.model import CompositionState, FileKind, RecordingFile, RecordingState
 from rooms.recordings.redis_store import RedisRecordingStore
 from rooms.recordings.s3_storage import S3Storage
 from rooms.recordings.service import RecordingService
@@ -164,3 +164,45 @@ async def test_tracks_already_uploaded_to_the_object_store_are_composed(
     assert [p.name for p in folder.iterdir()] == [COMPOSED_NAME]  # the copies removed
     assert decode_errors(folder / COMPOSED_NAME) == ""
     await remote.close()
+
+
+async def test_two_runners_on_one_store_compose_a_recording_once(
+    call: Path, redis_url: str, tmp_path: Path
+) -> None:
+    store = RedisRecordingStore(redis_url, SystemClock())
+    await store.create(recording("rec-f", active=False))
+    place_tracks(call, tmp_path, "rec-f")
+    runners = [Composer(RecordingService(store), LocalFolderStorage(tmp_path), OPTIONS)
+               for _ in range(2)]
+    workers = [asyncio.create_task(r.run()) for r in runners]
+    try:
+        seen = await watch(store, "rec-f", {"done", "failed"})
+    finally:
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+    assert seen[-1] == ("done", 100.0)
+    assert sorted(r.claimed for r in runners) == [0, 1]
+    done = await store.get("rec-f")
+    assert done is not None and done.composition.worker is None
+    await store.close()
+
+
+async def test_a_recording_whose_tracks_are_in_another_process_folder_is_left_to_it(
+    tmp_path: Path
+) -> None:
+    store = MemoryRecordingStore(SystemClock())
+    elsewhere = recording("rec-g", active=False).model_copy(update={"files": [
+        RecordingFile(name="alice.video.001.webm", kind=FileKind.TRACK, size=10,
+                      peer="alice")]})
+    await store.create(elsewhere)
+    composer = Composer(RecordingService(store), LocalFolderStorage(tmp_path), OPTIONS)
+    worker = asyncio.create_task(composer.run())
+    try:
+        await asyncio.sleep(OPTIONS.poll_s * 3)  # a few scans
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+    left = await store.get("rec-g")
+    assert left is not None and left.composition.state is CompositionState.PENDING
+    assert composer.claimed == 0
