@@ -123,8 +123,8 @@ class Composer:
         while True:
             try:
                 await self.scan()
-            except RoomError as exc:  # the store away: try again later
-                logger.warning("composition scan failed: %s", exc)
+            except Exception:  # the store away: try again at the next scan
+                logger.exception("composition scan failed")
             while True:
                 try:
                     recording_id = await asyncio.wait_for(self._queue.get(),
@@ -135,8 +135,10 @@ class Composer:
                 self.current = recording_id
                 try:
                     await self.run_job(recording_id)
-                except RoomError as exc:
+                except RoomError as exc:  # deleted meanwhile, or the store away
                     logger.warning("composition of %s: %s", recording_id, exc)
+                except Exception:  # never let one job stop the worker; the scan retries
+                    logger.exception("composition of %s failed", recording_id)
                 finally:
                     self.current = None
 
@@ -219,8 +221,8 @@ class Composer:
             return
         await self._service.set_composition(recording_id, CompositionState.PENDING, 0.0,
                                             attempts=attempts, error=reason, worker=self.worker)
-        await asyncio.sleep(self.options.retry_delay_s)
-        self._put(recording_id)
+        asyncio.get_running_loop().call_later(self.options.retry_delay_s, self._put,
+                                              recording_id)  # other jobs go on meanwhile
 
     async def _compose(self, recording_id: str, folder: Path) -> tuple[int, str]:
         """Run the child; store its progress; returns its exit status and last words."""
