@@ -4,6 +4,7 @@ by the Recorder, composed by ``python -m media.composition`` in a child process.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 
@@ -27,7 +28,8 @@ async def compose_in_child(folder: Path, output: Path) -> list[str]:
     """Run the composition CLI; returns its stdout lines."""
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "media.composition", str(folder), str(output),
-        "--width", str(WIDTH), "--height", str(HEIGHT), cwd=ROOT,
+        "--width", str(WIDTH), "--height", str(HEIGHT),
+        "--progress", str(output.with_suffix(".progress")), cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     stdout, stderr = await asyncio.wait_for(child.communicate(), 150)
@@ -48,6 +50,8 @@ async def test_a_two_person_call_composes_into_one_file_in_sync(
     percents = [float(line.split()[1]) for line in lines if line.startswith("progress ")]
     assert percents == sorted(percents) and len(set(percents)) > 10 and percents[-1] == 100.0
     assert lines[-1].startswith("done ")
+    saved = json.loads(output.with_suffix(".progress").read_text())
+    assert saved == {"state": "done", "value": float(lines[-1].split()[1])}
 
     probed = probe(output)
     kinds = sorted(s["codec_type"] for s in probed["streams"])
