@@ -75,6 +75,13 @@ class Settings(BaseModel):
     recordings_s3_access_key: str = ""  # empty: the SDK's usual credential chain
     recordings_s3_secret_key: str = ""
     recordings_s3_prefix: str = "recordings/"
+    # The composed file of each recording (a child process per job, one at a time).
+    composition_enabled: bool = True
+    composition_width: int = Field(default=1280, ge=64, le=3840, multiple_of=4)
+    composition_height: int = Field(default=720, ge=64, le=2160, multiple_of=4)
+    composition_fps: int = Field(default=30, ge=1, le=60)
+    composition_nice: int = Field(default=10, ge=0, le=19)  # the child's priority drop
+    composition_attempts: int = Field(default=3, ge=1, le=20)  # failures before failed
     secret: str = ""  # token signing key; empty: read or create data_dir/secret
     admin_key: str = ""  # REST admin key; empty: read or create data_dir/admin_key
     ice_hosts: tuple[str, ...] = ("127.0.0.1",)

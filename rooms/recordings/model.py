@@ -99,6 +99,13 @@ class Composition(WireModel):
 
     state: CompositionState = CompositionState.PENDING
     percent: PERCENT = 0.0
+    attempts: int = Field(default=0, ge=0, description="failed tries so far")
+    error: str | None = Field(default=None, max_length=500,
+                              description="why the last try failed (kept once done)")
+    worker: str | None = Field(default=None, max_length=200,
+                               description="the server process composing it (while running)")
+    lease_until: float | None = Field(default=None, description="epoch seconds: the worker's "
+                                      "claim holds until then (renewed while it works)")
 
 
 class Recording(WireModel):

@@ -137,14 +137,55 @@ class RecordingService:
         return await self._store.update(recording_id, mark)
 
     async def set_composition(self, recording_id: str, state: CompositionState,
-                              percent: float) -> Recording:
-        """Progress of the composed file (0..100); ``done`` means 100."""
-        progress = Composition(state=state,
-                               percent=100.0 if state is CompositionState.DONE else percent)
+                              percent: float, attempts: int | None = None,
+                              error: str | None = None, worker: str | None = None,
+                              lease_until: float | None = None) -> Recording:
+        """Progress of the composed file (0..100); ``done`` means 100. ``attempts`` (failed
+        tries) is kept when not given; ``error`` is the last failure's reason. A ``worker``
+        changes only a composition it holds (or nobody holds): a worker whose claim was
+        taken over changes nothing. Only ``running`` keeps a worker and its lease."""
 
         def composed(current: Recording) -> Recording:
-            if current.composition == progress:
+            before = current.composition
+            if worker is not None and before.worker not in (None, worker):
+                return current
+            running = state is CompositionState.RUNNING
+            progress = Composition(
+                state=state, percent=100.0 if state is CompositionState.DONE else percent,
+                attempts=before.attempts if attempts is None else attempts,
+                error=None if error is None else error[:500],
+                worker=(worker or before.worker) if running else None,
+                lease_until=(lease_until or before.lease_until) if running else None)
+            if before == progress:
                 return current
             return current.model_copy(update={"composition": progress})
 
         return await self._store.update(recording_id, composed)
+
+    async def claim_composition(self, recording_id: str, worker: str, now: float,
+                                lease_s: float) -> bool:
+        """Make ``worker`` the one composing a finished recording whose composition waits
+        (``pending``, or ``running`` under a lease that expired: its worker died); False
+        if it is held by another live worker, done, failed or still recording."""
+
+        def claim(current: Recording) -> Recording:
+            held = current.composition
+            if current.is_active or held.state not in (CompositionState.PENDING,
+                                                       CompositionState.RUNNING):
+                raise _NotClaimed
+            if (held.state is CompositionState.RUNNING and held.worker not in (None, worker)
+                    and (held.lease_until or 0.0) > now):
+                raise _NotClaimed
+            return current.model_copy(update={"composition": held.model_copy(update={
+                "state": CompositionState.RUNNING, "percent": 0.0, "worker": worker,
+                "lease_until": now + lease_s})})
+
+        try:
+            await self._store.update(recording_id, claim)
+        except _NotClaimed:
+            return False
+        return True
+
+
+class _NotClaimed(Exception):
+    """The composition is not this worker's to take (nothing was changed)."""

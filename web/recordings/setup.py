@@ -4,7 +4,9 @@ retention and the admin API, from the settings.
 Files are written to ``MENTORCALL_RECORDINGS_DIR``. With ``MENTORCALL_RECORDINGS_S3_BUCKET``
 set, finished files are uploaded to that bucket by the upload queue (which resumes with
 whatever is left in the folder at start-up) and read from wherever they are. Retention
-runs hourly while the app runs.
+runs hourly while the app runs. The composition runner (web/recordings/composer.py) makes
+each finished recording's composed file in a child process; signaling calls
+``Recordings.composer.enqueue(recording_id)`` when a recording stops or is recovered.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from signaling.recording_files import RecordingFiler
 
 from ..settings import Settings
 from .access import Access
+from .composer import Composer, ComposerOptions
 from .links import LinkSigner
 from .routes import RecordingsApi
 from .session import SessionCodec
@@ -54,6 +57,7 @@ class Recordings:
     links: LinkSigner
     signin: SignIn
     filer: RecordingFiler
+    composer: Composer | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def attach(self, app: web.Application) -> None:
@@ -69,6 +73,8 @@ class Recordings:
         if self.uploads is not None:
             await self.uploads.resume()
             self.tasks.append(asyncio.create_task(self.uploads.run()))
+        if self.composer is not None:
+            self.tasks.append(asyncio.create_task(self.composer.run()))
 
     async def _stop_tasks(self, app: web.Application) -> None:
         for task in self.tasks:
@@ -131,7 +137,16 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
                     attempts_per_min=settings.admin_signin_per_min,
                     retention_days=settings.recording_retention_days,
                     link_ttl_s=settings.recording_link_ttl_s)
-    # The composition job's enqueue goes in ``filer.on_stopped`` (called with the id).
-    filer = RecordingFiler(service, local, None if uploads is None else uploads.submit)
+    composer = None
+    if settings.composition_enabled:
+        composer = Composer(service, local, ComposerOptions(
+            width=settings.composition_width, height=settings.composition_height,
+            fps=settings.composition_fps, nice=settings.composition_nice,
+            max_attempts=settings.composition_attempts),
+            on_composed=uploads.submit if uploads is not None else None, storage=storage)
+    # a stopped (or recovered) recording is composed at once; the composer's own scan
+    # catches any it missed
+    filer = RecordingFiler(service, local, None if uploads is None else uploads.submit,
+                           on_stopped=None if composer is None else composer.enqueue)
     return Recordings(store, service, storage, local, uploads, retention, api, links, signin,
-                      filer)
+                      filer, composer)

@@ -115,3 +115,26 @@ async def test_files_composition_and_recovery(recordings: RecordingService) -> N
     assert again.state is RecordingState.RECOVERED and again.revision == recovered.revision
     with pytest.raises(ValueError):
         await recordings.finish(rid, RecordingState.RECORDING)
+
+
+async def test_a_composition_is_claimed_by_one_worker_under_a_lease(
+    recordings: RecordingService,
+) -> None:
+    rid = (await recordings.start(coffee(), "mentor-1", Role.MENTOR, True)).recording_id
+    assert not await recordings.claim_composition(rid, "a", START, 10)  # still recording
+    await recordings.finish(rid, RecordingState.STOPPED)
+    assert await recordings.claim_composition(rid, "a", START, 10)
+    assert not await recordings.claim_composition(rid, "b", START + 5, 10)  # a holds it
+    held = await recordings.set_composition(rid, CompositionState.RUNNING, 30, worker="a",
+                                            lease_until=START + 15)
+    assert (held.composition.worker, held.composition.lease_until) == ("a", START + 15)
+    assert not await recordings.claim_composition(rid, "b", START + 14, 10)
+    assert await recordings.claim_composition(rid, "b", START + 16, 10)  # a's lease ran out
+    taken = await recordings.store.get(rid)
+    assert taken is not None and taken.composition.percent == 0
+    stale = await recordings.set_composition(rid, CompositionState.DONE, 100, worker="a")
+    assert stale.composition.state is CompositionState.RUNNING  # a changes nothing now
+    done = await recordings.set_composition(rid, CompositionState.DONE, 100, worker="b")
+    assert done.composition.state is CompositionState.DONE
+    assert (done.composition.worker, done.composition.lease_until) == (None, None)
+    assert not await recordings.claim_composition(rid, "c", START + 100, 10)  # done

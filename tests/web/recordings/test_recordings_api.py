@@ -177,7 +177,8 @@ async def test_metadata(api: Api) -> None:
     assert [(c["identity"], c["decision"], c["session_id"]) for c in body["consent"]] == [
         ("mentor-1", "accepted", "sid-a"), ("mentee-1", "declined", "sid-b")]
     assert body["files"][0]["size"] == len(DATA) and body["total_bytes"] == len(DATA)
-    assert body["composition"] == {"state": "pending", "percent": 0.0}
+    assert body["composition"] == {"state": "pending", "percent": 0.0, "attempts": 0,
+                                   "error": None, "worker": None, "lease_until": None}
     status, body = await api.get("/api/recordings/rec-9", api.admin())
     assert status == 404 and body["error"]["code"] == "recording_not_found"
 
