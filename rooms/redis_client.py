@@ -92,6 +92,19 @@ def deadline_of(client: aioredis.Redis) -> float:
     return 2 * float(socket_timeout)
 
 
+def _raise_if_cancelling(exc: BaseException) -> None:
+    """Re-raise as ``CancelledError`` if the running task is being cancelled.
+
+    A cancellation that reached redis-py or the pool while a command or a wait for a
+    connection ended may come out as a timeout or connection error; turned into
+    ``StoreUnavailable`` it would be caught as an outage and the cancellation lost (a
+    background loop would then never stop: a server shutdown hung on it).
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError() from exc
+
+
 def _guarded(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
     @functools.wraps(method)
     async def run(self: RedisBacked, *args: Any, **kwargs: Any) -> T:
@@ -104,10 +117,12 @@ def _guarded(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]
                 finally:
                     OPERATION_DEADLINES.reset(outer)
         except (RedisTimeoutError, TimeoutError) as exc:
+            _raise_if_cancelling(exc)
             if isinstance(pool, StallAwarePool):
                 pool.timed_out()  # Redis may be hung: waiters for a connection give up soon
             raise StoreUnavailable() from exc
         except UNAVAILABLE_ERRORS as exc:
+            _raise_if_cancelling(exc)
             raise StoreUnavailable() from exc
         if isinstance(pool, StallAwarePool):
             pool.answered()

@@ -70,6 +70,9 @@ class StallAwarePool(aioredis.BlockingConnectionPool):
             await self._abandon(waiting)
             raise
         await self._abandon(waiting)
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():  # a cancel _abandon's wait absorbed
+            raise asyncio.CancelledError()
         raise RedisConnectionError("No connection available (Redis is not answering).")
 
     async def _abandon(self, waiting: asyncio.Future[AbstractConnection]) -> None:

@@ -84,4 +84,9 @@ class SeatKeeper:
                 logger.warning("presence: the store is unavailable; leases not renewed")
             except Exception:
                 logger.exception("presence round failed")
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # cancelled while a store call failed: never swallow the cancellation
+                # (the shutdown waiting for this loop would hang)
+                raise asyncio.CancelledError()
             await asyncio.sleep(self._interval_s)
