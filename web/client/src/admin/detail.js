@@ -36,6 +36,7 @@ export class Detail {
     this.canDelete = canDelete;
     this.recording = null;
     this.playing = null; // name of the file in the player
+    this.chosen = false; // the admin picked that file: a refresh keeps it
     this.retries = 0;
     $("detail-close").addEventListener("click", () => this.close());
     $("delete").addEventListener("click", () => this.askDelete());
@@ -77,6 +78,7 @@ export class Detail {
     player.load();
     player.hidden = true;
     this.playing = null;
+    this.chosen = false;
     this.retries = 0;
     $("detail-error").hidden = true;
     this.cancelDelete();
@@ -116,6 +118,16 @@ export class Detail {
       button.textContent = "Download";
       button.setAttribute("aria-label", `Download ${file.name}`);
       button.addEventListener("click", () => this.download(file.name));
+      if (file.name.endsWith(".webm")) {
+        const play = document.createElement("button");
+        play.type = "button";
+        play.className = "small play";
+        play.textContent = file.name === this.playing ? "Playing" : "Play";
+        play.disabled = file.name === this.playing;
+        play.setAttribute("aria-label", `Play ${file.name}`);
+        play.addEventListener("click", () => this.play(file));
+        action.append(play, " ");
+      }
       action.append(button);
       tr.append(cell(file.name, "mono"), cell(fileWhat(file)), cell(size(file.size), "num"),
         action);
@@ -177,13 +189,31 @@ export class Detail {
       return;
     }
     if (file.name === this.playing) return;
+    if (this.chosen && recording.files.some((f) => f.name === this.playing)) return;
     if (this.playing && !player.paused) return; // keep what the admin is watching
-    this.playing = file.name;
-    label.textContent = file.kind === "composed"
+    await this.load(recording, file,
+      file.kind === "composed" ? `Playing the whole session (${file.name}).`
+        : `Playing one track (${fileWhat(file)}): the one file of the session isn't ready yet.`);
+  }
+
+  /** Put ``file`` in the player because the admin asked for it. */
+  async play(file) {
+    this.chosen = true;
+    await this.load(this.recording, file, file.kind === "composed"
       ? `Playing the whole session (${file.name}).`
-      : `Playing one track (${fileWhat(file)}): the one file of the session isn't ready yet.`;
+      : `Playing one track (${fileWhat(file)}).`);
+    if (this.playing === file.name) $("player").play().catch(() => {});
+  }
+
+  async load(recording, file, text) {
+    const player = $("player");
+    this.playing = file.name;
+    this.retries = 0;
+    $("player-label").textContent = text;
+    this.showFiles(recording);
     try {
       const link = await this.api.link(recording.recording_id, file.name);
+      if (this.playing !== file.name) return; // another file was asked for meanwhile
       player.src = link.path;
       player.hidden = false;
     } catch (error) {

@@ -107,7 +107,9 @@ export function renderList(recordings, filtered, onOpen, selectedId) {
   $("list-summary").textContent = n ? `${n} recording${n === 1 ? "" : "s"}, newest first.` : "";
 }
 
-/** Whether the list should be asked again soon: something is still changing. */
+/** Whether the list should be asked again soon: something is still changing (a recording
+ * runs, or its one file waits to be made or is being made). */
 export function changing(recordings) {
-  return recordings.some((r) => r.state === "recording" || r.composition.state === "running");
+  return recordings.some((r) => r.state === "recording"
+    || r.composition.state === "pending" || r.composition.state === "running");
 }
