@@ -89,6 +89,9 @@ async def test_admin_signs_in_plays_and_deletes_a_recording() -> None:
         service = server.app[RECORDINGS].service
         size = await store_files(server, recording_id)
         await service.finish(recording_id, RecordingState.STOPPED)
+        await expect(card).to_contain_text("Finished")
+        await expect(card).to_contain_text("One file for the session: waiting")
+        # the page keeps asking while the composition waits
         await service.set_composition(recording_id, CompositionState.RUNNING, 40.0)
         await expect(card).to_contain_text("being made · 40 %")  # the page polls
         await expect(card.locator("progress")).to_have_attribute("value", "40")
@@ -113,6 +116,13 @@ async def test_admin_signs_in_plays_and_deletes_a_recording() -> None:
         await p.wait_for_function(
             "() => document.getElementById('player').currentTime > 1.0", timeout=15_000)
         await full_page(page, "recadmin-5-playing")
+        await p.get_by_role("button", name=f"Play {MENTOR}.video.webm").click()
+        await expect(p.locator("#player-label")).to_contain_text(
+            f"Playing one track ({MENTOR} · video).")
+        await p.wait_for_function(
+            """() => { const v = document.getElementById('player');
+                       return v.src.includes('/files/mentor_ada.video.webm?')
+                         && v.currentTime > 1.0; }""", timeout=15_000)
 
         await p.locator("#tab-audit").click()
         audit = p.locator("#audit")
