@@ -183,7 +183,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     scheduling.attach(app)
     app[RECORDINGS] = recordings
     recordings.attach(app)
-    app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key()).routes())
+    app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key(),
+                            recordings.store).routes())
     programmes = build_programmes(settings, clock, scheduling, redis, notes)
     app[PROGRAMMES] = programmes
     programmes.attach(app)
