@@ -184,7 +184,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[RECORDINGS] = recordings
     recordings.attach(app)
     app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key(),
-                            recordings.store).routes())
+                            recordings.store,
+                            None if recordings.access is None
+                            else recordings.access.page_admin).routes())
     programmes = build_programmes(settings, clock, scheduling, redis, notes)
     app[PROGRAMMES] = programmes
     programmes.attach(app)

@@ -33,9 +33,11 @@ class NotesApi:
     """Handlers for the notes endpoints."""
 
     def __init__(self, notes: NotesService, caller: Caller, admin_key: str,
-                 recordings: RecordingStore | None = None) -> None:
+                 recordings: RecordingStore | None = None,
+                 page_admin: Callable[[web.Request], bool] | None = None) -> None:
         self._notes = notes
         self._recordings = recordings
+        self._page_admin = page_admin
         self._caller = caller
         self._admin_key = admin_key.encode()
 
@@ -53,7 +55,11 @@ class NotesApi:
         ]
 
     def _is_admin(self, request: web.Request) -> bool:
-        return hmac.compare_digest(bearer(request).encode(), self._admin_key)
+        """The admin key, or the admin page's session signed in with it (a link from a
+        recording to its notes)."""
+        if hmac.compare_digest(bearer(request).encode(), self._admin_key):
+            return True
+        return self._page_admin is not None and self._page_admin(request)
 
     async def _reader(self, request: web.Request) -> str | None:
         """The session's participant reading (None: an admin); ``forbidden`` otherwise."""

@@ -145,3 +145,25 @@ async def test_a_recorded_session_links_to_its_notes_and_back() -> None:
         # an unrecorded session's export has no recordings section
         status, text = await booked.get(f"/api/notes/sessions/{room_id}x")
         assert status == 200 and "## Recordings" not in text
+
+
+async def test_the_admin_page_session_reads_the_notes_a_recording_links_to() -> None:
+    clock = ManualClock(T0.timestamp())
+    async with live_server(clock) as server, aiohttp.ClientSession(
+            cookie_jar=aiohttp.DummyCookieJar()) as http:
+        booked, recording_id = await book_and_record(server, http, clock)
+        response = await http.post(f"{server.base_url}/api/recordings-session",
+                                   json={"credential": ADMIN_KEY})
+        assert response.status == 200, await response.text()
+        cookie = response.cookies["mentorcall_admin"].value
+        _, meta = await booked.get(f"/api/recordings/{recording_id}")
+
+        async def read(cookie_value: str) -> tuple[int, str]:
+            async with http.get(f"{server.base_url}{meta['notes_url']}",
+                                headers={"Cookie": f"mentorcall_admin={cookie_value}"}) as r:
+                return r.status, await r.text()
+
+        status, text = await read(cookie)
+        assert status == 200 and f"`{recording_id}`" in text
+        status, _ = await read(cookie[:-2] + "xx")  # tampered: not an admin
+        assert status == 401
