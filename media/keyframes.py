@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from media.vp8 import vp8_descriptor_size
+
 _EARLY = 1e-6  # a timer may fire a hair early (clock resolution): that close is due
 
 
@@ -23,27 +25,11 @@ def is_keyframe_start(payload: bytes) -> bool:
     byte of the VP8 payload header that follows has the inverse keyframe bit P, which
     is 0 for a keyframe.
     """
-    size = len(payload)
-    if size < 2:
+    descriptor = vp8_descriptor_size(payload)
+    if descriptor is None:
         return False
-    first = payload[0]
-    if first & 0x1F != 0x10:  # S bit set, PID == 0 (the R bit is ignored)
-        return False
-    pos = 1
-    if first & 0x80:  # X: extension control bits follow
-        ext = payload[1]
-        pos = 2
-        if ext & 0x80:  # I: picture id, 7 or 15 bits
-            if pos >= size:
-                return False
-            pos += 2 if payload[pos] & 0x80 else 1
-        if ext & 0x40:  # L: TL0PICIDX
-            pos += 1
-        if ext & 0x30:  # T and/or K share one byte
-            pos += 1
-    if pos >= size:
-        return False
-    return payload[pos] & 0x01 == 0
+    starts_frame, pos = descriptor
+    return starts_frame and payload[pos] & 0x01 == 0
 
 
 class PliRateLimiter:

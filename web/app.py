@@ -17,7 +17,7 @@ from media.sfu import Sfu
 from rooms.clock import Clock, SystemClock
 from rooms.grants import TokenSigner
 from rooms.memory_store import MemoryRoomStore
-from rooms.notes.contexts import BookingContexts
+from rooms.notes.contexts import BookingContexts, booking_of_room
 from rooms.notes.memory_store import MemoryNotesStore
 from rooms.notes.model import NotesLimits
 from rooms.notes.redis_store import RedisNotesStore
@@ -166,6 +166,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, json_errors])
     scheduling = build_scheduling(settings, clock, store, signer, redis)
     scheduling.service.add_listener(BookingContexts(notes_store, scheduling.service.rooms))
+    recordings.service.booking_of = functools.partial(booking_of_room, notes_store)
     app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling,
                              notes, redis)
     sio = create_sio(namespace, settings.redis_url or None, settings.browser_origins,
@@ -182,7 +183,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     scheduling.attach(app)
     app[RECORDINGS] = recordings
     recordings.attach(app)
-    app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key()).routes())
+    app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key(),
+                            recordings.store,
+                            None if recordings.access is None
+                            else recordings.access.page_admin).routes())
     programmes = build_programmes(settings, clock, scheduling, redis, notes)
     app[PROGRAMMES] = programmes
     programmes.attach(app)

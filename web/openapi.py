@@ -27,6 +27,7 @@ from rooms.notes.model import ActionItem
 
 from .calls.routes import CreateRoomRequest
 from .notes.bodies import ItemPatch, ItemsView
+from .notes.recordings import SessionRecordings
 from .programmes.bodies import (
     AcceptBody,
     CoffeeBody,
@@ -239,6 +240,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/notes/sessions/{room_id}", "A session's notes as Markdown: shared "
               "notes, action items and the caller's own private notes (participants and "
               "admins)", "person", None, content_type=MARKDOWN, errors=(*PERSON, "forbidden")),
+    Operation("get", "/api/notes/sessions/{room_id}/recordings", "The session's recordings, "
+              "oldest first: ids and admin API links for admins; participants see only that "
+              "a recording exists", "person", SessionRecordings,
+              errors=(*PERSON, "forbidden")),
     Operation("get", "/api/notes/pairs/{identity}/items", "The action items of the caller's "
               "mentoring pair with `identity`, across sessions", "person", ItemsView,
               errors=(*PERSON, "forbidden")),

@@ -113,15 +113,28 @@ async def read_json(request: web.Request) -> JsonBody:
     """The request's body, at most :data:`MAX_BODY_BYTES`, parsed within the bounds;
     ``body_too_large`` (413), ``invalid_body`` or ``invalid_json`` (400) otherwise."""
     too_large = Problem("body_too_large", f"Bodies are limited to {MAX_BODY_BYTES} bytes.", 413)
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+    return parse_json(await read_bounded(request, MAX_BODY_BYTES, too_large))
+
+
+async def read_bounded(request: web.Request, limit: int, too_large: Problem) -> bytes:
+    """The whole request body, however many pieces it arrives in; ``too_large`` as soon
+    as it passes ``limit`` bytes (or says it will), ``invalid_body`` if it cannot be read.
+
+    One ``content.read(n)`` returns what has arrived so far, not the whole body: a body
+    sent in pieces (a slow network, chunked encoding) would be cut short."""
+    if request.content_length is not None and request.content_length > limit:
         raise too_large
+    chunks: list[bytes] = []
+    size = 0
     try:
-        raw = await request.content.read(MAX_BODY_BYTES + 1)
+        while chunk := await request.content.read(limit + 1 - size):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise too_large
     except ValueError as exc:
         raise Problem("invalid_body", "The body could not be read.") from exc
-    if len(raw) > MAX_BODY_BYTES:
-        raise too_large
-    return parse_json(raw)
+    return b"".join(chunks)
 
 
 @web.middleware

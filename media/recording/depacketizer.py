@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 from aiortc.rtp import RtpPacket
 
+from media.vp8 import vp8_descriptor_size
+
 REORDER_WAIT_S = 0.15  # how long a gap may be waited for (NACK round trips on a call)
 MAX_HELD = 1024  # packets held behind a gap at most: beyond, the gap is given up at once
 MAX_JUMP = 3000  # a sequence number further ahead than this restarts the stream
@@ -142,32 +144,6 @@ class ReorderBuffer:
             expected += 1
         self._next = expected
         return released
-
-
-def vp8_descriptor_size(payload: bytes) -> tuple[bool, int] | None:
-    """``(starts_frame, size)`` of the VP8 payload descriptor at the start of ``payload``
-    (``starts_frame``: S=1 and PID=0), or None when it is cut short."""
-    size = len(payload)
-    if size < 1:
-        return None
-    first = payload[0]
-    pos = 1
-    if first & 0x80:  # X: extension control bits follow
-        if size < 2:
-            return None
-        ext = payload[1]
-        pos = 2
-        if ext & 0x80:  # I: picture id, 7 or 15 bits
-            if pos >= size:
-                return None
-            pos += 2 if payload[pos] & 0x80 else 1
-        if ext & 0x40:  # L: TL0PICIDX
-            pos += 1
-        if ext & 0x30:  # T and/or K share one byte
-            pos += 1
-    if pos >= size:
-        return None
-    return first & 0x1F == 0x10, pos
 
 
 def vp8_keyframe_size(frame: bytes) -> tuple[int, int] | None:

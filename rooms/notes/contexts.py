@@ -35,7 +35,8 @@ def scope_of(booking: Booking) -> str:
 def context_of(booking: Booking, rooms: SessionRooms) -> SessionContext:
     return SessionContext(room_id=live_room_id(booking), scope=scope_of(booking),
                           people=booking.people, title=booking.title,
-                          ends_at=epoch_seconds(rooms.closes_at(booking)))
+                          ends_at=epoch_seconds(rooms.closes_at(booking)),
+                          booking_id=booking.booking_id)
 
 
 class BookingContexts:
@@ -50,3 +51,9 @@ class BookingContexts:
             if booking.room_id is None or not booking.is_confirmed:
                 continue
             await self._store.put_context(context_of(booking, self._rooms))
+
+
+async def booking_of_room(store: NotesStore, room_id: str) -> str | None:
+    """The booking a booked room was made for (None: not a booked room)."""
+    context = await store.context(room_id)
+    return None if context is None else context.booking_id

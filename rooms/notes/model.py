@@ -63,6 +63,8 @@ class SessionContext(WireModel):
     people: tuple[Identity, ...]
     title: str = ""
     ends_at: float = 0.0  # epoch seconds: after it, only participants and admins read
+    booking_id: str | None = Field(default=None, max_length=128,
+                                   description="the booking whose room this is")
 
 
 def pair_scope(a: str, b: str) -> str:

@@ -5,7 +5,7 @@ recordings only through the store's atomic ``update``."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
@@ -25,6 +25,10 @@ from rooms.recordings.store import RecordingStore
 FINISHED = (RecordingState.STOPPED, RecordingState.RECOVERED, RecordingState.FAILED)
 
 
+BookingOf = Callable[[str], Awaitable[str | None]]
+"""The booking a room was made for (None: an unbooked room), by room id."""
+
+
 def new_recording_id() -> str:
     return "rec_" + secrets.token_urlsafe(12)
 
@@ -37,6 +41,7 @@ class RecordingService:
         self._store = store
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._new_id = new_id
+        self.booking_of: BookingOf | None = None  # set by the app when scheduling runs
 
     @property
     def store(self) -> RecordingStore:
@@ -54,11 +59,16 @@ class RecordingService:
                     booking_id: str | None = None) -> Recording:
         """Start recording ``room``: ``not_allowed_to_record`` (nothing starts),
         ``room_closed``, ``already_recording``. Nobody has consented yet: the recorder
-        writes a track only once its publisher accepts."""
+        writes a track only once its publisher accepts. Without ``booking_id``, a
+        booked room's booking (a breakout's: its roundtable's) comes from ``booking_of``."""
         await self._check(room, role, record_grant)
         now = self._clock.now()
         if room.is_closed(now):
             raise RoomError("room_closed")
+        if booking_id is None and self.booking_of is not None:
+            booking_id = await self.booking_of(room.room_id)
+            if booking_id is None and room.parent is not None:
+                booking_id = await self.booking_of(room.parent)
         recording = Recording(recording_id=self._new_id(), room_id=room.room_id,
                               booking_id=booking_id, started_by=identity, started_at=now)
         return await self._store.create(recording)

@@ -30,6 +30,8 @@ async def test_the_host_runs_a_pair_breakout_and_calls_everyone_back() -> None:
         lou = await open_page(browser, links["Lou Lim"], "lou", viewport=WIDE)
         await join(lou)
         pages = (host, pat, lou)
+        for page in pages:  # the identity comes with the join's answer (late under load)
+            await page.page.wait_for_function("() => window.mentorcall.identity")
         ids = {p.name: str(await p.page.evaluate("() => window.mentorcall.identity"))
                for p in pages}
         for page in pages:

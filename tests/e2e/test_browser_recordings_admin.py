@@ -105,6 +105,15 @@ async def test_admin_signs_in_plays_and_deletes_a_recording() -> None:
         detail = p.locator("#detail")
         await expect(detail).to_be_visible()
         await expect(p.locator("#player-label")).to_contain_text("whole session")
+        notes = p.locator("#detail-notes")
+        await expect(notes).to_have_text("Session notes")
+        href = await notes.get_attribute("href")
+        assert href is not None and href.startswith("/api/notes/sessions/")
+        # the link opens with the page's session (the admin key's): the notes link back
+        status, text = await p.evaluate(
+            "async (url) => { const r = await fetch(url); return [r.status, await r.text()]; }",
+            href)
+        assert status == 200 and f"`{recording_id}`" in text, (status, text)
         consent = p.locator("#consent tr")
         await expect(consent).to_have_count(2)
         await expect(consent.nth(0)).to_contain_text("Accepted")

@@ -3,12 +3,13 @@ for bugs, and display names people can see, over a real server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import unicodedata
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
@@ -178,3 +179,41 @@ def test_hostile_values_never_get_a_500(world: World, data: st.DataObject) -> No
             assert visible(answer[key]), answer[key]
     if status == 201 and path == "/api/rooms":
         assert answer["links"]
+
+
+async def in_pieces(raw: bytes, pieces: int = 3) -> AsyncIterator[bytes]:
+    """The body sent in ``pieces`` chunks with a pause between them, as a slow network
+    delivers it (chunked transfer encoding)."""
+    step = -(-len(raw) // pieces)
+    for start in range(0, len(raw), step):
+        yield raw[start:start + step]
+        await asyncio.sleep(0.2)
+
+
+async def test_bodies_that_arrive_in_pieces_are_read_whole() -> None:
+    # One content.read(n) returns what has arrived so far: before, a JSON body sent in
+    # pieces was cut after the first one (invalid_json) and a CSV import lost its rows.
+    csv = ("key,name,role,zone\n" + "".join(
+        f"p{i},Person {i},{'mentor' if i % 4 == 0 else 'mentee'},Europe/Paris\n"
+        for i in range(40))).encode()
+    async with live_server() as server, aiohttp.ClientSession() as http:
+        headers = {"Authorization": f"Bearer {server.admin_key}",
+                   "Content-Type": "application/json"}
+        body = json.dumps({"title": "Slow network " + "x" * 100, "mentor_name": "Ada",
+                           "mentee_name": "Grace"}).encode()
+        async with http.post(f"{server.base_url}/api/rooms", data=in_pieces(body),
+                             headers=headers) as response:
+            assert response.status == 201, await response.text()
+        body = json.dumps({"name": "Spring",
+                           "default_availability": "mon-fri 09:00-17:00"}).encode()
+        async with http.post(f"{server.base_url}/api/programmes", data=in_pieces(body),
+                             headers=headers) as response:
+            assert response.status == 201, await response.text()
+            programme = await response.json()
+        async with http.post(
+                f"{server.base_url}/api/programmes/{programme['programme_id']}/people.csv",
+                data=in_pieces(csv, 4),
+                headers={**headers, "Content-Type": "text/csv"}) as response:
+            answer = await response.json()
+            assert response.status == 201, answer
+            assert answer["imported"] == 40

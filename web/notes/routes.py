@@ -19,10 +19,12 @@ from rooms.notes.documents import TEXT, read_items
 from rooms.notes.export import notes_markdown
 from rooms.notes.model import DocKey, pair_scope, series_scope
 from rooms.notes.service import NotesService
+from rooms.recordings.store import RecordingStore
 from rooms.scheduling.people import Person
 
 from ..scheduling.routes import answers, bearer, json_answer, problem, read_body
 from .bodies import ItemPatch, ItemsView
+from .recordings import SessionRecordings, recordings_markdown, session_recordings
 
 Caller = Callable[[web.Request], Awaitable[Person]]
 
@@ -30,14 +32,20 @@ Caller = Callable[[web.Request], Awaitable[Person]]
 class NotesApi:
     """Handlers for the notes endpoints."""
 
-    def __init__(self, notes: NotesService, caller: Caller, admin_key: str) -> None:
+    def __init__(self, notes: NotesService, caller: Caller, admin_key: str,
+                 recordings: RecordingStore | None = None,
+                 page_admin: Callable[[web.Request], bool] | None = None) -> None:
         self._notes = notes
+        self._recordings = recordings
+        self._page_admin = page_admin
         self._caller = caller
         self._admin_key = admin_key.encode()
 
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/api/notes/sessions/{room_id}", answers(self.session_notes)),
+            web.get("/api/notes/sessions/{room_id}/recordings",
+                    answers(self.session_recordings)),
             web.get("/api/notes/pairs/{identity}/items", answers(self.pair_items)),
             web.patch("/api/notes/pairs/{identity}/items/{item_id}",
                       answers(self.patch_pair_item)),
@@ -47,18 +55,37 @@ class NotesApi:
         ]
 
     def _is_admin(self, request: web.Request) -> bool:
-        return hmac.compare_digest(bearer(request).encode(), self._admin_key)
+        """The admin key, or the admin page's session signed in with it (a link from a
+        recording to its notes)."""
+        if hmac.compare_digest(bearer(request).encode(), self._admin_key):
+            return True
+        return self._page_admin is not None and self._page_admin(request)
+
+    async def _reader(self, request: web.Request) -> str | None:
+        """The session's participant reading (None: an admin); ``forbidden`` otherwise."""
+        if self._is_admin(request):
+            return None
+        person = await self._caller(request)
+        context = await self._notes.store.context(request.match_info["room_id"])
+        if context is None or person.identity not in context.people:
+            raise problem("forbidden", "Only the session's participants and admins can "
+                                       "read its notes.")
+        return person.identity
+
+    async def _session_recordings(self, room_id: str, admin: bool) -> SessionRecordings:
+        found = ([] if self._recordings is None
+                 else await session_recordings(self._recordings, room_id, admin))
+        return SessionRecordings(room_id=room_id, recordings=found)
+
+    async def session_recordings(self, request: web.Request) -> web.Response:
+        identity = await self._reader(request)
+        return json_answer(await self._session_recordings(request.match_info["room_id"],
+                                                          identity is None))
 
     async def session_notes(self, request: web.Request) -> web.Response:
         room_id = request.match_info["room_id"]
+        identity = await self._reader(request)
         context = await self._notes.store.context(room_id)
-        identity: str | None = None
-        if not self._is_admin(request):
-            person = await self._caller(request)
-            if context is None or person.identity not in context.people:
-                raise problem("forbidden", "Only the session's participants and admins can "
-                                           "read its notes.")
-            identity = person.identity
         shared = await self._notes.stored_doc(DocKey(room_id))
         private = None
         if identity is not None:
@@ -66,6 +93,8 @@ class NotesApi:
             private = str(mine.get(TEXT, type=Text))
         text = notes_markdown(context.title if context else "", str(shared.get(TEXT, type=Text)),
                               read_items(shared, room_id), private)
+        listed = await self._session_recordings(room_id, identity is None)
+        text += recordings_markdown(listed.recordings)
         return web.Response(text=text, content_type="text/markdown")
 
     async def _pair_scope(self, request: web.Request) -> str:

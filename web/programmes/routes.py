@@ -26,7 +26,7 @@ from rooms.programmes.model import Intro, Matching, Participant, Programme
 from rooms.programmes.service import ProgrammeService
 
 from ..recordings.session import COOKIE, SessionCodec
-from ..rest import Problem, api_error
+from ..rest import Problem, api_error, read_bounded
 from ..scheduling.bodies import describe
 from ..scheduling.routes import bearer, json_answer, read_body, status_of
 from ..scheduling.views import utc_text
@@ -182,12 +182,7 @@ class ProgrammesApi:
     async def _raw(self, request: web.Request) -> bytes:
         too_large = Problem("body_too_large",
                             f"Imports are limited to {MAX_IMPORT_BYTES} bytes.", 413)
-        if request.content_length is not None and request.content_length > MAX_IMPORT_BYTES:
-            raise too_large
-        raw = await request.content.read(MAX_IMPORT_BYTES + 1)
-        if len(raw) > MAX_IMPORT_BYTES:
-            raise too_large
-        return raw
+        return await read_bounded(request, MAX_IMPORT_BYTES, too_large)
 
     async def _imported(self, programme_id: str, rows: list[Participant]) -> web.Response:
         people = [ImportedPerson(

@@ -86,6 +86,15 @@ class Access:
                 "'Authorization: Bearer'.", 401))
         return self.of_credential(credential)
 
+    def page_admin(self, request: web.Request) -> bool:
+        """The admin page signed in with the admin key asks (its session cookie and no
+        ``Authorization`` header): what other admin-only reads (the notes) accept."""
+        cookie = request.cookies.get(COOKIE)
+        if "Authorization" in request.headers or not cookie:
+            return False
+        caller = self._session_caller(request, cookie)
+        return caller.refusal is None and caller.room_id is None
+
     def _session_caller(self, request: web.Request, cookie: str) -> Caller:
         try:
             session = self.sessions.read(cookie)

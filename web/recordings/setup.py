@@ -58,6 +58,7 @@ class Recordings:
     signin: SignIn
     filer: RecordingFiler
     composer: Composer | None = None
+    access: Access | None = None  # who asks (the notes API reads the page's session)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def attach(self, app: web.Application) -> None:
@@ -149,4 +150,4 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
     filer = RecordingFiler(service, local, None if uploads is None else uploads.submit,
                            on_stopped=None if composer is None else composer.enqueue)
     return Recordings(store, service, storage, local, uploads, retention, api, links, signin,
-                      filer, composer)
+                      filer, composer, access)

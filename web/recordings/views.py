@@ -20,6 +20,8 @@ from rooms.recordings.model import (
 )
 from rooms.recordings.store import DEFAULT_LIMIT, MAX_LIMIT
 
+from ..notes.recordings import notes_path
+
 
 def epoch(moment: datetime | None) -> float | None:
     """Epoch seconds of a query time (a time without a zone is UTC)."""
@@ -73,6 +75,8 @@ class RecordingView(BaseModel):
     consent: list[ConsentEntry]
     files: list[RecordingFile]
     total_bytes: int
+    notes_url: str = Field(description="the session's notes as Markdown "
+                           "(`GET /api/notes/sessions/{room_id}`; an admin may read it)")
 
     @classmethod
     def of(cls, recording: Recording) -> RecordingView:
@@ -82,7 +86,8 @@ class RecordingView(BaseModel):
                    duration_s=recording.duration_s, state=recording.state,
                    composition=recording.composition, participants=recording.participants,
                    consent=recording.consent, files=recording.files,
-                   total_bytes=recording.total_bytes)
+                   total_bytes=recording.total_bytes,
+                   notes_url=notes_path(recording.room_id))
 
 
 class DownloadLink(BaseModel):

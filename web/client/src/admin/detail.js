@@ -101,6 +101,7 @@ export class Detail {
       `participants ${recording.participants.join(", ")}`];
     if (recording.booking_id) meta.push(`booking ${recording.booking_id}`);
     $("detail-meta").textContent = meta.join(" · ");
+    $("detail-notes").href = recording.notes_url; // the session's notes, as Markdown
     $("detail-progress").replaceChildren(progress(recording.composition));
     this.showFiles(recording);
     this.showConsent(recording);
