@@ -143,6 +143,16 @@ class SpeakerDetector:
         if loudest is None or loudest == self._speaker:
             self._challenger = None  # silence, or the speaker is the loudest
             return None
+        claimant = self._challenger
+        challenger = None if claimant is None else self._levels.get(claimant)
+        if claimant is not None and challenger is not None and claimant != loudest:
+            challenger_db = self._decayed(challenger, now)
+            if (challenger_db >= params.threshold_dbov
+                    and challenger_db >= loudest_db - params.margin_db):
+                # the challenger still talks about as loud as the loudest: it keeps its
+                # claim (several people talking alike would otherwise reset it at every
+                # evaluation and nobody would ever take over)
+                loudest, loudest_db = claimant, challenger_db
         if (
             current_db is not None
             and current_db >= params.threshold_dbov

@@ -199,3 +199,17 @@ def test_a_hard_muted_peer_cannot_become_the_speaker() -> None:
     run(speakers, {"a": const(SILENCE), "b": const(-10)}, 3.0, 4.0)
     assert seen == [("room", "a"), ("room", "b")]
     assert speakers.recent_speakers("room") == ["b", "a"]
+
+
+def test_one_of_many_people_talking_alike_becomes_the_speaker_and_stays() -> None:
+    # Ten tones at one level, each packet a little louder or softer: the loudest changes
+    # at nearly every evaluation. Before, each change reset the challenger, so nobody
+    # ever held it for the dwell time and no speaker was chosen at all.
+    rng = random.Random(7)
+    peers = [f"p{i}" for i in range(10)]
+    d = detector_with(*peers)
+    jitter = {p: (lambda t: -30.0 + rng.uniform(-1.5, 1.5)) for p in peers}
+    changes = run(d, jitter, 0.0, 4.0)
+    assert changes, "no speaker was chosen"
+    assert len(changes) == 1, changes  # and no flapping among people talking alike
+    assert changes[0][0] <= 1.0
