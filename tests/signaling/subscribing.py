@@ -11,7 +11,8 @@ before answering (tests/media/subscribers.py: stock aiortc drops RTX otherwise).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
 
 from aiortc.mediastreams import MediaStreamTrack
 
@@ -20,6 +21,9 @@ from tests.media.peers import LoopbackPeer, ReceivedMedia, start_consuming
 from tests.media.subscribers import claim_ssrcs
 
 from .client import SignalClient
+
+if TYPE_CHECKING:
+    from tests.live_server import LiveServer
 
 
 class SubscribingParticipant:
@@ -156,3 +160,11 @@ class SubscribingParticipant:
         await self.publisher.close()
         await self.subscriber.close()
         await self.signal.close()
+
+
+async def connect(server: LiveServer, stack: AsyncExitStack,
+                  seed: int) -> SubscribingParticipant:
+    """A participant connected to ``server``, closed when ``stack`` unwinds."""
+    who = SubscribingParticipant(await SignalClient().connect(server.base_url), seed)
+    stack.push_async_callback(who.close)
+    return who

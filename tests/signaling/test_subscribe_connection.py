@@ -17,14 +17,7 @@ from rooms.models import Role, Room
 from signaling.session import peer_id_for
 from tests.live_server import LiveServer, live_server, token_of
 
-from .client import SignalClient
-from .subscribing import SubscribingParticipant
-
-
-async def connect(server: LiveServer, stack: AsyncExitStack, seed: int) -> SubscribingParticipant:
-    who = SubscribingParticipant(await SignalClient().connect(server.base_url), seed)
-    stack.push_async_callback(who.close)
-    return who
+from .subscribing import connect
 
 
 def roundtable_token(server: LiveServer, room_id: str, identity: str) -> str:

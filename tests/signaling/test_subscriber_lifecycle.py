@@ -14,17 +14,11 @@ import pytest
 from media.errors import MediaError
 from media.sfu import Sfu
 from signaling.session import peer_id_for
-from tests.live_server import LiveServer, live_server, token_of
+from tests.live_server import live_server, token_of
 
 from .client import SignalClient
 from .roundtable import create_roundtable
-from .subscribing import SubscribingParticipant
-
-
-async def connect(server: LiveServer, stack: AsyncExitStack, seed: int) -> SubscribingParticipant:
-    who = SubscribingParticipant(await SignalClient().connect(server.base_url), seed)
-    stack.push_async_callback(who.close)
-    return who
+from .subscribing import SubscribingParticipant, connect
 
 
 async def knock(who: SubscribingParticipant, token: str) -> str:
