@@ -280,6 +280,10 @@ class RoomService:
             raise RoomError("forbidden", "Your join token does not allow publishing.")
         await self._store.set_tracks(grant.room_id, grant.identity, tracks)
 
+    async def room(self, room_id: str) -> Room | None:
+        """The room, or None if there is no such room (any more)."""
+        return await self._store.get_room(room_id)
+
     async def snapshot(self, room_id: str) -> RoomSnapshot:
         """The room and who is in it."""
         return await self._store.snapshot(room_id)

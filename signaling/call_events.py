@@ -33,6 +33,7 @@ from .payloads import (
     SubscriberRestartPayload,
     SubscriptionAnswerPayload,
 )
+from .placement import RoomPlacement
 from .session import CallSession, peer_id_for
 
 logger = logging.getLogger(__name__)
@@ -42,8 +43,10 @@ class CallEvents:
     """Joins, publishes and subscribes participants of 1:1 and group calls."""
 
     def __init__(self, service: RoomService, sfu: Sfu, options: SignalingOptions,
-                 participants: Participants, connections: Connections) -> None:
+                 participants: Participants, connections: Connections,
+                 placement: RoomPlacement | None = None) -> None:
         self._service = service
+        self._placement = placement  # None: one node, every room is here
         self._sfu = sfu
         self._options = options
         self._participants = participants
@@ -67,6 +70,8 @@ class CallEvents:
         if sid in calls.sessions:
             raise SignalingError("already_joined", "This connection has already joined a call.")
         grant, personal_token = await self._redeem(payload)
+        if self._placement is not None:  # `moved` if another node serves the room
+            await self._placement.check(grant.room_id, personal_token)
         token = {} if personal_token is None else {"token": personal_token}
         peer_id = peer_id_for(grant.room_id, grant.identity)
         async with calls.lock(peer_id):

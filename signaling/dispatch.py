@@ -69,7 +69,7 @@ async def run_handler(event: str, sid: str, call: Callable[[], Awaitable[Ack]]) 
     try:
         return await call()
     except SignalingError as exc:
-        return error_ack(exc.code, exc.message, exc.retry_after_s)
+        return error_ack(exc.code, exc.message, exc.retry_after_s, exc.details)
     except (RoomError, MediaError) as exc:
         return error_ack(exc.code, exc.message)
     except Exception:

@@ -46,6 +46,7 @@ from .limits import ConnectionLimits
 from .notes_events import NotesEvents
 from .options import SignalingOptions
 from .participants import Participants
+from .placement import RoomPlacement
 from .process_notices import NOTICE_ROOM, NoticeRelay
 from .recording_events import RecordingEvents
 from .recording_files import RecordingFiler
@@ -77,6 +78,7 @@ class CallNamespace(socketio.AsyncNamespace):
         namespace: str = "/",
         notes: NotesService | None = None,
         recordings: RecordingFiler | None = None,
+        placement: RoomPlacement | None = None,
     ) -> None:
         super().__init__(namespace)
         self._clock = clock or SystemClock()
@@ -96,7 +98,7 @@ class CallNamespace(socketio.AsyncNamespace):
         self._notes_events = NotesEvents(self.notes, service, self.participants, self,
                                          self._clock)
         handler_modules: list[HandlerModule] = [
-            CallEvents(service, sfu, options, self.participants, self),
+            CallEvents(service, sfu, options, self.participants, self, placement),
             roundtables,
             roundtables.mutes,
             FloorEvents(service.roundtables, roundtables.act),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 import socketio
@@ -24,13 +24,18 @@ class AllowedOrigins:
     public URL's, the bind address's) and the request's own host as Engine.IO sees it
     (its default). Behind a TLS proxy that sends no ``X-Forwarded-Proto`` the page's
     ``https://`` origin differs from the ``http://`` the server sees: the configured
-    public origin is what lets it in."""
+    public origin is what lets it in. ``nodes`` gives the origins of the deployment's
+    live nodes: a page served by one of them follows `moved` to this one."""
 
-    def __init__(self, origins: Iterable[str]) -> None:
+    def __init__(self, origins: Iterable[str],
+                 nodes: Callable[[], frozenset[str]] | None = None) -> None:
         self.origins = frozenset(origins)
+        self._nodes = nodes
 
     def __call__(self, origin: str | None, environ: Mapping[str, Any]) -> bool:
         if origin is None or origin in self.origins:
+            return True
+        if self._nodes is not None and origin in self._nodes():
             return True
         host = environ.get("HTTP_HOST")
         if not host:
@@ -107,6 +112,7 @@ class RedisNoticeManager(socketio.AsyncRedisManager):
 def create_sio(
     namespace: CallNamespace, redis_url: str | None = None, origins: Iterable[str] = (),
     publisher: Publisher | None = None,
+    node_origins: Callable[[], frozenset[str]] | None = None,
 ) -> socketio.AsyncServer:
     """A python-socketio AsyncServer for aiohttp; emits and process notices cross
     processes through Redis if given (published through ``publisher``, the process's
@@ -121,7 +127,7 @@ def create_sio(
         async_mode="aiohttp",
         client_manager=manager,
         max_http_buffer_size=max(MAX_ENGINE_MESSAGE_BYTES, largest + ENGINE_FRAMING_BYTES),
-        cors_allowed_origins=AllowedOrigins(origins),
+        cors_allowed_origins=AllowedOrigins(origins, node_origins),
         logger=False,
         engineio_logger=False,
     )

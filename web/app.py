@@ -36,6 +36,7 @@ from signaling.options import SignalingOptions
 from signaling.server import create_sio
 
 from .calls.routes import RoomsApi
+from .nodes.setup import NodeSetup, build_node
 from .notes.routes import NotesApi
 from .programmes.setup import PROGRAMMES, build_programmes
 from .recordings.setup import RECORDINGS, build_recordings
@@ -81,6 +82,7 @@ class Services:
     scheduling: Scheduling
     notes: NotesService
     redis: aioredis.Redis | None = None  # the process's one Redis client, if configured
+    node: NodeSetup | None = None  # this process as a node (registry, placement, keeper)
 
 
 SERVICES = web.AppKey("services", Services)
@@ -105,6 +107,18 @@ def build_roundtable_store(clock: Clock, redis: aioredis.Redis | None) -> Roundt
     return MemoryRoundtableStore(clock)
 
 
+def call_page_csp(app: web.Application) -> str:
+    """The call page's policy: it may also connect to the deployment's other nodes
+    (a `moved` answer sends its Socket.IO connection to one of them)."""
+    node = app[SERVICES].node if SERVICES in app else None
+    origins = sorted(node.keeper.origins) if node is not None and node.keeper else []
+    extra = [o.replace("http", "ws", 1) for o in origins] + origins
+    if not extra:
+        return CALL_PAGE_CSP
+    return CALL_PAGE_CSP.replace("connect-src 'self';",
+                                 f"connect-src 'self' {' '.join(extra)};")
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
@@ -115,7 +129,7 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     if not request.path.startswith("/socket.io"):
         response.headers.update(SECURITY_HEADERS)
         if request.path == "/join":
-            response.headers["Content-Security-Policy"] = CALL_PAGE_CSP
+            response.headers["Content-Security-Policy"] = call_page_csp(request.app)
     return response
 
 
@@ -150,6 +164,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         max_doc_bytes=settings.notes_max_bytes,
         compact_every_updates=settings.notes_compact_updates))
     recordings = build_recordings(settings, clock, signer, redis)
+    node = build_node(settings, clock, redis, service)
     namespace = CallNamespace(
         service,
         sfu,
@@ -162,15 +177,17 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         clock,
         notes=notes,
         recordings=recordings.filer,
+        placement=node.placement if node.shared else None,
     )
     app = web.Application(client_max_size=64 * 1024, middlewares=[security_headers, json_errors])
     scheduling = build_scheduling(settings, clock, store, signer, redis)
     scheduling.service.add_listener(BookingContexts(notes_store, scheduling.service.rooms))
     recordings.service.booking_of = functools.partial(booking_of_room, notes_store)
     app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling,
-                             notes, redis)
+                             notes, redis, node)
+    keeper = node.attach(app, namespace, sfu, settings)
     sio = create_sio(namespace, settings.redis_url or None, settings.browser_origins,
-                     publisher=redis)
+                     publisher=redis, node_origins=lambda: keeper.origins)
     sio.attach(app)
     rooms_api = RoomsApi(
         service,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
@@ -11,29 +12,23 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
-from .access_log import RedactingAccessLogger
 from .app import create_app
+from .nodes.runner import serve_node
+from .nodes.workers import run_workers
 from .settings import Settings
 
 
 def serve(settings: Settings) -> None:
-    """Run the server until interrupted."""
+    """Run the server (one node) until SIGTERM/SIGINT, draining it first with Redis."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("aioice", "aiortc"):  # per-candidate ICE chatter
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    app = create_app(settings)
-    print(f"mentorcall listening on http://{settings.host}:{settings.port}", flush=True)
     print(f"admin key: in {settings.data_dir / 'admin_key'} (or MENTORCALL_ADMIN_KEY)", flush=True)
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        shutdown_timeout=5.0,
-        access_log_class=RedactingAccessLogger,
-    )
+
+    async def run() -> None:
+        await serve_node(create_app(settings), settings)
+
+    asyncio.run(run())
 
 
 def admin_post(settings: Settings, path: str, body: dict[str, object] | None = None,
@@ -162,7 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", help="listen address (MENTORCALL_HOST, default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="listen port (MENTORCALL_PORT, default 8080)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the server")
+    serve_parser = commands.add_parser("serve", help="run the server")
+    serve_parser.add_argument(
+        "--workers", type=int, nargs="?", const=0, default=None, metavar="N",
+        help="run N worker processes, each a node on port PORT+i (no N: one per core); "
+             "needs MENTORCALL_REDIS_URL")
     room = commands.add_parser("create-room", help="create a 1:1 coffee room, print join links")
     room.add_argument("--mentor", default="Mentor", help="mentor's display name")
     room.add_argument("--mentee", default="Mentee", help="mentee's display name")
@@ -197,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings.from_env(**overrides)
     if args.command == "serve":
+        if args.workers is not None:
+            return run_workers(settings, args.workers)
         serve(settings)
         return 0
     if args.command == "add-person":

@@ -100,6 +100,16 @@ class Settings(BaseModel):
     webhook_secret: str = ""  # HMAC key of the webhook signatures; required with a URL
     webhook_backoff_s: float = Field(default=1.0, ge=0, le=60)  # first retry delay, doubling
     reminder_minutes: int = Field(default=15, ge=1, le=7 * 24 * 60)  # webhook before a session
+    # This process as a node of the deployment (docs/operations.md, "Several nodes").
+    # off: every process serves every room it is asked for (several processes then need a
+    # proxy that sends a room's people to one process); on (default) with Redis: placement
+    room_placement: bool = True
+    node_id: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._-]*$")  # "": random
+    node_url: str = ""  # the URL clients reach this node at (`moved`); "": the bind address
+    node_max_rooms: int = Field(default=500, ge=1, le=100_000)  # rooms placed here at most
+    node_heartbeat_s: float = Field(default=1.0, gt=0, le=60)
+    node_lease_s: float = Field(default=3.0, gt=0, le=600)  # lapsed: its rooms move
+    drain_deadline_s: float = Field(default=30.0, ge=0, le=3600)  # SIGTERM: longest drain
     # Per person (and per pair for bookings), per process: token buckets (docs/operations.md).
     slot_search_burst: int = Field(default=10, ge=1)
     slot_search_per_min: float = Field(default=30.0, gt=0)
@@ -124,6 +134,22 @@ class Settings(BaseModel):
                 raise ValueError("MENTORCALL_PUBLIC_URL must be an http(s) URL")
             origin_of(value)  # ValueError without a host
         return value
+
+    @field_validator("node_url")
+    @classmethod
+    def _node_url(cls, value: str) -> str:
+        if value:
+            if not value.startswith(("http://", "https://")):
+                raise ValueError("MENTORCALL_NODE_URL must be an http(s) URL")
+            origin_of(value)
+        return value
+
+    @model_validator(mode="after")
+    def _lease_longer_than_heartbeat(self) -> Settings:
+        if self.node_lease_s <= self.node_heartbeat_s:
+            raise ValueError("MENTORCALL_NODE_LEASE_S must be longer than "
+                             "MENTORCALL_NODE_HEARTBEAT_S")
+        return self
 
     @model_validator(mode="after")
     def _webhook_signed(self) -> Settings:
@@ -156,6 +182,12 @@ class Settings(BaseModel):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def node_base_url(self) -> str:
+        """Where clients reach this node (``moved`` sends them here)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return (self.node_url or f"http://{host}:{self.port}").rstrip("/")
 
     @property
     def browser_origins(self) -> tuple[str, ...]:

@@ -19,7 +19,10 @@ from tests.server_process import ServerProcess
 from tests.signaling.roundtable import Member, create_roundtable
 from tests.web.test_redis_roundtable_processes import closed
 
-SETTINGS: dict[str, Any] = {"disconnect_grace_s": 1.0, "presence_interval_s": 0.3}
+# room_placement off: every process serves every room (the sticky-proxy setup), so
+# one room's connections can be held by both processes, which is what is tested here.
+SETTINGS: dict[str, Any] = {"disconnect_grace_s": 1.0, "presence_interval_s": 0.3,
+                            "room_placement": False}
 NAMES = ("Ann", "Bob", "Cy", "Dee")
 
 

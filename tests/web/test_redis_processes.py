@@ -24,8 +24,10 @@ INTERVAL_S = 0.3
 
 @pytest.fixture
 def two_servers(redis_url: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    # room_placement off: both processes serve every room (the sticky-proxy setup), so one
+    # room's participants can be held by both (tests/web/test_nodes_*.py: placement on).
     settings: dict[str, Any] = {"redis_url": redis_url, "disconnect_grace_s": GRACE_S,
-                "presence_interval_s": INTERVAL_S}
+                "presence_interval_s": INTERVAL_S, "room_placement": False}
     with ServerProcess(**settings) as one, ServerProcess(**settings) as two:
         yield one, two
 

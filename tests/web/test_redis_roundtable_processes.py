@@ -21,7 +21,10 @@ from tests.signaling.participant import Participant
 from tests.signaling.roundtable import Member, create_roundtable
 from tests.signaling.test_roundtable_media import grows, stays_still
 
-SETTINGS: dict[str, Any] = {"disconnect_grace_s": 1.0, "presence_interval_s": 0.3}
+# room_placement off: every process serves every room (the sticky-proxy setup), so
+# one room's connections can be held by both processes, which is what is tested here.
+SETTINGS: dict[str, Any] = {"disconnect_grace_s": 1.0, "presence_interval_s": 0.3,
+                            "room_placement": False}
 PEOPLE = [("Pat", "participant"), ("Tia", "participant"), ("Obi", "observer")]
 
 
