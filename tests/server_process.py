@@ -73,6 +73,18 @@ class ServerProcess:
             self._proc.wait()
             self._proc = None
 
+    def send_sigterm(self) -> None:
+        """SIGTERM without waiting (the node drains, then exits: :meth:`wait_exit`)."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGTERM)
+
+    def wait_exit(self, timeout_s: float) -> int:
+        """The exit status once the process ends (TimeoutExpired after ``timeout_s``)."""
+        assert self._proc is not None
+        code = self._proc.wait(timeout=timeout_s)
+        self._proc = None
+        return code
+
     def stop(self) -> None:
         if self._proc is not None:
             self._proc.terminate()
