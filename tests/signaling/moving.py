@@ -36,6 +36,7 @@ class MovingCaller:
         self.visits: list[SubscribingParticipant] = []
         self.urls: list[str] = []  # the node of each visit
         self.moves = 0  # `moved` answers followed
+        self.told_to_move = 0  # `moved` events (its node drains)
         self.identity = ""
         self.closed = False
         self._rejoin: asyncio.Task[None] | None = None
@@ -125,7 +126,7 @@ class MovingCaller:
         @who.signal.sio.on("moved")
         def moved(data: dict[str, Any]) -> None:
             if not self.closed and self.visits[-1] is who:
-                self.moves += 1
+                self.told_to_move += 1
                 self._start_rejoin(str(data["url"]))
 
     def _start_rejoin(self, url: str | None) -> None:
