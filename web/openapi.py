@@ -26,6 +26,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from rooms.notes.model import ActionItem
 
 from .calls.routes import CreateRoomRequest
+from .nodes.views import NodesView
 from .notes.bodies import ItemPatch, ItemsView
 from .notes.recordings import SessionRecordings
 from .programmes.bodies import (
@@ -188,6 +189,8 @@ OPERATIONS: tuple[Operation, ...] = (
               CreatedRoomOrRoundtable, 201, body=CreateRoomBody,
               errors=("unauthorized", *BODY_ERRORS)),
     Operation("get", "/api/openapi.json", "This document", "none", None, uses_store=False),
+    Operation("get", "/api/nodes", "The live nodes of the deployment: URL, capacity, placed "
+              "rooms, load, draining", "admin", NodesView, errors=("unauthorized",)),
     Operation("post", "/api/people", "Register a person (schedule link, feed URL)", "admin",
               RegisteredPerson, 201, body=PersonBody,
               errors=("unauthorized", "unknown_zone", *BODY_ERRORS)),

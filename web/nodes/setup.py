@@ -8,7 +8,6 @@ import asyncio
 import hmac
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -27,6 +26,7 @@ from signaling.placement import RoomPlacement
 
 from ..rest import api_error
 from ..settings import Settings
+from .views import NodesView, node_view
 
 
 @dataclass
@@ -91,20 +91,5 @@ class NodesApi:
                 and hmac.compare_digest(key.encode(), self._admin_key)):
             return api_error(401, "unauthorized", "Send the admin key as 'Authorization: Bearer'.")
         nodes = await self._registry.nodes()  # StoreUnavailable: a 503 (web.rest)
-        return web.json_response({"nodes": [node_view(n) for n in nodes]})
-
-
-def node_view(node: Node) -> dict[str, Any]:
-    load = node.load
-    return {
-        "node_id": node.node_id,
-        "url": node.url,
-        "ice_hosts": list(node.ice_hosts),
-        "max_rooms": node.max_rooms,
-        "placed_rooms": node.placed,
-        "draining": node.draining,
-        "started_at": node.started_at,
-        "load": {"rooms": load.rooms, "participants": load.participants,
-                 "published_streams": load.published, "forwarded_streams": load.forwarded,
-                 "cpu": round(load.cpu, 3)},
-    }
+        return web.json_response(
+            NodesView(nodes=[node_view(n) for n in nodes]).model_dump(mode="json"))
