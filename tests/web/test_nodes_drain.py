@@ -64,8 +64,8 @@ async def test_sigterm_moves_a_nodes_calls_to_the_other_nodes_and_the_node_exits
         assert [c.told_to_move for c in pairs[i]] == [1, 1]  # by the node, not by its loss
         assert pairs[i][0].url == pairs[i][1].url != victim.base_url
     await asyncio.gather(*(media_flows((pairs[i][0], pairs[i][1]), 20) for i in moving))
-    live = {n["node_id"]: n["url"] for n in await listed_nodes(nodes[1] if victim is nodes[0]
-                                                                 else nodes[0])}
+    survivor = nodes[1] if victim is nodes[0] else nodes[0]
+    live = {n["node_id"]: n["url"] for n in await listed_nodes(survivor.base_url)}
     assert draining not in live and len(live) == 2  # it left the registry
     for i, (room, node_id) in enumerate(zip(rooms, await placements(raw, rooms), strict=True)):
         assert node_id in live

@@ -55,9 +55,9 @@ async def roster(raw: aioredis.Redis, room: dict[str, Any]) -> set[str]:
     return {str(k) for k in await raw.hkeys(f"mentorcall:room:{{{room['room_id']}}}:participants")}
 
 
-async def listed_nodes(entry: ServerProcess) -> list[dict[str, Any]]:
+async def listed_nodes(base_url: str) -> list[dict[str, Any]]:
     async with aiohttp.ClientSession() as http, http.get(
-            f"{entry.base_url}/api/nodes",
+            f"{base_url}/api/nodes",
             headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as response:
         assert response.status == 200
         body: dict[str, Any] = await response.json()
@@ -90,7 +90,7 @@ async def test_rooms_spread_people_meet_on_the_rooms_node_and_a_killed_nodes_cal
 
     placed = await placements(raw, rooms)
     assert sorted(Counter(placed).values()) == [6, 7, 7]  # least loaded first
-    url_of = {n["node_id"]: n["url"] for n in await listed_nodes(nodes[0])}
+    url_of = {n["node_id"]: n["url"] for n in await listed_nodes(nodes[0].base_url)}
     assert set(url_of) == {"node0", "node1", "node2"}
     for (first, second), node_id in zip(pairs, placed, strict=True):
         assert first.url == second.url == url_of[str(node_id)]  # they met on its node
@@ -134,7 +134,7 @@ async def test_rooms_spread_people_meet_on_the_rooms_node_and_a_killed_nodes_cal
     # No room lost or duplicated: every room has one live node and exactly its two seats.
     await asyncio.gather(*(c.settled(20) for c in callers))
     placed_after = await placements(raw, rooms)
-    url_of = {n["node_id"]: n["url"] for n in await listed_nodes(survivors[0])}
+    url_of = {n["node_id"]: n["url"] for n in await listed_nodes(survivors[0].base_url)}
     assert set(url_of) == {"node0", "node1", "node2"} - {str(placed[0])}
     for i, ((first, second), node_id, room) in enumerate(
             zip(pairs, placed_after, rooms, strict=True)):
@@ -143,4 +143,4 @@ async def test_rooms_spread_people_meet_on_the_rooms_node_and_a_killed_nodes_cal
             assert node_id == placed[i]  # the other rooms stayed where they were
         assert first.url == second.url == url_of[str(node_id)]
         assert await roster(raw, room) == {first.identity, second.identity}
-    assert sum(n["placed_rooms"] for n in await listed_nodes(survivors[0])) == ROOMS
+    assert sum(n["placed_rooms"] for n in await listed_nodes(survivors[0].base_url)) == ROOMS
