@@ -51,6 +51,8 @@ export const ERROR_TEXT = {
   notes_read_only: "You're observing this session, so you can read the notes but not change them.",
   notes_too_large: "The notes are full (they've reached their size limit), so that change wasn't kept.",
   internal_error: "Something went wrong on the server. The call carries on; please try again in a moment.",
+  moved: "This call is served by another server; reconnecting you there…",
+  no_node: "No server can take this call right now. Please try again in a minute.",
   unavailable: "The server is briefly unable to reach its data. Your call carries on; please try again in a few seconds.",
   busy: "The server is still working on your earlier requests. Please try again in a moment.",
   rate_limited: "Too many requests in a short time. Please wait a few seconds and try again.",
@@ -73,7 +75,7 @@ export const ERROR_HEADING = {
 // Errors after which trying again can help (the notice offers a button).
 export const RETRYABLE = new Set([
   "room_full", "token_not_yet_valid", "already_joined", "not_joined", "media_failed",
-  "internal_error", "unavailable", "timeout", "invalid_payload", "payload_too_large", "busy",
+  "internal_error", "unavailable", "no_node", "moved", "timeout", "invalid_payload", "payload_too_large", "busy",
   "rate_limited",
 ]);
 
@@ -98,11 +100,13 @@ export function otherRoleText(role) {
 
 /** An error ack from the server (or a client-side failure with a code). */
 export class ServerError extends Error {
-  /** @param {number} [retryAfterS] `rate_limited`: seconds until a retry is let in */
-  constructor(code, message, retryAfterS) {
+  /** @param {number} [retryAfterS] `rate_limited`: seconds until a retry is let in
+   * @param {object} [details] the error object's other fields (`moved`: url, token) */
+  constructor(code, message, retryAfterS, details) {
     super(message || ERROR_TEXT[code] || code);
     this.code = code;
     this.retryAfterS = typeof retryAfterS === "number" ? retryAfterS : null;
+    this.details = details || {};
   }
 }
 

@@ -10,6 +10,9 @@ import { remember, typedName } from "./share.js";
 import { CONNECT_WATCH_MS } from "./publish.js";
 
 const ACK_TIMEOUT_MS = 10000;
+const MAX_MOVES = 3; // `moved` answers followed in a row before giving up
+const ENTRY_RETRY_MS = 250; // back to the entry after our node's connection dropped
+const MAX_ENTRY_RETURNS = 40; // about 20 s of a room's node unreachable: give up
 
 export const signaling = {
   /** Emit with an ack; resolve with the ok ack, reject with a ServerError. */
@@ -25,7 +28,7 @@ export const signaling = {
         else if (!resp || typeof resp !== "object") reject(new ServerError("internal_error"));
         else if (!resp.ok) {
           const e = resp.error || {};
-          reject(new ServerError(e.code || "internal_error", e.message, e.retry_after_s));
+          reject(new ServerError(e.code || "internal_error", e.message, e.retry_after_s, e));
         }
         else resolve(resp);
       });
@@ -45,18 +48,32 @@ export const signaling = {
     this.errorCode = null;
     this.setState("joining");
     this.status("Joining the call…");
-    const socket = window.io({ transports: ["websocket"], reconnectionDelayMax: 4000 });
+    this.moves = 0;
+    this.entryReturns = 0;
+    this.connect(null);
+  },
+
+  /** Open the Socket.IO connection to `url` (null: the page's origin, the entry) and bind
+   * the room's events; `onConnect` joins. */
+  connect(url) {
+    const options = { transports: ["websocket"], reconnectionDelayMax: 4000 };
+    const socket = url ? window.io(url, options) : window.io(options);
     this.socket = socket;
+    this.nodeUrl = url;
     socket.on("connect", () => this.onConnect(socket));
     socket.on("disconnect", (reason) => this.onDisconnect(socket, reason));
     socket.on("connect_error", () => {
       if (socket === this.socket && this.state === "joining") this.status(ERROR_TEXT.unreachable);
+      if (socket === this.socket && url) this.backToEntry(socket);
     });
     socket.on("participant_joined", (msg) => this.onParticipantJoined(msg));
     socket.on("participant_left", (msg) => this.onParticipantLeft(msg));
     socket.on("track_published", (msg) => this.onTrackPublished(msg));
     socket.on("track_muted", (msg) => this.onTrackMuted(msg));
     socket.on("replaced", (msg) => this.onReplaced(socket, msg));
+    socket.on("moved", (msg) => {
+      if (socket === this.socket && msg?.url) this.followMoved(msg.url);
+    });
     socket.on("room_ended", (msg) => this.onRoomEnded(socket, msg));
     socket.on("media_failed", (msg) => this.onMediaFailed(socket, msg));
     socket.on("subscriber_offer", (msg) => this.onSubscriberOffer(socket, msg));
@@ -78,9 +95,14 @@ export const signaling = {
       const named = this.claims?.share && this.shareName ? { display_name: this.shareName } : {};
       ack = await this.request("join", { token: this.token, ...named });
     } catch (err) {
-      if (socket === this.socket) this.fail(err);
+      if (socket !== this.socket) return;
+      if (err.code === "moved" && err.details.url && this.moves < MAX_MOVES) {
+        this.followMoved(err.details.url, err.details.token);
+      } else this.fail(err);
       return;
     }
+    this.moves = 0;
+    this.entryReturns = 0;
     if (socket !== this.socket || !this.wantInCall) return;
     if (typeof ack.token === "string" && ack.token && this.sharedToken) {
       // Our own token from now on (reconnects, after `admitted`): never the shared one again.
@@ -161,6 +183,45 @@ export const signaling = {
     if (!this.joinedOnce) return; // still making the first connection
     this.setState("reconnecting");
     this.status("Connection lost. Reconnecting…");
+    if (this.nodeUrl) this.backToEntry(socket);
+  },
+
+  /** The connection to our room's node (reached by `moved`) dropped or cannot be made:
+   * the node may be gone. Back to the entry, which sends us (`moved`) to wherever the
+   * room is served now (once the lost node's lease lapsed: a few seconds). */
+  backToEntry(socket) {
+    setTimeout(() => {
+      if (socket !== this.socket || !this.wantInCall || socket.connected) return;
+      this.entryReturns = (this.entryReturns || 0) + 1;
+      if (this.entryReturns > MAX_ENTRY_RETURNS) {
+        this.fail(new ServerError("unreachable"));
+        return;
+      }
+      this.moves = 0;
+      this.followMoved(null);
+    }, ENTRY_RETRY_MS);
+  },
+
+  /** The room is served by the node at `url` (docs/protocol.md, `moved`; null: back to
+   * the entry): drop this connection and its media, connect there and join again with
+   * the same token (or `token`, our personal one from a shareable link). */
+  followMoved(url, token) {
+    if (!this.wantInCall) return;
+    this.moves = (this.moves || 0) + 1;
+    if (token && this.sharedToken) {
+      remember(this.sharedToken, token);
+      this.token = token;
+      this.claims = peekClaims(token) || this.claims;
+    }
+    const old = this.socket;
+    this.socket = null;
+    if (old) {
+      old.removeAllListeners();
+      old.disconnect();
+    }
+    this.closePeerConnections();
+    this.status("Moving you to the server of this call…");
+    this.connect(url);
   },
 
   onReplaced(socket, msg) {

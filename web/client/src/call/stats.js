@@ -49,6 +49,10 @@ export function exposeTestHooks(client) {
     get identity() {
       return client.me?.identity ?? null;
     },
+    // The node this page's Socket.IO connection goes to after `moved` (null: the page's origin).
+    get node() {
+      return client.nodeUrl ?? null;
+    },
     get opensAt() {
       return client.opensAt;
     },
