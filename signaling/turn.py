@@ -10,9 +10,12 @@ and the TURN server (coturn with ``use-auth-secret`` and ``static-auth-secret``)
 the HMAC and refuses a username whose expiry has passed. A leaked pair therefore works
 for one participant until its expiry only, and the secret never leaves the servers.
 
-A credential lives ``ttl_s`` from the join, and at least until the room's end: coturn
-checks the expiry again at every allocation refresh, so a credential that lapsed in the
-middle of a call would end a relayed call. The client gets a fresh one at every join.
+A credential lives ``ttl_s`` from the join, and at least until the room's end. coturn
+(4.6) keeps an allocation alive past its credential's expiry, but every new allocation
+needs a valid credential, and the browser client uses a join's credential for every
+connection it opens in that call (publishing again, a subscribe connection restarted
+after a network change): one that lapsed mid-call would leave a relayed participant
+unable to recover. The client gets a fresh one at every join.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Foreground (no daemon), a config file in a temp dir, the REST-API shared-secret
 scheme (``use-auth-secret``), UDP only, no CLI, no TLS, its own listening port and
-relay ports. ``allow-loopback-peers``: in tests the media server it relays to is on
-127.0.0.1, a peer coturn refuses by default.
+relay ports. It relays to the media server only (``denied-peer-ip`` everything but
+``allowed-peer-ip``, as docs/operations.md advises), and ``allow-loopback-peers``: in
+tests the media server is on 127.0.0.1, a peer coturn refuses by default.
 """
 
 from __future__ import annotations
@@ -57,8 +58,10 @@ def stun_binding_answered(address: str, port: int, timeout_s: float = 0.2) -> bo
 class TurnServer:
     """coturn listening and relaying on ``address`` with the shared ``secret``."""
 
-    def __init__(self, address: str, secret: str, startup_timeout_s: float = 10.0) -> None:
+    def __init__(self, address: str, secret: str, peer: str = "127.0.0.1",
+                 startup_timeout_s: float = 10.0) -> None:
         self.address = address
+        self.peer = peer  # the only address it relays to
         self.secret = secret
         self.port = 0
         self._timeout = startup_timeout_s
@@ -92,6 +95,7 @@ class TurnServer:
             "fingerprint",
             "no-tcp", "no-tls", "no-dtls", "no-tcp-relay", "no-cli", "no-rfc5780",
             "no-multicast-peers", "allow-loopback-peers", "no-software-attribute",
+            "denied-peer-ip=0.0.0.0-255.255.255.255", f"allowed-peer-ip={self.peer}",
             f"userdb={self._dir / 'turndb'}",
             f"pidfile={self._dir / 'turnserver.pid'}",
             f"log-file={self._dir / 'turn.log'}",
