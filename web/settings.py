@@ -139,6 +139,16 @@ class Settings(BaseModel):
                 raise ValueError("MENTORCALL_TURN_URLS must be turn: or turns: URLs")
         return value
 
+    @field_validator("ice_servers")
+    @classmethod
+    def _stun_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # a TURN URL here would have no credential: browsers refuse to create a peer
+        # connection with one (InvalidAccessError), so no call could start
+        if any(url.startswith(TURN_SCHEMES) for url in value):
+            raise ValueError("MENTORCALL_ICE_SERVERS takes STUN URLs; put TURN servers in "
+                             "MENTORCALL_TURN_URLS (with MENTORCALL_TURN_SECRET)")
+        return value
+
     @model_validator(mode="after")
     def _turn_secret(self) -> Settings:
         if self.turn_urls and len(self.turn_secret.encode()) < MIN_KEY_BYTES:

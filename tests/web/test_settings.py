@@ -90,6 +90,7 @@ def test_turn_settings() -> None:
         ({"MENTORCALL_TURN_URLS": "stun:x:3478", "MENTORCALL_TURN_SECRET": secret},
          "turn: or turns:"),
         ({"MENTORCALL_TURN_SECRET": secret}, "MENTORCALL_TURN_URLS is not"),
+        ({"MENTORCALL_ICE_SERVERS": "stun:x:3478,turn:x:3478"}, "put TURN servers in"),
     ):
         with pytest.raises(ValidationError, match=message) as caught:
             Settings.from_env(env)
