@@ -95,14 +95,15 @@ def filter_remote_candidates(sdp: str, networks: list[IpNetwork]) -> str:
 
 
 def refused_candidates(sdp: str, networks: list[IpNetwork]) -> list[str]:
-    """``"<type> <address>"`` of each candidate :func:`filter_remote_candidates` drops
-    (a TURN server's relayed address among them when it is not in ``networks``)."""
+    """The type of each candidate :func:`filter_remote_candidates` drops, for a log line;
+    with its address for a relayed one (``"relay <address>"``: a TURN server's, which an
+    operator may have to allow), never the person's own addresses."""
     refused = []
     for line in sdp.splitlines():
         if line.startswith("a=candidate:") and not _line_allowed(line, networks):
             fields = line.split()
             kind = fields[fields.index("typ") + 1] if "typ" in fields[:-1] else "?"
-            refused.append(f"{kind} {fields[4] if len(fields) > 4 else '?'}")
+            refused.append(f"relay {fields[4]}" if kind == "relay" else kind)
     return refused
 
 

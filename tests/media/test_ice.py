@@ -45,8 +45,11 @@ def test_only_allowed_candidates_survive() -> None:
 
 def test_refused_candidates_name_type_and_address() -> None:
     networks = allowed_networks(("127.0.0.0/8", "::1/128"))
-    assert refused_candidates(SDP, networks) == [
-        "host 192.168.1.20", "host 2b7a1c1e-0b0e-4c4e.local", "srflx 203.0.113.9"]
+    relayed = SDP.replace("a=end-of-candidates", "a=candidate:6 1 udp 16777215 198.51.100.7 "
+                          "49160 typ relay raddr 203.0.113.9 rport 50003\r\na=end-of-candidates")
+    # the TURN server's relay address, never the person's own addresses
+    assert refused_candidates(relayed, networks) == [
+        "host", "host", "srflx", "relay 198.51.100.7"]
 
 
 def as_relayed(offer: str, address: str) -> str:
