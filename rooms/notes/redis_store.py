@@ -9,6 +9,8 @@ the process's client decodes replies to ``str``):
 * ``notes:{room}:<doc>:log`` list: the updates logged after the snapshot;
 * ``notes:items:{scope}`` hash id -> item JSON, and ``notes:items:{scope}:order`` list;
 * ``notes:items:{scope}:members`` set: everyone in a session of the scope;
+* ``notes:person:{identity}:scopes`` hash scope -> title: the scopes a person had a
+  session in (their /schedule lists those scopes' open items);
 * ``notes:context:{room}`` the room's SessionContext JSON.
 
 Appending (with the size cap), reading and compacting are Lua scripts, so each is one
@@ -95,6 +97,14 @@ end
 return 1
 """
 
+# KEYS: items, order. ARGV: ids.
+REMOVE_LUA = """
+for i = 1, #ARGV do
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then redis.call('LREM', KEYS[2], 0, ARGV[i]) end
+end
+return 1
+"""
+
 # KEYS: items. ARGV: id, done ('1'/'0').
 DONE_LUA = """
 local j = redis.call('HGET', KEYS[1], ARGV[1])
@@ -127,6 +137,7 @@ class RedisNotesStore(RedisBacked, NotesStore):
         self._compact = self._client.register_script(COMPACT_LUA)
         self._upsert = self._client.register_script(UPSERT_LUA)
         self._done = self._client.register_script(DONE_LUA)
+        self._remove = self._client.register_script(REMOVE_LUA)
 
     def _doc_keys(self, doc_id: str) -> list[str]:
         room, _, owner = doc_id.partition("/")
@@ -183,6 +194,10 @@ class RedisNotesStore(RedisBacked, NotesStore):
         found = await self._client.hmget(index, ids)
         return [ActionItem.model_validate_json(j) for j in found if j is not None]
 
+    async def remove_items(self, scope: str, item_ids: Sequence[str]) -> None:
+        if item_ids:
+            await self._remove(keys=self._item_keys(scope), args=list(item_ids))
+
     async def set_item_done(self, scope: str, item_id: str, done: bool) -> ActionItem:
         reply = await self._done(keys=self._item_keys(scope)[:1],
                                  args=[item_id, "1" if done else "0"])
@@ -196,7 +211,16 @@ class RedisNotesStore(RedisBacked, NotesStore):
             pipe.set(f"{self._prefix}notes:context:{{{context.room_id}}}",
                      context.model_dump_json())
             pipe.sadd(self._item_keys(context.scope)[0] + ":members", *context.people)
+            for person in context.people:
+                pipe.hset(self._person_scopes(person), context.scope, context.title)
             await pipe.execute()
+
+    def _person_scopes(self, identity: str) -> str:
+        return f"{self._prefix}notes:person:{{{identity}}}:scopes"
+
+    async def scopes_of(self, identity: str) -> dict[str, str]:
+        found = await self._client.hgetall(self._person_scopes(identity))
+        return {str(scope): str(title) for scope, title in found.items()}
 
     async def context(self, room_id: str) -> SessionContext | None:
         data = await self._client.get(f"{self._prefix}notes:context:{{{room_id}}}")

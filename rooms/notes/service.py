@@ -27,7 +27,16 @@ from pycrdt import Doc
 
 from rooms.errors import RoomError
 from rooms.notes.documents import EMPTY_UPDATE, GuardedDoc, add_items, read_items, set_done
-from rooms.notes.model import ActionItem, DocKey, DocName, NotesLimits, SessionContext
+from rooms.notes.model import (
+    PAIR_PREFIX,
+    SERIES_PREFIX,
+    ActionItem,
+    DocKey,
+    DocName,
+    NotesLimits,
+    ScopeItems,
+    SessionContext,
+)
 from rooms.notes.store import NotesStore
 
 logger = logging.getLogger(__name__)
@@ -195,6 +204,31 @@ class NotesService:
 
     async def items(self, scope: str) -> list[ActionItem]:
         return await self.store.items(scope)
+
+    async def open_items_of(self, identity: str) -> list[ScopeItems]:
+        """A person's open action items, per pair and series they had a session in (pairs
+        first): every open item of a pair; of a series, the ones they own and the ones
+        nobody owns (the group's) — another participant's items are that person's to
+        list. One-off roundtables (``booking:`` scopes) have no next session: not listed."""
+        found: list[ScopeItems] = []
+        for scope, title in sorted((await self.store.scopes_of(identity)).items()):
+            if scope.startswith(PAIR_PREFIX):
+                others = sorted(await self.store.members(scope) - {identity})
+                if not others:
+                    continue
+                items = [i for i in await self.store.items(scope) if not i.done]
+                group = ScopeItems(scope=scope, kind="pair", other=others[0], title=title,
+                                   items=tuple(items))
+            elif scope.startswith(SERIES_PREFIX):
+                items = [i for i in await self.store.items(scope)
+                         if not i.done and i.owner in ("", identity)]
+                group = ScopeItems(scope=scope, kind="series", title=title, items=tuple(items),
+                                   series_id=scope.removeprefix(SERIES_PREFIX))
+            else:
+                continue
+            if group.items:
+                found.append(group)
+        return found
 
     async def set_item_done(self, scope: str, item_id: str, done: bool) -> ActionItem:
         """Close or reopen an item in the index, and in the live shared documents of the

@@ -79,8 +79,13 @@ class NotesStore(ABC):
         """Close or reopen one item of the index (``item_not_found`` if absent)."""
 
     @abstractmethod
+    async def remove_items(self, scope: str, item_ids: Sequence[str]) -> None:
+        """Take items out of the scope's index (deleted from their document)."""
+
+    @abstractmethod
     async def put_context(self, context: SessionContext) -> None:
-        """Record what a booked room belongs to (its people join the scope's members)."""
+        """Record what a booked room belongs to (its people join the scope's members, and
+        the scope joins each person's scopes under the context's title)."""
 
     @abstractmethod
     async def context(self, room_id: str) -> SessionContext | None:
@@ -89,6 +94,10 @@ class NotesStore(ABC):
     @abstractmethod
     async def members(self, scope: str) -> set[str]:
         """Everyone in any session recorded under ``scope``."""
+
+    @abstractmethod
+    async def scopes_of(self, identity: str) -> dict[str, str]:
+        """Every scope ``identity`` had a session in, with the latest session's title."""
 
     @abstractmethod
     async def close(self) -> None:

@@ -83,3 +83,16 @@ async def test_contexts_and_members(notes_store: NotesStore) -> None:
     assert await notes_store.context("coffee-x-0") == context
     assert await notes_store.context("coffee-y-0") is None
     assert await notes_store.members("pair:a+b") == {"a", "b"}
+
+
+async def test_a_persons_scopes(notes_store: NotesStore) -> None:
+    await notes_store.put_context(SessionContext(
+        room_id="coffee-x-0", scope="pair:a+b", people=("a", "b"), title="Coffee"))
+    await notes_store.put_context(SessionContext(
+        room_id="round-y-0", scope="series:s1", people=("a", "c"), title="Design club"))
+    await notes_store.put_context(SessionContext(
+        room_id="round-y-1", scope="series:s1", people=("a", "c"), title="Design club #2"))
+    assert await notes_store.scopes_of("a") == {"pair:a+b": "Coffee",
+                                                "series:s1": "Design club #2"}
+    assert await notes_store.scopes_of("c") == {"series:s1": "Design club #2"}
+    assert await notes_store.scopes_of("nobody") == {}
