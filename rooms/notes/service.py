@@ -11,9 +11,10 @@ process's document converges on the log, and the log holds every accepted update
 An update is taken only if it integrates (validated on a shadow replica), fits under
 the document's size cap (checked atomically by the store) and, for the shared document,
 then changes the action-item index of the session's scope (pair or series) for every
-item whose content changed in it. A new session's shared document starts with the
-scope's open items, same ids. Every ``compact_every_updates`` updates (or
-``compact_every_bytes`` bytes) accepted here, the document is folded into a snapshot.
+item whose content changed in it, and removes the items deleted from it. A new
+session's shared document starts with the scope's open items, same ids. Every
+``compact_every_updates`` updates (or ``compact_every_bytes`` bytes) accepted here, the
+document is folded into a snapshot.
 """
 
 from __future__ import annotations
@@ -193,14 +194,21 @@ class NotesService:
     # -- action items -------------------------------------------------------------
 
     async def _index(self, live: LiveDoc) -> None:
-        """Store the items whose content changed in this document since last seen."""
+        """Store the items whose content changed in this document since last seen, and
+        take out of the index the ones deleted from it (no longer listed, nor carried
+        over to the next session)."""
         if live.key.name is not DocName.SHARED:
             return
         now = {i.id: i for i in live.doc.items(live.key.room_id)}
         changed = [i for i in now.values() if live.known.get(i.id) != i]
+        gone = [item_id for item_id in live.known if item_id not in now]
         live.known = now
-        if changed and live.context is not None:
+        if live.context is None:
+            return
+        if changed:
             await self.store.upsert_items(live.context.scope, changed)
+        if gone:
+            await self.store.remove_items(live.context.scope, gone)
 
     async def items(self, scope: str) -> list[ActionItem]:
         return await self.store.items(scope)

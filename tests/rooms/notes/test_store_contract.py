@@ -96,3 +96,11 @@ async def test_a_persons_scopes(notes_store: NotesStore) -> None:
                                                 "series:s1": "Design club #2"}
     assert await notes_store.scopes_of("c") == {"series:s1": "Design club #2"}
     assert await notes_store.scopes_of("nobody") == {}
+
+
+async def test_removing_items(notes_store: NotesStore) -> None:
+    await notes_store.upsert_items("pair:a+b", [ActionItem(id=f"i{n}") for n in range(4)])
+    await notes_store.remove_items("pair:a+b", ["i1", "i3", "never"])
+    assert [i.id for i in await notes_store.items("pair:a+b")] == ["i0", "i2"]
+    await notes_store.upsert_items("pair:a+b", [ActionItem(id="i1")])  # back: last in order
+    assert [i.id for i in await notes_store.items("pair:a+b")] == ["i0", "i2", "i1"]
