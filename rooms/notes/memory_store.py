@@ -30,6 +30,8 @@ class MemoryNotesStore(NotesStore):
         self._contexts: dict[str, SessionContext] = {}
         self._members: dict[str, set[str]] = {}
         self._scopes: dict[str, dict[str, str]] = {}  # identity -> scope -> title
+        # doc -> awareness client id -> (connection, identity)
+        self._speakers: dict[str, dict[int, tuple[str, str]]] = {}
 
     async def append(self, doc_id: str, update: bytes, max_bytes: int,
                      only_if_empty: bool = False) -> int | None:
@@ -93,6 +95,24 @@ class MemoryNotesStore(NotesStore):
 
     async def scopes_of(self, identity: str) -> dict[str, str]:
         return dict(self._scopes.get(identity, {}))
+
+    async def claim_awareness(self, doc_id: str, clients: Sequence[int], identity: str,
+                              connection: str) -> bool:
+        speakers = self._speakers.setdefault(doc_id, {})
+        if any(speakers.get(c, ("", identity))[1] != identity for c in clients):
+            return False
+        speakers.update({c: (connection, identity) for c in clients})
+        return True
+
+    async def release_awareness(self, doc_id: str, clients: Sequence[int],
+                                connection: str) -> list[int]:
+        speakers = self._speakers.get(doc_id, {})
+        mine = [c for c in dict.fromkeys(clients) if speakers.get(c, ("",))[0] == connection]
+        for client in mine:
+            del speakers[client]
+        if not speakers:
+            self._speakers.pop(doc_id, None)
+        return mine
 
     async def close(self) -> None:
         return None

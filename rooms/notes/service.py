@@ -263,6 +263,19 @@ class NotesService:
                 await self.on_server_update(live.key, update)
         return item
 
+    # -- who speaks for an awareness client id (the store's, so processes agree) ------
+
+    async def claim_awareness(self, key: DocKey, clients: list[int], identity: str,
+                              connection: str) -> bool:
+        """Whether ``connection`` of ``identity`` may speak for ``clients`` (now it does)."""
+        return await self.store.claim_awareness(key.storage_id(), clients, identity,
+                                                connection)
+
+    async def release_awareness(self, key: DocKey, clients: list[int],
+                                connection: str) -> list[int]:
+        """The ``clients`` ``connection`` spoke for until now (a reconnect's are kept)."""
+        return await self.store.release_awareness(key.storage_id(), clients, connection)
+
     # -- reading after the session ----------------------------------------------------
 
     async def stored_doc(self, key: DocKey) -> Doc:

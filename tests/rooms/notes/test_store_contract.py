@@ -104,3 +104,20 @@ async def test_removing_items(notes_store: NotesStore) -> None:
     assert [i.id for i in await notes_store.items("pair:a+b")] == ["i0", "i2"]
     await notes_store.upsert_items("pair:a+b", [ActionItem(id="i1")])  # back: last in order
     assert [i.id for i in await notes_store.items("pair:a+b")] == ["i0", "i2", "i1"]
+
+
+async def test_awareness_speakers(notes_store: NotesStore) -> None:
+    assert await notes_store.claim_awareness(DOC, [7, 8], "ada", "sid-a1")
+    assert await notes_store.claim_awareness(DOC, [7], "ada", "sid-a1")  # again: fine
+    # Grace may not speak for one of Ada's ids: all or nothing
+    assert not await notes_store.claim_awareness(DOC, [9, 8], "grace", "sid-g1")
+    assert await notes_store.claim_awareness(DOC, [9], "grace", "sid-g1")
+    assert await notes_store.claim_awareness(f"{DOC}/grace", [7], "grace", "sid-g1")
+    # Ada's new connection takes 7 over; the old one letting go leaves it alone
+    assert await notes_store.claim_awareness(DOC, [7], "ada", "sid-a2")
+    assert await notes_store.release_awareness(DOC, [7, 8, 9], "sid-a1") == [8]
+    assert not await notes_store.claim_awareness(DOC, [7], "grace", "sid-g1")
+    assert await notes_store.claim_awareness(DOC, [8], "grace", "sid-g1")  # free again
+    assert await notes_store.release_awareness(DOC, [7, 7], "sid-a2") == [7]
+    assert await notes_store.claim_awareness(DOC, [7], "grace", "sid-g1")
+    assert await notes_store.release_awareness(DOC, [], "sid-g1") == []
