@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 
 from tests.live_server import token_of
 from tests.server_process import ServerProcess
+from tests.signaling.client import SignalClient
 from tests.signaling.moving import MovingCaller
 from tests.web.test_nodes_three import (
     NODE_SETTINGS,
@@ -72,3 +73,21 @@ async def test_sigterm_moves_a_nodes_calls_to_the_other_nodes_and_the_node_exits
         if i not in moving:
             assert node_id == placed[i] and [len(c.visits) for c in pairs[i]] == [1, 1]
         assert await roster(raw, room) == {c.identity for c in pairs[i]}
+
+
+async def test_a_node_that_cannot_move_its_calls_stops_at_the_drain_deadline(
+        redis_url: str) -> None:
+    """Nowhere to move (the only node): it keeps the call until the deadline, then
+    closes the connection and exits (it waited about 10 s more for the open WebSocket
+    before)."""
+    with ServerProcess(redis_url=redis_url, drain_deadline_s=2, **NODE_SETTINGS) as node:
+        room = await node.create_room()
+        client = await SignalClient().connect(node.base_url)
+        try:
+            assert (await client.call("join", {"token": token_of(room["links"]["mentor"])}))["ok"]
+            node.send_sigterm()
+            assert await asyncio.to_thread(node.wait_exit, 2 + 5) == 0
+            await asyncio.sleep(0.5)
+            assert not client.sio.connected
+        finally:
+            await client.close()

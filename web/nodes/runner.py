@@ -48,5 +48,8 @@ async def serve_node(app: web.Application, settings: Settings) -> None:
             for task in (drain, again):
                 task.cancel()
             await asyncio.gather(drain, again, return_exceptions=True)
+        # Close the connections still open (the drain deadline passed, or no drain):
+        # their handlers would otherwise hold the shutdown for its whole timeout.
+        await app[SERVICES].namespace.server.eio.disconnect()
     finally:
         await runner.cleanup()
