@@ -64,6 +64,7 @@ class NodeKeeper:
         self._cpu_mark = (time.monotonic(), cpu_time())
         self.origins: frozenset[str] = frozenset()  # of the live nodes' URLs
         self.draining = False
+        self._hosted: set[str] = set()  # rooms with connections here at the last beat
 
     def load(self) -> NodeLoad:
         """What this node carries now."""
@@ -85,11 +86,16 @@ class NodeKeeper:
                         forwarded=forwarded, cpu=max(0.0, share))
 
     async def beat(self) -> None:
-        """Renew the lease with the load now; refresh the live nodes' origins."""
+        """Renew the lease with the load now; refresh the live nodes' origins; give up
+        the placements of rooms that emptied here because they ended."""
         node = dataclasses.replace(self.node, load=self.load(), draining=self.draining)
         await self._registry.heartbeat(node, self._lease_s)
         live = await self._registry.nodes()
         self.origins = frozenset(o for o in (url_origin(n.url) for n in live) if o)
+        hosted = {s.room_id for s in self._participants.sessions.values()}
+        for room_id in sorted(self._hosted - hosted):
+            await self._placement.release_if_ended(room_id)
+        self._hosted = hosted
 
     async def run(self) -> None:
         """Heartbeats until cancelled; a failed one is logged, the next tries again."""

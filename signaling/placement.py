@@ -49,6 +49,14 @@ class RoomPlacement:
         raise SignalingError("moved", "This call is served by another server: reconnect "
                              "there and join again.", details=details)
 
+    async def release_if_ended(self, room_id: str) -> bool:
+        """Give the room's placement up if the room is gone (ended early: a host ended
+        it); True if so. A room that still exists keeps its node until it ends."""
+        if await self._service.room(room_id) is not None:
+            return False
+        await self.registry.release(room_id, self.node_id)
+        return True
+
     async def place_elsewhere(self, room_id: str) -> str | None:
         """Place a room of this (draining) node again; the URL of its new node, or None
         if it stays here (no other node can take it) or is gone."""

@@ -150,3 +150,25 @@ async def test_pages_of_the_other_nodes_may_connect_here(redis_url: str) -> None
                                        wait_timeout=10)
         finally:
             await registry.close()
+
+
+async def test_a_room_ended_early_gives_its_placement_up(redis_url: str) -> None:
+    async with live_server(redis_url=redis_url, node_id="here") as server:
+        async with aiohttp.ClientSession() as http, http.post(
+                f"{server.base_url}/api/rooms",
+                json={"kind": "roundtable", "host_name": "Hal", "shareable": True},
+                headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as response:
+            room = await response.json()
+        node = server.services.node
+        assert node is not None and node.keeper is not None
+        host = await SignalClient().connect(server.base_url)
+        try:
+            assert (await host.call("join", {"token": token_of(room["links"]["host"])}))["ok"]
+            await node.keeper.beat()
+            assert await node.registry.placement(room["room_id"]) == "here"
+            assert (await host.call("end_room", {}))["ok"]
+            await node.keeper.beat()
+            assert await node.registry.placement(room["room_id"]) is None
+            assert [n.placed for n in await node.registry.nodes()] == [0]
+        finally:
+            await host.close()
