@@ -49,6 +49,10 @@ class RoomPlacement:
         raise SignalingError("moved", "This call is served by another server: reconnect "
                              "there and join again.", details=details)
 
+    async def live_nodes(self) -> set[str]:
+        """The ids of the live nodes."""
+        return {node.node_id for node in await self.registry.nodes()}
+
     async def release_if_ended(self, room_id: str) -> bool:
         """Give the room's placement up if the room is gone (ended early: a host ended
         it); True if so. A room that still exists keeps its node until it ends."""

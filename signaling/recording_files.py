@@ -111,6 +111,10 @@ class RecordingFiler:
         self.local = local
         self.submit = submit
         self.on_stopped = on_stopped
+        # Several nodes on one store (web/nodes/): the ids of the live nodes; None: one
+        # node (every recording left `recording` is this process's).
+        self.live_nodes: Callable[[], Awaitable[set[str]]] | None = None
+        self.deferred: list[Recording] = []  # left by recover_all for a second look
 
     def folder(self, recording_id: str) -> Path:
         """Where the recorder writes the recording's track files."""
@@ -142,13 +146,41 @@ class RecordingFiler:
 
     async def recover_all(self) -> list[str]:
         """Finalise, mark ``recovered`` and file every recording left ``recording`` by a
-        crash; returns their ids. Call once at start-up, before anyone can record (with
-        several processes: only where the recordings folder is this process's own)."""
-        recovered = []
-        for recording in await self.service.store.find(RecordingFilter(), MAX_LIMIT):
-            if recording.state is not RecordingState.RECORDING:
-                continue
+        crash; returns their ids. Call once at start-up, before anyone can record. With
+        several nodes (``live_nodes`` set) only the recordings whose folder is here and
+        whose node (``Recording.node_id``) is not another live one: another node's
+        running recording (a worker sharing this folder), or one whose files are on
+        another machine, is left to that node. A node that looks live may be this
+        machine's dead node whose lease has not lapsed yet (a restart within the lease):
+        :meth:`recover_deferred` looks at those again (``self.deferred``) a lease later."""
+        recovered, deferred = await self._recover(
+            [r for r in await self.service.store.find(RecordingFilter(), MAX_LIMIT)
+             if r.state is RecordingState.RECORDING])
+        self.deferred = deferred
+        return recovered
+
+    async def recover_deferred(self, after_s: float) -> None:
+        """The second look at the recordings :meth:`recover_all` left (see there)."""
+        await asyncio.sleep(after_s)
+        current = []
+        for left in self.deferred:
+            recording = await self.service.store.get(left.recording_id)
+            if recording is not None and recording.state is RecordingState.RECORDING:
+                current.append(recording)
+        self.deferred = []
+        await self._recover(current)
+
+    async def _recover(self, candidates: list[Recording]) -> tuple[list[str], list[Recording]]:
+        recovered, deferred = [], []
+        live = set() if self.live_nodes is None or not candidates else await self.live_nodes()
+        for recording in candidates:
             folder = self.folder(recording.recording_id)
+            if self.live_nodes is not None:
+                if not folder.is_dir():
+                    continue  # another machine's: its node recovers it
+                if recording.node_id in live - {self.service.node_id}:
+                    deferred.append(recording)  # a live node writes it
+                    continue
             ended = None
             if folder.is_dir():
                 await asyncio.to_thread(recover, folder)
@@ -160,4 +192,4 @@ class RecordingFiler:
             recovered.append(recording.recording_id)
             logger.warning("recording %s was left by a crash: recovered",
                            recording.recording_id)
-        return recovered
+        return recovered, deferred

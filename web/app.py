@@ -120,6 +120,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         compact_every_updates=settings.notes_compact_updates))
     recordings = build_recordings(settings, clock, signer, redis)
     node = build_node(settings, clock, redis, service)
+    recordings.service.node_id = node.node.node_id
+    if node.shared:  # start-up recovery leaves the other nodes' recordings alone
+        recordings.filer.live_nodes = node.placement.live_nodes
+        recordings.recheck_after_s = settings.node_lease_s + settings.node_heartbeat_s
     namespace = CallNamespace(
         service,
         sfu,

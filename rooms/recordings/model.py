@@ -117,6 +117,8 @@ class Recording(WireModel):
     started_by: Identity
     started_at: float
     stopped_at: float | None = None
+    # the node (server process) writing it: start-up recovery leaves a live node's alone
+    node_id: str | None = Field(default=None, max_length=64)
     state: RecordingState = RecordingState.RECORDING
     composition: Composition = Field(default_factory=Composition)
     files: list[RecordingFile] = Field(default_factory=list, max_length=MAX_FILES)

@@ -42,6 +42,7 @@ class RecordingService:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._new_id = new_id
         self.booking_of: BookingOf | None = None  # set by the app when scheduling runs
+        self.node_id: str | None = None  # the node recording here (several nodes)
 
     @property
     def store(self) -> RecordingStore:
@@ -70,7 +71,8 @@ class RecordingService:
             if booking_id is None and room.parent is not None:
                 booking_id = await self.booking_of(room.parent)
         recording = Recording(recording_id=self._new_id(), room_id=room.room_id,
-                              booking_id=booking_id, started_by=identity, started_at=now)
+                              booking_id=booking_id, started_by=identity, started_at=now,
+                              node_id=self.node_id)
         return await self._store.create(recording)
 
     async def stop(self, room: Room, role: Role, record_grant: bool) -> Recording:

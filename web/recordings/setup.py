@@ -60,6 +60,7 @@ class Recordings:
     composer: Composer | None = None
     access: Access | None = None  # who asks (the notes API reads the page's session)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    recheck_after_s: float = 0.0  # start-up recovery's second look (a node lease)
 
     def attach(self, app: web.Application) -> None:
         app.add_routes(self.api.routes())
@@ -70,6 +71,8 @@ class Recordings:
 
     async def _start(self, app: web.Application) -> None:
         await self.filer.recover_all()  # before uploads resume: they take its files too
+        if self.filer.deferred:  # maybe this machine's dead node, its lease not lapsed yet
+            await self.filer.recover_deferred(self.recheck_after_s)
         self.tasks.append(asyncio.create_task(self.retention.run_forever(RETENTION_EVERY_S)))
         if self.uploads is not None:
             await self.uploads.resume()
