@@ -57,7 +57,8 @@ async def test_sigterm_moves_a_nodes_calls_to_the_other_nodes_and_the_node_exits
     await asyncio.gather(*(media_flows((pairs[i][0], pairs[i][1]), 20) for i in moving))
 
     victim.send_sigterm()
-    assert await asyncio.to_thread(victim.wait_exit, 30) == 0  # drained, then stopped
+    code = await asyncio.to_thread(victim.wait_exit, 30)
+    assert code == 0, victim.log()[-4000:]  # drained, then stopped
 
     for i in moving:  # each call continues on another node, on fresh media connections
         await asyncio.gather(*(c.settled(20) for c in pairs[i]))
@@ -80,13 +81,14 @@ async def test_a_node_that_cannot_move_its_calls_stops_at_the_drain_deadline(
     """Nowhere to move (the only node): it keeps the call until the deadline, then
     closes the connection and exits (it waited about 10 s more for the open WebSocket
     before)."""
-    with ServerProcess(redis_url=redis_url, drain_deadline_s=2, **NODE_SETTINGS) as node:
+    with ServerProcess(redis_url=redis_url, drain_deadline_s=1, **NODE_SETTINGS) as node:
         room = await node.create_room()
         client = await SignalClient().connect(node.base_url)
         try:
             assert (await client.call("join", {"token": token_of(room["links"]["mentor"])}))["ok"]
             node.send_sigterm()
-            assert await asyncio.to_thread(node.wait_exit, 2 + 5) == 0
+            code = await asyncio.to_thread(node.wait_exit, 1 + 7)  # 1 + 10 before
+            assert code == 0, node.log()[-4000:]
             await asyncio.sleep(0.5)
             assert not client.sio.connected
         finally:

@@ -50,6 +50,8 @@ async def serve_node(app: web.Application, settings: Settings) -> None:
             await asyncio.gather(drain, again, return_exceptions=True)
         # Close the connections still open (the drain deadline passed, or no drain):
         # their handlers would otherwise hold the shutdown for its whole timeout.
-        await app[SERVICES].namespace.server.eio.disconnect()
+        engine = app[SERVICES].namespace.server.eio
+        if engine.sockets:  # (with none, Engine.IO's disconnect-all raises)
+            await engine.disconnect()
     finally:
         await runner.cleanup()
