@@ -65,6 +65,7 @@ class NodeKeeper:
         self.origins: frozenset[str] = frozenset()  # of the live nodes' URLs
         self.draining = False
         self._hosted: set[str] = set()  # rooms with connections here at the last beat
+        placement.reregister = self._reregister
 
     def load(self) -> NodeLoad:
         """What this node carries now."""
@@ -96,6 +97,12 @@ class NodeKeeper:
         for room_id in sorted(self._hosted - hosted):
             await self._placement.release_if_ended(room_id)
         self._hosted = hosted
+
+    async def _reregister(self) -> None:
+        """No node is live, this one included (Redis lost its keys): register now."""
+        if not self.draining:
+            node = dataclasses.replace(self.node, load=self.load())
+            await self._registry.heartbeat(node, self._lease_s)
 
     async def run(self) -> None:
         """Heartbeats until cancelled; a failed one is logged, the next tries again."""

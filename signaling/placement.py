@@ -10,7 +10,10 @@ reads the same placement. A room whose node lapsed or drains is placed again the
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
+from rooms.clock import Clock, SystemClock
+from rooms.nodes.model import Placement
 from rooms.nodes.registry import NodeRegistry
 from rooms.service import RoomService
 
@@ -24,10 +27,26 @@ PLACEMENT_SLACK_S = 60.0  # a placement outlives its room's end by this much
 class RoomPlacement:
     """This node's view of placements: refuses joins of rooms placed elsewhere."""
 
-    def __init__(self, registry: NodeRegistry, node_id: str, service: RoomService) -> None:
+    def __init__(self, registry: NodeRegistry, node_id: str, service: RoomService,
+                 clock: Clock | None = None) -> None:
         self.registry = registry
         self.node_id = node_id
         self._service = service
+        self._clock: Clock = clock if clock is not None else SystemClock()  # the rooms'
+        # Called when no node is live, this one included (Redis restarted empty): the
+        # keeper registers this node again at once (set by the NodeKeeper).
+        self.reregister: Callable[[], Awaitable[None]] | None = None
+
+    def _ttl_s(self, expires_at: float) -> float:
+        """How long a placement of a room ending at ``expires_at`` lasts."""
+        return max(1.0, expires_at - self._clock.now() + PLACEMENT_SLACK_S)
+
+    async def _place(self, room_id: str, expires_at: float) -> Placement | None:
+        placement = await self.registry.place(room_id, self._ttl_s(expires_at))
+        if placement is None and self.reregister is not None:
+            await self.reregister()
+            placement = await self.registry.place(room_id, self._ttl_s(expires_at))
+        return placement
 
     async def check(self, room_id: str, token: str | None = None) -> None:
         """Return if the room is (now) placed on this node; else `moved` carrying the
@@ -37,7 +56,7 @@ class RoomPlacement:
         room = await self._service.room(room_id)
         if room is None:
             return
-        placement = await self.registry.place(room_id, room.expires_at + PLACEMENT_SLACK_S)
+        placement = await self._place(room_id, room.expires_at)
         if placement is None:
             raise SignalingError("no_node", "No server can take this call now; try again "
                                  "in a minute.")
@@ -67,7 +86,7 @@ class RoomPlacement:
         room = await self._service.room(room_id)
         if room is None:
             return None
-        placement = await self.registry.place(room_id, room.expires_at + PLACEMENT_SLACK_S)
+        placement = await self.registry.place(room_id, self._ttl_s(room.expires_at))
         if placement is None or placement.node_id == self.node_id:
             return None
         return placement.url

@@ -52,7 +52,7 @@ class MemoryNodeRegistry(NodeRegistry):
     async def nodes(self) -> list[Node]:
         return list(self._live().values())
 
-    async def place(self, room_id: str, until: float) -> Placement | None:
+    async def place(self, room_id: str, ttl_s: float) -> Placement | None:
         live = self._live()
         current = self._placements.get(room_id)
         owner = None if current is None else live.get(current[0])
@@ -64,7 +64,7 @@ class MemoryNodeRegistry(NodeRegistry):
                 return Placement(room_id, owner.node_id, owner.url)
             return None
         best = min(candidates, key=Node.rank)
-        self._placements[room_id] = (best.node_id, until)
+        self._placements[room_id] = (best.node_id, self._clock.now() + ttl_s)
         return Placement(room_id, best.node_id, best.url, moved=current is not None)
 
     async def placement(self, room_id: str) -> str | None:

@@ -168,9 +168,10 @@ class RedisNodeRegistry(RedisBacked, NodeRegistry):
                 found.append(_node_of(node_id, fields, int(placed)))
         return found
 
-    async def place(self, room_id: str, until: float) -> Placement | None:
+    async def place(self, room_id: str, ttl_s: float) -> Placement | None:
         now = self._clock.now()
-        ttl_ms = max(1000, math.ceil((until - now) * 1000))
+        ttl_ms = max(1000, math.ceil(ttl_s * 1000))
+        until = now + ttl_ms / 1000
         reply = await self._place(
             keys=[self._placement_key(room_id), self._index_key],
             args=[self._prefix + NODE_PREFIX, ROOMS_SUFFIX, room_id, repr(now), repr(until),

@@ -7,7 +7,9 @@
   live, non-draining node with room is chosen and recorded. If no other node can take
   it, a room placed on a live draining node stays there (better than refusing the
   people still in it). None: no node can take the room.
-* A placement lasts until ``until`` (the room's end), or until its node releases it.
+* A placement lasts ``ttl_s`` (the room's remaining time), or until its node releases
+  it. Leases and placements run on the registry's clock: real time in a deployment
+  (nodes renew their leases on real-time sleeps, whatever clock the rooms use).
 """
 
 from __future__ import annotations
@@ -38,9 +40,9 @@ class NodeRegistry(ABC):
         """The live nodes, by id, with their placed-room counts."""
 
     @abstractmethod
-    async def place(self, room_id: str, until: float) -> Placement | None:
+    async def place(self, room_id: str, ttl_s: float) -> Placement | None:
         """The room's node, choosing one if its placement is missing, lapsed or draining
-        (see the module docstring); ``until``: when the room ends (epoch seconds)."""
+        (see the module docstring); a new placement lasts ``ttl_s``."""
 
     @abstractmethod
     async def placement(self, room_id: str) -> str | None:

@@ -62,7 +62,7 @@ async def test_a_join_of_a_room_placed_on_another_node_is_answered_moved(
         registry = await another_node(redis_url)
         try:
             room = await server.create_room()
-            placed = await registry.place(room["room_id"], room["expires_at"])
+            placed = await registry.place(room["room_id"], 1800)
             assert placed is not None and placed.node_id == "elsewhere"
             client = await SignalClient().connect(server.base_url)
             try:
@@ -110,7 +110,7 @@ async def test_a_shareable_links_personal_token_goes_with_moved(redis_url: str) 
                     json={"kind": "roundtable", "host_name": "Hal", "shareable": True},
                     headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as response:
                 room = await response.json()
-            await registry.place(room["room_id"], room["expires_at"])
+            await registry.place(room["room_id"], 1800)
             client = await SignalClient().connect(server.base_url)
             try:
                 ack = await client.call("join", {

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from media.sfu import Sfu
-from rooms.clock import Clock
+from rooms.clock import Clock, SystemClock
 from rooms.errors import StoreUnavailable
 from rooms.nodes.memory_registry import MemoryNodeRegistry
 from rooms.nodes.model import Node, new_node_id
@@ -68,12 +68,15 @@ class NodeSetup:
 def build_node(settings: Settings, clock: Clock, redis: aioredis.Redis | None,
                service: RoomService) -> NodeSetup:
     """The node this process is, from ``MENTORCALL_NODE_*``."""
-    registry: NodeRegistry = (RedisNodeRegistry(redis, clock) if redis is not None
-                              else MemoryNodeRegistry(clock))
+    # Leases run on real time (heartbeats sleep in real time), whatever ``clock`` the
+    # rooms use (tests pin or advance it); placements take the rooms' remaining time.
+    real = SystemClock()
+    registry: NodeRegistry = (RedisNodeRegistry(redis, real) if redis is not None
+                              else MemoryNodeRegistry(real))
     node = Node(node_id=settings.node_id or new_node_id(), url=settings.node_base_url,
                 max_rooms=settings.node_max_rooms, ice_hosts=settings.ice_hosts,
-                started_at=clock.now())
-    return NodeSetup(node, registry, RoomPlacement(registry, node.node_id, service),
+                started_at=real.now())
+    return NodeSetup(node, registry, RoomPlacement(registry, node.node_id, service, clock),
                      shared=redis is not None and settings.room_placement)
 
 
