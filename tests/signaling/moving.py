@@ -97,8 +97,8 @@ class MovingCaller:
                 return False
             if ack["ok"]:
                 await self._arrived(who, url, ack)
-                if self.media and ack.get("subscriber_offer"):
-                    await who.answer(ack["subscriber_offer"])
+                if ack.get("subscriber_offer"):
+                    await who.offered(ack["subscriber_offer"])
                 return True
             await who.close()
             code = ack["error"]["code"]

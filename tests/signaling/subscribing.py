@@ -72,15 +72,31 @@ class SubscribingParticipant:
         assert ack["ok"], ack
         await self.publisher.accept_answer(ack["sdp"])
 
+    async def offered(self, offer: dict[str, Any]) -> None:
+        """Take an offer from outside the event handler (a `join` ack's)."""
+        await self._offered(offer)
+
     async def _offered(self, offer: dict[str, Any]) -> None:
         if self.closed:
             return
-        self.offers.append(offer)
+        self._remember(offer)
         if self.auto_answer:
             await self.answer(offer)
 
+    def _remember(self, offer: dict[str, Any]) -> None:
+        """Keep ``offers`` in version order: the join ack's offer can be handled after a
+        ``subscriber_offer`` event that followed it on the wire."""
+        index = len(self.offers)
+        while index > 0 and self.offers[index - 1]["subscription_id"] == offer[
+                "subscription_id"] and self.offers[index - 1]["version"] > offer["version"]:
+            index -= 1
+        self.offers.insert(index, offer)
+
     async def answer(self, offer: dict[str, Any]) -> dict[str, Any]:
         async with self._answering:
+            if (offer["subscription_id"] == self.subscription_id and self.answered
+                    and offer["version"] <= self.answered[-1]):
+                return {"ok": True, "stale": True}  # a newer offer was answered already
             if offer["subscription_id"] != self.subscription_id:  # a fresh connection
                 if self.subscription_id:
                     await self.subscriber.close()
