@@ -119,12 +119,6 @@ class NodeKeeper:
                 raise asyncio.CancelledError()
             await asyncio.sleep(self._heartbeat_s)
 
-    def held(self) -> int:
-        """Connections here in a room or knocking in a lobby."""
-        calls = self._participants
-        rooms = {s.room_id for s in calls.sessions.values()}
-        return len(calls.sessions) + sum(len(calls.waiting_sids(r)) for r in rooms)
-
     async def drain(self, deadline_s: float) -> bool:
         """Stop taking rooms and move this node's connections elsewhere; True when none
         is left before ``deadline_s`` passes."""
