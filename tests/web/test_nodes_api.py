@@ -172,3 +172,18 @@ async def test_a_room_ended_early_gives_its_placement_up(redis_url: str) -> None
             assert [n.placed for n in await node.registry.nodes()] == [0]
         finally:
             await host.close()
+
+
+async def test_no_node_when_every_node_is_full(redis_url: str) -> None:
+    async with live_server(redis_url=redis_url, node_id="here", node_max_rooms=1) as server:
+        rooms = [await server.create_room() for _ in range(2)]
+        acks = []
+        for room in rooms:
+            client = await SignalClient().connect(server.base_url)
+            try:
+                acks.append(await client.call(
+                    "join", {"token": token_of(room["links"]["mentor"])}))
+            finally:
+                await client.close()
+        assert acks[0]["ok"]
+        assert acks[1]["error"]["code"] == "no_node", acks[1]
