@@ -21,8 +21,9 @@ from rooms.attendance import AttendanceLog, MemoryAttendanceLog
 from rooms.clock import Clock
 from rooms.errors import RoomError
 from rooms.programmes.coffee import plan_round
+from rooms.programmes.embedding import EmbeddingFit
 from rooms.programmes.errors import ProgrammeError
-from rooms.programmes.fit import FitModel, LexicalFit
+from rooms.programmes.fit import FitModel
 from rooms.programmes.importer import PersonRow
 from rooms.programmes.matching import match, pair_of, score_all
 from rooms.programmes.model import (
@@ -79,7 +80,7 @@ class ProgrammeService:
         self.store = store
         self.scheduling = scheduling
         self._clock = clock
-        self.fit_model: FitModel = fit_model or LexicalFit()
+        self.fit_model: FitModel = fit_model or EmbeddingFit()
         self._listeners: list[IntroListener] = []
         scheduling.add_listener(self.tracker)  # sessions between programme people
 
