@@ -331,7 +331,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/programmes/{programme_id}/publish", "Publish: each pair's intro "
               "with three first-session times (booked at once with auto_book); a "
               "programme.intro webhook each", "admin_session", IntrosView,
-              errors=(*PROGRAMME, "not_matched", "slot_taken", "slot_unavailable")),
+              errors=(*PROGRAMME, "not_matched", "publish_in_progress", "slot_taken",
+                      "slot_unavailable")),
     Operation("get", "/api/programmes/{programme_id}/intro", "The caller's intro: whom they "
               "meet, why, the offered times in both zones", "person", MyIntroView,
               query=IntroParams,

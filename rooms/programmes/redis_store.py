@@ -7,6 +7,8 @@ not sessions):
   (each one JSON document, replaced by one HSET/HDEL transaction)
 * ``programme:{id}:coffee`` list: one JSON array of intros per coffee round
 * ``programme:{id}:sessions`` hash: booking id -> JSON session record
+* ``programme:{id}:lease:{task}`` string: the token of whoever holds the task (a publish),
+  with a TTL; taken with SET NX PX, given back by a Lua compare-and-delete
 * ``programmes:people``     hash: person identity -> programme id
 """
 
@@ -24,7 +26,12 @@ from rooms.redis_client import RedisBacked
 KEY = "programme:{id}"
 COFFEE_KEY = "programme:{id}:coffee"
 SESSIONS_KEY = "programme:{id}:sessions"
+LEASE_KEY = "programme:{id}:lease:"
 PEOPLE_KEY = "programmes:people"  # not under programme: (no id can clash)
+RELEASE_LUA = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
 
 
 def _intros(text: str | bytes | None) -> list[Intro]:
@@ -42,6 +49,7 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
                  key_prefix: str = "mentorcall:") -> None:
         super().__init__(url_or_client)
         self._prefix = key_prefix
+        self._release = self._client.register_script(RELEASE_LUA)
 
     def _key(self, template: str, programme_id: str = "") -> str:
         return self._prefix + template.format(id=programme_id)
@@ -128,3 +136,10 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
     async def sessions(self, programme_id: str) -> list[SessionRecord]:
         found = await self._client.hvals(self._key(SESSIONS_KEY, programme_id))
         return [SessionRecord.model_validate_json(v) for v in found]
+
+    async def acquire(self, programme_id: str, task: str, token: str, ttl_s: int) -> bool:
+        key = self._key(LEASE_KEY, programme_id) + task
+        return bool(await self._client.set(key, token, nx=True, px=ttl_s * 1000))
+
+    async def release(self, programme_id: str, task: str, token: str) -> None:
+        await self._release(keys=[self._key(LEASE_KEY, programme_id) + task], args=[token])

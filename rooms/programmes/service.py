@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 INTRO_SLOTS = 3
 SEARCH_DAYS = 14
 COFFEE_MIN = 30
+PUBLISH_LEASE_S = 900  # a publish that dies mid-way blocks the next one at most this long
 
 
 class IntroListener(Protocol):
@@ -224,7 +225,19 @@ class ProgrammeService:
         Publishing again (after a re-run or a swap) keeps the intros of pairs already
         introduced, bookings and all, and introduces only the new pairs; an intro made
         before a failure (a slot taken meanwhile) is kept, so a retry does not book twice.
+        One publish of a programme runs at a time, across processes (a store lease): a
+        second one meanwhile is refused with ``publish_in_progress``.
         """
+        token = secrets.token_urlsafe(12)
+        if not await self.store.acquire(programme_id, "publish", token, PUBLISH_LEASE_S):
+            raise ProgrammeError("publish_in_progress", "This programme is being published "
+                                 "by another request; try again when it has finished.")
+        try:
+            return await self._publish(programme_id)
+        finally:
+            await self.store.release(programme_id, "publish", token)
+
+    async def _publish(self, programme_id: str) -> list[Intro]:
         programme = await self.programme(programme_id)
         current = await self._matching(programme_id)
         people = {p.key: p for p in await self.store.participants(programme_id)}

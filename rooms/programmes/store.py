@@ -82,6 +82,15 @@ class ProgrammeStore(ABC):
         """Every session recorded for the programme."""
 
     @abstractmethod
+    async def acquire(self, programme_id: str, task: str, token: str, ttl_s: int) -> bool:
+        """Take the programme's ``task`` lease (one holder at a time, across processes,
+        until released or ``ttl_s`` seconds pass); False if another holder has it."""
+
+    @abstractmethod
+    async def release(self, programme_id: str, task: str, token: str) -> None:
+        """Give the lease back, if ``token`` still holds it."""
+
+    @abstractmethod
     async def close(self) -> None:
         """Release connections."""
 
@@ -97,6 +106,7 @@ class MemoryProgrammeStore(ProgrammeStore):
         self._coffee: dict[str, list[list[Intro]]] = {}
         self._index: dict[str, str] = {}
         self._sessions: dict[str, dict[str, SessionRecord]] = {}
+        self._leases: dict[tuple[str, str], str] = {}  # one process: no expiry needed
 
     async def create(self, programme: Programme) -> None:
         if programme.programme_id in self._programmes:
@@ -159,6 +169,13 @@ class MemoryProgrammeStore(ProgrammeStore):
 
     async def sessions(self, programme_id: str) -> list[SessionRecord]:
         return list(self._sessions.get(programme_id, {}).values())
+
+    async def acquire(self, programme_id: str, task: str, token: str, ttl_s: int) -> bool:
+        return self._leases.setdefault((programme_id, task), token) == token
+
+    async def release(self, programme_id: str, task: str, token: str) -> None:
+        if self._leases.get((programme_id, task)) == token:
+            del self._leases[(programme_id, task)]
 
     async def close(self) -> None:
         return None

@@ -200,3 +200,27 @@ async def test_bad_imports_write_nothing() -> None:
         assert await people.everyone() == []
         status, error = await api.admin("GET", "/api/programmes/nope/matching")
         assert (status, error["error"]["code"]) == (404, "programme_not_found")
+
+
+async def test_a_publish_while_another_process_publishes_is_409(redis_url: str) -> None:
+    async with live_server(ManualClock(T0.timestamp()), redis_url=redis_url) as server, \
+            aiohttp.ClientSession() as http:
+        api = Api(server, http)
+        _, programme = await api.admin("POST", "/api/programmes", {"name": "P"})
+        base = f"/api/programmes/{programme['programme_id']}"
+        await api.admin("POST", base + "/people.csv", raw=CSV)
+        await api.admin("POST", base + "/matching", {})
+        client = aioredis.from_url(redis_url, decode_responses=True)
+        lease = f"mentorcall:programme:{programme['programme_id']}:lease:publish"
+        try:
+            await client.set(lease, "another-process", px=60_000)  # its publish is running
+            status, error = await api.admin("POST", base + "/publish")
+            assert (status, error["error"]["code"]) == (409, "publish_in_progress")
+            assert "try again" in error["error"]["message"]
+            assert await client.get(lease) == "another-process"  # not taken over
+            await client.delete(lease)
+            status, published = await api.admin("POST", base + "/publish")
+            assert status == 200 and len(published["intros"]) == 2
+            assert not await client.exists(lease)
+        finally:
+            await client.aclose()
