@@ -28,6 +28,13 @@ COFFEE_KEY = "programme:{id}:coffee"
 SESSIONS_KEY = "programme:{id}:sessions"
 LEASE_KEY = "programme:{id}:lease:"
 PEOPLE_KEY = "programmes:people"  # not under programme: (no id can clash)
+# KEYS: people index. ARGV: programme id, identities: drop those still in that programme.
+UNINDEX_LUA = """
+for k = 2, #ARGV do
+  if redis.call('hget', KEYS[1], ARGV[k]) == ARGV[1] then redis.call('hdel', KEYS[1], ARGV[k]) end
+end
+return 0
+"""
 RELEASE_LUA = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
@@ -50,6 +57,7 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
         super().__init__(url_or_client)
         self._prefix = key_prefix
         self._release = self._client.register_script(RELEASE_LUA)
+        self._unindex = self._client.register_script(UNINDEX_LUA)
 
     def _key(self, template: str, programme_id: str = "") -> str:
         return self._prefix + template.format(id=programme_id)
@@ -124,6 +132,10 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
         if identities:
             await self._client.hset(self._key(PEOPLE_KEY), mapping=dict.fromkeys(identities,
                                                                       programme_id))
+
+    async def unindex_people(self, programme_id: str, identities: list[str]) -> None:
+        if identities:
+            await self._unindex(keys=[self._key(PEOPLE_KEY)], args=[programme_id, *identities])
 
     async def programme_of(self, identity: str) -> str | None:
         found = await self._client.hget(self._key(PEOPLE_KEY), identity)

@@ -22,6 +22,7 @@ from rooms.clock import Clock
 from rooms.errors import RoomError
 from rooms.programmes.coffee import plan_round
 from rooms.programmes.embedding import EmbeddingFit
+from rooms.programmes.enrolment import Enrolment
 from rooms.programmes.errors import ProgrammeError
 from rooms.programmes.fit import FitModel
 from rooms.programmes.importer import PersonRow
@@ -43,7 +44,6 @@ from rooms.scheduling.booking_service import (
     run_inline,
 )
 from rooms.scheduling.bookings import Booking
-from rooms.scheduling.people import PersonRole
 from rooms.scheduling.recurrence import Frequency, Recurrence
 from rooms.scheduling.slots import Slot
 from rooms.scheduling.zones import from_epoch
@@ -80,6 +80,7 @@ class ProgrammeService:
         self.attendance: AttendanceLog = self.tracker.attendance
         self.store = store
         self.scheduling = scheduling
+        self.enrolment = Enrolment(store, scheduling)
         self._clock = clock
         self.fit_model: FitModel = fit_model or EmbeddingFit()
         self._listeners: list[IntroListener] = []
@@ -105,29 +106,10 @@ class ProgrammeService:
 
     async def import_people(self, programme_id: str, rows: Sequence[PersonRow]) -> list[
             Participant]:
-        """Register everyone and store them as the programme's participants (all or none)."""
-        programme = await self.programme(programme_id)
-        directory = self.scheduling.directory
-        made: list[Participant] = []
-        try:
-            for row in rows:
-                person = await directory.register(row.name, PersonRole(row.role.value),
-                                                  row.zone, row.email)
-                participant = Participant(
-                    key=row.key, identity=person.identity, name=row.name, role=row.role,
-                    zone=row.zone, languages=row.languages, skills=row.skills,
-                    goals=row.goals, capacity=row.capacity, exclusions=row.exclusions,
-                    preferences=row.preferences, weekly=row.weekly, coffee=row.coffee)
-                made.append(participant)
-                await directory.save_availability(person.identity,
-                                                  participant.availability(programme))
-            await self.store.set_participants(programme_id, made)
-            await self.store.index_people(programme_id, [p.identity for p in made])
-        except BaseException:
-            for participant in made:
-                await directory.remove(participant.identity)
-            raise
-        return made
+        """Store ``rows`` as the programme's people (all or none): people already in it
+        keep their identity, new ones are registered, people not listed any more leave
+        (see :mod:`.enrolment`)."""
+        return await self.enrolment.import_people(await self.programme(programme_id), rows)
 
     def _week(self) -> date:
         return (self._now() + timedelta(days=7)).date()

@@ -70,6 +70,10 @@ class ProgrammeStore(ABC):
         """Remember that these people belong to ``programme_id``."""
 
     @abstractmethod
+    async def unindex_people(self, programme_id: str, identities: list[str]) -> None:
+        """Forget that these people belong to ``programme_id`` (people who left it)."""
+
+    @abstractmethod
     async def programme_of(self, identity: str) -> str | None:
         """The programme a person was imported into, or None."""
 
@@ -160,6 +164,11 @@ class MemoryProgrammeStore(ProgrammeStore):
 
     async def index_people(self, programme_id: str, identities: list[str]) -> None:
         self._index.update(dict.fromkeys(identities, programme_id))
+
+    async def unindex_people(self, programme_id: str, identities: list[str]) -> None:
+        for identity in identities:
+            if self._index.get(identity) == programme_id:
+                del self._index[identity]
 
     async def programme_of(self, identity: str) -> str | None:
         return self._index.get(identity)

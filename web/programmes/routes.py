@@ -184,28 +184,36 @@ class ProgrammesApi:
                             f"Imports are limited to {MAX_IMPORT_BYTES} bytes.", 413)
         return await read_bounded(request, MAX_IMPORT_BYTES, too_large)
 
-    async def _imported(self, programme_id: str, rows: list[Participant]) -> web.Response:
+    async def _imported(self, programme_id: str, rows: list[Participant],
+                        before: set[str]) -> web.Response:
         people = [ImportedPerson(
             key=p.key, identity=p.identity, name=p.name, role=p.role.value, zone=p.zone,
             schedule_link=f"{self._base_url}/schedule#token="
                           f"{self._tokens.issue(p.identity, 0)}") for p in rows]
-        return json_answer(ImportedView(imported=len(people), people=people), status=201)
+        left = sorted(before - {p.key for p in rows})
+        return json_answer(ImportedView(imported=len(people), people=people, left=left),
+                           status=201)
+
+    async def _keys(self, programme_id: str) -> set[str]:
+        return {p.key for p in await self._service.store.participants(programme_id)}
 
     async def import_json(self, request: web.Request) -> web.Response:
         self._require_admin(request)
         programme = await self._service.programme(self._id(request))
         # ImportBody documents the shape; the rows are checked one by one (read_json), so
         # that every bad row is reported with its reason, not the first bad field only.
-        made = await self._service.import_people(programme.programme_id,
-                                                 read_json(await self._raw(request)))
-        return await self._imported(programme.programme_id, made)
+        rows = read_json(await self._raw(request))
+        before = await self._keys(programme.programme_id)
+        made = await self._service.import_people(programme.programme_id, rows)
+        return await self._imported(programme.programme_id, made, before)
 
     async def import_csv(self, request: web.Request) -> web.Response:
         self._require_admin(request)
         programme = await self._service.programme(self._id(request))
-        made = await self._service.import_people(programme.programme_id,
-                                                 read_csv(await self._raw(request)))
-        return await self._imported(programme.programme_id, made)
+        rows = read_csv(await self._raw(request))
+        before = await self._keys(programme.programme_id)
+        made = await self._service.import_people(programme.programme_id, rows)
+        return await self._imported(programme.programme_id, made, before)
 
     async def run_matching(self, request: web.Request) -> web.Response:
         self._require_admin(request)

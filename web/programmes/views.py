@@ -52,6 +52,9 @@ class PeopleView(View):
 class ImportedView(View):
     imported: int
     people: list[ImportedPerson]
+    left: list[str] = Field(default_factory=list, description=(
+        "keys of the people of the previous import who are not in this one: they left "
+        "the programme (their upcoming sessions cancelled, their links revoked)"))
 
 
 class RowErrorView(View):

@@ -224,3 +224,22 @@ async def test_a_publish_while_another_process_publishes_is_409(redis_url: str) 
             assert not await client.exists(lease)
         finally:
             await client.aclose()
+
+
+async def test_importing_again_says_who_left() -> None:
+    async with live_server(ManualClock(T0.timestamp())) as server, \
+            aiohttp.ClientSession() as http:
+        api = Api(server, http)
+        _, programme = await api.admin("POST", "/api/programmes", {"name": "P"})
+        base = f"/api/programmes/{programme['programme_id']}"
+        status, first = await api.admin("POST", base + "/people.csv", raw=CSV)
+        assert status == 201 and first["left"] == []
+        without_lou = b"".join(line for line in CSV.splitlines(keepends=True)
+                               if not line.startswith(b"lou,"))
+        status, again = await api.admin("POST", base + "/people.csv", raw=without_lou)
+        assert status == 201 and again["left"] == ["lou"] and again["imported"] == 3
+        assert [p["identity"] for p in again["people"]] == [
+            p["identity"] for p in first["people"] if p["key"] != "lou"]
+        lou_token = first["people"][3]["schedule_link"].split("#token=")[1]
+        status, _ = await api.call("GET", "/api/me/intro", lou_token)
+        assert status == 401
