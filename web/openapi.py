@@ -38,6 +38,7 @@ from .programmes.bodies import (
     MatchBody,
     SwapBody,
 )
+from .programmes.history import CoffeeHistoryView, IntroHistoryView
 from .programmes.routes import STATUS as PROGRAMME_STATUS
 from .programmes.views import (
     AcceptedView,
@@ -355,6 +356,12 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/programmes/{programme_id}/dashboard", "Participation figures, "
               "per-pair progress and coffee rounds over time", "admin_session", DashboardView,
               errors=PROGRAMME),
+    Operation("get", "/api/programmes/{programme_id}/intros", "The intros sent at the last "
+              "publish, each with its state (proposed, accepted, booked, cancelled) and "
+              "its session", "admin_session", IntroHistoryView, errors=PROGRAMME),
+    Operation("get", "/api/programmes/{programme_id}/coffee-rounds", "Past coffee rounds, "
+              "newest first: the pairs with their bookings, who sat out", "admin_session",
+              CoffeeHistoryView, errors=PROGRAMME),
 )
 
 

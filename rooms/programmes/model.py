@@ -119,6 +119,8 @@ class Intro(WireModel):
     booking_id: str | None = None
     kind: str = "mentoring"  # or "coffee"
     round_no: int | None = None
+    sent_at: UtcDatetime | None = None  # None: published before this was recorded
+    accepted_by: Key | None = None  # who accepted an offered time (None: not, or auto-booked)
 
 
 class SessionRecord(WireModel):

@@ -101,7 +101,7 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
         return _intros(await self._client.hget(self._key(KEY, programme_id), "intros"))
 
     async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
-                          booking_id: str) -> bool:
+                          booking_id: str, accepted_by: str | None = None) -> bool:
         key = self._key(KEY, programme_id)
         claimed = False
 
@@ -112,7 +112,8 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
             for k, intro in enumerate(intros):
                 if (intro.mentor, intro.mentee) == (mentor, mentee):
                     if intro.booking_id is None:
-                        intros[k] = intro.model_copy(update={"booking_id": booking_id})
+                        intros[k] = intro.model_copy(update={"booking_id": booking_id,
+                                                             "accepted_by": accepted_by})
                         pipe.multi()
                         pipe.hset(key, "intros", _dump(intros))
                         claimed = True

@@ -236,7 +236,7 @@ class ProgrammeService:
                 mentor, mentee = people[pair.mentor], people[pair.mentee]
                 slots = await self._first_slots(mentor, mentee, start, SEARCH_DAYS,
                                                 INTRO_SLOTS)
-                intro = Intro(mentor=mentor.key, mentee=mentee.key,
+                intro = Intro(mentor=mentor.key, mentee=mentee.key, sent_at=self._now(),
                               explanation=pair.explanation,
                               slots=tuple(self._intro_slot(s, mentor, mentee) for s in slots))
                 if programme.auto_book and slots:
@@ -292,8 +292,9 @@ class ProgrammeService:
                       if weekly_sessions > 1 else None)
         booking = await self._book(mentor, mentee, start, f"{programme.name}: mentoring",
                                    recurrence)
+        me = mentor if mentor.identity == identity else mentee
         if not await self.store.claim_intro(programme_id, intro.mentor, intro.mentee,
-                                            booking.booking_id):
+                                            booking.booking_id, accepted_by=me.key):
             organiser = await self.scheduling.directory.person(mentor.identity)
             await self.scheduling.cancel(organiser, booking.booking_id,
                                          following=recurrence is not None)
@@ -335,10 +336,12 @@ class ProgrammeService:
                 else:
                     booking_id = booking.booking_id
             intros.append(Intro(mentor=a, mentee=b, kind="coffee", round_no=number,
+                                sent_at=self._now(),
                                 explanation="coffee round",
                                 slots=tuple(self._intro_slot(s, people[a], people[b])
                                             for s in slots), booking_id=booking_id))
         intros.extend(Intro(mentor=k, mentee="", kind="coffee", round_no=number,
+                            sent_at=self._now(),
                             explanation="sits out this round; first in line next time")
                       for k in plan.sitting_out)
         await self.store.add_coffee_round(programme_id, intros)

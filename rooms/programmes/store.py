@@ -53,9 +53,9 @@ class ProgrammeStore(ABC):
 
     @abstractmethod
     async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
-                          booking_id: str) -> bool:
-        """Set the booking of the pair's intro if it has none yet (atomic); False if the
-        intro is missing or already booked."""
+                          booking_id: str, accepted_by: str | None = None) -> bool:
+        """Set the booking (and who accepted) of the pair's intro if it has none yet
+        (atomic); False if the intro is missing or already booked."""
 
     @abstractmethod
     async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:
@@ -144,13 +144,14 @@ class MemoryProgrammeStore(ProgrammeStore):
         return list(self._intros.get(programme_id, []))
 
     async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
-                          booking_id: str) -> bool:
+                          booking_id: str, accepted_by: str | None = None) -> bool:
         intros = self._intros.get(programme_id, [])
         for k, intro in enumerate(intros):
             if (intro.mentor, intro.mentee) == (mentor, mentee):
                 if intro.booking_id is not None:
                     return False
-                intros[k] = intro.model_copy(update={"booking_id": booking_id})
+                intros[k] = intro.model_copy(update={"booking_id": booking_id,
+                                                     "accepted_by": accepted_by})
                 return True
         return False
 

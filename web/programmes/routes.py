@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from rooms.clock import Clock
 from rooms.errors import RoomError
 from rooms.person_tokens import PersonTokens
+from rooms.programmes import history
 from rooms.programmes.errors import ProgrammeError
 from rooms.programmes.importer import read_csv, read_json
 from rooms.programmes.model import Intro, Matching, Participant, Programme
@@ -39,6 +40,7 @@ from .bodies import (
     MatchBody,
     SwapBody,
 )
+from .history import IntroHistoryView, coffee_history_view, sent_intro_view
 from .views import (
     AcceptedView,
     DashboardView,
@@ -123,6 +125,8 @@ class ProgrammesApi:
             web.post(base + "/intro/accept", answers(self.accept)),
             web.post(base + "/coffee-rounds", answers(self.coffee_round)),
             web.get(base + "/dashboard", answers(self.dashboard)),
+            web.get(base + "/intros", answers(self.intro_history)),
+            web.get(base + "/coffee-rounds", answers(self.coffee_history)),
         ]
 
     def _require_admin(self, request: web.Request) -> None:
@@ -282,6 +286,23 @@ class ProgrammesApi:
         body = await read_body(request, CoffeeBody)
         intros = await self._service.coffee_round(self._id(request), body.week_of)
         return json_answer(IntrosView(intros=[intro_view(i) for i in intros]), status=201)
+
+    async def _people(self, programme_id: str) -> dict[str, Participant]:
+        await self._service.programme(programme_id)  # programme_not_found
+        return {p.key: p for p in await self._service.store.participants(programme_id)}
+
+    async def intro_history(self, request: web.Request) -> web.Response:
+        self._require_admin(request)
+        people = await self._people(self._id(request))
+        sent = await history.intros_sent(self._service.store, self._id(request))
+        return json_answer(IntroHistoryView(intros=[sent_intro_view(i, people)
+                                                    for i in sent]))
+
+    async def coffee_history(self, request: web.Request) -> web.Response:
+        self._require_admin(request)
+        people = await self._people(self._id(request))
+        rounds = await history.coffee_rounds(self._service.store, self._id(request))
+        return json_answer(coffee_history_view(rounds, people))
 
     async def dashboard(self, request: web.Request) -> web.Response:
         self._require_admin(request)

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-import pytest
 import redis.asyncio as aioredis
 
 from rooms.clock import ManualClock
@@ -43,14 +42,6 @@ class Api:
     async def admin(self, method: str, path: str, body: Any = None,
                     raw: bytes | None = None) -> tuple[int, Any]:
         return await self.call(method, path, self.server.admin_key, body, raw)
-
-
-@pytest.fixture(params=["memory", "redis"])
-def deployment(request: pytest.FixtureRequest) -> dict[str, str]:
-    """The server's settings: in-memory stores, or everything in a real redis-server."""
-    if request.param == "redis":
-        return {"redis_url": request.getfixturevalue("clean_redis_url")}
-    return {}
 
 
 async def test_the_whole_flow(deployment: dict[str, str]) -> None:
