@@ -153,11 +153,13 @@ def explain(scores: Scores, i: int, j: int) -> str:
 def pair_of(scores: Scores, i: int, j: int, locked: bool = False) -> Pair:
     mentor, mentee = scores.mentors[i], scores.mentees[j]
     rank = int(scores.preference[i, j])
+    link = scores.link(mentor.skills, mentee.goals)
     return Pair(mentor=mentor.key, mentee=mentee.key, score=round(float(scores.score[i, j]), 6),
                 overlap_h=round(float(scores.overlap_h[i, j]), 4),
                 fit=round(float(scores.fit[i, j]), 4),
                 shared_languages=tuple(sorted(set(mentor.languages) & set(mentee.languages))),
-                preference_rank=rank or None, explanation=explain(scores, i, j), locked=locked)
+                preference_rank=rank or None, explanation=explain(scores, i, j), locked=locked,
+                skill=link[0] if link else None, goal=link[1] if link else None)
 
 
 def why_not(programme: Programme, scores: Scores, j: int) -> str:

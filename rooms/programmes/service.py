@@ -237,6 +237,7 @@ class ProgrammeService:
                 slots = await self._first_slots(mentor, mentee, start, SEARCH_DAYS,
                                                 INTRO_SLOTS)
                 intro = Intro(mentor=mentor.key, mentee=mentee.key, sent_at=self._now(),
+                              skill=pair.skill, goal=pair.goal, week_of=current.week_of,
                               explanation=pair.explanation,
                               slots=tuple(self._intro_slot(s, mentor, mentee) for s in slots))
                 if programme.auto_book and slots:

@@ -128,8 +128,9 @@ async def test_admin_publishes_and_tokyo_mentee_books_los_angeles_mentor() -> No
         await wait_ready(kenji)
         match = kenji.page.locator("#match")
         await expect(match.locator("#match-heading")).to_have_text("Your mentor: Lee Alvarez")
-        await expect(match.locator("#match-why")).to_contain_text(
-            "skills: data engineering")
+        await expect(match.locator("#match-why")).to_contain_text(  # told to him, not the admin
+            "Lee Alvarez's experience in data engineering matches your goal")
+        await expect(match.locator("#match-why")).to_contain_text("(your time)")
         times = match.locator(".match-time")
         await expect(times).to_have_count(3)
         for item, start in zip(await times.all(), OFFERED, strict=True):

@@ -73,6 +73,9 @@ async def test_the_whole_flow(deployment: dict[str, str]) -> None:
         assert status == 200 and len(published["intros"]) == 2
         status, mine = await api.call("GET", base + "/intro", links["kenji"])
         assert status == 200 and mine["other_name"] == "Lee" and len(mine["times"]) == 3
+        assert mine["explanation"].startswith("You are both free Tue, Wed, Thu and Fri "
+                                              "mornings (your time)")
+        assert "Lee's experience in data engineering" in mine["explanation"]
         assert all(t["mine"].endswith("+09:00") and t["theirs"].endswith("-08:00")
                    for t in mine["times"])
         status, booked = await api.call("POST", base + "/intro/accept", links["kenji"],
