@@ -356,7 +356,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/programmes/{programme_id}/coffee-rounds", "Run a coffee round: "
               "pair the pool (>= 30 min common, no recent repeats) and book each coffee",
               "admin_session", IntrosView, 201, body=CoffeeBody,
-              errors=(*PROGRAMME, "pool_too_small", *BODY_ERRORS)),
+              errors=(*PROGRAMME, "pool_too_small", "coffee_round_in_progress",
+                      *BODY_ERRORS)),
     Operation("get", "/api/programmes/{programme_id}/dashboard", "Participation figures, "
               "per-pair progress and coffee rounds over time", "admin_session", DashboardView,
               errors=PROGRAMME),

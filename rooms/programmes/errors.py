@@ -22,6 +22,7 @@ ProgrammeCode = Literal[
     "slot_not_offered",
     "pool_too_small",
     "publish_in_progress",
+    "coffee_round_in_progress",
 ]
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -52,7 +53,8 @@ logger = logging.getLogger(__name__)
 INTRO_SLOTS = 3
 SEARCH_DAYS = 14
 COFFEE_MIN = 30
-PUBLISH_LEASE_S = 900  # a publish that dies mid-way blocks the next one at most this long
+PUBLISH_LEASE_S = 900  # a publish (or coffee round) that dies mid-way blocks the next one
+                       # at most this long
 
 
 class IntroListener(Protocol):
@@ -210,14 +212,22 @@ class ProgrammeService:
         One publish of a programme runs at a time, across processes (a store lease): a
         second one meanwhile is refused with ``publish_in_progress``.
         """
-        token = secrets.token_urlsafe(12)
-        if not await self.store.acquire(programme_id, "publish", token, PUBLISH_LEASE_S):
-            raise ProgrammeError("publish_in_progress", "This programme is being published "
-                                 "by another request; try again when it has finished.")
-        try:
+        async with self._exclusive(programme_id, "publish", ProgrammeError(
+                "publish_in_progress", "This programme is being published by another "
+                                       "request; try again when it has finished.")):
             return await self._publish(programme_id)
+
+    @asynccontextmanager
+    async def _exclusive(self, programme_id: str, task: str,
+                         busy: ProgrammeError) -> AsyncIterator[None]:
+        """Hold the programme's ``task`` lease (across processes) or raise ``busy``."""
+        token = secrets.token_urlsafe(12)
+        if not await self.store.acquire(programme_id, task, token, PUBLISH_LEASE_S):
+            raise busy
+        try:
+            yield
         finally:
-            await self.store.release(programme_id, "publish", token)
+            await self.store.release(programme_id, task, token)
 
     async def _publish(self, programme_id: str) -> list[Intro]:
         programme = await self.programme(programme_id)
@@ -304,7 +314,15 @@ class ProgrammeService:
 
     async def coffee_round(self, programme_id: str, week_of: date | None = None) -> list[
             Intro]:
-        """Pair the coffee pool for the week of ``week_of`` and book each pair's coffee."""
+        """Pair the coffee pool for the week of ``week_of`` and book each pair's coffee;
+        one round of a programme at a time (``coffee_round_in_progress`` meanwhile)."""
+        await self.programme(programme_id)
+        async with self._exclusive(programme_id, "coffee", ProgrammeError(
+                "coffee_round_in_progress", "A coffee round of this programme is being made "
+                                            "by another request; try again when it is done.")):
+            return await self._coffee_round(programme_id, week_of)
+
+    async def _coffee_round(self, programme_id: str, week_of: date | None) -> list[Intro]:
         programme = await self.programme(programme_id)
         pool = [p for p in await self.store.participants(programme_id) if p.coffee]
         if len(pool) < 2:

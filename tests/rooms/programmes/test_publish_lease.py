@@ -1,6 +1,6 @@
-"""Two publishes of one programme at once, from two services on one redis-server (as two
-server processes): the second is refused while the first runs, and nothing is booked or
-announced twice."""
+"""Two publishes (or two coffee rounds) of one programme at once, from two services on one
+redis-server (as two server processes): the second is refused while the first runs, and
+nothing is booked or announced twice."""
 
 from __future__ import annotations
 
@@ -74,5 +74,31 @@ async def test_a_second_publish_meanwhile_is_refused(world: World,
         assert len(await world.scheduling.upcoming(person.identity)) == 1, person.key
     assert not await client.exists(f"mentorcall:programme:{pid}:lease:publish")
     await client.aclose()
+    for store in stores:
+        await store.close()
+
+
+async def test_a_second_coffee_round_meanwhile_is_refused(world: World,
+                                                          redis_url: str) -> None:
+    stores = [RedisProgrammeStore(redis_url), RedisProgrammeStore(redis_url)]
+    first, second = (ProgrammeService(s, world.scheduling, world.clock) for s in stores)
+    programme = await first.create("P")
+    pid = programme.programme_id
+    people = await first.import_people(pid, read_csv(CSV))
+    held = Held()
+    world.scheduling.add_listener(held)
+    running = asyncio.create_task(first.coffee_round(pid))
+    await held.reached.wait()  # the first round has booked one coffee and goes on
+    with pytest.raises(ProgrammeError) as refused:
+        await second.coffee_round(pid)
+    assert refused.value.code == "coffee_round_in_progress"
+    held.go.set()
+    made = await running
+    assert len(await first.store.coffee_rounds(pid)) == 1
+    booked = sum(1 for i in made if i.booking_id)
+    upcoming = {b.booking_id for p in people
+                for b in await world.scheduling.upcoming(p.identity)}
+    assert booked >= 1 and len(upcoming) == booked  # no coffee booked twice
+    assert {i.round_no for i in await second.coffee_round(pid)} == {2}  # then it goes
     for store in stores:
         await store.close()
