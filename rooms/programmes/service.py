@@ -154,8 +154,9 @@ class ProgrammeService:
         if mentee_a not in by_mentee or mentee_b not in by_mentee or mentee_a == mentee_b:
             raise ProgrammeError("pair_not_found", "Swap two different mentees with pairs.")
         people = await self.store.participants(programme_id)
-        scores = score_all(programme, people, current.week_of or self._week(),
-                           self.fit_model)
+        week = current.week_of or self._week()
+        scores = await self._offload(  # CPU work (embeddings after a restart): off the loop
+            lambda: score_all(programme, people, week, self.fit_model))
         new: list[Pair] = []
         for mentee, other in ((mentee_a, mentee_b), (mentee_b, mentee_a)):
             i, j = scores.index(by_mentee[other].mentor, mentee)
