@@ -2,9 +2,13 @@
 
 ``POST /api/recordings-session`` takes the admin key (or an admin token) once and answers a
 session cookie (:mod:`.session`); ``GET`` says who is signed in (and the CSRF token, for a
-reloaded page); ``DELETE`` signs out. Sign-in attempts are limited per client address
-(token bucket, per process) and every attempt, allowed or refused, is audited as
-``signin``. The body must be JSON (``Content-Type: application/json``), which a cross-site
+reloaded page); ``DELETE`` signs out. *Failed* sign-ins are limited per client address
+(token bucket, per process): past the limit a wrong credential is answered
+``rate_limited``, but a right one is always let in, so nobody (not even everyone behind
+one proxy address) can be locked out by someone else's failures; the admin key is at
+least 32 bytes and admin tokens are signed, so it is not the limit that stops guessing,
+it keeps a flood of wrong attempts cheap. Every attempt, allowed or refused, is audited
+as ``signin``. The body must be JSON (``Content-Type: application/json``), which a cross-site
 form cannot send, so no other site can sign a browser in either.
 """
 
@@ -49,7 +53,7 @@ class SignIn:
         self._sessions = access.sessions
         self._secure = secure
         self._base_url = base_url
-        self._attempts = RateLimiter(clock, attempts_per_min / 60, attempts_burst)
+        self._failures = RateLimiter(clock, attempts_per_min / 60, attempts_burst)
         self._retention_days = retention_days
         self._link_ttl_s = link_ttl_s
 
@@ -72,27 +76,32 @@ class SignIn:
         await self._access.audit(request, actor, AuditAction.SIGNIN, refused=refusal)
         return refusal
 
-    async def sign_in(self, request: web.Request) -> web.Response:
-        wait = self._attempts.take(request.remote or "")
+    async def _fail(self, request: web.Request, actor: str, refusal: Problem) -> Problem:
+        """A failed sign-in: it costs the address a token; past the limit it is answered
+        ``rate_limited`` instead (audited either way)."""
+        wait = self._failures.take(request.remote or "")
         if wait:
-            raise await self._refuse(request, ANONYMOUS, rate_limited(wait, "sign-in attempts"))
+            refusal = rate_limited(wait, "failed sign-ins")
+        return await self._refuse(request, actor, refusal)
+
+    async def sign_in(self, request: web.Request) -> web.Response:
         if request.content_type != "application/json":
-            raise await self._refuse(request, ANONYMOUS, Problem(
+            raise await self._fail(request, ANONYMOUS, Problem(
                 "invalid_body", "Send the credential as JSON: {\"credential\": \"...\"}."))
         try:
             body = SignInBody.model_validate((await read_json(request)).value)
         except ValidationError as exc:
-            raise await self._refuse(request, ANONYMOUS, Problem(
+            raise await self._fail(request, ANONYMOUS, Problem(
                 "invalid_body", describe_validation_error(exc))) from None
         except Problem as bad_body:
-            raise await self._refuse(request, ANONYMOUS, bad_body) from None
+            raise await self._fail(request, ANONYMOUS, bad_body) from None
         caller = self._access.of_credential(body.credential.strip())
         if caller.refusal is not None:
             refused = caller.refusal
             if refused.code == "unauthorized":
                 refused = Problem("unauthorized", "That is not the admin key or a valid admin "
                                   "token. Check it and try again.", 401)
-            raise await self._refuse(request, caller.actor, refused)
+            raise await self._fail(request, caller.actor, refused)
         value, session = self._sessions.issue(caller.actor, caller.room_id, caller.until)
         await self._access.audit(request, caller.actor, AuditAction.SIGNIN,
                                  detail=f"session until {session.expires_at}")

@@ -189,20 +189,37 @@ async def test_non_admins_and_wrong_keys_get_no_session(page: Page) -> None:
     ]
 
 
-async def test_sign_in_attempts_are_rate_limited_per_address(page: Page) -> None:
+async def test_failed_sign_ins_are_rate_limited_per_address(page: Page) -> None:
     for _ in range(5):
         status, _, _ = await page.sign_in("wrong-key-wrong-key")
         assert status == 401
-    status, body, cookie = await page.sign_in(page.server.admin_key)
+    status, body, cookie = await page.sign_in("wrong-key-wrong-key")
     assert status == 429 and body["error"]["code"] == "rate_limited" and cookie is None
+    assert body["error"]["message"].startswith("Too many failed sign-ins")
     page.clock.advance(12)  # 5 a minute: one attempt back
-    status, body, cookie = await page.sign_in(page.server.admin_key)
-    assert status == 200 and cookie is not None
-    status, body, cookie = await page.sign_in(page.server.admin_key)
-    assert status == 429
+    status, _, _ = await page.sign_in("wrong-key-wrong-key")
+    assert status == 401
+    status, body, cookie = await page.sign_in(page.token(admin=False))
+    assert status == 429 and cookie is None  # a token without the grant fails too
     log = await page.audit()
-    assert log.count(("anonymous", "signin", "refused", "rate_limited", None)) == 2
-    assert log.count(("anonymous", "signin", "refused", "unauthorized", None)) == 5
+    assert log.count(("anonymous", "signin", "refused", "rate_limited", None)) == 1
+    assert log.count(("token:host-1", "signin", "refused", "rate_limited", None)) == 1
+    assert log.count(("anonymous", "signin", "refused", "unauthorized", None)) == 6
+
+
+async def test_nobody_locks_the_admin_out_and_sign_ins_cost_nothing(page: Page) -> None:
+    for _ in range(6):  # someone behind the same address (a proxy) fails on and on
+        status, _, _ = await page.sign_in("wrong-key-wrong-key")
+    assert status == 429
+    for _ in range(7):  # the right key still signs in, as often as needed
+        status, body, cookie = await page.sign_in(page.server.admin_key)
+        assert status == 200 and cookie is not None, body
+    status, body, cookie = await page.sign_in(page.token(admin=True))
+    assert status == 200 and cookie is not None, body
+    status, body, _ = await page.sign_in("wrong-key-wrong-key")
+    assert status == 429  # and the failures are still limited
+    log = await page.audit()
+    assert log.count(("admin", "signin", "allowed", None, None)) == 7
 
 
 async def test_a_token_session_ends_when_its_token_does(page: Page) -> None:
