@@ -34,7 +34,8 @@ class NotesApi:
 
     def __init__(self, notes: NotesService, caller: Caller, admin_key: str,
                  recordings: RecordingStore | None = None,
-                 page_admin: Callable[[web.Request], bool] | None = None) -> None:
+                 page_admin: Callable[[web.Request], Awaitable[bool]] | None = None,
+                 ) -> None:
         self._notes = notes
         self._recordings = recordings
         self._page_admin = page_admin
@@ -55,16 +56,16 @@ class NotesApi:
                       answers(self.patch_series_item)),
         ]
 
-    def _is_admin(self, request: web.Request) -> bool:
+    async def _is_admin(self, request: web.Request) -> bool:
         """The admin key, or the admin page's session signed in with it (a link from a
         recording to its notes)."""
         if hmac.compare_digest(bearer(request).encode(), self._admin_key):
             return True
-        return self._page_admin is not None and self._page_admin(request)
+        return self._page_admin is not None and await self._page_admin(request)
 
     async def _reader(self, request: web.Request) -> str | None:
         """The session's participant reading (None: an admin); ``forbidden`` otherwise."""
-        if self._is_admin(request):
+        if await self._is_admin(request):
             return None
         person = await self._caller(request)
         context = await self._notes.store.context(request.match_info["room_id"])
@@ -107,7 +108,7 @@ class NotesApi:
 
     async def _series_scope(self, request: web.Request) -> str:
         scope = series_scope(request.match_info["series_id"])
-        if self._is_admin(request):
+        if await self._is_admin(request):
             return scope
         person = await self._caller(request)
         if person.identity not in await self._notes.store.members(scope):

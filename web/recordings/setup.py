@@ -129,7 +129,8 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
 
         uploads = UploadQueue(local, remote, uploaded)
     links = LinkSigner(settings.resolved_secret(), clock, settings.recording_link_ttl_s)
-    sessions = SessionCodec(settings.resolved_secret(), clock, settings.admin_session_ttl_s)
+    sessions = SessionCodec(settings.resolved_secret(), clock, settings.admin_session_ttl_s,
+                            settings.resolved_admin_key(), store)
     access = Access(settings.resolved_admin_key(), signer, store, clock, sessions)
     api = RecordingsApi(store, storage, access, links, settings.base_url)
     retention = Retention(store, storage, settings.recording_retention_days, clock)

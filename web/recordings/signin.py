@@ -2,7 +2,8 @@
 
 ``POST /api/recordings-session`` takes the admin key (or an admin token) once and answers a
 session cookie (:mod:`.session`); ``GET`` says who is signed in (and the CSRF token, for a
-reloaded page); ``DELETE`` signs out. *Failed* sign-ins are limited per client address
+reloaded page); ``DELETE`` signs out (the session is revoked in the store: a copy of the
+cookie is dead too). *Failed* sign-ins are limited per client address
 (token bucket, per process): past the limit a wrong credential is answered
 ``rate_limited``, but a right one is always let in, so nobody (not even everyone behind
 one proxy address) can be locked out by someone else's failures; the admin key is at
@@ -50,7 +51,7 @@ class SignIn:
                  link_ttl_s: int) -> None:
         self._access = access
         self._clock = clock
-        self._sessions = access.sessions
+        self.sessions = access.sessions
         self._secure = secure
         self._base_url = base_url
         self._failures = RateLimiter(clock, attempts_per_min / 60, attempts_burst)
@@ -69,7 +70,7 @@ class SignIn:
         return SessionView(actor=session.actor, room_id=session.room_id,
                            admin_key=session.room_id is None,
                            expires_at=session.expires_at,
-                           csrf_token=self._sessions.csrf_token(session),
+                           csrf_token=self.sessions.csrf_token(session),
                            retention_days=self._retention_days, link_ttl_s=self._link_ttl_s)
 
     async def _refuse(self, request: web.Request, actor: str, refusal: Problem) -> Problem:
@@ -102,7 +103,7 @@ class SignIn:
                 refused = Problem("unauthorized", "That is not the admin key or a valid admin "
                                   "token. Check it and try again.", 401)
             raise await self._fail(request, caller.actor, refused)
-        value, session = self._sessions.issue(caller.actor, caller.room_id, caller.until)
+        value, session = self.sessions.issue(caller.actor, caller.room_id, caller.until)
         await self._access.audit(request, caller.actor, AuditAction.SIGNIN,
                                  detail=f"session until {session.expires_at}")
         response = web.json_response(self._view(session).model_dump(mode="json"),
@@ -113,27 +114,28 @@ class SignIn:
                             secure=cookie_is_secure(request, self._secure, self._base_url))
         return response
 
-    def _session(self, request: web.Request) -> AdminSession:
+    async def _session(self, request: web.Request) -> AdminSession:
         cookie = request.cookies.get(COOKIE)
         if not cookie:
             raise not_signed_in()
-        return self._sessions.read(cookie)
+        return await self.sessions.open(cookie)
 
     async def current(self, request: web.Request) -> web.Response:
         """Who is signed in (not audited: it reads nothing of the recordings)."""
-        session = self._session(request)
+        session = await self._session(request)
         return web.json_response(self._view(session).model_dump(mode="json"),
                                  headers={"Cache-Control": "no-store"})
 
     async def sign_out(self, request: web.Request) -> web.Response:
         try:
-            session = self._session(request)
-            self._sessions.check_csrf(request, session)
+            session = await self._session(request)
+            self.sessions.check_csrf(request, session)
         except Problem as refusal:
             if refusal.code == "csrf_invalid":  # a session stays signed in
                 raise await self._refuse_signout(request, refusal) from None
             session = None  # nothing valid to end: still clear whatever cookie there is
-        if session is not None:
+        if session is not None:  # ended on every process, not only in this browser
+            await self.sessions.revoke(session)
             await self._access.audit(request, session.actor, AuditAction.SIGNOUT)
         response = web.json_response(SignedOut().model_dump(mode="json"),
                                      headers={"Cache-Control": "no-store"})

@@ -248,3 +248,51 @@ async def test_the_admin_key_header_still_wins_over_a_cookie(page: Page) -> None
         "Authorization": f"Bearer {page.server.admin_key}",
         "Cookie": "mentorcall_admin=garbage"})
     assert response.status == 200  # an API client needs no CSRF token
+
+
+async def test_sign_out_ends_the_session_on_every_process(redis_url: str) -> None:
+    """A copy of the cookie (another tab, a leaked one) is dead once its session signed
+    out, on the other process too, for the recordings, the notes and the programmes."""
+    async with live_server(redis_url=redis_url) as one, \
+            live_server(redis_url=redis_url) as two, \
+            aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        answer = await http.post(one.base_url + SESSION, json={"credential": one.admin_key})
+        assert answer.status == 200
+        jar: SimpleCookie = SimpleCookie()
+        jar.load(answer.headers["Set-Cookie"])
+        cookie = {"Cookie": f"mentorcall_admin={jar['mentorcall_admin'].value}"}
+        csrf = (await answer.json())["csrf_token"]
+        reads = ["/api/recordings", "/api/notes/sessions/room-x/recordings",
+                 "/api/programmes/nope"]
+        before = [(await http.get(two.base_url + path, headers=cookie)).status
+                  for path in reads]
+        assert before == [200, 200, 404]  # signed in: the programme just does not exist
+        out = await http.delete(one.base_url + SESSION,
+                                headers={**cookie, "X-CSRF-Token": csrf})
+        assert out.status == 200
+        for server in (one, two):
+            for path in [SESSION, *reads]:
+                response = await http.get(server.base_url + path, headers=cookie)
+                assert response.status == 401, (path, await response.text())
+        response = await http.get(two.base_url + "/api/recordings", headers=cookie)
+        assert (await response.json())["error"] == {
+            "code": "unauthorized", "message": "Your admin session was signed out: sign in again."}
+
+
+async def test_a_new_admin_key_ends_the_sessions_of_the_old_one() -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        async with live_server() as before:
+            answer = await http.post(before.base_url + SESSION,
+                                     json={"credential": before.admin_key})
+            assert answer.status == 200
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(answer.headers["Set-Cookie"])
+            cookie = {"Cookie": f"mentorcall_admin={jar['mentorcall_admin'].value}"}
+        async with live_server() as restarted:  # the same key: the session goes on
+            response = await http.get(restarted.base_url + "/api/recordings", headers=cookie)
+            assert response.status == 200
+        async with live_server(admin_key="rotated-after-a-leak-" + "k" * 32) as rotated:
+            for path in (SESSION, "/api/recordings", "/api/programmes/nope",
+                         "/api/notes/sessions/room-x/recordings"):
+                response = await http.get(rotated.base_url + path, headers=cookie)
+                assert response.status == 401, (path, await response.text())
