@@ -239,11 +239,12 @@ OPERATIONS: tuple[Operation, ...] = (
               content_type=CALENDAR, errors=(*PERSON, "forbidden", "booking_not_found")),
     Operation("get", "/api/notes/sessions/{room_id}", "A session's notes as Markdown: shared "
               "notes, action items and the caller's own private notes (participants and "
-              "admins)", "person", None, content_type=MARKDOWN, errors=(*PERSON, "forbidden")),
+              "admins)", "person", None, content_type=MARKDOWN,
+              errors=(*PERSON, "forbidden", "notes_not_found")),
     Operation("get", "/api/notes/sessions/{room_id}/recordings", "The session's recordings, "
               "oldest first: ids and admin API links for admins; participants see only that "
               "a recording exists", "person", SessionRecordings,
-              errors=(*PERSON, "forbidden")),
+              errors=(*PERSON, "forbidden", "notes_not_found")),
     Operation("get", "/api/notes/items", "The caller's open action items: every open item "
               "of each mentoring pair they are in; of each roundtable series they took part "
               "in, the ones they own and the ones nobody owns", "person", PersonItemsView,

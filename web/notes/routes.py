@@ -17,7 +17,7 @@ from pycrdt import Text
 
 from rooms.notes.documents import TEXT, read_items
 from rooms.notes.export import notes_markdown
-from rooms.notes.model import DocKey, pair_scope, series_scope
+from rooms.notes.model import DocKey, SessionContext, pair_scope, series_scope
 from rooms.notes.service import NotesService
 from rooms.recordings.store import RecordingStore
 from rooms.scheduling.people import Person
@@ -79,15 +79,31 @@ class NotesApi:
                  else await session_recordings(self._recordings, room_id, admin))
         return SessionRecordings(room_id=room_id, recordings=found)
 
+    async def _known(self, room_id: str, context: SessionContext | None,
+                     listed: SessionRecordings) -> None:
+        """``notes_not_found`` (404) for a room nothing is known about: no booking, no
+        stored shared notes, no recording (a mistyped id must not read as an empty
+        session)."""
+        if context is not None or listed.recordings:
+            return
+        stored = await self._notes.store.read(DocKey(room_id).storage_id(), 0)
+        if stored.snapshot is None and not stored.updates:
+            raise problem("notes_not_found", "No booking, notes or recording is known for "
+                                             "that room: check its id.")
+
     async def session_recordings(self, request: web.Request) -> web.Response:
+        room_id = request.match_info["room_id"]
         identity = await self._reader(request)
-        return json_answer(await self._session_recordings(request.match_info["room_id"],
-                                                          identity is None))
+        listed = await self._session_recordings(room_id, identity is None)
+        await self._known(room_id, await self._notes.store.context(room_id), listed)
+        return json_answer(listed)
 
     async def session_notes(self, request: web.Request) -> web.Response:
         room_id = request.match_info["room_id"]
         identity = await self._reader(request)
         context = await self._notes.store.context(room_id)
+        listed = await self._session_recordings(room_id, identity is None)
+        await self._known(room_id, context, listed)
         shared = await self._notes.stored_doc(DocKey(room_id))
         private = None
         if identity is not None:
@@ -95,7 +111,6 @@ class NotesApi:
             private = str(mine.get(TEXT, type=Text))
         text = notes_markdown(context.title if context else "", str(shared.get(TEXT, type=Text)),
                               read_items(shared, room_id), private)
-        listed = await self._session_recordings(room_id, identity is None)
         text += recordings_markdown(listed.recordings)
         return web.Response(text=text, content_type="text/markdown")
 

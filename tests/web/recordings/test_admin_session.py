@@ -16,6 +16,7 @@ import pytest
 from rooms.clock import ManualClock
 from rooms.grants import JoinGrant
 from rooms.models import Role
+from rooms.notes.model import SessionContext
 from tests.live_server import LiveServer, live_server
 from tests.rooms.recordings.builders import recording
 from web.recordings.setup import RECORDINGS
@@ -262,6 +263,8 @@ async def test_sign_out_ends_the_session_on_every_process(redis_url: str) -> Non
         jar.load(answer.headers["Set-Cookie"])
         cookie = {"Cookie": f"mentorcall_admin={jar['mentorcall_admin'].value}"}
         csrf = (await answer.json())["csrf_token"]
+        await one.services.notes.store.put_context(SessionContext(
+            room_id="room-x", scope="pair:a+b", people=("a", "b"), title="Coffee"))
         reads = ["/api/recordings", "/api/notes/sessions/room-x/recordings",
                  "/api/programmes/nope"]
         before = [(await http.get(two.base_url + path, headers=cookie)).status
