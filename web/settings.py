@@ -213,6 +213,13 @@ class Settings(BaseModel):
     def resolved_admin_key(self) -> str:
         return self.admin_key or _read_or_create(self.data_dir / "admin_key")
 
+    def admin_key_hint(self) -> str:
+        """Where the admin key in use comes from, for the start-up message (a key file
+        left from an earlier run is not the key when MENTORCALL_ADMIN_KEY is set)."""
+        if self.admin_key:
+            return f"from {PREFIX}ADMIN_KEY"
+        return f"in {self.data_dir / 'admin_key'}"
+
 
 def _read_or_create(path: Path) -> str:
     """A random secret kept in a file only its owner can read (created on first use)."""
