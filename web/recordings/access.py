@@ -27,6 +27,7 @@ from rooms.grants import TokenSigner
 from rooms.recordings.audit import AuditAction, AuditEntry, AuditOutcome
 from rooms.recordings.store import RecordingStore
 
+from ..client_address import ClientAddress
 from ..rest import Problem
 from .session import COOKIE, SessionCodec
 
@@ -66,7 +67,9 @@ class Access:
     """Authenticates callers and writes the audit log."""
 
     def __init__(self, admin_key: str, signer: TokenSigner, store: RecordingStore,
-                 clock: Clock, sessions: SessionCodec) -> None:
+                 clock: Clock, sessions: SessionCodec,
+                 client_address: ClientAddress | None = None) -> None:
+        self.client_address = client_address or ClientAddress()
         self._admin_key = admin_key.encode()
         self._signer = signer
         self._store = store
@@ -130,7 +133,7 @@ class Access:
             recording_id=None if recording_id is None else recording_id[:MAX_FIELD],
             file=None if file is None else file[:MAX_FIELD],
             code=refused.code if refused else None, detail=detail[:500],
-            remote=(request.remote or "")[:100]))
+            remote=self.client_address.of(request)[:100]))
 
     async def admin(self, request: web.Request, action: AuditAction,
                     recording_id: str | None = None, file: str | None = None,

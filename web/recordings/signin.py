@@ -3,14 +3,15 @@
 ``POST /api/recordings-session`` takes the admin key (or an admin token) once and answers a
 session cookie (:mod:`.session`); ``GET`` says who is signed in (and the CSRF token, for a
 reloaded page); ``DELETE`` signs out (the session is revoked in the store: a copy of the
-cookie is dead too). *Failed* sign-ins are limited per client address
-(token bucket, per process): past the limit a wrong credential is answered
-``rate_limited``, but a right one is always let in, so nobody (not even everyone behind
-one proxy address) can be locked out by someone else's failures; the admin key is at
-least 32 bytes and admin tokens are signed, so it is not the limit that stops guessing,
-it keeps a flood of wrong attempts cheap. Every attempt, allowed or refused, is audited
-as ``signin``. The body must be JSON (``Content-Type: application/json``), which a cross-site
-form cannot send, so no other site can sign a browser in either.
+cookie is dead too). *Failed* sign-ins are limited per client address (token bucket, per
+process; behind trusted proxies the client's own, web/client_address.py): past the limit
+a wrong credential is answered ``rate_limited``, but a right one is always let in, so
+nobody (not even everyone behind one proxy address) can be locked out by someone else's
+failures; the admin key is at least 32 bytes and admin tokens are signed, so it is not the
+limit that stops guessing, it keeps a flood of wrong attempts cheap. Every attempt,
+allowed or refused, is audited as ``signin``. The body must be JSON (``Content-Type:
+application/json``), which a cross-site form cannot send, so no other site can sign a
+browser in either.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class SignIn:
     async def _fail(self, request: web.Request, actor: str, refusal: Problem) -> Problem:
         """A failed sign-in: it costs the address a token; past the limit it is answered
         ``rate_limited`` instead (audited either way)."""
-        wait = self._failures.take(request.remote or "")
+        wait = self._failures.take(self._access.client_address.of(request))
         if wait:
             refusal = rate_limited(wait, "failed sign-ins")
         return await self._refuse(request, actor, refusal)

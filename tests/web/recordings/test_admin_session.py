@@ -41,8 +41,10 @@ class Page:
                           role=Role.HOST, publish=True, subscribe=True, admin=admin)
         return self.server.services.signer.issue(grant, ttl_s)
 
-    async def sign_in(self, credential: str) -> tuple[int, Any, Morsel[str] | None]:
-        response = await self.http.post(self.url(SESSION), json={"credential": credential})
+    async def sign_in(self, credential: str, headers: dict[str, str] | None = None,
+                      ) -> tuple[int, Any, Morsel[str] | None]:
+        response = await self.http.post(self.url(SESSION), json={"credential": credential},
+                                        headers=headers)
         jar: SimpleCookie = SimpleCookie()
         for header in response.headers.getall("Set-Cookie", []):
             jar.load(header)
@@ -206,6 +208,35 @@ async def test_failed_sign_ins_are_rate_limited_per_address(page: Page) -> None:
     assert log.count(("anonymous", "signin", "refused", "rate_limited", None)) == 1
     assert log.count(("token:host-1", "signin", "refused", "rate_limited", None)) == 1
     assert log.count(("anonymous", "signin", "refused", "unauthorized", None)) == 6
+
+
+async def test_a_forwarded_for_header_is_not_believed_without_trusted_proxies(
+        page: Page) -> None:
+    for n in range(5):
+        status, _, _ = await page.sign_in("wrong", {"X-Forwarded-For": f"203.0.113.{n}"})
+        assert status == 401
+    status, _, _ = await page.sign_in("wrong", {"X-Forwarded-For": "203.0.113.99"})
+    assert status == 429
+
+
+@pytest.mark.parametrize("page", [{"trusted_proxies": ("127.0.0.1",)}], indirect=True)
+async def test_behind_a_trusted_proxy_failures_count_per_client(page: Page) -> None:
+    mallory = {"X-Forwarded-For": "203.0.113.5"}
+    for _ in range(5):
+        status, _, _ = await page.sign_in("wrong-key-wrong-key", mallory)
+        assert status == 401
+    status, _, _ = await page.sign_in("wrong-key-wrong-key", mallory)
+    assert status == 429
+    spoofed = {"X-Forwarded-For": "198.51.100.1, 203.0.113.5"}  # her own header, appended to
+    status, _, _ = await page.sign_in("wrong-key-wrong-key", spoofed)
+    assert status == 429
+    status, _, _ = await page.sign_in("a-typo-of-the-key", {"X-Forwarded-For": "203.0.113.6"})
+    assert status == 401  # someone else behind the same proxy has their own attempts
+    response = await page.http.get(page.url("/api/recordings-audit"), headers={
+        "Authorization": f"Bearer {page.server.admin_key}"}, params={"limit": "1000"})
+    remotes = [e["remote"] for e in (await response.json())["entries"]
+               if e["action"] == "signin"]
+    assert remotes == ["203.0.113.6"] + ["203.0.113.5"] * 7
 
 
 async def test_nobody_locks_the_admin_out_and_sign_ins_cost_nothing(page: Page) -> None:
