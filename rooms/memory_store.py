@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
 from rooms.models import Participant, Room, RoomSnapshot, Track
-from rooms.store import DEFAULT_GRACE_S, RoomStore, sort_participants
+from rooms.store import DEFAULT_GRACE_S, ResumeSwap, RoomStore, sort_participants
 
 
 @dataclass
 class _RoomState:
     room: Room
     participants: dict[str, Participant] = field(default_factory=dict)
+    resume_digests: dict[str, str] = field(default_factory=dict)  # identity -> digest
 
 
 class MemoryRoomStore(RoomStore):
@@ -116,6 +118,26 @@ class MemoryRoomStore(RoomStore):
         if until is None or until > now:
             return False
         return await self.leave(room_id, identity)
+
+    async def set_resume_digest(self, room_id: str, identity: str, digest: str) -> None:
+        state = self._state(room_id)
+        if state is not None and identity in state.participants:
+            state.resume_digests[identity] = digest
+
+    async def swap_resume_digest(self, room_id: str, identity: str, old: str, new: str,
+                                 now: float, lease_until: float) -> ResumeSwap:
+        state = self._state(room_id)
+        if state is None or identity not in state.participants:
+            return "expired"
+        lease = self._leases.get((room_id, identity))
+        if lease is not None and lease <= now:
+            return "expired"
+        if not hmac.compare_digest(state.resume_digests.get(identity, ""), old):
+            return "invalid"
+        state.resume_digests[identity] = new
+        if lease is not None:
+            self._leases[(room_id, identity)] = lease_until
+        return "ok"
 
     async def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:
         state = self._require(room_id)

@@ -22,6 +22,7 @@ from rooms.models import (
     RoomSnapshot,
     Track,
 )
+from rooms.resume import ResumeTokens
 from rooms.roundtables.memory_store import MemoryRoundtableStore
 from rooms.roundtables.service import RoundtableService
 from rooms.store import RoomStore
@@ -81,6 +82,7 @@ class RoomService:
         self.roundtables = roundtables if roundtables is not None else RoundtableService(
             MemoryRoundtableStore(self._clock), store, self._clock)
         self.breakouts = Breakouts(store, signer, self.roundtables, self._clock)
+        self._resume_tokens = ResumeTokens(store)
         self._join_listeners: list[JoinListener] = []
 
     def add_join_listener(self, listener: JoinListener) -> None:
@@ -279,6 +281,17 @@ class RoomService:
         if tracks and not grant.publish:
             raise RoomError("forbidden", "Your join token does not allow publishing.")
         await self._store.set_tracks(grant.room_id, grant.identity, tracks)
+
+    async def issue_resume_token(self, room_id: str, identity: str) -> str:
+        """A fresh resume token for the seat of ``identity`` (revokes the earlier one)."""
+        return await self._resume_tokens.issue(room_id, identity)
+
+    async def resume(self, room_id: str, identity: str, token: str, lease_s: float) -> str:
+        """Check ``token`` against the seat of ``identity`` and rotate it (see
+        :mod:`rooms.resume`): the next token; the seat's lease now lasts ``lease_s``.
+        ``resume_expired`` after the grace period, ``resume_invalid`` for another token."""
+        now = self._clock.now()
+        return await self._resume_tokens.redeem(room_id, identity, token, now, now + lease_s)
 
     async def snapshot(self, room_id: str) -> RoomSnapshot:
         """The room and who is in it."""

@@ -70,16 +70,21 @@ class CallEvents:
         token = {} if personal_token is None else {"token": personal_token}
         peer_id = peer_id_for(grant.room_id, grant.identity)
         async with calls.lock(peer_id):
+            resume_token = await self._resume(grant, payload.resume_token)
+            resumed = resume_token is not None
             snapshot = await self._join_or_knock(sid, grant)
             if snapshot is not None and not self._connections.is_open(sid):
-                if not calls.holds(peer_id):
+                if not calls.holds(peer_id) and not resumed:
                     await self._service.leave(grant.room_id, grant.identity)
                 raise SignalingError("not_joined", "This connection closed while joining.")
             subscriber_offer = None
             if snapshot is not None:
                 session = CallSession(sid=sid, grant=grant)
-                takeover = await calls.take_over(session)
+                takeover = await calls.take_over(session, quiet=resumed)
                 subscriber_offer = await self._open_subscriber(session)
+                if resume_token is None:
+                    resume_token = await self._service.issue_resume_token(
+                        grant.room_id, grant.identity)
         if snapshot is None:  # knocking in the lobby: no room, no room events
             await calls.room_hooks.knocked(sid, grant)
             return ok_ack(waiting=True, identity=grant.identity,
@@ -88,7 +93,7 @@ class CallEvents:
         calls.watch_room(grant.room_id, snapshot.room.expires_at)
         extra = await calls.room_hooks.joined(calls.session(sid), snapshot)
         you = next(p for p in snapshot.participants if p.identity == grant.identity)
-        if not takeover.resumed and takeover.replaced_sid is None:
+        if not resumed and not takeover.resumed and takeover.replaced_sid is None:
             await self._connections.emit(
                 "participant_joined",
                 {"participant": you.model_dump(mode="json")},
@@ -102,9 +107,20 @@ class CallEvents:
             "room": snapshot.model_dump(mode="json"),
             "ice_servers": [{"urls": url} for url in self._options.ice_servers],
             "subscriber_offer": subscriber_offer,
+            "resume_token": resume_token,
+            "resumed": resumed,
             **extra,
             **token,
         })
+
+    async def _resume(self, grant: JoinGrant, token: str | None) -> str | None:
+        """With a resume token (a reconnect, under the participant's lock): the next
+        token if it resumes the grant's seat, else ``resume_expired`` (the grace period
+        is over: join again without it) or ``resume_invalid``. None without one."""
+        if token is None:
+            return None
+        return await self._service.resume(grant.room_id, grant.identity, token,
+                                          self._participants.lease_s)
 
     async def _open_subscriber(self, session: CallSession) -> dict[str, Any] | None:
         """Its subscribe connection's first offer; if the SFU cannot open one, the join
