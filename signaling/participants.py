@@ -154,8 +154,7 @@ class Participants:
 
     async def take_over(self, session: CallSession, quiet: bool = False) -> Takeover:
         """Make ``session`` the one speaking for its participant (under its lock):
-        a pending grace period ends, a previous connection is replaced (``quiet``: a
-        resume, the same client's dropped connection: closed without ``replaced``)."""
+        a grace period ends, a previous connection is replaced (``quiet``: a resume)."""
         grace = self._grace_tasks.pop(session.peer_id, None)
         if grace is not None:
             grace.cancel()
@@ -164,9 +163,8 @@ class Participants:
         self._sid_by_peer[session.peer_id] = session.sid
         if old_sid is not None:
             await self._replace(old_sid, quiet)
-        await self._connections.notify_processes(REPLACED_NOTICE, {
-            "room_id": session.room_id, "identity": session.identity, "sid": session.sid,
-            "quiet": quiet})
+        await self._connections.notify_processes(REPLACED_NOTICE, {"room_id": session.room_id,
+            "identity": session.identity, "sid": session.sid, "quiet": quiet})
         return Takeover(resumed=grace is not None, replaced_sid=old_sid)
 
     def notices(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
@@ -241,8 +239,8 @@ class Participants:
     # -- lifecycle --------------------------------------------------------------
 
     async def _replace(self, old_sid: str, quiet: bool = False) -> None:
-        """Another connection joined with this identity: close the old one (told with
-        ``replaced`` unless ``quiet``: the same client resumed on a new connection).
+        """Another connection joined with this identity: close the old one (without
+        ``replaced`` if ``quiet``: the same client resumed on a new connection).
 
         Runs under the participant's lock; the old connection's session is dropped
         first, so its disconnect handler finds nothing left to clean.
@@ -252,11 +250,9 @@ class Participants:
             await self._sfu.remove_peer(old.peer_id)
             await self._connections.leave_room(old_sid, old.room_id)
         if not quiet:
-            await self._connections.emit(
-                "replaced",
-                {"message": "You joined this call from another window; this one was closed."},
-                to=old_sid,
-            )
+            await self._connections.emit("replaced", {
+                "message": "You joined this call from another window; this one was closed."},
+                to=old_sid)
         await self._connections.disconnect(old_sid)
 
     async def _withdraw_tracks(self, session: CallSession) -> None:
