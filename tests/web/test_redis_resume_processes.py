@@ -48,9 +48,13 @@ async def test_a_client_whose_process_died_resumes_on_another(
 
         mentee.entry_url = one.base_url  # the load balancer's next pick: a live process
         two.kill()
-        while len(mentee.joins) < 2:  # noqa: ASYNC110 (the reconnect runs in a task)
-            await asyncio.sleep(0.05)
-        await asyncio.wait_for(mentee.connected.wait(), 15)
+
+        async def rejoined() -> None:
+            while len(mentee.joins) < 2:  # noqa: ASYNC110 (the reconnect runs in a task)
+                await asyncio.sleep(0.05)
+            await mentee.connected.wait()
+
+        await asyncio.wait_for(rejoined(), 15)
         assert [r["event"] for r in reports].count("disconnected") == 1
         resumed = mentee.joins[-1]
         assert resumed["resumed"] is True and resumed["you"]["identity"] == identity
