@@ -1,67 +1,97 @@
-"""A network namespace joined to the host by a veth pair, made (and removed) by a test.
+"""A throwaway network namespace joined to this host by a veth pair (needs root).
 
-Needs root and ``ip`` (CI runs as root). The host end gets ``HOST/30``, the namespace end
-``PEER/30``; nothing else is routed. :meth:`Netns.cut` takes the host end down, so every
-packet between the two ends is dropped (no FIN, no RST: a cut the endpoints only notice
-by silence) until :meth:`Netns.restore`.
+The namespace holds one end of the pair and nothing else (its loopback stays down):
+from inside, the only address it can reach is the host end's. Tests run a client in
+it (``run``) to prove something works through one address only (a TURN server's), or
+cut the path between the ends (:meth:`cut`, :meth:`restore`: a network outage).
+Deleting the namespace deletes the pair; :meth:`delete` runs in finalisers and never
+raises.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import random
 import subprocess
 from types import TracebackType
 
+# 100.64.0.0/10 (shared address space): not on this machine's interfaces, not routed
+# from here anywhere; one /30 per namespace.
+POOL = ipaddress.ip_network("100.64.0.0/10")
 
-def ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=10)
+
+def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ip", *args], check=check, capture_output=True, text=True,
+                          timeout=10)
 
 
-class Netns:
-    """``with Netns(index) as ns:`` a namespace ``ns.name`` reachable at ``ns.peer``."""
+def _addresses_in_use() -> str:
+    return _ip("-4", "-o", "addr", "show").stdout
 
-    def __init__(self, index: int = 0) -> None:
-        tag = f"{os.getpid() % 100000}{index}"
-        self.name = f"mcns{tag}"
-        self.host_if = f"mch{tag}"
-        self.peer_if = f"mcp{tag}"
-        subnet = 64 + (os.getpid() + index) % 128
-        self.host = f"10.213.{subnet}.1"
-        self.peer = f"10.213.{subnet}.2"
-        self.network = f"10.213.{subnet}.0/30"
 
-    def __enter__(self) -> Netns:
-        ip("netns", "add", self.name)
+class NetNamespace:
+    """``ip netns add`` with a unique name, a veth pair, a /30 between the ends."""
+
+    def __init__(self) -> None:
+        tag = f"{os.getpid() & 0xFFFF:04x}{random.randrange(0x10000):04x}"
+        self.name = f"mc-turn-{tag}"
+        self._host_link = f"mct{tag}h"  # interface names: at most 15 characters
+        self._ns_link = f"mct{tag}n"
+        self.host_address = ""
+        self.inside_address = ""
+        self._created = False
+
+    def create(self) -> NetNamespace:
+        used = _addresses_in_use()
+        while True:
+            block = random.randrange(POOL.num_addresses // 4)
+            base = POOL.network_address + 4 * block
+            host, inside = str(base + 1), str(base + 2)
+            if f" {host}/" not in used and f" {inside}/" not in used:
+                break
+        self.host_address, self.inside_address = host, inside
+        _ip("netns", "add", self.name)
+        self._created = True
         try:
-            ip("link", "add", self.host_if, "type", "veth", "peer", "name", self.peer_if)
-            ip("link", "set", self.peer_if, "netns", self.name)
-            ip("addr", "add", f"{self.host}/30", "dev", self.host_if)
-            ip("link", "set", self.host_if, "up")
-            self.exec_ip("addr", "add", f"{self.peer}/30", "dev", self.peer_if)
-            self.exec_ip("link", "set", self.peer_if, "up")
-            self.exec_ip("link", "set", "lo", "up")
+            _ip("link", "add", self._host_link, "type", "veth", "peer", "name", self._ns_link)
+            _ip("link", "set", self._ns_link, "netns", self.name)
+            _ip("addr", "add", f"{host}/30", "dev", self._host_link)
+            _ip("link", "set", self._host_link, "up")
+            _ip("-n", self.name, "addr", "add", f"{inside}/30", "dev", self._ns_link)
+            _ip("-n", self.name, "link", "set", self._ns_link, "up")
         except BaseException:
-            self.remove()
+            self.delete()
             raise
         return self
 
-    def exec_ip(self, *args: str) -> None:
-        ip("netns", "exec", self.name, "ip", *args)
-
-    def command(self, *argv: str) -> list[str]:
-        """``argv`` to run inside the namespace."""
-        return ["ip", "netns", "exec", self.name, *argv]
+    @property
+    def network(self) -> str:
+        """The /30 between the two ends."""
+        return str(ipaddress.ip_network(f"{self.host_address}/30", strict=False))
 
     def cut(self) -> None:
-        ip("link", "set", self.host_if, "down")
+        """Take the host end down: every packet between the ends is dropped (no FIN, no
+        RST: the endpoints notice only by silence) until :meth:`restore`."""
+        _ip("link", "set", self._host_link, "down")
 
     def restore(self) -> None:
-        ip("link", "set", self.host_if, "up")
+        _ip("link", "set", self._host_link, "up")
 
-    def remove(self) -> None:
-        subprocess.run(["ip", "link", "del", self.host_if], capture_output=True, timeout=10)
-        subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=10)
+    def command(self, *argv: str) -> list[str]:
+        """``argv`` run inside the namespace."""
+        return ["ip", "netns", "exec", self.name, *argv]
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.remove()
+    def delete(self) -> None:
+        """Remove the namespace and both ends of the pair (idempotent, never raises)."""
+        if self._created:
+            _ip("netns", "delete", self.name, check=False)
+            self._created = False
+        _ip("link", "delete", self._host_link, check=False)  # if the move failed
+
+    def __enter__(self) -> NetNamespace:
+        return self.create()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.delete()

@@ -15,7 +15,7 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 from tests.live_server import LiveServer, live_server, token_of
-from tests.netns import Netns
+from tests.netns import NetNamespace
 
 from .subscribing import SubscribingParticipant, connect
 
@@ -58,10 +58,10 @@ class NamespacedClient:
         self._reader.cancel()
 
 
-async def start_client(ns: Netns, server: LiveServer, token: str) -> NamespacedClient:
+async def start_client(ns: NetNamespace, server: LiveServer, token: str) -> NamespacedClient:
     process = await asyncio.create_subprocess_exec(
         *ns.command(sys.executable, "-m", "tests.signaling.resuming", server.base_url, token,
-                    ns.peer, "--lifetime-s", "90"),
+                    ns.inside_address, "--lifetime-s", "90"),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     return NamespacedClient(process)
 
@@ -101,11 +101,11 @@ async def watch_roster(server: LiveServer, room_id: str, counts: list[dict[str, 
 
 
 async def test_a_client_cut_off_mid_call_resumes_and_its_video_flows_again() -> None:
-    with Netns() as ns:
+    with NetNamespace() as ns:
         async with live_server(
-                listen_host=ns.host, disconnect_grace_s=GRACE_S, presence_interval_s=1.0,
+                listen_host=ns.host_address, disconnect_grace_s=GRACE_S, presence_interval_s=1.0,
                 socket_ping_interval_s=1.0, socket_ping_timeout_s=1.0,
-                ice_hosts=(ns.host, "127.0.0.1"),
+                ice_hosts=(ns.host_address, "127.0.0.1"),
                 ice_allowed_networks=(ns.network, "127.0.0.0/8")) as server, \
                 AsyncExitStack() as stack:
             room = await server.create_room("Ada", "Grace")
