@@ -25,7 +25,7 @@ INTERVAL_S = 0.5
 def two_servers(redis_url: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     settings: dict[str, Any] = {"redis_url": redis_url, "disconnect_grace_s": GRACE_S,
                                 "presence_interval_s": INTERVAL_S,
-                                "socket_ping_interval_s": 1, "socket_ping_timeout_s": 1}
+                                "socket_ping_interval_s": 2.5, "socket_ping_timeout_s": 2.5}
     with ServerProcess(**settings) as one, ServerProcess(**settings) as two:
         yield one, two
 
