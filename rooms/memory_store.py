@@ -82,7 +82,8 @@ class MemoryRoomStore(RoomStore):
         return state.room if state is not None else None
 
     async def join(self, room_id: str, participant: Participant,
-                   lease_until: float | None = None) -> RoomSnapshot:
+                   lease_until: float | None = None,
+                   resume_digest: str | None = None) -> RoomSnapshot:
         state = self._require(room_id)
         if state.room.is_closed(self._clock.now()):
             raise RoomError("room_closed")
@@ -92,6 +93,8 @@ class MemoryRoomStore(RoomStore):
         state.participants[participant.identity] = participant.model_copy(deep=True)
         if lease_until is not None:
             self._leases[(room_id, participant.identity)] = lease_until
+        if resume_digest is not None:
+            state.resume_digests[participant.identity] = resume_digest
         return self._snapshot(state)
 
     async def leave(self, room_id: str, identity: str) -> bool:
@@ -118,11 +121,6 @@ class MemoryRoomStore(RoomStore):
         if until is None or until > now:
             return False
         return await self.leave(room_id, identity)
-
-    async def set_resume_digest(self, room_id: str, identity: str, digest: str) -> None:
-        state = self._state(room_id)
-        if state is not None and identity in state.participants:
-            state.resume_digests[identity] = digest
 
     async def swap_resume_digest(self, room_id: str, identity: str, old: str, new: str,
                                  now: float, lease_until: float) -> ResumeSwap:

@@ -51,9 +51,9 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 'ok'
 """
 
-# KEYS: room, participants, tracks, leases. ARGV: identity, participant json, tracks json,
-# now, lease expiry ('' for none). The capacity check and the insert are one step; the same
-# identity replaces its entry.
+# KEYS: room, participants, tracks, leases, resume. ARGV: identity, participant json, tracks
+# json, now, lease expiry ('' for none), resume digest ('' for none). The capacity check and
+# the insert are one step; the same identity replaces its entry.
 JOIN_LUA = """
 local room_json = redis.call('GET', KEYS[1])
 if not room_json then return {'room_not_found'} end
@@ -66,11 +66,13 @@ end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[4], ARGV[1], ARGV[5]) end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[6]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then
   redis.call('PEXPIRE', KEYS[2], ttl)
   redis.call('PEXPIRE', KEYS[3], ttl)
   if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PEXPIRE', KEYS[4], ttl) end
+  if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('PEXPIRE', KEYS[5], ttl) end
 end
 return {'ok', room_json, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
 """
@@ -136,15 +138,6 @@ return 1
 UNINDEX_LUA = """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if score and tonumber(score) <= tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) end
-return 1
-"""
-
-# KEYS: room, participants, resume. ARGV: identity, digest. Only for a seat still there.
-SET_RESUME_LUA = """
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
 return 1
 """
 
@@ -214,7 +207,6 @@ class RedisRoomStore(RedisBacked, RoomStore):
         self._lapse = self._client.register_script(LAPSE_LUA)
         self._unindex = self._client.register_script(UNINDEX_LUA)
         self._index_seats = self._client.register_script(INDEX_LUA)
-        self._set_resume = self._client.register_script(SET_RESUME_LUA)
         self._swap_resume = self._client.register_script(SWAP_RESUME_LUA)
 
     def room_keys(self, room_id: str) -> list[str]:
@@ -267,16 +259,18 @@ class RedisRoomStore(RedisBacked, RoomStore):
         return Room.model_validate_json(_text(data)) if data is not None else None
 
     async def join(self, room_id: str, participant: Participant,
-                   lease_until: float | None = None) -> RoomSnapshot:
+                   lease_until: float | None = None,
+                   resume_digest: str | None = None) -> RoomSnapshot:
         tracks_json = json.dumps([t.to_dict() for t in participant.tracks])
         reply = await self._join(
-            keys=self.room_keys(room_id),
+            keys=[*self.room_keys(room_id), self.resume_key(room_id)],
             args=[
                 participant.identity,
                 participant.model_dump_json(exclude={"tracks"}),
                 tracks_json,
                 repr(self._clock.now()),
                 "" if lease_until is None else repr(lease_until),
+                resume_digest or "",
             ],
         )
         status = _text(reply[0])
@@ -318,11 +312,6 @@ class RedisRoomStore(RedisBacked, RoomStore):
 
     def resume_key(self, room_id: str) -> str:
         return self._prefix + RESUME_KEY.format(room_id=room_id)
-
-    async def set_resume_digest(self, room_id: str, identity: str, digest: str) -> None:
-        room_key, participants_key, _, _ = self.room_keys(room_id)
-        await self._set_resume(keys=[room_key, participants_key, self.resume_key(room_id)],
-                               args=[identity, digest])
 
     async def swap_resume_digest(self, room_id: str, identity: str, old: str, new: str,
                                  now: float, lease_until: float) -> ResumeSwap:

@@ -1,14 +1,15 @@
 """Resume tokens: how a client whose connection dropped comes back as the same participant.
 
 Every successful join hands the client a fresh random *resume token*; the store keeps
-only its SHA-256 digest, beside the seat (:meth:`~rooms.store.RoomStore.set_resume_digest`),
-so any process of the deployment can check it. A client that reconnects within the
-disconnect grace period sends it with its join token: if the seat is still there (its
-lease has not run out), the digest is the current one and the identity is the join
-token's, the digest is swapped for a new token's in one atomic step and the client is
-the same participant again. A token is good for one resume: it rotates every time, so
-a copy of an old one is refused (``resume_invalid``), and it only ever works together
-with a join token of the same identity. After the grace period: ``resume_expired``.
+only its SHA-256 digest, beside the seat, written in the join's own atomic step
+(:meth:`~rooms.store.RoomStore.join`), so any process of the deployment can check it. A
+client that reconnects within the disconnect grace period sends it with its join token:
+if the seat is still there (its lease has not run out), the digest is the current one
+and the identity is the join token's, the digest is swapped for a new token's in one
+atomic step and the client is the same participant again. A token is good for one
+resume: it rotates every time, so a copy of an old one is refused (``resume_invalid``),
+and it only ever works together with a join token of the same identity. After the grace
+period: ``resume_expired``.
 """
 
 from __future__ import annotations
@@ -34,16 +35,10 @@ def digest(token: str) -> str:
 
 
 class ResumeTokens:
-    """Issues and redeems the resume tokens of one room store."""
+    """Redeems the resume tokens of one room store (:func:`new_resume_token` makes them)."""
 
     def __init__(self, store: RoomStore) -> None:
         self._store = store
-
-    async def issue(self, room_id: str, identity: str) -> str:
-        """A new token for the seat, replacing (and so revoking) any earlier one."""
-        token = new_resume_token()
-        await self._store.set_resume_digest(room_id, identity, digest(token))
-        return token
 
     async def redeem(self, room_id: str, identity: str, token: str, now: float,
                      lease_until: float) -> str:

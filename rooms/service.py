@@ -22,7 +22,7 @@ from rooms.models import (
     RoomSnapshot,
     Track,
 )
-from rooms.resume import ResumeTokens
+from rooms.resume import ResumeTokens, digest
 from rooms.roundtables.memory_store import MemoryRoundtableStore
 from rooms.roundtables.service import RoundtableService
 from rooms.store import RoomStore
@@ -196,9 +196,11 @@ class RoomService:
         })
         return personal, self._signer.issue(personal, ttl_s)
 
-    async def join(self, grant: JoinGrant, lease_s: float | None = None) -> RoomSnapshot:
+    async def join(self, grant: JoinGrant, lease_s: float | None = None,
+                   resume_token: str | None = None) -> RoomSnapshot:
         """Put the grant's holder in its room (replacing an earlier connection of theirs),
-        with a seat lease of ``lease_s`` from now if given (see ``RoomStore``).
+        with a seat lease of ``lease_s`` from now if given (see ``RoomStore``) and, if
+        given, ``resume_token`` as the seat's resume token (see :mod:`rooms.resume`).
 
         ``forbidden`` if the grant's role does not belong in this kind of room, or if it is
         a shareable grant (:meth:`redeem` it first). In a roundtable the roundtable's state
@@ -230,7 +232,8 @@ class RoomService:
             joined_at=self._clock.now(),
         )
         until = None if lease_s is None else self._clock.now() + lease_s
-        snapshot = await self._store.join(grant.room_id, participant, until)
+        snapshot = await self._store.join(grant.room_id, participant, until,
+                                          None if resume_token is None else digest(resume_token))
         if room.kind is RoomKind.ROUNDTABLE and await self.roundtables.is_banned(
                 grant.room_id, grant.identity):
             # A ban that landed between the check above and the seat: take the seat back.
@@ -281,10 +284,6 @@ class RoomService:
         if tracks and not grant.publish:
             raise RoomError("forbidden", "Your join token does not allow publishing.")
         await self._store.set_tracks(grant.room_id, grant.identity, tracks)
-
-    async def issue_resume_token(self, room_id: str, identity: str) -> str:
-        """A fresh resume token for the seat of ``identity`` (revokes the earlier one)."""
-        return await self._resume_tokens.issue(room_id, identity)
 
     async def resume(self, room_id: str, identity: str, token: str, lease_s: float) -> str:
         """Check ``token`` against the seat of ``identity`` and rotate it (see

@@ -54,12 +54,15 @@ class RoomStore(ABC):
 
     @abstractmethod
     async def join(self, room_id: str, participant: Participant,
-                   lease_until: float | None = None) -> RoomSnapshot:
+                   lease_until: float | None = None,
+                   resume_digest: str | None = None) -> RoomSnapshot:
         """Add ``participant`` atomically with the capacity check and return the room.
 
         The same identity joining again replaces its entry (a reconnect) and does not take
-        a second place. With ``lease_until`` the seat's lease is set in the same step.
-        Raises ``room_not_found``, ``room_closed`` or ``room_full``.
+        a second place. With ``lease_until`` the seat's lease is set in the same step, and
+        with ``resume_digest`` the digest of its current resume token (replacing, so
+        revoking, an earlier one). Raises ``room_not_found``, ``room_closed`` or
+        ``room_full``.
         """
 
     @abstractmethod
@@ -78,11 +81,6 @@ class RoomStore(ABC):
     async def remove_lapsed(self, room_id: str, identity: str, now: float) -> bool:
         """Remove the seat if its lease ran out at or before ``now`` (one atomic step, so a
         renewal by another process wins); True if the participant was removed."""
-
-    @abstractmethod
-    async def set_resume_digest(self, room_id: str, identity: str, digest: str) -> None:
-        """Keep ``digest`` as the seat's current resume token digest (replacing any); no
-        error if the room or seat is gone."""
 
     @abstractmethod
     async def swap_resume_digest(self, room_id: str, identity: str, old: str, new: str,

@@ -17,6 +17,7 @@ from rooms.clock import Clock
 from rooms.errors import RoomError
 from rooms.grants import JoinGrant
 from rooms.models import RoomSnapshot, Track, TrackKind
+from rooms.resume import new_resume_token
 from rooms.service import RoomService
 
 from .dispatch import Ack
@@ -75,7 +76,9 @@ class CallEvents:
         async with calls.lock(peer_id):
             resume_token = await self._resume(grant, payload.resume_token)
             resumed = resume_token is not None
-            snapshot = await self._join_or_knock(sid, grant)
+            if resume_token is None:
+                resume_token = new_resume_token()  # stored by the join itself
+            snapshot = await self._join_or_knock(sid, grant, resume_token)
             if snapshot is not None and not self._connections.is_open(sid):
                 if not calls.holds(peer_id) and not resumed:
                     await self._service.leave(grant.room_id, grant.identity)
@@ -85,9 +88,6 @@ class CallEvents:
                 session = CallSession(sid=sid, grant=grant)
                 takeover = await calls.take_over(session, quiet=resumed)
                 subscriber_offer = await self._open_subscriber(session)
-                if resume_token is None:
-                    resume_token = await self._service.issue_resume_token(
-                        grant.room_id, grant.identity)
         if snapshot is None:  # knocking in the lobby: no room, no room events
             await calls.room_hooks.knocked(sid, grant)
             return ok_ack(waiting=True, identity=grant.identity,
@@ -144,7 +144,8 @@ class CallEvents:
                 await calls.remove_participant(session.room_id, session.identity, "left")
             raise
 
-    async def _join_or_knock(self, sid: str, grant: JoinGrant) -> RoomSnapshot | None:
+    async def _join_or_knock(self, sid: str, grant: JoinGrant,
+                             resume_token: str) -> RoomSnapshot | None:
         """Join the grant's room, or (None) knock in its lobby: the connection then
         waits (:meth:`Participants.wait`). A knock this connection made before is
         withdrawn unless it is this one and still waits."""
@@ -155,7 +156,7 @@ class CallEvents:
             await calls.room_hooks.knock_withdrawn(sid, previous)  # knocks as someone else
             previous = None
         try:
-            return await self._service.join(grant, calls.lease_s)
+            return await self._service.join(grant, calls.lease_s, resume_token)
         except RoomError as exc:
             waiting = exc.code == "lobby_waiting"
             if waiting and self._connections.is_open(sid):
