@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.live_server import LiveServer, live_server, token_of
+from tests.live_server import LiveServer, free_port, live_server, token_of
 
 from .client import SignalClient
+from .resuming import ResumingClient
 
 GRACE_S = 3.0
 
@@ -128,3 +129,30 @@ async def test_a_resume_while_the_old_connection_still_looks_alive_closes_it_qui
         finally:
             await old.close()
             await mentee.close()
+
+
+async def test_the_test_client_joins_afresh_when_it_comes_back_after_the_grace() -> None:
+    # tests/signaling/resuming.py, as the browser client: `resume_expired`, then a plain
+    # join (the other sees the seat go and come back).
+    async with live_server(disconnect_grace_s=0.5, presence_interval_s=0.5) as server:
+        room = await server.create_room("Ada", "Grace")
+        mentor, _ = await join(server, token_of(room["links"]["mentor"]))
+        reports: list[dict[str, Any]] = []
+        mentee = ResumingClient(server.base_url, token_of(room["links"]["mentee"]),
+                                report=reports.append)
+        try:
+            await mentee.start()
+            entry = mentee.entry_url
+            mentee.entry_url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+            assert mentee.current is not None
+            await mentee.current.signal.sio.eio.disconnect(abort=True)
+            left = await mentor.next_event("participant_left")
+            assert left["identity"] == mentee.identity
+            mentee.entry_url = entry  # reachable again, past the grace period
+            joined = await mentor.next_event("participant_joined", timeout=15)
+            assert joined["participant"]["identity"] == mentee.identity
+            assert {"event": "resume_refused", "code": "resume_expired"} in reports
+            assert mentee.joins[-1]["resumed"] is False
+        finally:
+            await mentee.close()
+            await mentor.close()
