@@ -197,10 +197,11 @@ class RoomService:
         return personal, self._signer.issue(personal, ttl_s)
 
     async def join(self, grant: JoinGrant, lease_s: float | None = None,
-                   resume_token: str | None = None) -> RoomSnapshot:
+                   resume_token: str | None = None, resumed: bool = False) -> RoomSnapshot:
         """Put the grant's holder in its room (replacing an earlier connection of theirs),
         with a seat lease of ``lease_s`` from now if given (see ``RoomStore``) and, if
-        given, ``resume_token`` as the seat's resume token (see :mod:`rooms.resume`).
+        given, ``resume_token`` as the seat's resume token (see :mod:`rooms.resume`);
+        ``resumed`` (the seat was just resumed): it keeps its join time, so its place.
 
         ``forbidden`` if the grant's role does not belong in this kind of room, or if it is
         a shareable grant (:meth:`redeem` it first). In a roundtable the roundtable's state
@@ -225,11 +226,15 @@ class RoomService:
             if not entry.admitted or entry.role is None:
                 raise RoomError("lobby_waiting")
             role = entry.role
+        joined_at = self._clock.now()
+        if resumed:
+            earlier = (await self._store.snapshot(grant.room_id)).participant(grant.identity)
+            joined_at = joined_at if earlier is None else earlier.joined_at
         participant = Participant(
             identity=grant.identity,
             display_name=grant.display_name,
             role=role,
-            joined_at=self._clock.now(),
+            joined_at=joined_at,
         )
         until = None if lease_s is None else self._clock.now() + lease_s
         snapshot = await self._store.join(grant.room_id, participant, until,

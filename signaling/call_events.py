@@ -78,7 +78,7 @@ class CallEvents:
             resumed = resume_token is not None
             if resume_token is None:
                 resume_token = new_resume_token()  # stored by the join itself
-            snapshot = await self._join_or_knock(sid, grant, resume_token)
+            snapshot = await self._join_or_knock(sid, grant, resume_token, resumed)
             if snapshot is not None and not self._connections.is_open(sid):
                 if not calls.holds(peer_id) and not resumed:
                     await self._service.leave(grant.room_id, grant.identity)
@@ -144,8 +144,8 @@ class CallEvents:
                 await calls.remove_participant(session.room_id, session.identity, "left")
             raise
 
-    async def _join_or_knock(self, sid: str, grant: JoinGrant,
-                             resume_token: str) -> RoomSnapshot | None:
+    async def _join_or_knock(self, sid: str, grant: JoinGrant, resume_token: str,
+                             resumed: bool) -> RoomSnapshot | None:
         """Join the grant's room, or (None) knock in its lobby: the connection then
         waits (:meth:`Participants.wait`). A knock this connection made before is
         withdrawn unless it is this one and still waits."""
@@ -156,7 +156,7 @@ class CallEvents:
             await calls.room_hooks.knock_withdrawn(sid, previous)  # knocks as someone else
             previous = None
         try:
-            return await self._service.join(grant, calls.lease_s, resume_token)
+            return await self._service.join(grant, calls.lease_s, resume_token, resumed)
         except RoomError as exc:
             waiting = exc.code == "lobby_waiting"
             if waiting and self._connections.is_open(sid):

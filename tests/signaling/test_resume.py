@@ -42,6 +42,7 @@ async def test_a_dropped_client_resumes_its_seat_and_the_other_sees_no_leave_or_
             assert ack["ok"], ack
             assert ack["resumed"] is True
             assert ack["you"]["identity"] == first["you"]["identity"]
+            assert ack["you"]["joined_at"] == first["you"]["joined_at"]  # its place kept
             assert ack["resume_token"] not in (token, None)
             assert "replaced" not in [name for name, _ in again.drain()]
             await asyncio.sleep(GRACE_S + 1.5)  # past the old connection's grace period
