@@ -157,3 +157,27 @@ async def test_the_test_client_joins_afresh_when_it_comes_back_after_the_grace()
         finally:
             await mentee.close()
             await mentor.close()
+
+
+async def test_a_resumed_participant_keeps_its_recording_consent() -> None:
+    async with live_server(disconnect_grace_s=GRACE_S) as server:
+        room = await server.create_room("Ada", "Grace")
+        mentee_token = token_of(room["links"]["mentee"])
+        mentor, _ = await join(server, token_of(room["links"]["mentor"]))
+        mentee, first = await join(server, mentee_token)
+        again = None
+        try:
+            assert (await mentor.call("start_recording", {}))["ok"]
+            consent = await mentee.call("recording_consent", {"accepted": True})
+            identity = first["you"]["identity"]
+            assert consent["recording"]["consent"][identity] == "accepted"
+            await mentee.sio.eio.disconnect(abort=True)
+            again, ack = await join(server, mentee_token, resume_token=first["resume_token"])
+            assert ack["resumed"] is True
+            assert ack["recording"]["recording"] is True
+            assert ack["recording"]["consent"][identity] == "accepted"  # not asked again
+        finally:
+            if again is not None:
+                await again.close()
+            await mentor.close()
+            await mentee.close()
