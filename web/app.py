@@ -156,7 +156,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
                             recordings.store,
                             None if recordings.access is None
                             else recordings.access.page_admin).routes())
-    programmes = build_programmes(settings, clock, scheduling, redis, notes)
+    programmes = build_programmes(settings, clock, scheduling, redis, notes,
+                                  recordings.signin.sessions)
     app[PROGRAMMES] = programmes
     programmes.attach(app)
     service.add_join_listener(programmes.service.tracker.joined)
