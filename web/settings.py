@@ -100,6 +100,9 @@ class Settings(BaseModel):
     last_n: int = Field(default=DEFAULT_LAST_N, ge=1, le=50)  # roundtable video slots
     disconnect_grace_s: float = Field(default=10.0, ge=0, le=300)
     presence_interval_s: float = Field(default=5.0, gt=0, le=60)  # seat lease renewal/sweep
+    # Engine.IO heartbeat: a silent connection is closed after interval + timeout
+    socket_ping_interval_s: float = Field(default=10.0, gt=0, le=120)
+    socket_ping_timeout_s: float = Field(default=10.0, gt=0, le=120)
     # a subscribe connection whose first offer is unanswered this long is closed
     subscriber_answer_timeout_s: float = Field(default=30.0, gt=0, le=600)
     default_duration_min: int = Field(default=30, ge=5, le=240)
