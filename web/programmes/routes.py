@@ -130,13 +130,13 @@ class ProgrammesApi:
             web.get(base + "/coffee-rounds", answers(self.coffee_history)),
         ]
 
-    def _require_admin(self, request: web.Request) -> None:
+    async def _require_admin(self, request: web.Request) -> None:
         """The admin key as ``Authorization: Bearer``, else the admin pages' session cookie
         (web/recordings/session.py) of a sign-in with the admin key, with ``X-CSRF-Token``
         on anything but GET; the header wins when both are sent."""
         cookie = request.cookies.get(COOKIE)
         if "Authorization" not in request.headers and cookie and self._sessions is not None:
-            session = self._sessions.read(cookie)  # 401 unauthorized / session_expired
+            session = await self._sessions.open(cookie)  # 401 unauthorized / session_expired
             if session.room_id is not None:
                 raise Problem("forbidden", "Programmes need a sign-in with the admin key, "
                                            "not a room's admin token.", 403)
@@ -163,7 +163,7 @@ class ProgrammesApi:
         return request.match_info["programme_id"]
 
     async def create(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         body = await read_body(request, CreateProgrammeBody)
         try:
             settings = body.settings()
@@ -173,13 +173,13 @@ class ProgrammesApi:
         return json_answer(programme_view(programme, []), status=201)
 
     async def get(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         programme = await self._service.programme(self._id(request))
         people = await self._service.store.participants(programme.programme_id)
         return json_answer(programme_view(programme, people))
 
     async def people(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         programme = await self._service.programme(self._id(request))
         people = await self._service.store.participants(programme.programme_id)
         return json_answer(PeopleView(people=[PersonView(
@@ -205,7 +205,7 @@ class ProgrammesApi:
         return {p.key for p in await self._service.store.participants(programme_id)}
 
     async def import_json(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         programme = await self._service.programme(self._id(request))
         # ImportBody documents the shape; the rows are checked one by one (read_json), so
         # that every bad row is reported with its reason, not the first bad field only.
@@ -215,7 +215,7 @@ class ProgrammesApi:
         return await self._imported(programme.programme_id, made, before)
 
     async def import_csv(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         programme = await self._service.programme(self._id(request))
         rows = read_csv(await self._raw(request))
         before = await self._keys(programme.programme_id)
@@ -223,13 +223,13 @@ class ProgrammesApi:
         return await self._imported(programme.programme_id, made, before)
 
     async def run_matching(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         body = await read_body(request, MatchBody)
         return json_answer(matching_view(
             await self._service.run_matching(self._id(request), body.week_of)))
 
     async def matching(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         await self._service.programme(self._id(request))
         found = await self._service.store.matching(self._id(request))
         if found is None:
@@ -237,19 +237,19 @@ class ProgrammesApi:
         return json_answer(matching_view(found))
 
     async def lock(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         body = await read_body(request, LockBody)
         return json_answer(matching_view(
             await self._service.lock(self._id(request), body.mentee, body.locked)))
 
     async def swap(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         body = await read_body(request, SwapBody)
         return json_answer(matching_view(
             await self._service.swap(self._id(request), body.mentee_a, body.mentee_b)))
 
     async def publish(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         intros = await self._service.publish(self._id(request))
         return json_answer(IntrosView(intros=[intro_view(i) for i in intros]))
 
@@ -285,7 +285,7 @@ class ProgrammesApi:
                                         end=utc_text(booking.end)), status=201)
 
     async def coffee_round(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         body = await read_body(request, CoffeeBody)
         intros = await self._service.coffee_round(self._id(request), body.week_of)
         return json_answer(IntrosView(intros=[intro_view(i) for i in intros]), status=201)
@@ -308,7 +308,7 @@ class ProgrammesApi:
         return json_answer(coffee_history_view(rounds, people))
 
     async def dashboard(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         programme_id = self._id(request)
         await self._service.programme(programme_id)
         store = self._service.store
