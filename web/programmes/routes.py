@@ -295,14 +295,14 @@ class ProgrammesApi:
         return {p.key: p for p in await self._service.store.participants(programme_id)}
 
     async def intro_history(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         people = await self._people(self._id(request))
         sent = await history.intros_sent(self._service.store, self._id(request))
         return json_answer(IntroHistoryView(intros=[sent_intro_view(i, people)
                                                     for i in sent]))
 
     async def coffee_history(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         people = await self._people(self._id(request))
         rounds = await history.coffee_rounds(self._service.store, self._id(request))
         return json_answer(coffee_history_view(rounds, people))
