@@ -3,14 +3,24 @@ exception escaping (review findings 5, 6 and 15)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 
 from rooms.programmes.errors import ProgrammeError
-from rooms.programmes.importer import MAX_LISTED, read_csv, read_json
+from rooms.programmes.importer import read_csv, read_json
 from rooms.programmes.model import MAX_PARTICIPANTS
+from rooms.programmes.service import ProgrammeService
 
+from .conftest import World
+
+T = TypeVar("T")
+
+MAX_LISTED = 100  # rows listed in a refusal (rooms/programmes/importer.py)
 HEADER = "key,name,role,zone,email,skills,capacity\n"
 
 
@@ -89,3 +99,19 @@ def test_a_csv_field_longer_than_the_csv_limit_is_a_row_error() -> None:
 def test_non_text_required_fields_say_so() -> None:
     error = refused(person(key=5), read_json)
     assert error.rows[0].reason == "key must be text"
+
+
+async def test_an_import_is_parsed_by_the_offload_not_on_the_event_loop(world: World) -> None:
+    ran: list[str] = []
+
+    async def offload(work: Callable[[], T]) -> T:
+        ran.append(threading.current_thread().name)
+        return await asyncio.to_thread(work)
+
+    service = ProgrammeService(world.service.store, world.scheduling, world.clock,
+                               offload=offload)
+    rows = await service.read_rows(read_csv, b"key,name,role,zone\na,A,mentor,UTC\n")
+    assert [r.key for r in rows] == ["a"] and len(ran) == 1
+    with pytest.raises(ProgrammeError):
+        await service.read_rows(read_json, b"{")
+    assert len(ran) == 2
