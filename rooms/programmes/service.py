@@ -37,6 +37,7 @@ from rooms.programmes.model import (
     Programme,
 )
 from rooms.programmes.overlap import free_week, week_span
+from rooms.programmes.pair_times import PairTimes
 from rooms.programmes.progress import OpenItems, Progress
 from rooms.programmes.store import ProgrammeStore
 from rooms.scheduling.booking_service import (
@@ -46,13 +47,11 @@ from rooms.scheduling.booking_service import (
 )
 from rooms.scheduling.bookings import Booking
 from rooms.scheduling.recurrence import Frequency, Recurrence
-from rooms.scheduling.slots import Slot
 from rooms.scheduling.zones import from_epoch
 
 logger = logging.getLogger(__name__)
 INTRO_SLOTS = 3
 SEARCH_DAYS = 14
-COFFEE_MIN = 30
 WEEK_RANGE_DAYS = 366  # a week_of at most this far from today (matching: either side)
 PUBLISH_LEASE_S = 900  # a publish (or coffee round) that dies mid-way blocks the next one
                        # at most this long
@@ -64,11 +63,6 @@ class IntroListener(Protocol):
     async def intro_published(self, programme: Programme, intro: Intro,
                               people: dict[str, Participant]) -> None:
         ...
-
-
-def local_text(moment: datetime) -> str:
-    """``Tue 10 Mar 2026, 09:00 (GMT+09:00)``-like text for people."""
-    return moment.strftime("%a %d %b %Y, %H:%M (%Z)")
 
 
 class ProgrammeService:
@@ -84,6 +78,7 @@ class ProgrammeService:
         self.store = store
         self.scheduling = scheduling
         self.enrolment = Enrolment(store, scheduling)
+        self.times = PairTimes(scheduling)
         self._clock = clock
         self.fit_model: FitModel = fit_model or EmbeddingFit()
         self._listeners: list[IntroListener] = []
@@ -202,44 +197,6 @@ class ProgrammeService:
         await self.store.set_matching(programme_id, updated)
         return updated
 
-    async def _first_slots(self, mentor: Participant, mentee: Participant,
-                           start: datetime, days: int, count: int,
-                           avoid: Sequence[IntroSlot] = ()) -> list[Slot]:
-        """The earliest slot of each of ``count`` days, none overlapping ``avoid`` (times
-        already offered to the mentor's other pairs) or within the booking buffer of one,
-        so that every pair can book any time offered to it."""
-        organiser = await self.scheduling.directory.person(mentor.identity)
-        query = self.scheduling.query(start, start + timedelta(days=days), COFFEE_MIN)
-        slots = await self.scheduling.pair_slots(organiser, mentee.identity, query,
-                                                 any_role=True)
-        gap = timedelta(minutes=self.scheduling.buffer_min)  # bookings keep this apart
-        chosen: list[Slot] = []
-        seen_days: set[date] = set()
-        for slot in slots:
-            day = slot.start.date()
-            if any(slot.start < o.end + gap and o.start < slot.end + gap for o in avoid):
-                continue
-            if day not in seen_days:
-                seen_days.add(day)
-                chosen.append(slot)
-            if len(chosen) == count:
-                break
-        return chosen
-
-    @staticmethod
-    def _intro_slot(slot: Slot, mentor: Participant, mentee: Participant) -> IntroSlot:
-        return IntroSlot(start=slot.start, end=slot.end,
-                         mentor_local=slot.local_for(mentor.identity).start.isoformat(),
-                         mentee_local=slot.local_for(mentee.identity).start.isoformat())
-
-    async def _book(self, mentor: Participant, mentee: Participant, start: datetime,
-                    title: str, recurrence: Recurrence | None = None) -> Booking:
-        organiser = await self.scheduling.directory.person(mentor.identity)
-        made = await self.scheduling.book(organiser, [mentee.identity], roundtable=False,
-                                          start=start, length_min=COFFEE_MIN, title=title,
-                                          recurrence=recurrence, any_role=True)
-        return made[0]
-
     async def publish(self, programme_id: str) -> list[Intro]:
         """Send every pair its intro with three first-session times (and book the best
         when the programme auto-books).
@@ -287,15 +244,15 @@ class ProgrammeService:
                     intros.append(known)
                     continue
                 mentor, mentee = people[pair.mentor], people[pair.mentee]
-                slots = await self._first_slots(mentor, mentee, start, SEARCH_DAYS,
+                slots = await self.times.first_slots(mentor, mentee, start, SEARCH_DAYS,
                                                 INTRO_SLOTS, offered.get(mentor.key, ()))
                 intro = Intro(mentor=mentor.key, mentee=mentee.key, sent_at=self._now(),
                               skill=pair.skill, goal=pair.goal, week_of=current.week_of,
                               explanation=pair.explanation,
-                              slots=tuple(self._intro_slot(s, mentor, mentee) for s in slots))
+                              slots=tuple(self.times.intro_slot(s, mentor, mentee) for s in slots))
                 if programme.auto_book and slots:
                     try:
-                        booking = await self._book(mentor, mentee, slots[0].start,
+                        booking = await self.times.book(mentor, mentee, slots[0].start,
                                                    f"{programme.name}: first session")
                     except RoomError as exc:  # taken meanwhile: they pick a time themselves
                         logger.info("auto-booking %s/%s: %s", mentor.key, mentee.key, exc.code)
@@ -356,7 +313,7 @@ class ProgrammeService:
         mentor, mentee = people[intro.mentor], people[intro.mentee]
         recurrence = (Recurrence(frequency=Frequency.WEEKLY, count=weekly_sessions)
                       if weekly_sessions > 1 else None)
-        booking = await self._book(mentor, mentee, start, f"{programme.name}: mentoring",
+        booking = await self.times.book(mentor, mentee, start, f"{programme.name}: mentoring",
                                    recurrence)
         me = mentor if mentor.identity == identity else mentee
         if not await self.store.claim_intro(programme_id, intro.mentor, intro.mentee,
@@ -405,12 +362,12 @@ class ProgrammeService:
         intros: list[Intro] = []
         start = from_epoch(lo)
         for a, b in plan.pairs:
-            slots = await self._first_slots(people[a], people[b], start,
+            slots = await self.times.first_slots(people[a], people[b], start,
                                             max(1, (span[1] - lo) // 86400 + 1), 1)
             booking_id = None
             if slots:
                 try:
-                    booking = await self._book(people[a], people[b], slots[0].start,
+                    booking = await self.times.book(people[a], people[b], slots[0].start,
                                                f"{programme.name}: coffee")
                 except RoomError as exc:  # taken meanwhile: the pair still meets
                     logger.info("coffee %s/%s not booked: %s", a, b, exc.code)
@@ -419,7 +376,7 @@ class ProgrammeService:
             intros.append(Intro(mentor=a, mentee=b, kind="coffee", round_no=number,
                                 sent_at=self._now(), week_of=monday,
                                 explanation="coffee round",
-                                slots=tuple(self._intro_slot(s, people[a], people[b])
+                                slots=tuple(self.times.intro_slot(s, people[a], people[b])
                                             for s in slots), booking_id=booking_id))
         intros.extend(Intro(mentor=k, mentee="", kind="coffee", round_no=number,
                             sent_at=self._now(), week_of=monday,
