@@ -50,6 +50,8 @@ export const ERROR_TEXT = {
   notes_wrong_room: "Those notes belong to another session.",
   notes_read_only: "You're observing this session, so you can read the notes but not change them.",
   notes_too_large: "The notes are full (they've reached their size limit), so that change wasn't kept.",
+  resume_expired: "You were away too long to keep your place in the call. Join again to carry on.",
+  resume_invalid: "This window's connection to the call was taken over or is out of date. Join again to carry on.",
   internal_error: "Something went wrong on the server. The call carries on; please try again in a moment.",
   moved: "This call is served by another server; reconnecting you there…",
   no_node: "No server can take this call right now. Please try again in a minute.",
@@ -100,13 +102,11 @@ export function otherRoleText(role) {
 
 /** An error ack from the server (or a client-side failure with a code). */
 export class ServerError extends Error {
-  /** @param {number} [retryAfterS] `rate_limited`: seconds until a retry is let in
-   * @param {object} [details] the error object's other fields (`moved`: url, token) */
-  constructor(code, message, retryAfterS, details) {
+  /** @param {number} [retryAfterS] `rate_limited`: seconds until a retry is let in */
+  constructor(code, message, retryAfterS) {
     super(message || ERROR_TEXT[code] || code);
     this.code = code;
     this.retryAfterS = typeof retryAfterS === "number" ? retryAfterS : null;
-    this.details = details || {};
   }
 }
 

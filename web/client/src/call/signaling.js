@@ -1,5 +1,6 @@
-// The signaling connection of the call: one Socket.IO connection, `join` (again on every
-// reconnect), the room's events and the one subscribe connection (SubscriberLink) the
+// The signaling connection of the call: one Socket.IO connection (a new one on every
+// reconnect: reconnect.js), `join` (again on every reconnect, resuming our seat), the
+// room's events and the one subscribe connection (SubscriberLink) the
 // server renegotiates (docs/protocol.md). Methods of CallClient (app.js), mixed into its
 // prototype: `this` is the CallClient.
 
@@ -10,9 +11,6 @@ import { remember, typedName } from "./share.js";
 import { CONNECT_WATCH_MS } from "./publish.js";
 
 const ACK_TIMEOUT_MS = 10000;
-const MAX_MOVES = 3; // `moved` answers followed in a row before giving up
-const ENTRY_RETRY_MS = 250; // back to the entry after our node's connection dropped
-const MAX_ENTRY_RETURNS = 40; // about 20 s of a room's node unreachable: give up
 
 export const signaling = {
   /** Emit with an ack; resolve with the ok ack, reject with a ServerError. */
@@ -28,7 +26,10 @@ export const signaling = {
         else if (!resp || typeof resp !== "object") reject(new ServerError("internal_error"));
         else if (!resp.ok) {
           const e = resp.error || {};
-          reject(new ServerError(e.code || "internal_error", e.message, e.retry_after_s, e));
+          const error = new ServerError(e.code || "internal_error", e.message, e.retry_after_s);
+          if (typeof e.url === "string") error.url = e.url; // `moved`: the room's node
+          if (typeof e.token === "string") error.token = e.token; // `moved`: our own token
+          reject(error);
         }
         else resolve(resp);
       });
@@ -48,31 +49,28 @@ export const signaling = {
     this.errorCode = null;
     this.setState("joining");
     this.status("Joining the call…");
-    this.moves = 0;
-    this.entryReturns = 0;
-    this.connect(null);
+    this.resumeToken = null;
+    this.stopReconnecting();
+    this.openSocket(this.entryUrl()); // reconnect.js
   },
 
-  /** Open the Socket.IO connection to `url` (null: the page's origin, the entry) and bind
-   * the room's events; `onConnect` joins. */
-  connect(url) {
-    const options = { transports: ["websocket"], reconnectionDelayMax: 4000 };
-    const socket = url ? window.io(url, options) : window.io(options);
-    this.socket = socket;
-    this.nodeUrl = url;
+  /** Every event of a new connection (reconnect.js opens one per attempt). */
+  bindSocket(socket) {
     socket.on("connect", () => this.onConnect(socket));
     socket.on("disconnect", (reason) => this.onDisconnect(socket, reason));
     socket.on("connect_error", () => {
-      if (socket === this.socket && this.state === "joining") this.status(ERROR_TEXT.unreachable);
-      if (socket === this.socket && url) this.backToEntry(socket);
+      if (socket !== this.socket || !this.wantInCall) return;
+      if (this.state === "joining") this.status(ERROR_TEXT.unreachable);
+      this.reconnectSoon();
     });
     socket.on("participant_joined", (msg) => this.onParticipantJoined(msg));
     socket.on("participant_left", (msg) => this.onParticipantLeft(msg));
     socket.on("track_published", (msg) => this.onTrackPublished(msg));
     socket.on("track_muted", (msg) => this.onTrackMuted(msg));
     socket.on("replaced", (msg) => this.onReplaced(socket, msg));
+    // Our node drains (SIGTERM): our room is served by the node at `url` now.
     socket.on("moved", (msg) => {
-      if (socket === this.socket && msg?.url) this.followMoved(msg.url);
+      if (socket === this.socket && this.wantInCall) this.followMoved({ code: "moved", url: msg?.url });
     });
     socket.on("room_ended", (msg) => this.onRoomEnded(socket, msg));
     socket.on("media_failed", (msg) => this.onMediaFailed(socket, msg));
@@ -87,23 +85,28 @@ export const signaling = {
   async onConnect(socket) {
     console.info("mentorcall: connected");
     if (socket !== this.socket || !this.wantInCall) return;
-    // A (re)connection: start from a clean slate and join with the same token.
-    // Within the grace period the server resumes our seat.
+    // A (re)connection: start from a clean slate (new peer connections) and join with
+    // the same token and our resume token: within the grace period the server gives us
+    // back the same seat (reconnect.js).
     this.closePeerConnections();
     let ack;
     try {
-      const named = this.claims?.share && this.shareName ? { display_name: this.shareName } : {};
-      ack = await this.request("join", { token: this.token, ...named });
+      ack = await this.joinRequest();
     } catch (err) {
       if (socket !== this.socket) return;
-      if (err.code === "moved" && err.details.url && this.moves < MAX_MOVES) {
-        this.followMoved(err.details.url, err.details.token);
-      } else this.fail(err);
+      if (this.followMoved(err)) return; // the room lives on another node: go there
+      if (this.joinedOnce && ["timeout", "unavailable", "internal_error"].includes(err.code)) {
+        socket.disconnect(); // a node that cannot serve us just now: try again
+        this.reconnectSoon();
+        return;
+      }
+      this.fail(err);
       return;
     }
-    this.moves = 0;
-    this.entryReturns = 0;
     if (socket !== this.socket || !this.wantInCall) return;
+    this.reconnectTries = 0;
+    this.moves = 0;
+    this.resumeToken = typeof ack.resume_token === "string" ? ack.resume_token : null;
     if (typeof ack.token === "string" && ack.token && this.sharedToken) {
       // Our own token from now on (reconnects, after `admitted`): never the shared one again.
       remember(this.sharedToken, ack.token);
@@ -141,7 +144,9 @@ export const signaling = {
     const reconnected = this.joinedOnce;
     this.joinedOnce = true;
     this.updateCallState();
-    this.status(reconnected ? "Reconnected." : this.callStatusText());
+    this.status(!reconnected ? this.callStatusText()
+      : this.graceOver ? "You were away too long to keep your place, so you rejoined the call as a new arrival."
+        : "Reconnected.");
     if (ack.subscriber_offer) this.onSubscriberOffer(socket, ack.subscriber_offer);
     await this.publish();
   },
@@ -157,6 +162,7 @@ export const signaling = {
     if (socket !== this.socket || !this.wantInCall) return;
     this.token = token;
     this.claims = peekClaims(token) || this.claims;
+    this.resumeToken = null; // it was for the room we leave
     this.closePeerConnections();
     this.participants.clear();
     this.roundtable.model.reset();
@@ -179,49 +185,14 @@ export const signaling = {
       this.status("Disconnected by the server.");
       return;
     }
+    // The network or the server went away: the server closes our media and keeps our
+    // seat for its grace period; we reconnect (to the entry address) and resume it.
     this.notes.offline();
+    this.closePeerConnections();
+    this.reconnectSoon();
     if (!this.joinedOnce) return; // still making the first connection
     this.setState("reconnecting");
     this.status("Connection lost. Reconnecting…");
-    if (this.nodeUrl) this.backToEntry(socket);
-  },
-
-  /** The connection to our room's node (reached by `moved`) dropped or cannot be made:
-   * the node may be gone. Back to the entry, which sends us (`moved`) to wherever the
-   * room is served now (once the lost node's lease lapsed: a few seconds). */
-  backToEntry(socket) {
-    setTimeout(() => {
-      if (socket !== this.socket || !this.wantInCall || socket.connected) return;
-      this.entryReturns = (this.entryReturns || 0) + 1;
-      if (this.entryReturns > MAX_ENTRY_RETURNS) {
-        this.fail(new ServerError("unreachable"));
-        return;
-      }
-      this.moves = 0;
-      this.followMoved(null);
-    }, ENTRY_RETRY_MS);
-  },
-
-  /** The room is served by the node at `url` (docs/protocol.md, `moved`; null: back to
-   * the entry): drop this connection and its media, connect there and join again with
-   * the same token (or `token`, our personal one from a shareable link). */
-  followMoved(url, token) {
-    if (!this.wantInCall) return;
-    this.moves = (this.moves || 0) + 1;
-    if (token && this.sharedToken) {
-      remember(this.sharedToken, token);
-      this.token = token;
-      this.claims = peekClaims(token) || this.claims;
-    }
-    const old = this.socket;
-    this.socket = null;
-    if (old) {
-      old.removeAllListeners();
-      old.disconnect();
-    }
-    this.closePeerConnections();
-    this.status("Moving you to the server of this call…");
-    this.connect(url);
   },
 
   onReplaced(socket, msg) {
