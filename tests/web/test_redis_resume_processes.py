@@ -23,9 +23,13 @@ INTERVAL_S = 0.5
 
 @pytest.fixture
 def two_servers(redis_url: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    # room_placement off: both processes serve the room (the sticky-proxy setup), so the
+    # mentee can be held by the other process (with placement on, a killed node's calls
+    # move to another node: tests/web/test_nodes_three.py)
     settings: dict[str, Any] = {"redis_url": redis_url, "disconnect_grace_s": GRACE_S,
                                 "presence_interval_s": INTERVAL_S,
-                                "socket_ping_interval_s": 2.5, "socket_ping_timeout_s": 2.5}
+                                "socket_ping_interval_s": 2.5, "socket_ping_timeout_s": 2.5,
+                                "room_placement": False}
     with ServerProcess(**settings) as one, ServerProcess(**settings) as two:
         yield one, two
 
