@@ -14,6 +14,7 @@ from rooms.errors import RoomError
 from rooms.grants import JoinGrant, TokenSigner
 from rooms.models import (
     DEFAULT_ROUNDTABLE_CAPACITY,
+    HOSTING_ROLES,
     ROLES_BY_KIND,
     Participant,
     Role,
@@ -147,9 +148,10 @@ class RoomService:
 
         def grant(name: str, role: Role, share: bool = False) -> JoinGrant:
             hosting = role is Role.HOST
+            # co-hosts may record where the host may (rooms.recordings.policy)
             return JoinGrant(room_id=room.room_id, identity=new_identity(), display_name=name,
                              role=role, publish=role is not Role.OBSERVER, subscribe=True,
-                             record=hosting, admin=hosting, shareable=share)
+                             record=role in HOSTING_ROLES, admin=hosting, shareable=share)
 
         host = grant(host_name, Role.HOST)
         guests = [grant(name, role) for name, role in invitees]
