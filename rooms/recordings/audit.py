@@ -43,3 +43,46 @@ class AuditEntry(WireModel):
     code: str | None = None
     detail: str = Field(default="", max_length=500)
     remote: str = Field(default="", max_length=100)
+
+
+# Reads the admin page repeats while it watches a recording (the list every 3 s):
+# written once per actor, target and query per COALESCE_S; refusals, links, downloads,
+# deletions and everything else are always written.
+COALESCED_ACTIONS = frozenset({AuditAction.LIST, AuditAction.READ})
+COALESCE_S = 60.0
+MAX_COALESCING = 10_000  # keys remembered at most (older ones are forgotten first)
+
+
+class AuditCoalescer:
+    """Decides which audit entries are written (see COALESCED_ACTIONS).
+
+    An allowed list or read identical to one written less than ``window_s`` before (same
+    actor, action, recording, file, query and address) is counted instead of written;
+    the next one written after the window says how many were left out, so the log still
+    tells that the page kept reading and from when to when.
+    """
+
+    def __init__(self, window_s: float = COALESCE_S, max_keys: int = MAX_COALESCING) -> None:
+        self._window = window_s
+        self._max_keys = max_keys
+        # key -> (when the last entry was written, entries left out since)
+        self._written: dict[tuple[str, ...], tuple[float, int]] = {}
+
+    def admit(self, entry: AuditEntry) -> AuditEntry | None:
+        """``entry`` to write (its detail may count the ones left out), or None."""
+        if entry.outcome is AuditOutcome.REFUSED or entry.action not in COALESCED_ACTIONS:
+            return entry
+        key = (entry.actor, entry.action, entry.recording_id or "", entry.file or "",
+               entry.detail, entry.remote)
+        last = self._written.pop(key, None)
+        if last is not None and 0 <= entry.at - last[0] < self._window:
+            self._written[key] = (last[0], last[1] + 1)  # (re-inserted: newest last)
+            return None
+        if len(self._written) >= self._max_keys:
+            del self._written[next(iter(self._written))]  # the least recently seen
+        self._written[key] = (entry.at, 0)
+        if last is not None and last[1]:
+            note = f"+{last[1]} identical since {last[0]:.0f}"
+            detail = f"{entry.detail} ({note})" if entry.detail else note
+            entry = entry.model_copy(update={"detail": detail[:500]})
+        return entry

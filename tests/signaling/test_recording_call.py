@@ -164,6 +164,9 @@ async def test_a_later_joiner_is_asked_and_a_decliner_is_absent_from_every_file(
             assert len(probe(path)["streams"]) == 1
         recording = await call.recording(recording_id)
         assert recording.decision_of(call.mentee.identity) is ConsentDecision.DECLINED
+        # kept with it: the names the links gave (a decliner's too) and the room's title
+        assert recording.names == {call.mentor.identity: "Ada", call.mentee.identity: "Grace"}
+        assert recording.room_title == call.room.get("title", "")
         assert {f.peer for f in recording.files if f.kind is FileKind.TRACK} == {
             call.mentor.identity}
 

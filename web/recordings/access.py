@@ -10,7 +10,8 @@ good token without the grant, or outside its room, is ``forbidden`` (403). Witho
 ``Authorization`` header, the admin session cookie of the page (:mod:`.session`) stands
 for the credential it was signed in with; a request that changes something must then
 carry the session's CSRF token. Every answer of the recordings API, allowed or refused,
-is written to the audit log first.
+is written to the audit log first, except that an allowed list or read repeated within
+a minute (the page polling) is counted into the next such entry instead.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from aiohttp import web
 from rooms.clock import Clock
 from rooms.errors import RoomError
 from rooms.grants import TokenSigner
-from rooms.recordings.audit import AuditAction, AuditEntry, AuditOutcome
+from rooms.recordings.audit import AuditAction, AuditCoalescer, AuditEntry, AuditOutcome
 from rooms.recordings.store import RecordingStore
 
 from ..rest import Problem
@@ -72,6 +73,7 @@ class Access:
         self._store = store
         self._clock = clock
         self.sessions = sessions
+        self._coalescer = AuditCoalescer()  # the page's polling: not an entry every 3 s
 
     def caller(self, request: web.Request) -> Caller:
         """Who asks: the ``Authorization`` header, else the page's session cookie."""
@@ -123,14 +125,18 @@ class Access:
     async def audit(self, request: web.Request, actor: str, action: AuditAction, *,
                     refused: Problem | None = None, recording_id: str | None = None,
                     file: str | None = None, detail: str = "") -> None:
-        """One entry: allowed unless ``refused`` is given (whose code it records)."""
-        await self._store.audit(AuditEntry(
+        """One entry: allowed unless ``refused`` is given (whose code it records). An
+        allowed list or read repeated within a minute is counted, not written
+        (:class:`~rooms.recordings.audit.AuditCoalescer`)."""
+        entry = self._coalescer.admit(AuditEntry(
             at=self._clock.now(), actor=actor[:MAX_FIELD], action=action,
             outcome=AuditOutcome.REFUSED if refused else AuditOutcome.ALLOWED,
             recording_id=None if recording_id is None else recording_id[:MAX_FIELD],
             file=None if file is None else file[:MAX_FIELD],
             code=refused.code if refused else None, detail=detail[:500],
             remote=(request.remote or "")[:100]))
+        if entry is not None:
+            await self._store.audit(entry)
 
     async def admin(self, request: web.Request, action: AuditAction,
                     recording_id: str | None = None, file: str | None = None,

@@ -78,7 +78,9 @@ def with_files(made: Recording) -> Recording:
                             decision=ConsentDecision.DECLINED, session_id="sid-b")]
     files = [RecordingFile(name="mentor-1.video.webm", kind=FileKind.TRACK, size=len(DATA),
                            peer="mentor-1")]
-    return made.model_copy(update={"consent": consent, "files": files})
+    return made.model_copy(update={"consent": consent, "files": files,
+                                   "names": {"mentor-1": "Mia", "mentee-1": "Tom"},
+                                   "room_title": "Career chat"})
 
 
 @pytest.fixture
@@ -174,6 +176,8 @@ async def test_metadata(api: Api) -> None:
     assert status == 200
     assert body["duration_s"] == 60 and body["state"] == "stopped"
     assert body["participants"] == ["mentor-1", "mentee-1"]
+    assert body["names"] == {"mentor-1": "Mia", "mentee-1": "Tom"}
+    assert body["room_title"] == "Career chat"
     assert [(c["identity"], c["decision"], c["session_id"]) for c in body["consent"]] == [
         ("mentor-1", "accepted", "sid-a"), ("mentee-1", "declined", "sid-b")]
     assert body["files"][0]["size"] == len(DATA) and body["total_bytes"] == len(DATA)
@@ -288,3 +292,30 @@ async def test_delete(api: Api) -> None:
         ("delete", "rec-1", "recording_not_found"), ("download", "rec-1", "recording_not_found"),
         ("delete", "rec-1", None), ("delete", "rec-2", "recording_in_progress"),
         ("link", "rec-1", None)]
+
+
+async def test_the_pages_polling_is_audited_once_a_minute_and_downloads_every_time(
+    api: Api,
+) -> None:
+    """The page asks for the list every 3 s while something runs: one entry a minute
+    (counting the rest), where each download and refusal keeps its own."""
+    for _ in range(20):
+        status, _ = await api.get("/api/recordings", api.admin())
+        assert status == 200
+        status, _ = await api.get("/api/recordings/rec-1", api.admin())
+        assert status == 200
+        assert (await api.get("/api/recordings", api.token(admin=False)))[0] == 403
+        api.clock.advance(3)
+    url = await api.link()
+    for _ in range(3):
+        assert (await fetch(api, url, "bytes=0-9")).status == 206
+    status, _ = await api.get("/api/recordings", api.admin())  # 60 s after the first
+    assert status == 200
+    entries = await api.audit()
+    lists = [e for e in entries if e["action"] == "list" and e["outcome"] == "allowed"]
+    assert sorted(e["at"] - START for e in lists) == [0, 60]
+    assert "+19 identical since" in max(lists, key=lambda e: e["at"])["detail"]
+    reads = [e for e in entries if e["action"] == "read"]
+    assert len(reads) == 1 and reads[0]["recording_id"] == "rec-1"
+    assert len([e for e in entries if e["action"] == "download"]) == 3
+    assert len([e for e in entries if e["outcome"] == "refused"]) == 20
