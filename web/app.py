@@ -38,6 +38,7 @@ from signaling.server import create_sio
 from .calls.routes import RoomsApi
 from .notes.routes import NotesApi
 from .programmes.setup import PROGRAMMES, build_programmes
+from .recordings.policy import RecordingPolicyApi
 from .recordings.setup import RECORDINGS, build_recordings
 from .rest import json_errors
 from .scheduling.setup import Scheduling, build_scheduling
@@ -183,6 +184,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     scheduling.attach(app)
     app[RECORDINGS] = recordings
     recordings.attach(app)
+    if recordings.access is not None:
+        app.add_routes(RecordingPolicyApi(recordings.service, recordings.access,
+                                          store.get_room).routes())
     app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key(),
                             recordings.store,
                             None if recordings.access is None

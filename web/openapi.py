@@ -51,6 +51,7 @@ from .programmes.views import (
     PeopleView,
     ProgrammeView,
 )
+from .recordings.policy import PolicyBody, PolicyView
 from .recordings.routes import STATUS as RECORDING_STATUS
 from .recordings.views import (
     AuditParams,
@@ -299,6 +300,15 @@ OPERATIONS: tuple[Operation, ...] = (
               "first (admin key only; reading it is audited too)", "recordings_admin",
               AuditView,
               query=AuditParams, errors=(*ADMIN, "invalid_body")),
+    Operation("get", "/api/rooms/{room_id}/recording-policy", "Who may start and stop "
+              "recording the room: `mentor`, `either` (coffee rooms) or `hosts` "
+              "(roundtables) (admin key only; audited)", "recordings_admin", PolicyView,
+              errors=(*ADMIN, "room_not_found")),
+    Operation("put", "/api/rooms/{room_id}/recording-policy", "Set who may record a coffee "
+              "room (`mentor`, the default, or `either`), until the room ends (admin key "
+              "only; audited)", "recordings_admin", PolicyView, body=PolicyBody,
+              errors=(*ADMIN, "room_not_found", "room_closed", "invalid_policy",
+                      *BODY_ERRORS)),
     Operation("post", "/api/programmes", "Create a mentoring programme and its matching "
               "settings", "admin_session", ProgrammeView, 201, body=CreateProgrammeBody,
               errors=(*ADMIN, *BODY_ERRORS)),

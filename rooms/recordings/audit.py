@@ -22,6 +22,7 @@ class AuditAction(StrEnum):
     AUDIT = "audit"  # the audit log itself was read
     SIGNIN = "signin"  # the admin page's sign-in (a session cookie issued)
     SIGNOUT = "signout"
+    POLICY = "policy"  # a room's recording policy read or set
 
 
 class AuditOutcome(StrEnum):

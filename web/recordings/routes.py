@@ -32,7 +32,8 @@ STATUS = {"invalid_recording_id": 400, "invalid_body": 400, "recording_not_found
           "recording_file_not_found": 404, "recording_in_progress": 409,
           "link_invalid": 403, "link_expired": 403, "range_not_satisfiable": 416,
           "storage_unavailable": 503, "unavailable": 503, "session_expired": 401,
-          "csrf_invalid": 403, "rate_limited": 429}
+          "csrf_invalid": 403, "rate_limited": 429, "room_not_found": 404,
+          "room_closed": 409, "invalid_policy": 400}
 CONTENT_TYPES = {".webm": "video/webm", ".mkv": "video/x-matroska", ".mp4": "video/mp4",
                  ".json": "application/json", ".ogg": "audio/ogg"}
 FILE_ROUTE = "/api/recordings/{recording_id}/files/{name}"
