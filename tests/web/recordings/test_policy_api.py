@@ -10,6 +10,7 @@ import aiohttp
 from rooms.clock import ManualClock
 from rooms.grants import JoinGrant
 from rooms.models import Role
+from rooms.recordings.audit import AuditOutcome
 from rooms.recordings.policy import CoffeeRecorders
 from tests.live_server import LiveServer, live_server
 from tests.signaling.roundtable import create_roundtable
@@ -67,7 +68,7 @@ async def test_an_admin_lets_either_person_of_a_coffee_room_record() -> None:
 
         entries = await recordings.store.audit_log()
         policy_entries = [e for e in entries if e.action == "policy"]
-        assert [e.outcome for e in policy_entries].count("refused") == 8
+        assert [e.outcome for e in policy_entries].count(AuditOutcome.REFUSED) == 8
         assert any("set room" in e.detail and "either" in e.detail for e in policy_entries)
 
 
