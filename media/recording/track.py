@@ -190,7 +190,7 @@ class TrackRecording:
             TrackClock(CLOCK_RATES[self.kind], self._peer_clock),
             file,
             WebmTrackWriter(
-                self.kind, lambda data: disk.submit(functools.partial(file.write, data))
+                self.kind, lambda data: disk.write(file, data)
             ),
         )
 
@@ -286,7 +286,12 @@ class TrackRecording:
 
     def _finalize(self, segment: Segment, done: asyncio.Future[None]) -> None:
         """On the disk thread, after the close: remux (duration, cues) if anything was
-        written. Remuxing is the one long job, so it has a thread of its own."""
+        written. Remuxing is the one long job, so it has a thread of its own. Not on a
+        full disk: the file stays as written (it plays) and its sidecar unfinalised."""
+
+        if self._disk.full:  # no room for the remux's copy: the next start-up's recover()
+            self._loop.call_soon_threadsafe(_resolve, done)  # finalises it
+            return
 
         def run() -> None:
             try:

@@ -78,8 +78,11 @@ class Recordings:
             self.tasks.append(asyncio.create_task(self.composer.run()))
 
     async def _stop_tasks(self, app: web.Application) -> None:
-        for task in self.tasks:
-            task.cancel()
+        pending = {task for task in self.tasks if not task.done()}
+        while pending:  # again if a cancellation was dropped on the way (see Composer.run)
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=1.0)
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
     async def _close(self, app: web.Application) -> None:
