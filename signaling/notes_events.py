@@ -33,6 +33,7 @@ from .handlers import Connections, EventSpec, EventTable
 from .limits import NOTES_RATE
 from .notes_awareness import parse_awareness, stamped
 from .notes_wire import (
+    MAX_AWARENESS_IDS,
     MESSAGE_AWARENESS,
     SyncStep,
     WireError,
@@ -80,8 +81,6 @@ class NotesEvents:
         self._connections = connections
         self._clock = clock
         self._open: dict[str, NotesConnection] = {}
-        # which connection (sid, identity) speaks for an awareness client id, per document
-        self._awareness_owners: dict[DocKey, dict[int, tuple[str, str]]] = {}
         notes.on_server_update = self._server_update
 
     def events(self) -> EventTable:
@@ -149,26 +148,34 @@ class NotesEvents:
     async def _awareness(self, sid: str, connection: NotesConnection, key: DocKey,
                          update: bytes) -> None:
         """Relay an awareness update stamped with the sender's identity and name; a
-        client id another person's connection speaks for is refused (nobody clears or
-        moves someone else's cursor); the same person's new connection (a reconnect)
-        takes it over."""
+        client id another person's connection speaks for, on any process (the store
+        says), is refused (nobody clears or moves someone else's cursor); the same
+        person's new connection (a reconnect) takes it over. A connection speaks for at
+        most MAX_AWARENESS_IDS ids per document (a page uses one); a null state (the
+        client left) lets go of its id."""
         try:
             entries = parse_awareness(update)
         except WireError as exc:
             raise SignalingError("invalid_update", f"Not an awareness update: {exc}.") from None
-        owners = self._awareness_owners.setdefault(key, {})
-        me = (sid, connection.identity)
-        if any(owners.get(e.client, me)[1] != connection.identity for e in entries):
+        held = connection.awareness.setdefault(key.name.value, {})
+        left = {e.client: e.clock for e in entries if e.state is None}
+        after = (held.keys() | {e.client for e in entries if e.state is not None}) - left.keys()
+        if len(after) > MAX_AWARENESS_IDS:
+            raise SignalingError("invalid_update", "A connection speaks for at most "
+                                 f"{MAX_AWARENESS_IDS} awareness client ids per document.")
+        if not await self._notes.claim_awareness(key, [e.client for e in entries],
+                                                 connection.identity, sid):
             raise SignalingError("invalid_update",
                                  "That awareness state belongs to someone else.")
-        for entry in entries:
-            owners[entry.client] = me
-        connection.awareness.setdefault(key.name.value, {}).update(
-            {e.client: e.clock for e in entries})
+        held.update({e.client: e.clock for e in entries if e.state is not None})
         session = self._participants.session(sid)
         message = encode(MESSAGE_AWARENESS,
                          stamped(entries, session.identity, session.grant.display_name))
         await self._send(key, message, skip_sid=sid)
+        if left:  # a state that left is nobody's any more: forget it here and in the store
+            for client in left:
+                held.pop(client, None)
+            await self._notes.release_awareness(key, list(left), sid)
 
     async def _send(self, key: DocKey, message: bytes, to: str | None = None,
                     skip_sid: str | None = None) -> None:
@@ -194,14 +201,12 @@ class NotesEvents:
             return
         for doc, clients in connection.awareness.items():
             key = DocKey.of(connection.room_id, DocName(doc), connection.identity)
-            owners = self._awareness_owners.get(key, {})
-            # states another connection took over (a reconnect) stay
-            clients = {c: clock for c, clock in clients.items()
-                       if owners.get(c, (sid, ""))[0] == sid}
-            for client in clients:
-                owners.pop(client, None)
-            if not owners:
-                self._awareness_owners.pop(key, None)
+            try:  # states another connection took over (a reconnect) stay
+                mine = set(await self._notes.release_awareness(key, list(clients), sid))
+            except Exception:  # the store is away: better clear them than leave them
+                logger.exception("letting go of %s's awareness states failed", sid)
+                mine = set(clients)
+            clients = {c: clock for c, clock in clients.items() if c in mine}
             if clients:
                 try:
                     await self._send(key, awareness_gone(clients))

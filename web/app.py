@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from pathlib import Path
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -37,6 +36,7 @@ from signaling.server import create_sio
 
 from .calls.routes import RoomsApi
 from .notes.routes import NotesApi
+from .pages import add_client_routes, security_headers
 from .programmes.setup import PROGRAMMES, build_programmes
 from .recordings.policy import RecordingPolicyApi
 from .recordings.setup import RECORDINGS, build_recordings
@@ -46,27 +46,8 @@ from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-STATIC_DIR = Path(__file__).parent / "static"
 HEALTH_PING_S = 1.0  # /api/health says Redis is down when a PING takes longer
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'self'; connect-src 'self'; media-src 'self' blob:; "
-        "img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
-        "base-uri 'none'; form-action 'self'"
-    ),
-    "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
-}
-# The call page's notes editor (CodeMirror 6, y-codemirror.next) writes its styles into
-# <style> elements and colours remote cursors with style attributes: that page alone
-# takes inline styles (never inline scripts).
-CALL_PAGE_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
-    "style-src 'self';", "style-src 'self' 'unsafe-inline';")
 
 
 @dataclass
@@ -106,20 +87,6 @@ def build_roundtable_store(clock: Clock, redis: aioredis.Redis | None) -> Roundt
     return MemoryRoundtableStore(clock)
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:  # 404s and other raised responses get them too
-        exc.headers.update(SECURITY_HEADERS)
-        raise
-    if not request.path.startswith("/socket.io"):
-        response.headers.update(SECURITY_HEADERS)
-        if request.path == "/join":
-            response.headers["Content-Security-Policy"] = CALL_PAGE_CSP
-    return response
-
-
 async def purge_expired_rooms(store: MemoryRoomStore | MemoryRoundtableStore,
                               every_s: float = 60.0) -> None:
     """The in-memory store forgets ended rooms nobody touches again (Redis has TTLs)."""
@@ -157,6 +124,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         SignalingOptions(
             disconnect_grace_s=settings.disconnect_grace_s,
             ice_servers=settings.ice_servers,
+            turn=settings.turn_config(),
             presence_interval_s=settings.presence_interval_s,
             subscriber_answer_timeout_s=settings.subscriber_answer_timeout_s,
         ),
@@ -171,7 +139,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling,
                              notes, redis)
     sio = create_sio(namespace, settings.redis_url or None, settings.browser_origins,
-                     publisher=redis)
+                     publisher=redis,
+                     ping=(settings.socket_ping_interval_s, settings.socket_ping_timeout_s))
     sio.attach(app)
     rooms_api = RoomsApi(
         service,
@@ -191,7 +160,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
                             recordings.store,
                             None if recordings.access is None
                             else recordings.access.page_admin).routes())
-    programmes = build_programmes(settings, clock, scheduling, redis, notes)
+    programmes = build_programmes(settings, clock, scheduling, redis, notes,
+                                  recordings.signin.sessions)
     app[PROGRAMMES] = programmes
     programmes.attach(app)
     service.add_join_listener(programmes.service.tracker.joined)
@@ -213,28 +183,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     if isinstance(roundtable_store, MemoryRoundtableStore):
         app.cleanup_ctx.append(background(lambda: purge_expired_rooms(roundtable_store)))
     return app
-
-
-def add_client_routes(app: web.Application) -> None:
-    """Serve the built browser client (`make build` writes web/static/)."""
-
-    def page(name: str) -> Handler:
-        async def handler(request: web.Request) -> web.StreamResponse:
-            path = STATIC_DIR / name
-            if not path.exists():
-                return web.Response(
-                    status=503,
-                    text="The web client is not built yet: run `make build` (or `make run`).",
-                )
-            return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
-
-        return handler
-
-    app.router.add_get("/", page("landing.html"))
-    app.router.add_get("/join", page("call/index.html"))
-    app.router.add_get("/schedule", page("schedule/index.html"))
-    STATIC_DIR.mkdir(exist_ok=True)
-    app.router.add_static("/static", STATIC_DIR)
 
 
 def background(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from pydantic import (
 
 from media.last_n import DEFAULT_LAST_N
 from rooms.redis_client import RedisOptions
+from signaling.turn import TURN_SCHEMES, TurnConfig
 
 PREFIX = "MENTORCALL_"
 MIN_KEY_BYTES = 32
@@ -68,6 +70,9 @@ class Settings(BaseModel):
     admin_cookie_secure: Literal["auto", "always", "never"] = "auto"  # auto: https only
     admin_signin_burst: int = Field(default=5, ge=1)  # sign-in attempts per client address
     admin_signin_per_min: float = Field(default=5.0, gt=0)
+    # Proxies (networks) whose X-Forwarded-For names the client (docs/operations.md): the
+    # sign-in limit and the audit log then see the client's address, not the proxy's.
+    trusted_proxies: tuple[str, ...] = ()
     # An S3-compatible object store for finished recording files (empty bucket: folder only).
     recordings_s3_bucket: str = ""
     recordings_s3_endpoint: str = ""  # empty: the provider's default endpoint
@@ -86,10 +91,18 @@ class Settings(BaseModel):
     admin_key: str = ""  # REST admin key; empty: read or create data_dir/admin_key
     ice_hosts: tuple[str, ...] = ("127.0.0.1",)
     ice_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
-    ice_servers: tuple[str, ...] = ()
+    ice_servers: tuple[str, ...] = ()  # STUN URLs for the server and its clients
+    # TURN servers handed to clients, each join with its own time-limited credential
+    # (coturn's REST-API shared-secret scheme, docs/operations.md "TURN")
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str = Field(default="", repr=False)  # shared with the TURN server
+    turn_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     last_n: int = Field(default=DEFAULT_LAST_N, ge=1, le=50)  # roundtable video slots
     disconnect_grace_s: float = Field(default=10.0, ge=0, le=300)
     presence_interval_s: float = Field(default=5.0, gt=0, le=60)  # seat lease renewal/sweep
+    # Engine.IO heartbeat: a silent connection is closed after interval + timeout
+    socket_ping_interval_s: float = Field(default=10.0, gt=0, le=120)
+    socket_ping_timeout_s: float = Field(default=10.0, gt=0, le=120)
     # a subscribe connection whose first offer is unanswered this long is closed
     subscriber_answer_timeout_s: float = Field(default=30.0, gt=0, le=600)
     default_duration_min: int = Field(default=30, ge=5, le=240)
@@ -124,6 +137,50 @@ class Settings(BaseModel):
                 raise ValueError("MENTORCALL_PUBLIC_URL must be an http(s) URL")
             origin_of(value)  # ValueError without a host
         return value
+
+    @field_validator("turn_urls")
+    @classmethod
+    def _turn_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            if not url.startswith(TURN_SCHEMES):
+                raise ValueError("MENTORCALL_TURN_URLS must be turn: or turns: URLs")
+        return value
+
+    @field_validator("ice_servers")
+    @classmethod
+    def _stun_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # a TURN URL here would have no credential: browsers refuse to create a peer
+        # connection with one (InvalidAccessError), so no call could start
+        if any(url.startswith(TURN_SCHEMES) for url in value):
+            raise ValueError("MENTORCALL_ICE_SERVERS takes STUN URLs; put TURN servers in "
+                             "MENTORCALL_TURN_URLS (with MENTORCALL_TURN_SECRET)")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            try:
+                ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError("MENTORCALL_TRUSTED_PROXIES takes IP addresses or networks "
+                                 "(10.0.0.0/8, 127.0.0.1)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _turn_secret(self) -> Settings:
+        if self.turn_urls and len(self.turn_secret.encode()) < MIN_KEY_BYTES:
+            raise ValueError(f"MENTORCALL_TURN_SECRET (at least {MIN_KEY_BYTES} bytes) is "
+                             "required with MENTORCALL_TURN_URLS")
+        if self.turn_secret and not self.turn_urls:
+            raise ValueError("MENTORCALL_TURN_SECRET is set but MENTORCALL_TURN_URLS is not")
+        return self
+
+    def turn_config(self) -> TurnConfig | None:
+        """The TURN servers and secret, None without TURN."""
+        if not self.turn_urls:
+            return None
+        return TurnConfig(self.turn_urls, self.turn_secret, self.turn_ttl_s)
 
     @model_validator(mode="after")
     def _webhook_signed(self) -> Settings:
@@ -173,6 +230,13 @@ class Settings(BaseModel):
 
     def resolved_admin_key(self) -> str:
         return self.admin_key or _read_or_create(self.data_dir / "admin_key")
+
+    def admin_key_hint(self) -> str:
+        """Where the admin key in use comes from, for the start-up message (a key file
+        left from an earlier run is not the key when MENTORCALL_ADMIN_KEY is set)."""
+        if self.admin_key:
+            return f"from {PREFIX}ADMIN_KEY"
+        return f"in {self.data_dir / 'admin_key'}"
 
 
 def _read_or_create(path: Path) -> str:

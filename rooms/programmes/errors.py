@@ -21,6 +21,11 @@ ProgrammeCode = Literal[
     "intro_not_found",
     "slot_not_offered",
     "pool_too_small",
+    "publish_in_progress",
+    "coffee_round_in_progress",
+    "coffee_round_exists",
+    "week_out_of_range",
+    "matching_too_large",
 ]
 
 

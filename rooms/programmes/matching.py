@@ -18,7 +18,9 @@ networkx's network simplex because the C implementation solves 1,000 x 1,200 sea
 under a second where the pure-Python flow takes tens of seconds (bench/matching.py).
 Forbidden pairs weigh 0 and every allowed pair more than 0, so an assignment to a 0 entry
 is "unmatched" and the optimum is the best matching. Locked pairs are kept and use up their
-mentor's seats; the rest is re-run around them.
+mentor's seats; the rest is re-run around them. A mentor gets no more seats than mentees it
+may be paired with, and a solve larger than ``MAX_SEAT_CELLS`` mentee x seat cells is
+refused (``matching_too_large``) rather than allowed to take gigabytes.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
+from rooms.programmes.embedding import EmbeddingFit
 from rooms.programmes.errors import ProgrammeError
-from rooms.programmes.fit import FitModel, LexicalFit, best_link
+from rooms.programmes.fit import FitModel
 from rooms.programmes.model import Matching, Pair, Participant, Programme, Role, Unmatched
 from rooms.programmes.overlap import (
     describe,
@@ -47,6 +50,7 @@ from rooms.scheduling.timeline import ZoneTimeline
 FIT, OVERLAP, LANGUAGE, FLOOR = 1.0, 0.5, 0.2, 0.01
 OVERLAP_CAP_H = 5.0
 PREFERENCE_BONUS = (0.6, 0.4, 0.2)
+MAX_SEAT_CELLS = 12_000_000  # mentees x usable seats of one solve (~100 MB of float64)
 Array = npt.NDArray[np.float64]
 
 
@@ -64,6 +68,7 @@ class Scores:
     score: Array
     free: dict[str, list[tuple[int, int]]]
     fit_model: str
+    link: Callable[[Sequence[str], Sequence[str]], tuple[str, str] | None]
 
     def index(self, mentor: str, mentee: str) -> tuple[int, int]:
         i = next((k for k, m in enumerate(self.mentors) if m.key == mentor), None)
@@ -95,7 +100,7 @@ def _share(mentors: Sequence[Participant], mentees: Sequence[Participant],
 def score_all(programme: Programme, people: Sequence[Participant], week_of: date,
               fit_model: FitModel | None = None) -> Scores:
     """The scores of every (mentor, mentee) pair in the week of ``week_of``."""
-    model = fit_model or LexicalFit()
+    model = fit_model or EmbeddingFit()
     mentors = [p for p in people if p.role is Role.MENTOR]
     mentees = [p for p in people if p.role is Role.MENTEE]
     span = week_span(week_of)
@@ -123,7 +128,7 @@ def score_all(programme: Programme, people: Sequence[Participant], week_of: date
     raw = (FIT * fit + OVERLAP * np.minimum(overlap, OVERLAP_CAP_H) / OVERLAP_CAP_H
            + LANGUAGE * shared + bonus + FLOOR)
     return Scores(mentors, mentees, fit, overlap, shared, excluded, prefs,
-                  np.where(allowed, raw, 0.0), free, model.name)
+                  np.where(allowed, raw, 0.0), free, model.name, model.link)
 
 
 def explain(scores: Scores, i: int, j: int) -> str:
@@ -134,7 +139,7 @@ def explain(scores: Scores, i: int, j: int) -> str:
     when = (f"{when_mentor} for both" if when_mentor == when_mentee
             else f"{when_mentor} for {mentor.name}, {when_mentee} for {mentee.name}")
     parts = [f"{scores.overlap_h[i, j]:.1f} h/week overlap, {when}"]
-    link = best_link(mentor.skills, mentee.goals)
+    link = scores.link(mentor.skills, mentee.goals)
     if link is not None:
         parts.append(f"skills: {link[0]} \u2194 goal: {link[1]}")
     elif scores.fit[i, j] > 0:
@@ -151,11 +156,13 @@ def explain(scores: Scores, i: int, j: int) -> str:
 def pair_of(scores: Scores, i: int, j: int, locked: bool = False) -> Pair:
     mentor, mentee = scores.mentors[i], scores.mentees[j]
     rank = int(scores.preference[i, j])
+    link = scores.link(mentor.skills, mentee.goals)
     return Pair(mentor=mentor.key, mentee=mentee.key, score=round(float(scores.score[i, j]), 6),
                 overlap_h=round(float(scores.overlap_h[i, j]), 4),
                 fit=round(float(scores.fit[i, j]), 4),
                 shared_languages=tuple(sorted(set(mentor.languages) & set(mentee.languages))),
-                preference_rank=rank or None, explanation=explain(scores, i, j), locked=locked)
+                preference_rank=rank or None, explanation=explain(scores, i, j), locked=locked,
+                skill=link[0] if link else None, goal=link[1] if link else None)
 
 
 def why_not(programme: Programme, scores: Scores, j: int) -> str:
@@ -173,20 +180,32 @@ def why_not(programme: Programme, scores: Scores, j: int) -> str:
     return "every mentor who suits them is at capacity"
 
 
-def _seats(scores: Scores, taken: dict[str, int]) -> list[int]:
+def _seats(scores: Scores, free_mentees: Sequence[int], taken: dict[str, int]) -> list[int]:
+    """Each mentor's free seats, at most as many as free mentees it may be paired with (a
+    seat nobody can take changes nothing in the optimum, it only costs memory)."""
+    allowed = (scores.score[:, list(free_mentees)] > 0).sum(axis=1) if free_mentees else (
+        np.zeros(len(scores.mentors), dtype=np.int_))
     seats: list[int] = []
     for i, mentor in enumerate(scores.mentors):
         seats.extend([i] * max(0, min(mentor.capacity - taken.get(mentor.key, 0),
-                                      len(scores.mentees))))
+                                      int(allowed[i]))))
     return seats
 
 
-def optimal(scores: Scores, free_mentees: Sequence[int],
-            taken: dict[str, int]) -> list[tuple[int, int]]:
-    """The (mentor, mentee) indices of the best assignment of ``free_mentees``."""
-    seats = _seats(scores, taken)
+def optimal(scores: Scores, free_mentees: Sequence[int], taken: dict[str, int],
+            max_cells: int | None = None) -> list[tuple[int, int]]:
+    """The (mentor, mentee) indices of the best assignment of ``free_mentees``;
+    ``matching_too_large`` if the mentee x seat matrix would pass ``max_cells``
+    (default :data:`MAX_SEAT_CELLS`)."""
+    seats = _seats(scores, free_mentees, taken)
     if not seats or not free_mentees:
         return []
+    limit = MAX_SEAT_CELLS if max_cells is None else max_cells
+    if len(seats) * len(free_mentees) > limit:
+        raise ProgrammeError("matching_too_large", (
+            f"This matching would weigh {len(free_mentees)} mentees against "
+            f"{len(seats)} usable mentor seats, more than {limit:,} pairs at once; lower "
+            "the mentors' capacities or split the programme."))
     weights = scores.score[np.ix_(seats, list(free_mentees))].T  # mentees x seats
     rows, cols = linear_sum_assignment(weights, maximize=True)
     return [(seats[c], free_mentees[r]) for r, c in zip(rows, cols, strict=True)

@@ -72,13 +72,31 @@ async def test_export_items_and_closing_across_sessions() -> None:
         assert nxt.items() == []
 
 
-def _update_with(text: str, item_id: str, item_text: str) -> bytes:
+async def test_the_export_of_a_room_nothing_is_known_about_is_not_found() -> None:
+    async with live_server() as server:
+        room = await server.create_room("Ada", "Grace")  # a coffee room: no booking
+        for path in (f"/api/notes/sessions/{room['room_id']}", "/api/notes/sessions/typo",
+                     "/api/notes/sessions/a%00b", "/api/notes/sessions/" + "r" * 5000):
+            for tail in ("", "/recordings"):
+                status, body = await get(server, path + tail, ADMIN_KEY)
+                assert status == 404, (path[:40], tail, body)
+                assert body["error"]["code"] == "notes_not_found"
+        # once it has notes, it is a session with notes
+        await server.services.notes.apply(DocKey(room["room_id"]), _private_update("hi"))
+        status, text = await get(server, f"/api/notes/sessions/{room['room_id']}", ADMIN_KEY)
+        assert status == 200 and "hi" in text
+        status, body = await get(server, f"/api/notes/sessions/{room['room_id']}/recordings",
+                                 ADMIN_KEY)
+        assert status == 200 and body["recordings"] == []
+
+
+def _update_with(text: str, item_id: str, item_text: str, owner: str = "mentee") -> bytes:
     from pycrdt import Array, Doc, Map, Text
 
     doc: Doc = Doc()
     doc.get("notes", type=Text).insert(0, text)
     doc.get("actions", type=Array).append(Map({"id": item_id, "text": item_text,
-                                               "owner": "mentee", "done": False}))
+                                               "owner": owner, "done": False}))
     return doc.get_update()
 
 
@@ -124,3 +142,27 @@ async def test_an_item_of_session_one_is_open_in_session_two_and_closed_there() 
             await eventually(lambda: [i["done"] for i in two.items()] == [False])
         finally:
             await two.close()
+
+
+async def test_a_persons_open_items_across_pairs_and_series() -> None:
+    async with live_server() as server:
+        mentor, mentor_token = await register(server, "Ada", "mentor")
+        mentee, mentee_token = await register(server, "Grace", "mentee")
+        notes = server.services.notes
+        await notes.store.put_context(SessionContext(
+            room_id="coffee-p-0", scope=pair_scope(mentor, mentee), people=(mentor, mentee),
+            title="Coffee"))
+        await notes.store.put_context(SessionContext(
+            room_id="round-s-0", scope="series:club", people=(mentor, mentee), title="Club"))
+        await notes.apply(DocKey("coffee-p-0"), _update_with("", "p1", "Draft a CV"))
+        await notes.apply(DocKey("round-s-0"), _update_with("", "s1", "Read chapter 2", mentee))
+        status, body = await get(server, "/api/notes/items", mentee_token)
+        assert status == 200 and body["identity"] == mentee
+        assert [(g["kind"], g["other"], g["series_id"], [i["id"] for i in g["items"]])
+                for g in body["scopes"]] == [("pair", mentor, None, ["p1"]),
+                                             ("series", None, "club", ["s1"])]
+        # a series item someone else owns is theirs to list
+        status, body = await get(server, "/api/notes/items", mentor_token)
+        assert [g["kind"] for g in body["scopes"]] == ["pair"]
+        status, body = await get(server, "/api/notes/items", ADMIN_KEY)
+        assert status == 401 and body["error"]["code"] == "unauthorized"

@@ -59,6 +59,16 @@ def test_generated_secrets_are_private_and_stable(tmp_path: Path) -> None:
     assert settings.resolved_admin_key() != secret
 
 
+def test_the_admin_key_hint_says_where_the_key_in_use_comes_from(tmp_path: Path) -> None:
+    generated = Settings(data_dir=tmp_path)
+    assert generated.admin_key_hint() == f"in {tmp_path / 'admin_key'}"
+    key = generated.resolved_admin_key()
+    assert (tmp_path / "admin_key").read_text().strip() == key
+    configured = Settings(data_dir=tmp_path, admin_key="k" * 32)  # the old file is not it
+    assert configured.resolved_admin_key() != key
+    assert configured.admin_key_hint() == "from MENTORCALL_ADMIN_KEY"
+
+
 def test_errors_do_not_echo_secrets() -> None:
     secret = "hunter2-short-secret"
     with pytest.raises(ValidationError) as caught:
@@ -69,3 +79,29 @@ def test_errors_do_not_echo_secrets() -> None:
         Settings.from_env({"MENTORCALL_WEBHOOK_URL": "https://hooks.example.org/x",
                            "MENTORCALL_WEBHOOK_SECRET": webhook_secret})
     assert webhook_secret not in str(caught.value)
+
+
+def test_turn_settings() -> None:
+    secret = "turn-secret-0123456789abcdef-0123456789"
+    settings = Settings.from_env({"MENTORCALL_TURN_URLS": "turn:198.51.100.7:3478, "
+                                  "turns:turn.example.org:5349?transport=tcp",
+                                  "MENTORCALL_TURN_SECRET": secret,
+                                  "MENTORCALL_TURN_TTL_S": "900"})
+    config = settings.turn_config()
+    assert config is not None
+    assert config.urls == ("turn:198.51.100.7:3478", "turns:turn.example.org:5349?transport=tcp")
+    assert (config.secret, config.ttl_s) == (secret, 900)
+    assert Settings.from_env({}).turn_config() is None
+    assert secret not in repr(settings)
+    for env, message in (
+        ({"MENTORCALL_TURN_URLS": "turn:x:3478"}, "MENTORCALL_TURN_SECRET"),
+        ({"MENTORCALL_TURN_URLS": "turn:x:3478", "MENTORCALL_TURN_SECRET": "short"},
+         "at least 32 bytes"),
+        ({"MENTORCALL_TURN_URLS": "stun:x:3478", "MENTORCALL_TURN_SECRET": secret},
+         "turn: or turns:"),
+        ({"MENTORCALL_TURN_SECRET": secret}, "MENTORCALL_TURN_URLS is not"),
+        ({"MENTORCALL_ICE_SERVERS": "stun:x:3478,turn:x:3478"}, "put TURN servers in"),
+    ):
+        with pytest.raises(ValidationError, match=message) as caught:
+            Settings.from_env(env)
+        assert secret not in str(caught.value)

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from rooms.errors import RoomError
+from rooms.errors import RoomError, StoreUnavailable
 from rooms.person_tokens import PersonTokens
 from rooms.scheduling import tzdb
 from rooms.scheduling.booking_service import (
@@ -69,7 +69,7 @@ CALENDAR_TYPE = "text/calendar"
 STATUS_BY_CODE = {
     "unauthorized": 401, "token_missing": 401, "token_invalid": 401, "token_expired": 401,
     "token_not_yet_valid": 401, "forbidden": 403, "person_not_found": 404,
-    "item_not_found": 404,
+    "item_not_found": 404, "notes_not_found": 404,
     "booking_not_found": 404, "occurrence_not_found": 404, "slot_taken": 409,
     "slot_unavailable": 409, "booking_exists": 409, "booking_cancelled": 409,
     "booking_changed": 409,
@@ -177,6 +177,8 @@ class SchedulingApi:
         try:
             identity, version = self._tokens.verify_versioned(bearer(request))
             person = await self._directory.person(identity)
+        except StoreUnavailable:
+            raise  # 503 unavailable: the store is away, the link is fine
         except RoomError as exc:
             message = exc.message if exc.code.startswith("token_") else (
                 "This scheduling link belongs to no registered person.")

@@ -1,17 +1,10 @@
 // The scheduling REST API (docs/scheduling-api.md), called with the person token.
 
-const REQUEST_TIMEOUT_MS = 15000;
-const SLOTS_PAGE = 200; // slots per request; the server sends a Link to the next page
+import { exchange } from "../shared/http.js";
 
-/** A failed request: the server's stable code and, when it sent one, its sentence. */
-export class ApiError extends Error {
-  constructor(status, code, serverMessage) {
-    super(serverMessage || code);
-    this.status = status;
-    this.code = code;
-    this.serverMessage = serverMessage || "";
-  }
-}
+export { ApiError } from "../shared/http.js";
+
+const SLOTS_PAGE = 200; // slots per request; the server sends a Link to the next page
 
 export class ScheduleApi {
   constructor(token) {
@@ -23,32 +16,8 @@ export class ScheduleApi {
   }
 
   /** The decoded answer and the response (for its headers); ApiError on failure. */
-  async exchange(method, path, body) {
-    const headers = { Authorization: `Bearer ${this.token}`, Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    let response;
-    try {
-      response = await fetch(path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        cache: "no-store",
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch {
-      throw new ApiError(0, "unreachable");
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch {
-      data = null;
-    }
-    if (!response.ok) {
-      const code = data?.error?.code || (response.status >= 500 ? "internal_error" : "unexpected");
-      throw new ApiError(response.status, code, data?.error?.message);
-    }
-    return { data, response };
+  exchange(method, path, body) {
+    return exchange(method, path, { body, headers: { Authorization: `Bearer ${this.token}` } });
   }
 
   me() {
@@ -97,15 +66,18 @@ export class ScheduleApi {
     return this.request("PATCH", `/api/bookings/${encodeURIComponent(bookingId)}`, { start, length });
   }
 
-  /** The action items of the pair this person forms with `identity` (docs/notes-api.md). */
-  pairItems(identity) {
-    return this.request("GET", `/api/notes/pairs/${encodeURIComponent(identity)}/items`);
+  /** This person's open action items, per mentoring pair and roundtable series (docs/notes-api.md). */
+  openItems() {
+    return this.request("GET", "/api/notes/items");
   }
 
-  /** Close (or reopen) one of them: everywhere, live notes included. */
-  setPairItemDone(identity, itemId, done) {
-    return this.request("PATCH",
-      `/api/notes/pairs/${encodeURIComponent(identity)}/items/${encodeURIComponent(itemId)}`, { done });
+  /** Close (or reopen) an item of a pair (`group.other`) or a series (`group.series_id`):
+   * everywhere, live notes included. */
+  setItemDone(group, itemId, done) {
+    const owner = group.kind === "series"
+      ? `series/${encodeURIComponent(group.series_id)}`
+      : `pairs/${encodeURIComponent(group.other)}`;
+    return this.request("PATCH", `/api/notes/${owner}/items/${encodeURIComponent(itemId)}`, { done });
   }
 
   cancel(bookingId) {
