@@ -30,7 +30,9 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 
-RESERVE_NAME = "reserve.space"  # in a recording's folder while it is written
+# in a recording's folder while it is written; ".part": the recordings storage never
+# lists, uploads or counts it (rooms.recordings.local_storage.TEMP_SUFFIX)
+RESERVE_NAME = "reserve.space.part"
 RESERVE_BYTES = 256 * 1024
 
 
