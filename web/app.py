@@ -36,6 +36,9 @@ from signaling.options import SignalingOptions
 from signaling.server import create_sio
 
 from .calls.routes import RoomsApi
+from .metrics.collector import NodeCollector, node_registry
+from .metrics.node import node_id_of
+from .metrics.routes import attach_metrics
 from .notes.routes import NotesApi
 from .programmes.setup import PROGRAMMES, build_programmes
 from .recordings.setup import RECORDINGS, build_recordings
@@ -191,6 +194,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[PROGRAMMES] = programmes
     programmes.attach(app)
     service.add_join_listener(programmes.service.tracker.joined)
+    node_id = functools.partial(node_id_of, settings)  # the node registry's id, later
+    attach_metrics(app, node_registry(NodeCollector(sfu, namespace, node_id)),
+                   settings.resolved_admin_key(), settings.metrics_bind)
     add_client_routes(app)
 
     async def shutdown(app: web.Application) -> None:
