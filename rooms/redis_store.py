@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -30,9 +30,10 @@ import redis.asyncio as aioredis
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
 from rooms.models import Participant, Room, RoomSnapshot, Track, check_tracks
+from rooms.owned_seats import OwnedSeats
 from rooms.store import DEFAULT_GRACE_S, RoomStore, sort_participants
 
-from .redis_client import RedisBacked
+from .redis_client import RedisBacked, run_id
 
 ROOM_KEY = "room:{{{room_id}}}"
 PARTICIPANTS_KEY = "room:{{{room_id}}}:participants"
@@ -185,6 +186,10 @@ class RedisRoomStore(RedisBacked, RoomStore):
         self._lapse = self._client.register_script(LAPSE_LUA)
         self._unindex = self._client.register_script(UNINDEX_LUA)
         self._index_seats = self._client.register_script(INDEX_LUA)
+        # the seats this process wrote with a lease, written back after a Redis restart
+        self.owned = OwnedSeats()
+        self._run_id: str | None = None
+        self._rebuild_due = False
 
     def room_keys(self, room_id: str) -> list[str]:
         """Every key the room uses: room, participants, tracks, leases."""
@@ -256,13 +261,17 @@ class RedisRoomStore(RedisBacked, RoomStore):
             raise RoomError("room_full")
         if lease_until is not None:
             await self._index(room_id, [participant.identity], lease_until)
-        return self._parse_snapshot(reply)
+        snapshot = self._parse_snapshot(reply)
+        if lease_until is not None:
+            self.owned.joined(snapshot.room, participant)
+        return snapshot
 
     async def leave(self, room_id: str, identity: str) -> bool:
         _, participants_key, tracks_key, leases_key = self.room_keys(room_id)
         removed = await self._leave(keys=[participants_key, tracks_key, leases_key],
                                     args=[identity])
         await self._client.zrem(self.presence_key, f"{room_id} {identity}")
+        self.owned.left(room_id, identity)
         return int(removed) > 0
 
     async def renew_leases(self, room_id: str, identities: list[str], until: float) -> None:
@@ -282,6 +291,8 @@ class RedisRoomStore(RedisBacked, RoomStore):
         removed = int(await self._lapse(keys=self.room_keys(room_id),
                                         args=[identity, repr(now)]))
         await self._unindex(keys=[self.presence_key], args=[f"{room_id} {identity}", repr(now)])
+        if removed > 0:
+            self.owned.left(room_id, identity)
         return removed > 0
 
     async def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:
@@ -303,6 +314,7 @@ class RedisRoomStore(RedisBacked, RoomStore):
             raise RoomError("room_closed")
         if status == "not_in_room":
             raise RoomError("not_in_room")
+        self.owned.set_tracks(room_id, identity, checked)
 
     async def snapshot(self, room_id: str) -> RoomSnapshot:
         reply = await self._snapshot(keys=self.room_keys(room_id), args=[])
@@ -311,4 +323,43 @@ class RedisRoomStore(RedisBacked, RoomStore):
         return self._parse_snapshot(reply)
 
     async def delete_room(self, room_id: str) -> None:
+        self.owned.room_gone(room_id)  # ended on purpose: never written back
         await self._client.delete(*self.room_keys(room_id))
+
+    # -- after a Redis restart (rooms/owned_seats.py) -------------------------------------
+
+    async def restarted(self, held: Mapping[str, Sequence[str]]) -> bool:
+        current = await run_id(self._client)
+        if self._run_id is not None and current != self._run_id:
+            self._rebuild_due = True
+        self._run_id = current
+        self.owned.keep_held(held)
+        return self._rebuild_due
+
+    async def reassert_room(self, room_id: str, identities: Sequence[str],
+                            until: float) -> int:
+        owned = self.owned.get(room_id)
+        if owned is None:
+            return 0
+        try:
+            await self.create_room(owned.room)
+        except RoomError:
+            pass  # there (persisted, or written back by another process), or past its grace
+        try:
+            present = {p.identity for p in (await self.snapshot(room_id)).participants}
+        except RoomError:
+            return 0
+        seats = [owned.seats[i] for i in identities if i in owned.seats and i not in present]
+        written = []
+        for seat in seats:
+            reply = await self._join(keys=self.room_keys(room_id), args=[
+                seat.identity, seat.model_dump_json(exclude={"tracks"}),
+                json.dumps([t.to_dict() for t in seat.tracks]),
+                repr(self._clock.now()), repr(until)])
+            if _text(reply[0]) == "ok":
+                written.append(seat.identity)
+        await self._index(room_id, written, until)
+        return len(written)
+
+    def reasserted(self) -> None:
+        self._rebuild_due = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rooms.breakouts import Breakouts
@@ -287,6 +287,22 @@ class RoomService:
     async def renew_seats(self, room_id: str, identities: list[str], until: float) -> None:
         """Extend the leases of these seats (held by live connections) to ``until``."""
         await self._store.renew_leases(room_id, identities, until)
+
+    async def reassert_if_restarted(self, held: Mapping[str, Sequence[str]],
+                                    until: float) -> int | None:
+        """If the store lost its data (a Redis restart without persistence; see
+        rooms/owned_seats.py): write back the rooms of ``held`` (the seats this process
+        holds, by room), those seats with leases to ``until``, and the roundtables'
+        state as last seen here. How many seats were written back; None if the store
+        did not restart."""
+        if not await self._store.restarted(held):
+            return None
+        seats = 0
+        for room_id, identities in held.items():
+            seats += await self._store.reassert_room(room_id, identities, until)
+            await self.roundtables.reassert(room_id)
+        self._store.reasserted()
+        return seats
 
     async def lapsed_seats(self, now: float) -> list[tuple[str, str]]:
         """(room id, identity) of seats whose lease ran out by ``now``."""

@@ -1,0 +1,76 @@
+"""What this process wrote for the seats it holds, to write again when Redis lost it.
+
+A Redis without persistence comes back empty after a restart: the rooms and seats of the
+calls in progress are gone while their media still flows through the processes that hold
+the connections. Each process remembers the rooms it seated people in and the
+participants it seated there (role, name, join time, tracks and their mute flags, as it
+last wrote them), and writes them back once it sees Redis restarted
+(:meth:`rooms.redis_store.RedisRoomStore.reassert`). It forgets a seat when it leaves
+(by any process's hand), and a room when it holds no seat there any more.
+
+A restart is told by Redis's ``run_id`` (``INFO server``), new at every start of the
+server: with persistence (AOF) the data survived and nothing needs writing back, but a
+room or seat that is missing is written back all the same (ended rooms are deleted on
+purpose and never written back: a room is forgotten with its last seat).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rooms.models import Participant, Room, Track
+
+
+@dataclass
+class OwnedRoom:
+    """A room this process seated people in, and those participants as last written."""
+
+    room: Room
+    seats: dict[str, Participant] = field(default_factory=dict)
+
+
+class OwnedSeats:
+    """The rooms and seats one process wrote (only seats with a lease: held ones)."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, OwnedRoom] = {}
+        self._unheld: set[tuple[str, str]] = set()  # remembered, not held last round
+
+    def keep_held(self, held: Mapping[str, Sequence[str]]) -> None:
+        """Forget the seats not held two rounds in a row (their connection went, or
+        moved to another process): a seat written just before ``held`` was read waits
+        for the next round."""
+        unheld = {(room_id, identity) for room_id, owned in self._rooms.items()
+                  for identity in owned.seats if identity not in held.get(room_id, ())}
+        for room_id, identity in unheld & self._unheld:
+            self.left(room_id, identity)
+        self._unheld = unheld
+
+    def joined(self, room: Room, participant: Participant) -> None:
+        owned = self._rooms.setdefault(room.room_id, OwnedRoom(room))
+        owned.room = room
+        owned.seats[participant.identity] = participant
+
+    def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:
+        owned = self._rooms.get(room_id)
+        seat = owned.seats.get(identity) if owned is not None else None
+        if owned is not None and seat is not None:
+            owned.seats[identity] = seat.with_tracks(tracks)
+
+    def left(self, room_id: str, identity: str) -> None:
+        owned = self._rooms.get(room_id)
+        if owned is None:
+            return
+        owned.seats.pop(identity, None)
+        if not owned.seats:
+            del self._rooms[room_id]
+
+    def room_gone(self, room_id: str) -> None:
+        self._rooms.pop(room_id, None)
+
+    def get(self, room_id: str) -> OwnedRoom | None:
+        return self._rooms.get(room_id)
+
+    def room_ids(self) -> list[str]:
+        return list(self._rooms)
