@@ -33,7 +33,7 @@ async def no_seat_left(server: LiveServer, raw: aioredis.Redis, room_id: str) ->
     async def seated() -> bool:
         index = await raw.zrange("mentorcall:presence", 0, -1)
         return bool(await raw.exists(participants, tracks, leases)) or any(
-            member.startswith(room_id) for member in index)
+            str(member).startswith(room_id) for member in index)
 
     async with asyncio.timeout(10):
         while await seated():  # noqa: ASYNC110 (Redis sets no event)
