@@ -77,6 +77,8 @@ case "${1:-}" in
     command -v redis-server >/dev/null || apt_install redis-server
     command -v chromium >/dev/null || apt_install chromium
     command -v ffprobe >/dev/null || apt_install ffmpeg  # the recording tests probe files
+    command -v turnserver >/dev/null || apt_install coturn  # the TURN test starts coturn
+    command -v ip >/dev/null || apt_install iproute2  # ... and a network namespace (root)
     venv; client
     say "ruff"; "$VENV/bin/ruff" check .
     say "mypy"; "$VENV/bin/mypy"

@@ -89,11 +89,29 @@ def candidate_allowed(address: str, networks: list[IpNetwork]) -> bool:
 
 def filter_remote_candidates(sdp: str, networks: list[IpNetwork]) -> str:
     """``sdp`` without the ``a=candidate`` lines whose address is outside ``networks``."""
-    kept = []
-    for line in sdp.splitlines():
-        if line.startswith("a=candidate:"):
-            fields = line.split()
-            if len(fields) < 5 or not candidate_allowed(fields[4], networks):
-                continue
-        kept.append(line)
+    kept = [line for line in sdp.splitlines()
+            if not line.startswith("a=candidate:") or _line_allowed(line, networks)]
     return "\r\n".join(kept) + "\r\n"
+
+
+def refused_candidates(sdp: str, networks: list[IpNetwork]) -> list[str]:
+    """The type of each candidate :func:`filter_remote_candidates` drops, for a log line;
+    with its address for a relayed one (``"relay <address>"``: a TURN server's, which an
+    operator may have to allow), never the person's own addresses."""
+    refused = []
+    for line in sdp.splitlines():
+        if line.startswith("a=candidate:") and not _line_allowed(line, networks):
+            fields = line.split()
+            kind = fields[fields.index("typ") + 1] if "typ" in fields[:-1] else "?"
+            refused.append(f"relay {fields[4]}" if kind == "relay" else kind)
+    return refused
+
+
+def has_candidates(sdp: str) -> bool:
+    """True if ``sdp`` has at least one ``a=candidate`` line."""
+    return any(line.startswith("a=candidate:") for line in sdp.splitlines())
+
+
+def _line_allowed(line: str, networks: list[IpNetwork]) -> bool:
+    fields = line.split()
+    return len(fields) >= 5 and candidate_allowed(fields[4], networks)

@@ -17,6 +17,8 @@ from media.ice import (
     allowed_networks,
     candidate_allowed,
     filter_remote_candidates,
+    has_candidates,
+    refused_candidates,
     restrict_gathering,
     rtc_configuration,
 )
@@ -109,8 +111,23 @@ class ForwardingPeerConnection(RTCPeerConnection):
                 ingress.release()
 
     async def apply_remote(self, sdp: str, kind: str) -> None:
-        """setRemoteDescription, without candidates outside the allowed networks."""
+        """setRemoteDescription, without candidates outside the allowed networks.
+
+        An offer whose every candidate is outside them (e.g. a client that can only be
+        reached through a TURN server whose relayed address is not allowed) is refused
+        as such: without a remote candidate, aiortc's connection fails at once and the
+        answer would go out without candidates of its own either.
+        """
         filtered = filter_remote_candidates(sdp, self._networks)
+        refused = refused_candidates(sdp, self._networks)
+        if refused and not has_candidates(filtered):
+            # for the operator: a TURN relay address to add to the allowed networks?
+            logger.warning("remote %s: every candidate is outside the allowed ICE networks "
+                           "%s: %s", kind, ", ".join(self._config.ice_allowed_networks),
+                           "; ".join(refused[:8]))
+            if kind == "offer":
+                raise MediaError(MEDIA_FAILED, "None of the network addresses your device "
+                                 "offered is one the media server accepts.")
         self.admission.signal(filtered)
         await self.setRemoteDescription(RTCSessionDescription(sdp=filtered, type=kind))
 

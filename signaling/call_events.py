@@ -13,6 +13,7 @@ from typing import Any
 
 from media.errors import MediaError
 from media.sfu import Sfu
+from rooms.clock import Clock
 from rooms.errors import RoomError, StoreUnavailable
 from rooms.grants import JoinGrant
 from rooms.models import RoomSnapshot, Track, TrackKind
@@ -34,6 +35,7 @@ from .payloads import (
     SubscriptionAnswerPayload,
 )
 from .session import CallSession, peer_id_for
+from .turn import ice_servers_for
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +44,9 @@ class CallEvents:
     """Joins, publishes and subscribes participants of 1:1 and group calls."""
 
     def __init__(self, service: RoomService, sfu: Sfu, options: SignalingOptions,
-                 participants: Participants, connections: Connections) -> None:
+                 participants: Participants, connections: Connections, clock: Clock) -> None:
         self._service = service
+        self._clock = clock
         self._sfu = sfu
         self._options = options
         self._participants = participants
@@ -111,7 +114,9 @@ class CallEvents:
         return ok_ack(**{
             "you": you.model_dump(mode="json"),
             "room": snapshot.model_dump(mode="json"),
-            "ice_servers": [{"urls": url} for url in self._options.ice_servers],
+            "ice_servers": ice_servers_for(self._options.ice_servers, self._options.turn,
+                                           grant.identity, self._clock.now(),
+                                           snapshot.room.expires_at),
             "subscriber_offer": subscriber_offer,
             **extra,
             **token,

@@ -96,7 +96,7 @@ class CallNamespace(socketio.AsyncNamespace):
         self._notes_events = NotesEvents(self.notes, service, self.participants, self,
                                          self._clock)
         handler_modules: list[HandlerModule] = [
-            CallEvents(service, sfu, options, self.participants, self),
+            CallEvents(service, sfu, options, self.participants, self, self._clock),
             roundtables,
             roundtables.mutes,
             FloorEvents(service.roundtables, roundtables.act),

@@ -159,6 +159,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         SignalingOptions(
             disconnect_grace_s=settings.disconnect_grace_s,
             ice_servers=settings.ice_servers,
+            turn=settings.turn_config(),
             presence_interval_s=settings.presence_interval_s,
             subscriber_answer_timeout_s=settings.subscriber_answer_timeout_s,
         ),

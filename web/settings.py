@@ -20,6 +20,7 @@ from pydantic import (
 
 from media.last_n import DEFAULT_LAST_N
 from rooms.redis_client import RedisOptions
+from signaling.turn import TURN_SCHEMES, TurnConfig
 
 PREFIX = "MENTORCALL_"
 MIN_KEY_BYTES = 32
@@ -100,7 +101,12 @@ class Settings(BaseModel):
     admin_key: str = ""  # REST admin key; empty: read or create data_dir/admin_key
     ice_hosts: tuple[str, ...] = ("127.0.0.1",)
     ice_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
-    ice_servers: tuple[str, ...] = ()
+    ice_servers: tuple[str, ...] = ()  # STUN URLs for the server and its clients
+    # TURN servers handed to clients, each join with its own time-limited credential
+    # (coturn's REST-API shared-secret scheme, docs/operations.md "TURN")
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str = Field(default="", repr=False)  # shared with the TURN server
+    turn_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     last_n: int = Field(default=DEFAULT_LAST_N, ge=1, le=50)  # roundtable video slots
     disconnect_grace_s: float = Field(default=10.0, ge=0, le=300)
     presence_interval_s: float = Field(default=5.0, gt=0, le=60)  # seat lease renewal/sweep
@@ -145,6 +151,39 @@ class Settings(BaseModel):
         if value:
             split_bind(value)  # ValueError if not host:port
         return value
+
+    @field_validator("turn_urls")
+    @classmethod
+    def _turn_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            if not url.startswith(TURN_SCHEMES):
+                raise ValueError("MENTORCALL_TURN_URLS must be turn: or turns: URLs")
+        return value
+
+    @field_validator("ice_servers")
+    @classmethod
+    def _stun_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # a TURN URL here would have no credential: browsers refuse to create a peer
+        # connection with one (InvalidAccessError), so no call could start
+        if any(url.startswith(TURN_SCHEMES) for url in value):
+            raise ValueError("MENTORCALL_ICE_SERVERS takes STUN URLs; put TURN servers in "
+                             "MENTORCALL_TURN_URLS (with MENTORCALL_TURN_SECRET)")
+        return value
+
+    @model_validator(mode="after")
+    def _turn_secret(self) -> Settings:
+        if self.turn_urls and len(self.turn_secret.encode()) < MIN_KEY_BYTES:
+            raise ValueError(f"MENTORCALL_TURN_SECRET (at least {MIN_KEY_BYTES} bytes) is "
+                             "required with MENTORCALL_TURN_URLS")
+        if self.turn_secret and not self.turn_urls:
+            raise ValueError("MENTORCALL_TURN_SECRET is set but MENTORCALL_TURN_URLS is not")
+        return self
+
+    def turn_config(self) -> TurnConfig | None:
+        """The TURN servers and secret, None without TURN."""
+        if not self.turn_urls:
+            return None
+        return TurnConfig(self.turn_urls, self.turn_secret, self.turn_ttl_s)
 
     @model_validator(mode="after")
     def _webhook_signed(self) -> Settings:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
+import pytest
 from aiortc import RTCPeerConnection
 
+from media import MediaConfig, Sfu
+from media.errors import MediaError
 from media.ice import (
     allowed_networks,
     candidate_allowed,
     filter_remote_candidates,
+    refused_candidates,
     restrict_gathering,
     rtc_configuration,
 )
+from tests.media.peers import LoopbackPeer, MovingVideoTrack
 
 SDP = (
     "v=0\r\n"
@@ -33,6 +41,46 @@ def test_only_allowed_candidates_survive() -> None:
         assert gone not in filtered
     assert "a=end-of-candidates" in filtered
     assert filtered.endswith("\r\n")
+
+
+def test_refused_candidates_name_type_and_address() -> None:
+    networks = allowed_networks(("127.0.0.0/8", "::1/128"))
+    relayed = SDP.replace("a=end-of-candidates", "a=candidate:6 1 udp 16777215 198.51.100.7 "
+                          "49160 typ relay raddr 203.0.113.9 rport 50003\r\na=end-of-candidates")
+    # the TURN server's relay address, never the person's own addresses
+    assert refused_candidates(relayed, networks) == [
+        "host", "host", "srflx", "relay 198.51.100.7"]
+
+
+def as_relayed(offer: str, address: str) -> str:
+    """``offer`` as a client reachable only through a TURN relay at ``address`` makes it."""
+    return re.sub(r"127\.0\.0\.1 (\d+) typ host",
+                  rf"{address} \1 typ relay raddr 0.0.0.0 rport 0", offer)
+
+
+async def test_a_relayed_offer_outside_the_allowed_networks_is_refused_as_such(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # Before, it got "The media server has no usable network address (ICE gathered
+    # nothing)", which points the operator at the server's own addresses.
+    client = LoopbackPeer()
+    refusing = Sfu(MediaConfig())
+    allowing = Sfu(MediaConfig(ice_allowed_networks=("127.0.0.0/8", "203.0.113.9/32")))
+    try:
+        offer = as_relayed(await client.offer_to_publish(MovingVideoTrack()), "203.0.113.9")
+        assert " typ relay " in offer and " typ host" not in offer
+        with caplog.at_level(logging.WARNING, logger="media.peer"), \
+                pytest.raises(MediaError) as caught:
+            await refusing.publish("room:ada", offer)
+        assert caught.value.code == "media_failed"
+        assert "network addresses your device offered" in caught.value.message
+        assert "relay 203.0.113.9" in caplog.text
+        # with the TURN server's relay address allowed, the same offer is answered
+        answer = await allowing.publish("room:ada", offer)
+        assert "a=candidate:" in answer
+    finally:
+        await client.close()
+        await refusing.close()
+        await allowing.close()
 
 
 def test_candidate_allowed() -> None:

@@ -69,3 +69,29 @@ def test_errors_do_not_echo_secrets() -> None:
         Settings.from_env({"MENTORCALL_WEBHOOK_URL": "https://hooks.example.org/x",
                            "MENTORCALL_WEBHOOK_SECRET": webhook_secret})
     assert webhook_secret not in str(caught.value)
+
+
+def test_turn_settings() -> None:
+    secret = "turn-secret-0123456789abcdef-0123456789"
+    settings = Settings.from_env({"MENTORCALL_TURN_URLS": "turn:198.51.100.7:3478, "
+                                  "turns:turn.example.org:5349?transport=tcp",
+                                  "MENTORCALL_TURN_SECRET": secret,
+                                  "MENTORCALL_TURN_TTL_S": "900"})
+    config = settings.turn_config()
+    assert config is not None
+    assert config.urls == ("turn:198.51.100.7:3478", "turns:turn.example.org:5349?transport=tcp")
+    assert (config.secret, config.ttl_s) == (secret, 900)
+    assert Settings.from_env({}).turn_config() is None
+    assert secret not in repr(settings)
+    for env, message in (
+        ({"MENTORCALL_TURN_URLS": "turn:x:3478"}, "MENTORCALL_TURN_SECRET"),
+        ({"MENTORCALL_TURN_URLS": "turn:x:3478", "MENTORCALL_TURN_SECRET": "short"},
+         "at least 32 bytes"),
+        ({"MENTORCALL_TURN_URLS": "stun:x:3478", "MENTORCALL_TURN_SECRET": secret},
+         "turn: or turns:"),
+        ({"MENTORCALL_TURN_SECRET": secret}, "MENTORCALL_TURN_URLS is not"),
+        ({"MENTORCALL_ICE_SERVERS": "stun:x:3478,turn:x:3478"}, "put TURN servers in"),
+    ):
+        with pytest.raises(ValidationError, match=message) as caught:
+            Settings.from_env(env)
+        assert secret not in str(caught.value)
