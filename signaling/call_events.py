@@ -163,7 +163,7 @@ class CallEvents:
             await calls.room_hooks.knock_withdrawn(sid, previous)  # knocks as someone else
             previous = None
         try:
-            return await self._service.join(grant, calls.lease_s)
+            return await self._join(grant)
         except RoomError as exc:
             waiting = exc.code == "lobby_waiting"
             if waiting and self._connections.is_open(sid):
@@ -173,6 +173,17 @@ class CallEvents:
             if stale is not None:
                 await calls.room_hooks.knock_withdrawn(sid, stale)
             raise
+
+    async def _join(self, grant: JoinGrant) -> RoomSnapshot:
+        """Join; a room not found may be one Redis lost in a restart that this process
+        has not written back yet: it is written back now and the join tried again."""
+        calls = self._participants
+        try:
+            return await self._service.join(grant, calls.lease_s)
+        except RoomError as exc:
+            if exc.code != "room_not_found" or not await calls.seats.reassert():
+                raise
+        return await self._service.join(grant, calls.lease_s)
 
     async def _redeem(self, payload: JoinPayload) -> tuple[JoinGrant, str | None]:
         """The joiner's personal grant (and a personal token for a shareable link)."""

@@ -64,15 +64,19 @@ class SeatKeeper:
             await self._on_lapsed(room_id, identity, now)
         return len(lapsed)
 
-    async def reassert(self) -> None:
+    async def reassert(self) -> bool:
         """If the store restarted and lost its data, write back what this process holds
-        (its rooms, seats and roundtable states; RoomService.reassert_if_restarted)."""
+        (its rooms, seats and roundtable states; RoomService.reassert_if_restarted);
+        whether it did. Also called by a join that found no room (it may be one of
+        those, not yet written back)."""
         held = self._held()
         seats = await self._service.reassert_if_restarted(
             held, self._clock.now() + self.lease_s)
-        if seats is not None:
-            logger.warning("presence: the store restarted; wrote back %d seat(s) of %d "
-                           "room(s) held here", seats, len(held))
+        if seats is None:
+            return False
+        logger.warning("presence: the store restarted; wrote back %d seat(s) of %d "
+                       "room(s) held here", seats, len(held))
+        return True
 
     async def round(self) -> None:
         """A write-back after a store restart, one renewal, then a sweep unless the

@@ -135,3 +135,31 @@ async def test_a_restart_without_persistence_lets_a_coffee_partner_rejoin(
 
 async def _status_is(server: LiveServer, status: int) -> bool:
     return (await health(server))[0] == status
+
+
+async def test_a_join_right_after_the_restart_writes_the_room_back_first(
+        own_redis: RedisServer, caplog: pytest.LogCaptureFixture) -> None:
+    # Presence rounds far apart: the newcomer's join, finding no room, is what notices
+    # the restart; it writes back what the server holds and joins (before: the
+    # newcomer was told `room_not_found` until the next round, and gave up).
+    caplog.set_level(logging.WARNING)
+    async with live_server(redis_url=own_redis.url, **{**SERVER, "presence_interval_s": 60.0}
+                           ) as server, AsyncExitStack() as stack:
+        await server.services.store.restarted({})  # the run id the first round learns
+        room = await create_roundtable(server.base_url, [("Pat", "participant")])
+        host = await connect(server, stack, 1)
+        await host.join(room["tokens"]["host"])
+        await host.publish()
+
+        own_redis.restart()
+
+        pat = await connect(server, stack, 2)
+        ack = await pat.join(room["tokens"]["Pat"])
+        assert {p["identity"] for p in ack["room"]["participants"]} == {
+            host.identity, pat.identity}
+        assert ack["roundtable"]["roles"][host.identity] == "host"
+        await pat.publish()
+        await pat.wait_carrying({host.identity})
+        await host.wait_carrying({pat.identity})
+        await flowing(host, pat)
+    no_bug_logged(caplog)
