@@ -80,8 +80,6 @@ class NotesEvents:
         self._connections = connections
         self._clock = clock
         self._open: dict[str, NotesConnection] = {}
-        # which connection (sid, identity) speaks for an awareness client id, per document
-        self._awareness_owners: dict[DocKey, dict[int, tuple[str, str]]] = {}
         notes.on_server_update = self._server_update
 
     def events(self) -> EventTable:
@@ -149,20 +147,17 @@ class NotesEvents:
     async def _awareness(self, sid: str, connection: NotesConnection, key: DocKey,
                          update: bytes) -> None:
         """Relay an awareness update stamped with the sender's identity and name; a
-        client id another person's connection speaks for is refused (nobody clears or
-        moves someone else's cursor); the same person's new connection (a reconnect)
-        takes it over."""
+        client id another person's connection speaks for, on any process (the store
+        says), is refused (nobody clears or moves someone else's cursor); the same
+        person's new connection (a reconnect) takes it over."""
         try:
             entries = parse_awareness(update)
         except WireError as exc:
             raise SignalingError("invalid_update", f"Not an awareness update: {exc}.") from None
-        owners = self._awareness_owners.setdefault(key, {})
-        me = (sid, connection.identity)
-        if any(owners.get(e.client, me)[1] != connection.identity for e in entries):
+        if not await self._notes.claim_awareness(key, [e.client for e in entries],
+                                                 connection.identity, sid):
             raise SignalingError("invalid_update",
                                  "That awareness state belongs to someone else.")
-        for entry in entries:
-            owners[entry.client] = me
         connection.awareness.setdefault(key.name.value, {}).update(
             {e.client: e.clock for e in entries})
         session = self._participants.session(sid)
@@ -194,14 +189,12 @@ class NotesEvents:
             return
         for doc, clients in connection.awareness.items():
             key = DocKey.of(connection.room_id, DocName(doc), connection.identity)
-            owners = self._awareness_owners.get(key, {})
-            # states another connection took over (a reconnect) stay
-            clients = {c: clock for c, clock in clients.items()
-                       if owners.get(c, (sid, ""))[0] == sid}
-            for client in clients:
-                owners.pop(client, None)
-            if not owners:
-                self._awareness_owners.pop(key, None)
+            try:  # states another connection took over (a reconnect) stay
+                mine = set(await self._notes.release_awareness(key, list(clients), sid))
+            except Exception:  # the store is away: better clear them than leave them
+                logger.exception("letting go of %s's awareness states failed", sid)
+                mine = set(clients)
+            clients = {c: clock for c, clock in clients.items() if c in mine}
             if clients:
                 try:
                     await self._send(key, awareness_gone(clients))

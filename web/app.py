@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from pathlib import Path
 
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -40,6 +39,7 @@ from .metrics.collector import NodeCollector, node_registry
 from .metrics.node import node_id_of
 from .metrics.routes import attach_metrics
 from .notes.routes import NotesApi
+from .pages import add_client_routes, security_headers
 from .programmes.setup import PROGRAMMES, build_programmes
 from .recordings.setup import RECORDINGS, build_recordings
 from .rest import json_errors
@@ -48,27 +48,8 @@ from .settings import Settings
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-STATIC_DIR = Path(__file__).parent / "static"
 HEALTH_PING_S = 1.0  # /api/health says Redis is down when a PING takes longer
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'self'; connect-src 'self'; media-src 'self' blob:; "
-        "img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
-        "base-uri 'none'; form-action 'self'"
-    ),
-    "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
-}
-# The call page's notes editor (CodeMirror 6, y-codemirror.next) writes its styles into
-# <style> elements and colours remote cursors with style attributes: that page alone
-# takes inline styles (never inline scripts).
-CALL_PAGE_CSP = SECURITY_HEADERS["Content-Security-Policy"].replace(
-    "style-src 'self';", "style-src 'self' 'unsafe-inline';")
 
 
 @dataclass
@@ -106,20 +87,6 @@ def build_roundtable_store(clock: Clock, redis: aioredis.Redis | None) -> Roundt
     if redis is not None:
         return RedisRoundtableStore(redis, clock)
     return MemoryRoundtableStore(clock)
-
-
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:  # 404s and other raised responses get them too
-        exc.headers.update(SECURITY_HEADERS)
-        raise
-    if not request.path.startswith("/socket.io"):
-        response.headers.update(SECURITY_HEADERS)
-        if request.path == "/join":
-            response.headers["Content-Security-Policy"] = CALL_PAGE_CSP
-    return response
 
 
 async def purge_expired_rooms(store: MemoryRoomStore | MemoryRoundtableStore,
@@ -216,28 +183,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     if isinstance(roundtable_store, MemoryRoundtableStore):
         app.cleanup_ctx.append(background(lambda: purge_expired_rooms(roundtable_store)))
     return app
-
-
-def add_client_routes(app: web.Application) -> None:
-    """Serve the built browser client (`make build` writes web/static/)."""
-
-    def page(name: str) -> Handler:
-        async def handler(request: web.Request) -> web.StreamResponse:
-            path = STATIC_DIR / name
-            if not path.exists():
-                return web.Response(
-                    status=503,
-                    text="The web client is not built yet: run `make build` (or `make run`).",
-                )
-            return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
-
-        return handler
-
-    app.router.add_get("/", page("landing.html"))
-    app.router.add_get("/join", page("call/index.html"))
-    app.router.add_get("/schedule", page("schedule/index.html"))
-    STATIC_DIR.mkdir(exist_ok=True)
-    app.router.add_static("/static", STATIC_DIR)
 
 
 def background(

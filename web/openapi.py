@@ -26,7 +26,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from rooms.notes.model import ActionItem
 
 from .calls.routes import CreateRoomRequest
-from .notes.bodies import ItemPatch, ItemsView
+from .notes.bodies import ItemPatch, ItemsView, PersonItemsView
 from .notes.recordings import SessionRecordings
 from .programmes.bodies import (
     AcceptBody,
@@ -249,6 +249,10 @@ OPERATIONS: tuple[Operation, ...] = (
               "oldest first: ids and admin API links for admins; participants see only that "
               "a recording exists", "person", SessionRecordings,
               errors=(*PERSON, "forbidden")),
+    Operation("get", "/api/notes/items", "The caller's open action items: every open item "
+              "of each mentoring pair they are in; of each roundtable series they took part "
+              "in, the ones they own and the ones nobody owns", "person", PersonItemsView,
+              errors=PERSON),
     Operation("get", "/api/notes/pairs/{identity}/items", "The action items of the caller's "
               "mentoring pair with `identity`, across sessions", "person", ItemsView,
               errors=(*PERSON, "forbidden")),

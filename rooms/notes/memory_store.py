@@ -29,6 +29,9 @@ class MemoryNotesStore(NotesStore):
         self._items: dict[str, dict[str, ActionItem]] = {}
         self._contexts: dict[str, SessionContext] = {}
         self._members: dict[str, set[str]] = {}
+        self._scopes: dict[str, dict[str, str]] = {}  # identity -> scope -> title
+        # doc -> awareness client id -> (connection, identity)
+        self._speakers: dict[str, dict[int, tuple[str, str]]] = {}
 
     async def append(self, doc_id: str, update: bytes, max_bytes: int,
                      only_if_empty: bool = False) -> int | None:
@@ -73,15 +76,43 @@ class MemoryNotesStore(NotesStore):
         index[item_id] = index[item_id].model_copy(update={"done": done})
         return index[item_id]
 
+    async def remove_items(self, scope: str, item_ids: Sequence[str]) -> None:
+        index = self._items.get(scope, {})
+        for item_id in item_ids:
+            index.pop(item_id, None)
+
     async def put_context(self, context: SessionContext) -> None:
         self._contexts[context.room_id] = context
         self._members.setdefault(context.scope, set()).update(context.people)
+        for person in context.people:
+            self._scopes.setdefault(person, {})[context.scope] = context.title
 
     async def context(self, room_id: str) -> SessionContext | None:
         return self._contexts.get(room_id)
 
     async def members(self, scope: str) -> set[str]:
         return set(self._members.get(scope, set()))
+
+    async def scopes_of(self, identity: str) -> dict[str, str]:
+        return dict(self._scopes.get(identity, {}))
+
+    async def claim_awareness(self, doc_id: str, clients: Sequence[int], identity: str,
+                              connection: str) -> bool:
+        speakers = self._speakers.setdefault(doc_id, {})
+        if any(speakers.get(c, ("", identity))[1] != identity for c in clients):
+            return False
+        speakers.update({c: (connection, identity) for c in clients})
+        return True
+
+    async def release_awareness(self, doc_id: str, clients: Sequence[int],
+                                connection: str) -> list[int]:
+        speakers = self._speakers.get(doc_id, {})
+        mine = [c for c in dict.fromkeys(clients) if speakers.get(c, ("",))[0] == connection]
+        for client in mine:
+            del speakers[client]
+        if not speakers:
+            self._speakers.pop(doc_id, None)
+        return mine
 
     async def close(self) -> None:
         return None

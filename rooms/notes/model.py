@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -13,6 +13,7 @@ from rooms.models import Identity, RoomId, WireModel
 ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 DEFAULT_MAX_DOC_BYTES = 1024 * 1024
 MAX_ITEM_TEXT = 2000
+PAIR_PREFIX, SERIES_PREFIX = "pair:", "series:"  # scopes of action items
 
 
 class DocName(StrEnum):
@@ -67,14 +68,25 @@ class SessionContext(WireModel):
                                    description="the booking whose room this is")
 
 
+class ScopeItems(WireModel):
+    """Open action items of one pair or series, as a person's /schedule lists them."""
+
+    scope: str
+    kind: Literal["pair", "series"]
+    other: str | None = Field(default=None, description="a pair's other person")
+    series_id: str | None = Field(default=None, description="a series' id")
+    title: str = Field(default="", description="the title of the scope's latest session")
+    items: tuple[ActionItem, ...]
+
+
 def pair_scope(a: str, b: str) -> str:
     """The scope of a mentoring pair, whoever booked."""
     first, second = sorted((a, b))
-    return f"pair:{first}+{second}"
+    return f"{PAIR_PREFIX}{first}+{second}"
 
 
 def series_scope(series_id: str) -> str:
-    return f"series:{series_id}"
+    return f"{SERIES_PREFIX}{series_id}"
 
 
 @dataclass(frozen=True)

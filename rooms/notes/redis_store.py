@@ -7,8 +7,13 @@ the process's client decodes replies to ``str``):
 * ``notes:{room}:<doc>:meta`` hash: ``base`` (offset of the first logged update),
   ``size`` (raw bytes of snapshot + log), ``snap`` (the snapshot), ``snaplen``;
 * ``notes:{room}:<doc>:log`` list: the updates logged after the snapshot;
+* ``notes:{room}:<doc>:speakers`` hash awareness client id -> ``[connection, identity]``
+  JSON: who speaks for it (expires AWARENESS_TTL_S after the last claim: a process that
+  died without letting go leaves nothing behind for long);
 * ``notes:items:{scope}`` hash id -> item JSON, and ``notes:items:{scope}:order`` list;
 * ``notes:items:{scope}:members`` set: everyone in a session of the scope;
+* ``notes:person:{identity}:scopes`` hash scope -> title: the scopes a person had a
+  session in (their /schedule lists those scopes' open items);
 * ``notes:context:{room}`` the room's SessionContext JSON.
 
 Appending (with the size cap), reading and compacting are Lua scripts, so each is one
@@ -29,6 +34,8 @@ from rooms.errors import RoomError
 from rooms.notes.model import ActionItem, SessionContext
 from rooms.notes.store import LogRead, LogStats, NotesStore
 from rooms.redis_client import RedisBacked
+
+AWARENESS_TTL_S = 12 * 3600  # after the last claim: longer than any session
 
 RAW_LEN_LUA = """
 local function raw(s)
@@ -95,6 +102,39 @@ end
 return 1
 """
 
+# KEYS: items, order. ARGV: ids.
+REMOVE_LUA = """
+for i = 1, #ARGV do
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then redis.call('LREM', KEYS[2], 0, ARGV[i]) end
+end
+return 1
+"""
+
+# KEYS: speakers. ARGV: identity, connection, ttl, clients...
+CLAIM_LUA = """
+for i = 4, #ARGV do
+  local j = redis.call('HGET', KEYS[1], ARGV[i])
+  if j and cjson.decode(j)[2] ~= ARGV[1] then return 0 end
+end
+local me = cjson.encode({ARGV[2], ARGV[1]})
+for i = 4, #ARGV do redis.call('HSET', KEYS[1], ARGV[i], me) end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+# KEYS: speakers. ARGV: connection, clients... Returns the clients let go.
+RELEASE_LUA = """
+local out = {}
+for i = 2, #ARGV do
+  local j = redis.call('HGET', KEYS[1], ARGV[i])
+  if j and cjson.decode(j)[1] == ARGV[1] then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    out[#out + 1] = ARGV[i]
+  end
+end
+return out
+"""
+
 # KEYS: items. ARGV: id, done ('1'/'0').
 DONE_LUA = """
 local j = redis.call('HGET', KEYS[1], ARGV[1])
@@ -127,11 +167,17 @@ class RedisNotesStore(RedisBacked, NotesStore):
         self._compact = self._client.register_script(COMPACT_LUA)
         self._upsert = self._client.register_script(UPSERT_LUA)
         self._done = self._client.register_script(DONE_LUA)
+        self._remove = self._client.register_script(REMOVE_LUA)
+        self._claim = self._client.register_script(CLAIM_LUA)
+        self._release = self._client.register_script(RELEASE_LUA)
 
     def _doc_keys(self, doc_id: str) -> list[str]:
         room, _, owner = doc_id.partition("/")
         stem = f"{self._prefix}notes:{{{room}}}:{owner or '-shared'}"
         return [f"{stem}:meta", f"{stem}:log"]
+
+    def _speakers_key(self, doc_id: str) -> str:
+        return self._doc_keys(doc_id)[0].removesuffix(":meta") + ":speakers"
 
     def _item_keys(self, scope: str) -> list[str]:
         stem = f"{self._prefix}notes:items:{{{scope}}}"
@@ -183,6 +229,10 @@ class RedisNotesStore(RedisBacked, NotesStore):
         found = await self._client.hmget(index, ids)
         return [ActionItem.model_validate_json(j) for j in found if j is not None]
 
+    async def remove_items(self, scope: str, item_ids: Sequence[str]) -> None:
+        if item_ids:
+            await self._remove(keys=self._item_keys(scope), args=list(item_ids))
+
     async def set_item_done(self, scope: str, item_id: str, done: bool) -> ActionItem:
         reply = await self._done(keys=self._item_keys(scope)[:1],
                                  args=[item_id, "1" if done else "0"])
@@ -196,7 +246,31 @@ class RedisNotesStore(RedisBacked, NotesStore):
             pipe.set(f"{self._prefix}notes:context:{{{context.room_id}}}",
                      context.model_dump_json())
             pipe.sadd(self._item_keys(context.scope)[0] + ":members", *context.people)
+            for person in context.people:
+                pipe.hset(self._person_scopes(person), context.scope, context.title)
             await pipe.execute()
+
+    def _person_scopes(self, identity: str) -> str:
+        return f"{self._prefix}notes:person:{{{identity}}}:scopes"
+
+    async def scopes_of(self, identity: str) -> dict[str, str]:
+        found = await self._client.hgetall(self._person_scopes(identity))
+        return {str(scope): str(title) for scope, title in found.items()}
+
+    async def claim_awareness(self, doc_id: str, clients: Sequence[int], identity: str,
+                              connection: str) -> bool:
+        if not clients:
+            return True
+        return bool(await self._claim(keys=[self._speakers_key(doc_id)], args=[
+            identity, connection, AWARENESS_TTL_S, *clients]))
+
+    async def release_awareness(self, doc_id: str, clients: Sequence[int],
+                                connection: str) -> list[int]:
+        if not clients:
+            return []
+        released = await self._release(keys=[self._speakers_key(doc_id)],
+                                       args=[connection, *dict.fromkeys(clients)])
+        return [int(client) for client in released]
 
     async def context(self, room_id: str) -> SessionContext | None:
         data = await self._client.get(f"{self._prefix}notes:context:{{{room_id}}}")

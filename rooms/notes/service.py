@@ -11,9 +11,10 @@ process's document converges on the log, and the log holds every accepted update
 An update is taken only if it integrates (validated on a shadow replica), fits under
 the document's size cap (checked atomically by the store) and, for the shared document,
 then changes the action-item index of the session's scope (pair or series) for every
-item whose content changed in it. A new session's shared document starts with the
-scope's open items, same ids. Every ``compact_every_updates`` updates (or
-``compact_every_bytes`` bytes) accepted here, the document is folded into a snapshot.
+item whose content changed in it, and removes the items deleted from it. A new
+session's shared document starts with the scope's open items, same ids. Every
+``compact_every_updates`` updates (or ``compact_every_bytes`` bytes) accepted here, the
+document is folded into a snapshot.
 """
 
 from __future__ import annotations
@@ -27,7 +28,16 @@ from pycrdt import Doc
 
 from rooms.errors import RoomError
 from rooms.notes.documents import EMPTY_UPDATE, GuardedDoc, add_items, read_items, set_done
-from rooms.notes.model import ActionItem, DocKey, DocName, NotesLimits, SessionContext
+from rooms.notes.model import (
+    PAIR_PREFIX,
+    SERIES_PREFIX,
+    ActionItem,
+    DocKey,
+    DocName,
+    NotesLimits,
+    ScopeItems,
+    SessionContext,
+)
 from rooms.notes.store import NotesStore
 
 logger = logging.getLogger(__name__)
@@ -184,17 +194,49 @@ class NotesService:
     # -- action items -------------------------------------------------------------
 
     async def _index(self, live: LiveDoc) -> None:
-        """Store the items whose content changed in this document since last seen."""
+        """Store the items whose content changed in this document since last seen, and
+        take out of the index the ones deleted from it (no longer listed, nor carried
+        over to the next session)."""
         if live.key.name is not DocName.SHARED:
             return
         now = {i.id: i for i in live.doc.items(live.key.room_id)}
         changed = [i for i in now.values() if live.known.get(i.id) != i]
+        gone = [item_id for item_id in live.known if item_id not in now]
         live.known = now
-        if changed and live.context is not None:
+        if live.context is None:
+            return
+        if changed:
             await self.store.upsert_items(live.context.scope, changed)
+        if gone:
+            await self.store.remove_items(live.context.scope, gone)
 
     async def items(self, scope: str) -> list[ActionItem]:
         return await self.store.items(scope)
+
+    async def open_items_of(self, identity: str) -> list[ScopeItems]:
+        """A person's open action items, per pair and series they had a session in (pairs
+        first): every open item of a pair; of a series, the ones they own and the ones
+        nobody owns (the group's) — another participant's items are that person's to
+        list. One-off roundtables (``booking:`` scopes) have no next session: not listed."""
+        found: list[ScopeItems] = []
+        for scope, title in sorted((await self.store.scopes_of(identity)).items()):
+            if scope.startswith(PAIR_PREFIX):
+                others = sorted(await self.store.members(scope) - {identity})
+                if not others:
+                    continue
+                items = [i for i in await self.store.items(scope) if not i.done]
+                group = ScopeItems(scope=scope, kind="pair", other=others[0], title=title,
+                                   items=tuple(items))
+            elif scope.startswith(SERIES_PREFIX):
+                items = [i for i in await self.store.items(scope)
+                         if not i.done and i.owner in ("", identity)]
+                group = ScopeItems(scope=scope, kind="series", title=title, items=tuple(items),
+                                   series_id=scope.removeprefix(SERIES_PREFIX))
+            else:
+                continue
+            if group.items:
+                found.append(group)
+        return found
 
     async def set_item_done(self, scope: str, item_id: str, done: bool) -> ActionItem:
         """Close or reopen an item in the index, and in the live shared documents of the
@@ -220,6 +262,19 @@ class NotesService:
             if self.on_server_update is not None:
                 await self.on_server_update(live.key, update)
         return item
+
+    # -- who speaks for an awareness client id (the store's, so processes agree) ------
+
+    async def claim_awareness(self, key: DocKey, clients: list[int], identity: str,
+                              connection: str) -> bool:
+        """Whether ``connection`` of ``identity`` may speak for ``clients`` (now it does)."""
+        return await self.store.claim_awareness(key.storage_id(), clients, identity,
+                                                connection)
+
+    async def release_awareness(self, key: DocKey, clients: list[int],
+                                connection: str) -> list[int]:
+        """The ``clients`` ``connection`` spoke for until now (a reconnect's are kept)."""
+        return await self.store.release_awareness(key.storage_id(), clients, connection)
 
     # -- reading after the session ----------------------------------------------------
 

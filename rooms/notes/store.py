@@ -10,6 +10,10 @@ is refused with ``notes_too_large`` and stores nothing.
 
 Action items are also kept in an index per scope (a mentoring pair or a roundtable
 series), and each booked room has a :class:`~rooms.notes.model.SessionContext`.
+
+Awareness (presence, cursors) is never stored, but who speaks for each awareness client
+id of a document is, so that every process serving the room agrees: the first person
+whose connection sent it owns it, until that connection lets go of it.
 """
 
 from __future__ import annotations
@@ -79,8 +83,13 @@ class NotesStore(ABC):
         """Close or reopen one item of the index (``item_not_found`` if absent)."""
 
     @abstractmethod
+    async def remove_items(self, scope: str, item_ids: Sequence[str]) -> None:
+        """Take items out of the scope's index (deleted from their document)."""
+
+    @abstractmethod
     async def put_context(self, context: SessionContext) -> None:
-        """Record what a booked room belongs to (its people join the scope's members)."""
+        """Record what a booked room belongs to (its people join the scope's members, and
+        the scope joins each person's scopes under the context's title)."""
 
     @abstractmethod
     async def context(self, room_id: str) -> SessionContext | None:
@@ -89,6 +98,22 @@ class NotesStore(ABC):
     @abstractmethod
     async def members(self, scope: str) -> set[str]:
         """Everyone in any session recorded under ``scope``."""
+
+    @abstractmethod
+    async def scopes_of(self, identity: str) -> dict[str, str]:
+        """Every scope ``identity`` had a session in, with the latest session's title."""
+
+    @abstractmethod
+    async def claim_awareness(self, doc_id: str, clients: Sequence[int], identity: str,
+                              connection: str) -> bool:
+        """Make ``connection`` (of ``identity``) the speaker for ``clients``, all or none:
+        False (and nothing changed) if another person speaks for one of them; the same
+        person's other connection (a reconnect) hands them over."""
+
+    @abstractmethod
+    async def release_awareness(self, doc_id: str, clients: Sequence[int],
+                                connection: str) -> list[int]:
+        """Forget the ``clients`` that ``connection`` still speaks for; those ones."""
 
     @abstractmethod
     async def close(self) -> None:

@@ -57,6 +57,17 @@ WEBSOCKET_SPY = """
 """
 
 
+# Every page records the Content-Security-Policy violations it meets (blocked inline
+# styles or scripts, say) in window.__cspViolations: see csp_violations().
+CSP_SPY = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.effectiveDirective}: ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || "?"}:${event.lineNumber} (${event.sample || ""})`);
+});
+"""
+
+
 @asynccontextmanager
 async def chromium() -> AsyncIterator[Browser]:
     """One headless Chromium for a test; closed afterwards."""
@@ -121,6 +132,12 @@ class BrowserPage:
         """Close the page's WebSockets (needs WEBSOCKET_SPY as the init script)."""
         await self.page.evaluate("() => window.__testSockets.forEach((ws) => ws.close())")
 
+    async def csp_violations(self) -> list[str]:
+        """What the page's CSP refused so far: the events CSP_SPY saw, and Chromium's
+        console reports of them."""
+        seen: list[str] = await self.page.evaluate("() => window.__cspViolations || []")
+        return seen + [line for line in self.console if "Content Security Policy" in line]
+
     async def text(self, selector: str) -> str:
         return await self.page.locator(selector).inner_text()
 
@@ -142,6 +159,7 @@ async def open_page(
 ) -> BrowserPage:
     """A new context and page at ``url``."""
     context = await browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    await context.add_init_script(CSP_SPY)
     if init_script:
         await context.add_init_script(init_script)
     page = await context.new_page()

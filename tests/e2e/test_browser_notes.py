@@ -42,6 +42,21 @@ async def type_into_notes(page: BrowserPage, where: str, text: str) -> None:
     await page.page.keyboard.type(text, delay=25)
 
 
+async def assert_styled_under_csp(page: BrowserPage) -> None:
+    """The page's CSP refused nothing (the call page allows no inline styles: the
+    editor's <style> elements carry the page's nonce, remote cursors use no style
+    attributes) and the editor has its styles (CodeMirror's base theme makes it a flex
+    column; the page's own style sheet does not)."""
+    assert await page.csp_violations() == [], page.log()
+    styled = await page.page.evaluate("""() => {
+        const editor = document.querySelector("[data-notes=shared-editor] .cm-editor");
+        const tags = [...document.querySelectorAll("style")];
+        return { display: getComputedStyle(editor).display, tags: tags.length,
+                 nonced: tags.every((tag) => tag.nonce !== "") };
+    }""")
+    assert styled["display"] == "flex" and styled["tags"] >= 1 and styled["nonced"], styled
+
+
 async def add_item(page: BrowserPage, text: str, owner: str, due: str) -> None:
     panel = page.page.locator("#notes-panel")
     await panel.get_by_label("New action item").fill(text)
@@ -82,6 +97,14 @@ async def test_roundtable_notes_concurrent_typing_items_and_a_late_observer() ->
         await wait_notes(pat, both)
         host_text = (await notes(host))["editorText"]
         assert host_text == (await notes(pat))["editorText"], (host_text, await notes(pat))
+        # each sees the other's cursor, in the other's colour, named
+        for page, other in ((host, "Pat Park"), (pat, "Hana Host")):
+            caret = page.page.locator("[data-notes=shared-editor] .cm-ySelectionCaret")
+            await expect(caret).to_have_count(1)
+            await expect(caret.locator(".cm-ySelectionInfo")).to_have_text(other)
+            await expect(caret).to_have_css("position", "relative")  # the theme's
+            await expect(caret).not_to_have_css("background-color", "rgba(0, 0, 0, 0)")
+            await assert_styled_under_csp(page)
         # each sees the other's name by the notes
         await expect(host.page.locator("#notes-presence")).to_contain_text("Pat Park")
         await expect(pat.page.locator("#notes-presence")).to_contain_text("Hana Host")
@@ -110,6 +133,7 @@ async def test_roundtable_notes_concurrent_typing_items_and_a_late_observer() ->
         await expect(olu.page.locator("[data-notes=shared-editor] .cm-content")).to_have_attribute(
             "contenteditable", "false")
         await olu.screenshot("roundtable-observer-laptop")
+        await assert_styled_under_csp(olu)
 
         # Pat closes the item: the host sees it done
         await pat_item.get_by_role("checkbox").check()
@@ -189,3 +213,5 @@ async def test_coffee_call_notes_beside_the_video() -> None:
         # the video stage keeps a usable size beside the notes
         stage = await mentor.page.locator("#stage").bounding_box()
         assert stage is not None and stage["width"] >= 600, stage
+        for page in (mentor, mentee):
+            await assert_styled_under_csp(page)

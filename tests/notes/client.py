@@ -4,12 +4,37 @@ event with y-protocols messages through a real server, recording everything it g
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import socketio
 from pycrdt import Array, Doc, Map, Text
 
-from signaling.notes_wire import MESSAGE_AWARENESS, SyncStep, decode, encode, sync_message
+from signaling.notes_awareness import parse_awareness
+from signaling.notes_wire import (
+    MESSAGE_AWARENESS,
+    SyncStep,
+    decode,
+    encode,
+    sync_message,
+    uint,
+)
+
+
+def awareness_update(client: int, clock: int, state: Any) -> bytes:
+    """An awareness update of one client's state (None: it left)."""
+    raw = json.dumps(state).encode()
+    return uint(1) + uint(client) + uint(clock) + uint(len(raw)) + raw
+
+
+def awareness_states(received: list[tuple[str, bytes]]) -> list[tuple[int, Any]]:
+    """(client id, state) of every awareness entry in ``received``, in order."""
+    found = []
+    for _, raw in received:
+        message = decode(raw)
+        if message.kind == MESSAGE_AWARENESS:
+            found += [(e.client, e.state) for e in parse_awareness(message.payload)]
+    return found
 
 
 async def eventually(check: Any, timeout: float = 10, step: float = 0.01) -> None:

@@ -72,13 +72,13 @@ async def test_export_items_and_closing_across_sessions() -> None:
         assert nxt.items() == []
 
 
-def _update_with(text: str, item_id: str, item_text: str) -> bytes:
+def _update_with(text: str, item_id: str, item_text: str, owner: str = "mentee") -> bytes:
     from pycrdt import Array, Doc, Map, Text
 
     doc: Doc = Doc()
     doc.get("notes", type=Text).insert(0, text)
     doc.get("actions", type=Array).append(Map({"id": item_id, "text": item_text,
-                                               "owner": "mentee", "done": False}))
+                                               "owner": owner, "done": False}))
     return doc.get_update()
 
 
@@ -124,3 +124,27 @@ async def test_an_item_of_session_one_is_open_in_session_two_and_closed_there() 
             await eventually(lambda: [i["done"] for i in two.items()] == [False])
         finally:
             await two.close()
+
+
+async def test_a_persons_open_items_across_pairs_and_series() -> None:
+    async with live_server() as server:
+        mentor, mentor_token = await register(server, "Ada", "mentor")
+        mentee, mentee_token = await register(server, "Grace", "mentee")
+        notes = server.services.notes
+        await notes.store.put_context(SessionContext(
+            room_id="coffee-p-0", scope=pair_scope(mentor, mentee), people=(mentor, mentee),
+            title="Coffee"))
+        await notes.store.put_context(SessionContext(
+            room_id="round-s-0", scope="series:club", people=(mentor, mentee), title="Club"))
+        await notes.apply(DocKey("coffee-p-0"), _update_with("", "p1", "Draft a CV"))
+        await notes.apply(DocKey("round-s-0"), _update_with("", "s1", "Read chapter 2", mentee))
+        status, body = await get(server, "/api/notes/items", mentee_token)
+        assert status == 200 and body["identity"] == mentee
+        assert [(g["kind"], g["other"], g["series_id"], [i["id"] for i in g["items"]])
+                for g in body["scopes"]] == [("pair", mentor, None, ["p1"]),
+                                             ("series", None, "club", ["s1"])]
+        # a series item someone else owns is theirs to list
+        status, body = await get(server, "/api/notes/items", mentor_token)
+        assert [g["kind"] for g in body["scopes"]] == ["pair"]
+        status, body = await get(server, "/api/notes/items", ADMIN_KEY)
+        assert status == 401 and body["error"]["code"] == "unauthorized"

@@ -9,16 +9,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
-from signaling.notes_wire import MESSAGE_AWARENESS, SyncStep, decode, sync_message, uint
+from signaling.notes_wire import SyncStep, sync_message
 from tests.live_server import LiveServer, live_server, token_of
 
-from .client import NotesClient, eventually
+from .client import NotesClient, awareness_states, awareness_update, eventually
 
 CAP = 512 * 1024
 
@@ -70,42 +68,26 @@ async def test_other_events_keep_64_kib_and_notes_keep_the_cap(
     assert mentee.text() == "still fine"
 
 
-def _awareness(client: int, clock: int, state: Any) -> bytes:
-    raw = json.dumps(state).encode()
-    return uint(1) + uint(client) + uint(clock) + uint(len(raw)) + raw
-
-
-def _states(received: list[tuple[str, bytes]]) -> list[tuple[int, Any]]:
-    from signaling.notes_awareness import parse_awareness
-
-    found = []
-    for _, raw in received:
-        message = decode(raw)
-        if message.kind == MESSAGE_AWARENESS:
-            found += [(e.client, e.state) for e in parse_awareness(message.payload)]
-    return found
-
-
 async def test_awareness_says_who_really_sent_it(
         pair: tuple[LiveServer, NotesClient, NotesClient]) -> None:
     _, mentor, mentee = pair
     ada = {"user": {"name": "Ada", "color": "#30bced"}, "cursor": None}
-    assert (await mentor.awareness("shared", _awareness(7, 1, ada)))["ok"]
-    await eventually(lambda: any(c == 7 for c, _ in _states(mentee.received)))
+    assert (await mentor.awareness("shared", awareness_update(7, 1, ada)))["ok"]
+    await eventually(lambda: any(c == 7 for c, _ in awareness_states(mentee.received)))
     # Grace claims to be Ada, with Ada's colour and a made-up id
     fake = {"user": {"name": "Ada", "id": "mentor-identity", "color": "red;x"}, "cursor": 3}
-    assert (await mentee.awareness("shared", _awareness(9, 1, fake)))["ok"]
-    await eventually(lambda: any(c == 9 for c, _ in _states(mentor.received)))
-    state = next(s for c, s in _states(mentor.received) if c == 9)
+    assert (await mentee.awareness("shared", awareness_update(9, 1, fake)))["ok"]
+    await eventually(lambda: any(c == 9 for c, _ in awareness_states(mentor.received)))
+    state = next(s for c, s in awareness_states(mentor.received) if c == 9)
     assert state["user"]["name"] == "Grace"
     assert state["user"]["id"] != "mentor-identity" and "color" not in state["user"]
     assert state["cursor"] == 3
-    real = next(s for c, s in _states(mentee.received) if c == 7)
+    real = next(s for c, s in awareness_states(mentee.received) if c == 7)
     assert real["user"]["name"] == "Ada" and real["user"]["color"] == "#30bced"
     # nor may Grace speak for Ada's client id (clear or move her cursor)
-    ack = await mentee.awareness("shared", _awareness(7, 2, None))
+    ack = await mentee.awareness("shared", awareness_update(7, 2, None))
     assert ack["error"]["code"] == "invalid_update"
-    ack = await mentee.awareness("shared", _awareness(7, 5, fake))
+    ack = await mentee.awareness("shared", awareness_update(7, 5, fake))
     assert ack["error"]["code"] == "invalid_update"
-    assert all(s is not None and s["user"]["name"] == "Ada"
-               for c, s in _states(mentor.received) + _states(mentee.received) if c == 7)
+    seen = awareness_states(mentor.received) + awareness_states(mentee.received)
+    assert all(s is not None and s["user"]["name"] == "Ada" for c, s in seen if c == 7)

@@ -1,5 +1,6 @@
 """Notes with Redis and real server processes: they survive a server restart (killed,
-no goodbye), and two processes serving one room converge (both append to one log)."""
+no goodbye), two processes serving one room converge (both append to one log), and they
+agree on who speaks for an awareness client id."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from tests.live_server import token_of
 from tests.server_process import ServerProcess
 
-from .client import NotesClient, eventually
+from .client import NotesClient, awareness_states, awareness_update, eventually
 
 
 async def test_notes_survive_a_killed_server(redis_url: str) -> None:
@@ -62,3 +63,38 @@ async def test_two_processes_serving_one_room_converge(redis_url: str) -> None:
         finally:
             await ada.close()
             await grace.close()
+
+
+async def test_two_processes_agree_on_who_speaks_for_an_awareness_client_id(
+        redis_url: str) -> None:
+    with ServerProcess(redis_url=redis_url) as one, ServerProcess(redis_url=redis_url) as two:
+        room = await one.create_room()
+        mentor, mentee = (token_of(room["links"][role]) for role in ("mentor", "mentee"))
+        ada = await NotesClient().connect(one.base_url, mentor)
+        grace = await NotesClient().connect(two.base_url, mentee)
+        ada_again = NotesClient()
+        try:
+            me = {"user": {"name": "Ada"}, "cursor": None}
+            assert (await ada.awareness("shared", awareness_update(7, 1, me)))["ok"]
+            assert (await ada.awareness("shared", awareness_update(11, 1, me)))["ok"]
+            # through the other process, Grace may not speak for Ada's id, nor Ada for hers
+            ack = await grace.awareness("shared", awareness_update(7, 2, None))
+            assert ack["error"]["code"] == "invalid_update"
+            assert (await grace.awareness("shared", awareness_update(9, 1, me)))["ok"]
+            ack = await ada.awareness("shared", awareness_update(9, 2, None))
+            assert ack["error"]["code"] == "invalid_update"
+            # Ada again, through the other process (her first connection is replaced and
+            # closed): she takes 7 over, and her old connection letting go of what it
+            # spoke for (11; 7 too if that came first) leaves 7 hers
+            await ada_again.connect(two.base_url, mentor)
+            assert (await ada_again.awareness("shared", awareness_update(7, 3, me)))["ok"]
+            await eventually(lambda: (11, None) in awareness_states(grace.received))
+            ack = await grace.awareness("shared", awareness_update(7, 4, None))
+            assert ack["error"]["code"] == "invalid_update"
+            cleared = awareness_states(grace.received).count((7, None))
+            await ada_again.close()
+            await eventually(lambda: awareness_states(grace.received).count((7, None)) > cleared)
+            assert (await grace.awareness("shared", awareness_update(7, 5, me)))["ok"]
+        finally:
+            for client in (ada, grace, ada_again):
+                await client.close()

@@ -19,7 +19,7 @@ from rooms.scheduling import tzdb
 from tests.live_server import LiveServer, live_server, token_of
 from tests.redis_server import RedisServer
 from tests.signaling.client import SignalClient
-from tests.web.scheduling.client import Client, code
+from tests.web.scheduling.client import Client, Person, code
 
 TIMEOUT_S = 0.5  # MENTORCALL_REDIS_TIMEOUT_S of these servers
 
@@ -41,8 +41,11 @@ async def join(server: LiveServer, token: str) -> dict[str, Any]:
 
 
 async def expect_unavailable(server: LiveServer, api: Client, room: dict[str, Any],
-                             feed_url: str) -> None:
-    """Every kind of request answers ``unavailable`` (REST 503 JSON, Socket.IO ack)."""
+                             person: Person) -> None:
+    """Every kind of request answers ``unavailable`` (REST 503 JSON, Socket.IO ack).
+
+    A person's own link too: a store outage must not read as "your link is invalid".
+    """
     status, body = await health(api.http, server)
     assert (status, body) == (503, {"ok": False, "status": "degraded", "redis": "down",
                                     "tzdata": tzdb.version()})
@@ -51,7 +54,9 @@ async def expect_unavailable(server: LiveServer, api: Client, room: dict[str, An
     assert code(await api.admin("POST", "/api/people", {
         "display_name": "Hedy", "role": "mentor", "zone": "Europe/Vienna"})) \
         == (503, "unavailable")
-    assert code(await api.call("GET", feed_url)) == (503, "unavailable")
+    assert code(await api.call("GET", person.feed_url)) == (503, "unavailable")
+    for path in ("/api/me", "/api/me/intro"):
+        assert code(await api.call("GET", path, person.token)) == (503, "unavailable"), path
     ack = await join(server, token_of(room["links"]["mentor"]))
     assert ack["ok"] is False and ack["error"]["code"] == "unavailable", ack
 
@@ -83,7 +88,7 @@ async def test_redis_down_answers_unavailable_and_a_restart_is_transparent(
         room = await server.create_room("Ada", "Grace")
         person = await api.register("Ada", "mentor", "Europe/London")
         own_redis.kill()
-        await expect_unavailable(server, api, room, person.feed_url)
+        await expect_unavailable(server, api, room, person)
         own_redis.restart()  # empty: no persistence; every pooled connection is stale
         await expect_service(server, api)
     no_bug_logged(caplog)
@@ -100,7 +105,7 @@ async def test_a_hung_redis_answers_unavailable_within_the_deadline(
         person = await api.register("Ada", "mentor", "Europe/London")
         own_redis.pause()
         try:
-            await expect_unavailable(server, api, room, person.feed_url)
+            await expect_unavailable(server, api, room, person)
         finally:
             own_redis.resume()
         assert (await join(server, token_of(room["links"]["mentor"])))["ok"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, StrictBool
 
-from rooms.notes.model import ActionItem
+from rooms.notes.model import ActionItem, ScopeItems
 
 
 class ItemPatch(BaseModel):
@@ -20,3 +20,11 @@ class ItemsView(BaseModel):
 
     scope: str
     items: list[ActionItem]
+
+
+class PersonItemsView(BaseModel):
+    """Answer of ``GET /api/notes/items``: the caller's open action items per pair and
+    series (docs/notes-api.md says which)."""
+
+    identity: str
+    scopes: list[ScopeItems]

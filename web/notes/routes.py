@@ -4,7 +4,7 @@ items of a mentoring pair or roundtable series, listed and closed or reopened.
 Auth: a person token (``Authorization: Bearer``, as for scheduling) or the admin key.
 A session's notes are read by its participants (the people of its booking) and admins;
 a pair's items by the two people of the pair; a series' items by the people of its
-sessions.
+sessions; ``/api/notes/items`` is the caller's open items across their pairs and series.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rooms.recordings.store import RecordingStore
 from rooms.scheduling.people import Person
 
 from ..scheduling.routes import answers, bearer, json_answer, problem, read_body
-from .bodies import ItemPatch, ItemsView
+from .bodies import ItemPatch, ItemsView, PersonItemsView
 from .recordings import SessionRecordings, recordings_markdown, session_recordings
 
 Caller = Callable[[web.Request], Awaitable[Person]]
@@ -46,6 +46,7 @@ class NotesApi:
             web.get("/api/notes/sessions/{room_id}", answers(self.session_notes)),
             web.get("/api/notes/sessions/{room_id}/recordings",
                     answers(self.session_recordings)),
+            web.get("/api/notes/items", answers(self.person_items)),
             web.get("/api/notes/pairs/{identity}/items", answers(self.pair_items)),
             web.patch("/api/notes/pairs/{identity}/items/{item_id}",
                       answers(self.patch_pair_item)),
@@ -120,6 +121,11 @@ class NotesApi:
         body = await read_body(request, ItemPatch)
         item = await self._notes.set_item_done(scope, request.match_info["item_id"], body.done)
         return json_answer(item)
+
+    async def person_items(self, request: web.Request) -> web.Response:
+        person = await self._caller(request)
+        return json_answer(PersonItemsView(
+            identity=person.identity, scopes=await self._notes.open_items_of(person.identity)))
 
     async def pair_items(self, request: web.Request) -> web.Response:
         return await self._items(await self._pair_scope(request))

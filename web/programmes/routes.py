@@ -18,7 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from rooms.clock import Clock
-from rooms.errors import RoomError
+from rooms.errors import RoomError, StoreUnavailable
 from rooms.person_tokens import PersonTokens
 from rooms.programmes.errors import ProgrammeError
 from rooms.programmes.importer import read_csv, read_json
@@ -145,6 +145,8 @@ class ProgrammesApi:
         try:
             identity, version = self._tokens.verify_versioned(bearer(request))
             person = await directory.person(identity)
+        except StoreUnavailable:
+            raise  # 503 unavailable: the store is away, the link is fine
         except RoomError as exc:
             raise Problem("unauthorized", "Send your schedule link's token.", 401) from exc
         if version != person.token_version:

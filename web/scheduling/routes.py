@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from rooms.errors import RoomError
+from rooms.errors import RoomError, StoreUnavailable
 from rooms.person_tokens import PersonTokens
 from rooms.scheduling import tzdb
 from rooms.scheduling.booking_service import (
@@ -177,6 +177,8 @@ class SchedulingApi:
         try:
             identity, version = self._tokens.verify_versioned(bearer(request))
             person = await self._directory.person(identity)
+        except StoreUnavailable:
+            raise  # 503 unavailable: the store is away, the link is fine
         except RoomError as exc:
             message = exc.message if exc.code.startswith("token_") else (
                 "This scheduling link belongs to no registered person.")

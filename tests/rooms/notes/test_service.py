@@ -150,3 +150,35 @@ async def test_an_update_whose_text_no_client_can_read_is_refused(
     with pytest.raises(InvalidUpdate):
         await service.apply(SHARED, broken)
     assert await service.text(SHARED) == "text"
+
+
+def delete_item(doc: Doc, item_id: str) -> bytes:
+    before = doc.get_state()
+    actions = doc.get("actions", type=Array)
+    for n, entry in enumerate(actions):
+        if entry["id"] == item_id:
+            del actions[n]
+            break
+    return doc.get_update(before)
+
+
+async def test_a_deleted_item_leaves_the_index(notes_store: NotesStore) -> None:
+    """Deleted from the document (not closed): no longer listed, nor in the next session,
+    whichever process took the deletion."""
+    for n in (1, 2, 3):
+        await notes_store.put_context(SessionContext(
+            room_id=f"coffee-d{n}-0", scope="pair:mentee+mentor", people=("mentor", "mentee")))
+    one, two = NotesService(notes_store), NotesService(notes_store)
+    first: Doc = Doc()
+    for item_id in ("keep", "drop", "later"):
+        await one.apply(DocKey("coffee-d1-0"), add_item(first, item_id, f"do {item_id}"))
+    await two.apply(DocKey("coffee-d1-0"), delete_item(first, "drop"))
+    assert [i.id for i in await one.items("pair:mentee+mentor")] == ["keep", "later"]
+    await one.apply(DocKey("coffee-d1-0"), delete_item(first, "later"))
+    assert [i.id for i in await one.items("pair:mentee+mentor")] == ["keep"]
+    listed = await one.open_items_of("mentee")
+    assert [i.id for group in listed for i in group.items] == ["keep"]
+    second: Doc = Doc()
+    step2, _ = await one.sync(DocKey("coffee-d2-0"), second.get_state())
+    second.apply_update(step2)
+    assert [i["id"] for i in second.get("actions", type=Array).to_py()] == ["keep"]

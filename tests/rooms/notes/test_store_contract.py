@@ -83,3 +83,41 @@ async def test_contexts_and_members(notes_store: NotesStore) -> None:
     assert await notes_store.context("coffee-x-0") == context
     assert await notes_store.context("coffee-y-0") is None
     assert await notes_store.members("pair:a+b") == {"a", "b"}
+
+
+async def test_a_persons_scopes(notes_store: NotesStore) -> None:
+    await notes_store.put_context(SessionContext(
+        room_id="coffee-x-0", scope="pair:a+b", people=("a", "b"), title="Coffee"))
+    await notes_store.put_context(SessionContext(
+        room_id="round-y-0", scope="series:s1", people=("a", "c"), title="Design club"))
+    await notes_store.put_context(SessionContext(
+        room_id="round-y-1", scope="series:s1", people=("a", "c"), title="Design club #2"))
+    assert await notes_store.scopes_of("a") == {"pair:a+b": "Coffee",
+                                                "series:s1": "Design club #2"}
+    assert await notes_store.scopes_of("c") == {"series:s1": "Design club #2"}
+    assert await notes_store.scopes_of("nobody") == {}
+
+
+async def test_removing_items(notes_store: NotesStore) -> None:
+    await notes_store.upsert_items("pair:a+b", [ActionItem(id=f"i{n}") for n in range(4)])
+    await notes_store.remove_items("pair:a+b", ["i1", "i3", "never"])
+    assert [i.id for i in await notes_store.items("pair:a+b")] == ["i0", "i2"]
+    await notes_store.upsert_items("pair:a+b", [ActionItem(id="i1")])  # back: last in order
+    assert [i.id for i in await notes_store.items("pair:a+b")] == ["i0", "i2", "i1"]
+
+
+async def test_awareness_speakers(notes_store: NotesStore) -> None:
+    assert await notes_store.claim_awareness(DOC, [7, 8], "ada", "sid-a1")
+    assert await notes_store.claim_awareness(DOC, [7], "ada", "sid-a1")  # again: fine
+    # Grace may not speak for one of Ada's ids: all or nothing
+    assert not await notes_store.claim_awareness(DOC, [9, 8], "grace", "sid-g1")
+    assert await notes_store.claim_awareness(DOC, [9], "grace", "sid-g1")
+    assert await notes_store.claim_awareness(f"{DOC}/grace", [7], "grace", "sid-g1")
+    # Ada's new connection takes 7 over; the old one letting go leaves it alone
+    assert await notes_store.claim_awareness(DOC, [7], "ada", "sid-a2")
+    assert await notes_store.release_awareness(DOC, [7, 8, 9], "sid-a1") == [8]
+    assert not await notes_store.claim_awareness(DOC, [7], "grace", "sid-g1")
+    assert await notes_store.claim_awareness(DOC, [8], "grace", "sid-g1")  # free again
+    assert await notes_store.release_awareness(DOC, [7, 7], "sid-a2") == [7]
+    assert await notes_store.claim_awareness(DOC, [7], "grace", "sid-g1")
+    assert await notes_store.release_awareness(DOC, [], "sid-g1") == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -41,8 +42,16 @@ async def test_create_room_returns_two_working_links() -> None:
             assert page.status == 200
             csp = page.headers["Content-Security-Policy"]
             assert csp.startswith("default-src 'self'")
-            # the notes editor's styles: inline styles on the call page, never scripts
-            assert "style-src 'self' 'unsafe-inline';" in csp and "script-src 'self';" in csp
+            # the notes editor's <style> element carries this answer's nonce; nothing
+            # else inline, styles or scripts
+            assert "unsafe-inline" not in csp and "script-src 'self';" in csp
+            nonce = re.search(r"style-src 'self' 'nonce-([A-Za-z0-9_-]{24})';", csp)
+            assert nonce is not None, csp
+            html = await page.text()
+            assert f'<meta name="csp-nonce" nonce="{nonce[1]}">' in html
+            again = await http.get(body["links"]["mentor"].split("#")[0])
+            assert nonce[1] not in again.headers["Content-Security-Policy"]
+            assert nonce[1] not in await again.text()
             landing = await http.get(f"{server.base_url}/")
             assert "style-src 'self';" in landing.headers["Content-Security-Policy"]
             health = await http.get(f"{server.base_url}/api/health")

@@ -97,15 +97,18 @@ export class ScheduleApi {
     return this.request("PATCH", `/api/bookings/${encodeURIComponent(bookingId)}`, { start, length });
   }
 
-  /** The action items of the pair this person forms with `identity` (docs/notes-api.md). */
-  pairItems(identity) {
-    return this.request("GET", `/api/notes/pairs/${encodeURIComponent(identity)}/items`);
+  /** This person's open action items, per mentoring pair and roundtable series (docs/notes-api.md). */
+  openItems() {
+    return this.request("GET", "/api/notes/items");
   }
 
-  /** Close (or reopen) one of them: everywhere, live notes included. */
-  setPairItemDone(identity, itemId, done) {
-    return this.request("PATCH",
-      `/api/notes/pairs/${encodeURIComponent(identity)}/items/${encodeURIComponent(itemId)}`, { done });
+  /** Close (or reopen) an item of a pair (`group.other`) or a series (`group.series_id`):
+   * everywhere, live notes included. */
+  setItemDone(group, itemId, done) {
+    const owner = group.kind === "series"
+      ? `series/${encodeURIComponent(group.series_id)}`
+      : `pairs/${encodeURIComponent(group.other)}`;
+    return this.request("PATCH", `/api/notes/${owner}/items/${encodeURIComponent(itemId)}`, { done });
   }
 
   cancel(bookingId) {

@@ -1,6 +1,6 @@
-// The person's open action items: every open item of each mentoring pair they are in
-// (GET /api/notes/pairs/{other}/items, docs/notes-api.md). Ticking one closes it in the
-// pair's list and in the live notes of the pair's sessions.
+// The person's open action items: those of each mentoring pair they are in and each
+// roundtable series they took part in (GET /api/notes/items, docs/notes-api.md). Ticking
+// one closes it in the pair's or series' list and in the live notes of its sessions.
 
 import { el } from "./availability.js";
 import { listOf } from "./api.js";
@@ -12,23 +12,22 @@ export class ActionItemsList {
   /** `page` gives api, people (identity -> {name}) and status(). */
   constructor(page) {
     this.page = page;
-    this.items = []; // {item, other}
+    this.items = []; // {item, group}: group is a pair or series of GET /api/notes/items
   }
 
   async load() {
-    const others = [...this.page.people.keys()];
     const found = [];
-    const failures = [];
-    await Promise.all(others.map(async (other) => {
-      try {
-        const data = await this.page.api.pairItems(other);
-        for (const item of listOf(data, "items")) if (!item.done) found.push({ item, other });
-      } catch (err) {
-        if (err.code !== "forbidden") failures.push(err);
+    let failure = null;
+    try {
+      const data = await this.page.api.openItems();
+      for (const group of listOf(data, "scopes")) {
+        for (const item of listOf(group, "items")) if (!item.done) found.push({ item, group });
       }
-    }));
+    } catch (err) {
+      failure = err;
+    }
     this.items = found.sort((a, b) => (a.item.due || "9999").localeCompare(b.item.due || "9999"));
-    this.error(failures.length ? scheduleErrorText(failures[0]) : "");
+    this.error(failure ? scheduleErrorText(failure) : "");
     this.render();
   }
 
@@ -49,10 +48,15 @@ export class ActionItemsList {
     $("actions-list").replaceChildren(...this.items.map((entry) => this.row(entry)));
   }
 
-  row({ item, other }) {
+  where(group) {
+    if (group.kind === "series") return `in ${group.title || "your roundtable series"}`;
+    return `with ${this.name(group.other)}`;
+  }
+
+  row({ item, group }) {
     const box = el("input", { type: "checkbox", "aria-label": `Done: ${item.text}` });
-    box.addEventListener("change", () => this.close(item, other, box));
-    const meta = [`with ${this.name(other)}`];
+    box.addEventListener("change", () => this.close(item, group, box));
+    const meta = [this.where(group)];
     if (item.owner) meta.push(`owner: ${this.name(item.owner)}`);
     if (item.due) meta.push(`due ${item.due}`);
     return el("li", { class: "action-item", dataset: { itemId: item.id } },
@@ -60,11 +64,11 @@ export class ActionItemsList {
       el("span", { class: "muted action-meta" }, meta.join(" · ")));
   }
 
-  async close(item, other, box) {
+  async close(item, group, box) {
     box.disabled = true;
     try {
-      await this.page.api.setPairItemDone(other, item.id, box.checked);
-      this.items = this.items.filter((entry) => entry.item.id !== item.id);
+      await this.page.api.setItemDone(group, item.id, box.checked);
+      this.items = this.items.filter((entry) => entry.item.id !== item.id || entry.group.scope !== group.scope);
       this.render();
       this.page.status(`Closed "${item.text}".`);
     } catch (err) {
