@@ -29,6 +29,8 @@ from rooms.store import RoomStore
 logger = logging.getLogger(__name__)
 JoinListener = Callable[[str, str], Awaitable[None]]
 """Told ``(room_id, identity)`` after each join (attendance); must not hold up the join."""
+RestartListener = Callable[[Sequence[str]], Awaitable[None]]
+"""Told the room ids held here after a Redis restart, to write back what it keeps."""
 
 ROOM_ID_BYTES = 16  # token_urlsafe(16) gives 22 url-safe characters
 IDENTITY_BYTES = 12  # 16 characters
@@ -82,6 +84,12 @@ class RoomService:
             MemoryRoundtableStore(self._clock), store, self._clock)
         self.breakouts = Breakouts(store, signer, self.roundtables, self._clock)
         self._join_listeners: list[JoinListener] = []
+        self._restart_listeners: list[RestartListener] = []
+
+    def add_restart_listener(self, listener: RestartListener) -> None:
+        """After a store restart, also let ``listener`` write back what it keeps for the
+        rooms held here (recordings; see :meth:`reassert_if_restarted`)."""
+        self._restart_listeners.append(listener)
 
     def add_join_listener(self, listener: JoinListener) -> None:
         """Tell ``listener`` of every successful join from now on (errors are logged)."""
@@ -301,6 +309,8 @@ class RoomService:
         for room_id, identities in held.items():
             seats += await self._store.reassert_room(room_id, identities, until)
             await self.roundtables.reassert(room_id)
+        for listener in self._restart_listeners:
+            await listener(list(held))
         self._store.reasserted()
         return seats
 

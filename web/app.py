@@ -138,6 +138,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     scheduling = build_scheduling(settings, clock, store, signer, redis)
     scheduling.service.add_listener(BookingContexts(notes_store, scheduling.service.rooms))
     recordings.service.booking_of = functools.partial(booking_of_room, notes_store)
+    service.add_restart_listener(recordings.service.reassert_rooms)
     app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling,
                              notes, redis)
     sio = create_sio(namespace, settings.redis_url or None, settings.browser_origins,
