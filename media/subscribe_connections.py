@@ -12,6 +12,7 @@ from media.config import MediaConfig
 from media.counts import FirstFrameTimes
 from media.errors import UNKNOWN_SUBSCRIPTION, MediaError
 from media.fanout import TrackFanout
+from media.first_frame import FirstFrameClock
 from media.peer import ForwardingPeerConnection
 from media.subscriber import SubscriberConnection, SubscriberOffer
 
@@ -58,8 +59,8 @@ class SubscribeConnections:
     async def open(self, peer_id: str, sources: Sequence[str]) -> SubscriberOffer:
         """A new subscribe connection for ``peer_id`` (replacing any), and its first offer."""
         pc = ForwardingPeerConnection(self._config)
-        connection = SubscriberConnection(uuid.uuid4().hex, peer_id, pc, self._fanouts_of,
-                                          self._first_frame)
+        connection = SubscriberConnection(uuid.uuid4().hex, peer_id, pc, self._fanouts_of)
+        connection.first_frame = FirstFrameClock(self._first_frame)
         connection.set_sources(sources)
         try:
             if self.arrange is not None:

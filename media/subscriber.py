@@ -51,7 +51,6 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -59,9 +58,9 @@ from typing import NamedTuple
 from aiortc import RTCRtpTransceiver
 
 from media.admission import EXTRA_SSRCS, MAX_SIGNALLED_SSRCS
-from media.counts import FirstFrameTimes
 from media.errors import STALE_ANSWER, MediaError
 from media.fanout import TrackFanout
+from media.first_frame import FirstFrameClock
 from media.peer import ForwardingPeerConnection, apply_remote_checked
 from media.sdp import MSID_TOKEN, codec_preferences, parse_description
 from media.sender import ForwardingSender
@@ -141,7 +140,6 @@ class SubscriberConnection:
         peer_id: str,
         pc: ForwardingPeerConnection,
         fanouts_of: Callable[[str], Sequence[TrackFanout]],
-        first_frame: FirstFrameTimes | None = None,
     ) -> None:
         self.subscription_id = subscription_id
         self.peer_id = peer_id
@@ -156,10 +154,7 @@ class SubscriberConnection:
         self._lock = asyncio.Lock()
         self._video_slots: list[str | None] | None = None  # last-N off: None
         self._told: tuple[tuple[str, str | None], ...] = ()  # slot mapping told
-        # join-to-first-frame: from the first offer carrying a publisher's video to the
-        # first video packet forwarded on this connection (observed once)
-        self._first_frame = first_frame
-        self._video_since: float | None = None
+        self.first_frame = FirstFrameClock(None)  # join-to-first-frame: not timed unless set
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -315,31 +310,8 @@ class SubscriberConnection:
             self.outstanding = SubscriberOffer(
                 self.subscription_id, self._version, sdp, tuple(tracks)
             )
-            self._time_first_frame(tracks)
+            self.first_frame.offered(tracks, [s.sender for s in self._slots if s.kind == "video"])
             return self.outstanding
-
-    def _time_first_frame(self, tracks: Sequence[SubscribedTrack]) -> None:
-        """After an offer: start the join-to-first-frame clock at the first offer that
-        carries a publisher's video, and have every video m-line's sender tell the first
-        packet it forwards (until one has)."""
-        if self._first_frame is None:
-            return
-        if self._video_since is None:
-            if not any(t.kind == "video" and t.publisher_id for t in tracks):
-                return
-            self._video_since = time.monotonic()
-        for slot in self._slots:
-            if slot.kind == "video":
-                slot.sender.on_first_packet = self._first_video
-
-    def _first_video(self) -> None:
-        """The first video packet was forwarded on this connection."""
-        if self._first_frame is None or self._video_since is None:
-            return
-        self._first_frame.observe(time.monotonic() - self._video_since)
-        self._first_frame = None  # once per connection
-        for slot in self._slots:
-            slot.sender.on_first_packet = None
 
     async def accept_answer(self, version: int | None, answer_sdp: str) -> None:
         """Apply the answer to the outstanding offer ``version`` (else ``stale_answer``)."""
