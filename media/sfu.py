@@ -331,7 +331,7 @@ class Sfu:
 
     def first_frame_times(self) -> FirstFrameTimes:
         """Join-to-first-frame times of the subscribe connections (see
-        media/subscriber.py: from the first offer carrying a publisher's video to the
+        media/first_frame.py: from the first offer carrying a publisher's video to the
         first video packet forwarded on the connection). Live: read, do not change."""
         return self._first_frame
 
