@@ -5,8 +5,9 @@ calls in progress are gone while their media still flows through the processes t
 the connections. Each process remembers the rooms it seated people in and the
 participants it seated there (role, name, join time, tracks and their mute flags, as it
 last wrote them), and writes them back once it sees Redis restarted
-(:meth:`rooms.redis_store.RedisRoomStore.reassert`). It forgets a seat when it leaves
-(by any process's hand), and a room when it holds no seat there any more.
+(:meth:`rooms.redis_store.RedisRoomStore.reassert_room`, driven by the seat keeper
+of signaling/presence.py). It forgets a seat when it leaves through this process or
+once this process has not held it for two rounds, and a room with its last seat.
 
 A restart is told by Redis's ``run_id`` (``INFO server``), new at every start of the
 server: with persistence (AOF) the data survived and nothing needs writing back, but a
@@ -71,6 +72,3 @@ class OwnedSeats:
 
     def get(self, room_id: str) -> OwnedRoom | None:
         return self._rooms.get(room_id)
-
-    def room_ids(self) -> list[str]:
-        return list(self._rooms)

@@ -1,10 +1,10 @@
 """The Prometheus collector of one server process (node): read on each scrape.
 
-Nothing is counted for the metrics themselves: the SFU's own counters (media/counts.py,
-``Sfu.stats()``, ``Sfu.ingress_stats()``, ``Sfu.stream_counts()``), its connection counts
-and the sessions signaling holds are read when Prometheus scrapes, so forwarding does
-no extra work per packet. Every metric carries the ``node`` label (docs/operations.md,
-"Metrics", lists them all).
+The SFU's own counters (media/counts.py, ``Sfu.stats()``, ``Sfu.ingress_stats()``,
+``Sfu.stream_counts()``), its connection counts and the sessions signaling holds are read
+when Prometheus scrapes, not pushed: per forwarded packet the SFU only adds its size to
+a byte counter and checks a sender's first-packet hook (join-to-first-frame). Every
+metric carries the ``node`` label (docs/operations.md, "Metrics", lists them all).
 """
 
 from __future__ import annotations
