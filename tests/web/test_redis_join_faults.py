@@ -26,7 +26,7 @@ def unavailable(ack: dict[str, Any]) -> bool:
 
 
 async def no_seat_left(server: LiveServer, raw: aioredis.Redis, room_id: str) -> None:
-    """Within 10 s: the room is there, without participants, tracks, leases or index."""
+    """Within 20 s: the room is there, without participants, tracks, leases or index."""
     _, participants, tracks, leases = server.services.store.room_keys(  # type: ignore[attr-defined]
         room_id)
 
@@ -35,7 +35,7 @@ async def no_seat_left(server: LiveServer, raw: aioredis.Redis, room_id: str) ->
         return bool(await raw.exists(participants, tracks, leases)) or any(
             str(member).startswith(room_id) for member in index)
 
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(20):  # a lease (1.5 s), a round, a wait of a lease, a sweep
         while await seated():  # noqa: ASYNC110 (Redis sets no event)
             await asyncio.sleep(0.1)
     assert server.services.namespace.participants.sessions == {}
