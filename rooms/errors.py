@@ -61,6 +61,8 @@ ErrorCode = Literal[
     "invalid_update",
     "item_not_found",
     "notes_not_found",
+    "resume_expired",
+    "resume_invalid",
 ]
 
 ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
@@ -122,6 +124,10 @@ _DEFAULT_MESSAGES: dict[str, str] = {
     "invalid_update": "This is not a notes update the server can apply; nothing changed.",
     "item_not_found": "There is no such action item.",
     "notes_not_found": "There are no notes for this session.",
+    "resume_expired": "You were away longer than the grace period, so your place in the "
+                      "call was given up; join again.",
+    "resume_invalid": "This resume token is not the current one for your place in the call "
+                      "(already used, or not yours); join again without it.",
 }
 
 

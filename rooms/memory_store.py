@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
 from rooms.models import Participant, Room, RoomSnapshot, Track
-from rooms.store import DEFAULT_GRACE_S, RoomStore, sort_participants
+from rooms.store import DEFAULT_GRACE_S, ResumeSwap, RoomStore, sort_participants
 
 
 @dataclass
 class _RoomState:
     room: Room
     participants: dict[str, Participant] = field(default_factory=dict)
+    resume_digests: dict[str, str] = field(default_factory=dict)  # identity -> digest
 
 
 class MemoryRoomStore(RoomStore):
@@ -80,7 +82,8 @@ class MemoryRoomStore(RoomStore):
         return state.room if state is not None else None
 
     async def join(self, room_id: str, participant: Participant,
-                   lease_until: float | None = None) -> RoomSnapshot:
+                   lease_until: float | None = None,
+                   resume_digest: str | None = None) -> RoomSnapshot:
         state = self._require(room_id)
         if state.room.is_closed(self._clock.now()):
             raise RoomError("room_closed")
@@ -90,6 +93,8 @@ class MemoryRoomStore(RoomStore):
         state.participants[participant.identity] = participant.model_copy(deep=True)
         if lease_until is not None:
             self._leases[(room_id, participant.identity)] = lease_until
+        if resume_digest is not None:
+            state.resume_digests[participant.identity] = resume_digest
         return self._snapshot(state)
 
     async def leave(self, room_id: str, identity: str) -> bool:
@@ -116,6 +121,21 @@ class MemoryRoomStore(RoomStore):
         if until is None or until > now:
             return False
         return await self.leave(room_id, identity)
+
+    async def swap_resume_digest(self, room_id: str, identity: str, old: str, new: str,
+                                 now: float, lease_until: float) -> ResumeSwap:
+        state = self._state(room_id)
+        if state is None or identity not in state.participants:
+            return "expired"
+        lease = self._leases.get((room_id, identity))
+        if lease is not None and lease <= now:
+            return "expired"
+        if not hmac.compare_digest(state.resume_digests.get(identity, ""), old):
+            return "invalid"
+        state.resume_digests[identity] = new
+        if lease is not None:
+            self._leases[(room_id, identity)] = lease_until
+        return "ok"
 
     async def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:
         state = self._require(room_id)

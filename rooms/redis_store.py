@@ -7,6 +7,7 @@ Lua scripts may touch them together):
 * ``PARTICIPANTS_KEY``  hash, identity -> Participant as JSON (without tracks)
 * ``TRACKS_KEY``        hash, identity -> list of Track as JSON
 * ``LEASES_KEY``        hash, identity -> the seat's lease expiry (epoch seconds)
+* ``RESUME_KEY``      hash, identity -> the digest of its current resume token
 * ``PRESENCE_KEY``      sorted set over all rooms, "<room id> <identity>" by lease expiry:
                         the index the sweepers read (a hint; the room's hash decides)
 
@@ -31,7 +32,7 @@ from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
 from rooms.models import Participant, Room, RoomSnapshot, Track, check_tracks
 from rooms.owned_seats import OwnedSeats
-from rooms.store import DEFAULT_GRACE_S, RoomStore, sort_participants
+from rooms.store import DEFAULT_GRACE_S, ResumeSwap, RoomStore, sort_participants
 
 from .redis_client import RedisBacked, run_id
 
@@ -39,6 +40,7 @@ ROOM_KEY = "room:{{{room_id}}}"
 PARTICIPANTS_KEY = "room:{{{room_id}}}:participants"
 TRACKS_KEY = "room:{{{room_id}}}:tracks"
 LEASES_KEY = "room:{{{room_id}}}:leases"
+RESUME_KEY = "room:{{{room_id}}}:resume"
 PRESENCE_KEY = "presence"
 PRESENCE_SLACK_S = 3600  # the index lives this long after its latest lease
 
@@ -50,9 +52,9 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 'ok'
 """
 
-# KEYS: room, participants, tracks, leases. ARGV: identity, participant json, tracks json,
-# now, lease expiry ('' for none). The capacity check and the insert are one step; the same
-# identity replaces its entry.
+# KEYS: room, participants, tracks, leases, resume. ARGV: identity, participant json, tracks
+# json, now, lease expiry ('' for none), resume digest ('' for none). The capacity check and
+# the insert are one step; the same identity replaces its entry.
 JOIN_LUA = """
 local room_json = redis.call('GET', KEYS[1])
 if not room_json then return {'room_not_found'} end
@@ -65,11 +67,13 @@ end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[4], ARGV[1], ARGV[5]) end
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[6]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl > 0 then
   redis.call('PEXPIRE', KEYS[2], ttl)
   redis.call('PEXPIRE', KEYS[3], ttl)
   if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('PEXPIRE', KEYS[4], ttl) end
+  if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('PEXPIRE', KEYS[5], ttl) end
 end
 return {'ok', room_json, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
 """
@@ -138,6 +142,24 @@ if score and tonumber(score) <= tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1
 return 1
 """
 
+# KEYS: room, participants, leases, resume. ARGV: identity, old digest, new digest, now,
+# lease expiry. The seat's presence, its lease, the digest check and the swap (with the
+# lease extended, so no sweeper takes the seat meanwhile) are one step.
+SWAP_RESUME_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then
+  return 'expired'
+end
+local lease = redis.call('HGET', KEYS[3], ARGV[1])
+if lease and tonumber(lease) <= tonumber(ARGV[4]) then return 'expired' end
+if redis.call('HGET', KEYS[4], ARGV[1]) ~= ARGV[2] then return 'invalid' end
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
+if lease then
+  redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
+  return 'leased'
+end
+return 'ok'
+"""
+
 # KEYS: room, participants, tracks.
 SNAPSHOT_LUA = """
 local room_json = redis.call('GET', KEYS[1])
@@ -186,13 +208,13 @@ class RedisRoomStore(RedisBacked, RoomStore):
         self._lapse = self._client.register_script(LAPSE_LUA)
         self._unindex = self._client.register_script(UNINDEX_LUA)
         self._index_seats = self._client.register_script(INDEX_LUA)
+        self._swap_resume = self._client.register_script(SWAP_RESUME_LUA)
         # the seats this process wrote with a lease, written back after a Redis restart
         self.owned = OwnedSeats()
-        self._run_id: str | None = None
-        self._rebuild_due = False
 
     def room_keys(self, room_id: str) -> list[str]:
-        """Every key the room uses: room, participants, tracks, leases."""
+        """The keys the room's scripts share: room, participants, tracks, leases (the
+        resume digests are :meth:`resume_key`)."""
         return [
             self._prefix + template.format(room_id=room_id)
             for template in (ROOM_KEY, PARTICIPANTS_KEY, TRACKS_KEY, LEASES_KEY)
@@ -240,16 +262,18 @@ class RedisRoomStore(RedisBacked, RoomStore):
         return Room.model_validate_json(_text(data)) if data is not None else None
 
     async def join(self, room_id: str, participant: Participant,
-                   lease_until: float | None = None) -> RoomSnapshot:
+                   lease_until: float | None = None,
+                   resume_digest: str | None = None) -> RoomSnapshot:
         tracks_json = json.dumps([t.to_dict() for t in participant.tracks])
         reply = await self._join(
-            keys=self.room_keys(room_id),
+            keys=[*self.room_keys(room_id), self.resume_key(room_id)],
             args=[
                 participant.identity,
                 participant.model_dump_json(exclude={"tracks"}),
                 tracks_json,
                 repr(self._clock.now()),
                 "" if lease_until is None else repr(lease_until),
+                resume_digest or "",
             ],
         )
         status = _text(reply[0])
@@ -263,7 +287,7 @@ class RedisRoomStore(RedisBacked, RoomStore):
             await self._index(room_id, [participant.identity], lease_until)
         snapshot = self._parse_snapshot(reply)
         if lease_until is not None:
-            self.owned.joined(snapshot.room, participant)
+            self.owned.joined(snapshot.room, participant, resume_digest)
         return snapshot
 
     async def leave(self, room_id: str, identity: str) -> bool:
@@ -295,6 +319,22 @@ class RedisRoomStore(RedisBacked, RoomStore):
             self.owned.left(room_id, identity)
         return removed > 0
 
+    def resume_key(self, room_id: str) -> str:
+        return self._prefix + RESUME_KEY.format(room_id=room_id)
+
+    async def swap_resume_digest(self, room_id: str, identity: str, old: str, new: str,
+                                 now: float, lease_until: float) -> ResumeSwap:
+        room_key, participants_key, _, leases_key = self.room_keys(room_id)
+        status = _text(await self._swap_resume(
+            keys=[room_key, participants_key, leases_key, self.resume_key(room_id)],
+            args=[identity, old, new, repr(now), repr(lease_until)]))
+        if status in ("leased", "ok"):
+            self.owned.resumed(room_id, identity, new)
+        if status == "leased":
+            await self._index(room_id, [identity], lease_until)
+            return "ok"
+        return "expired" if status == "expired" else "invalid" if status == "invalid" else "ok"
+
     async def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:
         # The store must never hold tracks that a Participant would refuse to load.
         checked = check_tracks(tracks)
@@ -324,17 +364,12 @@ class RedisRoomStore(RedisBacked, RoomStore):
 
     async def delete_room(self, room_id: str) -> None:
         self.owned.room_gone(room_id)  # ended on purpose: never written back
-        await self._client.delete(*self.room_keys(room_id))
+        await self._client.delete(*self.room_keys(room_id), self.resume_key(room_id))
 
     # -- after a Redis restart (rooms/owned_seats.py) -------------------------------------
 
     async def restarted(self, held: Mapping[str, Sequence[str]]) -> bool:
-        current = await run_id(self._client)
-        if self._run_id is not None and current != self._run_id:
-            self._rebuild_due = True
-        self._run_id = current
-        self.owned.keep_held(held)
-        return self._rebuild_due
+        return self.owned.saw(await run_id(self._client), held)
 
     async def reassert_room(self, room_id: str, identities: Sequence[str],
                             until: float) -> int:
@@ -349,17 +384,14 @@ class RedisRoomStore(RedisBacked, RoomStore):
             present = {p.identity for p in (await self.snapshot(room_id)).participants}
         except RoomError:
             return 0
-        seats = [owned.seats[i] for i in identities if i in owned.seats and i not in present]
-        written = []
-        for seat in seats:
-            reply = await self._join(keys=self.room_keys(room_id), args=[
-                seat.identity, seat.model_dump_json(exclude={"tracks"}),
-                json.dumps([t.to_dict() for t in seat.tracks]),
-                repr(self._clock.now()), repr(until)])
-            if _text(reply[0]) == "ok":
-                written.append(seat.identity)
-        await self._index(room_id, written, until)
-        return len(written)
+        written = 0
+        for seat in [owned.seats[i] for i in identities if i in owned.seats and i not in present]:
+            try:
+                await self.join(room_id, seat, until, owned.resume.get(seat.identity))
+                written += 1
+            except RoomError:
+                pass  # closed (past its end) meanwhile
+        return written
 
     def reasserted(self) -> None:
-        self._rebuild_due = False
+        self.owned.rebuild_due = False

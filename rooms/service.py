@@ -22,6 +22,7 @@ from rooms.models import (
     RoomSnapshot,
     Track,
 )
+from rooms.resume import ResumeTokens, digest
 from rooms.roundtables.memory_store import MemoryRoundtableStore
 from rooms.roundtables.service import RoundtableService
 from rooms.store import RoomStore
@@ -83,6 +84,7 @@ class RoomService:
         self.roundtables = roundtables if roundtables is not None else RoundtableService(
             MemoryRoundtableStore(self._clock), store, self._clock)
         self.breakouts = Breakouts(store, signer, self.roundtables, self._clock)
+        self._resume_tokens = ResumeTokens(store)
         self._join_listeners: list[JoinListener] = []
         self._restart_listeners: list[RestartListener] = []
 
@@ -202,9 +204,12 @@ class RoomService:
         })
         return personal, self._signer.issue(personal, ttl_s)
 
-    async def join(self, grant: JoinGrant, lease_s: float | None = None) -> RoomSnapshot:
+    async def join(self, grant: JoinGrant, lease_s: float | None = None,
+                   resume_token: str | None = None, resumed: bool = False) -> RoomSnapshot:
         """Put the grant's holder in its room (replacing an earlier connection of theirs),
-        with a seat lease of ``lease_s`` from now if given (see ``RoomStore``).
+        with a seat lease of ``lease_s`` from now if given (see ``RoomStore``) and, if
+        given, ``resume_token`` as the seat's resume token (see :mod:`rooms.resume`);
+        ``resumed`` (the seat was just resumed): it keeps its join time, so its place.
 
         ``forbidden`` if the grant's role does not belong in this kind of room, or if it is
         a shareable grant (:meth:`redeem` it first). In a roundtable the roundtable's state
@@ -229,14 +234,19 @@ class RoomService:
             if not entry.admitted or entry.role is None:
                 raise RoomError("lobby_waiting")
             role = entry.role
+        joined_at = self._clock.now()
+        if resumed:
+            earlier = (await self._store.snapshot(grant.room_id)).participant(grant.identity)
+            joined_at = joined_at if earlier is None else earlier.joined_at
         participant = Participant(
             identity=grant.identity,
             display_name=grant.display_name,
             role=role,
-            joined_at=self._clock.now(),
+            joined_at=joined_at,
         )
         until = None if lease_s is None else self._clock.now() + lease_s
-        snapshot = await self._store.join(grant.room_id, participant, until)
+        snapshot = await self._store.join(grant.room_id, participant, until,
+                                          None if resume_token is None else digest(resume_token))
         if room.kind is RoomKind.ROUNDTABLE and await self.roundtables.is_banned(
                 grant.room_id, grant.identity):
             # A ban that landed between the check above and the seat: take the seat back.
@@ -287,6 +297,13 @@ class RoomService:
         if tracks and not grant.publish:
             raise RoomError("forbidden", "Your join token does not allow publishing.")
         await self._store.set_tracks(grant.room_id, grant.identity, tracks)
+
+    async def resume(self, room_id: str, identity: str, token: str, lease_s: float) -> str:
+        """Check ``token`` against the seat of ``identity`` and rotate it (see
+        :mod:`rooms.resume`): the next token; the seat's lease now lasts ``lease_s``.
+        ``resume_expired`` after the grace period, ``resume_invalid`` for another token."""
+        now = self._clock.now()
+        return await self._resume_tokens.redeem(room_id, identity, token, now, now + lease_s)
 
     async def snapshot(self, room_id: str) -> RoomSnapshot:
         """The room and who is in it."""

@@ -13,16 +13,23 @@ holds the participant's connection renews it every few seconds; when the connect
 drops it stops, and once the lease has lapsed any process may take the seat away with
 :meth:`RoomStore.remove_lapsed`. So a seat outlives a process that died (``kill -9``)
 by its grace period, not by the room's TTL. Seats without a lease never lapse.
+
+Resume: beside each seat the store keeps the digest of the participant's current resume
+token (:mod:`rooms.resume`), so whichever process a dropped client reconnects to can
+check it, and swap it for the next one, in one atomic step with the seat's lease.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from rooms.models import Participant, Room, RoomSnapshot, Track
 
 DEFAULT_GRACE_S = 300.0
+
+ResumeSwap = Literal["ok", "expired", "invalid"]
 
 
 def sort_participants(participants: list[Participant]) -> list[Participant]:
@@ -48,12 +55,15 @@ class RoomStore(ABC):
 
     @abstractmethod
     async def join(self, room_id: str, participant: Participant,
-                   lease_until: float | None = None) -> RoomSnapshot:
+                   lease_until: float | None = None,
+                   resume_digest: str | None = None) -> RoomSnapshot:
         """Add ``participant`` atomically with the capacity check and return the room.
 
         The same identity joining again replaces its entry (a reconnect) and does not take
-        a second place. With ``lease_until`` the seat's lease is set in the same step.
-        Raises ``room_not_found``, ``room_closed`` or ``room_full``.
+        a second place. With ``lease_until`` the seat's lease is set in the same step, and
+        with ``resume_digest`` the digest of its current resume token (replacing, so
+        revoking, an earlier one). Raises ``room_not_found``, ``room_closed`` or
+        ``room_full``.
         """
 
     @abstractmethod
@@ -72,6 +82,14 @@ class RoomStore(ABC):
     async def remove_lapsed(self, room_id: str, identity: str, now: float) -> bool:
         """Remove the seat if its lease ran out at or before ``now`` (one atomic step, so a
         renewal by another process wins); True if the participant was removed."""
+
+    @abstractmethod
+    async def swap_resume_digest(self, room_id: str, identity: str, old: str, new: str,
+                                 now: float, lease_until: float) -> ResumeSwap:
+        """One atomic step: if the seat of ``identity`` is there, its lease (if any) has
+        not run out by ``now`` and its resume digest is ``old``, store ``new`` and extend
+        the lease to ``lease_until`` (``"ok"``). ``"expired"`` if the seat is gone or its
+        lease ran out; ``"invalid"`` if the digest is another one."""
 
     @abstractmethod
     async def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:

@@ -17,6 +17,7 @@ from rooms.clock import Clock
 from rooms.errors import RoomError, StoreUnavailable
 from rooms.grants import JoinGrant
 from rooms.models import RoomSnapshot, Track, TrackKind
+from rooms.resume import new_resume_token
 from rooms.service import RoomService
 
 from .dispatch import Ack
@@ -73,15 +74,19 @@ class CallEvents:
         token = {} if personal_token is None else {"token": personal_token}
         peer_id = peer_id_for(grant.room_id, grant.identity)
         async with calls.lock(peer_id):
-            snapshot = await self._join_or_knock(sid, grant)
+            resume_token = await self._resume(grant, payload.resume_token)
+            resumed = resume_token is not None
+            if resume_token is None:
+                resume_token = new_resume_token()  # stored by the join itself
+            snapshot = await self._join_or_knock(sid, grant, resume_token, resumed)
             if snapshot is not None and not self._connections.is_open(sid):
-                if not calls.holds(peer_id):
+                if not calls.holds(peer_id) and not resumed:
                     await self._service.leave(grant.room_id, grant.identity)
                 raise SignalingError("not_joined", "This connection closed while joining.")
             subscriber_offer = None
             if snapshot is not None:
                 session = CallSession(sid=sid, grant=grant)
-                takeover = await calls.take_over(session)
+                takeover = await calls.take_over(session, quiet=resumed)
                 try:
                     subscriber_offer = await self._open_subscriber(session)
                 except Exception:
@@ -96,7 +101,7 @@ class CallEvents:
             calls.watch_room(grant.room_id, snapshot.room.expires_at)
             extra = await calls.room_hooks.joined(calls.session(sid), snapshot)
             you = next(p for p in snapshot.participants if p.identity == grant.identity)
-            if not takeover.resumed and takeover.replaced_sid is None:
+            if not resumed and not takeover.resumed and takeover.replaced_sid is None:
                 await self._connections.emit(
                     "participant_joined",
                     {"participant": you.model_dump(mode="json")},
@@ -118,9 +123,20 @@ class CallEvents:
                                            grant.identity, self._clock.now(),
                                            snapshot.room.expires_at),
             "subscriber_offer": subscriber_offer,
+            "resume_token": resume_token,
+            "resumed": resumed,
             **extra,
             **token,
         })
+
+    async def _resume(self, grant: JoinGrant, token: str | None) -> str | None:
+        """With a resume token (a reconnect, under the participant's lock): the next
+        token if it resumes the grant's seat, else ``resume_expired`` (the grace period
+        is over: join again without it) or ``resume_invalid``. None without one."""
+        if token is None:
+            return None
+        return await self._service.resume(grant.room_id, grant.identity, token,
+                                          self._participants.lease_s)
 
     async def _open_subscriber(self, session: CallSession) -> dict[str, Any] | None:
         """Its subscribe connection's first offer (if the SFU cannot open one, the
@@ -152,7 +168,8 @@ class CallEvents:
                 logger.warning("rolling back the join of %s: store unavailable; the seat "
                                "lapses", session.identity)
 
-    async def _join_or_knock(self, sid: str, grant: JoinGrant) -> RoomSnapshot | None:
+    async def _join_or_knock(self, sid: str, grant: JoinGrant, resume_token: str,
+                             resumed: bool) -> RoomSnapshot | None:
         """Join the grant's room, or (None) knock in its lobby: the connection then
         waits (:meth:`Participants.wait`). A knock this connection made before is
         withdrawn unless it is this one and still waits."""
@@ -163,7 +180,7 @@ class CallEvents:
             await calls.room_hooks.knock_withdrawn(sid, previous)  # knocks as someone else
             previous = None
         try:
-            return await self._join(grant)
+            return await self._join(grant, resume_token, resumed)
         except RoomError as exc:
             waiting = exc.code == "lobby_waiting"
             if waiting and self._connections.is_open(sid):
@@ -174,16 +191,16 @@ class CallEvents:
                 await calls.room_hooks.knock_withdrawn(sid, stale)
             raise
 
-    async def _join(self, grant: JoinGrant) -> RoomSnapshot:
+    async def _join(self, grant: JoinGrant, resume_token: str, resumed: bool) -> RoomSnapshot:
         """Join; a room not found may be one Redis lost in a restart that this process
         has not written back yet: it is written back now and the join tried again."""
         calls = self._participants
         try:
-            return await self._service.join(grant, calls.lease_s)
+            return await self._service.join(grant, calls.lease_s, resume_token, resumed)
         except RoomError as exc:
             if exc.code != "room_not_found" or not await calls.seats.reassert():
                 raise
-        return await self._service.join(grant, calls.lease_s)
+        return await self._service.join(grant, calls.lease_s, resume_token, resumed)
 
     async def _redeem(self, payload: JoinPayload) -> tuple[JoinGrant, str | None]:
         """The joiner's personal grant (and a personal token for a shareable link)."""

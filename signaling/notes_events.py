@@ -33,6 +33,7 @@ from .handlers import Connections, EventSpec, EventTable
 from .limits import NOTES_RATE
 from .notes_awareness import parse_awareness, stamped
 from .notes_wire import (
+    MAX_AWARENESS_IDS,
     MESSAGE_AWARENESS,
     SyncStep,
     WireError,
@@ -149,21 +150,32 @@ class NotesEvents:
         """Relay an awareness update stamped with the sender's identity and name; a
         client id another person's connection speaks for, on any process (the store
         says), is refused (nobody clears or moves someone else's cursor); the same
-        person's new connection (a reconnect) takes it over."""
+        person's new connection (a reconnect) takes it over. A connection speaks for at
+        most MAX_AWARENESS_IDS ids per document (a page uses one); a null state (the
+        client left) lets go of its id."""
         try:
             entries = parse_awareness(update)
         except WireError as exc:
             raise SignalingError("invalid_update", f"Not an awareness update: {exc}.") from None
+        held = connection.awareness.setdefault(key.name.value, {})
+        left = {e.client: e.clock for e in entries if e.state is None}
+        after = (held.keys() | {e.client for e in entries if e.state is not None}) - left.keys()
+        if len(after) > MAX_AWARENESS_IDS:
+            raise SignalingError("invalid_update", "A connection speaks for at most "
+                                 f"{MAX_AWARENESS_IDS} awareness client ids per document.")
         if not await self._notes.claim_awareness(key, [e.client for e in entries],
                                                  connection.identity, sid):
             raise SignalingError("invalid_update",
                                  "That awareness state belongs to someone else.")
-        connection.awareness.setdefault(key.name.value, {}).update(
-            {e.client: e.clock for e in entries})
+        held.update({e.client: e.clock for e in entries if e.state is not None})
         session = self._participants.session(sid)
         message = encode(MESSAGE_AWARENESS,
                          stamped(entries, session.identity, session.grant.display_name))
         await self._send(key, message, skip_sid=sid)
+        if left:  # a state that left is nobody's any more: forget it here and in the store
+            for client in left:
+                held.pop(client, None)
+            await self._notes.release_awareness(key, list(left), sid)
 
     async def _send(self, key: DocKey, message: bytes, to: str | None = None,
                     skip_sid: str | None = None) -> None:

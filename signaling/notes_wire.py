@@ -18,6 +18,8 @@ MESSAGE_SYNC = 0
 MESSAGE_AWARENESS = 1
 MAX_AWARENESS_CLIENTS = 16
 MAX_AWARENESS_STATE = 4096
+MAX_AWARENESS_DEPTH = 16  # a browser's state (user, cursor positions) nests 4 levels
+MAX_AWARENESS_IDS = 4  # client ids one connection may speak for per document (a page: 1)
 
 
 class SyncStep(IntEnum):

@@ -152,9 +152,9 @@ class Participants:
         no participant lock (from under one: ``self.subscribers.refresh_soon``)."""
         await self.subscribers.refresh_sources(room_id)
 
-    async def take_over(self, session: CallSession) -> Takeover:
+    async def take_over(self, session: CallSession, quiet: bool = False) -> Takeover:
         """Make ``session`` the one speaking for its participant (under its lock):
-        a pending grace period ends, a previous connection is replaced."""
+        a grace period ends, a previous connection is replaced (``quiet``: a resume)."""
         grace = self._grace_tasks.pop(session.peer_id, None)
         if grace is not None:
             grace.cancel()
@@ -162,9 +162,9 @@ class Participants:
         self._sessions[session.sid] = session
         self._sid_by_peer[session.peer_id] = session.sid
         if old_sid is not None:
-            await self._replace(old_sid)
-        await self._connections.notify_processes(REPLACED_NOTICE, {
-            "room_id": session.room_id, "identity": session.identity, "sid": session.sid})
+            await self._replace(old_sid, quiet)
+        await self._connections.notify_processes(REPLACED_NOTICE, {"room_id": session.room_id,
+            "identity": session.identity, "sid": session.sid, "quiet": quiet})
         return Takeover(resumed=grace is not None, replaced_sid=old_sid)
 
     def notices(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[None]]]:
@@ -186,7 +186,7 @@ class Participants:
             if old_sid is None or old_sid == new_sid:
                 return
             del self._sid_by_peer[peer_id]
-            await self._replace(old_sid)
+            await self._replace(old_sid, notice.get("quiet") is True)
 
     def watch_room(self, room_id: str, expires_at: float) -> None:
         """End the room for everyone here at ``expires_at``."""
@@ -238,8 +238,9 @@ class Participants:
 
     # -- lifecycle --------------------------------------------------------------
 
-    async def _replace(self, old_sid: str) -> None:
-        """Another connection joined with this identity: close the old one.
+    async def _replace(self, old_sid: str, quiet: bool = False) -> None:
+        """Another connection joined with this identity: close the old one (without
+        ``replaced`` if ``quiet``: the same client resumed on a new connection).
 
         Runs under the participant's lock; the old connection's session is dropped
         first, so its disconnect handler finds nothing left to clean.
@@ -248,11 +249,10 @@ class Participants:
         if old is not None:
             await self._sfu.remove_peer(old.peer_id)
             await self._connections.leave_room(old_sid, old.room_id)
-        await self._connections.emit(
-            "replaced",
-            {"message": "You joined this call from another window; this one was closed."},
-            to=old_sid,
-        )
+        if not quiet:
+            await self._connections.emit("replaced", {
+                "message": "You joined this call from another window; this one was closed."},
+                to=old_sid)
         await self._connections.disconnect(old_sid)
 
     async def _withdraw_tracks(self, session: CallSession) -> None:

@@ -28,6 +28,8 @@ class JoinPayload(Payload):
     token: str = Field(default="", max_length=MAX_TOKEN_CHARS)
     # only with a roundtable's shareable link: the name of the new identity
     display_name: str | None = Field(default=None, min_length=1, max_length=64)
+    # a reconnect: the `resume_token` of the last join ack (docs/protocol.md, Resume)
+    resume_token: str | None = Field(default=None, min_length=1, max_length=MAX_ID_CHARS)
 
 
 class PublishPayload(Payload):

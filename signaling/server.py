@@ -106,13 +106,15 @@ class RedisNoticeManager(socketio.AsyncRedisManager):
 
 def create_sio(
     namespace: CallNamespace, redis_url: str | None = None, origins: Iterable[str] = (),
-    publisher: Publisher | None = None,
+    publisher: Publisher | None = None, ping: tuple[float, float] = (10.0, 10.0),
 ) -> socketio.AsyncServer:
     """A python-socketio AsyncServer for aiohttp; emits and process notices cross
     processes through Redis if given (published through ``publisher``, the process's
     Redis client, if given); browsers from ``origins`` (and the request's own host)
-    may connect. Engine.IO takes messages up to the largest event payload (a `notes`
-    message may be as large as the notes document cap) plus framing."""
+    may connect; ``ping`` is the Engine.IO heartbeat (interval, timeout: a connection
+    silent for both is closed, which starts its disconnect grace). Engine.IO takes
+    messages up to the largest event payload (a `notes` message may be as large as the
+    notes document cap) plus framing."""
     largest = max(spec.max_bytes for spec in namespace.events.values())
     manager = (RedisNoticeManager(redis_url, publisher) if redis_url
                else LocalNoticeManager())
@@ -122,6 +124,8 @@ def create_sio(
         client_manager=manager,
         max_http_buffer_size=max(MAX_ENGINE_MESSAGE_BYTES, largest + ENGINE_FRAMING_BYTES),
         cors_allowed_origins=AllowedOrigins(origins),
+        ping_interval=ping[0],
+        ping_timeout=ping[1],
         logger=False,
         engineio_logger=False,
     )

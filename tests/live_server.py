@@ -70,12 +70,14 @@ def token_of(link: str) -> str:
 
 
 @asynccontextmanager
-async def live_server(clock: Clock | None = None, **overrides: Any) -> AsyncIterator[LiveServer]:
-    """Start the whole app (REST, Socket.IO, SFU) on 127.0.0.1 and stop it afterwards."""
+async def live_server(clock: Clock | None = None, listen_host: str = "127.0.0.1",
+                      **overrides: Any) -> AsyncIterator[LiveServer]:
+    """Start the whole app (REST, Socket.IO, SFU) on 127.0.0.1 (or ``listen_host``, an
+    address of a test's own veth) and stop it afterwards."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="mentorcall-") as data:
         values: dict[str, Any] = {
-            "host": "127.0.0.1",
+            "host": listen_host,
             "port": port,
             "secret": SECRET,
             "admin_key": ADMIN_KEY,
@@ -87,10 +89,11 @@ async def live_server(clock: Clock | None = None, **overrides: Any) -> AsyncIter
         app = create_app(Settings(**values), clock)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port)
+        site = web.TCPSite(runner, listen_host, port)
         await site.start()
         try:
-            yield LiveServer(f"http://127.0.0.1:{port}", values["admin_key"], values["secret"], app)
+            yield LiveServer(f"http://{listen_host}:{port}", values["admin_key"],
+                             values["secret"], app)
         finally:
             await runner.cleanup()
 

@@ -2,7 +2,8 @@
 
 The namespace holds one end of the pair and nothing else (its loopback stays down):
 from inside, the only address it can reach is the host end's. Tests run a client in
-it (``run``) to prove something works through one address only (a TURN server's).
+it (``run``) to prove something works through one address only (a TURN server's), or
+cut the path between the ends (:meth:`cut`, :meth:`restore`: a network outage).
 Deleting the namespace deletes the pair; :meth:`delete` runs in finalisers and never
 raises.
 """
@@ -63,6 +64,19 @@ class NetNamespace:
             self.delete()
             raise
         return self
+
+    @property
+    def network(self) -> str:
+        """The /30 between the two ends."""
+        return str(ipaddress.ip_network(f"{self.host_address}/30", strict=False))
+
+    def cut(self) -> None:
+        """Take the host end down: every packet between the ends is dropped (no FIN, no
+        RST: the endpoints notice only by silence) until :meth:`restore`."""
+        _ip("link", "set", self._host_link, "down")
+
+    def restore(self) -> None:
+        _ip("link", "set", self._host_link, "up")
 
     def command(self, *argv: str) -> list[str]:
         """``argv`` run inside the namespace."""

@@ -142,7 +142,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling,
                              notes, redis)
     sio = create_sio(namespace, settings.redis_url or None, settings.browser_origins,
-                     publisher=redis)
+                     publisher=redis,
+                     ping=(settings.socket_ping_interval_s, settings.socket_ping_timeout_s))
     sio.attach(app)
     rooms_api = RoomsApi(
         service,
@@ -159,7 +160,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
                             recordings.store,
                             None if recordings.access is None
                             else recordings.access.page_admin).routes())
-    programmes = build_programmes(settings, clock, scheduling, redis, notes)
+    programmes = build_programmes(settings, clock, scheduling, redis, notes,
+                                  recordings.signin.sessions)
     app[PROGRAMMES] = programmes
     programmes.attach(app)
     service.add_join_listener(programmes.service.tracker.joined)

@@ -38,6 +38,7 @@ from .programmes.bodies import (
     MatchBody,
     SwapBody,
 )
+from .programmes.history import CoffeeHistoryView, IntroHistoryView
 from .programmes.routes import STATUS as PROGRAMME_STATUS
 from .programmes.views import (
     AcceptedView,
@@ -244,11 +245,12 @@ OPERATIONS: tuple[Operation, ...] = (
               content_type=CALENDAR, errors=(*PERSON, "forbidden", "booking_not_found")),
     Operation("get", "/api/notes/sessions/{room_id}", "A session's notes as Markdown: shared "
               "notes, action items and the caller's own private notes (participants and "
-              "admins)", "person", None, content_type=MARKDOWN, errors=(*PERSON, "forbidden")),
+              "admins)", "person", None, content_type=MARKDOWN,
+              errors=(*PERSON, "forbidden", "notes_not_found")),
     Operation("get", "/api/notes/sessions/{room_id}/recordings", "The session's recordings, "
               "oldest first: ids and admin API links for admins; participants see only that "
               "a recording exists", "person", SessionRecordings,
-              errors=(*PERSON, "forbidden")),
+              errors=(*PERSON, "forbidden", "notes_not_found")),
     Operation("get", "/api/notes/items", "The caller's open action items: every open item "
               "of each mentoring pair they are in; of each roundtable series they took part "
               "in, the ones they own and the ones nobody owns", "person", PersonItemsView,
@@ -270,14 +272,15 @@ OPERATIONS: tuple[Operation, ...] = (
               "is the secret)", "none", None, content_type=CALENDAR, errors=("forbidden",)),
     Operation("post", "/api/recordings-session", "Sign the admin page in with the admin key "
               "or an admin token: sets the HttpOnly, SameSite=Strict session cookie and "
-              "answers its CSRF token (rate-limited per address; audited)", "none",
-              SessionView, body=SignInBody,
+              "answers its CSRF token (failed attempts rate-limited per address; audited)",
+              "none", SessionView, body=SignInBody,
               errors=("unauthorized", "forbidden", "rate_limited", *BODY_ERRORS)),
     Operation("get", "/api/recordings-session", "The signed-in admin session (and its CSRF "
               "token, for a reloaded page)", "recordings_admin", SessionView,
-              errors=("unauthorized", "session_expired"), uses_store=False),
-    Operation("delete", "/api/recordings-session", "Sign out: clears the session cookie "
-              "(needs `X-CSRF-Token`; audited)", "recordings_admin", SignedOut,
+              errors=("unauthorized", "session_expired")),
+    Operation("delete", "/api/recordings-session", "Sign out: revokes the session on the "
+              "server and clears its cookie (needs `X-CSRF-Token`; audited)",
+              "recordings_admin", SignedOut,
               errors=("csrf_invalid",)),
     Operation("get", "/api/recordings", "Recordings, newest first, filtered by room, "
               "booking, participant and start date (admin; an admin token: its room's; "
@@ -340,7 +343,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/programmes/{programme_id}/publish", "Publish: each pair's intro "
               "with three first-session times (booked at once with auto_book); a "
               "programme.intro webhook each", "admin_session", IntrosView,
-              errors=(*PROGRAMME, "not_matched", "slot_taken", "slot_unavailable")),
+              errors=(*PROGRAMME, "not_matched", "publish_in_progress", "slot_taken",
+                      "slot_unavailable")),
     Operation("get", "/api/programmes/{programme_id}/intro", "The caller's intro: whom they "
               "meet, why, the offered times in both zones", "person", MyIntroView,
               query=IntroParams,
@@ -359,10 +363,17 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/programmes/{programme_id}/coffee-rounds", "Run a coffee round: "
               "pair the pool (>= 30 min common, no recent repeats) and book each coffee",
               "admin_session", IntrosView, 201, body=CoffeeBody,
-              errors=(*PROGRAMME, "pool_too_small", *BODY_ERRORS)),
+              errors=(*PROGRAMME, "pool_too_small", "coffee_round_in_progress",
+                      *BODY_ERRORS)),
     Operation("get", "/api/programmes/{programme_id}/dashboard", "Participation figures, "
               "per-pair progress and coffee rounds over time", "admin_session", DashboardView,
               errors=PROGRAMME),
+    Operation("get", "/api/programmes/{programme_id}/intros", "The intros sent at the last "
+              "publish, each with its state (proposed, accepted, booked, cancelled) and "
+              "its session", "admin_session", IntroHistoryView, errors=PROGRAMME),
+    Operation("get", "/api/programmes/{programme_id}/coffee-rounds", "Past coffee rounds, "
+              "newest first: the pairs with their bookings, who sat out", "admin_session",
+              CoffeeHistoryView, errors=PROGRAMME),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -83,6 +84,9 @@ class Settings(BaseModel):
     admin_cookie_secure: Literal["auto", "always", "never"] = "auto"  # auto: https only
     admin_signin_burst: int = Field(default=5, ge=1)  # sign-in attempts per client address
     admin_signin_per_min: float = Field(default=5.0, gt=0)
+    # Proxies (networks) whose X-Forwarded-For names the client (docs/operations.md): the
+    # sign-in limit and the audit log then see the client's address, not the proxy's.
+    trusted_proxies: tuple[str, ...] = ()
     # An S3-compatible object store for finished recording files (empty bucket: folder only).
     recordings_s3_bucket: str = ""
     recordings_s3_endpoint: str = ""  # empty: the provider's default endpoint
@@ -110,6 +114,9 @@ class Settings(BaseModel):
     last_n: int = Field(default=DEFAULT_LAST_N, ge=1, le=50)  # roundtable video slots
     disconnect_grace_s: float = Field(default=10.0, ge=0, le=300)
     presence_interval_s: float = Field(default=5.0, gt=0, le=60)  # seat lease renewal/sweep
+    # Engine.IO heartbeat: a silent connection is closed after interval + timeout
+    socket_ping_interval_s: float = Field(default=10.0, gt=0, le=120)
+    socket_ping_timeout_s: float = Field(default=10.0, gt=0, le=120)
     # a subscribe connection whose first offer is unanswered this long is closed
     subscriber_answer_timeout_s: float = Field(default=30.0, gt=0, le=600)
     default_duration_min: int = Field(default=30, ge=5, le=240)
@@ -168,6 +175,17 @@ class Settings(BaseModel):
         if any(url.startswith(TURN_SCHEMES) for url in value):
             raise ValueError("MENTORCALL_ICE_SERVERS takes STUN URLs; put TURN servers in "
                              "MENTORCALL_TURN_URLS (with MENTORCALL_TURN_SECRET)")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            try:
+                ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError("MENTORCALL_TRUSTED_PROXIES takes IP addresses or networks "
+                                 "(10.0.0.0/8, 127.0.0.1)") from None
         return value
 
     @model_validator(mode="after")
@@ -233,6 +251,13 @@ class Settings(BaseModel):
 
     def resolved_admin_key(self) -> str:
         return self.admin_key or _read_or_create(self.data_dir / "admin_key")
+
+    def admin_key_hint(self) -> str:
+        """Where the admin key in use comes from, for the start-up message (a key file
+        left from an earlier run is not the key when MENTORCALL_ADMIN_KEY is set)."""
+        if self.admin_key:
+            return f"from {PREFIX}ADMIN_KEY"
+        return f"in {self.data_dir / 'admin_key'}"
 
 
 def _read_or_create(path: Path) -> str:

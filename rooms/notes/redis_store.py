@@ -245,7 +245,8 @@ class RedisNotesStore(RedisBacked, NotesStore):
         async with self._client.pipeline(transaction=False) as pipe:
             pipe.set(f"{self._prefix}notes:context:{{{context.room_id}}}",
                      context.model_dump_json())
-            pipe.sadd(self._item_keys(context.scope)[0] + ":members", *context.people)
+            if context.people:  # SADD with no members is an error
+                pipe.sadd(self._item_keys(context.scope)[0] + ":members", *context.people)
             for person in context.people:
                 pipe.hset(self._person_scopes(person), context.scope, context.title)
             await pipe.execute()

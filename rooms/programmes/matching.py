@@ -31,8 +31,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
+from rooms.programmes.embedding import EmbeddingFit
 from rooms.programmes.errors import ProgrammeError
-from rooms.programmes.fit import FitModel, LexicalFit, best_link
+from rooms.programmes.fit import FitModel
 from rooms.programmes.model import Matching, Pair, Participant, Programme, Role, Unmatched
 from rooms.programmes.overlap import (
     describe,
@@ -64,6 +65,7 @@ class Scores:
     score: Array
     free: dict[str, list[tuple[int, int]]]
     fit_model: str
+    link: Callable[[Sequence[str], Sequence[str]], tuple[str, str] | None]
 
     def index(self, mentor: str, mentee: str) -> tuple[int, int]:
         i = next((k for k, m in enumerate(self.mentors) if m.key == mentor), None)
@@ -95,7 +97,7 @@ def _share(mentors: Sequence[Participant], mentees: Sequence[Participant],
 def score_all(programme: Programme, people: Sequence[Participant], week_of: date,
               fit_model: FitModel | None = None) -> Scores:
     """The scores of every (mentor, mentee) pair in the week of ``week_of``."""
-    model = fit_model or LexicalFit()
+    model = fit_model or EmbeddingFit()
     mentors = [p for p in people if p.role is Role.MENTOR]
     mentees = [p for p in people if p.role is Role.MENTEE]
     span = week_span(week_of)
@@ -123,7 +125,7 @@ def score_all(programme: Programme, people: Sequence[Participant], week_of: date
     raw = (FIT * fit + OVERLAP * np.minimum(overlap, OVERLAP_CAP_H) / OVERLAP_CAP_H
            + LANGUAGE * shared + bonus + FLOOR)
     return Scores(mentors, mentees, fit, overlap, shared, excluded, prefs,
-                  np.where(allowed, raw, 0.0), free, model.name)
+                  np.where(allowed, raw, 0.0), free, model.name, model.link)
 
 
 def explain(scores: Scores, i: int, j: int) -> str:
@@ -134,7 +136,7 @@ def explain(scores: Scores, i: int, j: int) -> str:
     when = (f"{when_mentor} for both" if when_mentor == when_mentee
             else f"{when_mentor} for {mentor.name}, {when_mentee} for {mentee.name}")
     parts = [f"{scores.overlap_h[i, j]:.1f} h/week overlap, {when}"]
-    link = best_link(mentor.skills, mentee.goals)
+    link = scores.link(mentor.skills, mentee.goals)
     if link is not None:
         parts.append(f"skills: {link[0]} \u2194 goal: {link[1]}")
     elif scores.fit[i, j] > 0:
@@ -151,11 +153,13 @@ def explain(scores: Scores, i: int, j: int) -> str:
 def pair_of(scores: Scores, i: int, j: int, locked: bool = False) -> Pair:
     mentor, mentee = scores.mentors[i], scores.mentees[j]
     rank = int(scores.preference[i, j])
+    link = scores.link(mentor.skills, mentee.goals)
     return Pair(mentor=mentor.key, mentee=mentee.key, score=round(float(scores.score[i, j]), 6),
                 overlap_h=round(float(scores.overlap_h[i, j]), 4),
                 fit=round(float(scores.fit[i, j]), 4),
                 shared_languages=tuple(sorted(set(mentor.languages) & set(mentee.languages))),
-                preference_rank=rank or None, explanation=explain(scores, i, j), locked=locked)
+                preference_rank=rank or None, explanation=explain(scores, i, j), locked=locked,
+                skill=link[0] if link else None, goal=link[1] if link else None)
 
 
 def why_not(programme: Programme, scores: Scores, j: int) -> str:

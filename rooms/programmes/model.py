@@ -80,6 +80,8 @@ class Pair(WireModel):
     preference_rank: int | None = None
     explanation: str
     locked: bool = False
+    skill: str | None = None  # the skill and the goal that fit best (for the wording)
+    goal: str | None = None
 
 
 class Unmatched(WireModel):
@@ -119,6 +121,11 @@ class Intro(WireModel):
     booking_id: str | None = None
     kind: str = "mentoring"  # or "coffee"
     round_no: int | None = None
+    sent_at: UtcDatetime | None = None  # None: published before this was recorded
+    accepted_by: Key | None = None  # who accepted an offered time (None: not, or auto-booked)
+    skill: str | None = None  # the pair's best skill/goal fit (rooms/programmes/wording.py)
+    goal: str | None = None
+    week_of: date | None = None  # the week the matching measured their common time in
 
 
 class SessionRecord(WireModel):

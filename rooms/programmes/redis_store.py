@@ -7,6 +7,8 @@ not sessions):
   (each one JSON document, replaced by one HSET/HDEL transaction)
 * ``programme:{id}:coffee`` list: one JSON array of intros per coffee round
 * ``programme:{id}:sessions`` hash: booking id -> JSON session record
+* ``programme:{id}:lease:{task}`` string: the token of whoever holds the task (a publish),
+  with a TTL; taken with SET NX PX, given back by a Lua compare-and-delete
 * ``programmes:people``     hash: person identity -> programme id
 """
 
@@ -24,7 +26,19 @@ from rooms.redis_client import RedisBacked
 KEY = "programme:{id}"
 COFFEE_KEY = "programme:{id}:coffee"
 SESSIONS_KEY = "programme:{id}:sessions"
+LEASE_KEY = "programme:{id}:lease:"
 PEOPLE_KEY = "programmes:people"  # not under programme: (no id can clash)
+# KEYS: people index. ARGV: programme id, identities: drop those still in that programme.
+UNINDEX_LUA = """
+for k = 2, #ARGV do
+  if redis.call('hget', KEYS[1], ARGV[k]) == ARGV[1] then redis.call('hdel', KEYS[1], ARGV[k]) end
+end
+return 0
+"""
+RELEASE_LUA = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
 
 
 def _intros(text: str | bytes | None) -> list[Intro]:
@@ -42,6 +56,8 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
                  key_prefix: str = "mentorcall:") -> None:
         super().__init__(url_or_client)
         self._prefix = key_prefix
+        self._release = self._client.register_script(RELEASE_LUA)
+        self._unindex = self._client.register_script(UNINDEX_LUA)
 
     def _key(self, template: str, programme_id: str = "") -> str:
         return self._prefix + template.format(id=programme_id)
@@ -85,7 +101,7 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
         return _intros(await self._client.hget(self._key(KEY, programme_id), "intros"))
 
     async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
-                          booking_id: str) -> bool:
+                          booking_id: str, accepted_by: str | None = None) -> bool:
         key = self._key(KEY, programme_id)
         claimed = False
 
@@ -96,7 +112,8 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
             for k, intro in enumerate(intros):
                 if (intro.mentor, intro.mentee) == (mentor, mentee):
                     if intro.booking_id is None:
-                        intros[k] = intro.model_copy(update={"booking_id": booking_id})
+                        intros[k] = intro.model_copy(update={"booking_id": booking_id,
+                                                             "accepted_by": accepted_by})
                         pipe.multi()
                         pipe.hset(key, "intros", _dump(intros))
                         claimed = True
@@ -117,6 +134,10 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
             await self._client.hset(self._key(PEOPLE_KEY), mapping=dict.fromkeys(identities,
                                                                       programme_id))
 
+    async def unindex_people(self, programme_id: str, identities: list[str]) -> None:
+        if identities:
+            await self._unindex(keys=[self._key(PEOPLE_KEY)], args=[programme_id, *identities])
+
     async def programme_of(self, identity: str) -> str | None:
         found = await self._client.hget(self._key(PEOPLE_KEY), identity)
         return None if found is None else str(found)
@@ -128,3 +149,10 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
     async def sessions(self, programme_id: str) -> list[SessionRecord]:
         found = await self._client.hvals(self._key(SESSIONS_KEY, programme_id))
         return [SessionRecord.model_validate_json(v) for v in found]
+
+    async def acquire(self, programme_id: str, task: str, token: str, ttl_s: int) -> bool:
+        key = self._key(LEASE_KEY, programme_id) + task
+        return bool(await self._client.set(key, token, nx=True, px=ttl_s * 1000))
+
+    async def release(self, programme_id: str, task: str, token: str) -> None:
+        await self._release(keys=[self._key(LEASE_KEY, programme_id) + task], args=[token])

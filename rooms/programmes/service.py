@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -21,8 +22,10 @@ from rooms.attendance import AttendanceLog, MemoryAttendanceLog
 from rooms.clock import Clock
 from rooms.errors import RoomError
 from rooms.programmes.coffee import plan_round
+from rooms.programmes.embedding import EmbeddingFit
+from rooms.programmes.enrolment import Enrolment
 from rooms.programmes.errors import ProgrammeError
-from rooms.programmes.fit import FitModel, LexicalFit
+from rooms.programmes.fit import FitModel
 from rooms.programmes.importer import PersonRow
 from rooms.programmes.matching import match, pair_of, score_all
 from rooms.programmes.model import (
@@ -42,7 +45,6 @@ from rooms.scheduling.booking_service import (
     run_inline,
 )
 from rooms.scheduling.bookings import Booking
-from rooms.scheduling.people import PersonRole
 from rooms.scheduling.recurrence import Frequency, Recurrence
 from rooms.scheduling.slots import Slot
 from rooms.scheduling.zones import from_epoch
@@ -51,6 +53,8 @@ logger = logging.getLogger(__name__)
 INTRO_SLOTS = 3
 SEARCH_DAYS = 14
 COFFEE_MIN = 30
+PUBLISH_LEASE_S = 900  # a publish (or coffee round) that dies mid-way blocks the next one
+                       # at most this long
 
 
 class IntroListener(Protocol):
@@ -78,8 +82,9 @@ class ProgrammeService:
         self.attendance: AttendanceLog = self.tracker.attendance
         self.store = store
         self.scheduling = scheduling
+        self.enrolment = Enrolment(store, scheduling)
         self._clock = clock
-        self.fit_model: FitModel = fit_model or LexicalFit()
+        self.fit_model: FitModel = fit_model or EmbeddingFit()
         self._listeners: list[IntroListener] = []
         scheduling.add_listener(self.tracker)  # sessions between programme people
 
@@ -103,29 +108,10 @@ class ProgrammeService:
 
     async def import_people(self, programme_id: str, rows: Sequence[PersonRow]) -> list[
             Participant]:
-        """Register everyone and store them as the programme's participants (all or none)."""
-        programme = await self.programme(programme_id)
-        directory = self.scheduling.directory
-        made: list[Participant] = []
-        try:
-            for row in rows:
-                person = await directory.register(row.name, PersonRole(row.role.value),
-                                                  row.zone, row.email)
-                participant = Participant(
-                    key=row.key, identity=person.identity, name=row.name, role=row.role,
-                    zone=row.zone, languages=row.languages, skills=row.skills,
-                    goals=row.goals, capacity=row.capacity, exclusions=row.exclusions,
-                    preferences=row.preferences, weekly=row.weekly, coffee=row.coffee)
-                made.append(participant)
-                await directory.save_availability(person.identity,
-                                                  participant.availability(programme))
-            await self.store.set_participants(programme_id, made)
-            await self.store.index_people(programme_id, [p.identity for p in made])
-        except BaseException:
-            for participant in made:
-                await directory.remove(participant.identity)
-            raise
-        return made
+        """Store ``rows`` as the programme's people (all or none): people already in it
+        keep their identity, new ones are registered, people not listed any more leave
+        (see :mod:`.enrolment`)."""
+        return await self.enrolment.import_people(await self.programme(programme_id), rows)
 
     def _week(self) -> date:
         return (self._now() + timedelta(days=7)).date()
@@ -168,8 +154,9 @@ class ProgrammeService:
         if mentee_a not in by_mentee or mentee_b not in by_mentee or mentee_a == mentee_b:
             raise ProgrammeError("pair_not_found", "Swap two different mentees with pairs.")
         people = await self.store.participants(programme_id)
-        scores = score_all(programme, people, current.week_of or self._week(),
-                           self.fit_model)
+        week = current.week_of or self._week()
+        scores = await self._offload(  # CPU work (embeddings after a restart): off the loop
+            lambda: score_all(programme, people, week, self.fit_model))
         new: list[Pair] = []
         for mentee, other in ((mentee_a, mentee_b), (mentee_b, mentee_a)):
             i, j = scores.index(by_mentee[other].mentor, mentee)
@@ -223,7 +210,27 @@ class ProgrammeService:
         Publishing again (after a re-run or a swap) keeps the intros of pairs already
         introduced, bookings and all, and introduces only the new pairs; an intro made
         before a failure (a slot taken meanwhile) is kept, so a retry does not book twice.
+        One publish of a programme runs at a time, across processes (a store lease): a
+        second one meanwhile is refused with ``publish_in_progress``.
         """
+        async with self._exclusive(programme_id, "publish", ProgrammeError(
+                "publish_in_progress", "This programme is being published by another "
+                                       "request; try again when it has finished.")):
+            return await self._publish(programme_id)
+
+    @asynccontextmanager
+    async def _exclusive(self, programme_id: str, task: str,
+                         busy: ProgrammeError) -> AsyncIterator[None]:
+        """Hold the programme's ``task`` lease (across processes) or raise ``busy``."""
+        token = secrets.token_urlsafe(12)
+        if not await self.store.acquire(programme_id, task, token, PUBLISH_LEASE_S):
+            raise busy
+        try:
+            yield
+        finally:
+            await self.store.release(programme_id, task, token)
+
+    async def _publish(self, programme_id: str) -> list[Intro]:
         programme = await self.programme(programme_id)
         current = await self._matching(programme_id)
         people = {p.key: p for p in await self.store.participants(programme_id)}
@@ -240,7 +247,8 @@ class ProgrammeService:
                 mentor, mentee = people[pair.mentor], people[pair.mentee]
                 slots = await self._first_slots(mentor, mentee, start, SEARCH_DAYS,
                                                 INTRO_SLOTS)
-                intro = Intro(mentor=mentor.key, mentee=mentee.key,
+                intro = Intro(mentor=mentor.key, mentee=mentee.key, sent_at=self._now(),
+                              skill=pair.skill, goal=pair.goal, week_of=current.week_of,
                               explanation=pair.explanation,
                               slots=tuple(self._intro_slot(s, mentor, mentee) for s in slots))
                 if programme.auto_book and slots:
@@ -296,8 +304,9 @@ class ProgrammeService:
                       if weekly_sessions > 1 else None)
         booking = await self._book(mentor, mentee, start, f"{programme.name}: mentoring",
                                    recurrence)
+        me = mentor if mentor.identity == identity else mentee
         if not await self.store.claim_intro(programme_id, intro.mentor, intro.mentee,
-                                            booking.booking_id):
+                                            booking.booking_id, accepted_by=me.key):
             organiser = await self.scheduling.directory.person(mentor.identity)
             await self.scheduling.cancel(organiser, booking.booking_id,
                                          following=recurrence is not None)
@@ -306,7 +315,15 @@ class ProgrammeService:
 
     async def coffee_round(self, programme_id: str, week_of: date | None = None) -> list[
             Intro]:
-        """Pair the coffee pool for the week of ``week_of`` and book each pair's coffee."""
+        """Pair the coffee pool for the week of ``week_of`` and book each pair's coffee;
+        one round of a programme at a time (``coffee_round_in_progress`` meanwhile)."""
+        await self.programme(programme_id)
+        async with self._exclusive(programme_id, "coffee", ProgrammeError(
+                "coffee_round_in_progress", "A coffee round of this programme is being made "
+                                            "by another request; try again when it is done.")):
+            return await self._coffee_round(programme_id, week_of)
+
+    async def _coffee_round(self, programme_id: str, week_of: date | None) -> list[Intro]:
         programme = await self.programme(programme_id)
         pool = [p for p in await self.store.participants(programme_id) if p.coffee]
         if len(pool) < 2:
@@ -339,10 +356,12 @@ class ProgrammeService:
                 else:
                     booking_id = booking.booking_id
             intros.append(Intro(mentor=a, mentee=b, kind="coffee", round_no=number,
+                                sent_at=self._now(),
                                 explanation="coffee round",
                                 slots=tuple(self._intro_slot(s, people[a], people[b])
                                             for s in slots), booking_id=booking_id))
         intros.extend(Intro(mentor=k, mentee="", kind="coffee", round_no=number,
+                            sent_at=self._now(),
                             explanation="sits out this round; first in line next time")
                       for k in plan.sitting_out)
         await self.store.add_coffee_round(programme_id, intros)

@@ -53,9 +53,9 @@ class ProgrammeStore(ABC):
 
     @abstractmethod
     async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
-                          booking_id: str) -> bool:
-        """Set the booking of the pair's intro if it has none yet (atomic); False if the
-        intro is missing or already booked."""
+                          booking_id: str, accepted_by: str | None = None) -> bool:
+        """Set the booking (and who accepted) of the pair's intro if it has none yet
+        (atomic); False if the intro is missing or already booked."""
 
     @abstractmethod
     async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:
@@ -70,6 +70,10 @@ class ProgrammeStore(ABC):
         """Remember that these people belong to ``programme_id``."""
 
     @abstractmethod
+    async def unindex_people(self, programme_id: str, identities: list[str]) -> None:
+        """Forget that these people belong to ``programme_id`` (people who left it)."""
+
+    @abstractmethod
     async def programme_of(self, identity: str) -> str | None:
         """The programme a person was imported into, or None."""
 
@@ -80,6 +84,15 @@ class ProgrammeStore(ABC):
     @abstractmethod
     async def sessions(self, programme_id: str) -> list[SessionRecord]:
         """Every session recorded for the programme."""
+
+    @abstractmethod
+    async def acquire(self, programme_id: str, task: str, token: str, ttl_s: int) -> bool:
+        """Take the programme's ``task`` lease (one holder at a time, across processes,
+        until released or ``ttl_s`` seconds pass); False if another holder has it."""
+
+    @abstractmethod
+    async def release(self, programme_id: str, task: str, token: str) -> None:
+        """Give the lease back, if ``token`` still holds it."""
 
     @abstractmethod
     async def close(self) -> None:
@@ -97,6 +110,7 @@ class MemoryProgrammeStore(ProgrammeStore):
         self._coffee: dict[str, list[list[Intro]]] = {}
         self._index: dict[str, str] = {}
         self._sessions: dict[str, dict[str, SessionRecord]] = {}
+        self._leases: dict[tuple[str, str], str] = {}  # one process: no expiry needed
 
     async def create(self, programme: Programme) -> None:
         if programme.programme_id in self._programmes:
@@ -130,13 +144,14 @@ class MemoryProgrammeStore(ProgrammeStore):
         return list(self._intros.get(programme_id, []))
 
     async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
-                          booking_id: str) -> bool:
+                          booking_id: str, accepted_by: str | None = None) -> bool:
         intros = self._intros.get(programme_id, [])
         for k, intro in enumerate(intros):
             if (intro.mentor, intro.mentee) == (mentor, mentee):
                 if intro.booking_id is not None:
                     return False
-                intros[k] = intro.model_copy(update={"booking_id": booking_id})
+                intros[k] = intro.model_copy(update={"booking_id": booking_id,
+                                                     "accepted_by": accepted_by})
                 return True
         return False
 
@@ -151,6 +166,11 @@ class MemoryProgrammeStore(ProgrammeStore):
     async def index_people(self, programme_id: str, identities: list[str]) -> None:
         self._index.update(dict.fromkeys(identities, programme_id))
 
+    async def unindex_people(self, programme_id: str, identities: list[str]) -> None:
+        for identity in identities:
+            if self._index.get(identity) == programme_id:
+                del self._index[identity]
+
     async def programme_of(self, identity: str) -> str | None:
         return self._index.get(identity)
 
@@ -159,6 +179,13 @@ class MemoryProgrammeStore(ProgrammeStore):
 
     async def sessions(self, programme_id: str) -> list[SessionRecord]:
         return list(self._sessions.get(programme_id, {}).values())
+
+    async def acquire(self, programme_id: str, task: str, token: str, ttl_s: int) -> bool:
+        return self._leases.setdefault((programme_id, task), token) == token
+
+    async def release(self, programme_id: str, task: str, token: str) -> None:
+        if self._leases.get((programme_id, task)) == token:
+            del self._leases[(programme_id, task)]
 
     async def close(self) -> None:
         return None

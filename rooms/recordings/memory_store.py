@@ -32,6 +32,7 @@ class MemoryRecordingStore(RecordingStore):
         self._recordings: dict[str, Recording] = {}
         self._policies: dict[str, tuple[RecordingPolicy, float]] = {}
         self._audit: deque[AuditEntry] = deque(maxlen=max_audit_entries)
+        self._revoked: dict[str, float] = {}  # session nonce -> until
 
     def _active(self, room_id: str) -> Recording | None:
         return next((r for r in self._recordings.values()
@@ -85,6 +86,15 @@ class MemoryRecordingStore(RecordingStore):
 
     async def audit(self, entry: AuditEntry) -> None:
         self._audit.appendleft(entry)
+
+    async def revoke_session(self, nonce: str, until: float) -> None:
+        now = self._clock.now()
+        self._revoked = {n: u for n, u in self._revoked.items() if u > now}
+        if until > now:
+            self._revoked[nonce] = until
+
+    async def session_revoked(self, nonce: str) -> bool:
+        return self._revoked.get(nonce, float("-inf")) > self._clock.now()
 
     async def audit_log(self, limit: int = DEFAULT_LIMIT,
                         recording_id: str | None = None) -> list[AuditEntry]:

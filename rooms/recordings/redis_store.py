@@ -10,6 +10,7 @@ below touch one Redis Cluster slot):
 * ``{rec}:active:<room>``   the id of the room's recording in state ``recording``
 * ``{rec}:policy:<room>``   the room's RecordingPolicy (expires with the room)
 * ``{rec}:audit``           list of AuditEntry JSON, newest first, trimmed to a bound
+* ``{rec}:revoked:<nonce>`` a signed-out admin session (expires when it would have ended)
 
 Recordings and their index entries live until deleted (retention); the active key until
 the recording ends (its owner, ``update``, removes it); the audit list is trimmed.
@@ -241,6 +242,14 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
         except RoomError:
             return False  # there (persisted), or another recording is active now
         return True
+
+    async def revoke_session(self, nonce: str, until: float) -> None:
+        ttl_ms = math.ceil((until - self._clock.now()) * 1000)
+        if ttl_ms > 0:
+            await self._client.set(self.key("revoked", nonce), "1", px=ttl_ms)
+
+    async def session_revoked(self, nonce: str) -> bool:
+        return bool(await self._client.exists(self.key("revoked", nonce)))
 
     async def audit(self, entry: AuditEntry) -> None:
         async with self._client.pipeline(transaction=True) as pipe:

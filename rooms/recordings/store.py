@@ -1,7 +1,8 @@
 """The recording store interface shared by the in-memory and Redis implementations.
 
 It keeps three things: the :class:`Recording` values (metadata, consent log, file list),
-each room's :class:`RecordingPolicy`, and the access :class:`AuditEntry` log.
+each room's :class:`RecordingPolicy`, and the access :class:`AuditEntry` log; and the
+admin page's signed-out sessions (by nonce, until they would have ended anyway).
 
 * At most one recording of a room is ``recording`` at a time: :meth:`create` refuses a
   second with ``already_recording`` (atomic across processes).
@@ -79,6 +80,15 @@ class RecordingStore(ABC):
     async def audit_log(self, limit: int = DEFAULT_LIMIT,
                         recording_id: str | None = None) -> list[AuditEntry]:
         """The latest entries, newest first (only those about ``recording_id`` if given)."""
+
+    @abstractmethod
+    async def revoke_session(self, nonce: str, until: float) -> None:
+        """Remember that the admin session ``nonce`` was signed out, until ``until`` (when
+        it would have ended anyway)."""
+
+    @abstractmethod
+    async def session_revoked(self, nonce: str) -> bool:
+        """Whether the admin session ``nonce`` was signed out."""
 
     @abstractmethod
     async def close(self) -> None:

@@ -88,6 +88,14 @@ class PeopleDirectory:
             raise RoomError("person_not_found")
         return person
 
+    async def save_details(self, identity: str, display_name: str, role: PersonRole,
+                           email: str | None) -> Person:
+        """Rename the person (and change their role and e-mail); ``person_not_found``."""
+        person = await self._store.save_details(identity, display_name, role, email)
+        if person is None:
+            raise RoomError("person_not_found")
+        return person
+
     def feed_token(self, person: Person) -> str:
         """The person's current feed token."""
         return self._feeds.issue(person.identity, person.feed_version)

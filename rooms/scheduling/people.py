@@ -70,6 +70,11 @@ class Person(WireModel):
         """A copy living in ``zone``."""
         return Person.model_validate({**self.model_dump(), "zone": zone})
 
+    def with_details(self, display_name: str, role: PersonRole, email: str | None) -> Person:
+        """A copy with another name, role and e-mail (a re-import's row)."""
+        return Person.model_validate({**self.model_dump(), "display_name": display_name,
+                                      "role": role, "email": email})
+
     def with_new_feed(self) -> Person:
         """A copy whose earlier feed URLs no longer work."""
         return Person.model_validate({**self.model_dump(), "feed_version": self.feed_version + 1})
@@ -110,6 +115,12 @@ class PeopleStore(ABC):
     async def save_availability(self, identity: str, availability: Availability) -> Person | None:
         """Store ``availability`` and move the person to its zone; the updated person, or
         None if there is no such person."""
+
+    @abstractmethod
+    async def save_details(self, identity: str, display_name: str, role: PersonRole,
+                           email: str | None) -> Person | None:
+        """Replace the person's name, role and e-mail (identity, tokens and availability
+        stay); the updated person, or None if there is no such person."""
 
     @abstractmethod
     async def renew_feed(self, identity: str) -> Person | None:
@@ -158,6 +169,15 @@ class MemoryPeopleStore(PeopleStore):
             return None
         person = record.person.in_zone(availability.zone)
         self._records[identity] = PersonRecord(person, availability)
+        return person
+
+    async def save_details(self, identity: str, display_name: str, role: PersonRole,
+                           email: str | None) -> Person | None:
+        record = self._records.get(identity)
+        if record is None:
+            return None
+        person = record.person.with_details(display_name, role, email)
+        self._records[identity] = PersonRecord(person, record.availability)
         return person
 
     async def renew_feed(self, identity: str) -> Person | None:

@@ -30,6 +30,7 @@ from rooms.scheduling.people import (
     PeopleStore,
     Person,
     PersonRecord,
+    PersonRole,
     sort_people,
 )
 
@@ -135,6 +136,11 @@ class RedisPeopleStore(RedisBacked, PeopleStore):
 
     async def save_availability(self, identity: str, availability: Availability) -> Person | None:
         return await self._change(identity, lambda p: p.in_zone(availability.zone), availability)
+
+    async def save_details(self, identity: str, display_name: str, role: PersonRole,
+                           email: str | None) -> Person | None:
+        return await self._change(identity,
+                                  lambda p: p.with_details(display_name, role, email))
 
     async def renew_feed(self, identity: str) -> Person | None:
         return await self._change(identity, lambda p: p.with_new_feed())

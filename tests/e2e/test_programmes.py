@@ -128,8 +128,9 @@ async def test_admin_publishes_and_tokyo_mentee_books_los_angeles_mentor() -> No
         await wait_ready(kenji)
         match = kenji.page.locator("#match")
         await expect(match.locator("#match-heading")).to_have_text("Your mentor: Lee Alvarez")
-        await expect(match.locator("#match-why")).to_contain_text(
-            "skills: data engineering")
+        await expect(match.locator("#match-why")).to_contain_text(  # told to him, not the admin
+            "Lee Alvarez's experience in data engineering matches your goal")
+        await expect(match.locator("#match-why")).to_contain_text("(your time)")
         times = match.locator(".match-time")
         await expect(times).to_have_count(3)
         for item, start in zip(await times.all(), OFFERED, strict=True):
@@ -173,8 +174,18 @@ async def test_admin_publishes_and_tokyo_mentee_books_los_angeles_mentor() -> No
         await page.reload()
         await expect(page.locator('#figures [data-figure="first_sessions_booked"] dd')) \
             .to_have_text("1")
+        # The intros sent, read back from the server (GET .../intros), with their state.
+        accepted = page.locator('#intro-table tbody tr[data-state="accepted"]')
+        await expect(accepted).to_have_count(1)
+        await expect(accepted.locator(".state")).to_have_text("accepted by Kenji Sato")
+        await expect(page.locator('#intro-table tbody tr[data-state="proposed"]')) \
+            .to_have_count(2)
+        await shot(admin, "programme-intros-sent", "#intros")
         await page.get_by_role("button", name="Run a coffee round").click()
         await expect(page.locator("#coffee-summary")).to_contain_text("Round 1:")
+        await expect(page.locator("#coffee-history li")).to_have_count(1)
+        await expect(page.locator('#coffee-history li[data-round="1"]')).to_contain_text(
+            "Round 1")
         await expect(page.locator("#chart svg rect").first).to_be_visible()
         await shot(admin, "programme-dashboard", "#dashboard")
         await shot(admin, "programme-coffee", "#coffee")

@@ -72,6 +72,24 @@ async def test_export_items_and_closing_across_sessions() -> None:
         assert nxt.items() == []
 
 
+async def test_the_export_of_a_room_nothing_is_known_about_is_not_found() -> None:
+    async with live_server() as server:
+        room = await server.create_room("Ada", "Grace")  # a coffee room: no booking
+        for path in (f"/api/notes/sessions/{room['room_id']}", "/api/notes/sessions/typo",
+                     "/api/notes/sessions/a%00b", "/api/notes/sessions/" + "r" * 5000):
+            for tail in ("", "/recordings"):
+                status, body = await get(server, path + tail, ADMIN_KEY)
+                assert status == 404, (path[:40], tail, body)
+                assert body["error"]["code"] == "notes_not_found"
+        # once it has notes, it is a session with notes
+        await server.services.notes.apply(DocKey(room["room_id"]), _private_update("hi"))
+        status, text = await get(server, f"/api/notes/sessions/{room['room_id']}", ADMIN_KEY)
+        assert status == 200 and "hi" in text
+        status, body = await get(server, f"/api/notes/sessions/{room['room_id']}/recordings",
+                                 ADMIN_KEY)
+        assert status == 200 and body["recordings"] == []
+
+
 def _update_with(text: str, item_id: str, item_text: str, owner: str = "mentee") -> bytes:
     from pycrdt import Array, Doc, Map, Text
 

@@ -5,6 +5,8 @@
   keeps its 64 KiB.
 * Awareness states are stamped with the sender's identity and name: nobody appears as
   someone else, and nobody speaks for another person's awareness client id.
+* Awareness states nest at most a few levels (a deep one is refused, not a crash), and a
+  connection speaks for a few awareness client ids per document, not any number.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from signaling.notes_wire import SyncStep, sync_message
+from signaling.notes_wire import (
+    MAX_AWARENESS_DEPTH,
+    MAX_AWARENESS_IDS,
+    SyncStep,
+    sync_message,
+    uint,
+)
 from tests.live_server import LiveServer, live_server, token_of
 
 from .client import NotesClient, awareness_states, awareness_update, eventually
@@ -91,3 +99,46 @@ async def test_awareness_says_who_really_sent_it(
     assert ack["error"]["code"] == "invalid_update"
     seen = awareness_states(mentor.received) + awareness_states(mentee.received)
     assert all(s is not None and s["user"]["name"] == "Ada" for c, s in seen if c == 7)
+
+
+async def test_a_deeply_nested_awareness_state_is_refused_with_a_code(
+        pair: tuple[LiveServer, NotesClient, NotesClient]) -> None:
+    _, mentor, mentee = pair
+    raw = b'{"cursor":' + b"[" * 2000 + b"]" * 2000 + b"}"
+    assert len(raw) < 4096
+    update = uint(1) + uint(7) + uint(1) + uint(len(raw)) + raw
+    ack = await mentor.awareness("shared", update)  # past the recursion limit
+    assert ack["error"]["code"] == "invalid_update", ack
+    nested: object = 1
+    for _ in range(MAX_AWARENESS_DEPTH):  # within it, but deeper than a state needs
+        nested = [nested]
+    ack = await mentor.awareness("shared", awareness_update(7, 1, {"cursor": nested}))
+    assert ack["error"]["code"] == "invalid_update", ack
+    ok = {"user": {"name": "Ada"}, "cursor": {"anchor": {"type": {"client": 1, "clock": 2}}}}
+    assert (await mentor.awareness("shared", awareness_update(7, 1, ok)))["ok"]
+    await eventually(lambda: [c for c, _ in awareness_states(mentee.received)] == [7])
+
+
+async def test_a_connection_speaks_for_a_few_awareness_client_ids_only(
+        pair: tuple[LiveServer, NotesClient, NotesClient]) -> None:
+    _, mentor, mentee = pair
+    me = {"user": {"name": "Ada"}}
+    for client in range(1, MAX_AWARENESS_IDS + 1):
+        assert (await mentor.awareness("shared", awareness_update(client, 1, me)))["ok"]
+    again = await mentor.awareness("shared", awareness_update(1, 2, me))  # one it has: fine
+    assert again["ok"], again
+    more = await mentor.awareness("shared", awareness_update(100, 1, me))
+    assert more["error"]["code"] == "invalid_update", more
+    assert "at most" in more["error"]["message"]
+    many = b"".join(uint(c) + uint(1) + uint(2) + b"{}" for c in range(200, 216))
+    ack = await mentor.awareness("shared", uint(16) + many)  # 16 new ids in one update
+    assert ack["error"]["code"] == "invalid_update", ack
+    # a state that left lets go of its id: the connection may take another, and the id
+    # is nobody's any more (anyone may use it)
+    assert (await mentor.awareness("shared", awareness_update(1, 3, None)))["ok"]
+    assert (await mentor.awareness("shared", awareness_update(100, 1, me)))["ok"]
+    assert (await mentee.awareness("shared", awareness_update(1, 4, me)))["ok"]
+    # the private document counts on its own
+    assert (await mentor.awareness("private", awareness_update(300, 1, me)))["ok"]
+    await eventually(lambda: {2, 3, 4, 100} <= {c for c, _ in awareness_states(mentee.received)})
+    assert not {c for c, _ in awareness_states(mentee.received)} & set(range(200, 216))

@@ -30,8 +30,10 @@ async def test_a_restart_writes_back_held_rooms_and_seats_once(
         rstore: RedisRoomStore, own_redis: RedisServer) -> None:
     assert await rstore.restarted({}) is False  # the first look only learns the run id
     await rstore.create_room(coffee("r1"))
-    await rstore.join("r1", person("a", role=Role.MENTOR), LEASE_UNTIL)
-    await rstore.join("r1", person("b"), LEASE_UNTIL)
+    await rstore.join("r1", person("a", role=Role.MENTOR), LEASE_UNTIL, "digest-a")
+    await rstore.join("r1", person("b"), LEASE_UNTIL, "digest-b")
+    assert await rstore.swap_resume_digest("r1", "b", "digest-b", "digest-b2", START,
+                                           LEASE_UNTIL) == "ok"
     await rstore.set_tracks("r1", "a", [AUDIO, VIDEO])
     before = await rstore.snapshot("r1")
     held = {"r1": ["a", "b"]}
@@ -43,6 +45,13 @@ async def test_a_restart_writes_back_held_rooms_and_seats_once(
     assert await rstore.reassert_room("r1", ["a", "b"], LEASE_UNTIL + 5) == 2
     rstore.reasserted()
     assert await rstore.snapshot("r1") == before  # room, roles, names, tracks, mute flags
+    # the resume tokens given out before still resume (their digests, the latest one)
+    assert await rstore.swap_resume_digest("r1", "a", "digest-a", "a2", START,
+                                           LEASE_UNTIL + 5) == "ok"
+    assert await rstore.swap_resume_digest("r1", "b", "digest-b", "b3", START,
+                                           LEASE_UNTIL + 5) == "invalid"
+    assert await rstore.swap_resume_digest("r1", "b", "digest-b2", "b3", START,
+                                           LEASE_UNTIL + 5) == "ok"
     assert await rstore.lapsed_seats(LEASE_UNTIL + 4) == []
     assert sorted(await rstore.lapsed_seats(LEASE_UNTIL + 5)) == [("r1", "a"), ("r1", "b")]
     assert await rstore.restarted(held) is False

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiortc.mediastreams import MediaStreamTrack
 
 from tests.media.encoded import encoded_tracks
-from tests.media.peers import LoopbackPeer, ReceivedMedia, start_consuming
+from tests.media.peers import LOOPBACK, LoopbackPeer, ReceivedMedia, start_consuming
 from tests.media.subscribers import claim_ssrcs
 
 from .client import SignalClient
@@ -29,12 +29,14 @@ if TYPE_CHECKING:
 class SubscribingParticipant:
     """One signaling connection, one publish and one subscribe connection."""
 
-    def __init__(self, signal: SignalClient, seed: int = 1) -> None:
+    def __init__(self, signal: SignalClient, seed: int = 1,
+                 addresses: tuple[str, ...] = LOOPBACK) -> None:
         self.signal = signal
         self.seed = seed
         self.identity = ""
-        self.publisher = LoopbackPeer()
-        self.subscriber = LoopbackPeer()
+        self.addresses = addresses  # where its peer connections gather host candidates
+        self.publisher = LoopbackPeer(addresses)
+        self.subscriber = LoopbackPeer(addresses)
         self.subscription_id = ""
         self.offers: list[dict[str, Any]] = []
         self.answered: list[int] = []
@@ -84,7 +86,7 @@ class SubscribingParticipant:
             if offer["subscription_id"] != self.subscription_id:  # a fresh connection
                 if self.subscription_id:
                     await self.subscriber.close()
-                    self.subscriber = LoopbackPeer()
+                    self.subscriber = LoopbackPeer(self.addresses)
                     self.received = {}
                 self.subscription_id = offer["subscription_id"]
             answer = await self.subscriber.answer_offer(offer["sdp"])

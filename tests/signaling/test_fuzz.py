@@ -33,7 +33,8 @@ RECORDING_EVENTS = ["start_recording", "stop_recording", "recording_consent"]
 EVENTS = [*CALL_EVENTS, *ROUNDTABLE_EVENTS, *NOTES_EVENTS, *RECORDING_EVENTS, "unknown"]
 FIELDS = ["token", "sdp", "publisher", "subscription_id", "kind", "muted", "x", "identity",
           "on", "locked", "seconds", "display_name", "version", "minutes", "pairs",
-          "room_id", "doc", "message", "room", "identities", "accepted"]
+          "room_id", "doc", "message", "room", "identities", "accepted",
+          "resume_token"]
 
 
 def documented_codes() -> set[str]:

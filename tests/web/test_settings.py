@@ -59,6 +59,16 @@ def test_generated_secrets_are_private_and_stable(tmp_path: Path) -> None:
     assert settings.resolved_admin_key() != secret
 
 
+def test_the_admin_key_hint_says_where_the_key_in_use_comes_from(tmp_path: Path) -> None:
+    generated = Settings(data_dir=tmp_path)
+    assert generated.admin_key_hint() == f"in {tmp_path / 'admin_key'}"
+    key = generated.resolved_admin_key()
+    assert (tmp_path / "admin_key").read_text().strip() == key
+    configured = Settings(data_dir=tmp_path, admin_key="k" * 32)  # the old file is not it
+    assert configured.resolved_admin_key() != key
+    assert configured.admin_key_hint() == "from MENTORCALL_ADMIN_KEY"
+
+
 def test_errors_do_not_echo_secrets() -> None:
     secret = "hunter2-short-secret"
     with pytest.raises(ValidationError) as caught:

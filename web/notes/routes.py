@@ -17,7 +17,7 @@ from pycrdt import Text
 
 from rooms.notes.documents import TEXT, read_items
 from rooms.notes.export import notes_markdown
-from rooms.notes.model import DocKey, pair_scope, series_scope
+from rooms.notes.model import DocKey, SessionContext, pair_scope, series_scope
 from rooms.notes.service import NotesService
 from rooms.recordings.store import RecordingStore
 from rooms.scheduling.people import Person
@@ -34,7 +34,8 @@ class NotesApi:
 
     def __init__(self, notes: NotesService, caller: Caller, admin_key: str,
                  recordings: RecordingStore | None = None,
-                 page_admin: Callable[[web.Request], bool] | None = None) -> None:
+                 page_admin: Callable[[web.Request], Awaitable[bool]] | None = None,
+                 ) -> None:
         self._notes = notes
         self._recordings = recordings
         self._page_admin = page_admin
@@ -55,16 +56,16 @@ class NotesApi:
                       answers(self.patch_series_item)),
         ]
 
-    def _is_admin(self, request: web.Request) -> bool:
+    async def _is_admin(self, request: web.Request) -> bool:
         """The admin key, or the admin page's session signed in with it (a link from a
         recording to its notes)."""
         if hmac.compare_digest(bearer(request).encode(), self._admin_key):
             return True
-        return self._page_admin is not None and self._page_admin(request)
+        return self._page_admin is not None and await self._page_admin(request)
 
     async def _reader(self, request: web.Request) -> str | None:
         """The session's participant reading (None: an admin); ``forbidden`` otherwise."""
-        if self._is_admin(request):
+        if await self._is_admin(request):
             return None
         person = await self._caller(request)
         context = await self._notes.store.context(request.match_info["room_id"])
@@ -78,15 +79,31 @@ class NotesApi:
                  else await session_recordings(self._recordings, room_id, admin))
         return SessionRecordings(room_id=room_id, recordings=found)
 
+    async def _known(self, room_id: str, context: SessionContext | None,
+                     listed: SessionRecordings) -> None:
+        """``notes_not_found`` (404) for a room nothing is known about: no booking, no
+        stored shared notes, no recording (a mistyped id must not read as an empty
+        session)."""
+        if context is not None or listed.recordings:
+            return
+        stored = await self._notes.store.read(DocKey(room_id).storage_id(), 0)
+        if stored.snapshot is None and not stored.updates:
+            raise problem("notes_not_found", "No booking, notes or recording is known for "
+                                             "that room: check its id.")
+
     async def session_recordings(self, request: web.Request) -> web.Response:
+        room_id = request.match_info["room_id"]
         identity = await self._reader(request)
-        return json_answer(await self._session_recordings(request.match_info["room_id"],
-                                                          identity is None))
+        listed = await self._session_recordings(room_id, identity is None)
+        await self._known(room_id, await self._notes.store.context(room_id), listed)
+        return json_answer(listed)
 
     async def session_notes(self, request: web.Request) -> web.Response:
         room_id = request.match_info["room_id"]
         identity = await self._reader(request)
         context = await self._notes.store.context(room_id)
+        listed = await self._session_recordings(room_id, identity is None)
+        await self._known(room_id, context, listed)
         shared = await self._notes.stored_doc(DocKey(room_id))
         private = None
         if identity is not None:
@@ -94,7 +111,6 @@ class NotesApi:
             private = str(mine.get(TEXT, type=Text))
         text = notes_markdown(context.title if context else "", str(shared.get(TEXT, type=Text)),
                               read_items(shared, room_id), private)
-        listed = await self._session_recordings(room_id, identity is None)
         text += recordings_markdown(listed.recordings)
         return web.Response(text=text, content_type="text/markdown")
 
@@ -107,7 +123,7 @@ class NotesApi:
 
     async def _series_scope(self, request: web.Request) -> str:
         scope = series_scope(request.match_info["series_id"])
-        if self._is_admin(request):
+        if await self._is_admin(request):
             return scope
         person = await self._caller(request)
         if person.identity not in await self._notes.store.members(scope):

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from rooms.clock import Clock
 from rooms.errors import RoomError, StoreUnavailable
 from rooms.person_tokens import PersonTokens
+from rooms.programmes import history
 from rooms.programmes.errors import ProgrammeError
 from rooms.programmes.importer import read_csv, read_json
 from rooms.programmes.model import Intro, Matching, Participant, Programme
@@ -39,6 +40,7 @@ from .bodies import (
     MatchBody,
     SwapBody,
 )
+from .history import IntroHistoryView, coffee_history_view, sent_intro_view
 from .views import (
     AcceptedView,
     DashboardView,
@@ -63,7 +65,8 @@ MAX_IMPORT_BYTES = 2 * 1024 * 1024
 STATUS = {"programme_not_found": 404, "invalid_import": 400, "bad_encoding": 400,
           "wrong_columns": 400, "programme_infeasible": 409, "not_matched": 409,
           "pair_not_found": 404, "pair_excluded": 409, "intro_not_found": 404,
-          "slot_not_offered": 409, "pool_too_small": 409}
+          "slot_not_offered": 409, "pool_too_small": 409, "publish_in_progress": 409,
+          "coffee_round_in_progress": 409}
 
 
 def answers(handler: Handler) -> Handler:
@@ -123,15 +126,17 @@ class ProgrammesApi:
             web.post(base + "/intro/accept", answers(self.accept)),
             web.post(base + "/coffee-rounds", answers(self.coffee_round)),
             web.get(base + "/dashboard", answers(self.dashboard)),
+            web.get(base + "/intros", answers(self.intro_history)),
+            web.get(base + "/coffee-rounds", answers(self.coffee_history)),
         ]
 
-    def _require_admin(self, request: web.Request) -> None:
+    async def _require_admin(self, request: web.Request) -> None:
         """The admin key as ``Authorization: Bearer``, else the admin pages' session cookie
         (web/recordings/session.py) of a sign-in with the admin key, with ``X-CSRF-Token``
         on anything but GET; the header wins when both are sent."""
         cookie = request.cookies.get(COOKIE)
         if "Authorization" not in request.headers and cookie and self._sessions is not None:
-            session = self._sessions.read(cookie)  # 401 unauthorized / session_expired
+            session = await self._sessions.open(cookie)  # 401 unauthorized / session_expired
             if session.room_id is not None:
                 raise Problem("forbidden", "Programmes need a sign-in with the admin key, "
                                            "not a room's admin token.", 403)
@@ -158,7 +163,7 @@ class ProgrammesApi:
         return request.match_info["programme_id"]
 
     async def create(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         body = await read_body(request, CreateProgrammeBody)
         try:
             settings = body.settings()
@@ -168,13 +173,13 @@ class ProgrammesApi:
         return json_answer(programme_view(programme, []), status=201)
 
     async def get(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         programme = await self._service.programme(self._id(request))
         people = await self._service.store.participants(programme.programme_id)
         return json_answer(programme_view(programme, people))
 
     async def people(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         programme = await self._service.programme(self._id(request))
         people = await self._service.store.participants(programme.programme_id)
         return json_answer(PeopleView(people=[PersonView(
@@ -186,37 +191,45 @@ class ProgrammesApi:
                             f"Imports are limited to {MAX_IMPORT_BYTES} bytes.", 413)
         return await read_bounded(request, MAX_IMPORT_BYTES, too_large)
 
-    async def _imported(self, programme_id: str, rows: list[Participant]) -> web.Response:
+    async def _imported(self, programme_id: str, rows: list[Participant],
+                        before: set[str]) -> web.Response:
         people = [ImportedPerson(
             key=p.key, identity=p.identity, name=p.name, role=p.role.value, zone=p.zone,
             schedule_link=f"{self._base_url}/schedule#token="
                           f"{self._tokens.issue(p.identity, 0)}") for p in rows]
-        return json_answer(ImportedView(imported=len(people), people=people), status=201)
+        left = sorted(before - {p.key for p in rows})
+        return json_answer(ImportedView(imported=len(people), people=people, left=left),
+                           status=201)
+
+    async def _keys(self, programme_id: str) -> set[str]:
+        return {p.key for p in await self._service.store.participants(programme_id)}
 
     async def import_json(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         programme = await self._service.programme(self._id(request))
         # ImportBody documents the shape; the rows are checked one by one (read_json), so
         # that every bad row is reported with its reason, not the first bad field only.
-        made = await self._service.import_people(programme.programme_id,
-                                                 read_json(await self._raw(request)))
-        return await self._imported(programme.programme_id, made)
+        rows = read_json(await self._raw(request))
+        before = await self._keys(programme.programme_id)
+        made = await self._service.import_people(programme.programme_id, rows)
+        return await self._imported(programme.programme_id, made, before)
 
     async def import_csv(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         programme = await self._service.programme(self._id(request))
-        made = await self._service.import_people(programme.programme_id,
-                                                 read_csv(await self._raw(request)))
-        return await self._imported(programme.programme_id, made)
+        rows = read_csv(await self._raw(request))
+        before = await self._keys(programme.programme_id)
+        made = await self._service.import_people(programme.programme_id, rows)
+        return await self._imported(programme.programme_id, made, before)
 
     async def run_matching(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         body = await read_body(request, MatchBody)
         return json_answer(matching_view(
             await self._service.run_matching(self._id(request), body.week_of)))
 
     async def matching(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         await self._service.programme(self._id(request))
         found = await self._service.store.matching(self._id(request))
         if found is None:
@@ -224,19 +237,19 @@ class ProgrammesApi:
         return json_answer(matching_view(found))
 
     async def lock(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         body = await read_body(request, LockBody)
         return json_answer(matching_view(
             await self._service.lock(self._id(request), body.mentee, body.locked)))
 
     async def swap(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         body = await read_body(request, SwapBody)
         return json_answer(matching_view(
             await self._service.swap(self._id(request), body.mentee_a, body.mentee_b)))
 
     async def publish(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         intros = await self._service.publish(self._id(request))
         return json_answer(IntrosView(intros=[intro_view(i) for i in intros]))
 
@@ -272,13 +285,30 @@ class ProgrammesApi:
                                         end=utc_text(booking.end)), status=201)
 
     async def coffee_round(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         body = await read_body(request, CoffeeBody)
         intros = await self._service.coffee_round(self._id(request), body.week_of)
         return json_answer(IntrosView(intros=[intro_view(i) for i in intros]), status=201)
 
+    async def _people(self, programme_id: str) -> dict[str, Participant]:
+        await self._service.programme(programme_id)  # programme_not_found
+        return {p.key: p for p in await self._service.store.participants(programme_id)}
+
+    async def intro_history(self, request: web.Request) -> web.Response:
+        await self._require_admin(request)
+        people = await self._people(self._id(request))
+        sent = await history.intros_sent(self._service.store, self._id(request))
+        return json_answer(IntroHistoryView(intros=[sent_intro_view(i, people)
+                                                    for i in sent]))
+
+    async def coffee_history(self, request: web.Request) -> web.Response:
+        await self._require_admin(request)
+        people = await self._people(self._id(request))
+        rounds = await history.coffee_rounds(self._service.store, self._id(request))
+        return json_answer(coffee_history_view(rounds, people))
+
     async def dashboard(self, request: web.Request) -> web.Response:
-        self._require_admin(request)
+        await self._require_admin(request)
         programme_id = self._id(request)
         await self._service.programme(programme_id)
         store = self._service.store

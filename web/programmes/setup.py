@@ -57,9 +57,12 @@ PROGRAMMES = web.AppKey("programmes", Programmes)
 
 def build_programmes(settings: Settings, clock: Clock, scheduling: Scheduling,
                      client: aioredis.Redis | None = None,
-                     notes: NotesService | None = None) -> Programmes:
+                     notes: NotesService | None = None,
+                     sessions: SessionCodec | None = None) -> Programmes:
     """The programme store, service and API on the app's scheduling (the app adds
-    ``service.tracker.joined`` to the room service's join listeners)."""
+    ``service.tracker.joined`` to the room service's join listeners). ``sessions``: the
+    recordings page's sign-in (web/recordings/session.py), so one sign-in, and one
+    sign-out, serves both admin pages; without it only the admin key header admits."""
     store: ProgrammeStore = (RedisProgrammeStore(client) if client is not None
                              else MemoryProgrammeStore())
     attendance: AttendanceLog = (RedisAttendanceLog(client) if client is not None
@@ -70,9 +73,6 @@ def build_programmes(settings: Settings, clock: Clock, scheduling: Scheduling,
                                open_items=None if notes is None else open_items_of(notes))
     if scheduling.webhooks is not None:
         service.add_listener(IntroWebhooks(scheduling.webhooks.enqueue, clock))
-    # The admin pages' session cookie: the same codec (keys derived from the server secret)
-    # as the recordings page's sign-in, so one sign-in serves both pages.
-    sessions = SessionCodec(settings.resolved_secret(), clock, settings.admin_session_ttl_s)
     api = ProgrammesApi(service, scheduling.tokens, settings.resolved_admin_key(),
                         settings.base_url, sessions)
     return Programmes(service, api)

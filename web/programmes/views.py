@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from rooms.programmes.model import Intro, Participant, Programme
+from rooms.programmes.wording import for_person
 from rooms.scheduling.zones import load_zone
 
 from ..scheduling.views import Instant, LocalTime, View, utc_text
@@ -52,6 +53,9 @@ class PeopleView(View):
 class ImportedView(View):
     imported: int
     people: list[ImportedPerson]
+    left: list[str] = Field(default_factory=list, description=(
+        "keys of the people of the previous import who are not in this one: they left "
+        "the programme (their upcoming sessions cancelled, their links revoked)"))
 
 
 class RowErrorView(View):
@@ -130,7 +134,8 @@ class MyIntroView(View):
     zone: str = Field(description="the zone of `mine` (the `zone` asked for, or the caller's)")
     other_name: str
     other_zone: str
-    explanation: str
+    explanation: str = Field(description=(
+        "why they were matched, written to the caller (days in `zone`), not the admin's"))
     times: list[OfferedTime]
     booking_id: str | None
 
@@ -217,7 +222,8 @@ def local_of(instant: datetime, zone: str) -> str:
 
 def my_intro_view(programme: Programme, intro: Intro, me: Participant,
                   other: Participant, zone: str | None = None) -> MyIntroView:
-    """``mine`` in ``zone`` (the zone the person's page shows; default their own)."""
+    """``mine`` in ``zone`` (the zone the person's page shows; default their own); the
+    explanation written for them (rooms/programmes/wording.py), not the admin's."""
     shown = zone or me.zone
     times = [OfferedTime(start=utc_text(s.start), end=utc_text(s.end),
                          mine=local_of(s.start, shown), theirs=local_of(s.start, other.zone))
@@ -225,5 +231,6 @@ def my_intro_view(programme: Programme, intro: Intro, me: Participant,
     return MyIntroView(programme_id=programme.programme_id, programme=programme.name,
                        role=me.role.value, zone=shown,
                        other_name=other.name, other_zone=other.zone,
-                       explanation=intro.explanation, times=times,
+                       explanation=for_person(programme, intro, me, other, shown),
+                       times=times,
                        booking_id=intro.booking_id)

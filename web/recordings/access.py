@@ -27,6 +27,7 @@ from rooms.grants import TokenSigner
 from rooms.recordings.audit import AuditAction, AuditEntry, AuditOutcome
 from rooms.recordings.store import RecordingStore
 
+from ..client_address import ClientAddress
 from ..rest import Problem
 from .session import COOKIE, SessionCodec
 
@@ -66,19 +67,21 @@ class Access:
     """Authenticates callers and writes the audit log."""
 
     def __init__(self, admin_key: str, signer: TokenSigner, store: RecordingStore,
-                 clock: Clock, sessions: SessionCodec) -> None:
+                 clock: Clock, sessions: SessionCodec,
+                 client_address: ClientAddress | None = None) -> None:
+        self.client_address = client_address or ClientAddress()
         self._admin_key = admin_key.encode()
         self._signer = signer
         self._store = store
         self._clock = clock
         self.sessions = sessions
 
-    def caller(self, request: web.Request) -> Caller:
+    async def caller(self, request: web.Request) -> Caller:
         """Who asks: the ``Authorization`` header, else the page's session cookie."""
         header = request.headers.get("Authorization")
         cookie = request.cookies.get(COOKIE)
         if header is None and cookie:
-            return self._session_caller(request, cookie)
+            return await self._session_caller(request, cookie)
         scheme, _, credential = (header or "").partition(" ")
         if scheme.lower() != "bearer" or not credential:
             return Caller(ANONYMOUS, Problem(
@@ -86,18 +89,18 @@ class Access:
                 "'Authorization: Bearer'.", 401))
         return self.of_credential(credential)
 
-    def page_admin(self, request: web.Request) -> bool:
+    async def page_admin(self, request: web.Request) -> bool:
         """The admin page signed in with the admin key asks (its session cookie and no
         ``Authorization`` header): what other admin-only reads (the notes) accept."""
         cookie = request.cookies.get(COOKIE)
         if "Authorization" in request.headers or not cookie:
             return False
-        caller = self._session_caller(request, cookie)
+        caller = await self._session_caller(request, cookie)
         return caller.refusal is None and caller.room_id is None
 
-    def _session_caller(self, request: web.Request, cookie: str) -> Caller:
+    async def _session_caller(self, request: web.Request, cookie: str) -> Caller:
         try:
-            session = self.sessions.read(cookie)
+            session = await self.sessions.open(cookie)
         except Problem as refusal:
             return Caller(ANONYMOUS, refusal)
         try:
@@ -130,14 +133,14 @@ class Access:
             recording_id=None if recording_id is None else recording_id[:MAX_FIELD],
             file=None if file is None else file[:MAX_FIELD],
             code=refused.code if refused else None, detail=detail[:500],
-            remote=(request.remote or "")[:100]))
+            remote=self.client_address.of(request)[:100]))
 
     async def admin(self, request: web.Request, action: AuditAction,
                     recording_id: str | None = None, file: str | None = None,
                     admin_key_only: bool = False) -> Caller:
         """The admin asking (with ``admin_key_only``: only the admin key will do); a refusal is
         audited, then raised as its Problem."""
-        caller = self.caller(request)
+        caller = await self.caller(request)
         refusal = caller.refusal
         if refusal is None and admin_key_only and caller.room_id is not None:
             refusal = key_only()

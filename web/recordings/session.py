@@ -4,9 +4,11 @@ The page signs in once with the admin key (or an admin token) and then holds a c
 ``mentorcall_admin`` (``Path=/api``, ``HttpOnly``, ``SameSite=Strict``, ``Secure`` when
 served over https or as configured, ``Max-Age`` = the session's life). Its value is
 ``<payload>.<sig>``: the payload (base64url JSON: actor, room of a token, expiry, a random
-nonce) signed with HMAC-SHA256 under a key derived from the server secret for this purpose
-only; verification checks the signature (constant time) before the expiry. Nothing is kept
-on the server, so every process of a deployment honours the cookie.
+nonce) signed with HMAC-SHA256 under a key derived from the server secret *and a digest of
+the current admin key* for this purpose only, so changing either ends every session;
+verification checks the signature (constant time) before the expiry. Sign-out revokes the
+session in the recordings store (its nonce, until it would have ended), which every
+process of a deployment reads, so the cookie is dead everywhere even if it was copied.
 
 CSRF: every request with the cookie whose method changes something (anything but GET and
 HEAD) must carry ``X-CSRF-Token``, an HMAC of the session's nonce under a second derived
@@ -27,7 +29,7 @@ import json
 import math
 import secrets
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from aiohttp import web
 
@@ -77,6 +79,18 @@ def session_expired() -> Problem:
     return Problem("session_expired", "Your admin session has ended: sign in again.", 401)
 
 
+def session_signed_out() -> Problem:
+    return Problem("unauthorized", "Your admin session was signed out: sign in again.", 401)
+
+
+class Revocations(Protocol):
+    """Where signed-out sessions are kept (the recordings store)."""
+
+    async def revoke_session(self, nonce: str, until: float) -> None: ...
+
+    async def session_revoked(self, nonce: str) -> bool: ...
+
+
 def csrf_invalid() -> Problem:
     return Problem("csrf_invalid", f"This request needs the page's {CSRF_HEADER} header: "
                    "reload the page and try again.", 403)
@@ -85,10 +99,16 @@ def csrf_invalid() -> Problem:
 class SessionCodec:
     """Issues and reads session cookies and their CSRF tokens."""
 
-    def __init__(self, secret: str, clock: Clock, ttl_s: int) -> None:
-        self._key = hmac.new(secret.encode(), SESSION_PURPOSE, hashlib.sha256).digest()
-        self._csrf_key = hmac.new(secret.encode(), CSRF_PURPOSE, hashlib.sha256).digest()
+    def __init__(self, secret: str, clock: Clock, ttl_s: int, admin_key: str,
+                 revocations: Revocations) -> None:
+        # bound to the admin key: a new key (rotated after a leak) ends every session
+        key_digest = hashlib.sha256(admin_key.encode()).digest()
+        self._key = hmac.new(secret.encode(), SESSION_PURPOSE + key_digest,
+                             hashlib.sha256).digest()
+        self._csrf_key = hmac.new(secret.encode(), CSRF_PURPOSE + key_digest,
+                                  hashlib.sha256).digest()
         self._clock = clock
+        self._revocations = revocations
         self.ttl_s = ttl_s
 
     def _sign(self, payload: str) -> str:
@@ -108,7 +128,8 @@ class SessionCodec:
         return f"{payload}.{self._sign(payload)}", session
 
     def read(self, value: str) -> AdminSession:
-        """The session of a cookie value, or the 401 Problem (tampered, expired)."""
+        """The session of a cookie value, or the 401 Problem (tampered, signed under
+        another secret or admin key, expired); :meth:`open` also checks sign-out."""
         payload, _, sig = value.partition(".")
         if (not payload or not sig or len(value) > MAX_COOKIE_CHARS
                 or not hmac.compare_digest(self._sign(payload).encode(), sig.encode())):
@@ -122,6 +143,17 @@ class SessionCodec:
         if self._clock.now() >= session.expires_at:
             raise session_expired()
         return session
+
+    async def open(self, value: str) -> AdminSession:
+        """:meth:`read`, and not signed out (the 401 Problem otherwise)."""
+        session = self.read(value)
+        if await self._revocations.session_revoked(session.nonce):
+            raise session_signed_out()
+        return session
+
+    async def revoke(self, session: AdminSession) -> None:
+        """Sign the session out on every process, until it would have ended anyway."""
+        await self._revocations.revoke_session(session.nonce, session.expires_at)
 
     def csrf_token(self, session: AdminSession) -> str:
         return hmac.new(self._csrf_key, session.nonce.encode(), hashlib.sha256).hexdigest()

@@ -32,6 +32,7 @@ from rooms.recordings.store import RecordingStore
 from rooms.recordings.uploads import UploadQueue
 from signaling.recording_files import RecordingFiler
 
+from ..client_address import ClientAddress
 from ..settings import Settings
 from .access import Access
 from .composer import Composer, ComposerOptions
@@ -129,8 +130,10 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
 
         uploads = UploadQueue(local, remote, uploaded)
     links = LinkSigner(settings.resolved_secret(), clock, settings.recording_link_ttl_s)
-    sessions = SessionCodec(settings.resolved_secret(), clock, settings.admin_session_ttl_s)
-    access = Access(settings.resolved_admin_key(), signer, store, clock, sessions)
+    sessions = SessionCodec(settings.resolved_secret(), clock, settings.admin_session_ttl_s,
+                            settings.resolved_admin_key(), store)
+    access = Access(settings.resolved_admin_key(), signer, store, clock, sessions,
+                    ClientAddress(settings.trusted_proxies))
     api = RecordingsApi(store, storage, access, links, settings.base_url)
     retention = Retention(store, storage, settings.recording_retention_days, clock)
     signin = SignIn(access, clock, secure=settings.admin_cookie_secure,

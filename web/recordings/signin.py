@@ -2,10 +2,16 @@
 
 ``POST /api/recordings-session`` takes the admin key (or an admin token) once and answers a
 session cookie (:mod:`.session`); ``GET`` says who is signed in (and the CSRF token, for a
-reloaded page); ``DELETE`` signs out. Sign-in attempts are limited per client address
-(token bucket, per process) and every attempt, allowed or refused, is audited as
-``signin``. The body must be JSON (``Content-Type: application/json``), which a cross-site
-form cannot send, so no other site can sign a browser in either.
+reloaded page); ``DELETE`` signs out (the session is revoked in the store: a copy of the
+cookie is dead too). *Failed* sign-ins are limited per client address (token bucket, per
+process; behind trusted proxies the client's own, web/client_address.py): past the limit
+a wrong credential is answered ``rate_limited``, but a right one is always let in, so
+nobody (not even everyone behind one proxy address) can be locked out by someone else's
+failures; the admin key is at least 32 bytes and admin tokens are signed, so it is not the
+limit that stops guessing, it keeps a flood of wrong attempts cheap. Every attempt,
+allowed or refused, is audited as ``signin``. The body must be JSON (``Content-Type:
+application/json``), which a cross-site form cannot send, so no other site can sign a
+browser in either.
 """
 
 from __future__ import annotations
@@ -46,10 +52,10 @@ class SignIn:
                  link_ttl_s: int) -> None:
         self._access = access
         self._clock = clock
-        self._sessions = access.sessions
+        self.sessions = access.sessions
         self._secure = secure
         self._base_url = base_url
-        self._attempts = RateLimiter(clock, attempts_per_min / 60, attempts_burst)
+        self._failures = RateLimiter(clock, attempts_per_min / 60, attempts_burst)
         self._retention_days = retention_days
         self._link_ttl_s = link_ttl_s
 
@@ -65,35 +71,40 @@ class SignIn:
         return SessionView(actor=session.actor, room_id=session.room_id,
                            admin_key=session.room_id is None,
                            expires_at=session.expires_at,
-                           csrf_token=self._sessions.csrf_token(session),
+                           csrf_token=self.sessions.csrf_token(session),
                            retention_days=self._retention_days, link_ttl_s=self._link_ttl_s)
 
     async def _refuse(self, request: web.Request, actor: str, refusal: Problem) -> Problem:
         await self._access.audit(request, actor, AuditAction.SIGNIN, refused=refusal)
         return refusal
 
-    async def sign_in(self, request: web.Request) -> web.Response:
-        wait = self._attempts.take(request.remote or "")
+    async def _fail(self, request: web.Request, actor: str, refusal: Problem) -> Problem:
+        """A failed sign-in: it costs the address a token; past the limit it is answered
+        ``rate_limited`` instead (audited either way)."""
+        wait = self._failures.take(self._access.client_address.of(request))
         if wait:
-            raise await self._refuse(request, ANONYMOUS, rate_limited(wait, "sign-in attempts"))
+            refusal = rate_limited(wait, "failed sign-ins")
+        return await self._refuse(request, actor, refusal)
+
+    async def sign_in(self, request: web.Request) -> web.Response:
         if request.content_type != "application/json":
-            raise await self._refuse(request, ANONYMOUS, Problem(
+            raise await self._fail(request, ANONYMOUS, Problem(
                 "invalid_body", "Send the credential as JSON: {\"credential\": \"...\"}."))
         try:
             body = SignInBody.model_validate((await read_json(request)).value)
         except ValidationError as exc:
-            raise await self._refuse(request, ANONYMOUS, Problem(
+            raise await self._fail(request, ANONYMOUS, Problem(
                 "invalid_body", describe_validation_error(exc))) from None
         except Problem as bad_body:
-            raise await self._refuse(request, ANONYMOUS, bad_body) from None
+            raise await self._fail(request, ANONYMOUS, bad_body) from None
         caller = self._access.of_credential(body.credential.strip())
         if caller.refusal is not None:
             refused = caller.refusal
             if refused.code == "unauthorized":
                 refused = Problem("unauthorized", "That is not the admin key or a valid admin "
                                   "token. Check it and try again.", 401)
-            raise await self._refuse(request, caller.actor, refused)
-        value, session = self._sessions.issue(caller.actor, caller.room_id, caller.until)
+            raise await self._fail(request, caller.actor, refused)
+        value, session = self.sessions.issue(caller.actor, caller.room_id, caller.until)
         await self._access.audit(request, caller.actor, AuditAction.SIGNIN,
                                  detail=f"session until {session.expires_at}")
         response = web.json_response(self._view(session).model_dump(mode="json"),
@@ -104,27 +115,28 @@ class SignIn:
                             secure=cookie_is_secure(request, self._secure, self._base_url))
         return response
 
-    def _session(self, request: web.Request) -> AdminSession:
+    async def _session(self, request: web.Request) -> AdminSession:
         cookie = request.cookies.get(COOKIE)
         if not cookie:
             raise not_signed_in()
-        return self._sessions.read(cookie)
+        return await self.sessions.open(cookie)
 
     async def current(self, request: web.Request) -> web.Response:
         """Who is signed in (not audited: it reads nothing of the recordings)."""
-        session = self._session(request)
+        session = await self._session(request)
         return web.json_response(self._view(session).model_dump(mode="json"),
                                  headers={"Cache-Control": "no-store"})
 
     async def sign_out(self, request: web.Request) -> web.Response:
         try:
-            session = self._session(request)
-            self._sessions.check_csrf(request, session)
+            session = await self._session(request)
+            self.sessions.check_csrf(request, session)
         except Problem as refusal:
             if refusal.code == "csrf_invalid":  # a session stays signed in
                 raise await self._refuse_signout(request, refusal) from None
             session = None  # nothing valid to end: still clear whatever cookie there is
-        if session is not None:
+        if session is not None:  # ended on every process, not only in this browser
+            await self.sessions.revoke(session)
             await self._access.audit(request, session.actor, AuditAction.SIGNOUT)
         response = web.json_response(SignedOut().model_dump(mode="json"),
                                      headers={"Cache-Control": "no-store"})

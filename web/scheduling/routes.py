@@ -69,7 +69,7 @@ CALENDAR_TYPE = "text/calendar"
 STATUS_BY_CODE = {
     "unauthorized": 401, "token_missing": 401, "token_invalid": 401, "token_expired": 401,
     "token_not_yet_valid": 401, "forbidden": 403, "person_not_found": 404,
-    "item_not_found": 404,
+    "item_not_found": 404, "notes_not_found": 404,
     "booking_not_found": 404, "occurrence_not_found": 404, "slot_taken": 409,
     "slot_unavailable": 409, "booking_exists": 409, "booking_cancelled": 409,
     "booking_changed": 409,

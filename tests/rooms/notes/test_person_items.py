@@ -68,3 +68,12 @@ async def test_a_persons_open_items_span_pairs_and_series(notes_store: NotesStor
     await service.set_item_done(SERIES, "ours", True)
     assert [[i.id for i in g.items] for g in await service.open_items_of("ben")] == [["theirs"]]
     assert await service.open_items_of("stranger") == []
+
+
+async def test_a_context_with_nobody_in_it_yet_is_stored(notes_store: NotesStore) -> None:
+    """A roundtable booked before anyone is named: its context is kept, nobody lists it."""
+    context = SessionContext(room_id="round-empty-0", scope="series:empty", people=(),
+                             title="Empty")
+    await notes_store.put_context(context)
+    assert await notes_store.context("round-empty-0") == context
+    assert await notes_store.scopes_of("ana") == {}

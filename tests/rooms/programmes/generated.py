@@ -10,6 +10,8 @@ from rooms.programmes.model import Participant, Programme, Role
 from rooms.scheduling import tzdb
 from rooms.scheduling.availability import Weekday, Window
 
+from .phrases import FIELDS, INDUSTRIES
+
 ZONES = (
     "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
     "America/Sao_Paulo", "America/Santiago", "America/Halifax", "Atlantic/Azores",
@@ -45,6 +47,18 @@ def windows_for(utc_start_min: int, length_min: int, zone: str,
     return {day: tuple(sorted(parts)) for day in Weekday}
 
 
+def skills_of(mentor: int) -> tuple[str, str]:
+    """Mentor ``i``'s field and industry: a pair no other of the first 720 mentors has."""
+    return (FIELDS[mentor % len(FIELDS)][0],
+            INDUSTRIES[(7 * mentor + mentor // len(FIELDS)) % len(INDUSTRIES)][0])
+
+
+def goals_of(mentor: int) -> tuple[str, str]:
+    """The goals of a mentee planted with mentor ``i``: a clear fit with their skills."""
+    field, industry = skills_of(mentor)
+    return (f"grow in {field}", f"work in {industry}")
+
+
 def generate(seed: int, mentees: int = 200, mentors: int = 60,
              zones: tuple[str, ...] = ZONES) -> tuple[list[Participant], dict[str, str]]:
     """People and the planted mentor of each mentee."""
@@ -59,7 +73,7 @@ def generate(seed: int, mentees: int = 200, mentors: int = 60,
         starts.append(start)
         people.append(Participant(
             key=f"mentor{i}", identity=f"id-mentor{i}", name=f"Mentor {i}", role=Role.MENTOR,
-            zone=zone, languages=("en",), skills=(f"topic{i} craft{i}", f"area{i}"),
+            zone=zone, languages=("en",), skills=skills_of(i),
             capacity=capacity, exclusions=(f"dept{rng.randrange(8)}",),
             weekly=windows_for(start, 180, zone, WEEK_OF)))
     for j in range(mentees):
@@ -71,7 +85,7 @@ def generate(seed: int, mentees: int = 200, mentors: int = 60,
             dept = f"dept{(int(dept[4:]) + 1) % 8}"
         people.append(Participant(
             key=f"mentee{j}", identity=f"id-mentee{j}", name=f"Mentee {j}", role=Role.MENTEE,
-            zone=zone, languages=("en",), goals=(f"grow in topic{mentor} craft{mentor}",),
+            zone=zone, languages=("en",), goals=goals_of(mentor),
             exclusions=(dept,),
             weekly=windows_for(starts[mentor] + rng.choice((0, 30, 60)), 150, zone, WEEK_OF)))
         planted[f"mentee{j}"] = f"mentor{mentor}"

@@ -77,3 +77,22 @@ async def test_claiming_an_intro_is_once(store: ProgrammeStore) -> None:
     assert not await store.claim_intro("p1", "lee", "lou", "b3")
     assert not await store.claim_intro("p2", "lee", "kenji", "b4")
     assert [i.booking_id for i in await store.intros("p1")] == ["b1", None]
+
+
+async def test_a_lease_has_one_holder_until_given_back(store: ProgrammeStore) -> None:
+    assert await store.acquire("p1", "publish", "t1", 900)
+    assert not await store.acquire("p1", "publish", "t2", 900)
+    assert await store.acquire("p2", "publish", "t2", 900)  # another programme
+    await store.release("p1", "publish", "t2")  # not the holder: nothing happens
+    assert not await store.acquire("p1", "publish", "t3", 900)
+    await store.release("p1", "publish", "t1")
+    assert await store.acquire("p1", "publish", "t3", 900)
+
+
+async def test_unindexing_forgets_only_this_programmes_people(store: ProgrammeStore) -> None:
+    await store.index_people("p1", ["id-a", "id-b"])
+    await store.index_people("p2", ["id-c"])
+    await store.unindex_people("p1", ["id-a", "id-c", "id-x"])
+    await store.unindex_people("p1", [])
+    assert await store.programme_of("id-a") is None
+    assert await store.programme_of("id-b") == "p1" and await store.programme_of("id-c") == "p2"

@@ -155,6 +155,16 @@ async def test_policy_defaults_and_expires_with_the_room(recording_store: Record
     await expect_error("room_closed", recording_store.set_policy("room-3", either, START))
 
 
+async def test_signed_out_admin_sessions_are_remembered_until_they_end(
+        recording_store: RecordingStore) -> None:
+    assert not await recording_store.session_revoked("nonce-a")
+    await recording_store.revoke_session("nonce-a", until=START + 100)
+    await recording_store.revoke_session("nonce-old", until=START - 1)  # already over
+    assert await recording_store.session_revoked("nonce-a")
+    assert not await recording_store.session_revoked("nonce-b")
+    assert not await recording_store.session_revoked("nonce-old")
+
+
 def audit(n: int, recording_id: str | None = None) -> AuditEntry:
     return AuditEntry(at=START + n, actor="admin", action=AuditAction.DOWNLOAD,
                       outcome=AuditOutcome.ALLOWED if n % 2 else AuditOutcome.REFUSED,

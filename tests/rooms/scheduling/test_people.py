@@ -142,6 +142,23 @@ async def test_link_renewal_raises_the_token_version(people: PeopleStore) -> Non
     assert await people.renew_link("nobody") is None
 
 
+async def test_details_change_and_the_rest_stays(people: PeopleStore,
+                                                 directory: PeopleDirectory) -> None:
+    await people.add(person("a"))
+    await people.renew_link("a")
+    await people.save_availability("a", every_day("Asia/Tokyo"))
+    changed = await directory.save_details("a", "Ada L.", PersonRole.MENTEE, "ada@example.org")
+    record = await people.get("a")
+    assert record is not None and record.person == changed
+    assert (changed.display_name, changed.role, changed.email) == (
+        "Ada L.", PersonRole.MENTEE, "ada@example.org")
+    assert (changed.zone, changed.token_version) == ("Asia/Tokyo", 1)
+    assert record.availability == every_day("Asia/Tokyo")
+    assert await people.save_details("nobody", "X", PersonRole.HOST, None) is None
+    with expect_code("person_not_found"):
+        await directory.save_details("nobody", "X", PersonRole.HOST, None)
+
+
 class CountingPeople(MemoryPeopleStore):
     """The memory store, counting reads: to see which tokens reach the store."""
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-import pytest
 import redis.asyncio as aioredis
 
 from rooms.clock import ManualClock
@@ -45,14 +44,6 @@ class Api:
         return await self.call(method, path, self.server.admin_key, body, raw)
 
 
-@pytest.fixture(params=["memory", "redis"])
-def deployment(request: pytest.FixtureRequest) -> dict[str, str]:
-    """The server's settings: in-memory stores, or everything in a real redis-server."""
-    if request.param == "redis":
-        return {"redis_url": request.getfixturevalue("clean_redis_url")}
-    return {}
-
-
 async def test_the_whole_flow(deployment: dict[str, str]) -> None:
     clock = ManualClock(T0.timestamp())
     async with Receiver() as receiver, \
@@ -82,6 +73,9 @@ async def test_the_whole_flow(deployment: dict[str, str]) -> None:
         assert status == 200 and len(published["intros"]) == 2
         status, mine = await api.call("GET", base + "/intro", links["kenji"])
         assert status == 200 and mine["other_name"] == "Lee" and len(mine["times"]) == 3
+        assert mine["explanation"].startswith("You are both free Tue, Wed, Thu and Fri "
+                                              "mornings (your time)")
+        assert "Lee's experience in data engineering" in mine["explanation"]
         assert all(t["mine"].endswith("+09:00") and t["theirs"].endswith("-08:00")
                    for t in mine["times"])
         status, booked = await api.call("POST", base + "/intro/accept", links["kenji"],
@@ -200,3 +194,46 @@ async def test_bad_imports_write_nothing() -> None:
         assert await people.everyone() == []
         status, error = await api.admin("GET", "/api/programmes/nope/matching")
         assert (status, error["error"]["code"]) == (404, "programme_not_found")
+
+
+async def test_a_publish_while_another_process_publishes_is_409(redis_url: str) -> None:
+    async with live_server(ManualClock(T0.timestamp()), redis_url=redis_url) as server, \
+            aiohttp.ClientSession() as http:
+        api = Api(server, http)
+        _, programme = await api.admin("POST", "/api/programmes", {"name": "P"})
+        base = f"/api/programmes/{programme['programme_id']}"
+        await api.admin("POST", base + "/people.csv", raw=CSV)
+        await api.admin("POST", base + "/matching", {})
+        client = aioredis.from_url(redis_url, decode_responses=True)
+        lease = f"mentorcall:programme:{programme['programme_id']}:lease:publish"
+        try:
+            await client.set(lease, "another-process", px=60_000)  # its publish is running
+            status, error = await api.admin("POST", base + "/publish")
+            assert (status, error["error"]["code"]) == (409, "publish_in_progress")
+            assert "try again" in error["error"]["message"]
+            assert await client.get(lease) == "another-process"  # not taken over
+            await client.delete(lease)
+            status, published = await api.admin("POST", base + "/publish")
+            assert status == 200 and len(published["intros"]) == 2
+            assert not await client.exists(lease)
+        finally:
+            await client.aclose()
+
+
+async def test_importing_again_says_who_left() -> None:
+    async with live_server(ManualClock(T0.timestamp())) as server, \
+            aiohttp.ClientSession() as http:
+        api = Api(server, http)
+        _, programme = await api.admin("POST", "/api/programmes", {"name": "P"})
+        base = f"/api/programmes/{programme['programme_id']}"
+        status, first = await api.admin("POST", base + "/people.csv", raw=CSV)
+        assert status == 201 and first["left"] == []
+        without_lou = b"".join(line for line in CSV.splitlines(keepends=True)
+                               if not line.startswith(b"lou,"))
+        status, again = await api.admin("POST", base + "/people.csv", raw=without_lou)
+        assert status == 201 and again["left"] == ["lou"] and again["imported"] == 3
+        assert [p["identity"] for p in again["people"]] == [
+            p["identity"] for p in first["people"] if p["key"] != "lou"]
+        lou_token = first["people"][3]["schedule_link"].split("#token=")[1]
+        status, _ = await api.call("GET", "/api/me/intro", lou_token)
+        assert status == 401

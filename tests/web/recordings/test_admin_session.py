@@ -16,6 +16,7 @@ import pytest
 from rooms.clock import ManualClock
 from rooms.grants import JoinGrant
 from rooms.models import Role
+from rooms.notes.model import SessionContext
 from tests.live_server import LiveServer, live_server
 from tests.rooms.recordings.builders import recording
 from web.recordings.setup import RECORDINGS
@@ -40,8 +41,10 @@ class Page:
                           role=Role.HOST, publish=True, subscribe=True, admin=admin)
         return self.server.services.signer.issue(grant, ttl_s)
 
-    async def sign_in(self, credential: str) -> tuple[int, Any, Morsel[str] | None]:
-        response = await self.http.post(self.url(SESSION), json={"credential": credential})
+    async def sign_in(self, credential: str, headers: dict[str, str] | None = None,
+                      ) -> tuple[int, Any, Morsel[str] | None]:
+        response = await self.http.post(self.url(SESSION), json={"credential": credential},
+                                        headers=headers)
         jar: SimpleCookie = SimpleCookie()
         for header in response.headers.getall("Set-Cookie", []):
             jar.load(header)
@@ -189,20 +192,66 @@ async def test_non_admins_and_wrong_keys_get_no_session(page: Page) -> None:
     ]
 
 
-async def test_sign_in_attempts_are_rate_limited_per_address(page: Page) -> None:
+async def test_failed_sign_ins_are_rate_limited_per_address(page: Page) -> None:
     for _ in range(5):
         status, _, _ = await page.sign_in("wrong-key-wrong-key")
         assert status == 401
-    status, body, cookie = await page.sign_in(page.server.admin_key)
+    status, body, cookie = await page.sign_in("wrong-key-wrong-key")
     assert status == 429 and body["error"]["code"] == "rate_limited" and cookie is None
+    assert body["error"]["message"].startswith("Too many failed sign-ins")
     page.clock.advance(12)  # 5 a minute: one attempt back
-    status, body, cookie = await page.sign_in(page.server.admin_key)
-    assert status == 200 and cookie is not None
-    status, body, cookie = await page.sign_in(page.server.admin_key)
-    assert status == 429
+    status, _, _ = await page.sign_in("wrong-key-wrong-key")
+    assert status == 401
+    status, body, cookie = await page.sign_in(page.token(admin=False))
+    assert status == 429 and cookie is None  # a token without the grant fails too
     log = await page.audit()
-    assert log.count(("anonymous", "signin", "refused", "rate_limited", None)) == 2
-    assert log.count(("anonymous", "signin", "refused", "unauthorized", None)) == 5
+    assert log.count(("anonymous", "signin", "refused", "rate_limited", None)) == 1
+    assert log.count(("token:host-1", "signin", "refused", "rate_limited", None)) == 1
+    assert log.count(("anonymous", "signin", "refused", "unauthorized", None)) == 6
+
+
+async def test_a_forwarded_for_header_is_not_believed_without_trusted_proxies(
+        page: Page) -> None:
+    for n in range(5):
+        status, _, _ = await page.sign_in("wrong", {"X-Forwarded-For": f"203.0.113.{n}"})
+        assert status == 401
+    status, _, _ = await page.sign_in("wrong", {"X-Forwarded-For": "203.0.113.99"})
+    assert status == 429
+
+
+@pytest.mark.parametrize("page", [{"trusted_proxies": ("127.0.0.1",)}], indirect=True)
+async def test_behind_a_trusted_proxy_failures_count_per_client(page: Page) -> None:
+    mallory = {"X-Forwarded-For": "203.0.113.5"}
+    for _ in range(5):
+        status, _, _ = await page.sign_in("wrong-key-wrong-key", mallory)
+        assert status == 401
+    status, _, _ = await page.sign_in("wrong-key-wrong-key", mallory)
+    assert status == 429
+    spoofed = {"X-Forwarded-For": "198.51.100.1, 203.0.113.5"}  # her own header, appended to
+    status, _, _ = await page.sign_in("wrong-key-wrong-key", spoofed)
+    assert status == 429
+    status, _, _ = await page.sign_in("a-typo-of-the-key", {"X-Forwarded-For": "203.0.113.6"})
+    assert status == 401  # someone else behind the same proxy has their own attempts
+    response = await page.http.get(page.url("/api/recordings-audit"), headers={
+        "Authorization": f"Bearer {page.server.admin_key}"}, params={"limit": "1000"})
+    remotes = [e["remote"] for e in (await response.json())["entries"]
+               if e["action"] == "signin"]
+    assert remotes == ["203.0.113.6"] + ["203.0.113.5"] * 7
+
+
+async def test_nobody_locks_the_admin_out_and_sign_ins_cost_nothing(page: Page) -> None:
+    for _ in range(6):  # someone behind the same address (a proxy) fails on and on
+        status, _, _ = await page.sign_in("wrong-key-wrong-key")
+    assert status == 429
+    for _ in range(7):  # the right key still signs in, as often as needed
+        status, body, cookie = await page.sign_in(page.server.admin_key)
+        assert status == 200 and cookie is not None, body
+    status, body, cookie = await page.sign_in(page.token(admin=True))
+    assert status == 200 and cookie is not None, body
+    status, body, _ = await page.sign_in("wrong-key-wrong-key")
+    assert status == 429  # and the failures are still limited
+    log = await page.audit()
+    assert log.count(("admin", "signin", "allowed", None, None)) == 7
 
 
 async def test_a_token_session_ends_when_its_token_does(page: Page) -> None:
@@ -231,3 +280,53 @@ async def test_the_admin_key_header_still_wins_over_a_cookie(page: Page) -> None
         "Authorization": f"Bearer {page.server.admin_key}",
         "Cookie": "mentorcall_admin=garbage"})
     assert response.status == 200  # an API client needs no CSRF token
+
+
+async def test_sign_out_ends_the_session_on_every_process(redis_url: str) -> None:
+    """A copy of the cookie (another tab, a leaked one) is dead once its session signed
+    out, on the other process too, for the recordings, the notes and the programmes."""
+    async with live_server(redis_url=redis_url) as one, \
+            live_server(redis_url=redis_url) as two, \
+            aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        answer = await http.post(one.base_url + SESSION, json={"credential": one.admin_key})
+        assert answer.status == 200
+        jar: SimpleCookie = SimpleCookie()
+        jar.load(answer.headers["Set-Cookie"])
+        cookie = {"Cookie": f"mentorcall_admin={jar['mentorcall_admin'].value}"}
+        csrf = (await answer.json())["csrf_token"]
+        await one.services.notes.store.put_context(SessionContext(
+            room_id="room-x", scope="pair:a+b", people=("a", "b"), title="Coffee"))
+        reads = ["/api/recordings", "/api/notes/sessions/room-x/recordings",
+                 "/api/programmes/nope"]
+        before = [(await http.get(two.base_url + path, headers=cookie)).status
+                  for path in reads]
+        assert before == [200, 200, 404]  # signed in: the programme just does not exist
+        out = await http.delete(one.base_url + SESSION,
+                                headers={**cookie, "X-CSRF-Token": csrf})
+        assert out.status == 200
+        for server in (one, two):
+            for path in [SESSION, *reads]:
+                response = await http.get(server.base_url + path, headers=cookie)
+                assert response.status == 401, (path, await response.text())
+        response = await http.get(two.base_url + "/api/recordings", headers=cookie)
+        assert (await response.json())["error"] == {
+            "code": "unauthorized", "message": "Your admin session was signed out: sign in again."}
+
+
+async def test_a_new_admin_key_ends_the_sessions_of_the_old_one() -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        async with live_server() as before:
+            answer = await http.post(before.base_url + SESSION,
+                                     json={"credential": before.admin_key})
+            assert answer.status == 200
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(answer.headers["Set-Cookie"])
+            cookie = {"Cookie": f"mentorcall_admin={jar['mentorcall_admin'].value}"}
+        async with live_server() as restarted:  # the same key: the session goes on
+            response = await http.get(restarted.base_url + "/api/recordings", headers=cookie)
+            assert response.status == 200
+        async with live_server(admin_key="rotated-after-a-leak-" + "k" * 32) as rotated:
+            for path in (SESSION, "/api/recordings", "/api/programmes/nope",
+                         "/api/notes/sessions/room-x/recordings"):
+                response = await http.get(rotated.base_url + path, headers=cookie)
+                assert response.status == 401, (path, await response.text())

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from rooms.clock import ManualClock
+from rooms.notes.model import SessionContext
 from rooms.scheduling.availability import Availability
 from rooms.scheduling.booking_service import SchedulingService
 from rooms.scheduling.bookings import Booking
@@ -143,6 +144,8 @@ async def test_a_recorded_session_links_to_its_notes_and_back() -> None:
         status, _ = await booked.get(admin_link, booked.tokens["Kenji"])
         assert status in (401, 403)
         # an unrecorded session's export has no recordings section
+        await server.services.notes.store.put_context(SessionContext(
+            room_id=f"{room_id}x", scope="pair:a+b", people=("a", "b"), title="Unrecorded"))
         status, text = await booked.get(f"/api/notes/sessions/{room_id}x")
         assert status == 200 and "## Recordings" not in text
 

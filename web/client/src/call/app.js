@@ -22,6 +22,7 @@ import { NotesPanel } from "./notes.js";
 import { askForName, rememberedToken } from "./share.js";
 import { publishing } from "./publish.js";
 import { signaling } from "./signaling.js";
+import { reconnecting } from "./reconnect.js";
 import { exposeTestHooks, stats } from "./stats.js";
 
 const LEAVE_WAIT_MS = 2000;
@@ -62,6 +63,11 @@ class CallClient {
     this.subscriptionsOpened = 0; // by earlier SubscriberLinks (stats for tests)
     this.offersAnswered = 0;
     this.publishPc = null;
+    this.resumeToken = null; // from our last join ack: resumes our seat after a drop
+    this.graceOver = false; // the last join came after our seat was given up
+    this.reconnectTimer = null;
+    this.reconnectTries = 0;
+    this.moves = 0; // `moved` answers followed in a row
     this.wantInCall = false; // true between "Join" and leaving (or a fatal error)
     this.joinedOnce = false; // this connection attempt has joined at least once
     this.leftName = null;
@@ -90,6 +96,7 @@ class CallClient {
 
   setState(state) {
     this.state = state;
+    this.stateHistory = [...(this.stateHistory || []).slice(-49), state];
     this.view.showState(state);
     this.renderWaiting();
   }
@@ -222,6 +229,8 @@ class CallClient {
   }
 
   teardown({ stopMedia }) {
+    this.stopReconnecting();
+    this.resumeToken = null;
     this.closePeerConnections();
     const socket = this.socket;
     this.socket = null;
@@ -284,7 +293,7 @@ class CallClient {
   }
 }
 
-Object.assign(CallClient.prototype, publishing, signaling, stats);
+Object.assign(CallClient.prototype, publishing, signaling, reconnecting, stats);
 
 const client = new CallClient(tokenFromLocation(), new CallView());
 

@@ -50,6 +50,8 @@ export const ERROR_TEXT = {
   notes_wrong_room: "Those notes belong to another session.",
   notes_read_only: "You're observing this session, so you can read the notes but not change them.",
   notes_too_large: "The notes are full (they've reached their size limit), so that change wasn't kept.",
+  resume_expired: "You were away too long to keep your place in the call. Join again to carry on.",
+  resume_invalid: "This window's connection to the call was taken over or is out of date. Join again to carry on.",
   internal_error: "Something went wrong on the server. The call carries on; please try again in a moment.",
   unavailable: "The server is briefly unable to reach its data. Your call carries on; please try again in a few seconds.",
   busy: "The server is still working on your earlier requests. Please try again in a moment.",

@@ -1,5 +1,6 @@
-// The signaling connection of the call: one Socket.IO connection, `join` (again on every
-// reconnect), the room's events and the one subscribe connection (SubscriberLink) the
+// The signaling connection of the call: one Socket.IO connection (a new one on every
+// reconnect: reconnect.js), `join` (again on every reconnect, resuming our seat), the
+// room's events and the one subscribe connection (SubscriberLink) the
 // server renegotiates (docs/protocol.md). Methods of CallClient (app.js), mixed into its
 // prototype: `this` is the CallClient.
 
@@ -25,7 +26,9 @@ export const signaling = {
         else if (!resp || typeof resp !== "object") reject(new ServerError("internal_error"));
         else if (!resp.ok) {
           const e = resp.error || {};
-          reject(new ServerError(e.code || "internal_error", e.message, e.retry_after_s));
+          const error = new ServerError(e.code || "internal_error", e.message, e.retry_after_s);
+          if (typeof e.url === "string") error.url = e.url; // `moved`: the room's node
+          reject(error);
         }
         else resolve(resp);
       });
@@ -45,12 +48,19 @@ export const signaling = {
     this.errorCode = null;
     this.setState("joining");
     this.status("Joining the call…");
-    const socket = window.io({ transports: ["websocket"], reconnectionDelayMax: 4000 });
-    this.socket = socket;
+    this.resumeToken = null;
+    this.stopReconnecting();
+    this.openSocket(this.entryUrl()); // reconnect.js
+  },
+
+  /** Every event of a new connection (reconnect.js opens one per attempt). */
+  bindSocket(socket) {
     socket.on("connect", () => this.onConnect(socket));
     socket.on("disconnect", (reason) => this.onDisconnect(socket, reason));
     socket.on("connect_error", () => {
-      if (socket === this.socket && this.state === "joining") this.status(ERROR_TEXT.unreachable);
+      if (socket !== this.socket || !this.wantInCall) return;
+      if (this.state === "joining") this.status(ERROR_TEXT.unreachable);
+      this.reconnectSoon();
     });
     socket.on("participant_joined", (msg) => this.onParticipantJoined(msg));
     socket.on("participant_left", (msg) => this.onParticipantLeft(msg));
@@ -70,18 +80,28 @@ export const signaling = {
   async onConnect(socket) {
     console.info("mentorcall: connected");
     if (socket !== this.socket || !this.wantInCall) return;
-    // A (re)connection: start from a clean slate and join with the same token.
-    // Within the grace period the server resumes our seat.
+    // A (re)connection: start from a clean slate (new peer connections) and join with
+    // the same token and our resume token: within the grace period the server gives us
+    // back the same seat (reconnect.js).
     this.closePeerConnections();
     let ack;
     try {
-      const named = this.claims?.share && this.shareName ? { display_name: this.shareName } : {};
-      ack = await this.request("join", { token: this.token, ...named });
+      ack = await this.joinRequest();
     } catch (err) {
-      if (socket === this.socket) this.fail(err);
+      if (socket !== this.socket) return;
+      if (this.followMoved(err)) return; // the room lives on another node: go there
+      if (this.joinedOnce && ["timeout", "unavailable", "internal_error"].includes(err.code)) {
+        socket.disconnect(); // a node that cannot serve us just now: try again
+        this.reconnectSoon();
+        return;
+      }
+      this.fail(err);
       return;
     }
     if (socket !== this.socket || !this.wantInCall) return;
+    this.reconnectTries = 0;
+    this.moves = 0;
+    this.resumeToken = typeof ack.resume_token === "string" ? ack.resume_token : null;
     if (typeof ack.token === "string" && ack.token && this.sharedToken) {
       // Our own token from now on (reconnects, after `admitted`): never the shared one again.
       remember(this.sharedToken, ack.token);
@@ -119,7 +139,9 @@ export const signaling = {
     const reconnected = this.joinedOnce;
     this.joinedOnce = true;
     this.updateCallState();
-    this.status(reconnected ? "Reconnected." : this.callStatusText());
+    this.status(!reconnected ? this.callStatusText()
+      : this.graceOver ? "You were away too long to keep your place, so you rejoined the call as a new arrival."
+        : "Reconnected.");
     if (ack.subscriber_offer) this.onSubscriberOffer(socket, ack.subscriber_offer);
     await this.publish();
   },
@@ -135,6 +157,7 @@ export const signaling = {
     if (socket !== this.socket || !this.wantInCall) return;
     this.token = token;
     this.claims = peekClaims(token) || this.claims;
+    this.resumeToken = null; // it was for the room we leave
     this.closePeerConnections();
     this.participants.clear();
     this.roundtable.model.reset();
@@ -157,7 +180,11 @@ export const signaling = {
       this.status("Disconnected by the server.");
       return;
     }
+    // The network or the server went away: the server closes our media and keeps our
+    // seat for its grace period; we reconnect (to the entry address) and resume it.
     this.notes.offline();
+    this.closePeerConnections();
+    this.reconnectSoon();
     if (!this.joinedOnce) return; // still making the first connection
     this.setState("reconnecting");
     this.status("Connection lost. Reconnecting…");

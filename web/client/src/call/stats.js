@@ -52,6 +52,10 @@ export function exposeTestHooks(client) {
     get opensAt() {
       return client.opensAt;
     },
+    // Every page state so far, oldest first (the last 50): e.g. "reconnecting" then "in_call".
+    get stateHistory() {
+      return [...client.stateHistory];
+    },
     get participants() {
       return [...client.participants.values()].map((p) => ({ ...p }));
     },

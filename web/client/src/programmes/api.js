@@ -1,81 +1,14 @@
-// The programmes admin API (docs/programmes-api.md) with the admin pages' session cookie:
-// the page signs in once with the admin key (POST /api/recordings-session, the same
-// sign-in as the recordings page) and the server sets an HttpOnly cookie this code never
-// sees. The key is not kept anywhere by the page; the session's CSRF token is kept in
-// memory and sent as X-CSRF-Token with every request that changes something.
+// The programmes admin API (docs/programmes-api.md) with the admin pages' session
+// (shared/http.js): the page signs in once with the admin key (the same sign-in as the
+// recordings page) and keeps nothing but the session's CSRF token, in memory.
 
-const SESSION = "/api/recordings-session";
-const TIMEOUT_MS = 30000;
+import { AdminSession } from "../shared/http.js";
 
-export class AdminError extends Error {
-  constructor(status, code, message, rows) {
-    super(message || code);
-    this.status = status;
-    this.code = code;
-    this.rows = rows || [];
-  }
-}
+const TIMEOUT_MS = 30000; // a matching of a large programme takes a few seconds
 
-export class AdminApi {
+export class AdminApi extends AdminSession {
   constructor() {
-    this.csrf = "";
-  }
-
-  async request(method, path, body, contentType = "application/json") {
-    const headers = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = contentType;
-    if (method !== "GET" && this.csrf) headers["X-CSRF-Token"] = this.csrf;
-    let response;
-    try {
-      response = await fetch(path, {
-        method,
-        headers,
-        body: body === undefined || contentType !== "application/json" ? body : JSON.stringify(body),
-        cache: "no-store",
-        credentials: "same-origin",
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch {
-      throw new AdminError(0, "unreachable", "Can't reach the server. Check the connection and try again.");
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch {
-      data = null;
-    }
-    if (!response.ok) {
-      throw new AdminError(response.status, data?.error?.code || "internal_error",
-        data?.error?.message || `The server answered ${response.status}.`, data?.rows);
-    }
-    return data;
-  }
-
-  /** The signed-in session ({admin_key, expires_at, csrf_token}), or null. */
-  async session() {
-    try {
-      return this.remember(await this.request("GET", SESSION));
-    } catch (err) {
-      if (err.status === 401) return null;
-      throw err;
-    }
-  }
-
-  async signIn(credential) {
-    return this.remember(await this.request("POST", SESSION, { credential }));
-  }
-
-  async signOut() {
-    try {
-      await this.request("DELETE", SESSION);
-    } finally {
-      this.csrf = "";
-    }
-  }
-
-  remember(session) {
-    this.csrf = session?.csrf_token || "";
-    return session;
+    super({ timeoutMs: TIMEOUT_MS });
   }
 
   base(id) {
@@ -83,10 +16,12 @@ export class AdminApi {
   }
 
   programme(id) { return this.request("GET", this.base(id)); }
-  create(body) { return this.request("POST", "/api/programmes", body); }
+  create(body) { return this.request("POST", "/api/programmes", { body }); }
   people(id) { return this.request("GET", `${this.base(id)}/people`); }
-  importCsv(id, file) { return this.request("POST", `${this.base(id)}/people.csv`, file, "text/csv"); }
-  runMatching(id) { return this.request("POST", `${this.base(id)}/matching`, {}); }
+  importCsv(id, file) {
+    return this.request("POST", `${this.base(id)}/people.csv`, { body: file, contentType: "text/csv" });
+  }
+  runMatching(id) { return this.request("POST", `${this.base(id)}/matching`, { body: {} }); }
   async matching(id) {
     try {
       return await this.request("GET", `${this.base(id)}/matching`);
@@ -95,15 +30,23 @@ export class AdminApi {
       throw err;
     }
   }
-  lock(id, mentee, locked) { return this.request("POST", `${this.base(id)}/matching/lock`, { mentee, locked }); }
-  swap(id, a, b) { return this.request("POST", `${this.base(id)}/matching/swap`, { mentee_a: a, mentee_b: b }); }
+  lock(id, mentee, locked) {
+    return this.request("POST", `${this.base(id)}/matching/lock`, { body: { mentee, locked } });
+  }
+  swap(id, a, b) {
+    return this.request("POST", `${this.base(id)}/matching/swap`, { body: { mentee_a: a, mentee_b: b } });
+  }
   publish(id) { return this.request("POST", `${this.base(id)}/publish`); }
-  coffee(id) { return this.request("POST", `${this.base(id)}/coffee-rounds`, {}); }
+  coffee(id) { return this.request("POST", `${this.base(id)}/coffee-rounds`, { body: {} }); }
   dashboard(id) { return this.request("GET", `${this.base(id)}/dashboard`); }
+  intros(id) { return this.request("GET", `${this.base(id)}/intros`); }
+  coffeeRounds(id) { return this.request("GET", `${this.base(id)}/coffee-rounds`); }
 }
 
 /** What to tell the admin for an error: the server's sentence (it names the problem). */
 export function errorText(err) {
   if (err?.code === "session_expired") return "Your admin session has ended: sign in again.";
+  if (err?.code === "unreachable") return "Can't reach the server. Check the connection and try again.";
+  if (err?.status && !err.serverMessage) return `The server answered ${err.status}.`;
   return err?.message || "Something went wrong. Please try again.";
 }

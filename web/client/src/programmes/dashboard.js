@@ -51,11 +51,33 @@ export class Dashboard {
     $("progress-empty").hidden = d.pairs.length > 0;
     $("progress-box").hidden = !d.pairs.length;
     const name = (key) => this.page.nameOf(key);
+    await this.loadRounds();
     $("progress").tBodies[0].replaceChildren(...d.pairs.map((p) => el("tr", {},
       el("td", { class: "who" }, name(p.mentee)), el("td", { class: "who" }, name(p.mentor)),
       el("td", { class: "num" }, String(p.sessions_held)), el("td", { class: "num" }, String(p.no_shows)),
       el("td", { class: "num" }, p.open_action_items === null ? "—" : String(p.open_action_items)),
       el("td", {}, p.next_session ? dateTimeText(p.next_session) : "none booked"))));
+  }
+
+  /** Past coffee rounds (GET .../coffee-rounds), newest first. */
+  async loadRounds() {
+    let rounds;
+    try {
+      ({ rounds } = await this.page.api.coffeeRounds(this.id));
+    } catch (err) {
+      if (this.page.failed(err)) return;
+      show("coffee-error", errorText(err));
+      return;
+    }
+    const name = (key) => this.page.nameOf(key);
+    $("coffee-history-box").hidden = !rounds.length;
+    $("coffee-history").replaceChildren(...rounds.map((r) => el("li", { dataset: { round: String(r.round_no) } },
+      el("strong", {}, `Round ${r.round_no}`),
+      r.sent_at ? ` (${dateTimeText(r.sent_at)} UTC): ` : ": ",
+      r.pairs.length
+        ? r.pairs.map((p) => `${name(p.mentor)} & ${name(p.mentee)} (${p.session ? (p.session.cancelled ? "cancelled" : "booked") : "not booked"})`).join(", ")
+        : "nobody paired",
+      r.sitting_out.length ? `; sitting out: ${r.sitting_out.map(name).join(", ")}` : "")));
   }
 
   async runCoffee() {

@@ -13,6 +13,14 @@ function show(id, text) {
   $(id).hidden = !text;
 }
 
+/** What became of an intro, for the admin. */
+export function stateText(intro, nameOf) {
+  if (intro.state === "accepted") return `accepted by ${nameOf(intro.accepted_by)}`;
+  if (intro.state === "booked") return "booked by the programme";
+  if (intro.state === "cancelled") return "booked, then cancelled";
+  return "proposed: no time picked yet";
+}
+
 export class Review {
   /** `page` gives api, programme, people, nameOf(), status() and refresh(). */
   constructor(page) {
@@ -35,11 +43,13 @@ export class Review {
   async load() {
     try {
       this.matching = await this.page.api.matching(this.id);
+      this.intros = (await this.page.api.intros(this.id)).intros;
     } catch (err) {
       if (this.page.failed(err)) return;
       show("review-error", errorText(err));
     }
     this.render();
+    this.renderIntros();
   }
 
   person(key) {
@@ -155,7 +165,6 @@ export class Review {
     show("review-error", "");
     try {
       const answer = await this.page.api.publish(this.id);
-      this.intros = answer.intros;
       show("review-notice", `Published: ${answer.intros.length} pair${answer.intros.length === 1 ? "" : "s"} introduced. Each person sees their match on their schedule page.`);
       this.page.status("Matches published.");
       await this.page.refresh();
@@ -165,17 +174,17 @@ export class Review {
     } finally {
       $("publish").disabled = false;
     }
-    this.renderIntros();
   }
 
+  /** The intros sent (GET .../intros): offered times and what became of them. */
   renderIntros() {
     $("intros").hidden = !this.intros.length;
-    $("intro-table").tBodies[0].replaceChildren(...this.intros.map((i) => el("tr", {},
+    $("intro-table").tBodies[0].replaceChildren(...this.intros.map((i) => el("tr", { dataset: { state: i.state } },
       el("td", {}, this.person(i.mentee), " with ", this.person(i.mentor)),
-      el("td", {}, i.slots.length
-        ? el("ul", { class: "times" }, ...i.slots.map((s) => el("li", {},
+      el("td", {}, i.offered.length
+        ? el("ul", { class: "times" }, ...i.offered.map((s) => el("li", { class: i.session?.start === s.start ? "chosen" : "" },
           `${dateTimeText(s.mentor_local)} · ${dateTimeText(s.mentee_local)}`)))
         : "No common time in the next two weeks"),
-      el("td", {}, i.booking_id ? "yes" : "not yet"))));
+      el("td", { class: "state" }, stateText(i, (key) => this.page.nameOf(key))))));
   }
 }

@@ -1,17 +1,10 @@
 // The scheduling REST API (docs/scheduling-api.md), called with the person token.
 
-const REQUEST_TIMEOUT_MS = 15000;
-const SLOTS_PAGE = 200; // slots per request; the server sends a Link to the next page
+import { exchange } from "../shared/http.js";
 
-/** A failed request: the server's stable code and, when it sent one, its sentence. */
-export class ApiError extends Error {
-  constructor(status, code, serverMessage) {
-    super(serverMessage || code);
-    this.status = status;
-    this.code = code;
-    this.serverMessage = serverMessage || "";
-  }
-}
+export { ApiError } from "../shared/http.js";
+
+const SLOTS_PAGE = 200; // slots per request; the server sends a Link to the next page
 
 export class ScheduleApi {
   constructor(token) {
@@ -23,32 +16,8 @@ export class ScheduleApi {
   }
 
   /** The decoded answer and the response (for its headers); ApiError on failure. */
-  async exchange(method, path, body) {
-    const headers = { Authorization: `Bearer ${this.token}`, Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    let response;
-    try {
-      response = await fetch(path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        cache: "no-store",
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch {
-      throw new ApiError(0, "unreachable");
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch {
-      data = null;
-    }
-    if (!response.ok) {
-      const code = data?.error?.code || (response.status >= 500 ? "internal_error" : "unexpected");
-      throw new ApiError(response.status, code, data?.error?.message);
-    }
-    return { data, response };
+  exchange(method, path, body) {
+    return exchange(method, path, { body, headers: { Authorization: `Bearer ${this.token}` } });
   }
 
   me() {

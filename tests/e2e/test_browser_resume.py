@@ -1,0 +1,84 @@
+"""A page whose connection drops comes back by itself: it shows "Reconnecting…" while
+the server cannot be reached, then resumes its seat (the other page never sees it
+leave) and the media flows again, without a click; after the grace period it says that
+its place was given up and joins again as a new arrival."""
+
+from __future__ import annotations
+
+import asyncio
+
+from playwright.async_api import expect
+
+from tests.live_server import live_server
+
+from .browser import WEBSOCKET_SPY, BrowserPage, chromium, open_page
+from .test_browser_call import TIMEOUT_MS, assert_media_flows, join
+
+
+async def history(page: BrowserPage) -> list[str]:
+    states: list[str] = await page.page.evaluate("() => window.mentorcall.stateHistory")
+    return states
+
+
+async def cut_off(page: BrowserPage, seconds: float, shot: str | None = None) -> None:
+    """The page loses the server for ``seconds``: its WebSockets close and no new one
+    can be opened (the browser is offline) until then."""
+    await page.context.set_offline(True)
+    try:
+        await page.drop_connection()
+        await page.wait_for_state("reconnecting")
+        await expect(page.page.locator("#waiting")).to_contain_text(
+            "Connection lost. Reconnecting…")
+        if shot:
+            await page.screenshot(shot)
+        await asyncio.sleep(seconds)
+        assert await page.state() == "reconnecting"  # still cut off: still trying
+    finally:
+        await page.context.set_offline(False)
+
+
+async def test_a_dropped_page_resumes_by_itself_and_says_so_after_the_grace() -> None:
+    async with live_server(disconnect_grace_s=30.0) as server, chromium() as browser:
+        room = await server.create_room(mentor_name="Ada Lovelace", mentee_name="Grace Hopper")
+        mentor = await open_page(browser, room["links"]["mentor"], "mentor")
+        mentee = await open_page(browser, room["links"]["mentee"], "mentee",
+                                 init_script=WEBSOCKET_SPY)
+        await join(mentor)
+        await join(mentee)
+        await mentor.wait_for_state("in_call")
+        await mentee.wait_for_state("in_call")
+        await assert_media_flows(mentor)
+        identity = await mentee.page.evaluate("() => window.mentorcall.identity")
+        mentor_states = len(await history(mentor))
+
+        await cut_off(mentee, 3.0, shot="resume-reconnecting")
+        await mentee.wait_for_state("in_call")  # no click
+        await expect(mentee.page.locator("#status")).to_have_text("Reconnected.",
+                                                                  timeout=TIMEOUT_MS)
+        assert await mentee.page.evaluate("() => window.mentorcall.identity") == identity
+        await assert_media_flows(mentee)
+        await assert_media_flows(mentor)
+        await mentee.screenshot("resume-back-in-call")
+        # the mentor never saw the mentee leave: its page stayed in the call
+        assert set((await history(mentor))[mentor_states:]) <= {"in_call"}
+        snapshot = await server.services.service.snapshot(room["room_id"])
+        assert len(snapshot.participants) == 2
+
+    async with live_server(disconnect_grace_s=1.0, presence_interval_s=0.5) as server, \
+            chromium() as browser:
+        room = await server.create_room(mentor_name="Ada Lovelace", mentee_name="Grace Hopper")
+        mentor = await open_page(browser, room["links"]["mentor"], "mentor")
+        mentee = await open_page(browser, room["links"]["mentee"], "mentee",
+                                 init_script=WEBSOCKET_SPY)
+        await join(mentor)
+        await join(mentee)
+        await mentee.wait_for_state("in_call")
+        await cut_off(mentee, 4.0)  # longer than the grace period
+        await mentor.wait_for_state("waiting")  # the mentor saw the mentee's seat go
+        await mentee.wait_for_state("in_call")
+        await expect(mentee.page.locator("#status")).to_have_text(
+            "You were away too long to keep your place, so you rejoined the call as a new "
+            "arrival.", timeout=TIMEOUT_MS)
+        await mentee.screenshot("resume-after-grace")
+        await mentor.wait_for_state("in_call")
+        await assert_media_flows(mentor)
