@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+import socketio
 from aiohttp import web
 
 from media.config import MediaConfig
@@ -32,7 +33,7 @@ from rooms.service import RoomService
 from rooms.store import RoomStore
 from signaling.namespace import CallNamespace
 from signaling.options import SignalingOptions
-from signaling.server import create_sio
+from signaling.server import create_sio, events_flowing
 
 from .calls.routes import RoomsApi
 from .metrics.collector import NodeCollector, node_registry
@@ -150,7 +151,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         settings.resolved_admin_key(),
         settings.base_url,
         settings.default_duration_min,
-        redis_up=None if redis is None else functools.partial(ping, redis, HEALTH_PING_S),
+        redis_up=None if redis is None else functools.partial(redis_up, redis, sio),
     )
     app.add_routes(rooms_api.routes())
     scheduling.attach(app)
@@ -186,6 +187,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     if isinstance(roundtable_store, MemoryRoundtableStore):
         app.cleanup_ctx.append(background(lambda: purge_expired_rooms(roundtable_store)))
     return app
+
+
+async def redis_up(redis: aioredis.Redis, sio: socketio.AsyncServer) -> bool:
+    """Redis answers a PING within HEALTH_PING_S, and this process is subscribed to the
+    other processes' events again (after an outage its listener subscribes anew)."""
+    return await ping(redis, HEALTH_PING_S) and events_flowing(sio)
 
 
 def background(

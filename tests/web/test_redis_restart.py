@@ -83,7 +83,7 @@ async def test_a_restart_without_persistence_keeps_the_call_and_rebuilds_the_roo
         assert await raw.hgetall(participants_key) == before  # roles, names, tracks
         assert set(await raw.hgetall(leases_key)) == {host.identity, pat.identity}
         assert await raw.pttl(room_key) > 0
-        assert (await health(server))[0] == 200
+        await until(lambda: _status_is(server, 200))  # its events listener is back too
         await flowing(host, pat)
 
         ann = await connect(server, stack, 3)
