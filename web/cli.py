@@ -139,6 +139,19 @@ def create_programme(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: can't read {args.csv}: {exc.strerror}", file=sys.stderr)
         return 1
+    # the importer's own checks first, so that a bad file leaves no empty programme behind
+    # (imported here: this is the only command that needs it)
+    from rooms.programmes.errors import ProgrammeError
+    from rooms.programmes.importer import read_csv
+
+    try:
+        read_csv(csv)
+    except ProgrammeError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        for row in exc.rows:
+            print(f"  row {row.row} ({row.key or '?'}): {row.reason}", file=sys.stderr)
+        print("no programme was created; fix the file and run this again", file=sys.stderr)
+        return 1
     made = admin_post(settings, "/api/programmes",
                       {"name": args.name, "default_availability": args.default_availability})
     if made is None:

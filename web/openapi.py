@@ -37,6 +37,7 @@ from .programmes.bodies import (
     LockBody,
     MatchBody,
     SwapBody,
+    UpdateProgrammeBody,
 )
 from .programmes.history import CoffeeHistoryView, IntroHistoryView
 from .programmes.routes import STATUS as PROGRAMME_STATUS
@@ -316,6 +317,10 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(*ADMIN, *BODY_ERRORS)),
     Operation("get", "/api/programmes/{programme_id}", "A programme, with its numbers of "
               "mentors and mentees", "admin_session", ProgrammeView, errors=PROGRAMME),
+    Operation("patch", "/api/programmes/{programme_id}", "Change a programme's settings "
+              "(the fields sent; the next matching, publish or coffee round uses them)",
+              "admin_session", ProgrammeView, body=UpdateProgrammeBody,
+              errors=(*PROGRAMME, *BODY_ERRORS)),
     Operation("get", "/api/programmes/{programme_id}/people", "The imported people (key, "
               "name, role, zone, capacity, coffee), for the admin pages", "admin_session",
               PeopleView, errors=PROGRAMME),
@@ -329,7 +334,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/programmes/{programme_id}/matching", "Match mentors and mentees "
               "(the global optimum with capacities; locked pairs kept)", "admin_session",
               MatchingView, body=MatchBody,
-              errors=(*PROGRAMME, "programme_infeasible", *BODY_ERRORS)),
+              errors=(*PROGRAMME, "programme_infeasible", "matching_too_large",
+                      "week_out_of_range", *BODY_ERRORS)),
     Operation("get", "/api/programmes/{programme_id}/matching", "The proposed pairs with "
               "their explanations, and who is unmatched and why", "admin_session", MatchingView,
               errors=(*PROGRAMME, "not_matched")),
@@ -364,7 +370,7 @@ OPERATIONS: tuple[Operation, ...] = (
               "pair the pool (>= 30 min common, no recent repeats) and book each coffee",
               "admin_session", IntrosView, 201, body=CoffeeBody,
               errors=(*PROGRAMME, "pool_too_small", "coffee_round_in_progress",
-                      *BODY_ERRORS)),
+                      "coffee_round_exists", "week_out_of_range", *BODY_ERRORS)),
     Operation("get", "/api/programmes/{programme_id}/dashboard", "Participation figures, "
               "per-pair progress and coffee rounds over time", "admin_session", DashboardView,
               errors=PROGRAMME),

@@ -11,7 +11,7 @@ round, so nobody sits out twice running while a pairing for them exists.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -38,10 +38,12 @@ def recent_pairs(history: Sequence[Sequence[tuple[str, str]]],
 
 
 def plan_round(free: dict[str, list[Interval]], history: Sequence[Sequence[tuple[str, str]]],
-               no_repeat_rounds: int, sat_out_last: Sequence[str] = ()) -> CoffeePlan:
-    """The round's pairs from everyone's free time in the round's week."""
+               no_repeat_rounds: int, sat_out_last: Sequence[str] = (),
+               never: Collection[frozenset[str]] = ()) -> CoffeePlan:
+    """The round's pairs from everyone's free time in the round's week; ``never``: pairs
+    that already meet (mentor and mentee), whatever the history."""
     people = sorted(free)
-    banned = recent_pairs(history, no_repeat_rounds)
+    banned = recent_pairs(history, no_repeat_rounds) | set(never)
     priority = set(sat_out_last)
     graph = nx.Graph()
     graph.add_nodes_from(people)

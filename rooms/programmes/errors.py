@@ -23,6 +23,9 @@ ProgrammeCode = Literal[
     "pool_too_small",
     "publish_in_progress",
     "coffee_round_in_progress",
+    "coffee_round_exists",
+    "week_out_of_range",
+    "matching_too_large",
 ]
 
 

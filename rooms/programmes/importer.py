@@ -14,6 +14,11 @@ Lists are separated by ``;``. ``availability`` is ``mon-thu 08:30-12:00 16:00-18
 fri 09:00-11:00`` (days a range, one day or ``tue+thu``; windows in the person's local
 time); empty means the programme's default. Files must be UTF-8 (with or without a BOM):
 other encodings are refused with ``bad_encoding`` rather than guessed.
+
+Reading is bounded: it stops as soon as a file has more than ``MAX_PARTICIPANTS`` rows,
+a refusal lists at most ``MAX_LISTED`` bad rows (and says how many more), and malformed
+input (an over-long CSV field, deeply nested JSON, a huge number, an e-mail that is not
+text) is a coded refusal, never an exception of the parser.
 """
 
 from __future__ import annotations
@@ -27,13 +32,14 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from rooms.errors import RoomError
 from rooms.models import check_display_name
 from rooms.programmes.errors import ProgrammeError, RowError
 from rooms.programmes.model import MAX_CAPACITY, MAX_PARTICIPANTS, MAX_TAGS, Role
 from rooms.scheduling.availability import Availability, Weekday, Window
+from rooms.scheduling.bookings import Email
 from rooms.scheduling.zones import check_zone_name
 
 REQUIRED = ("key", "name", "role", "zone")
@@ -42,6 +48,10 @@ OPTIONAL = ("email", "languages", "skills", "goals", "capacity", "exclusions", "
 COLUMNS = REQUIRED + OPTIONAL
 DAYS = list(Weekday)
 _WINDOW = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+MAX_LISTED = 100  # bad rows listed in a refusal (the message counts the rest)
+MAX_NUMBER_CHARS = 20  # digits of a JSON number (capacity is 0..50)
+_EMAIL: TypeAdapter[str] = TypeAdapter(Email)
+TOO_MANY = f"At most {MAX_PARTICIPANTS} people per import."
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,9 @@ def _capacity(value: Any, role: Role) -> int:
         return 1 if role is Role.MENTOR else 0
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValueError("capacity must be a whole number")
+    if isinstance(value, str) and len(value.strip()) > 6:
+        raise ValueError(f"capacity {value.strip()[:6]}... is not a whole number from 0 to "
+                         f"{MAX_CAPACITY}")
     try:
         number = int(value)
     except ValueError as exc:
@@ -161,6 +174,8 @@ def _flag(value: Any) -> bool:
 def parse_row(data: Mapping[str, Any]) -> PersonRow:
     """One row as a :class:`PersonRow` (ValueError or RoomError with the reason)."""
     for column in REQUIRED:
+        if data.get(column) is not None and not isinstance(data[column], str):
+            raise ValueError(f"{column} must be text")
         if not isinstance(data.get(column), str) or not data[column].strip():
             raise ValueError(f"{column} is missing")
     key = data["key"].strip()
@@ -177,9 +192,7 @@ def parse_row(data: Mapping[str, Any]) -> PersonRow:
     weekly = parse_weekly(weekly_text)
     if weekly is not None:
         Availability(zone=zone, weekly=weekly)  # window checks of the scheduling model
-    email = (data.get("email") or "").strip() or None
-    if not isinstance(email, str | None):
-        raise ValueError("email must be text")
+    email = _email(data.get("email"))
     name = check_display_name(data["name"])
     if len(name) > 100:
         raise ValueError("name is longer than 100 characters")
@@ -194,6 +207,35 @@ def parse_row(data: Mapping[str, Any]) -> PersonRow:
         weekly=weekly, coffee=_flag(data.get("coffee")))
 
 
+def _email(value: Any) -> str | None:
+    """An optional e-mail address, checked as the scheduling directory will check it."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("email must be text")
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) > 254:
+        raise ValueError("email is longer than 254 characters")
+    try:
+        return _EMAIL.validate_python(text)
+    except ValidationError:
+        shown = text if len(text) <= 60 else text[:60] + "..."
+        raise ValueError(f"{shown!r} is not an e-mail address") from None
+
+
+def refusal(bad: Iterable[RowError]) -> ProgrammeError:
+    """``invalid_import`` listing the first :data:`MAX_LISTED` bad rows (by row) and
+    counting the rest, so a file of bad rows does not make a huge answer."""
+    ordered = sorted(bad, key=lambda e: e.row)
+    message = f"{len(ordered)} row(s) are wrong; nothing was imported."
+    if len(ordered) > MAX_LISTED:
+        message += (f" The first {MAX_LISTED} are listed, and {len(ordered) - MAX_LISTED} "
+                    "more.")
+    return ProgrammeError("invalid_import", message, tuple(ordered[:MAX_LISTED]))
+
+
 def _reason(exc: Exception) -> str:
     if isinstance(exc, RoomError):
         return exc.message
@@ -202,10 +244,12 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def check_rows(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> list[PersonRow]:
-    """Every row checked; ``invalid_import`` listing each bad row if any is bad."""
+def check_rows(rows: Iterable[tuple[int, Mapping[str, Any]]],
+               unreadable: Iterable[RowError] = ()) -> list[PersonRow]:
+    """Every row checked; ``invalid_import`` listing the bad rows (with ``unreadable``,
+    the rows the reader could not even split into fields) if any is bad."""
     good: list[PersonRow] = []
-    bad: list[RowError] = []
+    bad: list[RowError] = list(unreadable)
     seen: dict[str, int] = {}
     for number, data in rows:
         key = str(data.get("key") or "").strip()
@@ -221,7 +265,7 @@ def check_rows(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> list[PersonRow]
         seen[row.key] = number
         good.append(row)
     if len(good) + len(bad) > MAX_PARTICIPANTS:
-        raise ProgrammeError("invalid_import", f"At most {MAX_PARTICIPANTS} people per import.")
+        raise ProgrammeError("invalid_import", TOO_MANY)
     keys = {r.key: r for r in good}
     for row in good:
         for wanted in row.preferences:
@@ -229,9 +273,7 @@ def check_rows(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> list[PersonRow]
                 bad.append(RowError(seen[row.key], f"preference {wanted!r} is not a mentor "
                                                    "of this import", row.key))
     if bad:
-        bad.sort(key=lambda e: e.row)
-        raise ProgrammeError("invalid_import",
-                             f"{len(bad)} row(s) are wrong; nothing was imported.", tuple(bad))
+        raise refusal(bad)
     if not good:
         raise ProgrammeError("invalid_import", "The file has no people in it.")
     return good
@@ -260,38 +302,51 @@ def read_csv(raw: bytes) -> list[PersonRow]:
                                               f"columns are {', '.join(COLUMNS)}.")
     rows: list[tuple[int, Mapping[str, Any]]] = []
     bad: list[RowError] = []
-    for number, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(names):
-            bad.append(RowError(number, f"{len(values)} fields where the header has "
-                                        f"{len(names)}"))
-            continue
-        rows.append((number, dict(zip(names, values, strict=True))))
     try:
-        good = check_rows(rows)
-    except ProgrammeError as exc:
-        raise ProgrammeError(exc.code, _summary(bad, exc.rows) or exc.message,
-                             tuple(sorted((*bad, *exc.rows), key=lambda e: e.row))) from exc
-    if bad:
-        raise ProgrammeError("invalid_import", _summary(bad, ()), tuple(bad))
-    return good
+        for number, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) + len(bad) == MAX_PARTICIPANTS:
+                raise ProgrammeError("invalid_import", TOO_MANY)
+            if len(values) != len(names):
+                bad.append(RowError(number, f"{len(values)} fields where the header has "
+                                            f"{len(names)}"))
+                continue
+            rows.append((number, dict(zip(names, values, strict=True))))
+    except csv.Error as exc:  # an over-long field, ...: the rest cannot be read reliably
+        reason = (f"a field is longer than {csv.field_size_limit()} characters"
+                  if "field limit" in str(exc) else f"unreadable CSV ({exc})")
+        bad.append(RowError(reader.line_num, reason))
+    return check_rows(rows, bad)
 
 
-def _summary(first: list[RowError], second: tuple[RowError, ...]) -> str:
-    count = len(first) + len(second)
-    return f"{count} row(s) are wrong; nothing was imported." if count else ""
+def _bounded_number(text: str) -> int | float:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"numbers are limited to {MAX_NUMBER_CHARS} characters")
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def read_json(raw: bytes) -> list[PersonRow]:
     """The rows of a JSON import: ``{"people": [{column: value, ...}, ...]}`` (row = index+1)."""
+    text = decode(raw)
     try:
-        data = json.loads(decode(raw))
+        data = json.loads(text, parse_int=_bounded_number, parse_float=_bounded_number,
+                          parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise ProgrammeError("invalid_import", f"The JSON is malformed: {exc.msg}.") from exc
+    except ValueError as exc:  # a bounded number or NaN
+        raise ProgrammeError("invalid_import", f"The JSON is out of bounds: {exc}.") from exc
+    except RecursionError as exc:
+        raise ProgrammeError("invalid_import", "The JSON nests too deep.") from exc
     people = data.get("people") if isinstance(data, dict) else None
     if not isinstance(people, list):
         raise ProgrammeError("wrong_columns", 'Send {"people": [...]}.')
+    if len(people) > MAX_PARTICIPANTS:
+        raise ProgrammeError("invalid_import", TOO_MANY)
     rows: list[tuple[int, Mapping[str, Any]]] = []
     bad: list[RowError] = []
     for number, item in enumerate(people, start=1):
@@ -304,11 +359,4 @@ def read_json(raw: bytes) -> list[PersonRow]:
                                 str(item.get("key", ""))))
             continue
         rows.append((number, item))
-    try:
-        good = check_rows(rows)
-    except ProgrammeError as exc:
-        merged = tuple(sorted((*bad, *exc.rows), key=lambda e: e.row))
-        raise ProgrammeError(exc.code, _summary(bad, exc.rows) or exc.message, merged) from exc
-    if bad:
-        raise ProgrammeError("invalid_import", _summary(bad, ()), tuple(bad))
-    return good
+    return check_rows(rows, bad)

@@ -18,7 +18,9 @@ networkx's network simplex because the C implementation solves 1,000 x 1,200 sea
 under a second where the pure-Python flow takes tens of seconds (bench/matching.py).
 Forbidden pairs weigh 0 and every allowed pair more than 0, so an assignment to a 0 entry
 is "unmatched" and the optimum is the best matching. Locked pairs are kept and use up their
-mentor's seats; the rest is re-run around them.
+mentor's seats; the rest is re-run around them. A mentor gets no more seats than mentees it
+may be paired with, and a solve larger than ``MAX_SEAT_CELLS`` mentee x seat cells is
+refused (``matching_too_large``) rather than allowed to take gigabytes.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from rooms.scheduling.timeline import ZoneTimeline
 FIT, OVERLAP, LANGUAGE, FLOOR = 1.0, 0.5, 0.2, 0.01
 OVERLAP_CAP_H = 5.0
 PREFERENCE_BONUS = (0.6, 0.4, 0.2)
+MAX_SEAT_CELLS = 12_000_000  # mentees x usable seats of one solve (~100 MB of float64)
 Array = npt.NDArray[np.float64]
 
 
@@ -177,20 +180,32 @@ def why_not(programme: Programme, scores: Scores, j: int) -> str:
     return "every mentor who suits them is at capacity"
 
 
-def _seats(scores: Scores, taken: dict[str, int]) -> list[int]:
+def _seats(scores: Scores, free_mentees: Sequence[int], taken: dict[str, int]) -> list[int]:
+    """Each mentor's free seats, at most as many as free mentees it may be paired with (a
+    seat nobody can take changes nothing in the optimum, it only costs memory)."""
+    allowed = (scores.score[:, list(free_mentees)] > 0).sum(axis=1) if free_mentees else (
+        np.zeros(len(scores.mentors), dtype=np.int_))
     seats: list[int] = []
     for i, mentor in enumerate(scores.mentors):
         seats.extend([i] * max(0, min(mentor.capacity - taken.get(mentor.key, 0),
-                                      len(scores.mentees))))
+                                      int(allowed[i]))))
     return seats
 
 
-def optimal(scores: Scores, free_mentees: Sequence[int],
-            taken: dict[str, int]) -> list[tuple[int, int]]:
-    """The (mentor, mentee) indices of the best assignment of ``free_mentees``."""
-    seats = _seats(scores, taken)
+def optimal(scores: Scores, free_mentees: Sequence[int], taken: dict[str, int],
+            max_cells: int | None = None) -> list[tuple[int, int]]:
+    """The (mentor, mentee) indices of the best assignment of ``free_mentees``;
+    ``matching_too_large`` if the mentee x seat matrix would pass ``max_cells``
+    (default :data:`MAX_SEAT_CELLS`)."""
+    seats = _seats(scores, free_mentees, taken)
     if not seats or not free_mentees:
         return []
+    limit = MAX_SEAT_CELLS if max_cells is None else max_cells
+    if len(seats) * len(free_mentees) > limit:
+        raise ProgrammeError("matching_too_large", (
+            f"This matching would weigh {len(free_mentees)} mentees against "
+            f"{len(seats)} usable mentor seats, more than {limit:,} pairs at once; lower "
+            "the mentors' capacities or split the programme."))
     weights = scores.score[np.ix_(seats, list(free_mentees))].T  # mentees x seats
     rows, cols = linear_sum_assignment(weights, maximize=True)
     return [(seats[c], free_mentees[r]) for r, c in zip(rows, cols, strict=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -37,6 +37,7 @@ from rooms.programmes.model import (
     Programme,
 )
 from rooms.programmes.overlap import free_week, week_span
+from rooms.programmes.pair_times import PairTimes
 from rooms.programmes.progress import OpenItems, Progress
 from rooms.programmes.store import ProgrammeStore
 from rooms.scheduling.booking_service import (
@@ -46,13 +47,12 @@ from rooms.scheduling.booking_service import (
 )
 from rooms.scheduling.bookings import Booking
 from rooms.scheduling.recurrence import Frequency, Recurrence
-from rooms.scheduling.slots import Slot
 from rooms.scheduling.zones import from_epoch
 
 logger = logging.getLogger(__name__)
 INTRO_SLOTS = 3
 SEARCH_DAYS = 14
-COFFEE_MIN = 30
+WEEK_RANGE_DAYS = 366  # a week_of at most this far from today (matching: either side)
 PUBLISH_LEASE_S = 900  # a publish (or coffee round) that dies mid-way blocks the next one
                        # at most this long
 
@@ -63,11 +63,6 @@ class IntroListener(Protocol):
     async def intro_published(self, programme: Programme, intro: Intro,
                               people: dict[str, Participant]) -> None:
         ...
-
-
-def local_text(moment: datetime) -> str:
-    """``Tue 10 Mar 2026, 09:00 (GMT+09:00)``-like text for people."""
-    return moment.strftime("%a %d %b %Y, %H:%M (%Z)")
 
 
 class ProgrammeService:
@@ -83,6 +78,7 @@ class ProgrammeService:
         self.store = store
         self.scheduling = scheduling
         self.enrolment = Enrolment(store, scheduling)
+        self.times = PairTimes(scheduling)
         self._clock = clock
         self.fit_model: FitModel = fit_model or EmbeddingFit()
         self._listeners: list[IntroListener] = []
@@ -100,6 +96,14 @@ class ProgrammeService:
         await self.store.create(programme)
         return programme
 
+    async def update(self, programme_id: str, **changes: Any) -> Programme:
+        """Change settings of a programme (name, default availability, matching and coffee
+        settings); they apply to the next matching, publish or coffee round."""
+        programme = await self.programme(programme_id)
+        updated = Programme.model_validate(programme.model_dump() | changes)
+        await self.store.save(updated)
+        return updated
+
     async def programme(self, programme_id: str) -> Programme:
         found = await self.store.get(programme_id)
         if found is None:
@@ -113,14 +117,35 @@ class ProgrammeService:
         (see :mod:`.enrolment`)."""
         return await self.enrolment.import_people(await self.programme(programme_id), rows)
 
+    async def read_rows(self, reader: Callable[[bytes], list[PersonRow]],
+                        raw: bytes) -> list[PersonRow]:
+        """``reader(raw)`` (an import file up to 2 MiB: CPU work) off the event loop."""
+        return await self._offload(lambda: reader(raw))
+
     def _week(self) -> date:
         return (self._now() + timedelta(days=7)).date()
+
+    def _check_week(self, week: date, past_ok: bool) -> date:
+        """``week`` within :data:`WEEK_RANGE_DAYS` of today (and, unless ``past_ok``, not
+        over yet), else ``week_out_of_range``."""
+        today = self._now().date()
+        if week > today + timedelta(days=WEEK_RANGE_DAYS):
+            raise ProgrammeError("week_out_of_range", f"week_of {week.isoformat()} is more "
+                                                      f"than {WEEK_RANGE_DAYS} days ahead.")
+        if past_ok and week < today - timedelta(days=WEEK_RANGE_DAYS):
+            raise ProgrammeError("week_out_of_range", f"week_of {week.isoformat()} is more "
+                                                      f"than {WEEK_RANGE_DAYS} days ago.")
+        earliest = int(self._clock.now()) + self.scheduling.notice_min * 60
+        if not past_ok and week_span(week)[1] <= earliest:
+            raise ProgrammeError("week_out_of_range", f"The week of {week.isoformat()} is "
+                                                      "over; pick this week or a later one.")
+        return week
 
     async def run_matching(self, programme_id: str, week_of: date | None = None) -> Matching:
         """The best matching, keeping the pairs the admin locked."""
         programme = await self.programme(programme_id)
         people = await self.store.participants(programme_id)
-        week = week_of or self._week()
+        week = self._check_week(week_of or self._week(), past_ok=True)
         previous = await self.store.matching(programme_id)
         locked = [p for p in previous.pairs if p.locked] if previous else []
         result = await self._offload(  # CPU work: off the event loop in the server
@@ -172,37 +197,6 @@ class ProgrammeService:
         await self.store.set_matching(programme_id, updated)
         return updated
 
-    async def _first_slots(self, mentor: Participant, mentee: Participant,
-                           start: datetime, days: int, count: int) -> list[Slot]:
-        organiser = await self.scheduling.directory.person(mentor.identity)
-        query = self.scheduling.query(start, start + timedelta(days=days), COFFEE_MIN)
-        slots = await self.scheduling.pair_slots(organiser, mentee.identity, query,
-                                                 any_role=True)
-        chosen: list[Slot] = []
-        seen_days: set[date] = set()
-        for slot in slots:
-            day = slot.start.date()
-            if day not in seen_days:
-                seen_days.add(day)
-                chosen.append(slot)
-            if len(chosen) == count:
-                break
-        return chosen
-
-    @staticmethod
-    def _intro_slot(slot: Slot, mentor: Participant, mentee: Participant) -> IntroSlot:
-        return IntroSlot(start=slot.start, end=slot.end,
-                         mentor_local=slot.local_for(mentor.identity).start.isoformat(),
-                         mentee_local=slot.local_for(mentee.identity).start.isoformat())
-
-    async def _book(self, mentor: Participant, mentee: Participant, start: datetime,
-                    title: str, recurrence: Recurrence | None = None) -> Booking:
-        organiser = await self.scheduling.directory.person(mentor.identity)
-        made = await self.scheduling.book(organiser, [mentee.identity], roundtable=False,
-                                          start=start, length_min=COFFEE_MIN, title=title,
-                                          recurrence=recurrence, any_role=True)
-        return made[0]
-
     async def publish(self, programme_id: str) -> list[Intro]:
         """Send every pair its intro with three first-session times (and book the best
         when the programme auto-books).
@@ -238,6 +232,11 @@ class ProgrammeService:
         earlier = {(i.mentor, i.mentee): i for i in await self.store.intros(programme_id)}
         intros: list[Intro] = []
         new: list[Intro] = []
+        offered: dict[str, list[IntroSlot]] = {}  # per mentor: times offered to a pair
+        kept = {(p.mentor, p.mentee) for p in current.pairs}
+        for sent in earlier.values():
+            if sent.booking_id is None and (sent.mentor, sent.mentee) in kept:
+                offered.setdefault(sent.mentor, []).extend(sent.slots)
         try:
             for pair in current.pairs:
                 known = earlier.get((pair.mentor, pair.mentee))
@@ -245,15 +244,15 @@ class ProgrammeService:
                     intros.append(known)
                     continue
                 mentor, mentee = people[pair.mentor], people[pair.mentee]
-                slots = await self._first_slots(mentor, mentee, start, SEARCH_DAYS,
-                                                INTRO_SLOTS)
+                slots = await self.times.first_slots(mentor, mentee, start, SEARCH_DAYS,
+                                                INTRO_SLOTS, offered.get(mentor.key, ()))
                 intro = Intro(mentor=mentor.key, mentee=mentee.key, sent_at=self._now(),
                               skill=pair.skill, goal=pair.goal, week_of=current.week_of,
                               explanation=pair.explanation,
-                              slots=tuple(self._intro_slot(s, mentor, mentee) for s in slots))
+                              slots=tuple(self.times.intro_slot(s, mentor, mentee) for s in slots))
                 if programme.auto_book and slots:
                     try:
-                        booking = await self._book(mentor, mentee, slots[0].start,
+                        booking = await self.times.book(mentor, mentee, slots[0].start,
                                                    f"{programme.name}: first session")
                     except RoomError as exc:  # taken meanwhile: they pick a time themselves
                         logger.info("auto-booking %s/%s: %s", mentor.key, mentee.key, exc.code)
@@ -261,6 +260,8 @@ class ProgrammeService:
                         intro = intro.model_copy(update={"booking_id": booking.booking_id})
                 intros.append(intro)
                 new.append(intro)
+                if intro.booking_id is None:
+                    offered.setdefault(mentor.key, []).extend(intro.slots)
         finally:
             if new:
                 await self.store.set_intros(programme_id, intros)
@@ -277,32 +278,42 @@ class ProgrammeService:
                 return person
         raise ProgrammeError("intro_not_found", "You are not in this programme.")
 
+    async def intros_for(self, programme_id: str, identity: str) -> tuple[list[Intro], dict[
+            str, Participant]]:
+        """Every intro of the person ``identity`` (a mentor with capacity > 1 has one per
+        mentee; their schedule token says who)."""
+        me = await self.participant(programme_id, identity)
+        mine = [i for i in await self.store.intros(programme_id)
+                if me.key in (i.mentor, i.mentee)]
+        if not mine:
+            raise ProgrammeError("intro_not_found", "Your match has not been published yet.")
+        return mine, {p.key: p for p in await self.store.participants(programme_id)}
+
     async def intro_for(self, programme_id: str, identity: str) -> tuple[Intro, dict[
             str, Participant]]:
-        """The intro of the person ``identity`` (their schedule token says who)."""
-        me = await self.participant(programme_id, identity)
-        for intro in await self.store.intros(programme_id):
-            if me.key in (intro.mentor, intro.mentee):
-                people = {p.key: p for p in await self.store.participants(programme_id)}
-                return intro, people
-        raise ProgrammeError("intro_not_found", "Your match has not been published yet.")
+        """The first intro of the person ``identity`` (see :meth:`intros_for`)."""
+        mine, people = await self.intros_for(programme_id, identity)
+        return mine[0], people
 
     async def accept(self, programme_id: str, identity: str, start: datetime,
                      weekly_sessions: int = 1) -> Booking:
-        """Book the offered time starting at ``start`` for the caller's pair (and, with
-        ``weekly_sessions`` > 1, a weekly series from it). If the other person accepted
+        """Book the offered time starting at ``start`` for the caller's pair whose intro
+        offers it (a mentor's pairs are offered times that do not overlap) and, with
+        ``weekly_sessions`` > 1, a weekly series from it. If the other person accepted
         meanwhile, the booking just made is cancelled again: ``booking_exists``."""
-        intro, people = await self.intro_for(programme_id, identity)
-        if intro.booking_id is not None:
+        mine, people = await self.intros_for(programme_id, identity)
+        waiting = [i for i in mine if i.booking_id is None]
+        if not waiting:
             raise RoomError("booking_exists", "Your first session is already booked.")
-        if not any(s.start == start for s in intro.slots):
+        intro = next((i for i in waiting if any(s.start == start for s in i.slots)), None)
+        if intro is None:
             raise ProgrammeError("slot_not_offered", "That time was not offered; pick one "
                                                      "of the three.")
         programme = await self.programme(programme_id)
         mentor, mentee = people[intro.mentor], people[intro.mentee]
         recurrence = (Recurrence(frequency=Frequency.WEEKLY, count=weekly_sessions)
                       if weekly_sessions > 1 else None)
-        booking = await self._book(mentor, mentee, start, f"{programme.name}: mentoring",
+        booking = await self.times.book(mentor, mentee, start, f"{programme.name}: mentoring",
                                    recurrence)
         me = mentor if mentor.identity == identity else mentee
         if not await self.store.claim_intro(programme_id, intro.mentor, intro.mentee,
@@ -329,8 +340,14 @@ class ProgrammeService:
         if len(pool) < 2:
             raise ProgrammeError("pool_too_small", "A coffee round needs two people.")
         rounds = await self.store.coffee_rounds(programme_id)
-        week = week_of or (self._now() + timedelta(
-            days=7 * programme.coffee_every_weeks)).date()
+        week = self._check_week(week_of or (self._now() + timedelta(
+            days=7 * programme.coffee_every_weeks)).date(), past_ok=False)
+        monday = week - timedelta(days=week.weekday())  # rounds are keyed by their week
+        for number, made in enumerate(rounds, start=1):
+            if any(i.week_of == monday for i in made):
+                raise ProgrammeError("coffee_round_exists", f"The week of "
+                                                            f"{monday.isoformat()} already has "
+                                                            f"coffee round {number}.")
         span = week_span(week)
         lo = max(span[0], int(self._clock.now()) + self.scheduling.notice_min * 60)
         free = {p.key: free_week(p.availability(programme), (lo, max(lo, span[1])))
@@ -338,34 +355,43 @@ class ProgrammeService:
         history = [[(i.mentor, i.mentee) for i in r if i.mentee] for r in rounds]
         last = rounds[-1] if rounds else []
         sat_out = [i.mentor for i in last if not i.mentee]
-        plan = plan_round(free, history, programme.coffee_no_repeat_rounds, sat_out)
+        plan = plan_round(free, history, programme.coffee_no_repeat_rounds, sat_out,
+                          never=await self._mentoring_pairs(programme_id))
         people = {p.key: p for p in pool}
         number = len(rounds) + 1
         intros: list[Intro] = []
         start = from_epoch(lo)
         for a, b in plan.pairs:
-            slots = await self._first_slots(people[a], people[b], start,
+            slots = await self.times.first_slots(people[a], people[b], start,
                                             max(1, (span[1] - lo) // 86400 + 1), 1)
             booking_id = None
             if slots:
                 try:
-                    booking = await self._book(people[a], people[b], slots[0].start,
+                    booking = await self.times.book(people[a], people[b], slots[0].start,
                                                f"{programme.name}: coffee")
                 except RoomError as exc:  # taken meanwhile: the pair still meets
                     logger.info("coffee %s/%s not booked: %s", a, b, exc.code)
                 else:
                     booking_id = booking.booking_id
             intros.append(Intro(mentor=a, mentee=b, kind="coffee", round_no=number,
-                                sent_at=self._now(),
+                                sent_at=self._now(), week_of=monday,
                                 explanation="coffee round",
-                                slots=tuple(self._intro_slot(s, people[a], people[b])
+                                slots=tuple(self.times.intro_slot(s, people[a], people[b])
                                             for s in slots), booking_id=booking_id))
         intros.extend(Intro(mentor=k, mentee="", kind="coffee", round_no=number,
-                            sent_at=self._now(),
+                            sent_at=self._now(), week_of=monday,
                             explanation="sits out this round; first in line next time")
                       for k in plan.sitting_out)
         await self.store.add_coffee_round(programme_id, intros)
         return intros
+
+    async def _mentoring_pairs(self, programme_id: str) -> set[frozenset[str]]:
+        """The mentoring pairs (matched or introduced): never a coffee pair ("someone
+        new")."""
+        matching = await self.store.matching(programme_id)
+        pairs = {frozenset((p.mentor, p.mentee)) for p in matching.pairs} if matching else set()
+        return pairs | {frozenset((i.mentor, i.mentee))
+                        for i in await self.store.intros(programme_id)}
 
     async def progress(self, programme_id: str) -> list[dict[str, Any]]:
         """Each published pair's progress (see :class:`.progress.Progress`)."""

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from rooms.programmes.store import MemoryProgrammeStore
 from tests.live_server import ADMIN_KEY, LiveServer, ThreadedServer
 from web.cli import main
+from web.programmes.setup import PROGRAMMES
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +90,14 @@ def test_create_programme_imports_a_csv_and_lists_bad_rows(
     bad = tmp_path / "bad.csv"
     bad.write_bytes(sample.read_bytes().replace(b"Asia/Tokyo", b"Asia/Tokio"))
     args[-1] = str(bad)
+    store = threaded.app[PROGRAMMES].service.store
+    assert isinstance(store, MemoryProgrammeStore)
+    before = len(store._programmes)
     assert main(cli(threaded, *args)) == 1
     err = capsys.readouterr().err
     assert "row 5 (kenji): 'Asia/Tokio' is not an IANA time zone." in err
-    assert "created empty" in err
+    assert "no programme was created" in err
+    assert len(store._programmes) == before  # a bad file leaves no empty programme
     args[-1] = str(tmp_path / "missing.csv")
     assert main(cli(threaded, *args)) == 1
     assert "can't read" in capsys.readouterr().err

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rooms.models import DisplayName
 from rooms.programmes.importer import parse_weekly
-from rooms.scheduling.availability import Weekday, Window
+from rooms.scheduling.availability import Availability, Weekday, Window
 from rooms.scheduling.zones import UtcDatetime, ZoneName
 
 from ..scheduling.bodies import StrictBody
@@ -30,12 +30,44 @@ class CreateProgrammeBody(StrictBody):
     coffee_no_repeat_rounds: int = Field(default=4, ge=0, le=52)
 
     def settings(self) -> dict[str, Any]:
-        weekly: dict[Weekday, tuple[Window, ...]] = parse_weekly(
-            self.default_availability) or {}
-        return {"default_weekly": weekly, "min_overlap_h": self.min_overlap_h,
+        """The programme's settings (ValueError: the default availability is not usable)."""
+        return {"default_weekly": default_weekly(self.default_availability),
+                "min_overlap_h": self.min_overlap_h,
                 "require_shared_language": self.require_shared_language,
                 "auto_book": self.auto_book, "coffee_every_weeks": self.coffee_every_weeks,
                 "coffee_no_repeat_rounds": self.coffee_no_repeat_rounds}
+
+
+class UpdateProgrammeBody(StrictBody):
+    """The settings to change (``PATCH``); the ones left out stay as they are."""
+
+    name: DisplayName | None = None
+    default_availability: str | None = Field(default=None, max_length=500)
+    min_overlap_h: float | None = Field(default=None, ge=0, le=40)
+    require_shared_language: bool | None = None
+    auto_book: bool | None = None
+    coffee_every_weeks: int | None = Field(default=None, ge=1, le=2)
+    coffee_no_repeat_rounds: int | None = Field(default=None, ge=0, le=52)
+
+    def changes(self) -> dict[str, Any]:
+        """The programme fields to update (ValueError: an unusable default availability)."""
+        changed = {k: v for k, v in self.model_dump(exclude_unset=True).items()
+                   if v is not None and k != "default_availability"}
+        if self.default_availability is not None:
+            changed["default_weekly"] = default_weekly(self.default_availability)
+        return changed
+
+
+def default_weekly(text: str) -> dict[Weekday, tuple[Window, ...]]:
+    """``default_availability`` as weekly windows, checked as each person's will be (the
+    order of each window) so that no import trips on it later."""
+    weekly: dict[Weekday, tuple[Window, ...]] = parse_weekly(text) or {}
+    try:
+        Availability(zone="UTC", weekly=weekly)
+    except ValidationError as exc:
+        raise ValueError("; ".join(str(e["msg"]).removeprefix("Value error, ")
+                                   for e in exc.errors(include_input=False))) from None
+    return weekly
 
 
 class ImportPerson(StrictBody):

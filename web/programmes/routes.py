@@ -25,6 +25,7 @@ from rooms.programmes.errors import ProgrammeError
 from rooms.programmes.importer import read_csv, read_json
 from rooms.programmes.model import Intro, Matching, Participant, Programme
 from rooms.programmes.service import ProgrammeService
+from rooms.programmes.wording import for_person
 
 from ..recordings.session import COOKIE, SessionCodec
 from ..rest import Problem, api_error, read_bounded
@@ -39,6 +40,7 @@ from .bodies import (
     LockBody,
     MatchBody,
     SwapBody,
+    UpdateProgrammeBody,
 )
 from .history import IntroHistoryView, coffee_history_view, sent_intro_view
 from .views import (
@@ -66,7 +68,8 @@ STATUS = {"programme_not_found": 404, "invalid_import": 400, "bad_encoding": 400
           "wrong_columns": 400, "programme_infeasible": 409, "not_matched": 409,
           "pair_not_found": 404, "pair_excluded": 409, "intro_not_found": 404,
           "slot_not_offered": 409, "pool_too_small": 409, "publish_in_progress": 409,
-          "coffee_round_in_progress": 409}
+          "coffee_round_in_progress": 409, "coffee_round_exists": 409,
+          "week_out_of_range": 400, "matching_too_large": 409}
 
 
 def answers(handler: Handler) -> Handler:
@@ -113,6 +116,7 @@ class ProgrammesApi:
         return [
             web.post("/api/programmes", answers(self.create)),
             web.get(base, answers(self.get)),
+            web.patch(base, answers(self.update)),
             web.get(base + "/people", answers(self.people)),
             web.post(base + "/people", answers(self.import_json)),
             web.post(base + "/people.csv", answers(self.import_csv)),
@@ -172,6 +176,17 @@ class ProgrammesApi:
         programme = await self._service.create(body.name, **settings)
         return json_answer(programme_view(programme, []), status=201)
 
+    async def update(self, request: web.Request) -> web.Response:
+        await self._require_admin(request)
+        body = await read_body(request, UpdateProgrammeBody)
+        try:
+            changes = body.changes()
+        except ValueError as exc:
+            raise Problem("invalid_body", f"default_availability: {exc}") from exc
+        programme = await self._service.update(self._id(request), **changes)
+        people = await self._service.store.participants(programme.programme_id)
+        return json_answer(programme_view(programme, people))
+
     async def get(self, request: web.Request) -> web.Response:
         await self._require_admin(request)
         programme = await self._service.programme(self._id(request))
@@ -209,7 +224,7 @@ class ProgrammesApi:
         programme = await self._service.programme(self._id(request))
         # ImportBody documents the shape; the rows are checked one by one (read_json), so
         # that every bad row is reported with its reason, not the first bad field only.
-        rows = read_json(await self._raw(request))
+        rows = await self._service.read_rows(read_json, await self._raw(request))
         before = await self._keys(programme.programme_id)
         made = await self._service.import_people(programme.programme_id, rows)
         return await self._imported(programme.programme_id, made, before)
@@ -217,7 +232,7 @@ class ProgrammesApi:
     async def import_csv(self, request: web.Request) -> web.Response:
         await self._require_admin(request)
         programme = await self._service.programme(self._id(request))
-        rows = read_csv(await self._raw(request))
+        rows = await self._service.read_rows(read_csv, await self._raw(request))
         before = await self._keys(programme.programme_id)
         made = await self._service.import_people(programme.programme_id, rows)
         return await self._imported(programme.programme_id, made, before)
@@ -270,10 +285,9 @@ class ProgrammesApi:
                         programme_id: str) -> web.Response:
         params = IntroParams.model_validate(dict(request.query))
         programme = await self._service.programme(programme_id)
-        intro, people = await self._service.intro_for(programme.programme_id, identity)
+        intros, people = await self._service.intros_for(programme.programme_id, identity)
         me = next(p for p in people.values() if p.identity == identity)
-        other = people[intro.mentee if me.key == intro.mentor else intro.mentor]
-        return json_answer(my_intro_view(programme, intro, me, other, params.zone))
+        return json_answer(my_intro_view(programme, intros, me, people, params.zone))
 
     async def accept(self, request: web.Request) -> web.Response:
         identity = await self._person(request)
@@ -355,5 +369,8 @@ class IntroWebhooks:
                     "zone": mentor.zone},
             mentee={"key": mentee.key, "identity": mentee.identity, "name": mentee.name,
                     "zone": mentee.zone},
-            explanation=intro.explanation, slots=slot_times(intro),
+            explanation=intro.explanation,
+            mentor_explanation=for_person(programme, intro, mentor, mentee),
+            mentee_explanation=for_person(programme, intro, mentee, mentor),
+            slots=slot_times(intro),
             booking_id=intro.booking_id))

@@ -125,8 +125,19 @@ class OfferedTime(View):
     theirs: LocalTime
 
 
+class MatchView(View):
+    """One of a person's matches (a mentor with several mentees has one each)."""
+
+    other_name: str
+    other_zone: str
+    explanation: str = Field(description="why they were matched, written to the caller")
+    times: list[OfferedTime]
+    booking_id: str | None
+
+
 class MyIntroView(View):
-    """A person's intro: whom they meet, why, and the offered times in both zones."""
+    """A person's intro: whom they meet, why, and the offered times in both zones (the
+    first match; ``matches`` has every one)."""
 
     programme_id: str
     programme: str
@@ -138,6 +149,9 @@ class MyIntroView(View):
         "why they were matched, written to the caller (days in `zone`), not the admin's"))
     times: list[OfferedTime]
     booking_id: str | None
+    matches: list[MatchView] = Field(default_factory=list, description=(
+        "every match of the caller, the first one included: a mentor with capacity > 1 "
+        "has one per mentee, each offered different times"))
 
 
 class AcceptedView(View):
@@ -186,7 +200,11 @@ class IntroEvent(View):
     programme: str
     mentor: dict[str, str]
     mentee: dict[str, str]
-    explanation: str
+    explanation: str = Field(description="the admin's explanation (for comparing pairs)")
+    mentor_explanation: str = Field(description=(
+        "why they were matched, written to the mentor (days in the mentor's zone): what "
+        "their schedule page shows, for an e-mail to them"))
+    mentee_explanation: str = Field(description="the same, written to the mentee")
     slots: list[SlotTimes]
     booking_id: str | None
 
@@ -220,17 +238,28 @@ def local_of(instant: datetime, zone: str) -> str:
     return instant.astimezone(load_zone(zone)).isoformat()
 
 
-def my_intro_view(programme: Programme, intro: Intro, me: Participant,
-                  other: Participant, zone: str | None = None) -> MyIntroView:
-    """``mine`` in ``zone`` (the zone the person's page shows; default their own); the
-    explanation written for them (rooms/programmes/wording.py), not the admin's."""
-    shown = zone or me.zone
+def match_view(programme: Programme, intro: Intro, me: Participant, other: Participant,
+               shown: str) -> MatchView:
+    """One match as the person ``me`` reads it, ``mine`` in the zone ``shown``."""
     times = [OfferedTime(start=utc_text(s.start), end=utc_text(s.end),
                          mine=local_of(s.start, shown), theirs=local_of(s.start, other.zone))
              for s in intro.slots]
+    return MatchView(other_name=other.name, other_zone=other.zone,
+                     explanation=for_person(programme, intro, me, other, shown),
+                     times=times, booking_id=intro.booking_id)
+
+
+def my_intro_view(programme: Programme, intros: list[Intro], me: Participant,
+                  people: dict[str, Participant], zone: str | None = None) -> MyIntroView:
+    """``mine`` in ``zone`` (the zone the person's page shows; default their own); the
+    explanation written for them (rooms/programmes/wording.py), not the admin's. The top
+    level is the first match; ``matches`` lists them all."""
+    shown = zone or me.zone
+    matches = [match_view(programme, intro, me,
+                          people[intro.mentee if me.key == intro.mentor else intro.mentor],
+                          shown) for intro in intros]
+    first = matches[0]
     return MyIntroView(programme_id=programme.programme_id, programme=programme.name,
-                       role=me.role.value, zone=shown,
-                       other_name=other.name, other_zone=other.zone,
-                       explanation=for_person(programme, intro, me, other, shown),
-                       times=times,
-                       booking_id=intro.booking_id)
+                       role=me.role.value, zone=shown, other_name=first.other_name,
+                       other_zone=first.other_zone, explanation=first.explanation,
+                       times=first.times, booking_id=first.booking_id, matches=matches)

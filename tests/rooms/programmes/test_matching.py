@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rooms.programmes.errors import ProgrammeError
-from rooms.programmes.matching import Scores, greedy, match, optimal, score_all
+from rooms.programmes.matching import Scores, _seats, greedy, match, optimal, score_all
 from rooms.programmes.model import Participant, Role
 
 from .generated import PROGRAMME, WEEK_OF, generate, skills_of
@@ -144,3 +144,34 @@ def test_a_ranked_preference_decides_between_equal_mentors() -> None:
         [pair] = match(PROGRAMME, score_all(PROGRAMME, picky, WEEK_OF)).pairs
         assert pair.mentor == choice and pair.preference_rank == 1
         assert "choice no. 1" in pair.explanation
+
+
+def test_a_mentor_gets_no_more_seats_than_mentees_it_may_take() -> None:
+    """Capacity 50 for mentors who may each take a couple of the mentees: the seat matrix
+    holds the usable seats only (review finding 9), and the optimum is the same."""
+    people, _ = generate(6, mentees=40, mentors=20)
+    big = [p.model_copy(update={"capacity": 50}) if p.role is Role.MENTOR else p
+           for p in people]
+    scores = score_all(PROGRAMME, big, WEEK_OF)
+    everyone = list(range(len(scores.mentees)))
+    usable = int((scores.score > 0).sum())
+    assert usable < 20 * 40
+    assert len(_seats(scores, everyone, {})) == usable  # not 20 x min(50, 40) = 800
+    small = max(1, usable * len(everyone) // 2)
+    with pytest.raises(ProgrammeError) as refused:
+        optimal(scores, everyone, {}, max_cells=small)
+    assert refused.value.code == "matching_too_large"
+    best = sum(scores.score[i, j] for i, j in optimal(scores, everyone, {}))
+    base = sum(scores.score[i, j] for i, j in greedy(scores, everyone, {}))
+    assert best >= base - 1e-9
+
+
+def test_a_matching_past_the_seat_limit_is_refused() -> None:
+    people, _ = generate(3, mentees=30, mentors=10, zones=("Europe/Paris",))
+    big = [p.model_copy(update={"capacity": 50}) if p.role is Role.MENTOR else p
+           for p in people]
+    scores = score_all(PROGRAMME, big, WEEK_OF)
+    with pytest.raises(ProgrammeError) as refused:
+        optimal(scores, list(range(30)), {}, max_cells=30 * 30)
+    assert refused.value.code == "matching_too_large"
+    assert "usable mentor seats" in refused.value.message

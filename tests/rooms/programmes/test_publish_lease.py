@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import timedelta
 
 import pytest
 import redis.asyncio as aioredis
@@ -99,6 +100,12 @@ async def test_a_second_coffee_round_meanwhile_is_refused(world: World,
     upcoming = {b.booking_id for p in people
                 for b in await world.scheduling.upcoming(p.identity)}
     assert booked >= 1 and len(upcoming) == booked  # no coffee booked twice
-    assert {i.round_no for i in await second.coffee_round(pid)} == {2}  # then it goes
+    with pytest.raises(ProgrammeError) as again:  # that week has its round now
+        await second.coffee_round(pid)
+    assert again.value.code == "coffee_round_exists"
+    week = made[0].week_of
+    assert week is not None
+    later = await second.coffee_round(pid, week + timedelta(days=7))
+    assert {i.round_no for i in later} == {2}  # the next week's goes
     for store in stores:
         await store.close()

@@ -130,6 +130,11 @@ async def test_the_whole_flow(deployment: dict[str, str]) -> None:
         intros = receiver.of_type("programme.intro")
         assert len(intros) == 2
         assert {i["mentee"]["key"] for i in intros} == {"kenji", "lou"}
+        told = next(i for i in intros if i["mentee"]["key"] == "kenji")
+        assert "h/week overlap" in told["explanation"]  # the admin's
+        assert told["mentee_explanation"] == mine["explanation"]  # what Kenji's page says
+        assert told["mentor_explanation"].startswith("You are both free")
+        assert "your experience in data engineering" in told["mentor_explanation"]
         assert receiver.of_type("booking.created")
         if deployment:
             client = aioredis.from_url(deployment["redis_url"], decode_responses=True)

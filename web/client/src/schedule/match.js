@@ -1,5 +1,6 @@
 // Your programme match (docs/programmes-api.md): whom you are matched with and why, the
-// three proposed first-session times in your own time (and theirs), and an Accept button.
+// three proposed first-session times in your own time (and theirs), and an Accept button;
+// a mentor with several mentees sees each match (`matches`), with its own times.
 // Every time shown is the local time the server wrote (`mine`, `theirs`), never converted
 // here. Hidden for people who are not in a programme or whose match is not published yet.
 
@@ -48,46 +49,72 @@ export class MatchPanel {
     return this.intro.role === "mentor" ? "mentee" : "mentor";
   }
 
+  /** Every match of the caller: a mentor with several mentees has one each. */
+  matches() {
+    return this.intro.matches?.length ? this.intro.matches : [this.intro];
+  }
+
   render() {
     const intro = this.intro;
     $("match").hidden = !intro && $("match-error").hidden;
-    if (!intro) return;
-    $("match-heading").textContent = `Your ${this.otherWord()}: ${intro.other_name}`;
+    if (!intro) {
+      $("match-more").replaceChildren();
+      return;
+    }
+    const [first, ...more] = this.matches();
+    $("match-heading").textContent = `Your ${this.otherWord()}: ${first.other_name}`;
     $("match-programme").textContent =
-      `${intro.programme} matched you with ${intro.other_name}, who lives in ${placeName(intro.other_zone)}.`;
-    $("match-why").textContent = intro.explanation;
-    const list = $("match-times");
-    if (intro.booking_id) {
-      const booked = this.page.upcoming.bookings.find((b) => b.booking_id === intro.booking_id);
-      $("match-times-intro").textContent = booked
+      `${intro.programme} matched you with ${first.other_name}, who lives in ${placeName(first.other_zone)}.`;
+    $("match-why").textContent = first.explanation;
+    this.renderTimes(first, $("match-times-intro"), $("match-times"));
+    $("match-more").replaceChildren(...more.map((m) => this.moreMatch(m)));
+  }
+
+  /** Another mentee's match, below the first: who, why, and their own offered times. */
+  moreMatch(match) {
+    const lead = el("p", { class: "match-times-intro" });
+    const list = el("ul", { class: "match-times" });
+    this.renderTimes(match, lead, list);
+    return el("div", { class: "match-more" },
+      el("h3", {}, `Your ${this.otherWord()}: ${match.other_name}`),
+      el("p", {}, `${this.intro.programme} also matched you with ${match.other_name}, who lives in ${placeName(match.other_zone)}.`),
+      el("p", { class: "why" }, el("strong", {}, "Why you two: "), el("span", { class: "match-why" }, match.explanation)),
+      lead, list);
+  }
+
+  renderTimes(match, lead, list) {
+    if (match.booking_id) {
+      const booked = this.page.upcoming.bookings.find((b) => b.booking_id === match.booking_id);
+      lead.textContent = booked
         ? `Your first session is booked for ${dateTimeText(booked.shown.start)} (your time): see Upcoming sessions.`
         : "Your first session is booked: you'll find it under Upcoming sessions.";
       list.replaceChildren();
       return;
     }
-    $("match-times-intro").textContent = intro.times.length
-      ? `Pick a time for your first 30-minute session (shown in your time, ${placeName(intro.zone)}):`
+    lead.textContent = match.times.length
+      ? `Pick a time for your first 30-minute session (shown in your time, ${placeName(this.intro.zone)}):`
       : "No common time was found in the next two weeks. Use \"Find a time\" below.";
-    list.replaceChildren(...intro.times.map((t) => this.timeItem(t)));
+    list.replaceChildren(...match.times.map((t) => this.timeItem(t, match)));
   }
 
-  timeItem(t) {
+  timeItem(t, match) {
     const minutes = Math.round((Date.parse(t.end) - Date.parse(t.start)) / 60000);
     const mine = dateTimeText(t.mine);
-    const theirs = `${minutes} minutes · ${dateTimeText(t.theirs)} for ${this.intro.other_name} in ${placeName(this.intro.other_zone)}`;
+    const theirs = `${minutes} minutes · ${dateTimeText(t.theirs)} for ${match.other_name} in ${placeName(match.other_zone)}`;
     const button = el("button", { type: "button", class: "primary small", "aria-label": `Accept ${mine}` }, "Accept");
-    button.addEventListener("click", () => this.accept(t, button, mine));
+    button.addEventListener("click", () => this.accept(t, button, mine, match));
     return el("li", { class: "match-time", dataset: { start: t.start } },
       el("span", { class: "mine" }, mine), el("span", { class: "theirs muted" }, theirs), button);
   }
 
-  async accept(t, button, text) {
-    for (const b of $("match-times").querySelectorAll("button")) b.disabled = true;
+  async accept(t, button, text, match) {
+    for (const b of $("match").querySelectorAll(".match-time button")) b.disabled = true;
     this.error("");
     try {
       const booked = await this.page.api.request("POST", `/api/programmes/${encodeURIComponent(this.intro.programme_id)}/intro/accept`, { start: t.start });
-      this.intro = { ...this.intro, booking_id: booked.booking_id };
-      await this.page.afterChange(`Booked: ${text} with ${this.intro.other_name}.`, booked.booking_id);
+      const matches = this.matches().map((m) => (m === match ? { ...m, booking_id: booked.booking_id } : m));
+      this.intro = { ...this.intro, matches, booking_id: matches[0].booking_id };
+      await this.page.afterChange(`Booked: ${text} with ${match.other_name}.`, booked.booking_id);
       this.render();
     } catch (err) {
       this.error(matchErrorText(err));
