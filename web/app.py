@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+import socketio
 from aiohttp import web
 
 from media.config import MediaConfig
@@ -32,9 +33,12 @@ from rooms.service import RoomService
 from rooms.store import RoomStore
 from signaling.namespace import CallNamespace
 from signaling.options import SignalingOptions
-from signaling.server import create_sio
+from signaling.server import create_sio, events_flowing
 
 from .calls.routes import RoomsApi
+from .metrics.collector import NodeCollector, node_registry
+from .metrics.node import node_id_of
+from .metrics.routes import attach_metrics
 from .notes.routes import NotesApi
 from .pages import add_client_routes, security_headers
 from .programmes.setup import PROGRAMMES, build_programmes
@@ -136,6 +140,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     scheduling = build_scheduling(settings, clock, store, signer, redis)
     scheduling.service.add_listener(BookingContexts(notes_store, scheduling.service.rooms))
     recordings.service.booking_of = functools.partial(booking_of_room, notes_store)
+    service.add_restart_listener(recordings.service.reassert_rooms)
     app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling,
                              notes, redis)
     sio = create_sio(namespace, settings.redis_url or None, settings.browser_origins,
@@ -147,7 +152,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         settings.resolved_admin_key(),
         settings.base_url,
         settings.default_duration_min,
-        redis_up=None if redis is None else functools.partial(ping, redis, HEALTH_PING_S),
+        redis_up=None if redis is None else functools.partial(redis_up, redis, sio),
     )
     app.add_routes(rooms_api.routes())
     scheduling.attach(app)
@@ -165,6 +170,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[PROGRAMMES] = programmes
     programmes.attach(app)
     service.add_join_listener(programmes.service.tracker.joined)
+    node_id = functools.partial(node_id_of, settings)  # the node registry's id, later
+    attach_metrics(app, node_registry(NodeCollector(sfu, namespace, node_id)),
+                   settings.resolved_admin_key(), settings.metrics_bind)
     add_client_routes(app)
 
     async def shutdown(app: web.Application) -> None:
@@ -183,6 +191,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     if isinstance(roundtable_store, MemoryRoundtableStore):
         app.cleanup_ctx.append(background(lambda: purge_expired_rooms(roundtable_store)))
     return app
+
+
+async def redis_up(redis: aioredis.Redis, sio: socketio.AsyncServer) -> bool:
+    """Redis answers a PING within HEALTH_PING_S, and this process is subscribed to the
+    other processes' events again (after an outage its listener subscribes anew)."""
+    return await ping(redis, HEALTH_PING_S) and events_flowing(sio)
 
 
 def background(

@@ -96,6 +96,7 @@ REF = "#/components/schemas/{model}"
 CALENDAR = "text/calendar"
 MARKDOWN = "text/markdown"
 BINARY = "application/octet-stream"
+PROMETHEUS = "text/plain"  # the Prometheus text exposition format
 BODY_ERRORS = ("invalid_json", "invalid_body", "body_too_large")
 PERSON = ("unauthorized",)
 ZONE_ERRORS = ("unknown_zone", "nonexistent_local_time", "ambiguous_local_time")
@@ -191,6 +192,10 @@ OPERATIONS: tuple[Operation, ...] = (
               CreatedRoomOrRoundtable, 201, body=CreateRoomBody,
               errors=("unauthorized", *BODY_ERRORS)),
     Operation("get", "/api/openapi.json", "This document", "none", None, uses_store=False),
+    Operation("get", "/metrics", "This node's metrics in the Prometheus text format "
+              "(docs/operations.md, Metrics); open on MENTORCALL_METRICS_BIND's listener",
+              "admin", None, content_type=PROMETHEUS, errors=("unauthorized", "forbidden"),
+              uses_store=False),
     Operation("post", "/api/people", "Register a person (schedule link, feed URL)", "admin",
               RegisteredPerson, 201, body=PersonBody,
               errors=("unauthorized", "unknown_zone", *BODY_ERRORS)),
@@ -437,7 +442,7 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
         ref = refs[(op.response, "serialization")]
         content = {op.content_type: {"schema": {"type": "array", "items": ref}
                                      if op.many else ref}}
-    elif op.content_type in (CALENDAR, MARKDOWN):
+    elif op.content_type in (CALENDAR, MARKDOWN, PROMETHEUS):
         content = {op.content_type: {"schema": {"type": "string"}}}
     elif op.content_type == BINARY:
         content = {BINARY: {"schema": {"type": "string", "format": "binary"}}}

@@ -99,6 +99,17 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
         self._create = self._client.register_script(CREATE_LUA)
         self._cas = self._client.register_script(UPDATE_LUA)
         self._delete = self._client.register_script(DELETE_LUA)
+        # what reassert() writes back after a Redis restart lost it: the active recording
+        # of each room as last written here, and the policies set here (with their end)
+        self._active_here: dict[str, Recording] = {}
+        self._policies_here: dict[str, tuple[RecordingPolicy, float]] = {}
+
+    def _wrote(self, recording: Recording) -> None:
+        if recording.is_active:
+            self._active_here[recording.room_id] = recording
+        elif self._active_here.get(recording.room_id, recording).recording_id \
+                == recording.recording_id:
+            self._active_here.pop(recording.room_id, None)
 
     def key(self, *parts: str) -> str:
         """A key of this store: the prefix, the hash tag, then ``parts`` joined by ':'."""
@@ -128,6 +139,7 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
             raise RoomError("recording_exists")
         if outcome == "active":
             raise RoomError("already_recording")
+        self._wrote(stored)
         return stored
 
     async def get(self, recording_id: str) -> Recording | None:
@@ -156,6 +168,7 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
                     "1" if stored.is_active else "0"]
             done = int(await self._cas(keys=keys, args=args))
             if done == 1:
+                self._wrote(stored)
                 return stored
             if done == -1:
                 raise RoomError("recording_not_found")
@@ -195,6 +208,8 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
             return False
         keys = [self.key("recording", recording_id), self.key("by-start"),
                 self.key("active", current.room_id), *self._index_keys(current)]
+        if self._active_here.get(current.room_id, current).recording_id == recording_id:
+            self._active_here.pop(current.room_id, None)
         return int(await self._delete(keys=keys, args=[recording_id])) == 1
 
     async def policy(self, room_id: str) -> RecordingPolicy:
@@ -207,6 +222,26 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
             raise RoomError("room_closed")
         await self._client.set(self.key("policy", room_id), policy.model_dump_json(),
                                px=ttl_ms)
+        self._policies_here[room_id] = (policy, until)
+        now = self._clock.now()
+        for stale in [r for r, (_, end) in self._policies_here.items() if end <= now]:
+            del self._policies_here[stale]
+
+    async def reassert(self, room_id: str) -> bool:
+        known = self._policies_here.get(room_id)
+        if known is not None:
+            ttl_ms = math.ceil((known[1] - self._clock.now()) * 1000)
+            if ttl_ms > 0:  # only where missing: never over a newer policy
+                await self._client.set(self.key("policy", room_id),
+                                       known[0].model_dump_json(), px=ttl_ms, nx=True)
+        recording = self._active_here.get(room_id)
+        if recording is None:
+            return False
+        try:
+            await self.create(recording.model_copy(update={"revision": 0}))
+        except RoomError:
+            return False  # there (persisted), or another recording is active now
+        return True
 
     async def revoke_session(self, nonce: str, until: float) -> None:
         ttl_ms = math.ceil((until - self._clock.now()) * 1000)

@@ -5,7 +5,7 @@ recordings only through the store's atomic ``update``."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
@@ -46,6 +46,12 @@ class RecordingService:
     @property
     def store(self) -> RecordingStore:
         return self._store
+
+    async def reassert_rooms(self, room_ids: Sequence[str]) -> None:
+        """After a Redis restart lost them: write back these rooms' active recordings
+        and policies as this process last wrote them (RoomService restart listener)."""
+        for room_id in room_ids:
+            await self._store.reassert(room_id)
 
     async def set_policy(self, room: Room, policy: RecordingPolicy) -> None:
         """The room's setting of who may record (kept until the room ends)."""

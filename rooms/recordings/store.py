@@ -31,6 +31,13 @@ RecordingChange = Callable[[Recording], Recording]
 class RecordingStore(ABC):
     """Where recordings' metadata, room policies and the audit log live."""
 
+    async def reassert(self, room_id: str) -> bool:
+        """After the store lost its data (a Redis restart without persistence): write
+        back the room's active recording and recording policy as this process last wrote
+        them, where missing; whether a recording was written back. A store that cannot
+        lose data does nothing."""
+        return False
+
     @abstractmethod
     async def create(self, recording: Recording) -> Recording:
         """Store a new recording (revision 1). ``recording_exists`` if the id is taken;
