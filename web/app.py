@@ -42,6 +42,7 @@ from .metrics.routes import attach_metrics
 from .notes.routes import NotesApi
 from .pages import add_client_routes, security_headers
 from .programmes.setup import PROGRAMMES, build_programmes
+from .recordings.access import hosting_in
 from .recordings.policy import RecordingPolicyApi
 from .recordings.setup import RECORDINGS, build_recordings
 from .rest import json_errors
@@ -121,7 +122,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     notes = NotesService(notes_store, NotesLimits(
         max_doc_bytes=settings.notes_max_bytes,
         compact_every_updates=settings.notes_compact_updates))
-    recordings = build_recordings(settings, clock, signer, redis)
+    recordings = build_recordings(settings, clock, signer, redis,
+                                  hosting=hosting_in(service.roundtables))
     namespace = CallNamespace(
         service,
         sfu,

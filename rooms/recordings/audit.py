@@ -47,20 +47,26 @@ class AuditEntry(WireModel):
 
 
 # Reads the admin page repeats while it watches a recording (the list every 3 s):
-# written once per actor, target and query per COALESCE_S; refusals, links, downloads,
-# deletions and everything else are always written.
+# written once per actor, target and query per COALESCE_S. Refusals are written once per
+# client address, actor, action and code per COALESCE_S (whatever the target), so that
+# nobody, least of all an anonymous caller, can fill the log or push real entries out
+# with refused requests; the admin key's own refusals, links, downloads, deletions and
+# everything else are always written.
 COALESCED_ACTIONS = frozenset({AuditAction.LIST, AuditAction.READ})
 COALESCE_S = 60.0
 MAX_COALESCING = 10_000  # keys remembered at most (older ones are forgotten first)
+ALWAYS_WRITTEN_ACTOR = "admin"  # the admin key: every one of its refusals is written
 
 
 class AuditCoalescer:
-    """Decides which audit entries are written (see COALESCED_ACTIONS).
+    """Decides which audit entries are written.
 
     An allowed list or read identical to one written less than ``window_s`` before (same
-    actor, action, recording, file, query and address) is counted instead of written;
-    the next one written after the window says how many were left out, so the log still
-    tells that the page kept reading and from when to when.
+    actor, action, recording, file, query and address) is counted instead of written; so
+    is a refusal with the same address, actor, action and code as one written less than
+    ``window_s`` before (but not one of the admin key). The next one written after the
+    window says how many were left out, so the log still tells that the page kept
+    reading, or that an address kept being refused, and from when to when.
     """
 
     def __init__(self, window_s: float = COALESCE_S, max_keys: int = MAX_COALESCING) -> None:
@@ -69,12 +75,22 @@ class AuditCoalescer:
         # key -> (when the last entry was written, entries left out since)
         self._written: dict[tuple[str, ...], tuple[float, int]] = {}
 
+    @staticmethod
+    def _key(entry: AuditEntry) -> tuple[str, ...] | None:
+        if entry.outcome is AuditOutcome.REFUSED:
+            if entry.actor == ALWAYS_WRITTEN_ACTOR:
+                return None
+            return ("refused", entry.remote, entry.actor, entry.action, entry.code or "")
+        if entry.action not in COALESCED_ACTIONS:
+            return None
+        return (entry.actor, entry.action, entry.recording_id or "", entry.file or "",
+                entry.detail, entry.remote)
+
     def admit(self, entry: AuditEntry) -> AuditEntry | None:
         """``entry`` to write (its detail may count the ones left out), or None."""
-        if entry.outcome is AuditOutcome.REFUSED or entry.action not in COALESCED_ACTIONS:
+        key = self._key(entry)
+        if key is None:
             return entry
-        key = (entry.actor, entry.action, entry.recording_id or "", entry.file or "",
-               entry.detail, entry.remote)
         last = self._written.pop(key, None)
         if last is not None and 0 <= entry.at - last[0] < self._window:
             self._written[key] = (last[0], last[1] + 1)  # (re-inserted: newest last)
@@ -83,7 +99,8 @@ class AuditCoalescer:
             del self._written[next(iter(self._written))]  # the least recently seen
         self._written[key] = (entry.at, 0)
         if last is not None and last[1]:
-            note = f"+{last[1]} identical since {last[0]:.0f}"
+            like = "identical" if entry.outcome is AuditOutcome.ALLOWED else "refused alike"
+            note = f"+{last[1]} {like} since {last[0]:.0f}"
             detail = f"{entry.detail} ({note})" if entry.detail else note
             entry = entry.model_copy(update={"detail": detail[:500]})
         return entry

@@ -34,7 +34,7 @@ from signaling.recording_files import RecordingFiler
 
 from ..client_address import ClientAddress
 from ..settings import Settings
-from .access import Access
+from .access import Access, HostingCheck
 from .composer import Composer, ComposerOptions
 from .links import LinkSigner
 from .routes import RecordingsApi
@@ -107,8 +107,10 @@ def s3_options(settings: Settings) -> S3Options | None:
 
 
 def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
-                     client: aioredis.Redis | None = None) -> Recordings:
-    """Everything recordings need; on the process's Redis ``client`` when given."""
+                     client: aioredis.Redis | None = None, *,
+                     hosting: HostingCheck) -> Recordings:
+    """Everything recordings need; on the process's Redis ``client`` when given;
+    ``hosting`` tells whether a token's holder still hosts its room (see :class:`Access`)."""
     store: RecordingStore = (RedisRecordingStore(client, clock) if client is not None
                              else MemoryRecordingStore(clock))
     service = RecordingService(store, clock)
@@ -136,7 +138,7 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
     sessions = SessionCodec(settings.resolved_secret(), clock, settings.admin_session_ttl_s,
                             settings.resolved_admin_key(), store)
     access = Access(settings.resolved_admin_key(), signer, store, clock, sessions,
-                    ClientAddress(settings.trusted_proxies))
+                    ClientAddress(settings.trusted_proxies), hosting=hosting)
     api = RecordingsApi(store, storage, access, links, settings.base_url)
     retention = Retention(store, storage, settings.recording_retention_days, clock)
     signin = SignIn(access, clock, secure=settings.admin_cookie_secure,

@@ -97,7 +97,7 @@ class SignIn:
                 "invalid_body", describe_validation_error(exc))) from None
         except Problem as bad_body:
             raise await self._fail(request, ANONYMOUS, bad_body) from None
-        caller = self._access.of_credential(body.credential.strip())
+        caller = await self._access.of_credential(body.credential.strip())
         if caller.refusal is not None:
             refused = caller.refusal
             if refused.code == "unauthorized":

@@ -25,6 +25,7 @@ from rooms.recordings.model import (
 )
 from tests.live_server import LiveServer, live_server
 from tests.rooms.recordings.builders import recording
+from tests.web.recordings.hosted import hosted_room
 from web.recordings.setup import RECORDINGS, Recordings
 
 START = 1_800_000_000.0
@@ -94,6 +95,8 @@ async def api() -> AsyncIterator[Api]:
                                                 active=False)))
         await files.put_bytes("rec-1", "mentor-1.video.webm", DATA)
         await store.create(recording("rec-2", "room-2", START - 60, started_by="host-2"))
+        for room_id in ("room-1", "room-2"):  # "someone" hosts both (see Api.token)
+            await hosted_room(server, room_id, "someone", START)
         yield made
 
 
@@ -220,7 +223,8 @@ async def test_signed_download_with_ranges(api: Api) -> None:
         assert (await refused.json())["error"]["code"] == "range_not_satisfiable"
     downloads = [e for e in await api.audit(recording_id="rec-1")
                  if e["action"] == "download"]
-    assert [e["outcome"] for e in downloads].count("refused") == 5
+    # the same refusal from one address within a minute: written once, the rest counted
+    assert [e["outcome"] for e in downloads].count("refused") == 1
     assert f"bytes 100-199/{len(DATA)}" in [e["detail"] for e in downloads]
     assert {e["actor"] for e in downloads} == {"link"}
 
@@ -248,7 +252,7 @@ async def test_tampered_and_expired_links_are_refused_and_audited(api: Api) -> N
     response = await fetch(api, url)
     assert response.status == 403 and (await response.json())["error"]["code"] == "link_expired"
     refusals = [e for e in await api.audit() if e["outcome"] == "refused"]
-    assert [e["code"] for e in refusals] == ["link_expired"] + ["link_invalid"] * 7
+    assert [e["code"] for e in refusals] == ["link_expired", "link_invalid"]  # 7 in one
 
 
 @pytest.mark.parametrize("path", [
@@ -272,7 +276,9 @@ async def test_path_like_download_is_refused(api: Api) -> None:
         response = await api.http.get(url)
         assert response.status == 400, name
         assert (await response.json())["error"]["code"] == "invalid_recording_id"
-    assert [e["code"] for e in await api.audit()] == ["invalid_recording_id"] * 5
+    entries = await api.audit()
+    assert [(e["code"], e["recording_id"], e["file"]) for e in entries] == [
+        ("invalid_recording_id", "rec-1", "(invalid)")]  # 5 alike, from one address
 
 
 async def test_delete(api: Api) -> None:
@@ -318,4 +324,5 @@ async def test_the_pages_polling_is_audited_once_a_minute_and_downloads_every_ti
     reads = [e for e in entries if e["action"] == "read"]
     assert len(reads) == 1 and reads[0]["recording_id"] == "rec-1"
     assert len([e for e in entries if e["action"] == "download"]) == 3
-    assert len([e for e in entries if e["outcome"] == "refused"]) == 20
+    refused = [e for e in entries if e["outcome"] == "refused"]
+    assert len(refused) == 1 and refused[0]["code"] == "forbidden"  # 20, counted in one
