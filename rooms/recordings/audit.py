@@ -10,6 +10,12 @@ from pydantic import Field
 from rooms.models import WireModel
 
 MAX_AUDIT_ENTRIES = 100_000  # the store keeps the latest this many
+# Besides, each recording's own trail (its latest this many entries) is kept apart, so
+# that no flood of other entries pushes it out (Redis: for TRAIL_TTL_S after its last
+# entry; the memory store: for the latest MAX_TRAILS recordings).
+MAX_TRAIL_ENTRIES = 1000
+TRAIL_TTL_S = 400 * 86_400
+MAX_TRAILS = 10_000
 
 
 class AuditAction(StrEnum):

@@ -28,7 +28,7 @@ import redis.asyncio as aioredis
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
-from rooms.recordings.audit import MAX_AUDIT_ENTRIES, AuditEntry
+from rooms.recordings.audit import MAX_AUDIT_ENTRIES, MAX_TRAIL_ENTRIES, TRAIL_TTL_S, AuditEntry
 from rooms.recordings.model import Recording, RecordingFilter, newest_first
 from rooms.recordings.policy import DEFAULT_POLICY, RecordingPolicy
 from rooms.recordings.store import (
@@ -44,7 +44,8 @@ from rooms.redis_client import RedisBacked
 TAG = "{rec}"
 MAX_CAS_TRIES = 200
 BACKOFF_S = 0.001
-AUDIT_SCAN = 10_000  # entries looked through for one recording's audit trail
+AUDIT_SCAN = 10_000  # entries of the whole log looked through for a recording's entries
+# written before its own trail was kept (older versions)
 
 # KEYS: recording, by-start, active, then index sets. ARGV: id, json, started_at, active.
 CREATE_LUA = """
@@ -253,16 +254,27 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
 
     async def audit(self, entry: AuditEntry) -> None:
         async with self._client.pipeline(transaction=True) as pipe:
-            pipe.lpush(self.key("audit"), entry.model_dump_json())
+            data = entry.model_dump_json()
+            pipe.lpush(self.key("audit"), data)
             pipe.ltrim(self.key("audit"), 0, self._max_audit - 1)
+            if entry.recording_id is not None:  # its own trail, apart from the rest
+                trail = self.key("audit", entry.recording_id)
+                pipe.lpush(trail, data)
+                pipe.ltrim(trail, 0, MAX_TRAIL_ENTRIES - 1)
+                pipe.expire(trail, TRAIL_TTL_S)
             await pipe.execute()
 
     async def audit_log(self, limit: int = DEFAULT_LIMIT,
                         recording_id: str | None = None) -> list[AuditEntry]:
         limit = clamp_limit(limit)
-        last = limit - 1 if recording_id is None else AUDIT_SCAN - 1
-        raw = await self._client.lrange(self.key("audit"), 0, last)
-        entries = [AuditEntry.model_validate_json(item) for item in raw]
-        if recording_id is not None:
-            entries = [e for e in entries if e.recording_id == recording_id]
-        return entries[:limit]
+        if recording_id is None:
+            raw = await self._client.lrange(self.key("audit"), 0, limit - 1)
+            return [AuditEntry.model_validate_json(item) for item in raw]
+        raw = await self._client.lrange(self.key("audit", recording_id), 0, limit - 1)
+        trail = [AuditEntry.model_validate_json(item) for item in raw]
+        if len(trail) < limit:  # and what was written before trails were kept
+            oldest = trail[-1].at if trail else math.inf
+            raw = await self._client.lrange(self.key("audit"), 0, AUDIT_SCAN - 1)
+            trail += [e for e in map(AuditEntry.model_validate_json, raw)
+                      if e.recording_id == recording_id and e.at < oldest]
+        return trail[:limit]

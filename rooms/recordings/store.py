@@ -79,7 +79,8 @@ class RecordingStore(ABC):
     @abstractmethod
     async def audit_log(self, limit: int = DEFAULT_LIMIT,
                         recording_id: str | None = None) -> list[AuditEntry]:
-        """The latest entries, newest first (only those about ``recording_id`` if given)."""
+        """The latest entries, newest first (only those about ``recording_id`` if given:
+        its own trail, which other entries do not push out; see MAX_TRAIL_ENTRIES)."""
 
     @abstractmethod
     async def revoke_session(self, nonce: str, until: float) -> None:
