@@ -3,6 +3,7 @@ every refusal, kept by the recording store and readable by admins."""
 
 from __future__ import annotations
 
+from collections import deque
 from enum import StrEnum
 
 from pydantic import Field
@@ -62,6 +63,10 @@ COALESCED_ACTIONS = frozenset({AuditAction.LIST, AuditAction.READ})
 COALESCE_S = 60.0
 MAX_COALESCING = 10_000  # keys remembered at most (older ones are forgotten first)
 ALWAYS_WRITTEN_ACTOR = "admin"  # the admin key: every one of its refusals is written
+# Refusal entries written per COALESCE_S from all addresses together; past it (a flood
+# from many addresses) further ones are counted per action and code, whatever the address.
+MAX_REFUSAL_LINES = 120
+MANY = "many addresses"  # the detail of such a line
 
 
 class AuditCoalescer:
@@ -70,14 +75,19 @@ class AuditCoalescer:
     An allowed list or read identical to one written less than ``window_s`` before (same
     actor, action, recording, file, query and address) is counted instead of written; so
     is a refusal with the same address, actor, action and code as one written less than
-    ``window_s`` before (but not one of the admin key). The next one written after the
-    window says how many were left out, so the log still tells that the page kept
+    ``window_s`` before (but not one of the admin key); and once ``max_refusal_lines``
+    refusals were written within ``window_s``, further ones from other addresses are
+    counted per action and code (detail ``many addresses``). The next one written after
+    the window says how many were left out, so the log still tells that the page kept
     reading, or that an address kept being refused, and from when to when.
     """
 
-    def __init__(self, window_s: float = COALESCE_S, max_keys: int = MAX_COALESCING) -> None:
+    def __init__(self, window_s: float = COALESCE_S, max_keys: int = MAX_COALESCING,
+                 max_refusal_lines: int = MAX_REFUSAL_LINES) -> None:
         self._window = window_s
         self._max_keys = max_keys
+        self._max_refusal_lines = max_refusal_lines
+        self._refusal_lines: deque[float] = deque()  # when the recent ones were written
         # key -> (when the last entry was written, entries left out since)
         self._written: dict[tuple[str, ...], tuple[float, int]] = {}
 
@@ -97,6 +107,10 @@ class AuditCoalescer:
         key = self._key(entry)
         if key is None:
             return entry
+        refusal = entry.outcome is AuditOutcome.REFUSED
+        if refusal and self._is_new(key, entry.at) and self._flooded(entry.at):
+            key = ("refused", "*", entry.action, entry.code or "")
+            entry = entry.model_copy(update={"detail": MANY})
         last = self._written.pop(key, None)
         if last is not None and 0 <= entry.at - last[0] < self._window:
             self._written[key] = (last[0], last[1] + 1)  # (re-inserted: newest last)
@@ -109,4 +123,17 @@ class AuditCoalescer:
             note = f"+{last[1]} {like} since {last[0]:.0f}"
             detail = f"{entry.detail} ({note})" if entry.detail else note
             entry = entry.model_copy(update={"detail": detail[:500]})
+        if refusal:
+            self._refusal_lines.append(entry.at)
         return entry
+
+    def _is_new(self, key: tuple[str, ...], at: float) -> bool:
+        """No entry of ``key`` was written within the window before ``at``."""
+        last = self._written.get(key)
+        return last is None or not 0 <= at - last[0] < self._window
+
+    def _flooded(self, at: float) -> bool:
+        """As many refusals as allowed were written within the window before ``at``."""
+        while self._refusal_lines and not 0 <= at - self._refusal_lines[0] < self._window:
+            self._refusal_lines.popleft()
+        return len(self._refusal_lines) >= self._max_refusal_lines

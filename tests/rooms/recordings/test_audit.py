@@ -66,3 +66,14 @@ def test_refusals_are_written_once_a_minute_per_address_actor_action_and_code() 
               refused(62, action=AuditAction.LIST), refused(62, code="link_invalid")]
     assert all(coalescer.admit(e) is e for e in others)
     assert all(coalescer.admit(e.model_copy(update={"at": 63.0})) is None for e in others)
+
+
+def test_a_flood_from_many_addresses_writes_a_bounded_number_of_lines() -> None:
+    coalescer = AuditCoalescer(window_s=60, max_refusal_lines=10)
+    flood = [coalescer.admit(refused(i / 100, remote=f"2001:db8::{i:x}")) for i in range(500)]
+    written = [e for e in flood if e is not None]
+    assert len(written) == 11 and written[-1].detail == "many addresses"
+    assert written[-1].remote == "2001:db8::a"  # the first of the many
+    assert coalescer.admit(refused(5, remote="2001:db8::1:1", code="link_invalid"))
+    assert coalescer.admit(refused(61, remote="2001:db8::1:2")) is not None  # a new minute
+    assert coalescer.admit(entry(30, AuditAction.DELETE, outcome=AuditOutcome.REFUSED))
