@@ -7,7 +7,9 @@ own CPU time (every thread: the recorder's disk thread included). In one run, wi
 alternate: forwarding only, then forwarding while media/recording's Recorder writes
 the publisher's audio and video to WebM files (started a warm-up before its window,
 stopped and finalised after it), in the order A B B A A B ... so that a drift in the
-machine's load favours neither. The ratio of the means is the recording's cost.
+machine's load favours neither. The ratio of the means is the recording's cost; the
+ratio of CPU per received packet is also given, as the publisher's rate (and with it
+the forwarding's CPU) drifts from window to window on a loaded machine.
 
 Run from the repository root::
 
@@ -91,20 +93,20 @@ def server_main(conn: Connection) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-async def measure(server: ServerProcess, seconds: float) -> float:
-    """Server CPU seconds per second over one window."""
+async def measure(server: ServerProcess, seconds: float) -> tuple[float, float]:
+    """Server CPU seconds per second, and packets received per second, over one window."""
     await server.call("start")
     await asyncio.sleep(seconds)
-    cpu_s, wall_s, _ = await server.call("stop")
-    return float(cpu_s / wall_s)
+    cpu_s, wall_s, received = await server.call("stop")
+    return float(cpu_s / wall_s), float(received / wall_s)
 
 
 async def run_point(subscribers: int, seconds: float, rounds: int) -> dict[str, Any]:
     server = ServerProcess(server_main)
     publisher = LoopbackPeer()
     pcs: list[Any] = []
-    forward: list[float] = []
-    record: list[float] = []
+    forward: list[tuple[float, float]] = []  # (CPU s/s, packets/s) of each window
+    record: list[tuple[float, float]] = []
     written: list[tuple[int, int]] = []
     try:
         offer = await publisher.offer_to_publish(MovingVideoTrack(), ToneAudioTrack())
@@ -138,17 +140,33 @@ async def run_point(subscribers: int, seconds: float, rounds: int) -> dict[str, 
     return {"n": subscribers, "forward": forward, "record": record, "written": written}
 
 
+def ratio(point: dict[str, Any]) -> float:
+    """Mean CPU per second while recording over mean CPU per second forwarding only."""
+    return statistics.mean(c for c, _ in point["record"]) / statistics.mean(
+        c for c, _ in point["forward"])
+
+
+def ratio_per_packet(point: dict[str, Any]) -> float:
+    """The same per packet received: the publisher's rate drifts with the machine's load
+    (its encoder adapts), and the server's CPU follows it, window to window."""
+    return statistics.mean(c / p for c, p in point["record"]) / statistics.mean(
+        c / p for c, p in point["forward"])
+
+
 def table(points: list[dict[str, Any]], seconds: float) -> str:
     lines = [
         "| N | forward CPU ms/s (each window) | forward + record CPU ms/s (each window) "
-        "| ratio of means | files / MB per window |",
-        "|---:|---|---|---:|---|",
+        "| packets/s in (forward / record, means) | ratio of means "
+        "| ratio per packet | files / MB per window |",
+        "|---:|---|---|---|---:|---:|---|",
     ]
     for p in points:
-        ratio = statistics.mean(p["record"]) / statistics.mean(p["forward"])
+        rates = (statistics.mean(r for _, r in p[key]) for key in ("forward", "record"))
         lines.append(
-            f"| {p['n']} | {' / '.join(f'{1000 * x:.1f}' for x in p['forward'])} "
-            f"| {' / '.join(f'{1000 * x:.1f}' for x in p['record'])} | {ratio:.2f}x "
+            f"| {p['n']} | {' / '.join(f'{1000 * c:.1f}' for c, _ in p['forward'])} "
+            f"| {' / '.join(f'{1000 * c:.1f}' for c, _ in p['record'])} "
+            f"| {' / '.join(f'{r:.0f}' for r in rates)} | {ratio(p):.2f}x "
+            f"| {ratio_per_packet(p):.2f}x "
             f"| {' / '.join(f'{n} / {b / 1e6:.2f}' for n, b in p['written'])} |"
         )
     return "\n".join(lines)
@@ -161,8 +179,8 @@ async def main_async(counts: list[int], seconds: float, rounds: int) -> None:
         started = time.monotonic()
         point = await run_point(n, seconds, rounds)
         points.append(point)
-        ratio = statistics.mean(point["record"]) / statistics.mean(point["forward"])
-        print(f"N={n}: {ratio:.2f}x ({time.monotonic() - started:.0f} s)", file=sys.stderr)
+        print(f"N={n}: {ratio(point):.2f}x, per packet {ratio_per_packet(point):.2f}x "
+              f"({time.monotonic() - started:.0f} s)", file=sys.stderr)
     print(table(points, seconds))
 
 

@@ -80,6 +80,11 @@ class TrackFanout:
             self.request_keyframe()
 
     @property
+    def counters(self) -> ForwardingCounters:
+        """The SFU's counters this fan-out and its senders and source count into."""
+        return self._counters
+
+    @property
     def source(self) -> ForwardingReceiver | None:
         """The receiver whose packets are forwarded."""
         return self._source

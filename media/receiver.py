@@ -227,8 +227,21 @@ class ForwardingReceiver(RTCRtpReceiver):
                 )
             )
 
+    def loss(self) -> tuple[int, int]:
+        """``(expected, lost)`` packets of the media streams received so far (RTX ones
+        left out), as the RTCP receiver reports count them."""
+        expected = lost = 0
+        for ssrc, stream in self._streams.items():
+            if ssrc in self._rtx_ssrc or stream.max_seq is None or stream.base_seq is None:
+                continue
+            expected += stream.packets_expected
+            lost += max(0, stream.packets_lost)
+        return expected, lost
+
     def _send_nack_soon(self, media_ssrc: int, lost: list[int]) -> None:
         if self._rtcp_ssrc_copy is not None:
+            if self._fanout is not None:
+                self._fanout.counters.nacks_sent += 1
             nack = RtcpRtpfbPacket(
                 fmt=RTCP_RTPFB_NACK, ssrc=self._rtcp_ssrc_copy, media_ssrc=media_ssrc
             )

@@ -42,6 +42,10 @@ class ForwardingCounters:
     packets_forwarded: int = 0
     keyframe_requests_sent: int = 0
     nacks_answered: int = 0
+    bytes_forwarded: int = 0
+    nacks_sent: int = 0  # to publishers (ForwardingReceiver)
+    nacks_received: int = 0  # from subscribers
+    plis_received: int = 0  # PLI/FIR from subscribers
 
 
 class SenderSource(Protocol):
@@ -95,6 +99,8 @@ class ForwardingSender(RTCRtpSender):
         self._socket: Any = None
         self._srtp: FastSrtp | None = None
         self._relay_sends: set[asyncio.Future[None]] = set()
+        # called (then cleared) at the next packet forwarded: join-to-first-frame
+        self.on_first_packet: Callable[[], None] | None = None
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -201,7 +207,12 @@ class ForwardingSender(RTCRtpSender):
         self.sr_octet_count += len(payload)
         self.sr_ntp_timestamp = ntp
         self.sr_rtp_timestamp = ts
-        self._counters.packets_forwarded += 1
+        counters = self._counters
+        counters.packets_forwarded += 1
+        counters.bytes_forwarded += len(data)
+        if self.on_first_packet is not None:
+            first, self.on_first_packet = self.on_first_packet, None
+            first()
         self._transmit(data)
 
     def _transmit(self, data: bytes) -> None:
@@ -255,6 +266,7 @@ class ForwardingSender(RTCRtpSender):
         """aiortc's RTCP handling, except NACKs: answered here, bounded (see
         :meth:`answer_nack`) instead of one resend per listed sequence number."""
         if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            self._counters.nacks_received += 1
             self.answer_nack(packet.lost, time.monotonic())
         else:
             await super()._handle_rtcp_packet(packet)
@@ -301,6 +313,7 @@ class ForwardingSender(RTCRtpSender):
 
     def _send_keyframe(self) -> None:
         """The subscriber sent PLI/FIR: ask the publisher (rate-limited upstream)."""
+        self._counters.plis_received += 1
         if self._request_keyframe is not None:
             self._request_keyframe()
 

@@ -16,7 +16,7 @@ from media.active_speaker import ActiveSpeakers
 from media.admission import IngressCounters
 from media.config import MediaConfig
 from media.connection_watch import ConnectionWatch, PeerFailedHook
-from media.counts import ConnectionCounts, SfuStats
+from media.counts import ConnectionCounts, FirstFrameTimes, SfuStats, StreamCounts
 from media.errors import MEDIA_FAILED, MediaError
 from media.fanout import PacketSink
 from media.guards import check_aiortc
@@ -65,6 +65,7 @@ class Sfu:
         allowed_networks(config.ice_allowed_networks)  # fail now on a malformed CIDR
         self._config = config
         self._counters = ForwardingCounters()
+        self._first_frame = FirstFrameTimes()
         self._watch = ConnectionWatch()
         # active speaker per group of peers the caller defines (speakers.set_group) from
         # the audio levels of their published audio; see media/active_speaker.py
@@ -77,6 +78,7 @@ class Sfu:
             self._watch.close_pc,
             self._watch.watch,
             self._watch.spawn,
+            self._first_frame,
         )
         # last-N video per speaker group that turns it on (media/last_n_video.py)
         self._last_n = LastNVideo(
@@ -306,7 +308,32 @@ class Sfu:
             keyframe_requests_sent=counters.keyframe_requests_sent,
             nacks_answered=counters.nacks_answered,
             decoders_created=self._watch.codecs_seen + sum(pc.codecs_running() for pc in live),
+            bytes_forwarded=counters.bytes_forwarded,
+            nacks_sent=counters.nacks_sent,
+            nacks_received=counters.nacks_received,
+            plis_received=counters.plis_received,
         )
+
+    def stream_counts(self) -> StreamCounts:
+        """Tracks published and forwarded now, and the publishers' loss over them."""
+        published = forwarded = expected = lost = 0
+        for fanouts in self._fanouts.values():
+            for fanout in fanouts.values():
+                source = fanout.source
+                if source is None:
+                    continue
+                published += 1
+                forwarded += sum(1 for sender in fanout.senders if sender.ready)
+                track_expected, track_lost = source.loss()
+                expected += track_expected
+                lost += track_lost
+        return StreamCounts(published, forwarded, expected, lost)
+
+    def first_frame_times(self) -> FirstFrameTimes:
+        """Join-to-first-frame times of the subscribe connections (see
+        media/first_frame.py: from the first offer carrying a publisher's video to the
+        first video packet forwarded on the connection). Live: read, do not change."""
+        return self._first_frame
 
     def ingress_stats(self) -> IngressCounters:
         """Datagrams the SFU's ICE ports dropped since it started, by reason."""

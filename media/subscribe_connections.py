@@ -9,8 +9,10 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from media.config import MediaConfig
+from media.counts import FirstFrameTimes
 from media.errors import UNKNOWN_SUBSCRIPTION, MediaError
 from media.fanout import TrackFanout
+from media.first_frame import FirstFrameClock
 from media.peer import ForwardingPeerConnection
 from media.subscriber import SubscriberConnection, SubscriberOffer
 
@@ -40,8 +42,10 @@ class SubscribeConnections:
         close_pc: Callable[[ForwardingPeerConnection], Awaitable[None]],
         watch: Callable[[ForwardingPeerConnection, str, str, Callable[[], bool]], None],
         spawn: Callable[[Coroutine[Any, Any, None]], None],
+        first_frame: FirstFrameTimes | None = None,
     ) -> None:
         self._config = config
+        self._first_frame = first_frame
         self._fanouts_of = fanouts_of
         self._close_pc = close_pc
         self._watch = watch
@@ -56,6 +60,7 @@ class SubscribeConnections:
         """A new subscribe connection for ``peer_id`` (replacing any), and its first offer."""
         pc = ForwardingPeerConnection(self._config)
         connection = SubscriberConnection(uuid.uuid4().hex, peer_id, pc, self._fanouts_of)
+        connection.first_frame = FirstFrameClock(self._first_frame)
         connection.set_sources(sources)
         try:
             if self.arrange is not None:

@@ -60,6 +60,7 @@ from aiortc import RTCRtpTransceiver
 from media.admission import EXTRA_SSRCS, MAX_SIGNALLED_SSRCS
 from media.errors import STALE_ANSWER, MediaError
 from media.fanout import TrackFanout
+from media.first_frame import FirstFrameClock
 from media.peer import ForwardingPeerConnection, apply_remote_checked
 from media.sdp import MSID_TOKEN, codec_preferences, parse_description
 from media.sender import ForwardingSender
@@ -153,6 +154,7 @@ class SubscriberConnection:
         self._lock = asyncio.Lock()
         self._video_slots: list[str | None] | None = None  # last-N off: None
         self._told: tuple[tuple[str, str | None], ...] = ()  # slot mapping told
+        self.first_frame = FirstFrameClock(None)  # join-to-first-frame: not timed unless set
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -308,6 +310,7 @@ class SubscriberConnection:
             self.outstanding = SubscriberOffer(
                 self.subscription_id, self._version, sdp, tuple(tracks)
             )
+            self.first_frame.offered(tracks, [s.sender for s in self._slots if s.kind == "video"])
             return self.outstanding
 
     async def accept_answer(self, version: int | None, answer_sdp: str) -> None:

@@ -162,6 +162,12 @@ class RedisBacked:
             await self._client.aclose()
 
 
+async def run_id(client: aioredis.Redis) -> str:
+    """The Redis server's ``run_id``: new at each start of the server (a restart)."""
+    info = await client.info("server")
+    return str(info["run_id"])
+
+
 async def ping(client: aioredis.Redis, timeout_s: float) -> bool:
     """Whether Redis answers a PING within ``timeout_s``."""
     try:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -31,9 +31,10 @@ import redis.asyncio as aioredis
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
 from rooms.models import Participant, Room, RoomSnapshot, Track, check_tracks
+from rooms.owned_seats import OwnedSeats
 from rooms.store import DEFAULT_GRACE_S, ResumeSwap, RoomStore, sort_participants
 
-from .redis_client import RedisBacked
+from .redis_client import RedisBacked, run_id
 
 ROOM_KEY = "room:{{{room_id}}}"
 PARTICIPANTS_KEY = "room:{{{room_id}}}:participants"
@@ -208,6 +209,8 @@ class RedisRoomStore(RedisBacked, RoomStore):
         self._unindex = self._client.register_script(UNINDEX_LUA)
         self._index_seats = self._client.register_script(INDEX_LUA)
         self._swap_resume = self._client.register_script(SWAP_RESUME_LUA)
+        # the seats this process wrote with a lease, written back after a Redis restart
+        self.owned = OwnedSeats()
 
     def room_keys(self, room_id: str) -> list[str]:
         """The keys the room's scripts share: room, participants, tracks, leases (the
@@ -282,13 +285,17 @@ class RedisRoomStore(RedisBacked, RoomStore):
             raise RoomError("room_full")
         if lease_until is not None:
             await self._index(room_id, [participant.identity], lease_until)
-        return self._parse_snapshot(reply)
+        snapshot = self._parse_snapshot(reply)
+        if lease_until is not None:
+            self.owned.joined(snapshot.room, participant, resume_digest)
+        return snapshot
 
     async def leave(self, room_id: str, identity: str) -> bool:
         _, participants_key, tracks_key, leases_key = self.room_keys(room_id)
         removed = await self._leave(keys=[participants_key, tracks_key, leases_key],
                                     args=[identity])
         await self._client.zrem(self.presence_key, f"{room_id} {identity}")
+        self.owned.left(room_id, identity)
         return int(removed) > 0
 
     async def renew_leases(self, room_id: str, identities: list[str], until: float) -> None:
@@ -308,6 +315,8 @@ class RedisRoomStore(RedisBacked, RoomStore):
         removed = int(await self._lapse(keys=self.room_keys(room_id),
                                         args=[identity, repr(now)]))
         await self._unindex(keys=[self.presence_key], args=[f"{room_id} {identity}", repr(now)])
+        if removed > 0:
+            self.owned.left(room_id, identity)
         return removed > 0
 
     def resume_key(self, room_id: str) -> str:
@@ -319,6 +328,8 @@ class RedisRoomStore(RedisBacked, RoomStore):
         status = _text(await self._swap_resume(
             keys=[room_key, participants_key, leases_key, self.resume_key(room_id)],
             args=[identity, old, new, repr(now), repr(lease_until)]))
+        if status in ("leased", "ok"):
+            self.owned.resumed(room_id, identity, new)
         if status == "leased":
             await self._index(room_id, [identity], lease_until)
             return "ok"
@@ -343,6 +354,7 @@ class RedisRoomStore(RedisBacked, RoomStore):
             raise RoomError("room_closed")
         if status == "not_in_room":
             raise RoomError("not_in_room")
+        self.owned.set_tracks(room_id, identity, checked)
 
     async def snapshot(self, room_id: str) -> RoomSnapshot:
         reply = await self._snapshot(keys=self.room_keys(room_id), args=[])
@@ -351,4 +363,35 @@ class RedisRoomStore(RedisBacked, RoomStore):
         return self._parse_snapshot(reply)
 
     async def delete_room(self, room_id: str) -> None:
+        self.owned.room_gone(room_id)  # ended on purpose: never written back
         await self._client.delete(*self.room_keys(room_id), self.resume_key(room_id))
+
+    # -- after a Redis restart (rooms/owned_seats.py) -------------------------------------
+
+    async def restarted(self, held: Mapping[str, Sequence[str]]) -> bool:
+        return self.owned.saw(await run_id(self._client), held)
+
+    async def reassert_room(self, room_id: str, identities: Sequence[str],
+                            until: float) -> int:
+        owned = self.owned.get(room_id)
+        if owned is None:
+            return 0
+        try:
+            await self.create_room(owned.room)
+        except RoomError:
+            pass  # there (persisted, or written back by another process), or past its grace
+        try:
+            present = {p.identity for p in (await self.snapshot(room_id)).participants}
+        except RoomError:
+            return 0
+        written = 0
+        for seat in [owned.seats[i] for i in identities if i in owned.seats and i not in present]:
+            try:
+                await self.join(room_id, seat, until, owned.resume.get(seat.identity))
+                written += 1
+            except RoomError:
+                pass  # closed (past its end) meanwhile
+        return written
+
+    def reasserted(self) -> None:
+        self.owned.rebuild_due = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rooms.breakouts import Breakouts
@@ -14,6 +14,7 @@ from rooms.errors import RoomError
 from rooms.grants import JoinGrant, TokenSigner
 from rooms.models import (
     DEFAULT_ROUNDTABLE_CAPACITY,
+    HOSTING_ROLES,
     ROLES_BY_KIND,
     Participant,
     Role,
@@ -30,6 +31,8 @@ from rooms.store import RoomStore
 logger = logging.getLogger(__name__)
 JoinListener = Callable[[str, str], Awaitable[None]]
 """Told ``(room_id, identity)`` after each join (attendance); must not hold up the join."""
+RestartListener = Callable[[Sequence[str]], Awaitable[None]]
+"""Told the room ids held here after a Redis restart, to write back what it keeps."""
 
 ROOM_ID_BYTES = 16  # token_urlsafe(16) gives 22 url-safe characters
 IDENTITY_BYTES = 12  # 16 characters
@@ -84,6 +87,12 @@ class RoomService:
         self.breakouts = Breakouts(store, signer, self.roundtables, self._clock)
         self._resume_tokens = ResumeTokens(store)
         self._join_listeners: list[JoinListener] = []
+        self._restart_listeners: list[RestartListener] = []
+
+    def add_restart_listener(self, listener: RestartListener) -> None:
+        """After a store restart, also let ``listener`` write back what it keeps for the
+        rooms held here (recordings; see :meth:`reassert_if_restarted`)."""
+        self._restart_listeners.append(listener)
 
     def add_join_listener(self, listener: JoinListener) -> None:
         """Tell ``listener`` of every successful join from now on (errors are logged)."""
@@ -149,9 +158,10 @@ class RoomService:
 
         def grant(name: str, role: Role, share: bool = False) -> JoinGrant:
             hosting = role is Role.HOST
+            # co-hosts may record where the host may (rooms.recordings.policy)
             return JoinGrant(room_id=room.room_id, identity=new_identity(), display_name=name,
                              role=role, publish=role is not Role.OBSERVER, subscribe=True,
-                             record=hosting, admin=hosting, shareable=share)
+                             record=role in HOSTING_ROLES, admin=hosting, shareable=share)
 
         host = grant(host_name, Role.HOST)
         guests = [grant(name, role) for name, role in invitees]
@@ -308,6 +318,24 @@ class RoomService:
     async def renew_seats(self, room_id: str, identities: list[str], until: float) -> None:
         """Extend the leases of these seats (held by live connections) to ``until``."""
         await self._store.renew_leases(room_id, identities, until)
+
+    async def reassert_if_restarted(self, held: Mapping[str, Sequence[str]],
+                                    until: float) -> int | None:
+        """If the store lost its data (a Redis restart without persistence; see
+        rooms/owned_seats.py): write back the rooms of ``held`` (the seats this process
+        holds, by room), those seats with leases to ``until``, and the roundtables'
+        state as last seen here. How many seats were written back; None if the store
+        did not restart."""
+        if not await self._store.restarted(held):
+            return None
+        seats = 0
+        for room_id, identities in held.items():
+            seats += await self._store.reassert_room(room_id, identities, until)
+            await self.roundtables.reassert(room_id)
+        for listener in self._restart_listeners:
+            await listener(list(held))
+        self._store.reasserted()
+        return seats
 
     async def lapsed_seats(self, now: float) -> list[tuple[str, str]]:
         """(room id, identity) of seats whose lease ran out by ``now``."""

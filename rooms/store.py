@@ -22,6 +22,7 @@ check it, and swap it for the next one, in one atomic step with the seat's lease
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from rooms.models import Participant, Room, RoomSnapshot, Track
@@ -104,6 +105,23 @@ class RoomStore(ABC):
     @abstractmethod
     async def delete_room(self, room_id: str) -> None:
         """Forget the room and its participants (no error if already gone)."""
+
+    async def restarted(self, held: Mapping[str, Sequence[str]]) -> bool:
+        """Whether the store lost its data since it was last asked (a Redis restart)
+        and what the caller holds was not written back yet (:meth:`reassert_room`, then
+        :meth:`reasserted`). ``held``: the seats the caller holds now, by room. A store
+        that cannot lose data (in memory, one process) never says so."""
+        return False
+
+    async def reassert_room(self, room_id: str, identities: Sequence[str],
+                            until: float) -> int:
+        """Write back the room and those of ``identities``' seats it lacks, as this
+        process last wrote them, with leases to ``until``; how many seats."""
+        return 0
+
+    def reasserted(self) -> None:
+        """Every held room was written back: :meth:`restarted` is False again."""
+        return None
 
     @abstractmethod
     async def close(self) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from media.errors import MediaError
 from media.sfu import Sfu
 from rooms.clock import Clock
-from rooms.errors import RoomError
+from rooms.errors import RoomError, StoreUnavailable
 from rooms.grants import JoinGrant
 from rooms.models import RoomSnapshot, Track, TrackKind
 from rooms.resume import new_resume_token
@@ -92,24 +92,35 @@ class CallEvents:
             if snapshot is not None:
                 session = CallSession(sid=sid, grant=grant)
                 takeover = await calls.take_over(session, quiet=resumed)
-                subscriber_offer = await self._open_subscriber(session)
+                try:
+                    subscriber_offer = await self._open_subscriber(session)
+                except Exception:
+                    await self._roll_back(session)
+                    raise
         if snapshot is None:  # knocking in the lobby: no room, no room events
             await calls.room_hooks.knocked(sid, grant)
             return ok_ack(waiting=True, identity=grant.identity,
                           message="Waiting for a host to let you in.", **token)
-        await self._connections.enter_room(sid, grant.room_id)
-        calls.watch_room(grant.room_id, snapshot.room.expires_at)
-        extra = await calls.room_hooks.joined(calls.session(sid), snapshot)
-        you = next(p for p in snapshot.participants if p.identity == grant.identity)
-        if not resumed and not takeover.resumed and takeover.replaced_sid is None:
-            await self._connections.emit(
-                "participant_joined",
-                {"participant": you.model_dump(mode="json")},
-                room=grant.room_id,
-                skip_sid=sid,
-            )
+        try:
+            await self._connections.enter_room(sid, grant.room_id)
+            calls.watch_room(grant.room_id, snapshot.room.expires_at)
+            extra = await calls.room_hooks.joined(calls.session(sid), snapshot)
+            you = next(p for p in snapshot.participants if p.identity == grant.identity)
+            if not resumed and not takeover.resumed and takeover.replaced_sid is None:
+                await self._connections.emit(
+                    "participant_joined",
+                    {"participant": you.model_dump(mode="json")},
+                    room=grant.room_id,
+                    skip_sid=sid,
+                )
+            await calls.refresh_sources(grant.room_id)
+        except Exception:
+            # e.g. Redis went away after the seat was taken: the join answers the error,
+            # so nothing of it stays (the connection may join again)
+            async with calls.lock(peer_id):
+                await self._roll_back(session)
+            raise
         logger.info("%s joined room %s as %s", grant.identity, grant.room_id, grant.role.value)
-        await calls.refresh_sources(grant.room_id)
         return ok_ack(**{
             "you": you.model_dump(mode="json"),
             "room": snapshot.model_dump(mode="json"),
@@ -133,9 +144,8 @@ class CallEvents:
                                           self._participants.lease_s)
 
     async def _open_subscriber(self, session: CallSession) -> dict[str, Any] | None:
-        """Its subscribe connection's first offer; if the SFU cannot open one, the join
-        is rolled back (the seat is freed, under the caller's lock) and the media error
-        answers it."""
+        """Its subscribe connection's first offer (if the SFU cannot open one, the
+        caller rolls the join back and the media error answers it)."""
         calls = self._participants
         try:
             calls.room_hooks.before_subscribe(session)
@@ -143,11 +153,25 @@ class CallEvents:
         except MediaError:
             logger.warning("%s: opening the subscribe connection failed; join rolled back",
                            session.identity)
-            calls.forget(session.sid)
-            if calls.release_peer(session):
-                await self._sfu.remove_peer(session.peer_id)
-                await calls.remove_participant(session.room_id, session.identity, "left")
             raise
+
+    async def _roll_back(self, session: CallSession) -> None:
+        """Undo a join that fails after its seat was taken (under the participant's
+        lock): the session, its media and the seat go, the room is told. With the store
+        away the seat stays until its lease lapses (nobody renews it), then a sweeper
+        removes it."""
+        calls = self._participants
+        if not calls.current(session):
+            return  # replaced or closed meanwhile: theirs to clean
+        calls.forget(session.sid)
+        await self._connections.leave_room(session.sid, session.room_id)
+        if calls.release_peer(session):
+            await self._sfu.remove_peer(session.peer_id)
+            try:
+                await calls.remove_participant(session.room_id, session.identity, "left")
+            except StoreUnavailable:
+                logger.warning("rolling back the join of %s: store unavailable; the seat "
+                               "lapses", session.identity)
 
     async def _join_or_knock(self, sid: str, grant: JoinGrant, resume_token: str,
                              resumed: bool) -> RoomSnapshot | None:
@@ -161,7 +185,7 @@ class CallEvents:
             await calls.room_hooks.knock_withdrawn(sid, previous)  # knocks as someone else
             previous = None
         try:
-            return await self._service.join(grant, calls.lease_s, resume_token, resumed)
+            return await self._join(grant, resume_token, resumed)
         except RoomError as exc:
             waiting = exc.code == "lobby_waiting"
             if waiting and self._connections.is_open(sid):
@@ -171,6 +195,17 @@ class CallEvents:
             if stale is not None:
                 await calls.room_hooks.knock_withdrawn(sid, stale)
             raise
+
+    async def _join(self, grant: JoinGrant, resume_token: str, resumed: bool) -> RoomSnapshot:
+        """Join; a room not found may be one Redis lost in a restart that this process
+        has not written back yet: it is written back now and the join tried again."""
+        calls = self._participants
+        try:
+            return await self._service.join(grant, calls.lease_s, resume_token, resumed)
+        except RoomError as exc:
+            if exc.code != "room_not_found" or not await calls.seats.reassert():
+                raise
+        return await self._service.join(grant, calls.lease_s, resume_token, resumed)
 
     async def _redeem(self, payload: JoinPayload) -> tuple[JoinGrant, str | None]:
         """The joiner's personal grant (and a personal token for a shareable link)."""

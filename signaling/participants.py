@@ -71,9 +71,9 @@ class Participants:
         self._waiting: dict[str, JoinGrant] = {}  # sid -> grant, knocking in a lobby
         self.room_hooks: RoomHooks = NoRoomHooks()
         self._room_timers = RoomEndTimers(clock, self._end_room)
-        self._seats = SeatKeeper(service, clock, options.disconnect_grace_s,
-                                 options.presence_interval_s, self._held_seats,
-                                 self._expire_seat)
+        self.seats = SeatKeeper(  # presence leases, write-back after a store restart
+            service, clock, options.disconnect_grace_s, options.presence_interval_s,
+            self._held_seats, self._expire_seat)
         sfu.on_peer_failed = partial(media_failed, self, sfu, connections)
         # every participant's one subscribe connection (sets sfu.on_renegotiate)
         self.subscribers = SubscriberOffers(service, sfu, connections, self.sessions,
@@ -95,7 +95,7 @@ class Participants:
     @property
     def lease_s(self) -> float:
         """How long a seat's lease lasts when renewed."""
-        return self._seats.lease_s
+        return self.seats.lease_s
 
     def lock(self, peer_id: str) -> asyncio.Lock:
         """The participant's lock: hold it to change its membership or media."""
@@ -309,8 +309,7 @@ class Participants:
 
     async def keep_presence(self) -> None:
         """Renew this process's seat leases and expire lapsed ones until cancelled."""
-        await self._seats.run()
-
+        await self.seats.run()
     async def evict(self, room_id: str, identity: str, reason: str) -> str | None:
         """Take ``identity`` out of the room now (moved into or out of a breakout pair):
         its session here, media and seat go, the room is told. Returns the connection it

@@ -13,7 +13,9 @@ So a participant whose process died (``kill -9``) leaves the roster about a grac
 plus a round or two after the last renewal, not when the room's keys expire.
 
 After the store was unreachable, a keeper waits one lease before sweeping again: the
-owners of live seats get a round to renew them first.
+owners of live seats get a round to renew them first. When the store restarted and
+lost its data (Redis without persistence), each keeper first writes back the rooms,
+seats and roundtable states its process holds (rooms/owned_seats.py).
 """
 
 from __future__ import annotations
@@ -62,9 +64,25 @@ class SeatKeeper:
             await self._on_lapsed(room_id, identity, now)
         return len(lapsed)
 
+    async def reassert(self) -> bool:
+        """If the store restarted and lost its data, write back what this process holds
+        (its rooms, seats and roundtable states; RoomService.reassert_if_restarted);
+        whether it did. Also called by a join that found no room (it may be one of
+        those, not yet written back)."""
+        held = self._held()
+        seats = await self._service.reassert_if_restarted(
+            held, self._clock.now() + self.lease_s)
+        if seats is None:
+            return False
+        logger.warning("presence: the store restarted; wrote back %d seat(s) of %d "
+                       "room(s) held here", seats, len(held))
+        return True
+
     async def round(self) -> None:
-        """One renewal, then a sweep unless the store was away less than a lease ago."""
+        """A write-back after a store restart, one renewal, then a sweep unless the
+        store was away less than a lease ago."""
         try:
+            await self.reassert()
             await self.renew()
             now = self._clock.now()
             if self._reachable_since is None:

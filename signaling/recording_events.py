@@ -113,14 +113,16 @@ class RecordingEvents:
         role = await self._role(session, room.kind)
         async with self._lock(session.room_id):
             recording = await self._recordings.start(room, session.identity, role,
-                                                     session.grant.record)
+                                                     session.grant.record,
+                                                     name=session.grant.display_name)
             recorder = Recorder(self._sfu, self._filer.folder(recording.recording_id),
                                 lambda peer, kind, error: self._disk_failed(
                                     session.room_id, peer, kind, error), file_label)
             live = LiveRecording(recording, recorder)
             self._live[session.room_id] = live
             live.recording = await self._recordings.answer_consent(
-                recording.recording_id, session.identity, True, sid)
+                recording.recording_id, session.identity, True, sid,
+                session.grant.display_name)
             self._record(live, session)
         logger.info("%s started recording room %s (%s)", session.identity, session.room_id,
                     recording.recording_id)
@@ -145,7 +147,8 @@ class RecordingEvents:
             if live is None:
                 raise SignalingError("not_recording", "This call is not being recorded.")
             live.recording = await self._recordings.answer_consent(
-                live.recording.recording_id, session.identity, payload.accepted, sid)
+                live.recording.recording_id, session.identity, payload.accepted, sid,
+                session.grant.display_name)
             if payload.accepted:
                 self._record(live, session)
             else:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 import socketio
@@ -17,6 +18,11 @@ logger = logging.getLogger(__name__)
 # (64 KiB) and this get a `payload_too_large` ack instead of a dropped connection.
 MAX_ENGINE_MESSAGE_BYTES = 2 * 1024 * 1024
 ENGINE_FRAMING_BYTES = 64 * 1024
+# The Redis manager's listener, after Redis went away: first retry, doubling up to the cap
+# (python-socketio's own waits grow to 60 s: after a long outage the other processes'
+# events were lost for up to a minute after Redis was back).
+LISTEN_RETRY_S = 0.1
+LISTEN_RETRY_CAP_S = 2.0
 
 
 class AllowedOrigins:
@@ -88,6 +94,9 @@ class RedisNoticeManager(socketio.AsyncRedisManager):
         super().__init__(url)
         self.relay = NoticeRelay()
         self._publisher = publisher
+        # subscribed to the other processes' events now (None: not started yet, which
+        # python-socketio does at the first connection: nothing to miss before it)
+        self.listening: bool | None = None
 
     async def _publish(self, data: Any) -> Any:
         if self._publisher is None:
@@ -99,6 +108,27 @@ class RedisNoticeManager(socketio.AsyncRedisManager):
                          data.get("method"), data.get("event", ""), exc)
             return None
 
+    async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
+        """python-socketio's listening loop with short, capped waits between tries, and
+        :attr:`listening` telling whether it is subscribed now."""
+        retry_s = LISTEN_RETRY_S
+        while True:
+            try:
+                if not self.listening:  # None (first) or False (lost)
+                    self._redis_connect()
+                    await self.pubsub.subscribe(self.channel)
+                    self.listening = True
+                    retry_s = LISTEN_RETRY_S
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as exc:  # Redis down or restarted: subscribe again
+                if self.listening:
+                    logger.warning("events from the other server processes stopped (%s); "
+                                   "subscribing again", exc)
+                self.listening = False
+                await asyncio.sleep(retry_s)
+                retry_s = min(2 * retry_s, LISTEN_RETRY_CAP_S)
+
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         if message.get("room") == NOTICE_ROOM:
             data = message.get("data")
@@ -107,6 +137,12 @@ class RedisNoticeManager(socketio.AsyncRedisManager):
                                      here=message.get("host_id") == self.host_id)
             return
         await super()._handle_emit(message)
+
+
+def events_flowing(sio: socketio.AsyncServer) -> bool:
+    """Whether this process receives the other processes' emits and notices now
+    (always, with one process)."""
+    return getattr(sio.manager, "listening", True) is not False
 
 
 def create_sio(

@@ -1,4 +1,5 @@
-"""A throwaway real redis-server for tests: private unix socket, no persistence."""
+"""A throwaway real redis-server for tests: private unix socket, no persistence (or AOF
+with ``appendonly=True``: its data then survives :meth:`RedisServer.restart`)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ def find_redis_server() -> str:
 class RedisServer:
     """Starts ``redis-server`` listening only on a unix socket in a fresh temp dir."""
 
-    def __init__(self, binary: str | None = None, startup_timeout_s: float = 10.0) -> None:
+    def __init__(self, binary: str | None = None, startup_timeout_s: float = 10.0,
+                 appendonly: bool = False) -> None:
         self._binary = binary or find_redis_server()
+        self._appendonly = appendonly
         self._timeout = startup_timeout_s
         self._dir: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -64,7 +67,9 @@ class RedisServer:
             "unixsocket": str(self.socket_path),
             "unixsocketperm": "700",
             "save": "",
-            "appendonly": "no",
+            # AOF: every write is on disk before it is answered (survives SIGKILL)
+            "appendonly": "yes" if self._appendonly else "no",
+            "appendfsync": "always",
             "dir": str(self._dir),
             "logfile": str(log),
             "daemonize": "no",
@@ -108,12 +113,15 @@ class RedisServer:
         finally:
             client.close()
 
-    def kill(self) -> None:
-        """Stop the server process (its data is gone: no persistence); the socket path
-        stays reserved for :meth:`restart`."""
+    def kill(self, hard: bool = False) -> None:
+        """Stop the server process (SIGTERM, or SIGKILL when ``hard``): its data is gone
+        without persistence; the socket path stays reserved for :meth:`restart`."""
         if self._proc is not None:
             self.resume()
-            self._proc.terminate()
+            if hard:
+                self._proc.kill()
+            else:
+                self._proc.terminate()
             try:
                 self._proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -123,9 +131,10 @@ class RedisServer:
         if self._dir is not None:
             self.socket_path.unlink(missing_ok=True)
 
-    def restart(self) -> None:
-        """A fresh, empty server on the same socket (after :meth:`kill`, or now)."""
-        self.kill()
+    def restart(self, hard: bool = False) -> None:
+        """A new server on the same socket (after :meth:`kill`, or now): empty, or with
+        what its AOF kept."""
+        self.kill(hard)
         self._launch()
 
     def pause(self) -> None:

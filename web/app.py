@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+import socketio
 from aiohttp import web
 
 from media.config import MediaConfig
@@ -32,13 +33,17 @@ from rooms.service import RoomService
 from rooms.store import RoomStore
 from signaling.namespace import CallNamespace
 from signaling.options import SignalingOptions
-from signaling.server import create_sio
+from signaling.server import create_sio, events_flowing
 
 from .calls.routes import RoomsApi
+from .metrics.collector import NodeCollector, node_registry
+from .metrics.routes import attach_metrics
 from .nodes.setup import NodeSetup, build_node
 from .notes.routes import NotesApi
 from .pages import NODE_ORIGINS, add_client_routes, security_headers
 from .programmes.setup import PROGRAMMES, build_programmes
+from .recordings.access import hosting_in
+from .recordings.policy import RecordingPolicyApi
 from .recordings.setup import RECORDINGS, build_recordings
 from .rest import json_errors
 from .scheduling.setup import Scheduling, build_scheduling
@@ -118,7 +123,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     notes = NotesService(notes_store, NotesLimits(
         max_doc_bytes=settings.notes_max_bytes,
         compact_every_updates=settings.notes_compact_updates))
-    recordings = build_recordings(settings, clock, signer, redis)
+    recordings = build_recordings(settings, clock, signer, redis,
+                                  hosting=hosting_in(service.roundtables))
     node = build_node(settings, clock, redis, service)
     recordings.service.node_id = node.node.node_id
     if node.shared:  # start-up recovery leaves the other nodes' recordings alone
@@ -143,6 +149,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     scheduling = build_scheduling(settings, clock, store, signer, redis)
     scheduling.service.add_listener(BookingContexts(notes_store, scheduling.service.rooms))
     recordings.service.booking_of = functools.partial(booking_of_room, notes_store)
+    service.add_restart_listener(recordings.service.reassert_rooms)
     app[SERVICES] = Services(settings, store, service, signer, sfu, namespace, scheduling,
                              notes, redis, node)
     keeper = node.attach(app, namespace, sfu, settings)
@@ -156,12 +163,15 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
         settings.resolved_admin_key(),
         settings.base_url,
         settings.default_duration_min,
-        redis_up=None if redis is None else functools.partial(ping, redis, HEALTH_PING_S),
+        redis_up=None if redis is None else functools.partial(redis_up, redis, sio),
     )
     app.add_routes(rooms_api.routes())
     scheduling.attach(app)
     app[RECORDINGS] = recordings
     recordings.attach(app)
+    if recordings.access is not None:
+        app.add_routes(RecordingPolicyApi(recordings.service, recordings.access,
+                                          store.get_room).routes())
     app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key(),
                             recordings.store,
                             None if recordings.access is None
@@ -171,6 +181,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[PROGRAMMES] = programmes
     programmes.attach(app)
     service.add_join_listener(programmes.service.tracker.joined)
+    def node_id() -> str:  # the metrics' node label: the node registry's id
+        return node.node.node_id
+
+    attach_metrics(app, node_registry(NodeCollector(sfu, namespace, node_id)),
+                   settings.resolved_admin_key(), settings.metrics_bind)
     add_client_routes(app)
 
     async def shutdown(app: web.Application) -> None:
@@ -189,6 +204,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     if isinstance(roundtable_store, MemoryRoundtableStore):
         app.cleanup_ctx.append(background(lambda: purge_expired_rooms(roundtable_store)))
     return app
+
+
+async def redis_up(redis: aioredis.Redis, sio: socketio.AsyncServer) -> bool:
+    """Redis answers a PING within HEALTH_PING_S, and this process is subscribed to the
+    other processes' events again (after an outage its listener subscribes anew)."""
+    return await ping(redis, HEALTH_PING_S) and events_flowing(sio)
 
 
 def background(

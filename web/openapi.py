@@ -54,6 +54,7 @@ from .programmes.views import (
     PeopleView,
     ProgrammeView,
 )
+from .recordings.policy import PolicyBody, PolicyView
 from .recordings.routes import STATUS as RECORDING_STATUS
 from .recordings.views import (
     AuditParams,
@@ -96,6 +97,7 @@ REF = "#/components/schemas/{model}"
 CALENDAR = "text/calendar"
 MARKDOWN = "text/markdown"
 BINARY = "application/octet-stream"
+PROMETHEUS = "text/plain"  # the Prometheus text exposition format
 BODY_ERRORS = ("invalid_json", "invalid_body", "body_too_large")
 PERSON = ("unauthorized",)
 ZONE_ERRORS = ("unknown_zone", "nonexistent_local_time", "ambiguous_local_time")
@@ -193,6 +195,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/openapi.json", "This document", "none", None, uses_store=False),
     Operation("get", "/api/nodes", "The live nodes of the deployment: URL, capacity, placed "
               "rooms, load, draining", "admin", NodesView, errors=("unauthorized",)),
+    Operation("get", "/metrics", "This node's metrics in the Prometheus text format "
+              "(docs/operations.md, Metrics); open on MENTORCALL_METRICS_BIND's listener",
+              "admin", None, content_type=PROMETHEUS, errors=("unauthorized", "forbidden"),
+              uses_store=False),
     Operation("post", "/api/people", "Register a person (schedule link, feed URL)", "admin",
               RegisteredPerson, 201, body=PersonBody,
               errors=("unauthorized", "unknown_zone", *BODY_ERRORS)),
@@ -310,6 +316,15 @@ OPERATIONS: tuple[Operation, ...] = (
               "first (admin key only; reading it is audited too)", "recordings_admin",
               AuditView,
               query=AuditParams, errors=(*ADMIN, "invalid_body")),
+    Operation("get", "/api/rooms/{room_id}/recording-policy", "Who may start and stop "
+              "recording the room: `mentor`, `either` (coffee rooms) or `hosts` "
+              "(roundtables) (admin key only; audited)", "recordings_admin", PolicyView,
+              errors=(*ADMIN, "room_not_found")),
+    Operation("put", "/api/rooms/{room_id}/recording-policy", "Set who may record a coffee "
+              "room (`mentor`, the default, or `either`), until the room ends (admin key "
+              "only; audited)", "recordings_admin", PolicyView, body=PolicyBody,
+              errors=(*ADMIN, "room_not_found", "room_closed", "invalid_policy",
+                      *BODY_ERRORS)),
     Operation("post", "/api/programmes", "Create a mentoring programme and its matching "
               "settings", "admin_session", ProgrammeView, 201, body=CreateProgrammeBody,
               errors=(*ADMIN, *BODY_ERRORS)),
@@ -430,7 +445,7 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
         ref = refs[(op.response, "serialization")]
         content = {op.content_type: {"schema": {"type": "array", "items": ref}
                                      if op.many else ref}}
-    elif op.content_type in (CALENDAR, MARKDOWN):
+    elif op.content_type in (CALENDAR, MARKDOWN, PROMETHEUS):
         content = {op.content_type: {"schema": {"type": "string"}}}
     elif op.content_type == BINARY:
         content = {BINARY: {"schema": {"type": "string", "format": "binary"}}}

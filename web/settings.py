@@ -48,6 +48,16 @@ def origin_of(url: str) -> str:
         f"{scheme}://{host}:{port}")
 
 
+def split_bind(value: str) -> tuple[str, int]:
+    """``"host:port"``, ``"[v6]:port"`` or ``"port"`` (loopback) → (host, port); port 0
+    takes a free one."""
+    host, sep, port = value.strip().rpartition(":")
+    host = host.strip("[]") if sep else "127.0.0.1"
+    if not port.isdigit() or int(port) > 65535 or (sep and not host):
+        raise ValueError("MENTORCALL_METRICS_BIND must be host:port (or a port)")
+    return host, int(port)
+
+
 class Settings(BaseModel):
     """Everything a deployment can change. Defaults: loopback only, in-memory store."""
 
@@ -58,6 +68,10 @@ class Settings(BaseModel):
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str = ""  # base of join links; default http://host:port
     redis_url: str = ""  # empty: the embedded in-memory store
+    node_id: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._:-]*$")
+    # /metrics on a listener of its own, without the admin key: "host:port" or "port"
+    # (loopback then); empty: /metrics on the main listener, behind the admin key
+    metrics_bind: str = ""
     redis_max_connections: int = Field(default=64, ge=1, le=10_000)  # one pool per process
     redis_timeout_s: float = Field(default=2.0, gt=0, le=60)  # connect/read of a command
     redis_pool_timeout_s: float = Field(default=10.0, gt=0, le=120)  # wait for a connection
@@ -117,7 +131,6 @@ class Settings(BaseModel):
     # off: every process serves every room it is asked for (several processes then need a
     # proxy that sends a room's people to one process); on (default) with Redis: placement
     room_placement: bool = True
-    node_id: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._-]*$")  # "": random
     node_url: str = ""  # the URL clients reach this node at (`moved`); "": the bind address
     node_max_rooms: int = Field(default=500, ge=1, le=100_000)  # rooms placed here at most
     node_heartbeat_s: float = Field(default=1.0, gt=0, le=60)
@@ -163,6 +176,13 @@ class Settings(BaseModel):
             raise ValueError("MENTORCALL_NODE_LEASE_S must be longer than "
                              "MENTORCALL_NODE_HEARTBEAT_S")
         return self
+
+    @field_validator("metrics_bind")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value:
+            split_bind(value)  # ValueError if not host:port
+        return value
 
     @field_validator("turn_urls")
     @classmethod

@@ -20,6 +20,7 @@ clock-free (arrival times are passed in), so tests feed it values.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from aiortc.rtp import RtpPacket
@@ -105,6 +106,22 @@ class ReorderBuffer:
         released = self._drain()
         if len(self._held) > MAX_HELD or (self._held and now - self._held_since >= self._wait):
             released += self._skip_gap()
+        return released
+
+    def push_all(self, arrivals: Iterable[tuple[RtpPacket, float]]) -> list[Ordered]:
+        """:meth:`push` of each ``(packet, arrival)`` in turn, the releases joined; a
+        packet in order with nothing held (nearly all of them) takes a short path."""
+        released: list[Ordered] = []
+        for packet, now in arrivals:
+            if not self._held and self._next is not None:
+                ext = self._highest + 1
+                if (packet.sequence_number - ext) & 0xFFFF == 0 and ext == self._next:
+                    self._next = self._highest = ext
+                    self._next += 1
+                    released.append(Ordered(packet, now, self._gap))
+                    self._gap = False
+                    continue
+            released += self.push(packet, now)
         return released
 
     def release(self, now: float) -> list[Ordered]:
@@ -258,6 +275,11 @@ class Depacketizer:
     def push(self, packet: RtpPacket, now: float) -> list[Frame]:
         """One packet arriving at ``now`` (``time.time()``): the frames it completes."""
         return self._assemble(self.buffer.push(packet, now))
+
+    def push_all(self, arrivals: Iterable[tuple[RtpPacket, float]]) -> list[Frame]:
+        """Several packets (in arrival order, with their arrival times) at once: the
+        frames :meth:`push` of each would give, joined."""
+        return self._assemble(self.buffer.push_all(arrivals))
 
     def release(self, now: float) -> list[Frame]:
         """Call at :attr:`ReorderBuffer.deadline`: gaps waited for long enough are given up."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import av
 
+from media.recording.disk import RESERVE_NAME
 from media.recording.sidecar import (
     DISK_FULL,
     FAILED,
@@ -98,10 +99,12 @@ def finalize_track(path: Path, state: str = FINISHED) -> None:
 def recover(folder: Path) -> list[Path]:
     """Finalise every track file under ``folder`` left unfinalised (by a crash, or a
     write error) or without a sidecar; returns those files. Leftover partial remuxes
-    are removed first."""
+    and disk reserves are removed first."""
     recovered: list[Path] = []
     for leftover in folder.rglob(f"*{PARTIAL_SUFFIX}"):
         leftover.unlink(missing_ok=True)
+    for reserve in folder.rglob(RESERVE_NAME):  # a crashed recorder's disk reserve
+        reserve.unlink(missing_ok=True)
     for path in sorted(folder.rglob("*.webm")):
         info = read_info(path)
         if info is not None and (info.duration is not None or info.state == FINISHED):

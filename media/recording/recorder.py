@@ -27,7 +27,10 @@ The timeline rule (every track on one clock, pauses kept):
 
 Disk full (or any write error) stops that track's writer, keeps its file playable,
 marks its sidecar and calls ``on_failed(peer_id, kind, error)``; the caller decides
-whether to stop the rest. :meth:`close` finalises every file (duration, cues); after
+whether to stop the rest. A full disk also stops every other track's media writes at
+once and frees the recorder's reserve for the sidecars and the caller's consent log
+(media/recording/disk.py); its files are left unfinalised (recover() does it later).
+:meth:`close` finalises every file (duration, cues); after
 a crash, :func:`~media.recording.finalize.recover` does it at the next start-up.
 """
 
@@ -39,7 +42,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from media.recording.clock import PeerClock
-from media.recording.disk import DiskThread
+from media.recording.disk import RESERVE_NAME, DiskThread
 from media.recording.track import TrackRecording, WriteFailed
 from media.sfu import Sfu
 
@@ -79,7 +82,7 @@ class Recorder:
         and joined again: its tracks ended with it)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         if self._disk is None:
-            self._disk = DiskThread()
+            self._disk = DiskThread(reserve=self.folder / RESERVE_NAME)
         for kind in kinds:
             key = (peer_id, kind)
             current = self._tracks.get(key)
@@ -99,6 +102,8 @@ class Recorder:
                 continue
             track.request_keyframe = request_keyframe
             self._tracks[key] = track
+            if kind == "video":  # a file starts at a keyframe: ask now, not a batch later
+                request_keyframe()
         return self.recording(peer_id)
 
     def stop(self, peer_id: str, kinds: Iterable[str] = KINDS) -> None:

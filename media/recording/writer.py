@@ -1,16 +1,19 @@
-"""WebM track files from encoded frames with PyAV: muxed in memory, written off the loop.
+"""WebM track files from encoded frames: PyAV writes the header, clusters follow.
 
-:class:`WebmTrackWriter` muxes one track's frames as they are into a WebM file: no
-encoder and no decoder is ever opened. The VP8 stream is created by codec name with the
-picture size of the first keyframe; the Opus stream carries an OpusHead (its codec
-context is only a holder for the parameters, never opened). Packet timestamps are the
-frames' unwrapped RTP timestamps minus the first one, in 1/clock-rate units.
+:class:`WebmTrackWriter` writes one track's frames as they are into a WebM file: no
+encoder and no decoder is ever opened. PyAV (FFmpeg's Matroska muxer) writes the file's
+header at the first frame: the VP8 stream is created by codec name with the picture
+size of the first keyframe; the Opus stream carries an OpusHead (its codec context is
+only a holder for the parameters, never opened). The frames then go into clusters of
+SimpleBlocks built by media/recording/clusters.py, a microsecond a frame where a PyAV
+mux call per frame cost most of what recording added to a live call's event loop.
+Frame timestamps are the frames' unwrapped RTP timestamps minus the first one.
 
-Crash safety: Matroska keeps the open cluster in memory, so clusters are closed every
-CLUSTER_MS and ``flush_packets`` hands each one over at once (to the disk thread,
-media/recording/disk.py): a SIGKILL loses at most about CLUSTER_MS of media plus the
-reorder wait after a loss and a queued write. Such a file decodes but lacks duration
-and cues until finalised (media/recording/finalize.py).
+Crash safety: a cluster is handed over (to the disk thread, media/recording/disk.py)
+whole as soon as it spans CLUSTER_MS: a SIGKILL loses at most about CLUSTER_MS of
+media plus the reorder wait after a loss and a queued write. Such a file decodes but
+lacks duration and cues until finalised (media/recording/finalize.py), which remuxes
+it with PyAV.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from typing import Any
 
 import av
 
+from media.recording.clusters import CLUSTER_MS, ClusterBuilder
 from media.recording.depacketizer import Frame
 
-CLUSTER_MS = 200
 CONTAINER_OPTIONS = {"flush_packets": "1", "cluster_time_limit": str(CLUSTER_MS)}
 CLOCK_RATES = {"audio": 48000, "video": 90000}
 CODECS = {"audio": "opus", "video": "VP8"}
@@ -85,10 +88,10 @@ class SpoolFile(io.RawIOBase):
 
 
 class WebmTrackWriter:
-    """One track's frames muxed into WebM bytes handed to ``put`` (on the event loop:
-    muxing is a few microseconds per frame, into memory; ``put`` queues the disk write).
-    After a failure (:meth:`fail`, or the muxer's own) :attr:`error` holds it and
-    writes are ignored.
+    """One track's frames into WebM bytes handed to ``put`` (on the event loop: a frame
+    is a few bytes of block header, the header a PyAV call at the first frame; ``put``
+    queues the disk write). After a failure (:meth:`fail`, or PyAV's own) :attr:`error`
+    holds it and writes are ignored.
     """
 
     def __init__(self, kind: str, put: Callable[[bytes], None]) -> None:
@@ -99,11 +102,9 @@ class WebmTrackWriter:
         self.width: int | None = None
         self.height: int | None = None
         self._put = put
-        self._container: Any = None
-        self._stream: Any = None
+        self._clusters: ClusterBuilder | None = None
         self._origin: int | None = None
         self._last_pts = -1
-        self._time_base = fractions.Fraction(1, self.clock_rate)
 
     @property
     def started(self) -> bool:
@@ -111,74 +112,69 @@ class WebmTrackWriter:
         return self._origin is not None
 
     def write(self, frame: Frame) -> bool:
-        """Mux one frame; False once the writer failed (see :attr:`error`)."""
+        """Add one frame; False once the writer failed (see :attr:`error`)."""
         if self.error is not None:
             return False
-        try:
-            if self._container is None:
-                if self.kind == "video" and not frame.keyframe:
-                    return True  # a file starts at a keyframe (the depacketiser sees to it)
-                self._open(frame)
-            assert self._origin is not None
-            pts = frame.timestamp - self._origin
-            if pts <= self._last_pts:
-                return True
-            packet = av.Packet(frame.data)
-            packet.stream = self._stream
-            packet.time_base = self._time_base
-            packet.pts = packet.dts = pts
-            if self.kind == "audio":
-                packet.duration = opus_duration(frame.data) or 960
-            packet.is_keyframe = frame.keyframe
-            self._container.mux(packet)
-            self._last_pts = pts
-            self.frames += 1
+        clusters = self._clusters
+        if clusters is None:
+            if self.kind == "video" and not frame.keyframe:
+                return True  # a file starts at a keyframe (the depacketiser sees to it)
+            try:
+                clusters = self._open(frame)
+            except (OSError, av.FFmpegError) as exc:
+                self._fail(exc)
+                return False
+        assert self._origin is not None
+        pts = frame.timestamp - self._origin
+        if pts <= self._last_pts:
             return True
-        except (OSError, av.FFmpegError) as exc:
-            self._fail(exc)
-            return False
+        clusters.add(pts, frame.data, frame.keyframe)
+        self._last_pts = pts
+        self.frames += 1
+        return True
 
     def close(self) -> None:
-        """Write the trailer (a failed writer just lets the file go)."""
-        container, self._container = self._container, None
-        if container is not None:
-            try:
-                container.close()
-            except (OSError, av.FFmpegError) as exc:
-                if self.error is None:
-                    self._fail(exc)
+        """Hand the last cluster over (a failed writer just lets the file go). No
+        trailer: the finalising remux writes the duration and cues."""
+        clusters, self._clusters = self._clusters, None
+        if clusters is not None and self.error is None:
+            clusters.flush()
 
     def fail(self, error: OSError) -> None:
         """Writing the file failed (the disk said so): stop."""
         if self.error is None:
             self._fail(error)
 
-    def _open(self, frame: Frame) -> None:
+    def _open(self, frame: Frame) -> ClusterBuilder:
+        """The file's header, written by FFmpeg's muxer (nothing more is asked of it)."""
+        header: list[bytes] = []
         container = av.open(
-            SpoolFile(self._put), "w", format="webm", container_options=CONTAINER_OPTIONS
+            SpoolFile(header.append), "w", format="webm", container_options=CONTAINER_OPTIONS
         )
         try:
             if self.kind == "video":
-                self.width, self.height = frame.width, frame.height
-                stream = container.add_mux_stream("vp8", width=frame.width, height=frame.height)
+                width, height = frame.width, frame.height
+                stream = container.add_mux_stream("vp8", width=width, height=height)
             else:
                 stream = _opus_stream(container)
-            stream.time_base = self._time_base
-        except BaseException:
-            container.close()
-            raise
-        self._container, self._stream = container, stream
+            stream.time_base = fractions.Fraction(1, self.clock_rate)
+            container.start_encoding()  # the header, flushed (flush_packets)
+            written = len(header)
+        finally:
+            container.close()  # no packet was muxed: it adds nothing (dropped regardless)
+        if self.kind == "video":
+            self.width, self.height = width, height
+        self._put(b"".join(header[:written]))
         self._origin = frame.timestamp
+        self._clusters = ClusterBuilder(self.clock_rate, self._put)
+        return self._clusters
 
     def _fail(self, exc: BaseException) -> None:
         self.error = exc if isinstance(exc, OSError) else OSError(str(exc))
-        container, self._container = self._container, None
-        self._put = _discard  # nothing more reaches the file, not even a trailer
-        if container is not None:
-            try:
-                container.close()
-            except Exception:
-                pass
+        clusters, self._clusters = self._clusters, None
+        if clusters is not None:
+            clusters.discard()
+        self._put = _discard  # nothing more reaches the file
 
 
 def _discard(data: bytes) -> None:

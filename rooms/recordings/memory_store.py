@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from collections import deque
+import itertools
+from collections import OrderedDict, deque
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
-from rooms.recordings.audit import MAX_AUDIT_ENTRIES, AuditEntry
+from rooms.recordings.audit import (
+    MAX_AUDIT_ENTRIES,
+    MAX_TRAIL_ENTRIES,
+    MAX_TRAILS,
+    AuditEntry,
+)
 from rooms.recordings.model import Recording, RecordingFilter, newest_first
 from rooms.recordings.policy import DEFAULT_POLICY, RecordingPolicy
 from rooms.recordings.store import (
@@ -32,6 +38,7 @@ class MemoryRecordingStore(RecordingStore):
         self._recordings: dict[str, Recording] = {}
         self._policies: dict[str, tuple[RecordingPolicy, float]] = {}
         self._audit: deque[AuditEntry] = deque(maxlen=max_audit_entries)
+        self._trails: OrderedDict[str, deque[AuditEntry]] = OrderedDict()  # per recording
         self._revoked: dict[str, float] = {}  # session nonce -> until
 
     def _active(self, room_id: str) -> Recording | None:
@@ -86,6 +93,14 @@ class MemoryRecordingStore(RecordingStore):
 
     async def audit(self, entry: AuditEntry) -> None:
         self._audit.appendleft(entry)
+        if entry.recording_id is not None:
+            trail = self._trails.pop(entry.recording_id, None)
+            if trail is None:
+                trail = deque(maxlen=MAX_TRAIL_ENTRIES)
+                if len(self._trails) >= MAX_TRAILS:
+                    self._trails.popitem(last=False)  # the one written to longest ago
+            trail.appendleft(entry)
+            self._trails[entry.recording_id] = trail
 
     async def revoke_session(self, nonce: str, until: float) -> None:
         now = self._clock.now()
@@ -98,14 +113,8 @@ class MemoryRecordingStore(RecordingStore):
 
     async def audit_log(self, limit: int = DEFAULT_LIMIT,
                         recording_id: str | None = None) -> list[AuditEntry]:
-        entries = (e for e in self._audit
-                   if recording_id is None or e.recording_id == recording_id)
-        out: list[AuditEntry] = []
-        for entry in entries:
-            if len(out) >= clamp_limit(limit):
-                break
-            out.append(entry)
-        return out
+        entries = self._audit if recording_id is None else self._trails.get(recording_id, ())
+        return list(itertools.islice(entries, clamp_limit(limit)))
 
     async def close(self) -> None:
         """Nothing to release (the data stays: a closed store is not used again)."""

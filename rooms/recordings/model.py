@@ -13,10 +13,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from rooms.models import Identity, RoomId, TrackKind, WireModel
+from rooms.models import DisplayName, Identity, RoomId, TrackKind, WireModel
 
 MAX_FILES = 400  # 50 people x (audio + video + restarts), a composition and a consent log
 MAX_CONSENT_ENTRIES = 2000
+MAX_NAMES = 500  # display names kept per recording (one per person concerned)
 PERCENT = Annotated[float, Field(ge=0, le=100)]
 
 
@@ -123,6 +124,12 @@ class Recording(WireModel):
     composition: Composition = Field(default_factory=Composition)
     files: list[RecordingFile] = Field(default_factory=list, max_length=MAX_FILES)
     consent: list[ConsentEntry] = Field(default_factory=list, max_length=MAX_CONSENT_ENTRIES)
+    room_title: str = Field(default="", max_length=200,
+                            description="the room's title when the recording started")
+    names: dict[Identity, DisplayName] = Field(
+        default_factory=dict, max_length=MAX_NAMES,
+        description="display names by identity, as their links gave them when they "
+        "started the recording or answered its consent (the latest answer's)")
     revision: int = 0
 
     @property

@@ -28,7 +28,7 @@ import redis.asyncio as aioredis
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
-from rooms.recordings.audit import MAX_AUDIT_ENTRIES, AuditEntry
+from rooms.recordings.audit import MAX_AUDIT_ENTRIES, MAX_TRAIL_ENTRIES, TRAIL_TTL_S, AuditEntry
 from rooms.recordings.model import Recording, RecordingFilter, newest_first
 from rooms.recordings.policy import DEFAULT_POLICY, RecordingPolicy
 from rooms.recordings.store import (
@@ -44,7 +44,8 @@ from rooms.redis_client import RedisBacked
 TAG = "{rec}"
 MAX_CAS_TRIES = 200
 BACKOFF_S = 0.001
-AUDIT_SCAN = 10_000  # entries looked through for one recording's audit trail
+AUDIT_SCAN = 10_000  # entries of the whole log looked through for a recording's entries
+# written before its own trail was kept (older versions)
 
 # KEYS: recording, by-start, active, then index sets. ARGV: id, json, started_at, active.
 CREATE_LUA = """
@@ -99,6 +100,17 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
         self._create = self._client.register_script(CREATE_LUA)
         self._cas = self._client.register_script(UPDATE_LUA)
         self._delete = self._client.register_script(DELETE_LUA)
+        # what reassert() writes back after a Redis restart lost it: the active recording
+        # of each room as last written here, and the policies set here (with their end)
+        self._active_here: dict[str, Recording] = {}
+        self._policies_here: dict[str, tuple[RecordingPolicy, float]] = {}
+
+    def _wrote(self, recording: Recording) -> None:
+        if recording.is_active:
+            self._active_here[recording.room_id] = recording
+        elif self._active_here.get(recording.room_id, recording).recording_id \
+                == recording.recording_id:
+            self._active_here.pop(recording.room_id, None)
 
     def key(self, *parts: str) -> str:
         """A key of this store: the prefix, the hash tag, then ``parts`` joined by ':'."""
@@ -128,6 +140,7 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
             raise RoomError("recording_exists")
         if outcome == "active":
             raise RoomError("already_recording")
+        self._wrote(stored)
         return stored
 
     async def get(self, recording_id: str) -> Recording | None:
@@ -156,6 +169,7 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
                     "1" if stored.is_active else "0"]
             done = int(await self._cas(keys=keys, args=args))
             if done == 1:
+                self._wrote(stored)
                 return stored
             if done == -1:
                 raise RoomError("recording_not_found")
@@ -195,6 +209,8 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
             return False
         keys = [self.key("recording", recording_id), self.key("by-start"),
                 self.key("active", current.room_id), *self._index_keys(current)]
+        if self._active_here.get(current.room_id, current).recording_id == recording_id:
+            self._active_here.pop(current.room_id, None)
         return int(await self._delete(keys=keys, args=[recording_id])) == 1
 
     async def policy(self, room_id: str) -> RecordingPolicy:
@@ -207,6 +223,26 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
             raise RoomError("room_closed")
         await self._client.set(self.key("policy", room_id), policy.model_dump_json(),
                                px=ttl_ms)
+        self._policies_here[room_id] = (policy, until)
+        now = self._clock.now()
+        for stale in [r for r, (_, end) in self._policies_here.items() if end <= now]:
+            del self._policies_here[stale]
+
+    async def reassert(self, room_id: str) -> bool:
+        known = self._policies_here.get(room_id)
+        if known is not None:
+            ttl_ms = math.ceil((known[1] - self._clock.now()) * 1000)
+            if ttl_ms > 0:  # only where missing: never over a newer policy
+                await self._client.set(self.key("policy", room_id),
+                                       known[0].model_dump_json(), px=ttl_ms, nx=True)
+        recording = self._active_here.get(room_id)
+        if recording is None:
+            return False
+        try:
+            await self.create(recording.model_copy(update={"revision": 0}))
+        except RoomError:
+            return False  # there (persisted), or another recording is active now
+        return True
 
     async def revoke_session(self, nonce: str, until: float) -> None:
         ttl_ms = math.ceil((until - self._clock.now()) * 1000)
@@ -218,16 +254,27 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
 
     async def audit(self, entry: AuditEntry) -> None:
         async with self._client.pipeline(transaction=True) as pipe:
-            pipe.lpush(self.key("audit"), entry.model_dump_json())
+            data = entry.model_dump_json()
+            pipe.lpush(self.key("audit"), data)
             pipe.ltrim(self.key("audit"), 0, self._max_audit - 1)
+            if entry.recording_id is not None:  # its own trail, apart from the rest
+                trail = self.key("audit", entry.recording_id)
+                pipe.lpush(trail, data)
+                pipe.ltrim(trail, 0, MAX_TRAIL_ENTRIES - 1)
+                pipe.expire(trail, TRAIL_TTL_S)
             await pipe.execute()
 
     async def audit_log(self, limit: int = DEFAULT_LIMIT,
                         recording_id: str | None = None) -> list[AuditEntry]:
         limit = clamp_limit(limit)
-        last = limit - 1 if recording_id is None else AUDIT_SCAN - 1
-        raw = await self._client.lrange(self.key("audit"), 0, last)
-        entries = [AuditEntry.model_validate_json(item) for item in raw]
-        if recording_id is not None:
-            entries = [e for e in entries if e.recording_id == recording_id]
-        return entries[:limit]
+        if recording_id is None:
+            raw = await self._client.lrange(self.key("audit"), 0, limit - 1)
+            return [AuditEntry.model_validate_json(item) for item in raw]
+        raw = await self._client.lrange(self.key("audit", recording_id), 0, limit - 1)
+        trail = [AuditEntry.model_validate_json(item) for item in raw]
+        if len(trail) < limit:  # and what was written before trails were kept
+            oldest = trail[-1].at if trail else math.inf
+            raw = await self._client.lrange(self.key("audit"), 0, AUDIT_SCAN - 1)
+            trail += [e for e in map(AuditEntry.model_validate_json, raw)
+                      if e.recording_id == recording_id and e.at < oldest]
+        return trail[:limit]

@@ -5,7 +5,7 @@ recordings only through the store's atomic ``update``."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
@@ -48,6 +48,12 @@ class RecordingService:
     def store(self) -> RecordingStore:
         return self._store
 
+    async def reassert_rooms(self, room_ids: Sequence[str]) -> None:
+        """After a Redis restart lost them: write back these rooms' active recordings
+        and policies as this process last wrote them (RoomService restart listener)."""
+        for room_id in room_ids:
+            await self._store.reassert(room_id)
+
     async def set_policy(self, room: Room, policy: RecordingPolicy) -> None:
         """The room's setting of who may record (kept until the room ends)."""
         await self._store.set_policy(room.room_id, policy, room.expires_at)
@@ -57,11 +63,12 @@ class RecordingService:
         check_may_record(room.kind, role, record_grant, policy)
 
     async def start(self, room: Room, identity: str, role: Role, record_grant: bool,
-                    booking_id: str | None = None) -> Recording:
+                    booking_id: str | None = None, name: str | None = None) -> Recording:
         """Start recording ``room``: ``not_allowed_to_record`` (nothing starts),
         ``room_closed``, ``already_recording``. Nobody has consented yet: the recorder
         writes a track only once its publisher accepts. Without ``booking_id``, a
-        booked room's booking (a breakout's: its roundtable's) comes from ``booking_of``."""
+        booked room's booking (a breakout's: its roundtable's) comes from ``booking_of``.
+        The room's title and the starter's display ``name`` are kept with it."""
         await self._check(room, role, record_grant)
         now = self._clock.now()
         if room.is_closed(now):
@@ -72,6 +79,8 @@ class RecordingService:
                 booking_id = await self.booking_of(room.parent)
         recording = Recording(recording_id=self._new_id(), room_id=room.room_id,
                               booking_id=booking_id, started_by=identity, started_at=now,
+                              room_title=room.title,
+                              names={} if name is None else {identity: name},
                               node_id=self.node_id)
         return await self._store.create(recording)
 
@@ -100,14 +109,18 @@ class RecordingService:
         return await self._store.update(recording_id, end)
 
     async def answer_consent(self, recording_id: str, identity: str, accepted: bool,
-                             session_id: str) -> Recording:
+                             session_id: str, name: str | None = None) -> Recording:
         """Log a participant's answer; a "no" after a "yes" is ``withdrawn``. Only while
-        recording (``not_recording`` after). The same answer twice is logged once."""
+        recording (``not_recording`` after). The same answer twice is logged once. The
+        person's display ``name`` is kept with the recording (the latest given)."""
         now = self._clock.now()
 
         def answer(current: Recording) -> Recording:
             if not current.is_active:
                 raise RoomError("not_recording")
+            if name is not None and current.names.get(identity) != name:
+                current = current.model_copy(update={"names": {**current.names,
+                                                               identity: name}})
             before = current.decision_of(identity)
             if accepted:
                 decision = ConsentDecision.ACCEPTED

@@ -31,6 +31,13 @@ RecordingChange = Callable[[Recording], Recording]
 class RecordingStore(ABC):
     """Where recordings' metadata, room policies and the audit log live."""
 
+    async def reassert(self, room_id: str) -> bool:
+        """After the store lost its data (a Redis restart without persistence): write
+        back the room's active recording and recording policy as this process last wrote
+        them, where missing; whether a recording was written back. A store that cannot
+        lose data does nothing."""
+        return False
+
     @abstractmethod
     async def create(self, recording: Recording) -> Recording:
         """Store a new recording (revision 1). ``recording_exists`` if the id is taken;
@@ -72,7 +79,8 @@ class RecordingStore(ABC):
     @abstractmethod
     async def audit_log(self, limit: int = DEFAULT_LIMIT,
                         recording_id: str | None = None) -> list[AuditEntry]:
-        """The latest entries, newest first (only those about ``recording_id`` if given)."""
+        """The latest entries, newest first (only those about ``recording_id`` if given:
+        its own trail, which other entries do not push out; see MAX_TRAIL_ENTRIES)."""
 
     @abstractmethod
     async def revoke_session(self, nonce: str, until: float) -> None:

@@ -59,6 +59,20 @@ class RedisRoundtableStore(RedisBacked, RoundtableStore):
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._prefix = key_prefix
         self._cas = self._client.register_script(CAS_LUA)
+        # each room's state as last read or written here, with its expiry: written back
+        # by reassert() after a Redis restart lost it
+        self._last: dict[str, tuple[RoundtableState, float]] = {}
+
+    def _remember(self, room_id: str, state: RoundtableState, until: float | None) -> None:
+        now = self._clock.now()
+        if until is None:
+            known = self._last.get(room_id)
+            if known is None:
+                return  # never written here: the writer remembers it
+            until = known[1]
+        self._last[room_id] = (state, until)
+        for stale in [r for r, (_, end) in self._last.items() if end <= now]:
+            del self._last[stale]
 
     def state_key(self, room_id: str) -> str:
         return self._prefix + STATE_KEY.format(room_id=room_id)
@@ -70,13 +84,17 @@ class RedisRoundtableStore(RedisBacked, RoundtableStore):
         return _text(rev), RoundtableState.model_validate_json(_text(data))
 
     async def get(self, room_id: str) -> RoundtableState | None:
-        return (await self._read(room_id))[1]
+        state = (await self._read(room_id))[1]
+        if state is not None:
+            self._remember(room_id, state, None)
+        return state
 
     async def update(self, room_id: str, until: float, change: Change) -> RoundtableState:
         for attempt in range(MAX_CAS_TRIES):
             rev, current = await self._read(room_id)
             new = change(current)
             if new is current and current is not None:
+                self._remember(room_id, current, until)
                 return current
             ttl_ms = math.ceil((until - self._clock.now()) * 1000)
             if ttl_ms <= 0:
@@ -85,10 +103,25 @@ class RedisRoundtableStore(RedisBacked, RoundtableStore):
             done = await self._cas(keys=[self.state_key(room_id)],
                                    args=[rev, stored.revision, stored.model_dump_json(), ttl_ms])
             if int(done) == 1:
+                self._remember(room_id, stored, until)
                 return stored
             await asyncio.sleep(random.uniform(0, BACKOFF_S * min(attempt + 1, 20)))
         raise RuntimeError(f"roundtable {room_id} kept changing; gave up after "
                            f"{MAX_CAS_TRIES} tries")
 
     async def delete(self, room_id: str) -> None:
+        self._last.pop(room_id, None)
         await self._client.delete(self.state_key(room_id))
+
+    async def reassert(self, room_id: str) -> bool:
+        known = self._last.get(room_id)
+        if known is None:
+            return False
+        state, until = known
+        ttl_ms = math.ceil((until - self._clock.now()) * 1000)
+        if ttl_ms <= 0:
+            return False
+        # only where the key is missing (expected revision ''): never over a live state
+        done = await self._cas(keys=[self.state_key(room_id)],
+                               args=["", state.revision, state.model_dump_json(), ttl_ms])
+        return int(done) == 1

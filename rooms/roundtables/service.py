@@ -83,6 +83,11 @@ class RoundtableService:
         return await self._store.update(room.room_id, room.expires_at + self._grace_s,
                                         lambda _current: fresh)
 
+    async def reassert(self, room_id: str) -> bool:
+        """After a Redis restart: write back the room's state as this process last saw
+        it, if it is missing (see RoundtableStore.reassert)."""
+        return await self._store.reassert(room_id)
+
     async def state(self, room_id: str) -> RoundtableState:
         """The room's roundtable state (the initial one if nothing happened yet)."""
         await self._room(room_id)

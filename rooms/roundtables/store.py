@@ -39,6 +39,12 @@ class RoundtableStore(ABC):
     async def delete(self, room_id: str) -> None:
         """Forget the room's state (no error if there is none)."""
 
+    async def reassert(self, room_id: str) -> bool:
+        """After the store lost its data (a Redis restart): write back the room's state
+        as this process last saw it, if the store lacks it; whether it did. A store
+        that cannot lose data does nothing."""
+        return False
+
     @abstractmethod
     async def close(self) -> None:
         """Release connections; the store is not used afterwards."""

@@ -30,11 +30,12 @@ async def start_recording(server: LiveServer) -> str:
     room_id = (await server.create_room("Ada", "Kenji"))["room_id"]
     room = await server.services.store.get_room(room_id)
     assert room is not None
+    room = room.model_copy(update={"title": "Career chat"})
     service = server.app[RECORDINGS].service
     made = await service.start(room, MENTOR, Role.MENTOR, record_grant=True,
-                               booking_id="bk_42")
-    await service.answer_consent(made.recording_id, MENTOR, True, "sid-mentor")
-    await service.answer_consent(made.recording_id, MENTEE, False, "sid-mentee")
+                               booking_id="bk_42", name="Ada Lovelace")
+    await service.answer_consent(made.recording_id, MENTOR, True, "sid-mentor", "Ada Lovelace")
+    await service.answer_consent(made.recording_id, MENTEE, False, "sid-mentee", "Kenji Sato")
     return made.recording_id
 
 
@@ -98,8 +99,12 @@ async def test_admin_signs_in_plays_and_deletes_a_recording() -> None:
         await page.screenshot("recadmin-4-composing")
         await service.set_composition(recording_id, CompositionState.DONE, 100.0)
         await expect(card).to_contain_text("ready · 100 %")
+        # people by the names their links gave, the room by its title; ids at hand
         await expect(card).to_contain_text(
-            f"Participants: {MENTOR} (recorded), {MENTEE} (declined, not recorded)")
+            "Participants: Ada Lovelace (recorded), Kenji Sato (declined, not recorded)")
+        await expect(card).to_contain_text("Career chat (room ")
+        await expect(card.locator(".person").nth(1)).to_have_attribute(
+            "title", f"identity {MENTEE}")
 
         await card.locator("button.open").click()
         detail = p.locator("#detail")
@@ -117,8 +122,10 @@ async def test_admin_signs_in_plays_and_deletes_a_recording() -> None:
         consent = p.locator("#consent tr")
         await expect(consent).to_have_count(2)
         await expect(consent.nth(0)).to_contain_text("Accepted")
+        await expect(consent.nth(1)).to_contain_text("Kenji Sato")
         await expect(consent.nth(1)).to_contain_text(MENTEE)
         await expect(consent.nth(1)).to_contain_text("Declined")
+        await expect(p.locator("#detail-meta")).to_contain_text("started by Ada Lovelace")
         await expect(p.locator("#files tr")).to_have_count(2)
         await expect(p.locator("#files")).to_contain_text("session.webm")
         await p.locator("#player").evaluate("v => { v.muted = true; return v.play(); }")
@@ -127,7 +134,7 @@ async def test_admin_signs_in_plays_and_deletes_a_recording() -> None:
         await full_page(page, "recadmin-5-playing")
         await p.get_by_role("button", name=f"Play {MENTOR}.video.webm").click()
         await expect(p.locator("#player-label")).to_contain_text(
-            f"Playing one track ({MENTOR} · video).")
+            "Playing one track (Ada Lovelace · video).")
         await p.wait_for_function(
             """() => { const v = document.getElementById('player');
                        return v.src.includes('/files/mentor_ada.video.webm?')

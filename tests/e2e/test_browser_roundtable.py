@@ -187,8 +187,11 @@ async def test_host_admits_from_lobby_hard_mutes_and_runs_the_floor() -> None:
             flowing = (await by_publisher(page))[ids[other]]
             await asyncio.sleep(SAMPLE_S)
             after = await by_publisher(page)
-            assert after[ids["pat"]]["totalAudioEnergy"] == before["totalAudioEnergy"], page.name
             assert after[ids["pat"]]["audioPacketsReceived"] == before["audioPacketsReceived"]
+            # No packet arrives; the jitter buffer's concealment after the last one may still
+            # add an inaudible trace of energy (seen: 1e-9), against ~0.1 a second of speech.
+            silent_gain = after[ids["pat"]]["totalAudioEnergy"] - before["totalAudioEnergy"]
+            assert 0 <= silent_gain < 1e-6, (page.name, silent_gain)
             assert after[ids[other]]["totalAudioEnergy"] > flowing["totalAudioEnergy"], page.name
             assert after[ids["pat"]]["framesDecoded"] > before["framesDecoded"], "video goes on"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 import time
 from collections.abc import AsyncIterator
@@ -12,15 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from media.recording import read_info
-from media.recording.disk import DiskFile
+from media.recording.disk import RESERVE_NAME
+from media.recording.sidecar import DISK_FULL
 from rooms.recordings.model import ConsentDecision, FileKind, Recording, RecordingState
 from rooms.recordings.policy import CoffeeRecorders, RecordingPolicy
 from tests.live_server import LiveServer, live_server, token_of
 from tests.media.peers import LoopbackPeer
 from tests.media.recording.probe import decode_errors, probe
+from tests.tiny_disk import tiny_disk
 from web.recordings.setup import RECORDINGS
 
 from .client import SignalClient
@@ -46,9 +45,9 @@ class Call:
 
 
 @asynccontextmanager
-async def coffee_call(mentee_joins: bool = True) -> AsyncIterator[Call]:
+async def coffee_call(mentee_joins: bool = True, **settings: Any) -> AsyncIterator[Call]:
     """A coffee room whose mentor (and mentee) joined and publish audio and video."""
-    async with live_server() as server:
+    async with live_server(**settings) as server:
         room = await server.create_room("Ada", "Grace")
         mentor = Participant("Ada", await SignalClient().connect(server.base_url))
         mentee = Participant("Grace", await SignalClient().connect(server.base_url))
@@ -164,6 +163,9 @@ async def test_a_later_joiner_is_asked_and_a_decliner_is_absent_from_every_file(
             assert len(probe(path)["streams"]) == 1
         recording = await call.recording(recording_id)
         assert recording.decision_of(call.mentee.identity) is ConsentDecision.DECLINED
+        # kept with it: the names the links gave (a decliner's too) and the room's title
+        assert recording.names == {call.mentor.identity: "Ada", call.mentee.identity: "Grace"}
+        assert recording.room_title == call.room.get("title", "")
         assert {f.peer for f in recording.files if f.kind is FileKind.TRACK} == {
             call.mentor.identity}
 
@@ -225,38 +227,38 @@ async def test_who_may_not_record_gets_the_code_and_nothing_starts() -> None:
 
 
 async def test_a_full_disk_stops_the_recording_tells_the_room_and_keeps_the_files(
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    # No size-limited filesystem can be mounted here: the disk thread's writes of video
-    # files fail with ENOSPC after 150 kB, through the recorder's real on_failed path.
-    room = {"left": 150_000}
-    write_chunk = DiskFile._write_chunk
-
-    def filling(self: DiskFile, fd: int, data: memoryview) -> int:
-        if ".video." not in self.path.name:
-            return write_chunk(self, fd, data)
-        if not room["left"]:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        done = write_chunk(self, fd, data[: room["left"]])
-        room["left"] -= done
-        return done
-
-    monkeypatch.setattr(DiskFile, "_write_chunk", filling)
-    async with coffee_call() as call:
-        ack = await call.mentor.signal.call("start_recording", {})
-        recording_id = ack["recording"]["recording_id"]
-        await call.mentee.signal.call("recording_consent", {"accepted": True})
-        for who in (call.mentor, call.mentee):
-            error = await who.signal.next_event("recording_error", timeout=30)
-            assert error["code"] == "recording_disk_full" and error["message"]
-        recording = await call.recording(recording_id)
-        assert recording.state is RecordingState.STOPPED
-        assert await call.server.app[RECORDINGS].store.active(call.room["room_id"]) is None
-        folder = call.recording_folder(recording_id)
-        for paths in tracks_by_person(folder).values():
-            for path in paths:
-                assert decode_errors(path) == ""  # what was written plays
-        assert recording.file("consent.json") is not None
+    # A real full disk: the recordings folder is a tmpfs of 600 KB, filled by the call's
+    # four tracks within seconds; the kernel's ENOSPC goes through the recorder's
+    # on_failed path.
+    with tiny_disk(tmp_path / "disk", 600) as disk:
+        async with coffee_call(recordings_dir=disk) as call:
+            ack = await call.mentor.signal.call("start_recording", {})
+            recording_id = ack["recording"]["recording_id"]
+            await call.mentee.signal.call("recording_consent", {"accepted": True})
+            for who in (call.mentor, call.mentee):
+                error = await who.signal.next_event("recording_error", timeout=60)
+                assert error["code"] == "recording_disk_full" and error["message"]
+            recording = await call.recording(recording_id)
+            assert recording.state is RecordingState.STOPPED
+            assert await call.server.app[RECORDINGS].store.active(call.room["room_id"]) is None
+            folder = call.recording_folder(recording_id)
+            tracks = tracks_by_person(folder)  # every file kept its sidecar
+            assert {kind for _, kind in tracks} == {"audio", "video"}
+            states = set()
+            for paths in tracks.values():
+                for path in paths:
+                    # cut after a whole cluster: plays as written (no "ended prematurely")
+                    assert decode_errors(path) == ""
+                    info = read_info(path)
+                    assert info is not None
+                    states.add(info.state)
+            assert DISK_FULL in states
+            # the reserve freed at the first ENOSPC took the sidecars and the consent log
+            assert recording.file("consent.json") is not None
+            assert {f.name for f in recording.files} >= {p.name for p in folder.glob("*.webm")}
+            assert not (folder / RESERVE_NAME).exists()
 
 
 async def test_everyone_leaving_stops_and_files_the_recording() -> None:

@@ -43,6 +43,22 @@ async def test_a_roundtables_host_records_and_a_demoted_host_no_longer_may() -> 
             await ana.signal.close()
 
 
+async def test_a_co_host_invited_as_one_records_like_the_host() -> None:
+    async with live_server() as server:
+        created = await create_roundtable(server.base_url, [("Cole", "co-host")])
+        host, cole = await Member.connect(server.base_url), await Member.connect(server.base_url)
+        try:
+            await host.join(created["tokens"]["host"])
+            await cole.join(created["tokens"]["Cole"])
+            started = await cole.call("start_recording")
+            assert started["ok"] and started["recording"]["started_by"] == cole.identity
+            assert (await host.signal.next_event("recording_state"))["recording"]
+            assert await cole.call("stop_recording") == {"ok": True}
+        finally:
+            await host.signal.close()
+            await cole.signal.close()
+
+
 async def test_ending_the_room_stops_and_files_its_recording() -> None:
     async with live_server() as server:
         created = await create_roundtable(server.base_url, [("Ana", "participant")])

@@ -66,6 +66,9 @@ async def expect_service(server: LiveServer, api: Client) -> None:
     room = await server.create_room("Ada", "Grace")
     assert (await join(server, token_of(room["links"]["mentee"])))["ok"]
     await api.register("Hedy", "mentor", "Europe/Vienna")
+    async with asyncio.timeout(10):  # and once it listens to the other processes again
+        while (await health(api.http, server))[0] != 200:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
     assert await health(api.http, server) == (200, {"ok": True, "status": "ok",
                                                     "redis": "up", "tzdata": tzdb.version()})
 

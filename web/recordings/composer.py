@@ -119,16 +119,21 @@ class Composer:
         return len(waiting)
 
     async def run(self) -> None:
-        """The worker: scan, then one job at a time until cancelled."""
+        """The worker: scan, then one job at a time until cancelled. A cancellation
+        that something on the way dropped (3.11's wait_for, a store client) still ends
+        it, at the next turn."""
+        task = asyncio.current_task()
         while True:
+            _stop_if_cancelled(task)
             try:
                 await self.scan()
             except Exception:  # the store away: try again at the next scan
                 logger.exception("composition scan failed")
             while True:
-                try:
-                    recording_id = await asyncio.wait_for(self._queue.get(),
-                                                          self.options.poll_s)
+                _stop_if_cancelled(task)
+                try:  # (not wait_for: on 3.11 it can drop a cancellation, see the test)
+                    async with asyncio.timeout(self.options.poll_s):
+                        recording_id = await self._queue.get()
                 except TimeoutError:
                     break
                 self._queued.discard(recording_id)
@@ -307,3 +312,9 @@ def _names(folder: Path) -> set[str]:
 def _remove_stale(folder: Path) -> None:
     for stale in folder.glob(f".{COMPOSED_NAME}.*.part"):  # left by a killed try
         stale.unlink(missing_ok=True)
+
+
+def _stop_if_cancelled(task: asyncio.Task[object] | None) -> None:
+    """Raise CancelledError if ``task`` was asked to stop, though none reached it."""
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -16,7 +16,7 @@ from rooms.recordings.store import RecordingStore
 from signaling.dispatch import describe_validation_error
 
 from ..rest import Problem
-from .access import LINK_ACTOR, Access, Caller, outside_room
+from .access import LINK_ACTOR, Access, Caller, outside_room, safe_range
 from .links import LinkRefused, LinkSigner
 from .ranges import RangeNotSatisfiable, byte_range
 from .views import (
@@ -32,7 +32,8 @@ STATUS = {"invalid_recording_id": 400, "invalid_body": 400, "recording_not_found
           "recording_file_not_found": 404, "recording_in_progress": 409,
           "link_invalid": 403, "link_expired": 403, "range_not_satisfiable": 416,
           "storage_unavailable": 503, "unavailable": 503, "session_expired": 401,
-          "csrf_invalid": 403, "rate_limited": 429}
+          "csrf_invalid": 403, "rate_limited": 429, "room_not_found": 404,
+          "room_closed": 409, "invalid_policy": 400}
 CONTENT_TYPES = {".webm": "video/webm", ".mkv": "video/x-matroska", ".mp4": "video/mp4",
                  ".json": "application/json", ".ogg": "audio/ogg"}
 FILE_ROUTE = "/api/recordings/{recording_id}/files/{name}"
@@ -101,6 +102,11 @@ class RecordingsApi:
                                      file) from None
         if caller is not None and not caller.reaches(found.room_id):
             raise await self._refuse(request, actor, action, outside_room(), recording_id, file)
+        if file is not None and found.file(file) is None:
+            # only the files the recording lists: not the sidecars, part files or
+            # leftovers that share its folder
+            raise await self._refuse(request, actor, action, problem_of(
+                RoomError("recording_file_not_found")), recording_id, file)
         return found
 
     async def _query(self, request: web.Request, actor: str, action: AuditAction,
@@ -194,7 +200,8 @@ class RecordingsApi:
                               "ask for one range inside it.", 416,
                               {"Content-Range": f"bytes */{exc.size}"})
             await self._access.audit(request, LINK_ACTOR, action, refused=refusal,
-                                     recording_id=rid, file=name, detail=exc.header[:200])
+                                     recording_id=rid, file=name,
+                                     detail=safe_range(exc.header))
             raise refusal from None
         await self._access.audit(request, LINK_ACTOR, action, recording_id=rid, file=name,
                                  detail=(chosen.content_range(size) if chosen.partial

@@ -34,7 +34,7 @@ from signaling.recording_files import RecordingFiler
 
 from ..client_address import ClientAddress
 from ..settings import Settings
-from .access import Access
+from .access import Access, HostingCheck
 from .composer import Composer, ComposerOptions
 from .links import LinkSigner
 from .routes import RecordingsApi
@@ -82,8 +82,11 @@ class Recordings:
             self.tasks.append(asyncio.create_task(self.composer.run()))
 
     async def _stop_tasks(self, app: web.Application) -> None:
-        for task in self.tasks:
-            task.cancel()
+        pending = {task for task in self.tasks if not task.done()}
+        while pending:  # again if a cancellation was dropped on the way (see Composer.run)
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=1.0)
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
     async def _close(self, app: web.Application) -> None:
@@ -107,8 +110,10 @@ def s3_options(settings: Settings) -> S3Options | None:
 
 
 def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
-                     client: aioredis.Redis | None = None) -> Recordings:
-    """Everything recordings need; on the process's Redis ``client`` when given."""
+                     client: aioredis.Redis | None = None, *,
+                     hosting: HostingCheck) -> Recordings:
+    """Everything recordings need; on the process's Redis ``client`` when given;
+    ``hosting`` tells whether a token's holder still hosts its room (see :class:`Access`)."""
     store: RecordingStore = (RedisRecordingStore(client, clock) if client is not None
                              else MemoryRecordingStore(clock))
     service = RecordingService(store, clock)
@@ -136,7 +141,7 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
     sessions = SessionCodec(settings.resolved_secret(), clock, settings.admin_session_ttl_s,
                             settings.resolved_admin_key(), store)
     access = Access(settings.resolved_admin_key(), signer, store, clock, sessions,
-                    ClientAddress(settings.trusted_proxies))
+                    ClientAddress(settings.trusted_proxies), hosting=hosting)
     api = RecordingsApi(store, storage, access, links, settings.base_url)
     retention = Retention(store, storage, settings.recording_retention_days, clock)
     signin = SignIn(access, clock, secure=settings.admin_cookie_secure,

@@ -8,8 +8,9 @@ process; behind trusted proxies the client's own, web/client_address.py): past t
 a wrong credential is answered ``rate_limited``, but a right one is always let in, so
 nobody (not even everyone behind one proxy address) can be locked out by someone else's
 failures; the admin key is at least 32 bytes and admin tokens are signed, so it is not the
-limit that stops guessing, it keeps a flood of wrong attempts cheap. Every attempt,
-allowed or refused, is audited as ``signin``. The body must be JSON (``Content-Type:
+limit that stops guessing, it keeps a flood of wrong attempts cheap. Every attempt is
+audited as ``signin`` (a refusal repeated from one address within a minute is counted
+into the next entry, see :mod:`.access`). The body must be JSON (``Content-Type:
 application/json``), which a cross-site form cannot send, so no other site can sign a
 browser in either.
 """
@@ -97,7 +98,7 @@ class SignIn:
                 "invalid_body", describe_validation_error(exc))) from None
         except Problem as bad_body:
             raise await self._fail(request, ANONYMOUS, bad_body) from None
-        caller = self._access.of_credential(body.credential.strip())
+        caller = await self._access.of_credential(body.credential.strip())
         if caller.refusal is not None:
             refused = caller.refusal
             if refused.code == "unauthorized":

@@ -75,6 +75,9 @@ class RecordingView(BaseModel):
     consent: list[ConsentEntry]
     files: list[RecordingFile]
     total_bytes: int
+    room_title: str = Field(description="the room's title when it started (\"\": none)")
+    names: dict[str, str] = Field(description="display names by identity (of the people in "
+                                  "`participants`, as their links gave them)")
     notes_url: str = Field(description="the session's notes as Markdown "
                            "(`GET /api/notes/sessions/{room_id}`; an admin may read it)")
 
@@ -86,7 +89,8 @@ class RecordingView(BaseModel):
                    duration_s=recording.duration_s, state=recording.state,
                    composition=recording.composition, participants=recording.participants,
                    consent=recording.consent, files=recording.files,
-                   total_bytes=recording.total_bytes,
+                   total_bytes=recording.total_bytes, room_title=recording.room_title,
+                   names=recording.names,
                    notes_url=notes_path(recording.room_id))
 
 

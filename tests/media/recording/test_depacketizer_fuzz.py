@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from media.recording.depacketizer import Depacketizer
-from tests.media.recording.rtp_streams import vp8_frames, vp8_rtp
+from tests.media.recording.rtp_streams import opus_rtp, vp8_frames, vp8_rtp
 
 
 def _packets() -> Any:
@@ -79,3 +79,39 @@ def test_a_real_stream_with_corrupted_and_lost_packets(
         assert [f.data for f in got] == frames
     for frame in got:  # whatever comes out is a frame of the stream or starts at a keyframe
         assert frame.timestamp % 3000 == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(["video", "audio"]),
+    first=st.sampled_from([0, 0xFFF0, 0x7FF8]),
+    steps=st.lists(st.integers(-4, 6), max_size=80),
+    cuts=st.sets(st.integers(0, 80)),
+    lost=st.sets(st.integers(0, 400), max_size=4),
+)
+def test_push_all_gives_what_push_gives_packet_by_packet(
+    kind: str, first: int, steps: list[int], cuts: set[int], lost: set[int]
+) -> None:
+    """Batches (the recorder's) take a short path for in-order packets: same frames,
+    same counters as one packet at a time, through reordering, duplicates and wraps."""
+    source = vp8_rtp(vp8_frames(40), first_seq=first) if kind == "video" else opus_rtp(
+        400, first_seq=first
+    )
+    arrivals = []
+    index = 0
+    for i, step in enumerate(steps + [1] * 40):
+        index = max(0, min(len(source) - 1, index + step))
+        if index not in lost:
+            arrivals.append((source[index], i * 0.01))
+    one, many = Depacketizer(kind), Depacketizer(kind)
+    expected = [f for packet, now in arrivals for f in one.push(packet, now)]
+    got: list[Any] = []
+    start = 0
+    for cut in sorted(cuts | {len(arrivals)}):
+        got += many.push_all(arrivals[start:cut])
+        start = max(start, cut)
+    assert got == expected
+    assert (many.buffer.lost, many.buffer.late, many.frames_dropped) == (
+        one.buffer.lost, one.buffer.late, one.frames_dropped,
+    )
+    assert many.flush() == one.flush()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import errno
+import threading
 from pathlib import Path
 
 from media.recording.depacketizer import Depacketizer, Frame
-from media.recording.disk import DiskFile
+from media.recording.disk import RESERVE_BYTES, RESERVE_NAME, DiskFile, DiskThread
 from media.recording.finalize import finalize, recover
 from media.recording.sidecar import DISK_FULL, FINISHED, TrackInfo, read_info, write_info
 from media.recording.writer import WebmTrackWriter, opus_duration
+from rooms.recordings.local_storage import LocalFolderStorage
 from tests.media.recording.probe import decode_errors, decoded_frames, duration, probe
 from tests.media.recording.rtp_streams import opus_rtp, vp8_frames, vp8_rtp
 
@@ -99,8 +101,11 @@ def test_a_full_disk_stops_the_file_and_keeps_what_was_written_playable(
     writer.close()
     disk.close()
     assert [e.errno for e in disk.errors] == [errno.ENOSPC]  # reported once
-    assert writer.error is not None and path.stat().st_size == 150_000
-    # what reached the disk plays as it is (the last cluster is cut), and is finalised
+    # the cluster the disk could not take is cut back out: the file ends after a whole
+    # one, and plays as it is (no "File ended prematurely"), then is finalised
+    assert writer.error is not None and 100_000 < path.stat().st_size < 150_000
+    assert path.stat().st_size == disk.written
+    assert decode_errors(path) == ""
     assert decoded_frames(path) > 0
     assert recover(tmp_path) == [path]
     kept = decoded_frames(path)
@@ -120,3 +125,19 @@ def test_recover_finalises_a_file_without_a_sidecar_and_skips_finished_ones(
     write_info(done, TrackInfo("p", "audio", "opus", done.name, 1, 1, 48000, state=FINISHED))
     assert recover(tmp_path) == [orphan]
     assert abs(duration(orphan) - 1.0) < 0.05
+
+
+async def test_the_disk_reserve_is_kept_until_stop_and_never_listed_as_a_file(
+    tmp_path: Path,
+) -> None:
+    storage = LocalFolderStorage(tmp_path)
+    folder = storage.folder("rec-1")
+    folder.mkdir(parents=True)
+    disk = DiskThread(reserve=folder / RESERVE_NAME)
+    done = threading.Event()
+    disk.submit(done.set)  # after the reserve was made
+    assert done.wait(10)
+    assert (folder / RESERVE_NAME).stat().st_size == RESERVE_BYTES
+    assert await storage.files("rec-1") == []  # not uploaded, counted or offered
+    disk.stop(10)
+    assert not (folder / RESERVE_NAME).exists()

@@ -138,3 +138,18 @@ async def test_a_composition_is_claimed_by_one_worker_under_a_lease(
     assert done.composition.state is CompositionState.DONE
     assert (done.composition.worker, done.composition.lease_until) == (None, None)
     assert not await recordings.claim_composition(rid, "c", START + 100, 10)  # done
+
+
+async def test_display_names_and_the_room_title_are_kept(recordings: RecordingService) -> None:
+    made = await recordings.start(coffee(), "mentor-1", Role.MENTOR, True, name="Mia Mentor")
+    assert (made.room_title, made.names) == ("Career chat", {"mentor-1": "Mia Mentor"})
+    rid = made.recording_id
+    await recordings.answer_consent(rid, "mentor-1", True, "sid-1", "Mia Mentor")
+    declined = await recordings.answer_consent(rid, "mentee-1", False, "sid-2", "Tom")
+    assert declined.names == {"mentor-1": "Mia Mentor", "mentee-1": "Tom"}
+    # the same answer again under a new name: one log entry, the latest name
+    renamed = await recordings.answer_consent(rid, "mentee-1", False, "sid-3", "Tom T.")
+    assert renamed.names["mentee-1"] == "Tom T." and len(renamed.consent) == 2
+    stored = await recordings.store.get(rid)
+    assert stored is not None and stored.names == renamed.names
+    assert stored.room_title == "Career chat"

@@ -181,3 +181,18 @@ async def test_audit_log_newest_first_bounded(recording_store: RecordingStore) -
     assert [e.at - START for e in await recording_store.audit_log(limit=3)] == [59, 58, 57]
     only_x = await recording_store.audit_log(limit=4, recording_id="rec-x")
     assert [e.at - START for e in only_x] == [57, 54, 51, 48]
+
+
+async def test_a_recordings_trail_outlives_a_flood_of_other_entries(
+        recording_store: RecordingStore) -> None:
+    """The whole log keeps its latest entries (50 here); a recording's own entries are
+    kept apart, so that refused requests about other ids cannot push them out."""
+    for n in range(3):
+        await recording_store.audit(audit(n, "rec-x"))
+    for n in range(3, 203):
+        await recording_store.audit(audit(n, None if n % 2 else f"junk-{n}"))
+    assert len(await recording_store.audit_log(limit=1000)) == 50
+    trail = await recording_store.audit_log(limit=1000, recording_id="rec-x")
+    assert [e.at - START for e in trail] == [2, 1, 0]
+    assert [e.at - START for e in await recording_store.audit_log(
+        limit=2, recording_id="rec-x")] == [2, 1]

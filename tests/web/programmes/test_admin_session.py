@@ -9,6 +9,7 @@ import aiohttp
 
 from rooms.clock import ManualClock
 from tests.live_server import live_server
+from tests.web.recordings.hosted import hosted_room
 from tests.web.recordings.test_admin_session import Page
 
 START = 1_800_000_000.0
@@ -19,6 +20,7 @@ async def test_the_programme_api_takes_the_admin_session_cookie() -> None:
     async with live_server(clock) as server, aiohttp.ClientSession(
             cookie_jar=aiohttp.DummyCookieJar()) as http:
         page = Page(server, http, clock)
+        await hosted_room(server, "room-1", "host-1", START)  # page.token's room
         cookie, csrf = await page.signed_in()
         status, error = await page.call("POST", "/api/programmes", cookie)
         assert (status, error["error"]["code"]) == (403, "csrf_invalid")

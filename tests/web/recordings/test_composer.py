@@ -206,3 +206,24 @@ async def test_a_recording_whose_tracks_are_in_another_process_folder_is_left_to
     left = await store.get("rec-g")
     assert left is not None and left.composition.state is CompositionState.PENDING
     assert composer.claimed == 0
+
+
+async def test_a_stop_that_meets_a_job_arriving_still_stops_the_runner(tmp_path: Path) -> None:
+    """The server stops (the runner is cancelled) just as a stopped recording is queued,
+    as at a shutdown while recording: the runner ends. (Python 3.11's wait_for returned
+    the queued id and dropped the cancellation: the runner went on, and the shutdown
+    waited for it forever.)"""
+    composer = Composer(RecordingService(MemoryRecordingStore(SystemClock())),
+                        LocalFolderStorage(tmp_path), OPTIONS)
+    worker = asyncio.create_task(composer.run())
+    await asyncio.sleep(0.2)  # scanned; waiting for a job
+    composer._put("rec-arriving")
+    await asyncio.sleep(0)  # the queue hands the id over...
+    worker.cancel()  # ...and the stop comes before the runner resumes
+    done, _ = await asyncio.wait({worker}, timeout=3)
+    try:
+        assert worker in done and worker.cancelled()
+    finally:
+        while not worker.done():  # (the old runner: make it end for the next tests)
+            worker.cancel()
+            await asyncio.wait({worker}, timeout=1)

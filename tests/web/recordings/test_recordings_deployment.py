@@ -24,6 +24,10 @@ START = 1_800_000_000.0
 WAIT_S = 60.0
 
 
+
+async def nobody_hosts(room_id: str, identity: str) -> bool:
+    return False  # no token reaches recordings here (none is used)
+
 async def test_uploads_downloads_and_retention(redis_url: str, s3_server: S3Server,
                                                tmp_path: Path) -> None:
     clock = ManualClock(START)
@@ -87,7 +91,8 @@ async def test_a_file_of_a_deleted_recording_leaves_no_object(s3_server: S3Serve
                         recordings_s3_access_key=CREDENTIALS["access_key"],
                         recordings_s3_secret_key=CREDENTIALS["secret_key"])
     clock = ManualClock(START)
-    built = build_recordings(settings, clock, TokenSigner(SECRET, clock))
+    built = build_recordings(settings, clock, TokenSigner(SECRET, clock),
+                             hosting=nobody_hosts)
     await built.store.create(recording("kept", active=False))
     await built.local.put_bytes("kept", "a.webm", b"kept")
     await built.local.put_bytes("gone", "a.webm", b"of a deleted recording")

@@ -38,8 +38,10 @@ async def test_one_link_per_person_and_a_shareable_one() -> None:
         assert [(p["name"], p["role"]) for p in links["participants"]] == [
             ("Ana", "co-host"), ("Ben", "participant"), ("Oli", "observer")]
         assert (host.role, host.admin) == (Role.HOST, True)
-        assert [(g.role, g.publish) for g in people] == [
-            (Role.CO_HOST, True), (Role.PARTICIPANT, True), (Role.OBSERVER, False)]
+        assert [(g.role, g.publish, g.record) for g in people] == [
+            (Role.CO_HOST, True, True), (Role.PARTICIPANT, True, False),
+            (Role.OBSERVER, False, False)]
+        assert (host.record, shared.record) == (True, False)
         assert (shared.role, shared.shareable) == (Role.PARTICIPANT, True)
         assert {g.room_id for g in [host, *people, shared]} == {answer["room_id"]}
         assert links["host"].startswith(f"{server.base_url}/join#token=")

@@ -1,7 +1,9 @@
 // One recording: its player, files with downloads, consent log, and deletion.
 
 import { ApiError } from "./api.js";
-import { DECISIONS, FILE_KINDS, duration, moment, sentence, size, when } from "./format.js";
+import {
+  DECISIONS, FILE_KINDS, duration, moment, nameOf, roomOf, sentence, size, when,
+} from "./format.js";
 import { progress, stateBadge } from "./list.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,9 +25,19 @@ function cell(text, className) {
   return td;
 }
 
-function fileWhat(file) {
+function fileWhat(recording, file) {
   if (file.kind !== "track") return FILE_KINDS[file.kind] || file.kind;
-  return `${file.peer || "?"} · ${file.track_kind || "track"}`;
+  return `${file.peer ? nameOf(recording, file.peer) : "?"} · ${file.track_kind || "track"}`;
+}
+
+/** A table cell naming a person: their display name, their identity below it. */
+function personCell(recording, identity) {
+  const td = document.createElement("td");
+  const id = document.createElement("div");
+  id.className = "mono muted identity";
+  id.textContent = identity;
+  td.append(nameOf(recording, identity), id);
+  return td;
 }
 
 export class Detail {
@@ -94,11 +106,11 @@ export class Detail {
   show(recording) {
     this.recording = recording;
     const heading = $("detail-heading");
-    heading.replaceChildren(`Room ${recording.room_id} · ${when(recording.started_at)} `,
+    heading.replaceChildren(`${roomOf(recording)} · ${when(recording.started_at)} `,
       stateBadge(recording.state));
     const meta = [`Length ${duration(recording.duration_s)}`,
-      `started by ${recording.started_by}`,
-      `participants ${recording.participants.join(", ")}`];
+      `started by ${nameOf(recording, recording.started_by)}`,
+      `participants ${recording.participants.map((who) => nameOf(recording, who)).join(", ")}`];
     if (recording.booking_id) meta.push(`booking ${recording.booking_id}`);
     $("detail-meta").textContent = meta.join(" · ");
     $("detail-notes").href = recording.notes_url; // the session's notes, as Markdown
@@ -130,8 +142,8 @@ export class Detail {
         action.append(play, " ");
       }
       action.append(button);
-      tr.append(cell(file.name, "mono"), cell(fileWhat(file)), cell(size(file.size), "num"),
-        action);
+      tr.append(cell(file.name, "mono"), cell(fileWhat(recording, file)),
+        cell(size(file.size), "num"), action);
       return tr;
     });
     if (!rows.length) {
@@ -149,7 +161,7 @@ export class Detail {
     const rows = recording.consent.map((entry) => {
       const tr = document.createElement("tr");
       tr.className = `decision-${entry.decision}`;
-      tr.append(cell(entry.identity), cell(moment(entry.at)),
+      tr.append(personCell(recording, entry.identity), cell(moment(entry.at)),
         cell(DECISIONS[entry.decision] || entry.decision, "decision"),
         cell(entry.session_id, "mono muted"));
       return tr;
@@ -194,7 +206,7 @@ export class Detail {
     if (this.playing && !player.paused) return; // keep what the admin is watching
     await this.load(recording, file,
       file.kind === "composed" ? `Playing the whole session (${file.name}).`
-        : `Playing one track (${fileWhat(file)}): the one file of the session isn't ready yet.`);
+        : `Playing one track (${fileWhat(this.recording, file)}): the one file of the session isn't ready yet.`);
   }
 
   /** Put ``file`` in the player because the admin asked for it. */
@@ -202,7 +214,7 @@ export class Detail {
     this.chosen = true;
     await this.load(this.recording, file, file.kind === "composed"
       ? `Playing the whole session (${file.name}).`
-      : `Playing one track (${fileWhat(file)}).`);
+      : `Playing one track (${fileWhat(this.recording, file)}).`);
     if (this.playing === file.name) $("player").play().catch(() => {});
   }
 
@@ -254,7 +266,7 @@ export class Detail {
   askDelete() {
     const r = this.recording;
     const count = r.files.length;
-    $("confirm-text").textContent = `Delete the recording of room ${r.room_id} started `
+    $("confirm-text").textContent = `Delete the recording of ${roomOf(r)} started `
       + `${when(r.started_at)}? Its ${count} file${count === 1 ? "" : "s"} (${size(r.total_bytes)}) `
       + "and its consent log are removed for good. This can't be undone.";
     $("confirm").hidden = false;

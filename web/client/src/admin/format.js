@@ -20,6 +20,18 @@ export function moment(epochSeconds) {
   return withSeconds.format(new Date(epochSeconds * 1000));
 }
 
+/** A person as the recording names them: the display name their link gave (the
+ * identity when it kept none). */
+export function nameOf(recording, identity) {
+  return (recording.names && recording.names[identity]) || identity;
+}
+
+/** What the recording is of: the room's title if it had one, and the room id. */
+export function roomOf(recording) {
+  return recording.room_title ? `${recording.room_title} (room ${recording.room_id})`
+    : `Room ${recording.room_id}`;
+}
+
 export function duration(seconds) {
   if (seconds === null || seconds === undefined) return "still recording";
   const total = Math.round(seconds);

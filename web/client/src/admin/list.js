@@ -1,6 +1,6 @@
 // The list of recordings: filters, one card per recording, the empty states.
 
-import { COMPOSITION, STATES, duration, size, when } from "./format.js";
+import { COMPOSITION, STATES, duration, nameOf, roomOf, size, when } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -65,7 +65,7 @@ function card(recording, onOpen, selected) {
   const head = document.createElement("div");
   head.className = "rec-head";
   const title = document.createElement("strong");
-  title.textContent = `Room ${recording.room_id}`;
+  title.textContent = roomOf(recording);
   head.append(title, stateBadge(recording.state));
 
   const meta = document.createElement("div");
@@ -76,8 +76,14 @@ function card(recording, onOpen, selected) {
 
   const people = document.createElement("div");
   people.className = "rec-people";
-  people.textContent = `Participants: ${recording.participants
-    .map((who) => `${who} (${consentOf(recording, who)})`).join(", ")}`;
+  people.append("Participants: ");
+  recording.participants.forEach((who, index) => {
+    const person = document.createElement("span");
+    person.className = "person";
+    person.title = `identity ${who}`; // the id stays at hand for the filters
+    person.textContent = nameOf(recording, who);
+    people.append(index ? ", " : "", person, ` (${consentOf(recording, who)})`);
+  });
 
   const foot = document.createElement("div");
   foot.className = "rec-foot";
@@ -89,7 +95,7 @@ function card(recording, onOpen, selected) {
   open.type = "button";
   open.className = "small open";
   open.textContent = selected ? "Shown below" : "Open";
-  open.setAttribute("aria-label", `Open the recording of room ${recording.room_id} started ${when(recording.started_at)}`);
+  open.setAttribute("aria-label", `Open the recording of ${roomOf(recording)} started ${when(recording.started_at)}`);
   open.addEventListener("click", () => onOpen(recording.recording_id));
   foot.append(files, open);
 

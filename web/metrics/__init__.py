@@ -1,0 +1,1 @@
+"""``/metrics`` in the Prometheus text format (see docs/operations.md, "Metrics")."""
