@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass, field
-
-NODE_ID_BYTES = 6  # 12 hex characters
-
-
-def new_node_id() -> str:
-    """A fresh node id for a process that was not given one (random per start)."""
-    return f"{os.uname().nodename.split('.')[0][:24]}-{secrets.token_hex(NODE_ID_BYTES)}"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from media.sfu import Sfu
 from rooms.clock import Clock, SystemClock
 from rooms.errors import StoreUnavailable
 from rooms.nodes.memory_registry import MemoryNodeRegistry
-from rooms.nodes.model import Node, new_node_id
+from rooms.nodes.model import Node
 from rooms.nodes.redis_registry import RedisNodeRegistry
 from rooms.nodes.registry import NodeRegistry
 from rooms.service import RoomService
@@ -24,6 +24,7 @@ from signaling.namespace import CallNamespace
 from signaling.node_keeper import NodeKeeper
 from signaling.placement import RoomPlacement
 
+from ..metrics.node import node_id_of
 from ..rest import api_error
 from ..settings import Settings
 from .views import NodesView, node_view
@@ -73,7 +74,7 @@ def build_node(settings: Settings, clock: Clock, redis: aioredis.Redis | None,
     real = SystemClock()
     registry: NodeRegistry = (RedisNodeRegistry(redis, real) if redis is not None
                               else MemoryNodeRegistry(real))
-    node = Node(node_id=settings.node_id or new_node_id(), url=settings.node_base_url,
+    node = Node(node_id=node_id_of(settings), url=settings.node_base_url,
                 max_rooms=settings.node_max_rooms, ice_hosts=settings.ice_hosts,
                 started_at=real.now())
     return NodeSetup(node, registry, RoomPlacement(registry, node.node_id, service, clock),
