@@ -190,7 +190,7 @@ async def test_bad_imports_write_nothing() -> None:
             {"key": "a", "name": "A", "role": "mentor", "zone": "UTC", "colour": "red"},
             {"key": "b", "name": "B", "role": "mentee", "zone": "UTC", "capacity": -1}]})
         assert status == 400 and [r["row"] for r in error["rows"]] == [1, 2]
-        assert "unknown fields colour" in error["rows"][0]["reason"]
+        assert "unknown fields 'colour'" in error["rows"][0]["reason"]
         status, error = await api.admin("POST", base + "/matching", {})
         assert status == 409 and error["error"]["code"] == "programme_infeasible"
         status, shown = await api.admin("GET", base)
