@@ -141,7 +141,7 @@ async def test_the_whole_flow(deployment: dict[str, str]) -> None:
             try:
                 key = f"mentorcall:programme:{programme['programme_id']}"
                 assert set(await client.hkeys(key)) == {"programme", "participants",
-                                                        "matching", "intros"}
+                                                        "people_count", "matching", "intros"}
                 assert await client.llen(key + ":coffee") == 1
             finally:
                 await client.aclose()
