@@ -77,10 +77,13 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
 
     async def create(self, programme: Programme) -> None:
         key = self._key(KEY, programme.programme_id)
-        if not await self._client.hsetnx(key, "programme", programme.model_dump_json()):
+        async with self._client.pipeline(transaction=True) as tx:  # listed once stored
+            tx.hsetnx(key, "programme", programme.model_dump_json())
+            tx.zadd(self._key(CREATED_KEY),
+                    {programme.programme_id: programme.created_at.timestamp()}, nx=True)
+            created, _ = await tx.execute()
+        if not created:
             raise ValueError("a programme with this id exists")
-        await self._client.zadd(self._key(CREATED_KEY),
-                                {programme.programme_id: programme.created_at.timestamp()})
 
     async def _index_older(self) -> None:
         """Add the programmes created before ``programmes:created`` existed (once)."""
