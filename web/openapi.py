@@ -35,6 +35,7 @@ from .programmes.bodies import (
     CreateProgrammeBody,
     ImportBody,
     IntroParams,
+    ListParams,
     LockBody,
     MatchBody,
     SwapBody,
@@ -52,6 +53,7 @@ from .programmes.views import (
     MatchingView,
     MyIntroView,
     PeopleView,
+    ProgrammeListView,
     ProgrammeView,
 )
 from .recordings.policy import PolicyBody, PolicyView
@@ -328,6 +330,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/programmes", "Create a mentoring programme and its matching "
               "settings", "admin_session", ProgrammeView, 201, body=CreateProgrammeBody,
               errors=(*ADMIN, *BODY_ERRORS)),
+    Operation("get", "/api/programmes", "The programmes (id, name, created time, people, "
+              "published), newest first, at most ``limit`` (200)", "admin_session",
+              ProgrammeListView, query=ListParams, errors=(*ADMIN, "invalid_body")),
     Operation("get", "/api/programmes/{programme_id}", "A programme, with its numbers of "
               "mentors and mentees", "admin_session", ProgrammeView, errors=PROGRAMME),
     Operation("patch", "/api/programmes/{programme_id}", "Change a programme's settings "

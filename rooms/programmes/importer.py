@@ -52,6 +52,14 @@ MAX_LISTED = 100  # bad rows listed in a refusal (the message counts the rest)
 MAX_NUMBER_CHARS = 20  # digits of a JSON number (capacity is 0..50)
 _EMAIL: TypeAdapter[str] = TypeAdapter(Email)
 TOO_MANY = f"At most {MAX_PARTICIPANTS} people per import."
+MAX_SHOWN = 40  # characters of a value echoed back in a reason
+
+
+def shown(value: Any) -> str:
+    """``value`` quoted for a reason, cut to :data:`MAX_SHOWN` characters and "…" (a
+    5,000-character cell is not echoed back whole)."""
+    text = value if isinstance(value, str) else str(value)
+    return repr(text) if len(text) <= MAX_SHOWN else repr(text[:MAX_SHOWN]) + "…"
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,12 @@ def decode(raw: bytes) -> str:
                             f"{exc.start}); save it as UTF-8 (CSV UTF-8).") from exc
 
 
+def _listed(names: list[str], most: int = 10) -> str:
+    """The first ``most`` names, each :func:`shown`, and how many more."""
+    text = ", ".join(shown(n) for n in names[:most])
+    return text + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def _tags(value: Any, what: str) -> tuple[str, ...]:
     if value is None or value == "":
         return ()
@@ -111,11 +125,11 @@ def _days(text: str) -> list[Weekday]:
     if "-" in text:
         first, _, last = text.partition("-")
         if first not in names or last not in names or names.index(first) > names.index(last):
-            raise ValueError(f"{text!r} is not a range of days such as mon-fri")
+            raise ValueError(f"{shown(text)} is not a range of days such as mon-fri")
         return DAYS[names.index(first):names.index(last) + 1]
     days = text.split("+")
     if any(d not in names for d in days):
-        raise ValueError(f"{text!r} is not a day (mon, tue, ... sun)")
+        raise ValueError(f"{shown(text)} is not a day (mon, tue, ... sun)")
     return [Weekday(d) for d in days]
 
 
@@ -127,12 +141,12 @@ def parse_weekly(text: str) -> dict[Weekday, tuple[Window, ...]] | None:
     for part in filter(None, (p.strip() for p in text.lower().split(";"))):
         words = part.split()
         if len(words) < 2:
-            raise ValueError(f"{part!r} needs days and at least one window (mon 09:00-12:00)")
+            raise ValueError(f"{shown(part)} needs days and at least one window (mon 09:00-12:00)")
         windows = []
         for word in words[1:]:
             found = _WINDOW.match(word)
             if found is None:
-                raise ValueError(f"{word!r} is not a window such as 09:00-12:30")
+                raise ValueError(f"{shown(word)} is not a window such as 09:00-12:30")
             windows.append((_clock(*found.group(1, 2)), _clock(*found.group(3, 4))))
         for day in _days(words[0]):
             weekly.setdefault(day, []).extend(windows)
@@ -150,7 +164,7 @@ def _capacity(value: Any, role: Role) -> int:
     try:
         number = int(value)
     except ValueError as exc:
-        raise ValueError(f"capacity {value!r} is not a whole number") from exc
+        raise ValueError(f"capacity {shown(value)} is not a whole number") from exc
     if number < 0:
         raise ValueError(f"capacity {number} is below zero")
     if number > MAX_CAPACITY:
@@ -168,7 +182,7 @@ def _flag(value: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("yes", "true", "1", "no",
                                                             "false", "0"):
         return value.strip().lower() in ("yes", "true", "1")
-    raise ValueError(f"coffee {value!r} is not yes or no")
+    raise ValueError(f"coffee {shown(value)} is not yes or no")
 
 
 def parse_row(data: Mapping[str, Any]) -> PersonRow:
@@ -184,7 +198,7 @@ def parse_row(data: Mapping[str, Any]) -> PersonRow:
     try:
         role = Role(data["role"].strip().lower())
     except ValueError as exc:
-        raise ValueError(f"role {data['role']!r} is not mentor or mentee") from exc
+        raise ValueError(f"role {shown(data['role'])} is not mentor or mentee") from exc
     zone = check_zone_name(data["zone"].strip())
     weekly_text = data.get("availability") or ""
     if not isinstance(weekly_text, str):
@@ -221,8 +235,7 @@ def _email(value: Any) -> str | None:
     try:
         return _EMAIL.validate_python(text)
     except ValidationError:
-        shown = text if len(text) <= 60 else text[:60] + "..."
-        raise ValueError(f"{shown!r} is not an e-mail address") from None
+        raise ValueError(f"{shown(text)} is not an e-mail address") from None
 
 
 def refusal(bad: Iterable[RowError]) -> ProgrammeError:
@@ -253,13 +266,14 @@ def check_rows(rows: Iterable[tuple[int, Mapping[str, Any]]],
     seen: dict[str, int] = {}
     for number, data in rows:
         key = str(data.get("key") or "").strip()
+        key = key if len(key) <= 128 else key[:MAX_SHOWN] + "…"  # too long: refused
         try:
             row = parse_row(data)
         except (ValueError, RoomError) as exc:
             bad.append(RowError(number, _reason(exc), key))
             continue
         if row.key in seen:
-            bad.append(RowError(number, f"duplicate person: {row.key!r} is also row "
+            bad.append(RowError(number, f"duplicate person: {shown(row.key)} is also row "
                                         f"{seen[row.key]}", row.key))
             continue
         seen[row.key] = number
@@ -270,13 +284,23 @@ def check_rows(rows: Iterable[tuple[int, Mapping[str, Any]]],
     for row in good:
         for wanted in row.preferences:
             if wanted not in keys or keys[wanted].role is not Role.MENTOR:
-                bad.append(RowError(seen[row.key], f"preference {wanted!r} is not a mentor "
+                bad.append(RowError(seen[row.key], f"preference {shown(wanted)} is not a mentor "
                                                    "of this import", row.key))
     if bad:
         raise refusal(bad)
     if not good:
         raise ProgrammeError("invalid_import", "The file has no people in it.")
     return good
+
+
+def _miscount(values: list[str], wanted: int, last_line: int) -> str:
+    """Why a row has the wrong number of fields: a field holding a line break means a quote
+    opened in it was (most likely) never closed, and the lines after it were swallowed."""
+    if any("\n" in v or "\r" in v for v in values):
+        return ("a quote opened in this row is never closed, so the lines after it (to line "
+                f"{last_line}) were read as part of it; close the quote (or double a quote "
+                "inside a quoted field)")
+    return f"{len(values)} fields where the header has {wanted}"
 
 
 def read_csv(raw: bytes) -> list[PersonRow]:
@@ -295,7 +319,7 @@ def read_csv(raw: bytes) -> list[PersonRow]:
         if missing:
             parts.append(f"missing {', '.join(missing)}")
         if unknown:
-            parts.append(f"unknown {', '.join(repr(u) for u in unknown)}")
+            parts.append(f"unknown {_listed(unknown)}")
         if doubled:
             parts.append(f"repeated {', '.join(doubled)}")
         raise ProgrammeError("wrong_columns", f"Wrong columns ({'; '.join(parts)}); the "
@@ -309,8 +333,7 @@ def read_csv(raw: bytes) -> list[PersonRow]:
             if len(rows) + len(bad) == MAX_PARTICIPANTS:
                 raise ProgrammeError("invalid_import", TOO_MANY)
             if len(values) != len(names):
-                bad.append(RowError(number, f"{len(values)} fields where the header has "
-                                            f"{len(names)}"))
+                bad.append(RowError(number, _miscount(values, len(names), reader.line_num)))
                 continue
             rows.append((number, dict(zip(names, values, strict=True))))
     except csv.Error as exc:  # an over-long field, ...: the rest cannot be read reliably
@@ -355,8 +378,9 @@ def read_json(raw: bytes) -> list[PersonRow]:
             continue
         unknown = sorted(set(item) - set(COLUMNS))
         if unknown:
-            bad.append(RowError(number, f"unknown fields {', '.join(unknown)}",
-                                str(item.get("key", ""))))
+            key = str(item.get("key", ""))
+            bad.append(RowError(number, f"unknown fields {_listed(unknown)}",
+                                key if len(key) <= 128 else key[:MAX_SHOWN] + "…"))
             continue
         rows.append((number, item))
     return check_rows(rows, bad)

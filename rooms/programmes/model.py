@@ -45,6 +45,16 @@ class Programme(WireModel):
     published: bool = False
 
 
+class ProgrammeSummary(WireModel):
+    """A programme in the list of programmes (to find a programme whose id was lost)."""
+
+    programme_id: str
+    name: DisplayName
+    created_at: UtcDatetime
+    people: int = 0
+    published: bool = False
+
+
 class Participant(WireModel):
     """One imported person of a programme."""
 

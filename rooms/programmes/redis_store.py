@@ -4,12 +4,16 @@ Layout (after the key prefix, ``mentorcall:`` by default; no TTL: programmes are
 not sessions):
 
 * ``programme:{id}``        hash: ``programme``, ``participants``, ``matching``, ``intros``
-  (each one JSON document, replaced by one HSET/HDEL transaction)
+  (each one JSON document, replaced by one HSET/HDEL transaction) and ``people_count``
+  (written with ``participants``; counted from it for programmes imported before)
 * ``programme:{id}:coffee`` list: one JSON array of intros per coffee round
 * ``programme:{id}:sessions`` hash: booking id -> JSON session record
 * ``programme:{id}:lease:{task}`` string: the token of whoever holds the task (a publish),
   with a TTL; taken with SET NX PX, given back by a Lua compare-and-delete
 * ``programmes:people``     hash: person identity -> programme id
+* ``programmes:created``    sorted set: programme id scored by its created time (the list
+  of programmes); ``programmes:created:complete`` is set once the programmes created before
+  this index existed have been added to it (a SCAN, on the first list)
 """
 
 from __future__ import annotations
@@ -19,8 +23,15 @@ import json
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 
-from rooms.programmes.model import Intro, Matching, Participant, Programme, SessionRecord
-from rooms.programmes.store import ProgrammeStore
+from rooms.programmes.model import (
+    Intro,
+    Matching,
+    Participant,
+    Programme,
+    ProgrammeSummary,
+    SessionRecord,
+)
+from rooms.programmes.store import ProgrammeStore, summary
 from rooms.redis_client import RedisBacked
 
 KEY = "programme:{id}"
@@ -28,6 +39,8 @@ COFFEE_KEY = "programme:{id}:coffee"
 SESSIONS_KEY = "programme:{id}:sessions"
 LEASE_KEY = "programme:{id}:lease:"
 PEOPLE_KEY = "programmes:people"  # not under programme: (no id can clash)
+CREATED_KEY = "programmes:created"
+COMPLETE_KEY = "programmes:created:complete"
 # KEYS: people index. ARGV: programme id, identities: drop those still in that programme.
 UNINDEX_LUA = """
 for k = 2, #ARGV do
@@ -64,8 +77,46 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
 
     async def create(self, programme: Programme) -> None:
         key = self._key(KEY, programme.programme_id)
-        if not await self._client.hsetnx(key, "programme", programme.model_dump_json()):
+        async with self._client.pipeline(transaction=True) as tx:  # listed once stored
+            tx.hsetnx(key, "programme", programme.model_dump_json())
+            tx.zadd(self._key(CREATED_KEY),
+                    {programme.programme_id: programme.created_at.timestamp()}, nx=True)
+            created, _ = await tx.execute()
+        if not created:
             raise ValueError("a programme with this id exists")
+
+    async def _index_older(self) -> None:
+        """Add the programmes created before ``programmes:created`` existed (once)."""
+        if await self._client.exists(self._key(COMPLETE_KEY)):
+            return
+        head = self._key(KEY, "")
+        async for found in self._client.scan_iter(match=head + "*", count=500):
+            programme_id = str(found)[len(head):]
+            if ":" in programme_id:  # programme:{id}:coffee, ...
+                continue
+            programme = await self.get(programme_id)
+            if programme is not None:
+                await self._client.zadd(self._key(CREATED_KEY), {
+                    programme_id: programme.created_at.timestamp()})
+        await self._client.set(self._key(COMPLETE_KEY), "1")
+
+    async def list_programmes(self, limit: int) -> list[ProgrammeSummary]:
+        if limit <= 0:
+            return []
+        await self._index_older()
+        ids = await self._client.zrevrange(self._key(CREATED_KEY), 0, limit - 1)
+        async with self._client.pipeline(transaction=False) as pipe:
+            for programme_id in ids:
+                pipe.hmget(self._key(KEY, str(programme_id)), ["programme", "people_count"])
+            found = await pipe.execute()
+        listed = []
+        for programme_id, (text, count) in zip(ids, found, strict=True):
+            if text is None:
+                continue
+            if count is None:  # imported before people_count was written
+                count = len(await self.participants(str(programme_id)))
+            listed.append(summary(Programme.model_validate_json(text), int(count)))
+        return listed
 
     async def get(self, programme_id: str) -> Programme | None:
         text = await self._client.hget(self._key(KEY, programme_id), "programme")
@@ -78,7 +129,7 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
     async def set_participants(self, programme_id: str, people: list[Participant]) -> None:
         key = self._key(KEY, programme_id)
         async with self._client.pipeline(transaction=True) as tx:
-            tx.hset(key, "participants", _dump(people))
+            tx.hset(key, mapping={"participants": _dump(people), "people_count": len(people)})
             tx.hdel(key, "matching", "intros")
             await tx.execute()
 

@@ -9,7 +9,21 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from rooms.programmes.model import Intro, Matching, Participant, Programme, SessionRecord
+from rooms.programmes.model import (
+    Intro,
+    Matching,
+    Participant,
+    Programme,
+    ProgrammeSummary,
+    SessionRecord,
+)
+
+
+def summary(programme: Programme, people: int) -> ProgrammeSummary:
+    """The programme's line in :meth:`ProgrammeStore.list_programmes`."""
+    return ProgrammeSummary(programme_id=programme.programme_id, name=programme.name,
+                            created_at=programme.created_at, people=people,
+                            published=programme.published)
 
 
 class ProgrammeStore(ABC):
@@ -22,6 +36,11 @@ class ProgrammeStore(ABC):
     @abstractmethod
     async def get(self, programme_id: str) -> Programme | None:
         """The programme, or None."""
+
+    @abstractmethod
+    async def list_programmes(self, limit: int) -> list[ProgrammeSummary]:
+        """At most ``limit`` programmes with their people counts, newest first (by created
+        time, then by id, descending)."""
 
     @abstractmethod
     async def save(self, programme: Programme) -> None:
@@ -119,6 +138,11 @@ class MemoryProgrammeStore(ProgrammeStore):
 
     async def get(self, programme_id: str) -> Programme | None:
         return self._programmes.get(programme_id)
+
+    async def list_programmes(self, limit: int) -> list[ProgrammeSummary]:
+        newest = sorted(self._programmes.values(), reverse=True,
+                        key=lambda p: (p.created_at, p.programme_id))[:max(limit, 0)]
+        return [summary(p, len(self._people.get(p.programme_id, []))) for p in newest]
 
     async def save(self, programme: Programme) -> None:
         self._programmes[programme.programme_id] = programme

@@ -1,5 +1,6 @@
 """The programme pages in headless Chromium: an admin imports a CSV (a bad one first:
-every bad row shown, nothing imported), reviews and publishes the matches; a mentee in
+every bad row shown, nothing imported), reviews and publishes the matches (and finds a
+programme again in "Your programmes"); a mentee in
 Asia/Tokyo sees the intro with the proposed times in Tokyo time and accepts one; the
 mentor in America/Los_Angeles sees the booking in Los Angeles time. The server runs on a
 ManualClock and each browser on Playwright's fake clock at the same instant; expected
@@ -234,3 +235,15 @@ async def test_a_200_mentee_programme_reviews_in_a_scrolling_filterable_table() 
         await page.get_by_label("Filter").fill("")
         await page.locator("#review").scroll_into_view_if_needed()
         await shot(admin, "programme-review-200", "#review")
+        # Its id lost (a fresh tab without the fragment): the programme is in the list.
+        await page.goto(f"{server.base_url}/programmes")
+        mine = page.locator("#programme-list li")
+        await expect(mine).to_have_count(1)
+        await expect(mine.first).to_contain_text("260 people · not published")
+        await shot(admin, "programme-list", "#mine")
+        await mine.first.get_by_role("link", name="Company-wide mentoring 2026").click()
+        await expect(page.locator("#programme-heading")).to_have_text(
+            "Company-wide mentoring 2026")
+        await expect(page.locator("#mine")).to_be_hidden()
+        await page.get_by_role("button", name="All programmes").click()
+        await expect(mine).to_have_count(1)

@@ -14,6 +14,8 @@ from rooms.scheduling.zones import UtcDatetime, ZoneName
 
 from ..scheduling.bodies import StrictBody
 
+MAX_LISTED = 200  # programmes in one answer of GET /api/programmes
+
 
 class CreateProgrammeBody(StrictBody):
     """A new programme and its settings."""
@@ -125,6 +127,15 @@ class IntroParams(BaseModel):
 
     zone: ZoneName | None = Field(default=None, description="show the caller's times in "
                                                             "this zone (default: theirs)")
+
+
+class ListParams(BaseModel):
+    """Query of the list of programmes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=MAX_LISTED, ge=1, le=MAX_LISTED,
+                       description=f"at most this many, newest first (1 to {MAX_LISTED})")
 
 
 class CoffeeBody(StrictBody):

@@ -37,6 +37,7 @@ from .bodies import (
     CoffeeBody,
     CreateProgrammeBody,
     IntroParams,
+    ListParams,
     LockBody,
     MatchBody,
     SwapBody,
@@ -54,6 +55,8 @@ from .views import (
     PairProgress,
     PeopleView,
     PersonView,
+    ProgrammeLine,
+    ProgrammeListView,
     RoundFigure,
     intro_view,
     my_intro_view,
@@ -115,6 +118,7 @@ class ProgrammesApi:
         base = "/api/programmes/{programme_id}"
         return [
             web.post("/api/programmes", answers(self.create)),
+            web.get("/api/programmes", answers(self.list_programmes)),
             web.get(base, answers(self.get)),
             web.patch(base, answers(self.update)),
             web.get(base + "/people", answers(self.people)),
@@ -175,6 +179,15 @@ class ProgrammesApi:
             raise Problem("invalid_body", f"default_availability: {exc}") from exc
         programme = await self._service.create(body.name, **settings)
         return json_answer(programme_view(programme, []), status=201)
+
+    async def list_programmes(self, request: web.Request) -> web.Response:
+        await self._require_admin(request)
+        params = ListParams.model_validate(dict(request.query))
+        found = await self._service.store.list_programmes(params.limit + 1)
+        return json_answer(ProgrammeListView(programmes=[ProgrammeLine(
+            programme_id=p.programme_id, name=p.name, created_at=utc_text(p.created_at),
+            people=p.people, published=p.published) for p in found[:params.limit]],
+            more=len(found) > params.limit))
 
     async def update(self, request: web.Request) -> web.Response:
         await self._require_admin(request)

@@ -28,6 +28,19 @@ class ProgrammeView(View):
     mentees: int = 0
 
 
+class ProgrammeLine(View):
+    programme_id: str
+    name: str
+    created_at: Instant
+    people: int = Field(description="people imported (mentors and mentees)")
+    published: bool
+
+
+class ProgrammeListView(View):
+    programmes: list[ProgrammeLine] = Field(description="newest first")
+    more: bool = Field(description="there are more programmes than listed (older ones)")
+
+
 class ImportedPerson(View):
     key: str
     identity: str

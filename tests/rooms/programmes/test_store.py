@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis.asyncio as aioredis
 
 from rooms.programmes.model import (
     Intro,
@@ -15,6 +16,7 @@ from rooms.programmes.model import (
     Role,
     SessionRecord,
 )
+from rooms.programmes.redis_store import RedisProgrammeStore
 from rooms.programmes.store import ProgrammeStore
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
@@ -96,3 +98,42 @@ async def test_unindexing_forgets_only_this_programmes_people(store: ProgrammeSt
     await store.unindex_people("p1", [])
     assert await store.programme_of("id-a") is None
     assert await store.programme_of("id-b") == "p1" and await store.programme_of("id-c") == "p2"
+
+
+async def test_programmes_are_listed_newest_first_with_their_people(
+        store: ProgrammeStore) -> None:
+    assert await store.list_programmes(10) == []
+    for n, name in enumerate(["Autumn", "Spring", "Summer"]):
+        await store.create(Programme(programme_id=f"p{n}", name=name,
+                                     created_at=NOW + timedelta(days=n % 2)))
+    await store.set_participants("p1", [person("lee", Role.MENTOR), person("kenji")])
+    await store.save((await store.get("p1") or Programme(programme_id="x", name="x",
+                                                         created_at=NOW)).model_copy(
+        update={"published": True}))
+    listed = await store.list_programmes(10)
+    # p1 is the newest; p0 and p2 share a created time: the higher id first
+    assert [(p.programme_id, p.name, p.people, p.published) for p in listed] == [
+        ("p1", "Spring", 2, True), ("p2", "Summer", 0, False), ("p0", "Autumn", 0, False)]
+    assert listed[0].created_at == NOW + timedelta(days=1)
+    assert [p.programme_id for p in await store.list_programmes(2)] == ["p1", "p2"]
+    assert await store.list_programmes(0) == []
+
+
+async def test_programmes_stored_before_the_list_existed_are_listed(
+        clean_redis_url: str) -> None:
+    store = RedisProgrammeStore(clean_redis_url)
+    client = aioredis.from_url(clean_redis_url, decode_responses=True)
+    try:
+        await store.create(Programme(programme_id="old", name="Old", created_at=NOW))
+        await store.set_participants("old", [person("kenji")])
+        await store.add_coffee_round("old", [])  # programme:old:coffee is not a programme
+        # as an older version wrote it: no list index, no people_count
+        await client.delete("mentorcall:programmes:created")
+        await client.hdel("mentorcall:programme:old", "people_count")
+        await store.create(Programme(programme_id="new", name="New",
+                                     created_at=NOW + timedelta(hours=1)))
+        listed = await store.list_programmes(10)
+        assert [(p.programme_id, p.people) for p in listed] == [("new", 0), ("old", 1)]
+    finally:
+        await client.aclose()
+        await store.close()

@@ -31,6 +31,8 @@ async def test_the_programme_api_takes_the_admin_session_cookie() -> None:
         path = f"/api/programmes/{made['programme_id']}"
         status, body = await page.call("GET", path, cookie)
         assert status == 200 and body["name"] == "Spring"
+        status, listed = await page.call("GET", "/api/programmes", cookie)
+        assert status == 200 and listed["programmes"][0]["name"] == "Spring"
         status, error = await page.call("POST", path + "/matching", cookie, csrf="0" * 64)
         assert (status, error["error"]["code"]) == (403, "csrf_invalid")
         status, error = await page.call("GET", path, cookie.replace("mentorcall_admin=",

@@ -141,7 +141,7 @@ async def test_the_whole_flow(deployment: dict[str, str]) -> None:
             try:
                 key = f"mentorcall:programme:{programme['programme_id']}"
                 assert set(await client.hkeys(key)) == {"programme", "participants",
-                                                        "matching", "intros"}
+                                                        "people_count", "matching", "intros"}
                 assert await client.llen(key + ":coffee") == 1
             finally:
                 await client.aclose()
@@ -190,7 +190,7 @@ async def test_bad_imports_write_nothing() -> None:
             {"key": "a", "name": "A", "role": "mentor", "zone": "UTC", "colour": "red"},
             {"key": "b", "name": "B", "role": "mentee", "zone": "UTC", "capacity": -1}]})
         assert status == 400 and [r["row"] for r in error["rows"]] == [1, 2]
-        assert "unknown fields colour" in error["rows"][0]["reason"]
+        assert "unknown fields 'colour'" in error["rows"][0]["reason"]
         status, error = await api.admin("POST", base + "/matching", {})
         assert status == 409 and error["error"]["code"] == "programme_infeasible"
         status, shown = await api.admin("GET", base)

@@ -15,6 +15,7 @@ export class AdminApi extends AdminSession {
     return `/api/programmes/${encodeURIComponent(id)}`;
   }
 
+  list() { return this.request("GET", "/api/programmes"); }
   programme(id) { return this.request("GET", this.base(id)); }
   create(body) { return this.request("POST", "/api/programmes", { body }); }
   people(id) { return this.request("GET", `${this.base(id)}/people`); }

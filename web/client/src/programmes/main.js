@@ -1,5 +1,5 @@
 // mentorcall programme admin page (/programmes#programme=<id>): sign in with the admin key,
-// create or open a programme, import people from a CSV file, then review.js (matching,
+// pick one of your programmes (GET /api/programmes), create or open one by its id, import people from a CSV file, then review.js (matching,
 // lock, swap, publish) and dashboard.js (coffee rounds, participation, chart).
 
 import { AdminApi, errorText } from "./api.js";
@@ -137,11 +137,13 @@ class AdminPage {
   async open(id) {
     this.programme = null;
     $("choose").hidden = Boolean(id);
+    $("mine").hidden = Boolean(id);
     $("programme").hidden = !id;
     if (!id) {
       $("title").textContent = "Mentoring programmes";
+      await this.listProgrammes();
       this.setState("choose");
-      this.status("Create a programme or open one.");
+      this.status("Pick a programme, create one or open one by its id.");
       return;
     }
     try {
@@ -149,7 +151,9 @@ class AdminPage {
     } catch (err) {
       if (this.failed(err)) return;
       $("choose").hidden = false;
+      $("mine").hidden = false;
       $("programme").hidden = true;
+      await this.listProgrammes();
       show("open-error", err.code === "programme_not_found" ? `There is no programme with the id "${id}".` : errorText(err));
       this.setState("choose");
       return;
@@ -160,6 +164,27 @@ class AdminPage {
     await this.refresh();
     this.setState("ready");
     this.status(`Programme ${this.programme.name} is open.`);
+  }
+
+  /** "Your programmes": each a link to open it (the way back to a programme whose id is lost). */
+  async listProgrammes() {
+    let listed;
+    try {
+      listed = await this.api.list();
+    } catch (err) {
+      if (this.failed(err)) return;
+      show("mine-error", errorText(err));
+      return;
+    }
+    show("mine-error", "");
+    $("mine-empty").hidden = listed.programmes.length > 0;
+    $("mine-more").hidden = !listed.more;
+    const day = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+    $("programme-list").replaceChildren(...listed.programmes.map((p) => el("li", { "data-programme": p.programme_id },
+      el("a", { href: `#programme=${encodeURIComponent(p.programme_id)}`, class: "programme-name" }, p.name),
+      el("span", { class: "muted" },
+        ` · ${p.people} ${p.people === 1 ? "person" : "people"} · ${p.published ? "published" : "not published"}` +
+        ` · created ${day.format(new Date(p.created_at))} · id ${p.programme_id}`))));
   }
 
   /** Everything of the open programme, again (after an import, a matching, a publish). */
