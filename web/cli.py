@@ -23,7 +23,7 @@ def serve(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("aioice", "aiortc"):  # per-candidate ICE chatter
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    print(f"admin key: in {settings.data_dir / 'admin_key'} (or MENTORCALL_ADMIN_KEY)", flush=True)
+    print(f"admin key: {settings.admin_key_hint()}", flush=True)
 
     async def run() -> None:
         await serve_node(create_app(settings), settings)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,3 +104,24 @@ def test_create_programme_imports_a_csv_and_lists_bad_rows(
     args[-1] = str(tmp_path / "missing.csv")
     assert main(cli(threaded, *args)) == 1
     assert "can't read" in capsys.readouterr().err
+
+
+def test_serve_on_a_taken_port_says_so_without_a_traceback(tmp_path: Path) -> None:
+    """A second server on a port in use: one clear line and exit 1, not an OSError dump;
+    the start-up line names where the admin key comes from."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"PATH": "/usr/bin:/bin", "MENTORCALL_DATA_DIR": str(tmp_path / "data"),
+               "MENTORCALL_RECORDINGS_DIR": str(tmp_path / "recordings"),
+               "MENTORCALL_ADMIN_KEY": ADMIN_KEY}
+        done = subprocess.run([sys.executable, "-m", "web.cli", "--host", "127.0.0.1",
+                               "--port", str(port), "serve"], env=env, capture_output=True,
+                              text=True, timeout=60, cwd=Path(__file__).parents[2])
+    assert done.returncode == 1, done
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr, done.stderr
+    assert "set MENTORCALL_PORT" in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "admin key: from MENTORCALL_ADMIN_KEY" in done.stdout, done.stdout
+    assert "listening" not in done.stdout

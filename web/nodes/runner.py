@@ -32,7 +32,13 @@ async def serve_node(app: web.Application, settings: Settings) -> None:
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.host, settings.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            raise SystemExit(
+                f"mentorcall cannot listen on {settings.host}:{settings.port}: "
+                f"{exc.strerror or exc}. Another server may be running there; stop it, "
+                f"or set MENTORCALL_PORT (or MENTORCALL_HOST).") from None
         print(f"mentorcall listening on http://{settings.host}:{settings.port}", flush=True)
         signals = asyncio.Queue[int]()
         loop = asyncio.get_running_loop()
