@@ -1,6 +1,7 @@
 """With Redis persistence (AOF, ``appendfsync always``), a Redis killed with SIGKILL and
 started again keeps what the servers wrote: rooms with their seats, people and bookings,
-notes. A new server process on it (nothing in memory) finds them all."""
+notes, and the room's placement on its node. A new server process on it (nothing in
+memory) finds them all."""
 
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ async def test_with_aof_rooms_bookings_and_notes_survive_a_killed_redis() -> Non
             await first.services.notes.apply(DocKey(room["room_id"]),
                                              notes_update("Goals: ship the demo"))
             await client.close()
+            assert first.services.node is not None
+            first_node = first.services.node.node.node_id
+            placed = await first.services.node.registry.placement(room["room_id"])
+            assert placed == first_node
 
         redis.restart(hard=True)  # SIGKILL: only what the AOF has on disk comes back
 
@@ -57,6 +62,8 @@ async def test_with_aof_rooms_bookings_and_notes_survive_a_killed_redis() -> Non
             status, me = await api.call("GET", "/api/me", mentor.token)
             assert status == 200 and me["identity"] == mentor.identity
             notes = second.services.notes
+            assert second.services.node is not None
+            assert await second.services.node.registry.placement(room["room_id"]) == first_node
             assert await notes.text(DocKey(room["room_id"])) == "Goals: ship the demo"
             # and it works on: the mentee joins the same room through the new server
             client = await SignalClient().connect(second.base_url)
