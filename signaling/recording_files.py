@@ -14,8 +14,8 @@ local storage serves them from. Filing then:
    composition job's ``enqueue`` there).
 
 At start-up :meth:`RecordingFiler.recover_all` finalises the files of every recording
-still marked ``recording`` (the server died while writing it), marks it ``recovered``
-and files it the same way.
+still marked ``recording`` or ``interrupted`` (the server died while writing it), marks
+it ``recovered`` and files it the same way.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ CONSENT_FILE = "consent.json"
 SAFE_LABEL = re.compile(r"[A-Za-z0-9_-]{1,64}")
 Submit = Callable[[str, str], None]  # recording id, file name: queue it for upload
 Stopped = Callable[[str], Awaitable[None]]  # recording id: request its composition
+# left by a crash: still `recording`, or `interrupted` (the room recorded again elsewhere)
+UNFINISHED = (RecordingState.RECORDING, RecordingState.INTERRUPTED)
 
 
 def identity_of(peer_id: str) -> str:
@@ -145,17 +147,18 @@ class RecordingFiler:
         return recording
 
     async def recover_all(self) -> list[str]:
-        """Finalise, mark ``recovered`` and file every recording left ``recording`` by a
-        crash; returns their ids. Call once at start-up, before anyone can record. With
-        several nodes (``live_nodes`` set) only the recordings whose folder is here and
-        whose node (``Recording.node_id``) is not another live one: another node's
-        running recording (a worker sharing this folder), or one whose files are on
-        another machine, is left to that node. A node that looks live may be this
-        machine's dead node whose lease has not lapsed yet (a restart within the lease):
-        :meth:`recover_deferred` looks at those again (``self.deferred``) a lease later."""
+        """Finalise, mark ``recovered`` and file every recording left ``recording`` (or
+        ``interrupted``) by a crash; returns their ids. Call once at start-up, before
+        anyone can record. With several nodes (``live_nodes`` set) only the recordings
+        whose folder is here and whose node (``Recording.node_id``) is not another live
+        one: another node's running recording (a worker sharing this folder), or one
+        whose files are on another machine, is left to that node. A node that looks live
+        may be this machine's dead node whose lease has not lapsed yet (a restart within
+        the lease): :meth:`recover_deferred` looks at those again (``self.deferred``) a
+        lease later."""
         recovered, deferred = await self._recover(
             [r for r in await self.service.store.find(RecordingFilter(), MAX_LIMIT)
-             if r.state is RecordingState.RECORDING])
+             if r.state in UNFINISHED])
         self.deferred = deferred
         return recovered
 
@@ -165,7 +168,7 @@ class RecordingFiler:
         current = []
         for left in self.deferred:
             recording = await self.service.store.get(left.recording_id)
-            if recording is not None and recording.state is RecordingState.RECORDING:
+            if recording is not None and recording.state in UNFINISHED:
                 current.append(recording)
         self.deferred = []
         await self._recover(current)

@@ -129,6 +129,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     recordings.service.node_id = node.node.node_id
     if node.shared:  # start-up recovery leaves the other nodes' recordings alone
         recordings.filer.live_nodes = node.placement.live_nodes
+        recordings.service.live_nodes = node.placement.live_nodes
         recordings.recheck_after_s = settings.node_lease_s + settings.node_heartbeat_s
     namespace = CallNamespace(
         service,

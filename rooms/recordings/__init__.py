@@ -1,7 +1,9 @@
 """Recordings: metadata, consent, files and retention of session recordings.
 
 * :mod:`~rooms.recordings.model`: a :class:`Recording` (room, booking, who started it,
-  state ``recording|stopped|recovered|failed``, composition progress, files, consent log)
+  state ``recording|stopped|recovered|failed|interrupted`` (``interrupted``: its node was lost
+  while writing and the room recorded again elsewhere; ``recovered`` once that node comes
+  back), composition progress, files, consent log)
   and the :class:`RecordingFilter` of listings.
 * :mod:`~rooms.recordings.policy`: who may start and stop (the ``record`` grant; hosts in
   roundtables; the mentor, or either participant if the room allows, in coffee rooms).
@@ -19,7 +21,8 @@ Error codes (``RoomError.code``; the sentence is ``RoomError.message``):
 ============================  ===============================================================
 ``not_allowed_to_record``     no ``record`` grant, or the role may not record in this room;
                               nothing started or stopped
-``already_recording``         the room has a recording running (one at a time per room)
+``already_recording``         the room has a recording running (one at a time per room; one
+                              of a lost node is interrupted instead, see the service)
 ``not_recording``             stop or consent when the room/recording is not recording
 ``recording_not_found``       no recording with this id (never existed, or deleted)
 ``recording_exists``          a recording id was reused

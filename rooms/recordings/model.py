@@ -42,9 +42,12 @@ BookingRef = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 class RecordingState(StrEnum):
     """``recording`` (being written), ``stopped`` (finished cleanly), ``recovered``
     (the server died while writing; the files were finalised at the next start-up),
-    ``failed`` (nothing usable, e.g. the disk filled before the first keyframe)."""
+    ``failed`` (nothing usable, e.g. the disk filled before the first keyframe),
+    ``interrupted`` (its node was lost while writing and the room recorded again on
+    another node; finalised as ``recovered`` when that node or its folder comes back)."""
 
     RECORDING = "recording"
+    INTERRUPTED = "interrupted"
     STOPPED = "stopped"
     RECOVERED = "recovered"
     FAILED = "failed"
@@ -135,6 +138,11 @@ class Recording(WireModel):
     @property
     def is_active(self) -> bool:
         return self.state is RecordingState.RECORDING
+
+    @property
+    def is_finished(self) -> bool:
+        """Ended for good (``stopped``, ``recovered``, ``failed``): its files are final."""
+        return self.state not in (RecordingState.RECORDING, RecordingState.INTERRUPTED)
 
     @property
     def duration_s(self) -> float | None:

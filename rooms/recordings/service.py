@@ -43,6 +43,9 @@ class RecordingService:
         self._new_id = new_id
         self.booking_of: BookingOf | None = None  # set by the app when scheduling runs
         self.node_id: str | None = None  # the node recording here (several nodes)
+        # Several nodes on one store: the ids of the live nodes (None: one node). A start
+        # that finds the room's recording held by a lost node interrupts it (see start).
+        self.live_nodes: Callable[[], Awaitable[set[str]]] | None = None
 
     @property
     def store(self) -> RecordingStore:
@@ -68,7 +71,12 @@ class RecordingService:
         ``room_closed``, ``already_recording``. Nobody has consented yet: the recorder
         writes a track only once its publisher accepts. Without ``booking_id``, a
         booked room's booking (a breakout's: its roundtable's) comes from ``booking_of``.
-        The room's title and the starter's display ``name`` are kept with it."""
+        The room's title and the starter's display ``name`` are kept with it.
+
+        With several nodes (``live_nodes`` set), a room whose running recording belongs
+        to a node that is no longer live (killed while writing) is not blocked: that
+        recording becomes ``interrupted`` (its files wait for its node or folder to come
+        back, whose start-up recovery marks it ``recovered``) and this one starts."""
         await self._check(room, role, record_grant)
         now = self._clock.now()
         if room.is_closed(now):
@@ -82,7 +90,32 @@ class RecordingService:
                               room_title=room.title,
                               names={} if name is None else {identity: name},
                               node_id=self.node_id)
-        return await self._store.create(recording)
+        try:
+            return await self._store.create(recording)
+        except RoomError as exc:
+            if exc.code != "already_recording" or not await self._interrupt_lost(room.room_id):
+                raise
+        return await self._store.create(recording)  # already_recording again: a race lost
+
+    async def _interrupt_lost(self, room_id: str) -> bool:
+        """Interrupt the room's running recording if its node is lost; whether the room's
+        slot may be free now (False: a live node's, or one node only)."""
+        if self.live_nodes is None:
+            return False
+        active = await self._store.active(room_id)
+        if active is None:
+            return True  # ended meanwhile
+        if active.node_id is None or active.node_id == self.node_id \
+                or active.node_id in await self.live_nodes():
+            return False
+
+        def interrupt(current: Recording) -> Recording:
+            if not current.is_active:
+                return current
+            return current.model_copy(update={"state": RecordingState.INTERRUPTED})
+
+        await self._store.update(active.recording_id, interrupt)
+        return True
 
     async def stop(self, room: Room, role: Role, record_grant: bool) -> Recording:
         """Stop the room's recording (same rule as starting); ``not_recording`` if none."""
@@ -94,15 +127,16 @@ class RecordingService:
 
     async def finish(self, recording_id: str, state: RecordingState,
                      at: float | None = None) -> Recording:
-        """End a recording as ``stopped`` (clean stop), ``recovered`` (finalised after a
-        crash) or ``failed``, now or ``at`` (a recovered recording: when its files end).
-        A recording already finished keeps its first ending."""
+        """End a recording (running or ``interrupted``) as ``stopped`` (clean stop),
+        ``recovered`` (finalised after a crash) or ``failed``, now or ``at`` (a recovered
+        recording: when its files end). A recording already finished keeps its first
+        ending."""
         if state not in FINISHED:
             raise ValueError(f"{state} does not end a recording")
         now = self._clock.now() if at is None else at
 
         def end(current: Recording) -> Recording:
-            if not current.is_active:
+            if current.is_finished:
                 return current
             return current.model_copy(update={"state": state, "stopped_at": now})
 
@@ -195,7 +229,7 @@ class RecordingService:
 
         def claim(current: Recording) -> Recording:
             held = current.composition
-            if current.is_active or held.state not in (CompositionState.PENDING,
+            if not current.is_finished or held.state not in (CompositionState.PENDING,
                                                        CompositionState.RUNNING):
                 raise _NotClaimed
             if (held.state is CompositionState.RUNNING and held.worker not in (None, worker)

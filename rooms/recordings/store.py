@@ -5,7 +5,8 @@ each room's :class:`RecordingPolicy`, and the access :class:`AuditEntry` log; an
 admin page's signed-out sessions (by nonce, until they would have ended anyway).
 
 * At most one recording of a room is ``recording`` at a time: :meth:`create` refuses a
-  second with ``already_recording`` (atomic across processes).
+  second with ``already_recording`` (atomic across processes). An update that makes it
+  ``interrupted`` (its node was lost) frees the room's slot in the same atomic step.
 * :meth:`update` applies a pure change atomically, like the roundtable store: of two
   concurrent updates both take effect, each seeing the other's result; a change that
   raises changes nothing. Each write raises ``revision`` by one.
@@ -19,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from rooms.recordings.audit import AuditEntry
-from rooms.recordings.model import Recording, RecordingFilter
+from rooms.recordings.model import Recording, RecordingFilter, RecordingState
 from rooms.recordings.policy import RecordingPolicy
 
 DEFAULT_LIMIT = 100
@@ -103,13 +104,16 @@ def next_revision(current: Recording | None, new: Recording) -> Recording:
 
 
 def check_change(current: Recording, new: Recording) -> None:
-    """A change keeps what indexes a recording (id, room, booking, start) and never makes
-    a finished recording active again (ValueError: a bug in the caller)."""
+    """A change keeps what indexes a recording (id, room, booking, start), never makes
+    a finished or interrupted recording active again, and interrupts only a recording
+    in progress (ValueError: a bug in the caller)."""
     fixed = ("recording_id", "room_id", "booking_id", "started_at")
     if any(getattr(current, name) != getattr(new, name) for name in fixed):
         raise ValueError("a recording's id, room, booking and start cannot change")
     if new.is_active and not current.is_active:
         raise ValueError("a finished recording cannot become active again")
+    if new.state is RecordingState.INTERRUPTED and current.is_finished:
+        raise ValueError("a finished recording cannot be interrupted")
 
 
 def clamp_limit(limit: int) -> int:

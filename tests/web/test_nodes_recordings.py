@@ -1,16 +1,24 @@
 """Recordings and several nodes: a node starting up leaves a recording another live node
-is writing alone (its start-up recovery is for its own crashed recordings)."""
+is writing alone (its start-up recovery is for its own crashed recordings); a recording
+of a killed node does not keep its room from recording on another node, and is
+recovered when the killed node comes back."""
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import AsyncExitStack, ExitStack
 from pathlib import Path
 from typing import Any
 
-from tests.live_server import token_of
+from tests.live_server import ADMIN_KEY, token_of
 from tests.server_process import ServerProcess
 from tests.signaling.client import SignalClient
 from tests.signaling.test_recording_crash import admin_get
+from tests.web.test_nodes_api import get_nodes
+from tests.web.test_nodes_breakout import Person
 from tests.web.test_nodes_three import NODE_SETTINGS
+
+LAPSE_DEADLINE_S = 15.0  # a bound on waiting for the killed node's lease to lapse
 
 
 async def test_a_node_starting_leaves_a_live_nodes_recording_alone(
@@ -35,3 +43,48 @@ async def test_a_node_starting_leaves_a_live_nodes_recording_alone(
             assert [r["state"] for r in listed] == ["stopped"]
         finally:
             await mentor.close()
+
+
+async def node_ids(base_url: str) -> set[str]:
+    """The live nodes a node lists (GET /api/nodes)."""
+    return {node["node_id"] for node in (await get_nodes(base_url, ADMIN_KEY))[1]["nodes"]}
+
+
+async def test_a_killed_nodes_recording_leaves_the_room_free_and_is_recovered_on_restart(
+        redis_url: str, tmp_path: Path) -> None:
+    settings: dict[str, Any] = {"redis_url": redis_url, **NODE_SETTINGS,
+                                "recordings_dir": tmp_path / "recordings"}
+    with ExitStack() as processes:
+        nodes = {name: processes.enter_context(ServerProcess(node_id=name, **settings))
+                 for name in ("node0", "node1")}
+        room = await nodes["node0"].create_room()
+        token = token_of(room["links"]["mentor"])
+        async with AsyncExitStack() as stack:  # the room's node: wherever `moved` leads
+            mentor = Person(stack)
+            await mentor.join(nodes["node0"].base_url, token)
+            started = await mentor.call("start_recording")
+            assert started["ok"], started
+            lost_node = next(n for n, p in nodes.items() if p.base_url == mentor.url)
+        (kept_node,) = set(nodes) - {lost_node}
+        nodes[lost_node].kill()
+        kept = nodes[kept_node]
+        async with asyncio.timeout(LAPSE_DEADLINE_S):  # the killed node's lease lapses
+            while lost_node in await node_ids(kept.base_url):  # noqa: ASYNC110
+                await asyncio.sleep(0.2)  # (another process's state: polled)
+        async with AsyncExitStack() as stack:
+            mentor = Person(stack)
+            await mentor.join(kept.base_url, token)  # the room is placed there now
+            assert mentor.url == kept.base_url
+            again = await mentor.call("start_recording")
+            assert again["ok"], again  # not already_recording
+            path = f"/api/recordings?room_id={room['room_id']}"
+            lost = started["recording"]["recording_id"]
+            new = again["recording"]["recording_id"]
+            states = {r["recording_id"]: r["state"] for r in await admin_get(kept.base_url, path)}
+            assert states == {lost: "interrupted", new: "recording"}
+            # the killed node comes back: its start-up recovery finishes the old one
+            with ServerProcess(node_id=lost_node, **settings) as back:
+                states = {r["recording_id"]: r["state"]
+                          for r in await admin_get(back.base_url, path)}
+                assert states == {lost: "recovered", new: "recording"}
+            assert (await mentor.call("stop_recording"))["ok"]

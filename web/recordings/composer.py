@@ -113,7 +113,7 @@ class Composer:
         """Queue every finished recording whose composition waits (oldest first)."""
         found = await self._service.store.find(RecordingFilter(), MAX_LIMIT)
         waiting = [r for r in reversed(found)
-                   if not r.is_active and r.composition.state in WAITING]
+                   if r.is_finished and r.composition.state in WAITING]
         for recording in waiting:
             self._put(recording.recording_id)
         return len(waiting)
@@ -151,7 +151,7 @@ class Composer:
         """One try at composing ``recording_id`` (and its retry or failure), if it waits
         and this runner can take it."""
         recording = await self._service.store.get(recording_id)
-        if recording is None or recording.is_active:
+        if recording is None or not recording.is_finished:
             return
         if recording.composition.state not in WAITING:
             return

@@ -36,6 +36,35 @@ async def test_mentor_starts_and_stops(recordings: RecordingService,
     await expect_error("not_recording", recordings.stop(room, Role.MENTOR, True))
 
 
+async def test_a_lost_nodes_recording_does_not_block_the_room(
+        recordings: RecordingService) -> None:
+    room = coffee()
+    live = {"node-a"}
+
+    async def live_nodes() -> set[str]:
+        return live
+
+    recordings.live_nodes = live_nodes
+    recordings.node_id = "node-a"
+    first = await recordings.start(room, "mentor-1", Role.MENTOR, True)
+    recordings.node_id = "node-b"  # the room moved while node-a is still live: refused
+    live.add("node-b")
+    await expect_error("already_recording",
+                       recordings.start(room, "mentor-1", Role.MENTOR, True))
+    live.discard("node-a")  # node-a was killed: its lease lapsed
+    second = await recordings.start(room, "mentor-1", Role.MENTOR, True)
+    assert second.node_id == "node-b" and second.state is RecordingState.RECORDING
+    assert (await recordings.store.active(room.room_id)) == second
+    old = await recordings.store.get(first.recording_id)
+    assert old is not None and old.state is RecordingState.INTERRUPTED
+    await expect_error("not_recording", recordings.answer_consent(
+        first.recording_id, "mentee-1", True, "sid-1"))
+    # node-a (or its folder) comes back: its start-up recovery ends the old one
+    recovered = await recordings.finish(first.recording_id, RecordingState.RECOVERED)
+    assert recovered.state is RecordingState.RECOVERED
+    assert (await recordings.stop(room, Role.MENTOR, True)).recording_id == second.recording_id
+
+
 async def test_refused_start_starts_nothing(recordings: RecordingService) -> None:
     room = coffee()
     await expect_error("not_allowed_to_record",

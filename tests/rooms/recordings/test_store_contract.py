@@ -196,3 +196,26 @@ async def test_a_recordings_trail_outlives_a_flood_of_other_entries(
     assert [e.at - START for e in trail] == [2, 1, 0]
     assert [e.at - START for e in await recording_store.audit_log(
         limit=2, recording_id="rec-x")] == [2, 1]
+
+
+def interrupted(current: Recording) -> Recording:
+    return current.model_copy(update={"state": RecordingState.INTERRUPTED})
+
+
+async def test_an_interrupted_recording_frees_the_room_and_is_recovered_later(
+        recording_store: RecordingStore) -> None:
+    await recording_store.create(recording("rec-1"))
+    await recording_store.update("rec-1", interrupted)  # its node was lost
+    assert await recording_store.active("room-1") is None
+    await recording_store.create(recording("rec-2", at=START + 100))  # the room again
+    assert (await recording_store.active("room-1")).recording_id == "rec-2"  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="active again"):
+        await recording_store.update("rec-1", lambda current: current.model_copy(
+            update={"state": RecordingState.RECORDING}))
+    recovered = await recording_store.update("rec-1", lambda current: current.model_copy(
+        update={"state": RecordingState.RECOVERED, "stopped_at": START + 50}))
+    assert recovered.state is RecordingState.RECOVERED
+    assert (await recording_store.active("room-1")).recording_id == "rec-2"  # type: ignore[union-attr]
+    await recording_store.update("rec-2", stopped)
+    with pytest.raises(ValueError, match="cannot be interrupted"):
+        await recording_store.update("rec-2", interrupted)

@@ -59,6 +59,7 @@ export const STATES = {
   recording: "Recording now",
   stopped: "Finished",
   recovered: "Recovered after a server restart",
+  interrupted: "Interrupted: its server was lost; recovered when it is back",
   failed: "Failed",
 };
 
