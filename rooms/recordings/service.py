@@ -230,7 +230,7 @@ class RecordingService:
         def claim(current: Recording) -> Recording:
             held = current.composition
             if not current.is_finished or held.state not in (CompositionState.PENDING,
-                                                       CompositionState.RUNNING):
+                                                             CompositionState.RUNNING):
                 raise _NotClaimed
             if (held.state is CompositionState.RUNNING and held.worker not in (None, worker)
                     and (held.lease_until or 0.0) > now):

@@ -59,9 +59,12 @@ async def test_a_lost_nodes_recording_does_not_block_the_room(
     assert old is not None and old.state is RecordingState.INTERRUPTED
     await expect_error("not_recording", recordings.answer_consent(
         first.recording_id, "mentee-1", True, "sid-1"))
+    # its files are not final: nothing composes it yet
+    assert not await recordings.claim_composition(first.recording_id, "w1", START, 60)
     # node-a (or its folder) comes back: its start-up recovery ends the old one
     recovered = await recordings.finish(first.recording_id, RecordingState.RECOVERED)
     assert recovered.state is RecordingState.RECOVERED
+    assert await recordings.claim_composition(first.recording_id, "w1", START, 60)
     assert (await recordings.stop(room, Role.MENTOR, True)).recording_id == second.recording_id
 
 
