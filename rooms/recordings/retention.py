@@ -62,7 +62,7 @@ class Retention:
                     skipped.add(recording.recording_id)
 
     async def _delete(self, recording: Recording, cutoff: float) -> bool:
-        if recording.is_active:
+        if not recording.is_finished:  # being written, or waiting for its node's recovery
             return False
         try:
             count = await self._storage.delete_recording(recording.recording_id)

@@ -145,9 +145,12 @@ class RecordingsApi:
         actor = (await self._access.admin(request, AuditAction.DELETE, rid,
                                           admin_key_only=True)).actor
         recording = await self._recording(request, actor, AuditAction.DELETE)
-        if recording.is_active:
+        if not recording.is_finished:
+            message = ("Stop the recording before deleting it." if recording.is_active else
+                       "Its server was lost while writing it; delete it once that server is "
+                       "back and it is recovered.")
             raise await self._refuse(request, actor, AuditAction.DELETE, Problem(
-                "recording_in_progress", "Stop the recording before deleting it.", 409), rid)
+                "recording_in_progress", message, 409), rid)
         try:
             count = await self._storage.delete_recording(rid)  # files first, then metadata
         except RoomError as exc:

@@ -10,7 +10,7 @@ from rooms.clock import ManualClock
 from rooms.errors import RoomError
 from rooms.recordings.audit import AuditAction
 from rooms.recordings.local_storage import LocalFolderStorage
-from rooms.recordings.model import RecordingFilter
+from rooms.recordings.model import RecordingFilter, RecordingState
 from rooms.recordings.retention import DAY_S, Retention
 from rooms.recordings.storage import StoredFile
 from rooms.recordings.store import RecordingStore
@@ -37,10 +37,14 @@ async def test_deletes_old_recordings_files_and_metadata_only(
     await seed(recording_store, files)
     # a long recording started 35 days ago and still running is never deleted
     await recording_store.create(recording("running", "room-9", START - 35 * DAY_S))
+    # ... nor one whose node was lost while writing it (its files wait for recovery)
+    await recording_store.create(recording("lost", "room-8", START - 36 * DAY_S))
+    await recording_store.update("lost", lambda r: r.model_copy(
+        update={"state": RecordingState.INTERRUPTED}))
     retention = Retention(recording_store, files, days=30, clock=clock)
     assert sorted(await retention.run_once()) == ["old-1", "old-2"]
     left = [r.recording_id for r in await recording_store.find(RecordingFilter())]
-    assert left == ["today", "new", "edge", "running"]
+    assert left == ["today", "new", "edge", "running", "lost"]
     for rid in ("old-1", "old-2"):
         assert await files.files(rid) == []
         assert await recording_store.get(rid) is None

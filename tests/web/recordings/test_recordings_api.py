@@ -22,6 +22,7 @@ from rooms.recordings.model import (
     FileKind,
     Recording,
     RecordingFile,
+    RecordingState,
 )
 from tests.live_server import LiveServer, live_server
 from tests.rooms.recordings.builders import recording
@@ -286,6 +287,12 @@ async def test_delete(api: Api) -> None:
     response = await api.http.delete(api.url("/api/recordings/rec-2"), headers=api.admin())
     assert response.status == 409  # still recording
     assert (await response.json())["error"]["code"] == "recording_in_progress"
+    # a recording whose node was lost waits for its recovery (its files are not final)
+    await api.recordings.store.update("rec-2", lambda r: r.model_copy(
+        update={"state": RecordingState.INTERRUPTED}))
+    response = await api.http.delete(api.url("/api/recordings/rec-2"), headers=api.admin())
+    assert response.status == 409
+    assert "server was lost" in (await response.json())["error"]["message"]
     response = await api.http.delete(api.url("/api/recordings/rec-1"), headers=api.admin())
     assert response.status == 200
     assert await response.json() == {"recording_id": "rec-1", "files_deleted": 1}
@@ -297,7 +304,7 @@ async def test_delete(api: Api) -> None:
     assert [(e["action"], e["recording_id"], e["code"]) for e in await api.audit()] == [
         ("delete", "rec-1", "recording_not_found"), ("download", "rec-1", "recording_not_found"),
         ("delete", "rec-1", None), ("delete", "rec-2", "recording_in_progress"),
-        ("link", "rec-1", None)]
+        ("delete", "rec-2", "recording_in_progress"), ("link", "rec-1", None)]
 
 
 async def test_the_pages_polling_is_audited_once_a_minute_and_downloads_every_time(
