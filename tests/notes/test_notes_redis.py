@@ -13,7 +13,9 @@ from .client import NotesClient, awareness_states, awareness_update, eventually
 
 
 async def test_notes_survive_a_killed_server(redis_url: str) -> None:
-    with ServerProcess(redis_url=redis_url, notes_compact_updates=3) as first:
+    # room_placement off here and below: these tests share one room between processes
+    # (the sticky-proxy setup); placement and node loss: tests/web/test_nodes_*.py
+    with ServerProcess(redis_url=redis_url, notes_compact_updates=3, room_placement=False) as first:
         room = await first.create_room()
         mentor = await NotesClient().connect(first.base_url, token_of(room["links"]["mentor"]))
         await mentor.sync()
@@ -23,7 +25,7 @@ async def test_notes_survive_a_killed_server(redis_url: str) -> None:
         assert (await mentor.type_at(0, "mine", "private"))["ok"]
         first.kill()
         await mentor.close()
-    with ServerProcess(redis_url=redis_url) as second:
+    with ServerProcess(redis_url=redis_url, room_placement=False) as second:
         back = await NotesClient().connect(second.base_url, token_of(room["links"]["mentor"]))
         other = await NotesClient().connect(second.base_url, token_of(room["links"]["mentee"]))
         try:
@@ -39,7 +41,8 @@ async def test_notes_survive_a_killed_server(redis_url: str) -> None:
 
 
 async def test_two_processes_serving_one_room_converge(redis_url: str) -> None:
-    settings: dict[str, Any] = {"redis_url": redis_url, "notes_compact_updates": 4}
+    settings: dict[str, Any] = {"redis_url": redis_url, "notes_compact_updates": 4,
+                                "room_placement": False}
     with ServerProcess(**settings) as one, ServerProcess(**settings) as two:
         room = await one.create_room()
         ada = await NotesClient().connect(one.base_url, token_of(room["links"]["mentor"]))
@@ -67,7 +70,8 @@ async def test_two_processes_serving_one_room_converge(redis_url: str) -> None:
 
 async def test_two_processes_agree_on_who_speaks_for_an_awareness_client_id(
         redis_url: str) -> None:
-    with ServerProcess(redis_url=redis_url) as one, ServerProcess(redis_url=redis_url) as two:
+    with ServerProcess(redis_url=redis_url, room_placement=False) as one, \
+            ServerProcess(redis_url=redis_url, room_placement=False) as two:
         room = await one.create_room()
         mentor, mentee = (token_of(room["links"][role]) for role in ("mentor", "mentee"))
         ada = await NotesClient().connect(one.base_url, mentor)

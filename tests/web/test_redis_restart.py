@@ -24,7 +24,7 @@ from tests.signaling.subscribing import SubscribingParticipant, connect
 from tests.web.test_redis_faults import no_bug_logged
 
 INTERVAL_S = 0.5  # presence rounds: the write-back comes within one
-SERVER: dict[str, Any] = {"redis_timeout_s": 0.5, "presence_interval_s": INTERVAL_S,
+SERVER: dict[str, Any] = {"redis_timeout_s": 1.0, "presence_interval_s": INTERVAL_S,
                           "disconnect_grace_s": 5.0}
 
 

@@ -20,7 +20,8 @@ CHANNEL = "socketio"  # the Socket.IO Redis manager's channel
 async def test_both_processes_write_back_their_seats_and_events_cross_again(
         own_redis: RedisServer) -> None:
     settings: dict[str, Any] = {"redis_url": own_redis.url, "disconnect_grace_s": 5.0,
-                                "presence_interval_s": 0.3, "redis_timeout_s": 0.5}
+                                "presence_interval_s": 0.3, "redis_timeout_s": 0.5,
+                                "room_placement": False}  # one room on both processes
     with ServerProcess(**settings) as one, ServerProcess(**settings) as two:
         raw = aioredis.Redis.from_url(own_redis.url, decode_responses=True)
         room = await create_roundtable(one.base_url, [("Pat", "participant"),
@@ -77,7 +78,8 @@ async def test_after_a_long_outage_events_cross_processes_once_health_is_ok(
     # processes' events were lost. Now it tries every 2 s at most, and health stays
     # degraded until it listens again.
     settings: dict[str, Any] = {"redis_url": own_redis.url, "disconnect_grace_s": 30.0,
-                                "presence_interval_s": 0.3, "redis_timeout_s": 0.5}
+                                "presence_interval_s": 0.3, "redis_timeout_s": 0.5,
+                                "room_placement": False}  # one room on both processes
     with ServerProcess(**settings) as one, ServerProcess(**settings) as two:
         await until_status(200, one, two)
         room = await create_roundtable(one.base_url, [("Pat", "participant"),
