@@ -15,6 +15,8 @@ from typing import Any
 
 import redis
 
+from tests.processes import end_process
+
 DEFAULT_BINARY = "/usr/bin/redis-server"
 
 
@@ -118,15 +120,7 @@ class RedisServer:
         without persistence; the socket path stays reserved for :meth:`restart`."""
         if self._proc is not None:
             self.resume()
-            if hard:
-                self._proc.kill()
-            else:
-                self._proc.terminate()
-            try:
-                self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+            end_process(self._proc, 5, hard)
             self._proc = None
         if self._dir is not None:
             self.socket_path.unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 
 from rooms.recordings.s3_storage import S3Options
+from tests.processes import end_process
 
 CREDENTIALS = {"access_key": "test-access-key", "secret_key": "test-secret-key"}
 REGION = "us-east-1"
@@ -70,12 +71,7 @@ class S3Server:
 
     def stop(self) -> None:
         if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+            end_process(self._proc, 10)
             self._proc = None
 
     def client(self) -> Any:

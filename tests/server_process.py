@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 
 from tests.live_server import ADMIN_KEY, SECRET, free_port
+from tests.processes import end_process
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,12 +88,7 @@ class ServerProcess:
 
     def stop(self) -> None:
         if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+            end_process(self._proc, 10)
             self._proc = None
 
     async def create_room(self) -> dict[str, Any]:

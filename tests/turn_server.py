@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from tests.processes import end_process
+
 DEFAULT_BINARY = "/usr/bin/turnserver"
 REALM = "mentorcall.test"
 STUN_MAGIC = 0x2112A442
@@ -125,12 +127,7 @@ class TurnServer:
 
     def stop(self) -> None:
         if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+            end_process(self._proc, 5)
             self._proc = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
