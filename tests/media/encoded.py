@@ -83,12 +83,12 @@ def opus_packets(frequency: float) -> tuple[bytes, ...]:
 class EncodedTrack(MediaStreamTrack):
     """Replays pre-encoded packets in real time (``kind`` "audio" or "video")."""
 
-    def __init__(self, kind: str, packets: tuple[bytes, ...]) -> None:
+    def __init__(self, kind: str, packets: tuple[bytes, ...], fps: int = VIDEO_FPS) -> None:
         super().__init__()
         self.kind = kind
         self._packets = packets
-        if kind == "video":
-            self._step, self._clock, self._interval = VIDEO_CLOCK // VIDEO_FPS, VIDEO_CLOCK, 1 / 30
+        if kind == "video":  # fewer fps: the same pictures replayed slower (lighter tests)
+            self._step, self._clock, self._interval = VIDEO_CLOCK // fps, VIDEO_CLOCK, 1 / fps
         else:
             self._step, self._clock, self._interval = AUDIO_FRAME, AUDIO_RATE, 0.02
         self._index = 0
@@ -148,9 +148,10 @@ def answer_keyframe_requests(pc: RTCPeerConnection) -> None:
             sender._send_keyframe = track.request_keyframe  # type: ignore[method-assign]
 
 
-def encoded_tracks(width: int, height: int, seed: int, tone: float) -> list[EncodedTrack]:
+def encoded_tracks(width: int, height: int, seed: int, tone: float,
+                   fps: int = VIDEO_FPS) -> list[EncodedTrack]:
     """A pre-encoded tone and moving video (each publisher distinguishable by size)."""
     return [
         EncodedTrack("audio", opus_packets(tone)),
-        EncodedTrack("video", vp8_packets(width, height, seed)),
+        EncodedTrack("video", vp8_packets(width, height, seed), fps),
     ]

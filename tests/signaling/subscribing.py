@@ -43,6 +43,7 @@ class SubscribingParticipant:
         self.answer_acks: list[dict[str, Any]] = []
         self.received: dict[str, ReceivedMedia] = {}  # by mid
         self.auto_answer = True
+        self.video_fps = 30  # what it publishes (a room of many in one process: fewer)
         self.closed = False
         self._tasks: list[asyncio.Task[None]] = []
         self._answering = asyncio.Lock()
@@ -66,7 +67,7 @@ class SubscribingParticipant:
         pre-encoded packets carry no RFC 6464 level, so only such audio can speak)."""
         width, height = self.size
         tracks: list[MediaStreamTrack] = [
-            *encoded_tracks(width, height, self.seed, 300.0 + 50 * self.seed)]
+            *encoded_tracks(width, height, self.seed, 300.0 + 50 * self.seed, self.video_fps)]
         if audio is not None:
             tracks[0] = audio
         offer = await self.publisher.offer_to_publish(*tracks)
