@@ -95,6 +95,11 @@ export const signaling = {
     } catch (err) {
       if (socket !== this.socket) return;
       if (this.followMoved(err)) return; // the room lives on another node: go there
+      if (err.code === "resume_invalid") {
+        // Another window joined as us while we were away: it keeps the call.
+        this.onReplaced(socket, { message: ERROR_TEXT.resume_invalid });
+        return;
+      }
       if (this.joinedOnce && ["timeout", "unavailable", "internal_error"].includes(err.code)) {
         socket.disconnect(); // a node that cannot serve us just now: try again
         this.reconnectSoon();
