@@ -4,7 +4,7 @@
 // server renegotiates (docs/protocol.md). Methods of CallClient (app.js), mixed into its
 // prototype: `this` is the CallClient.
 
-import { ERROR_TEXT, ServerError, describeError } from "./messages.js";
+import { ERROR_TEXT, ServerError, describeError, mediaPathText } from "./messages.js";
 import { peekClaims } from "../shared/token.js";
 import { SubscriberLink } from "./subscriber.js";
 import { remember, typedName } from "./share.js";
@@ -296,7 +296,14 @@ export const signaling = {
       return;
     }
     // "subscriber": the server opens a new subscribe connection and offers it next
-    if (connection === "subscriber") this.status("The connection to the others dropped. Reconnecting…");
+    if (connection === "subscriber") this.status(this.subscriberDroppedText());
+  },
+
+  /** The subscribe connection failed: it dropped, or (never connected) its network path
+   * to the server is refused (mediaPathText). */
+  subscriberDroppedText() {
+    return this.subscriber?.connectedOnce ? "The connection to the others dropped. Reconnecting…"
+      : `${mediaPathText(window.location.hostname)} Trying again…`;
   },
 
   // An offer on our subscribe connection (the join ack's, then subscriber_offer events).
@@ -307,7 +314,7 @@ export const signaling = {
         iceServers: this.iceServers,
         sendAnswer: (payload) => this.request("subscriber_answer", payload),
         restart: () => {
-          this.status("The connection to the others dropped. Reconnecting…");
+          this.status(this.subscriberDroppedText());
           return this.request("subscriber_restart", {});
         },
         connectWatchMs: CONNECT_WATCH_MS,
