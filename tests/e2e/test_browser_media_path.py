@@ -16,9 +16,10 @@ from .test_browser_call import TIMEOUT_MS, join
 
 LOOPBACK_ADVICE = (
     "Your camera and microphone work, but your browser couldn't open a media connection to "
-    "this server. It takes media only on this computer's loopback address, which Chrome and "
-    "Chromium use only when started with --allow-loopback-in-peer-connection (see \"Your "
-    "first call\" in the README).")
+    "this server, which takes media on this computer's loopback address: start Chrome or "
+    "Chromium with --allow-loopback-in-peer-connection, or the server with "
+    "MENTORCALL_ICE_ALLOWED_NETWORKS=127.0.0.0/8,::1/128,local (see \"Your first call\" in "
+    "the README).")
 
 
 async def test_a_refused_media_path_is_not_blamed_on_the_camera() -> None:

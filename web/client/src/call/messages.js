@@ -110,8 +110,9 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 export function mediaPathText(hostname) {
   if (LOOPBACK_HOSTS.has(hostname) || hostname.startsWith("127.")) {
     return "Your camera and microphone work, but your browser couldn't open a media connection " +
-      "to this server. It takes media only on this computer's loopback address, which Chrome and " +
-      "Chromium use only when started with --allow-loopback-in-peer-connection " +
+      "to this server, which takes media on this computer's loopback address: start Chrome or " +
+      "Chromium with --allow-loopback-in-peer-connection, or the server with " +
+      "MENTORCALL_ICE_ALLOWED_NETWORKS=127.0.0.0/8,::1/128,local " +
       "(see \"Your first call\" in the README).";
   }
   return "Your camera and microphone work, but your browser couldn't open a media connection " +
