@@ -40,6 +40,7 @@ class StallAwarePool(aioredis.BlockingConnectionPool):
         super().__init__(**kwargs)
         self.stall_timeout = stall_timeout
         self._stalled = False
+        self._releasing: set[asyncio.Future[None]] = set()
 
     @property
     def stalled(self) -> bool:
@@ -76,13 +77,31 @@ class StallAwarePool(aioredis.BlockingConnectionPool):
         raise RedisConnectionError("No connection available (Redis is not answering).")
 
     async def _abandon(self, waiting: asyncio.Future[AbstractConnection]) -> None:
-        """Stop waiting; a connection that arrived meanwhile goes back to the pool."""
+        """Stop waiting; a connection that arrives anyway goes back to the pool.
+
+        A cancelled wait can still end with a connection: redis-py's handshake sends under
+        ``asyncio.wait_for``, which (Python 3.11) absorbs a cancel that lands as the send
+        completes. If this task is cancelled again before the wait has wound down (its
+        operation's deadline, or its caller), the connection is given back when it comes:
+        dropped, it stayed "in use" for ever, and a pool whose connections had all leaked so
+        answered ``unavailable`` after Redis was back.
+        """
         waiting.cancel()
         try:
             connection = await asyncio.shield(waiting)
-        except BaseException:  # cancelled, or its own timeout: nothing was taken
+        except BaseException:
+            if not waiting.done():  # this task was cancelled: the wait goes on without it
+                waiting.add_done_callback(self._give_back)
+            return  # else cancelled, or its own timeout: nothing was taken
+        await asyncio.shield(self.release(connection))
+
+    def _give_back(self, waiting: asyncio.Future[AbstractConnection]) -> None:
+        """Release the connection an abandoned wait ended with, if any."""
+        if waiting.cancelled() or waiting.exception() is not None:
             return
-        await self.release(connection)
+        releasing = asyncio.ensure_future(self.release(waiting.result()))
+        self._releasing.add(releasing)  # a reference until it is done
+        releasing.add_done_callback(self._releasing.discard)
 
 
 def _extend_deadline(waited_s: float) -> None:
