@@ -18,7 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from rooms.clock import Clock
-from rooms.errors import RoomError, StoreUnavailable
+from rooms.errors import RoomError
 from rooms.person_tokens import PersonTokens
 from rooms.programmes import history
 from rooms.programmes.errors import ProgrammeError
@@ -30,7 +30,7 @@ from rooms.programmes.wording import for_person
 from ..recordings.session import COOKIE, SessionCodec
 from ..rest import Problem, api_error, read_bounded
 from ..scheduling.bodies import describe
-from ..scheduling.routes import bearer, json_answer, read_body, status_of
+from ..scheduling.routes import bearer, json_answer, person_of, read_body, status_of
 from ..scheduling.views import utc_text
 from .bodies import (
     AcceptBody,
@@ -154,17 +154,9 @@ class ProgrammesApi:
             raise Problem("unauthorized", "Send the admin key as 'Authorization: Bearer'.", 401)
 
     async def _person(self, request: web.Request) -> str:
-        directory = self._service.scheduling.directory
-        try:
-            identity, version = self._tokens.verify_versioned(bearer(request))
-            person = await directory.person(identity)
-        except StoreUnavailable:
-            raise  # 503 unavailable: the store is away, the link is fine
-        except RoomError as exc:
-            raise Problem("unauthorized", "Send your schedule link's token.", 401) from exc
-        if version != person.token_version:
-            raise Problem("unauthorized", "This link has been replaced by a newer one.", 401)
-        return identity
+        """The identity of the person whose schedule link the request carries."""
+        person = await person_of(request, self._tokens, self._service.scheduling.directory)
+        return person.identity
 
     @staticmethod
     def _id(request: web.Request) -> str:

@@ -169,6 +169,22 @@ async def test_me_intro_before_publishing_and_outside_programmes() -> None:
         assert status == 404
 
 
+async def test_a_persons_link_is_checked_as_the_scheduling_api_checks_it() -> None:
+    async with live_server(ManualClock(T0.timestamp())) as server, \
+            aiohttp.ClientSession() as http:
+        api = Api(server, http)
+        _, person = await api.admin("POST", "/api/people", {
+            "display_name": "Outsider", "role": "mentee", "zone": "UTC"})
+        old = person["schedule_link"].split("#token=")[1]
+        status, _ = await api.admin("POST", f"/api/people/{person['identity']}/link")
+        assert status == 200
+        for token in (old, "not-a-token", None):
+            answers = [await api.call("GET", path, token) for path in ("/api/me",
+                                                                       "/api/me/intro")]
+            assert answers[0] == answers[1], token
+            assert answers[0][0] == 401 and answers[0][1]["error"]["code"] == "unauthorized"
+
+
 async def test_bad_imports_write_nothing() -> None:
     async with live_server(ManualClock(T0.timestamp())) as server, \
             aiohttp.ClientSession() as http:
