@@ -67,12 +67,12 @@ from .views import (
 Body = TypeVar("Body", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-STATUS = {"programme_not_found": 404, "invalid_import": 400, "bad_encoding": 400,
-          "wrong_columns": 400, "programme_infeasible": 409, "not_matched": 409,
-          "pair_not_found": 404, "pair_excluded": 409, "intro_not_found": 404,
-          "slot_not_offered": 409, "pool_too_small": 409, "publish_in_progress": 409,
-          "coffee_round_in_progress": 409, "coffee_round_exists": 409,
-          "week_out_of_range": 400, "matching_too_large": 409}
+STATUS = {"programme_not_found": 404, "invalid_import": 400, "invalid_json": 400,
+          "bad_encoding": 400, "wrong_columns": 400, "programme_infeasible": 409,
+          "not_matched": 409, "pair_not_found": 404, "pair_excluded": 409,
+          "intro_not_found": 404, "slot_not_offered": 409, "pool_too_small": 409,
+          "publish_in_progress": 409, "coffee_round_in_progress": 409,
+          "coffee_round_exists": 409, "week_out_of_range": 400, "matching_too_large": 409}
 
 
 def answers(handler: Handler) -> Handler:
