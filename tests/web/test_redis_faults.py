@@ -20,7 +20,7 @@ import pytest
 from rooms.scheduling import tzdb
 from tests.live_server import LiveServer, live_server, token_of
 from tests.redis_server import RedisServer
-from tests.signaling.client import SignalClient
+from tests.signaling.client import SignalClient, join_once
 from tests.web.scheduling.client import Client, Person, code
 
 TIMEOUT_S = 0.5  # MENTORCALL_REDIS_TIMEOUT_S of these servers
@@ -35,12 +35,7 @@ async def health(http: aiohttp.ClientSession, server: LiveServer) -> tuple[int, 
 
 async def join(server: LiveServer, token: str) -> dict[str, Any]:
     """Connect, join with ``token``, disconnect; the join ack."""
-    client = await SignalClient().connect(server.base_url)
-    try:
-        ack: dict[str, Any] = await client.call("join", {"token": token})
-        return ack
-    finally:
-        await client.close()
+    return await join_once(server.base_url, token)
 
 
 async def expect_unavailable(server: LiveServer, api: Client, room: dict[str, Any],
