@@ -71,3 +71,26 @@ async def test_a_connection_handed_to_an_abandoned_wait_goes_back_to_the_pool(
         await pool.release(connection)
     finally:
         await pool.disconnect()
+
+
+async def test_a_waiter_keeps_waiting_while_redis_answers_though_some_commands_time_out(
+        redis_url: str) -> None:
+    # A busy machine, not a hung Redis: commands time out now and then while others are
+    # answered. A waiter for the pool's one connection is not told Redis is not
+    # answering (before, it gave up stall_timeout into its wait at the first timeout).
+    pool = make_pool(redis_url)
+    pool.let_go.set()
+    try:
+        held = await pool.get_connection()
+        waiter = asyncio.create_task(pool.get_connection())
+        for _ in range(60):  # three times the stall timeout (0.5 s), answers all along
+            pool.answered()
+            pool.timed_out()
+            await asyncio.sleep(0.025)
+        assert not waiter.done()
+        await pool.release(held)
+        async with asyncio.timeout(5):
+            connection = await waiter
+        await pool.release(connection)
+    finally:
+        await pool.disconnect()
