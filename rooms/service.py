@@ -208,6 +208,7 @@ class RoomService:
             "identity": new_identity(),
             "display_name": display_name or grant.display_name,
             "shareable": False,
+            "guest": True,
         })
         return personal, self._signer.issue(personal, ttl_s)
 
