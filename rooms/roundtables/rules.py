@@ -85,7 +85,11 @@ def enter(state: RoundtableState, identity: str, display_name: str, token_role: 
 
 def add_guest(state: RoundtableState, limit: int) -> RoundtableState:
     """One more identity minted by the room's shareable link; ``link_used_up`` once
-    ``limit`` have been (each guest is state and notes kept until the room ends)."""
+    ``limit`` have been (each guest is state and notes kept until the room ends), and
+    ``room_locked`` while the room is locked (nobody new may come in, so a retry spends
+    nothing)."""
+    if state.locked:
+        raise RoomError("room_locked")
     if state.shared_guests >= limit:
         raise RoomError("link_used_up")
     return state.model_copy(update={"shared_guests": state.shared_guests + 1})

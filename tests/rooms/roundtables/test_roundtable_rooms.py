@@ -78,6 +78,17 @@ async def test_a_shareable_link_mints_at_most_capacity_times_guests_per_seat(
     assert state.shared_guests == limit
 
 
+async def test_a_locked_room_refuses_a_shareable_link_without_spending_it(
+        deployment: Deployment) -> None:
+    made = await deployment.create(shareable=True, capacity=2)
+    assert made.shareable_token is not None
+    host = deployment.grant(made.host_token)
+    await deployment.tables.set_locked(host, True)
+    for _ in range(3):
+        await expect_error("room_locked", deployment.service.redeem(made.shareable_token))
+    assert (await deployment.tables.state(made.room.room_id)).shared_guests == 0
+
+
 async def test_a_personal_token_redeems_to_itself(deployment: Deployment) -> None:
     made = await deployment.create(("Ben", Role.PARTICIPANT))
     grant, token = await deployment.service.redeem(made.invites[0].token)
