@@ -116,7 +116,8 @@ class Breakouts:
         the way back, the roundtable), as ``role``, valid until ``until``."""
         ticket = JoinGrant(room_id=room_id, identity=grant.identity,
                            display_name=grant.display_name, role=role,
-                           publish=role is not Role.OBSERVER, subscribe=True)
+                           publish=role is not Role.OBSERVER, subscribe=True,
+                           guest=grant.guest)
         return self._signer.issue(ticket, max(1, math.ceil(until - self._clock.now())))
 
     async def visit(self, actor: JoinGrant, room_id: str) -> str:

@@ -64,6 +64,7 @@ ErrorCode = Literal[
     "notes_not_found",
     "resume_expired",
     "resume_invalid",
+    "link_used_up",
 ]
 
 ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
@@ -132,6 +133,8 @@ _DEFAULT_MESSAGES: dict[str, str] = {
                       "call was given up; join again.",
     "resume_invalid": "This resume token is not the current one for your place in the call "
                       "(already used, or not yours); join again without it.",
+    "link_used_up": "This shared link has let in as many people as it may; ask the host "
+                    "for a personal link.",
 }
 
 

@@ -52,6 +52,7 @@ class JoinGrant(BaseModel):
     admin: bool = False
     not_before: float | None = None
     shareable: bool = False  # one link for many: redeem it for a personal grant
+    guest: bool = False  # an identity a shareable link minted (nothing outlives its room)
 
     @model_validator(mode="after")
     def _observers_watch(self) -> JoinGrant:
@@ -85,6 +86,7 @@ class _Claims(BaseModel):
     iss: str
     jti: str
     share: StrictBool = False
+    guest: StrictBool = False
 
 
 class TokenSigner:
@@ -130,6 +132,8 @@ class TokenSigner:
         }
         if grant.shareable:
             claims["share"] = True
+        if grant.guest:
+            claims["guest"] = True
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def verify(self, token: str | None, room_id: str | None = None) -> JoinGrant:
@@ -161,6 +165,7 @@ class TokenSigner:
             admin=claims.grants.admin,
             not_before=claims.nbf,
             shareable=claims.share,
+            guest=claims.guest,
         )
 
     def _decode(self, token: str) -> _Claims:

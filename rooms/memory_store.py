@@ -102,6 +102,7 @@ class MemoryRoomStore(RoomStore):
         state = self._state(room_id)
         if state is None:
             return False
+        state.resume_digests.pop(identity, None)  # a resume of a seat that is gone expires
         return state.participants.pop(identity, None) is not None
 
     async def renew_leases(self, room_id: str, identities: list[str], until: float) -> None:

@@ -33,6 +33,16 @@ Identity = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 # Format characters that names need: zero-width (non-)joiners, left/right-to-left marks.
 NAME_FORMAT_CHARACTERS = frozenset("\u200c\u200d\u200e\u200f")
 NAME_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# Letters (Lo) that every font draws blank: the Hangul fillers.
+NAME_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+# What a visible character is: a letter, number, punctuation or symbol (not a mark, space,
+# or format character, which show nothing on their own).
+NAME_VISIBLE_CATEGORIES = frozenset("LNPS")
+
+
+def _visible(char: str) -> bool:
+    return (unicodedata.category(char)[0] in NAME_VISIBLE_CATEGORIES
+            and char not in NAME_BLANK_LETTERS)
 
 
 def check_display_name(value: str) -> str:
@@ -46,6 +56,8 @@ def check_display_name(value: str) -> str:
                 and char not in NAME_FORMAT_CHARACTERS):
             raise ValueError(
                 f"a display name cannot contain control characters (U+{ord(char):04X})")
+    if not any(_visible(char) for char in name):
+        raise ValueError("a display name needs at least one visible character")
     return name
 
 

@@ -7,7 +7,8 @@ Lua scripts may touch them together):
 * ``PARTICIPANTS_KEY``  hash, identity -> Participant as JSON (without tracks)
 * ``TRACKS_KEY``        hash, identity -> list of Track as JSON
 * ``LEASES_KEY``        hash, identity -> the seat's lease expiry (epoch seconds)
-* ``RESUME_KEY``      hash, identity -> the digest of its current resume token
+* ``RESUME_KEY``        hash, identity -> the digest of its seat's current resume token
+                        (dropped with the seat)
 * ``PRESENCE_KEY``      sorted set over all rooms, "<room id> <identity>" by lease expiry:
                         the index the sweepers read (a hint; the room's hash decides)
 
@@ -91,11 +92,13 @@ if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
 return 'ok'
 """
 
-# KEYS: participants, tracks, leases. ARGV: identity.
+# KEYS: participants, tracks, leases, resume. ARGV: identity. The seat's resume digest
+# goes with it (a resume of a seat that is gone is expired anyway).
 LEAVE_LUA = """
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[4], ARGV[1])
 return removed
 """
 
@@ -115,13 +118,15 @@ if #renewed > 0 then redis.call('PEXPIRE', KEYS[4], ttl) end
 return renewed
 """
 
-# KEYS: room, participants, tracks, leases. ARGV: identity, now. Removes the seat if its
-# lease ran out: 1 removed, 0 not there, -1 still leased (or never leased).
+# KEYS: room, participants, tracks, leases, resume. ARGV: identity, now. Removes the seat
+# (and its resume digest) if its lease ran out: 1 removed, 0 not there, -1 still leased
+# (or never leased).
 LAPSE_LUA = """
 local expiry = redis.call('HGET', KEYS[4], ARGV[1])
 if not expiry or tonumber(expiry) > tonumber(ARGV[2]) then return -1 end
 redis.call('HDEL', KEYS[4], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[5], ARGV[1])
 return redis.call('HDEL', KEYS[2], ARGV[1])
 """
 
@@ -292,8 +297,9 @@ class RedisRoomStore(RedisBacked, RoomStore):
 
     async def leave(self, room_id: str, identity: str) -> bool:
         _, participants_key, tracks_key, leases_key = self.room_keys(room_id)
-        removed = await self._leave(keys=[participants_key, tracks_key, leases_key],
-                                    args=[identity])
+        removed = await self._leave(
+            keys=[participants_key, tracks_key, leases_key, self.resume_key(room_id)],
+            args=[identity])
         await self._client.zrem(self.presence_key, f"{room_id} {identity}")
         self.owned.left(room_id, identity)
         return int(removed) > 0
@@ -312,8 +318,9 @@ class RedisRoomStore(RedisBacked, RoomStore):
         return [(seat[0], seat[1]) for seat in seats if len(seat) == 2]
 
     async def remove_lapsed(self, room_id: str, identity: str, now: float) -> bool:
-        removed = int(await self._lapse(keys=self.room_keys(room_id),
-                                        args=[identity, repr(now)]))
+        removed = int(await self._lapse(
+            keys=[*self.room_keys(room_id), self.resume_key(room_id)],
+            args=[identity, repr(now)]))
         await self._unindex(keys=[self.presence_key], args=[f"{room_id} {identity}", repr(now)])
         if removed > 0:
             self.owned.left(room_id, identity)

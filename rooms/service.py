@@ -22,6 +22,7 @@ from rooms.models import (
     RoomKind,
     RoomSnapshot,
     Track,
+    check_display_name,
 )
 from rooms.resume import ResumeTokens, digest
 from rooms.roundtables.memory_store import MemoryRoundtableStore
@@ -188,7 +189,8 @@ class RoomService:
         joiner to reconnect with.
 
         ``room_not_found`` or ``room_closed`` for a shareable token whose room is gone,
-        ValueError for a display name that is not one.
+        ``link_used_up`` once the link minted as many identities as the room allows (see
+        ``RoundtableService.add_guest``), ValueError for a display name that is not one.
         """
         grant = self.verify(token, room_id)
         if not grant.shareable:
@@ -199,10 +201,14 @@ class RoomService:
         ttl_s = math.floor(room.expires_at - self._clock.now())
         if ttl_s <= 0:
             raise RoomError("room_closed")
+        if display_name is not None:
+            check_display_name(display_name)  # before counting a guest
+        await self.roundtables.add_guest(room.room_id)  # link_used_up past the limit
         personal = JoinGrant.model_validate(grant.model_dump() | {
             "identity": new_identity(),
             "display_name": display_name or grant.display_name,
             "shareable": False,
+            "guest": True,
         })
         return personal, self._signer.issue(personal, ttl_s)
 

@@ -26,6 +26,7 @@ from rooms.notes.documents import EMPTY_UPDATE, InvalidUpdate
 from rooms.notes.model import DocKey, DocName
 from rooms.notes.service import NotesService
 from rooms.service import RoomService
+from rooms.store import DEFAULT_GRACE_S
 
 from .dispatch import Ack
 from .errors import SignalingError, ok_ack
@@ -68,6 +69,7 @@ class NotesConnection:
     awareness: dict[str, dict[int, int]] = field(default_factory=dict)  # doc -> id -> clock
     role: Role | None = None
     role_at: float = float("-inf")
+    private_expires_at: float | None = None  # a guest's: their private notes go then
 
 
 class NotesEvents:
@@ -114,7 +116,8 @@ class NotesEvents:
                 return ok_ack()  # nothing to apply (a step 2 from an up-to-date client)
             if not await self._may_write(session, connection):
                 raise RoomError("notes_read_only")
-            await self._notes.apply(key, message.payload)
+            expires_at = None if key.owner is None else connection.private_expires_at
+            await self._notes.apply(key, message.payload, expires_at)
         except InvalidUpdate:
             raise RoomError("invalid_update") from None
         await self._send(key, sync_message(SyncStep.UPDATE, message.payload), skip_sid=sid)
@@ -124,6 +127,10 @@ class NotesEvents:
         connection = self._open.get(sid)
         if connection is None or connection.room_id != session.room_id:
             connection = NotesConnection(session.room_id, session.identity)
+            if session.grant.guest:  # nobody can read a guest's private notes afterwards
+                room = await self._service.room(session.room_id)
+                if room is not None:
+                    connection.private_expires_at = room.expires_at + DEFAULT_GRACE_S
             self._open[sid] = connection
             await self._connections.enter_room(
                 sid, private_room(session.room_id, session.identity))

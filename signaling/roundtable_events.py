@@ -199,7 +199,9 @@ class RoundtableEvents:
         await self._publish(room_id, state, force_hosts=True)
         speaker = self._sfu.speakers.speaker(room_id)
         extra: dict[str, Any] = {"room": roster.model_dump(mode="json"),
-                                 "roundtable": state_view(state, self._clock.now(), room_id),
+                                 "roundtable": state_view(
+                                     state, self._clock.now(), room_id,
+                                     {p.identity for p in roster.participants}),
                                  # who is speaking now: `active_speaker` only tells changes
                                  "speaker": None if speaker is None
                                  else speaker.removeprefix(f"{room_id}:")}
@@ -281,8 +283,10 @@ class RoundtableEvents:
         self._published[room_id] = state.revision
         self._enforce(room_id, state)
         await self._sync_hosts(room_id, state)
+        present = await self._tables.present(room_id)
         await self._connections.emit(
-            "roundtable_state", state_view(state, self._clock.now(), room_id), room=room_id)
+            "roundtable_state", state_view(state, self._clock.now(), room_id, present),
+            room=room_id)
         await self._connections.emit("lobby", lobby_view(state), room=hosts_room(room_id))
         await self._connections.notify_processes(
             STATE_NOTICE, {"room_id": room_id, "revision": state.revision})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
+from rooms.models import HOSTING_ROLES
 from rooms.roundtables.model import BreakoutPlan, RoundtableState
 
 
@@ -17,8 +19,11 @@ def knock_room(room_id: str, identity: str) -> str:
     return f"{room_id}#knock:{identity}"
 
 
-def state_view(state: RoundtableState, now: float, room_id: str) -> dict[str, Any]:
-    """`roundtable_state`: what everyone let in sees (no knocks, no bans)."""
+def state_view(state: RoundtableState, now: float, room_id: str,
+               present: Collection[str]) -> dict[str, Any]:
+    """`roundtable_state`: what everyone let in sees (no knocks, no bans). ``roles``
+    only of the people ``present`` and of the hosts and co-hosts (everyone ever let in
+    would make every message grow with each guest of a shareable link)."""
     timer = None
     if state.timer is not None:
         timer = state.timer.model_dump(mode="json") | {"ends_at": state.timer.ends_at}
@@ -27,7 +32,8 @@ def state_view(state: RoundtableState, now: float, room_id: str) -> dict[str, An
         "server_time": now,
         "host": state.host,
         "host_away": state.host_away_since is not None,
-        "roles": {identity: role.value for identity, role in state.members.items()},
+        "roles": {identity: role.value for identity, role in state.members.items()
+                  if identity in present or role in HOSTING_ROLES},
         "lobby": state.lobby,
         "locked": state.locked,
         "hands": [hand.model_dump(mode="json") for hand in state.hands],

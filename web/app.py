@@ -111,7 +111,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     signer = TokenSigner(settings.resolved_secret(), clock)
     roundtable_store = build_roundtable_store(clock, redis)
     service = RoomService(store, signer, clock,
-                          roundtables=RoundtableService(roundtable_store, store, clock))
+                          roundtables=RoundtableService(
+                              roundtable_store, store, clock,
+                              guests_per_seat=settings.share_guests_per_seat))
     sfu = Sfu(
         MediaConfig(
             ice_host_addresses=settings.ice_hosts,

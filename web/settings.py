@@ -21,6 +21,7 @@ from pydantic import (
 
 from media.last_n import DEFAULT_LAST_N
 from rooms.redis_client import RedisOptions
+from rooms.roundtables.service import DEFAULT_GUESTS_PER_SEAT
 from signaling.turn import TURN_SCHEMES, TurnConfig
 
 PREFIX = "MENTORCALL_"
@@ -112,6 +113,8 @@ class Settings(BaseModel):
     turn_secret: str = Field(default="", repr=False)  # shared with the TURN server
     turn_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     last_n: int = Field(default=DEFAULT_LAST_N, ge=1, le=50)  # roundtable video slots
+    # identities a roundtable's shareable link mints, per seat of the room
+    share_guests_per_seat: int = Field(default=DEFAULT_GUESTS_PER_SEAT, ge=1, le=100)
     disconnect_grace_s: float = Field(default=10.0, ge=0, le=300)
     presence_interval_s: float = Field(default=5.0, gt=0, le=60)  # seat lease renewal/sweep
     # Engine.IO heartbeat: a silent connection is closed after interval + timeout

@@ -34,7 +34,8 @@ class MemoryNotesStore(NotesStore):
         self._speakers: dict[str, dict[int, tuple[str, str]]] = {}
 
     async def append(self, doc_id: str, update: bytes, max_bytes: int,
-                     only_if_empty: bool = False) -> int | None:
+                     only_if_empty: bool = False,
+                     expires_at: float | None = None) -> int | None:
         log = self._logs.setdefault(doc_id, _Log())
         if only_if_empty and (log.snapshot is not None or log.base or log.updates):
             return None

@@ -18,13 +18,15 @@ the process's client decodes replies to ``str``):
 
 Appending (with the size cap), reading and compacting are Lua scripts, so each is one
 atomic step against concurrent appenders in other processes. Notes have no TTL: they
-are read after the session (see docs/operations.md).
+are read after the session (see docs/operations.md); only a document whose appends
+carry an expiry (a shareable-link guest's private notes) goes then.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,7 +47,8 @@ local function raw(s)
 end
 """
 
-# KEYS: meta, log. ARGV: entry (b64), raw length, max bytes, only-if-empty ('1'/'0').
+# KEYS: meta, log. ARGV: entry (b64), raw length, max bytes, only-if-empty ('1'/'0'),
+# expiry (epoch seconds; '' for none: the document stays).
 APPEND_LUA = """
 local base = tonumber(redis.call('HGET', KEYS[1], 'base') or '0')
 local size = tonumber(redis.call('HGET', KEYS[1], 'size') or '0')
@@ -56,6 +59,10 @@ end
 if size + tonumber(ARGV[2]) > tonumber(ARGV[3]) then return -2 end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'size', ARGV[2])
+if ARGV[5] ~= '' then
+  redis.call('EXPIREAT', KEYS[1], ARGV[5])
+  redis.call('EXPIREAT', KEYS[2], ARGV[5])
+end
 return base + n + 1
 """
 
@@ -184,9 +191,11 @@ class RedisNotesStore(RedisBacked, NotesStore):
         return [stem, f"{stem}:order"]
 
     async def append(self, doc_id: str, update: bytes, max_bytes: int,
-                     only_if_empty: bool = False) -> int | None:
+                     only_if_empty: bool = False,
+                     expires_at: float | None = None) -> int | None:
+        expiry = "" if expires_at is None else str(math.ceil(expires_at))
         end = int(await self._append(keys=self._doc_keys(doc_id), args=[
-            _b64(update), len(update), max_bytes, "1" if only_if_empty else "0"]))
+            _b64(update), len(update), max_bytes, "1" if only_if_empty else "0", expiry]))
         if end == -1:
             return None
         if end == -2:

@@ -81,22 +81,25 @@ class NotesService:
             await self._catch_up(live)
             return live.doc.missing(state_vector), live.doc.state_vector()
 
-    async def apply(self, key: DocKey, update: bytes) -> None:
+    async def apply(self, key: DocKey, update: bytes,
+                    expires_at: float | None = None) -> None:
         """Take a client's update (step 2 or update): InvalidUpdate, ``notes_too_large``
-        or stored, applied and indexed."""
+        or stored, applied and indexed; with ``expires_at`` the stored document goes
+        then (see ``NotesStore.append``)."""
         live = await self._get(key)
         async with live.lock:
             await self._catch_up(live)
-            await self._take(live, update)
+            await self._take(live, update, expires_at)
 
-    async def _take(self, live: LiveDoc, update: bytes) -> None:
+    async def _take(self, live: LiveDoc, update: bytes,
+                    expires_at: float | None = None) -> None:
         """Validate, store (within the cap) and apply ``update``; on any failure the
         document and the log stay as they were."""
         await self._make_room(live, len(update))
         live.doc.try_apply(update)
         try:
             end = await self.store.append(live.key.storage_id(), update,
-                                          self.limits.max_doc_bytes)
+                                          self.limits.max_doc_bytes, expires_at=expires_at)
         except BaseException:
             live.doc.rollback()
             raise

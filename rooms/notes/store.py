@@ -52,10 +52,13 @@ class NotesStore(ABC):
 
     @abstractmethod
     async def append(self, doc_id: str, update: bytes, max_bytes: int,
-                     only_if_empty: bool = False) -> int | None:
+                     only_if_empty: bool = False,
+                     expires_at: float | None = None) -> int | None:
         """Log ``update``; the offset after it. ``notes_too_large`` if the document
         would pass ``max_bytes``; with ``only_if_empty``, None (and nothing stored) if
-        the document already holds anything."""
+        the document already holds anything. With ``expires_at`` (epoch seconds) the
+        whole document goes then (a store that outlives processes; the memory store
+        ignores it)."""
 
     @abstractmethod
     async def read(self, doc_id: str, since: int) -> LogRead:

@@ -129,6 +129,7 @@ class RoundtableState(WireModel):
     timer: SpeakingTimer | None = None
     breakout: BreakoutPlan | None = None
     breakouts_run: int = 0  # how many breakouts were started (numbers the next one)
+    shared_guests: int = 0  # identities minted by the shareable link (see rules.add_guest)
 
     @property
     def host(self) -> str | None:

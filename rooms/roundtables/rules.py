@@ -83,6 +83,18 @@ def enter(state: RoundtableState, identity: str, display_name: str, token_role: 
     return state.model_copy(update={"knocking": [*state.knocking, knock]})
 
 
+def add_guest(state: RoundtableState, limit: int) -> RoundtableState:
+    """One more identity minted by the room's shareable link; ``link_used_up`` once
+    ``limit`` have been (each guest is state and notes kept until the room ends), and
+    ``room_locked`` while the room is locked (nobody new may come in, so a retry spends
+    nothing)."""
+    if state.locked:
+        raise RoomError("room_locked")
+    if state.shared_guests >= limit:
+        raise RoomError("link_used_up")
+    return state.model_copy(update={"shared_guests": state.shared_guests + 1})
+
+
 def left(state: RoundtableState, identity: str, present: Presence,
          now: float) -> RoundtableState:
     """``identity`` left the room (``present``: who is still there).

@@ -22,6 +22,9 @@ from rooms.roundtables.store import RoundtableStore
 from rooms.store import DEFAULT_GRACE_S, RoomStore
 
 DEFAULT_HOST_GRACE_S = 60.0  # how long a dropped host's seat is held with no co-host
+# Identities the shareable link mints per seat of the room (people who reload or come
+# back on another device redeem it again); each keeps roundtable state and notes.
+DEFAULT_GUESTS_PER_SEAT = 4
 
 
 @dataclass(frozen=True)
@@ -37,17 +40,20 @@ class RoundtableService:
     """The roundtable state of rooms in ``rooms``, kept in ``store``.
 
     ``grace_s`` must be the room store's grace period (the state lives as long as its
-    room); ``host_grace_s`` is how long a dropped host's seat is held for them.
+    room); ``host_grace_s`` is how long a dropped host's seat is held for them;
+    the shareable link mints at most capacity x ``guests_per_seat`` identities.
     """
 
     def __init__(self, store: RoundtableStore, rooms: RoomStore, clock: Clock | None = None,
                  grace_s: float = DEFAULT_GRACE_S,
-                 host_grace_s: float = DEFAULT_HOST_GRACE_S) -> None:
+                 host_grace_s: float = DEFAULT_HOST_GRACE_S,
+                 guests_per_seat: int = DEFAULT_GUESTS_PER_SEAT) -> None:
         self._store = store
         self._rooms = rooms
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._grace_s = grace_s
         self.host_grace_s = host_grace_s
+        self.guests_per_seat = guests_per_seat
 
     async def _room(self, room_id: str) -> Room:
         room = await self._rooms.get_room(room_id)
@@ -102,6 +108,13 @@ class RoundtableService:
         role = state.role_of(grant.identity)
         return Entry(admitted=role is not None, role=role, state=state)
 
+    async def add_guest(self, room_id: str) -> RoundtableState:
+        """Count one identity minted by the room's shareable link: at most the room's
+        capacity times ``guests_per_seat`` (``link_used_up`` after that)."""
+        room = await self._room(room_id)
+        limit = room.capacity * self.guests_per_seat
+        return await self._apply(room_id, lambda s: rules.add_guest(s, limit))
+
     async def left(self, room_id: str, identity: str) -> RoundtableState:
         """Call when ``identity`` has left the room: drops their hand and knock, and hands
         hosting to the longest-present co-host if they were the host (else holds the seat
@@ -117,6 +130,15 @@ class RoundtableService:
         now = self._clock.now()
         return await self._apply(room_id, lambda s: rules.settle_host(
             s, present, now, self.host_grace_s))
+
+    async def present(self, room_id: str) -> set[str]:
+        """The identities in the room now (none if the room is gone)."""
+        try:
+            return {identity for identity, _ in await self._presence(room_id)}
+        except RoomError as exc:
+            if exc.code != "room_not_found":
+                raise
+            return set()
 
     async def roster(self, room_id: str) -> tuple[RoomSnapshot, RoundtableState]:
         """Who is in the room with their roles as they are now (promotions and hand-overs

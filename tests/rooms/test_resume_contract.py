@@ -79,3 +79,20 @@ async def test_a_new_join_revokes_the_old_token_and_bad_tokens_are_refused(
     current = await seat(store, "b")
     await store.join("room-1", person("b"), lease_until=START + LEASE_S)
     await redeem(store, "b", current, 1)
+
+
+async def test_leaving_drops_the_seats_resume_digest(store: RoomStore) -> None:
+    """A seat given up keeps no digest (review 2, finding 1: each shareable-link guest
+    left one behind for good): a later seat of the identity joined without one is not
+    resumed with the old token."""
+    old = await seat(store, "a")
+    await store.leave("room-1", "a")
+    await store.join("room-1", person("a"), lease_until=START + LEASE_S)
+    await refused("resume_invalid", store, "a", old, 1)
+
+
+async def test_a_lapsed_seat_drops_its_resume_digest(store: RoomStore) -> None:
+    old = await seat(store, "a")
+    assert await store.remove_lapsed("room-1", "a", START + LEASE_S)
+    await store.join("room-1", person("a"), lease_until=START + 2 * LEASE_S)
+    await refused("resume_invalid", store, "a", old, LEASE_S + 1)

@@ -84,3 +84,40 @@ async def test_at_most_16_events_wait_per_connection(monkeypatch: pytest.MonkeyP
             )
         finally:
             await client.close()
+
+
+async def test_join_and_leave_get_a_burst_of_10_then_one_every_2_s() -> None:
+    """A connection looping join/leave made the whole room handle every cycle (review 2,
+    finding 8): now 10 in a burst, then one every 2 s; a refused one changes nothing."""
+    clock = ManualClock(time.time())
+    async with live_server(clock) as server:
+        room = await server.create_room("Ada", "Grace")
+        mentor = await SignalClient().connect(server.base_url)
+        mentee = await SignalClient().connect(server.base_url)
+        try:
+            assert code(await mentor.call("join", {"token": token_of(room["links"]["mentor"])}))\
+                == "ok"
+            token = {"token": token_of(room["links"]["mentee"])}
+            codes = []
+            for _ in range(8):
+                codes.append(code(await mentee.call("join", token)))
+                codes.append(code(await mentee.call("leave", {})))
+            assert codes == ["ok"] * 10 + ["rate_limited"] * 6, codes
+            refused = await mentee.call("join", token)
+            assert refused["error"]["retry_after_s"] == 2.0  # the clock stands
+            await mentor.call("mute", {"kind": "audio", "muted": True})  # a barrier
+            announced = [name for name, _ in mentor.drain()
+                         if name in ("participant_joined", "participant_left")]
+            assert announced == ["participant_joined", "participant_left"] * 5, announced
+            clock.advance(2.0)
+            assert code(await mentee.call("join", token)) == "ok"
+            assert code(await mentee.call("leave", {})) == "rate_limited"
+            # Another connection has its own budget.
+            other = await SignalClient().connect(server.base_url)
+            try:
+                assert code(await other.call("join", token)) == "ok"
+            finally:
+                await other.close()
+        finally:
+            await mentor.close()
+            await mentee.close()

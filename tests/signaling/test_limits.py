@@ -44,7 +44,7 @@ def test_queued_events_are_bounded() -> None:
 
 def test_default_limits_are_the_documented_ones() -> None:
     """docs/protocol.md: 16 events waiting; media events 30 in a burst, then 2 a second;
-    mute 10 in a burst, then 4 a second."""
+    mute 10 in a burst, then 4 a second; join and leave 10 in a burst, then one every 2 s."""
     clock = ManualClock(1000.0)
     limits = ConnectionLimits(clock)
     for _ in range(30):
@@ -78,10 +78,24 @@ def test_default_limits_are_the_documented_ones() -> None:
     with pytest.raises(SignalingError):
         limits.admit("mute")
 
-    for _ in range(16):
-        limits.admit("leave")  # no rate limit of its own: only the queue bound applies
+    for event in ["join", "leave"] * 5:
+        limits.admit(event)
+        limits.done()
     with pytest.raises(SignalingError) as refused:
-        limits.admit("leave")
+        limits.admit("join")  # join and leave: a burst of 10 together ...
+    assert refused.value.code == "rate_limited"
+    assert refused.value.retry_after_s == pytest.approx(2.0)
+    clock.advance(2.0)
+    limits.admit("leave")  # ... then one every 2 s
+    limits.done()
+    clock.advance(1.99)
+    with pytest.raises(SignalingError):
+        limits.admit("join")
+
+    for _ in range(16):
+        limits.admit("lower_hand")  # no budget of its own: only the queue bound applies
+    with pytest.raises(SignalingError) as refused:
+        limits.admit("lower_hand")
     assert refused.value.code == "busy"
 
 

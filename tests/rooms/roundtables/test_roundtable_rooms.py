@@ -58,6 +58,37 @@ async def test_a_shareable_link_gives_each_joiner_an_identity(deployment: Deploy
     await expect_error("room_not_found", deployment.service.redeem(made.shareable_token))
 
 
+async def test_a_shareable_link_mints_at_most_capacity_times_guests_per_seat(
+        deployment: Deployment) -> None:
+    """Review 2, finding 1: each redemption minted an identity, without bound."""
+    made = await deployment.create(shareable=True, capacity=2)
+    assert made.shareable_token is not None
+    limit = 2 * deployment.tables.guests_per_seat
+    minted = [await deployment.service.redeem(made.shareable_token) for _ in range(limit)]
+    await expect_error("link_used_up", deployment.service.redeem(made.shareable_token))
+    await expect_error("link_used_up", deployment.service.redeem(made.shareable_token))
+    assert all(grant.guest for grant, _ in minted)
+    first_token = minted[0][1]
+    assert first_token is not None
+    again, _ = await deployment.service.redeem(first_token)  # a guest's own link still works
+    assert again.identity == minted[0][0].identity
+    with pytest.raises(ValueError):  # a name that is not one spends nothing
+        await deployment.service.redeem(made.shareable_token, None, "\u200f")
+    state = await deployment.tables.state(made.room.room_id)
+    assert state.shared_guests == limit
+
+
+async def test_a_locked_room_refuses_a_shareable_link_without_spending_it(
+        deployment: Deployment) -> None:
+    made = await deployment.create(shareable=True, capacity=2)
+    assert made.shareable_token is not None
+    host = deployment.grant(made.host_token)
+    await deployment.tables.set_locked(host, True)
+    for _ in range(3):
+        await expect_error("room_locked", deployment.service.redeem(made.shareable_token))
+    assert (await deployment.tables.state(made.room.room_id)).shared_guests == 0
+
+
 async def test_a_personal_token_redeems_to_itself(deployment: Deployment) -> None:
     made = await deployment.create(("Ben", Role.PARTICIPANT))
     grant, token = await deployment.service.redeem(made.invites[0].token)

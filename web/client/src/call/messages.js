@@ -16,6 +16,7 @@ export const ERROR_TEXT = {
   room_not_found: "This call doesn't exist, or it has already ended.",
   room_full: "This room is full: everyone invited is already in the call. If someone leaves, you can try again.",
   room_closed: "This call has ended: its time is over.",
+  link_used_up: "This shared link has already let in as many people as it allows. Ask the host for a personal link.",
   already_joined: "This window is already in the call.",
   not_joined: "You're no longer in the call. Rejoin to carry on.",
   forbidden: "Your link doesn't allow this.",
@@ -73,6 +74,7 @@ export const ERROR_HEADING = {
   room_not_found: "Call not available",
   room_full: "You can't join right now",
   room_closed: "Call not available",
+  link_used_up: "This link can't be used",
 };
 
 // Errors after which trying again can help (the notice offers a button).
