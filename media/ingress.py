@@ -26,6 +26,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pylibsrtp
+from aioice import Connection
 from aioice.ice import CandidatePair, StunProtocol
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcrtpparameters import RTCRtpReceiveParameters
@@ -80,6 +81,7 @@ class RtpIngress:
         self._router = dtls._rtp_router
         connection = dtls.transport._connection
         self._connection = connection
+        self._next: Connection | None = None  # an ICE restart's connection, being checked
         self._queue: Callable[[bytes, int], None] = connection.data_received
         self._abs_send_time_id: int | None = None
         self._audio_level_id: int | None = None
@@ -92,10 +94,29 @@ class RtpIngress:
         self.counters = IngressCounters()
         self.packets = 0  # RTP packets received here (unprotected and parsed)
         self.drained = 0  # datagrams read by draining a burst, not by asyncio
+        self._take(connection)
+
+    def _take(self, connection: Connection) -> None:
+        """Screen every datagram of ``connection`` (its host sockets and relay data)."""
         connection.data_received = self.data_received  # type: ignore[method-assign]
         for protocol in list(connection._protocols):
             if type(protocol) is StunProtocol:  # host sockets (TURN relays use data_received)
                 protocol.datagram_received = self._screen(protocol)  # type: ignore[method-assign,assignment]
+
+    def follow(self, connection: Connection) -> None:
+        """An ICE restart (media/ice_restart.py) gathered ``connection``: screen its
+        datagrams too, and hand DTLS to its queue (which the transport reads). Until
+        :meth:`settle`, the old connection's selected address stays admitted and so are
+        the new one's candidate pairs."""
+        self._queue = connection.data_received
+        self._take(connection)
+        self._next = connection
+
+    def settle(self) -> None:
+        """The restart's connection carries the data now: admit only its addresses."""
+        if self._next is not None:
+            self._connection, self._next = self._next, None
+            self._pair = None
 
     @classmethod
     def for_transport(
@@ -204,6 +225,9 @@ class RtpIngress:
         connection = self._connection
         pair = connection._nominated.get(COMPONENT)
         here = (addr[0], addr[1])
+        following = self._next
+        if following is not None and any(p.remote_addr == here for p in following._check_list):
+            return True  # restarting ICE: a pair of the new connection
         if pair is None:
             return any(p.remote_addr == here for p in connection._check_list)
         if pair is not self._pair:

@@ -61,6 +61,7 @@ from media.admission import EXTRA_SSRCS, MAX_SIGNALLED_SSRCS
 from media.errors import STALE_ANSWER, MediaError
 from media.fanout import TrackFanout
 from media.first_frame import FirstFrameClock
+from media.ice_restart import begin_restart, finish_restart
 from media.peer import ForwardingPeerConnection, apply_remote_checked
 from media.sdp import MSID_TOKEN, codec_preferences, parse_description
 from media.sender import ForwardingSender
@@ -94,6 +95,7 @@ class SubscriberOffer:
     version: int
     sdp: str
     tracks: tuple[SubscribedTrack, ...]  # every m-line, in SDP order
+    ice_restart: bool = False  # new ICE credentials on the same connection
 
 
 class _Want(NamedTuple):
@@ -282,16 +284,23 @@ class SubscriberConnection:
 
     # -- negotiation ------------------------------------------------------------------------
 
-    async def make_offer(self) -> SubscriberOffer | None:
-        """The next offer, or None if one is outstanding or nothing needs negotiating."""
+    async def make_offer(self, ice_restart: bool = False) -> SubscriberOffer | None:
+        """The next offer, or None if one is outstanding or nothing needs negotiating.
+
+        ``ice_restart``: an offer with new ICE credentials (media/ice_restart.py), made
+        even with nothing else to negotiate; it supersedes an outstanding offer (sent
+        to a client that lost its connection, which cannot answer it any more).
+        """
         async with self._lock:
-            if self.outstanding is not None or self.closing:
+            if self.closing or (self.outstanding is not None and not ice_restart):
                 return None
-            if not self._plan():
+            if not self._plan() and not ice_restart:
                 return None
             try:
                 for slot in self._slots:
                     self._describe(slot)
+                if ice_restart:
+                    await begin_restart(self.pc)
                 sdp = await self.pc.apply_local()
             except BaseException:
                 for slot in self._slots:
@@ -308,7 +317,7 @@ class SubscriberConnection:
                 tracks.append(_described(str(media.rtp.muxId), slot, wanted))
             self._told = self.slot_view()
             self.outstanding = SubscriberOffer(
-                self.subscription_id, self._version, sdp, tuple(tracks)
+                self.subscription_id, self._version, sdp, tuple(tracks), ice_restart
             )
             self.first_frame.offered(tracks, [s.sender for s in self._slots if s.kind == "video"])
             return self.outstanding
@@ -332,6 +341,8 @@ class SubscriberConnection:
             admission.signalled_limit = max(MAX_SIGNALLED_SSRCS, per_mlines)
             admission.unsignalled_limit = max(EXTRA_SSRCS, per_mlines)
             await apply_remote_checked(self.pc, answer_sdp, "answer")
+            if outstanding.ice_restart:
+                finish_restart(self.pc)  # the checks run on; media keeps the old path
             for slot in self._slots:
                 slot.key = slot.offered
             self.outstanding = None
