@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 from aioice import Connection
 from aiortc.rtcicetransport import RTCIceTransport
 
+from media.guards import CONNECTION_QUEUE
+
 if TYPE_CHECKING:
     from media.ingress import RtpIngress
 
-CONNECTION_QUEUE = "_queue"  # aioice's receive queue (media/guards.py checks it)
 CARRIER = "_mentorcall_ice_carrier"  # where an ICE transport keeps its carrier
 
 

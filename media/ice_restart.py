@@ -39,16 +39,18 @@ from aiortc import sdp as aiortc_sdp
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcicetransport import RTCIceTransport
 
+from media.guards import (
+    CONNECTION_QUEUE,
+    GATHERER_REMOTE_END,
+    ICE_MONITOR_TASK,
+    ICE_SET_STATE,
+)
 from media.ice import gathering_addresses, restrict_connection
-from media.ice_carrier import CARRIER, CONNECTION_QUEUE, Carrier, carrier_of
+from media.ice_carrier import CARRIER, Carrier, carrier_of
 from media.ingress import RtpIngress
 
 logger = logging.getLogger(__name__)
 
-# private names (media/guards.py checks them)
-ICE_MONITOR_TASK = "_RTCIceTransport__monitor_task"
-ICE_SET_STATE = "_RTCIceTransport__setState"
-GATHERER_REMOTE_END = "_remote_candidates_end"
 
 def ice_transports(pc: RTCPeerConnection) -> list[RTCIceTransport]:
     """Each distinct ICE transport of ``pc`` (one when bundled)."""
