@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aioice import Connection, ConnectionClosed
@@ -137,10 +137,13 @@ async def _begin(dtls: RTCDtlsTransport, transport: RTCIceTransport, carrier: Ca
     setattr(transport, ICE_MONITOR_TASK, carrier.monitor)  # RTCIceTransport.stop awaits it
 
 
-def finish_restart(pc: RTCPeerConnection) -> list[asyncio.Task[bool]]:
+def finish_restart(
+    pc: RTCPeerConnection, on_restarted: Callable[[], None] | None = None
+) -> list[asyncio.Task[bool]]:
     """Start the checks of every begun restart of ``pc`` with the peer's new credentials
     (from its remote description, applied already). Returns their tasks (True: the new
-    path carries the data; False: it failed, and so did the transport)."""
+    path carries the data; False: it failed, and so did the transport).
+    ``on_restarted`` is called once a new path carries the data."""
     remote = pc.remoteDescription
     if remote is None:
         raise RuntimeError("no remote description to restart ICE with")
@@ -160,8 +163,18 @@ def finish_restart(pc: RTCPeerConnection) -> list[asyncio.Task[bool]]:
             new.remote_password = media.ice.password
             new.remote_is_lite = media.ice.iceLite
             carrier.checks = asyncio.ensure_future(_check(transport, carrier, new))
+            if on_restarted is not None:
+                carrier.checks.add_done_callback(_when_restarted(on_restarted))
             tasks.append(carrier.checks)
     return tasks
+
+
+def _when_restarted(callback: Callable[[], None]) -> Callable[[asyncio.Task[bool]], None]:
+    def done(task: asyncio.Task[bool]) -> None:
+        if not task.cancelled() and task.exception() is None and task.result():
+            callback()
+
+    return done
 
 
 def restarted(pc: RTCPeerConnection) -> Awaitable[list[bool]]:

@@ -131,6 +131,14 @@ class ForwardingSender(RTCRtpSender):
         if self._ready and self.kind == "video" and self._request_keyframe is not None:
             self._request_keyframe()
 
+    def resync(self) -> None:
+        """The path from the publisher or to the subscriber was cut (an ICE restart
+        brought it back): what was lost then is gone for good. The subscriber's stream
+        continues without the gap, video from the next keyframe, requested at once."""
+        self._rewriter.end_source()
+        if self._ready and self.kind == "video" and self._request_keyframe is not None:
+            self._request_keyframe()
+
     def leave_source(self) -> None:
         """Stop forwarding anything on this track (a last-N slot nobody fills); a later
         :meth:`switch_source` continues the subscriber's stream."""

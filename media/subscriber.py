@@ -342,11 +342,17 @@ class SubscriberConnection:
             admission.unsignalled_limit = max(EXTRA_SSRCS, per_mlines)
             await apply_remote_checked(self.pc, answer_sdp, "answer")
             if outstanding.ice_restart:
-                finish_restart(self.pc)  # the checks run on; media keeps the old path
+                # the checks run on (media keeps the old path meanwhile); then every
+                # stream continues without what the cut path lost, video from a keyframe
+                finish_restart(self.pc, self._resync)
             for slot in self._slots:
                 slot.key = slot.offered
             self.outstanding = None
             self.refresh()
+
+    def _resync(self) -> None:
+        for slot in self._slots:
+            slot.sender.resync()
 
     def _plan(self) -> bool:
         """Set every slot's ``offered`` track; True if that differs from the negotiated."""

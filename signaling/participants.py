@@ -182,11 +182,13 @@ class Participants:
             grace = self._grace_tasks.pop(peer_id, None)
             if grace is not None:
                 grace.cancel()  # the lease is the new connection's to renew
+                await self._sfu.remove_peer(peer_id)  # held for a resume here: not needed
             old_sid = self._sid_by_peer.get(peer_id)
             if old_sid is None or old_sid == new_sid:
                 return
             del self._sid_by_peer[peer_id]
             await self._replace(old_sid, notice.get("quiet") is True)
+            await self._sfu.remove_peer(peer_id)  # resumed elsewhere: its media is there
 
     def watch_room(self, room_id: str, expires_at: float) -> None:
         """End the room for everyone here at ``expires_at``."""
@@ -209,7 +211,8 @@ class Participants:
             await self._announce_left(room_id, identity, reason)
 
     async def disconnected(self, sid: str) -> None:
-        """The connection closed: its seat is held for the grace period, its media goes."""
+        """The connection closed: its seat and media connections are held for the grace
+        period (a resume here restarts their ICE), its tracks are withdrawn."""
         knock = self._waiting.pop(sid, None)
         if knock is not None:
             try:
@@ -222,7 +225,8 @@ class Participants:
         try:
             async with self._peer_locks(session.peer_id):
                 if self.release_peer(session):
-                    await self._sfu.remove_peer(session.peer_id)
+                    # Its media connections stay for the grace period: a client that
+                    # resumes here restarts their ICE (docs/protocol.md, Resume).
                     # Other processes see the seat lapse when this grace period ends.
                     until = self._clock.now() + self._options.disconnect_grace_s
                     self._grace_tasks[session.peer_id] = asyncio.create_task(
@@ -247,7 +251,8 @@ class Participants:
         """
         old = self._sessions.pop(old_sid, None)
         if old is not None:
-            await self._sfu.remove_peer(old.peer_id)
+            if not quiet:  # a resume keeps the media for an ICE restart (or replaces it)
+                await self._sfu.remove_peer(old.peer_id)
             await self._connections.leave_room(old_sid, old.room_id)
         if not quiet:
             await self._connections.emit("replaced", {
@@ -273,6 +278,7 @@ class Participants:
             del self._grace_tasks[session.peer_id]
             if session.peer_id in self._sid_by_peer:
                 return  # rejoined meanwhile
+            await self._sfu.remove_peer(session.peer_id)  # the media it held for a resume
             try:
                 # Only if nobody renewed the lease since (a rejoin through another process).
                 removed = await self._service.remove_lapsed(
@@ -305,6 +311,7 @@ class Participants:
             grace = self._grace_tasks.pop(peer_id, None)
             if grace is not None:
                 grace.cancel()
+                await self._sfu.remove_peer(peer_id)  # the media held for a resume
         await self._announce_left(room_id, identity, "disconnected")
 
     async def keep_presence(self) -> None:
