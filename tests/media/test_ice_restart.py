@@ -9,6 +9,7 @@ import asyncio
 from typing import Any
 
 from media import Sfu
+from media.ice_carrier import carrier_of
 from media.ice_restart import (
     begin_restart,
     finish_restart,
@@ -133,6 +134,29 @@ async def test_a_second_restart_goes_on_from_the_first(sfu: Sfu) -> None:
             assert await asyncio.wait_for(restarted(server_pc), 10) == [True]
             await frames_grow(client, mid, FRAMES // 2)
         assert restart_count(server_pc) == 2
+    finally:
+        await client.close()
+        await publisher.close()
+
+
+async def test_the_old_path_may_end_before_the_new_one_is_checked(sfu: Sfu) -> None:
+    # its ICE consent expired during the cut (aioice closes the connection): the DTLS
+    # transport above must not end with it, only wait for the new path
+    publisher, client, mid = await call(sfu)
+    try:
+        server_pc = sfu._subscribers["b"].pc
+        events = dtls_events(server_pc)
+        (transceiver, *_) = server_pc.getTransceivers()
+        old = carrier_of(transceiver.receiver.transport.transport).connection
+        offer = await sfu.restart_subscriber_ice("b")
+        assert offer is not None
+        await old.close()
+        await asyncio.sleep(0.2)
+        assert server_pc.connectionState == "connected" and events == []
+        await client.offered(offer)
+        assert await asyncio.wait_for(restarted(server_pc), 10) == [True]
+        await frames_grow(client, mid, FRAMES)
+        assert events == []
     finally:
         await client.close()
         await publisher.close()
