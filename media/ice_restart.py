@@ -211,6 +211,9 @@ async def _check(transport: RTCIceTransport, carrier: Carrier, new: Connection) 
     for ingress in carrier.ingresses:
         ingress.settle()
     await old.close()
+    pair = new._nominated.get(1)
+    logger.info("ICE restart: the data goes to %s now (restart %d of this connection)",
+                pair.remote_addr if pair is not None else "?", carrier.restarts)
     return True
 
 
