@@ -37,6 +37,7 @@ class Carrier:
     monitor: asyncio.Task[None] | None = None  # ours, watching the newest connection
     ingresses: list[RtpIngress] = field(default_factory=list)  # screening its datagrams
     restarts: int = 0  # restarts completed
+    retiring: set[asyncio.Future[None]] = field(default_factory=set)  # old ones closing
 
 
 def carrier_of(transport: RTCIceTransport) -> Carrier:

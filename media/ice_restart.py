@@ -18,7 +18,9 @@ closes. A restart here, per (bundled) ICE transport:
    is replaced by one that watches the new connection.
 2. :func:`finish_restart` (once the remote description with the peer's new credentials
    is applied): connectivity checks run in the background; when they succeed the new
-   connection carries the data and the old one closes; when they fail the transport
+   connection carries the data and the old one closes OLD_PATH_GRACE_S later (the
+   peer's checks may succeed a moment after ours: until then it still sends on the old
+   path, and packets lost there would stall receivers); when they fail the transport
    fails (as aiortc's own would when its connection ends).
 
 :func:`restarted` waits for the checks. An :class:`~media.ingress.RtpIngress` on the
@@ -50,6 +52,8 @@ from media.ice_carrier import CARRIER, Carrier, carrier_of
 from media.ingress import RtpIngress
 
 logger = logging.getLogger(__name__)
+
+OLD_PATH_GRACE_S = 2.0  # the old connection stays open this long after the new one took over
 
 
 def ice_transports(pc: RTCPeerConnection) -> list[RTCIceTransport]:
@@ -109,6 +113,8 @@ async def _abandon(transport: RTCIceTransport, carrier: Carrier) -> None:
     transport._connection = carrier.connection  # its monitor sees it superseded
     if pending is not None:
         setattr(pending, CONNECTION_QUEUE, asyncio.Queue())  # its end wakes nothing shared
+        for ingress in carrier.ingresses:
+            ingress.retire(pending)
         await pending.close()
 
 
@@ -209,12 +215,26 @@ async def _check(transport: RTCIceTransport, carrier: Carrier, new: Connection) 
     carrier.pending = None
     carrier.restarts += 1
     for ingress in carrier.ingresses:
-        ingress.settle()
-    await old.close()
+        ingress.promote(new)
+    # the peer's checks may end a moment after ours: until then it still sends on the
+    # old path, so the old connection stays open (and admitted) a little longer
+    retiring = asyncio.ensure_future(_retire(old, carrier.ingresses))
+    carrier.retiring.add(retiring)
+    retiring.add_done_callback(carrier.retiring.discard)
     pair = new._nominated.get(1)
     logger.info("ICE restart: the data goes to %s now (restart %d of this connection)",
                 pair.remote_addr if pair is not None else "?", carrier.restarts)
     return True
+
+
+async def _retire(old: Connection, ingresses: list[RtpIngress]) -> None:
+    """Close the connection a restart left, OLD_PATH_GRACE_S after it did."""
+    try:
+        await asyncio.sleep(OLD_PATH_GRACE_S)
+    finally:
+        for ingress in ingresses:
+            ingress.retire(old)
+        await old.close()
 
 
 async def _monitor(transport: RTCIceTransport, carrier: Carrier, connection: Connection) -> None:
@@ -226,6 +246,8 @@ async def _monitor(transport: RTCIceTransport, carrier: Carrier, connection: Con
             break
     if transport._connection is not connection:
         return
+    for retiring in list(carrier.retiring):
+        retiring.cancel()  # closes the old connection now
     if carrier.pending is connection:
         old = carrier.connection
         carrier.pending = None

@@ -81,7 +81,8 @@ class RtpIngress:
         self._router = dtls._rtp_router
         connection = dtls.transport._connection
         self._connection = connection
-        self._next: Connection | None = None  # an ICE restart's connection, being checked
+        # an ICE restart's other connections: being checked, or the old one retiring
+        self._others: tuple[Connection, ...] = ()
         self._queue: Callable[[bytes, int], None] = connection.data_received
         self._abs_send_time_id: int | None = None
         self._audio_level_id: int | None = None
@@ -105,18 +106,24 @@ class RtpIngress:
 
     def follow(self, connection: Connection) -> None:
         """An ICE restart (media/ice_restart.py) gathered ``connection``: screen its
-        datagrams too, and hand DTLS to its queue (which the transport reads). Until
-        :meth:`settle`, the old connection's selected address stays admitted and so are
-        the new one's candidate pairs."""
+        datagrams too, and hand DTLS to its queue (which the transport reads). Its
+        candidate pairs are admitted beside the current connection's selected one."""
         self._queue = connection.data_received
         self._take(connection)
-        self._next = connection
+        self._others = (*self._others, connection)
 
-    def settle(self) -> None:
-        """The restart's connection carries the data now: admit only its addresses."""
-        if self._next is not None:
-            self._connection, self._next = self._next, None
-            self._pair = None
+    def promote(self, connection: Connection) -> None:
+        """The restart's ``connection`` carries the data now; the old one's pairs stay
+        admitted until :meth:`retire` (the peer may still send on it for a moment)."""
+        old = self._connection
+        self._others = (*(c for c in self._others if c is not connection and c is not old), old)
+        self._connection = connection
+        self._pair = None
+
+    def retire(self, connection: Connection) -> None:
+        """``connection`` closes (an ICE restart left it, or abandoned it): its pairs are
+        not admitted any more."""
+        self._others = tuple(c for c in self._others if c is not connection)
 
     @classmethod
     def for_transport(
@@ -225,9 +232,9 @@ class RtpIngress:
         connection = self._connection
         pair = connection._nominated.get(COMPONENT)
         here = (addr[0], addr[1])
-        following = self._next
-        if following is not None and any(p.remote_addr == here for p in following._check_list):
-            return True  # restarting ICE: a pair of the new connection
+        for other in self._others:  # restarting ICE: a pair of the new or old connection
+            if any(p.remote_addr == here for p in other._check_list):
+                return True
         if pair is None:
             return any(p.remote_addr == here for p in connection._check_list)
         if pair is not self._pair:

@@ -17,6 +17,7 @@ from media.ice_restart import (
     restart_count,
     restarted,
 )
+from media.ingress import RtpIngress
 from media.peer import ForwardingPeerConnection
 from tests.media.peers import LoopbackPeer, MovingVideoTrack, publish_to
 from tests.media.subscribers import SubscriberClient, route_renegotiations
@@ -42,6 +43,14 @@ def dtls_events(pc: ForwardingPeerConnection) -> list[str]:
     seen: list[str] = []
     dtls.on("statechange", lambda: seen.append(dtls.state))
     return seen
+
+
+async def closes(connection: Any) -> bool:
+    """Whether ``connection`` closes within a few seconds (the old path's grace)."""
+    async with asyncio.timeout(5):
+        while not connection._closed:  # noqa: ASYNC110 (aioice's state)
+            await asyncio.sleep(0.05)
+    return True
 
 
 def connection_of(pc: Any) -> Any:
@@ -89,7 +98,7 @@ async def test_a_publisher_restarts_ice_on_the_same_server_connection(sfu: Sfu) 
         assert ice_credentials(server_pc.remoteDescription.sdp) != before
         assert ice_credentials(answer) != local_before
         assert restart_count(server_pc) == 1 and restart_count(publisher.pc) == 1
-        assert old_connection._closed and connection_of(server_pc) is not old_connection
+        assert connection_of(server_pc) is not old_connection and await closes(old_connection)
         assert server_pc.connectionState == "connected"
         await frames_grow(client, mid, FRAMES)  # over the new path only: the old is closed
     finally:
@@ -116,7 +125,7 @@ async def test_the_server_restarts_ice_on_a_subscribe_connection(sfu: Sfu) -> No
 
         assert sfu._subscribers["b"] is connection
         assert server_pc.dtls_transports() == [server_dtls] and events == []
-        assert old_connection._closed and connection_of(server_pc) is not old_connection
+        assert connection_of(server_pc) is not old_connection and await closes(old_connection)
         await frames_grow(client, mid, FRAMES)
     finally:
         await client.close()
@@ -157,6 +166,32 @@ async def test_the_old_path_may_end_before_the_new_one_is_checked(sfu: Sfu) -> N
         assert await asyncio.wait_for(restarted(server_pc), 10) == [True]
         await frames_grow(client, mid, FRAMES)
         assert events == []
+    finally:
+        await client.close()
+        await publisher.close()
+
+
+async def test_the_old_path_is_still_received_for_a_moment_after_the_swap(sfu: Sfu) -> None:
+    # the server's checks may end before the client's: the client then still sends on
+    # the old path for a moment, and those packets must not be lost
+    publisher, client, _ = await call(sfu)
+    try:
+        server_pc = sfu._publications["a"].pc
+        (transceiver, *_) = publisher.pc.getTransceivers()
+        client_transport = transceiver.receiver.transport.transport
+        client_old = client_transport._connection
+        await begin_restart(publisher.pc)
+        offer = await publisher._apply_local(await publisher.pc.createOffer())
+        await publisher.accept_answer(await sfu.publish("a", offer))
+        finish_restart(publisher.pc)
+        assert await asyncio.wait_for(restarted(server_pc), 10) == [True]
+        assert await asyncio.wait_for(restarted(publisher.pc), 10) == [True]
+        carrier_of(client_transport).connection = client_old  # its checks end later
+        ingress = RtpIngress.installed(server_pc.dtls_transports()[0])
+        assert ingress is not None
+        packets, foreign = ingress.packets, ingress.counters.foreign
+        await asyncio.sleep(0.5)
+        assert ingress.packets >= packets + 10 and ingress.counters.foreign == foreign
     finally:
         await client.close()
         await publisher.close()

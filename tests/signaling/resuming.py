@@ -188,12 +188,15 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("token")
     parser.add_argument("address", help="the address its peer connections gather on")
     parser.add_argument("--lifetime-s", type=float, default=120.0)
+    parser.add_argument("--new-connections", action="store_true",
+                        help="close its peer connections on a drop (no ICE restart)")
     args = parser.parse_args(argv)
 
     def report(line: dict[str, Any]) -> None:
         print(json.dumps(line), flush=True)
 
     client = ResumingClient(args.url, args.token, (args.address,), seed=2, report=report)
+    client.restart_ice = not args.new_connections
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
