@@ -286,11 +286,8 @@ class SubscriberConnection:
 
     async def make_offer(self, ice_restart: bool = False) -> SubscriberOffer | None:
         """The next offer, or None if one is outstanding or nothing needs negotiating.
-
-        ``ice_restart``: an offer with new ICE credentials (media/ice_restart.py), made
-        even with nothing else to negotiate; it supersedes an outstanding offer (sent
-        to a client that lost its connection, which cannot answer it any more).
-        """
+        ``ice_restart``: with new ICE credentials (media/ice_restart.py), made anyway and
+        superseding an outstanding offer (its client lost the connection it came on)."""
         async with self._lock:
             if self.closing or (self.outstanding is not None and not ice_restart):
                 return None
@@ -341,9 +338,7 @@ class SubscriberConnection:
             admission.signalled_limit = max(MAX_SIGNALLED_SSRCS, per_mlines)
             admission.unsignalled_limit = max(EXTRA_SSRCS, per_mlines)
             await apply_remote_checked(self.pc, answer_sdp, "answer")
-            if outstanding.ice_restart:
-                # the checks run on (media keeps the old path meanwhile); then every
-                # stream continues without what the cut path lost, video from a keyframe
+            if outstanding.ice_restart:  # checks run on; then streams resync (keyframes)
                 finish_restart(self.pc, self._resync)
             for slot in self._slots:
                 slot.key = slot.offered
