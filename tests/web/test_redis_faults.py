@@ -160,7 +160,9 @@ async def test_300_concurrent_joins_wait_for_the_pool_instead_of_failing(
         clients = [SignalClient() for _ in tokens]
         try:
             await asyncio.gather(*(c.connect(server.base_url) for c in clients))
-            acks = await asyncio.gather(*(c.call("join", {"token": t})
+            # 300 joins and 300 clients on this one event loop: on a loaded CI machine the
+            # last acks took over the client's default 20 s (a timeout, not `unavailable`)
+            acks = await asyncio.gather(*(c.call("join", {"token": t}, timeout=90)
                                           for c, t in zip(clients, tokens, strict=True)))
         finally:
             await asyncio.gather(*(c.close() for c in clients))

@@ -3,7 +3,6 @@ its own (``MENTORCALL_METRICS_BIND``, loopback unless told otherwise)."""
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
+from ..credentials import same_secret
 from ..rest import api_error
 from ..settings import split_bind
 
@@ -43,7 +43,7 @@ def metrics_handler(registry: CollectorRegistry, admin_key: str | None) -> Handl
             if scheme.lower() != "bearer" or not given:
                 return api_error(401, "unauthorized",
                                  "Send the admin key as 'Authorization: Bearer'.")
-            if not hmac.compare_digest(given.encode(), key):
+            if not same_secret(given, key):
                 return api_error(403, "forbidden", "That is not the admin key.")
         body = generate_latest(registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -8,7 +8,6 @@ why). Imports are CSV (``text/csv``) or JSON, up to ``MAX_IMPORT_BYTES``.
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -27,10 +26,11 @@ from rooms.programmes.model import Intro, Matching, Participant, Programme
 from rooms.programmes.service import ProgrammeService
 from rooms.programmes.wording import for_person
 
+from ..credentials import bearer, same_secret
 from ..recordings.session import COOKIE, SessionCodec
 from ..rest import Problem, api_error, read_bounded
 from ..scheduling.bodies import describe
-from ..scheduling.routes import bearer, json_answer, read_body, status_of
+from ..scheduling.routes import json_answer, read_body, status_of
 from ..scheduling.views import utc_text
 from .bodies import (
     AcceptBody,
@@ -150,7 +150,7 @@ class ProgrammesApi:
                                            "not a room's admin token.", 403)
             self._sessions.check_csrf(request, session)  # 403 csrf_invalid
             return
-        if not hmac.compare_digest(bearer(request).encode(), self._admin_key):
+        if not same_secret(bearer(request), self._admin_key):
             raise Problem("unauthorized", "Send the admin key as 'Authorization: Bearer'.", 401)
 
     async def _person(self, request: web.Request) -> str:

@@ -9,7 +9,6 @@ every error is ``{"error": {"code", "message"}}`` with a stable code (see ``stat
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -33,6 +32,7 @@ from rooms.scheduling.people import Person, PersonRole
 from rooms.scheduling.slots import Slot, local_day_range
 from rooms.scheduling.zones import HOST_SPECIFIC, from_epoch
 
+from ..credentials import bearer, same_secret
 from ..rest import Problem, api_error, read_json
 from .bodies import (
     AvailabilityBody,
@@ -121,12 +121,6 @@ async def read_body(request: web.Request, model: type[Body]) -> Body:
     return model.model_validate_json(body.raw or b"{}")
 
 
-def bearer(request: web.Request) -> str:
-    """The bearer credential of the request ('' if none)."""
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
-
-
 class SchedulingApi:
     """Handlers for the scheduling endpoints."""
 
@@ -163,7 +157,7 @@ class SchedulingApi:
     # ---- auth --------------------------------------------------------------------------
 
     def _is_admin(self, request: web.Request) -> bool:
-        return hmac.compare_digest(bearer(request).encode(), self._admin_key)
+        return same_secret(bearer(request), self._admin_key)
 
     def _require_admin(self, request: web.Request) -> None:
         if not self._is_admin(request):
