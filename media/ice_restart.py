@@ -104,6 +104,15 @@ async def begin_restart(pc: RTCPeerConnection) -> None:
         await _begin(dtls, transport, carrier)
 
 
+async def abandon_restart(pc: RTCPeerConnection) -> None:
+    """Drop the begun restarts of ``pc`` whose checks have not succeeded (their offer or
+    answer failed); data goes on over the old path."""
+    for transport in ice_transports(pc):
+        carrier = _carrier(transport)
+        if carrier is not None and carrier.pending is not None:
+            await _abandon(transport, carrier)
+
+
 async def _abandon(transport: RTCIceTransport, carrier: Carrier) -> None:
     """Drop a restart whose checks have not succeeded; the old path carries on."""
     pending, carrier.pending = carrier.pending, None

@@ -16,7 +16,7 @@ from media.active_speaker import ActiveSpeakers
 from media.config import MediaConfig
 from media.connection_watch import ConnectionWatch
 from media.fanout import TrackFanout
-from media.ice_restart import begin_restart, finish_restart, is_restart_offer
+from media.ice_restart import abandon_restart, begin_restart, finish_restart, is_restart_offer
 from media.peer import ForwardingPeerConnection, apply_remote_checked
 from media.receiver import ForwardingReceiver
 from media.sdp import codec_preferences, inspect_offer
@@ -80,8 +80,12 @@ class Publications:
         connection, DTLS and fan-outs go on over the new path once it is checked."""
         pc = self.by_peer[peer_id].pc
         await begin_restart(pc)
-        await apply_remote_checked(pc, offer_sdp, "offer")
-        answer = await pc.apply_local()
+        try:
+            await apply_remote_checked(pc, offer_sdp, "offer")
+            answer = await pc.apply_local()
+        except BaseException:
+            await abandon_restart(pc)
+            raise
         finish_restart(pc)
         return answer
 

@@ -61,7 +61,7 @@ from media.admission import EXTRA_SSRCS, MAX_SIGNALLED_SSRCS
 from media.errors import STALE_ANSWER, MediaError
 from media.fanout import TrackFanout
 from media.first_frame import FirstFrameClock
-from media.ice_restart import begin_restart, finish_restart
+from media.ice_restart import abandon_restart, begin_restart, finish_restart
 from media.peer import ForwardingPeerConnection, apply_remote_checked
 from media.sdp import MSID_TOKEN, codec_preferences, parse_description
 from media.sender import ForwardingSender
@@ -303,6 +303,7 @@ class SubscriberConnection:
                 for slot in self._slots:
                     slot.offered = slot.key
                     self._describe(slot)
+                await abandon_restart(self.pc)
                 raise
             self._version += 1
             sdp = _ORIGIN.sub(f"o=- {self._session_id} {self._version} IN IP4 0.0.0.0", sdp, 1)

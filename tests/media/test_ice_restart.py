@@ -6,9 +6,13 @@ is closed; frames keep arriving at the subscriber."""
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
+import pytest
+
 from media import Sfu
+from media.errors import MediaError
 from media.ice_carrier import carrier_of
 from media.ice_restart import (
     begin_restart,
@@ -192,6 +196,33 @@ async def test_the_old_path_is_still_received_for_a_moment_after_the_swap(sfu: S
         packets, foreign = ingress.packets, ingress.counters.foreign
         await asyncio.sleep(0.5)
         assert ingress.packets >= packets + 10 and ingress.counters.foreign == foreign
+    finally:
+        await client.close()
+        await publisher.close()
+
+
+async def test_a_refused_restart_offer_leaves_the_connection_as_it_was(sfu: Sfu) -> None:
+    publisher, client, mid = await call(sfu)
+    try:
+        server_pc = sfu._publications["a"].pc
+        before = connection_of(server_pc)
+        await begin_restart(publisher.pc)
+        offer = await publisher._apply_local(await publisher.pc.createOffer())
+        broken = re.sub(r"VP8/90000", "H265/90000", offer)
+        with pytest.raises(MediaError) as refused:
+            await sfu.publish("a", broken)
+        assert refused.value.code == "unsupported_codec"
+        assert connection_of(server_pc) is before  # the begun restart was dropped
+        assert ice_credentials(server_pc.localDescription.sdp) is not None
+        await frames_grow(client, mid, FRAMES // 2)  # still over the old path
+        # and the client's next (whole) restart offer works
+        await begin_restart(publisher.pc)
+        offer = await publisher._apply_local(await publisher.pc.createOffer())
+        await publisher.accept_answer(await sfu.publish("a", offer))
+        finish_restart(publisher.pc)
+        assert await asyncio.wait_for(restarted(server_pc), 10) == [True]
+        assert restart_count(server_pc) == 1
+        await frames_grow(client, mid, FRAMES // 2)
     finally:
         await client.close()
         await publisher.close()
