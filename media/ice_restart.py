@@ -118,6 +118,7 @@ async def _abandon(transport: RTCIceTransport, carrier: Carrier) -> None:
     pending, carrier.pending = carrier.pending, None
     if carrier.checks is not None:
         carrier.checks.cancel()
+        carrier.checks = None
     transport.iceGatherer._connection = carrier.connection
     transport._connection = carrier.connection  # its monitor sees it superseded
     if pending is not None:
@@ -212,7 +213,9 @@ def _carrier(transport: RTCIceTransport) -> Carrier | None:
 async def _check(transport: RTCIceTransport, carrier: Carrier, new: Connection) -> bool:
     try:
         await new.connect()
-    except ConnectionError:
+    except Exception as exc:
+        if not isinstance(exc, ConnectionError):
+            logger.exception("ICE restart checks failed")
         if transport._connection is new and not new._closed:
             logger.info("ICE restart failed: no path with the new credentials")
             await new.close()  # its monitor fails the transport
