@@ -67,7 +67,14 @@ def attach_metrics(app: web.Application, registry: CollectorRegistry, admin_key:
         runner = web.AppRunner(side, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # taken (by another worker or server), or not this machine's
+            await runner.cleanup()
+            raise SystemExit(
+                f"mentorcall cannot open the metrics listener on {host}:{port}: "
+                f"{exc.strerror or exc}. Another process may be listening there; stop it, "
+                f"or change MENTORCALL_METRICS_BIND.") from None
         listener.runner = runner
         listener.port = int(runner.addresses[0][1])  # the one taken for port 0
         logger.info("metrics on http://%s:%d/metrics", host, listener.port)

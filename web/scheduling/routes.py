@@ -27,6 +27,7 @@ from rooms.scheduling.booking_service import (
     run_inline,
 )
 from rooms.scheduling.bookings import Booking
+from rooms.scheduling.directory import PeopleDirectory
 from rooms.scheduling.ics import ZoneDefinitions, booking_ics, feed_ics
 from rooms.scheduling.people import Person, PersonRole
 from rooms.scheduling.slots import Slot, local_day_range
@@ -121,6 +122,27 @@ async def read_body(request: web.Request, model: type[Body]) -> Body:
     return model.model_validate_json(body.raw or b"{}")
 
 
+async def person_of(request: web.Request, tokens: PersonTokens,
+                    directory: PeopleDirectory) -> Person:
+    """The registered person whose schedule-link token the request carries as
+    ``Authorization: Bearer``: 401 ``unauthorized`` saying why if there is none, it is not
+    valid, names no one or was replaced by a newer link; a store outage stays 503
+    ``unavailable`` (the link is fine). Every API a person's link opens checks it so."""
+    try:
+        identity, version = tokens.verify_versioned(bearer(request))
+        person = await directory.person(identity)
+    except StoreUnavailable:
+        raise  # 503 unavailable: the store is away, the link is fine
+    except RoomError as exc:
+        message = exc.message if exc.code.startswith("token_") else (
+            "This scheduling link belongs to no registered person.")
+        raise problem("unauthorized", message) from exc
+    if version != person.token_version:
+        raise problem("unauthorized", "This scheduling link has been replaced by a newer "
+                                      "one. Ask your programme for it.")
+    return person
+
+
 class SchedulingApi:
     """Handlers for the scheduling endpoints."""
 
@@ -168,19 +190,7 @@ class SchedulingApi:
         return await self._caller(request)
 
     async def _caller(self, request: web.Request) -> Person:
-        try:
-            identity, version = self._tokens.verify_versioned(bearer(request))
-            person = await self._directory.person(identity)
-        except StoreUnavailable:
-            raise  # 503 unavailable: the store is away, the link is fine
-        except RoomError as exc:
-            message = exc.message if exc.code.startswith("token_") else (
-                "This scheduling link belongs to no registered person.")
-            raise problem("unauthorized", message) from exc
-        if version != person.token_version:
-            raise problem("unauthorized", "This scheduling link has been replaced by a newer "
-                                          "one. Ask your programme for it.")
-        return person
+        return await person_of(request, self._tokens, self._directory)
 
     # ---- people ------------------------------------------------------------------------
 

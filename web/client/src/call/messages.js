@@ -45,6 +45,7 @@ export const ERROR_TEXT = {
   not_allowed_to_record: "You can't record this session: only the mentor (or, in a group session, a host) can start or stop a recording.",
   already_recording: "This session is already being recorded.",
   not_recording: "This session isn't being recorded right now.",
+  recording_interrupted: "The recording was cut off when the server writing it was lost. It is kept and finished when that server comes back; you can record again.",
   recording_disk_full: "The recording stopped because the server ran out of space. What was recorded until then is kept.",
   invalid_update: "That change to the notes couldn't be read, so it wasn't kept. Your notes are unchanged.",
   notes_wrong_room: "Those notes belong to another session.",
