@@ -36,6 +36,10 @@ class PacketSink(Protocol):
         """The track is no longer published: no more packets will come."""
 
 
+# a silence this long with packets lost across it: subscribers resync (see forward)
+RESYNC_SILENCE_S = 1.0
+
+
 class TrackFanout:
     """Fans one published track out to its subscribers' ForwardingSenders.
 
@@ -64,6 +68,8 @@ class TrackFanout:
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Future[None]] = set()
         self._enabled = True
+        self._last_seq = 0  # newest sequence number from the source, and when a packet
+        self._last_arrival = 0.0  # last arrived (time.time())
 
     @property
     def enabled(self) -> bool:
@@ -138,8 +144,23 @@ class TrackFanout:
         if ssrc != self._ssrc:
             self._ssrc = ssrc
             self._duplicates.reset()
+            self._last_arrival = 0.0  # a new source: its senders start it afresh anyway
         if self._duplicates.is_duplicate(packet.sequence_number):
             return
+        if now is None:
+            now = time.time()
+        seq = packet.sequence_number
+        last = self._last_arrival
+        if last and now - last > RESYNC_SILENCE_S and (seq - self._last_seq) & 0xFFFF != 1:
+            # packets were lost during a silence (a cut network path, back by an ICE
+            # restart): too old for any NACK to recover, and a receiver that waits for
+            # them stalls: every subscriber continues without the gap, video from a
+            # keyframe (requested at once)
+            for sender in self._senders:
+                sender.resync()
+        if (seq - self._last_seq) & 0xFFFF < 0x8000:
+            self._last_seq = seq
+        self._last_arrival = now
         if not self._enabled:
             return  # hard-muted: nothing reaches any subscriber
         keyframe = self._video and is_keyframe_start(packet.payload)
@@ -149,8 +170,6 @@ class TrackFanout:
         sinks = self._sinks
         if not senders and not sinks:
             return
-        if now is None:
-            now = time.time()
         if senders:
             ntp = int((now + NTP_UNIX_OFFSET) * 4294967296.0)
             abs_send_time = (ntp >> 14) & 0xFFFFFF

@@ -70,6 +70,13 @@ DTLS_RTP_ROUTER = "_rtp_router"
 DTLS_RX_BYTES = "_RTCDtlsTransport__rx_bytes"
 DTLS_RX_PACKETS = "_RTCDtlsTransport__rx_packets"
 
+# ICE restart (media/ice_restart.py, media/ice_carrier.py): aioice's receive queue, the
+# ICE transport's state monitor task and state setter, the gatherer's end-of-candidates
+ICE_MONITOR_TASK = "_RTCIceTransport__monitor_task"
+ICE_SET_STATE = "_RTCIceTransport__setState"
+GATHERER_REMOTE_END = "_remote_candidates_end"
+CONNECTION_QUEUE = "_queue"
+
 # asyncio's datagram transport: its socket, read directly to drain a burst (ingress.py).
 ASYNCIO_TRANSPORT_SOCKET = "_sock"
 
@@ -152,6 +159,22 @@ def _requirements() -> list[tuple[str, Callable[[], bool]]]:
         attribute(RtpRouter, "payload_type_table", "route_rtp"),
         attribute(RTCIceGatherer, "_connection"),
         attribute(RTCIceTransport, "_connection"),
+        # ICE restart (media/ice_restart.py, media/ice_carrier.py): the transport's bound
+        # send/recv, its state monitor and setter, the gatherer's end-of-candidates flag
+        attribute(RTCIceTransport, "_send"),
+        attribute(RTCIceTransport, "_recv"),
+        attribute(RTCDtlsTransport, "_recv", "_recv_next"),
+        attribute(RTCDtlsTransport, "_send", "_send_rtp"),
+        attribute(RTCIceTransport, ICE_MONITOR_TASK),
+        attribute(RTCIceTransport, ICE_MONITOR_TASK, "stop"),
+        method(RTCIceTransport, ICE_SET_STATE),
+        attribute(RTCIceGatherer, GATHERER_REMOTE_END),
+        attribute(RTCIceTransport, GATHERER_REMOTE_END, "addRemoteCandidate"),
+        attribute(Connection, CONNECTION_QUEUE),
+        attribute(Connection, CONNECTION_QUEUE, "recvfrom"),
+        attribute(Connection, CONNECTION_QUEUE, "close"),
+        *(attribute(Connection, name)
+          for name in ("_use_ipv4", "_use_ipv6", "_transport_policy", "_closed")),
         # aioice: where non-STUN datagrams are handed over, and the host sockets
         method(Connection, "gather_candidates"),
         method(Connection, "get_component_candidates"),

@@ -49,10 +49,21 @@ def restrict_gathering(pc: RTCPeerConnection, addresses: Iterable[str]) -> None:
     """
     wanted = list(addresses)
     for connection in ice_connections(pc):
-        if getattr(connection, _GATHER_MARK, None) is not None:
-            continue
-        setattr(connection, _GATHER_MARK, tuple(wanted))
-        connection.gather_candidates = _gatherer(connection, wanted)  # type: ignore[method-assign]
+        if gathering_addresses(connection) is None:
+            restrict_connection(connection, wanted)
+
+
+def restrict_connection(connection: Connection, addresses: Iterable[str]) -> None:
+    """Make one aioice connection gather host candidates on ``addresses`` only."""
+    wanted = list(addresses)
+    setattr(connection, _GATHER_MARK, tuple(wanted))
+    connection.gather_candidates = _gatherer(connection, wanted)  # type: ignore[method-assign]
+
+
+def gathering_addresses(connection: Connection) -> tuple[str, ...] | None:
+    """The addresses :func:`restrict_connection` gave ``connection``, or None."""
+    addresses = getattr(connection, _GATHER_MARK, None)
+    return addresses if isinstance(addresses, tuple) else None
 
 
 def _gatherer(

@@ -26,6 +26,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import pylibsrtp
+from aioice import Connection
 from aioice.ice import CandidatePair, StunProtocol
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcrtpparameters import RTCRtpReceiveParameters
@@ -80,6 +81,8 @@ class RtpIngress:
         self._router = dtls._rtp_router
         connection = dtls.transport._connection
         self._connection = connection
+        # an ICE restart's other connections: being checked, or the old one retiring
+        self._others: tuple[Connection, ...] = ()
         self._queue: Callable[[bytes, int], None] = connection.data_received
         self._abs_send_time_id: int | None = None
         self._audio_level_id: int | None = None
@@ -92,10 +95,35 @@ class RtpIngress:
         self.counters = IngressCounters()
         self.packets = 0  # RTP packets received here (unprotected and parsed)
         self.drained = 0  # datagrams read by draining a burst, not by asyncio
+        self._take(connection)
+
+    def _take(self, connection: Connection) -> None:
+        """Screen every datagram of ``connection`` (its host sockets and relay data)."""
         connection.data_received = self.data_received  # type: ignore[method-assign]
         for protocol in list(connection._protocols):
             if type(protocol) is StunProtocol:  # host sockets (TURN relays use data_received)
                 protocol.datagram_received = self._screen(protocol)  # type: ignore[method-assign,assignment]
+
+    def follow(self, connection: Connection) -> None:
+        """An ICE restart (media/ice_restart.py) gathered ``connection``: screen its
+        datagrams too, and hand DTLS to its queue (which the transport reads). Its
+        candidate pairs are admitted beside the current connection's selected one."""
+        self._queue = connection.data_received
+        self._take(connection)
+        self._others = (*self._others, connection)
+
+    def promote(self, connection: Connection) -> None:
+        """The restart's ``connection`` carries the data now; the old one's pairs stay
+        admitted until :meth:`retire` (the peer may still send on it for a moment)."""
+        old = self._connection
+        self._others = (*(c for c in self._others if c is not connection and c is not old), old)
+        self._connection = connection
+        self._pair = None
+
+    def retire(self, connection: Connection) -> None:
+        """``connection`` closes (an ICE restart left it, or abandoned it): its pairs are
+        not admitted any more."""
+        self._others = tuple(c for c in self._others if c is not connection)
 
     @classmethod
     def for_transport(
@@ -204,6 +232,9 @@ class RtpIngress:
         connection = self._connection
         pair = connection._nominated.get(COMPONENT)
         here = (addr[0], addr[1])
+        for other in self._others:  # restarting ICE: a pair of the new or old connection
+            if any(p.remote_addr == here for p in other._check_list):
+                return True
         if pair is None:
             return any(p.remote_addr == here for p in connection._check_list)
         if pair is not self._pair:

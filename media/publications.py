@@ -16,6 +16,7 @@ from media.active_speaker import ActiveSpeakers
 from media.config import MediaConfig
 from media.connection_watch import ConnectionWatch
 from media.fanout import TrackFanout
+from media.ice_restart import abandon_restart, begin_restart, finish_restart, is_restart_offer
 from media.peer import ForwardingPeerConnection, apply_remote_checked
 from media.receiver import ForwardingReceiver
 from media.sdp import codec_preferences, inspect_offer
@@ -60,6 +61,33 @@ class Publications:
         self.by_peer: dict[str, Publication] = {}
         self.fanouts: dict[str, dict[str, TrackFanout]] = {}  # by peer id, then track id
         self.stopped: set[tuple[str, str]] = set()  # (peer id, kind) not forwarded
+
+    def alive(self, peer_id: str) -> bool:
+        """True unless the peer's publisher connection (if any) is closing or failed."""
+        publication = self.by_peer.get(peer_id)
+        return publication is None or (
+            not publication.closing
+            and publication.pc.connectionState not in ("closed", "failed"))
+
+    def restarts_ice(self, peer_id: str, offer_sdp: str) -> bool:
+        """True if ``offer_sdp`` restarts ICE on the peer's live publisher connection
+        (the same client connection, new ICE credentials)."""
+        old = self.by_peer.get(peer_id)
+        return old is not None and not old.closing and is_restart_offer(old.pc, offer_sdp)
+
+    async def restart_ice(self, peer_id: str, offer_sdp: str) -> str:
+        """Answer an ICE restart offer on the peer's publisher connection: the same
+        connection, DTLS and fan-outs go on over the new path once it is checked."""
+        pc = self.by_peer[peer_id].pc
+        await begin_restart(pc)
+        try:
+            await apply_remote_checked(pc, offer_sdp, "offer")
+            answer = await pc.apply_local()
+        except BaseException:
+            await abandon_restart(pc)
+            raise
+        finish_restart(pc)
+        return answer
 
     async def publish(self, peer_id: str, offer_sdp: str) -> str:
         """See :meth:`media.sfu.Sfu.publish` (its subscribers are not told here)."""

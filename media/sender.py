@@ -19,6 +19,7 @@ from aiortc.rtp import RTCP_RTPFB_NACK, AnyRtcpPacket, RtcpRtpfbPacket, RtpPacke
 from aiortc.utils import random32
 
 from media import guards
+from media.ice_carrier import carrier_of
 from media.rewrite import StreamRewriter
 from media.rtpheader import RtpHeaderWriter
 from media.srtp import FastSrtp
@@ -93,7 +94,7 @@ class ForwardingSender(RTCRtpSender):
         self._ready = False
         self._stopped = False
         self._dtls: Any = None
-        self._ice: Any = None
+        self._carrier: Any = None
         self._pair: Any = None
         self._addr: tuple[str, int] | None = None
         self._socket: Any = None
@@ -130,6 +131,14 @@ class ForwardingSender(RTCRtpSender):
         if self._ready and self.kind == "video" and self._request_keyframe is not None:
             self._request_keyframe()
 
+    def resync(self) -> None:
+        """The path from the publisher or to the subscriber was cut (an ICE restart
+        brought it back): what was lost then is gone for good. The subscriber's stream
+        continues without the gap, video from the next keyframe, requested at once."""
+        self._rewriter.end_source()
+        if self._ready and self.kind == "video" and self._request_keyframe is not None:
+            self._request_keyframe()
+
     def leave_source(self) -> None:
         """Stop forwarding anything on this track (a last-N slot nobody fills); a later
         :meth:`switch_source` continues the subscriber's stream."""
@@ -161,7 +170,7 @@ class ForwardingSender(RTCRtpSender):
             self._rtx_payload_type = _rtx_payload_type(parameters.codecs, payload_type)
         await super().send(parameters)
         self._dtls = self.transport
-        self._ice = self.transport.transport.iceGatherer._connection
+        self._carrier = carrier_of(self.transport.transport)  # follows ICE restarts
         self._ready = not self._stopped
         if self._ready and self._request_keyframe is not None and self.kind == "video":
             self._request_keyframe()
@@ -220,7 +229,7 @@ class ForwardingSender(RTCRtpSender):
         dtls = self._dtls
         if dtls._state is not State.CONNECTED:
             return
-        pair = self._ice._nominated.get(1)
+        pair = self._carrier.connection._nominated.get(1)
         if pair is not self._pair:
             self._route(pair)
         srtp = self._srtp

@@ -131,9 +131,14 @@ class Sfu:
         """Accept a peer's offer to send audio and/or video; returns the answer SDP.
 
         A second publish by the same peer replaces its publisher connection; its
-        subscribers stay connected and continue with the new media.
+        subscribers stay connected and continue with the new media. An offer from the
+        same client connection with new ICE credentials (``restartIce``) restarts ICE on
+        the publisher connection instead (media/ice_restart.py): nothing else changes.
         """
         self._check_open()
+        if self._publish.restarts_ice(peer_id, offer_sdp):
+            # the same client connection with new ICE credentials: restart ICE on ours
+            return await self._publish.restart_ice(peer_id, offer_sdp)
         answer = await self._publish.publish(peer_id, offer_sdp)
         self._last_n.update_all()
         self._subscribe.publisher_changed(peer_id)
@@ -236,6 +241,21 @@ class Sfu:
         ``unknown_subscription`` when the peer has no subscribe connection.
         """
         return await self._subscribe.set_sources(peer_id, publisher_ids)
+
+    async def restart_subscriber_ice(self, peer_id: str) -> SubscriberOffer | None:
+        """An offer with new ICE credentials on ``peer_id``'s live subscribe connection
+        (a client back after its network path was cut: media/ice_restart.py), replacing
+        any outstanding offer; None if it has none that still works."""
+        connection = self._subscribers.get(peer_id)
+        if connection is None or connection.closing or connection.pc.connectionState in (
+                "closed", "failed"):
+            return None
+        return await connection.make_offer(ice_restart=True)
+
+    def holds_media(self, peer_id: str) -> bool:
+        """True if ``peer_id``'s publisher and subscribe connections (those it has) are
+        alive here, so its client can restart ICE on them."""
+        return self._publish.alive(peer_id) and self._subscribe.alive(peer_id)
 
     def subscriber_offer(self, peer_id: str) -> SubscriberOffer | None:
         """The offer waiting for ``peer_id``'s answer, if any (to send it again)."""

@@ -92,6 +92,12 @@ class SubscribeConnections:
             self._renegotiate_soon(connection)  # a slot mapping to tell, maybe
         return offer
 
+    def alive(self, peer_id: str) -> bool:
+        """True if the peer has a subscribe connection that is neither closing nor failed."""
+        connection = self.by_peer.get(peer_id)
+        return connection is not None and not connection.closing and (
+            connection.pc.connectionState not in ("closed", "failed"))
+
     def by_id(self, subscription_id: str) -> SubscriberConnection | None:
         """The connection with this subscription id, if any."""
         return next(

@@ -61,6 +61,7 @@ from media.admission import EXTRA_SSRCS, MAX_SIGNALLED_SSRCS
 from media.errors import STALE_ANSWER, MediaError
 from media.fanout import TrackFanout
 from media.first_frame import FirstFrameClock
+from media.ice_restart import abandon_restart, begin_restart, finish_restart
 from media.peer import ForwardingPeerConnection, apply_remote_checked
 from media.sdp import MSID_TOKEN, codec_preferences, parse_description
 from media.sender import ForwardingSender
@@ -94,6 +95,7 @@ class SubscriberOffer:
     version: int
     sdp: str
     tracks: tuple[SubscribedTrack, ...]  # every m-line, in SDP order
+    ice_restart: bool = False  # new ICE credentials on the same connection
 
 
 class _Want(NamedTuple):
@@ -282,21 +284,26 @@ class SubscriberConnection:
 
     # -- negotiation ------------------------------------------------------------------------
 
-    async def make_offer(self) -> SubscriberOffer | None:
-        """The next offer, or None if one is outstanding or nothing needs negotiating."""
+    async def make_offer(self, ice_restart: bool = False) -> SubscriberOffer | None:
+        """The next offer, or None if one is outstanding or nothing needs negotiating.
+        ``ice_restart``: with new ICE credentials (media/ice_restart.py), made anyway and
+        superseding an outstanding offer (its client lost the connection it came on)."""
         async with self._lock:
-            if self.outstanding is not None or self.closing:
+            if self.closing or (self.outstanding is not None and not ice_restart):
                 return None
-            if not self._plan():
+            if not self._plan() and not ice_restart:
                 return None
             try:
                 for slot in self._slots:
                     self._describe(slot)
+                if ice_restart:
+                    await begin_restart(self.pc)
                 sdp = await self.pc.apply_local()
             except BaseException:
                 for slot in self._slots:
                     slot.offered = slot.key
                     self._describe(slot)
+                await abandon_restart(self.pc)
                 raise
             self._version += 1
             sdp = _ORIGIN.sub(f"o=- {self._session_id} {self._version} IN IP4 0.0.0.0", sdp, 1)
@@ -308,7 +315,7 @@ class SubscriberConnection:
                 tracks.append(_described(str(media.rtp.muxId), slot, wanted))
             self._told = self.slot_view()
             self.outstanding = SubscriberOffer(
-                self.subscription_id, self._version, sdp, tuple(tracks)
+                self.subscription_id, self._version, sdp, tuple(tracks), ice_restart
             )
             self.first_frame.offered(tracks, [s.sender for s in self._slots if s.kind == "video"])
             return self.outstanding
@@ -332,10 +339,16 @@ class SubscriberConnection:
             admission.signalled_limit = max(MAX_SIGNALLED_SSRCS, per_mlines)
             admission.unsignalled_limit = max(EXTRA_SSRCS, per_mlines)
             await apply_remote_checked(self.pc, answer_sdp, "answer")
+            if outstanding.ice_restart:  # checks run on; then streams resync (keyframes)
+                finish_restart(self.pc, self._resync)
             for slot in self._slots:
                 slot.key = slot.offered
             self.outstanding = None
             self.refresh()
+
+    def _resync(self) -> None:
+        for slot in self._slots:
+            slot.sender.resync()
 
     def _plan(self) -> bool:
         """Set every slot's ``offered`` track; True if that differs from the negotiated."""

@@ -89,11 +89,18 @@ class CallEvents:
                     await self._service.leave(grant.room_id, grant.identity)
                 raise SignalingError("not_joined", "This connection closed while joining.")
             subscriber_offer = None
+            ice_restart = False
             if snapshot is not None:
                 session = CallSession(sid=sid, grant=grant)
                 takeover = await calls.take_over(session, quiet=resumed)
                 try:
-                    subscriber_offer = await self._open_subscriber(session)
+                    if resumed and payload.ice_restart:
+                        subscriber_offer = await self._restart_ice(session)
+                        ice_restart = subscriber_offer is not None
+                    if not ice_restart:
+                        if takeover.resumed or (resumed and takeover.replaced_sid):
+                            await self._sfu.remove_peer(peer_id)  # held media: new ones
+                        subscriber_offer = await self._open_subscriber(session)
                 except Exception:
                     await self._roll_back(session)
                     raise
@@ -130,6 +137,7 @@ class CallEvents:
             "subscriber_offer": subscriber_offer,
             "resume_token": resume_token,
             "resumed": resumed,
+            "ice_restart": ice_restart,
             **extra,
             **token,
         })
@@ -142,6 +150,14 @@ class CallEvents:
             return None
         return await self._service.resume(grant.room_id, grant.identity, token,
                                           self._participants.lease_s)
+
+    async def _restart_ice(self, session: CallSession) -> dict[str, Any] | None:
+        """A resume whose media connections this node still holds (the network path was
+        cut, the node lives): the subscribe connection's ICE-restart offer, the client
+        restarts its publish connection's ICE; None if they are gone (then new ones)."""
+        if not session.grant.subscribe or not self._sfu.holds_media(session.peer_id):
+            return None
+        return await self._participants.subscribers.restart_ice(session)
 
     async def _open_subscriber(self, session: CallSession) -> dict[str, Any] | None:
         """Its subscribe connection's first offer (if the SFU cannot open one, the

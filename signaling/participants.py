@@ -183,10 +183,12 @@ class Participants:
             if grace is not None:
                 grace.cancel()  # the lease is the new connection's to renew
             old_sid = self._sid_by_peer.get(peer_id)
-            if old_sid is None or old_sid == new_sid:
+            if old_sid == new_sid:
                 return
-            del self._sid_by_peer[peer_id]
-            await self._replace(old_sid, notice.get("quiet") is True)
+            if old_sid is not None:
+                del self._sid_by_peer[peer_id]
+                await self._replace(old_sid, notice.get("quiet") is True)
+            await self._sfu.remove_peer(peer_id)  # media held for a resume: it is elsewhere
 
     def watch_room(self, room_id: str, expires_at: float) -> None:
         """End the room for everyone here at ``expires_at``."""
@@ -209,7 +211,7 @@ class Participants:
             await self._announce_left(room_id, identity, reason)
 
     async def disconnected(self, sid: str) -> None:
-        """The connection closed: its seat is held for the grace period, its media goes."""
+        """The connection closed: its seat and media are held for the grace period."""
         knock = self._waiting.pop(sid, None)
         if knock is not None:
             try:
@@ -222,8 +224,8 @@ class Participants:
         try:
             async with self._peer_locks(session.peer_id):
                 if self.release_peer(session):
-                    await self._sfu.remove_peer(session.peer_id)
-                    # Other processes see the seat lapse when this grace period ends.
+                    # Media kept (a resume here restarts its ICE); other processes see
+                    # the seat lapse when this grace period ends.
                     until = self._clock.now() + self._options.disconnect_grace_s
                     self._grace_tasks[session.peer_id] = asyncio.create_task(
                         self._remove_after_grace(session, until)
@@ -246,9 +248,10 @@ class Participants:
         first, so its disconnect handler finds nothing left to clean.
         """
         old = self._sessions.pop(old_sid, None)
-        if old is not None:
-            await self._sfu.remove_peer(old.peer_id)
+        if old is not None:  # a resume keeps the media: it may restart its ICE
             await self._connections.leave_room(old_sid, old.room_id)
+            if not quiet:
+                await self._sfu.remove_peer(old.peer_id)
         if not quiet:
             await self._connections.emit("replaced", {
                 "message": "You joined this call from another window; this one was closed."},
@@ -256,14 +259,10 @@ class Participants:
         await self._connections.disconnect(old_sid)
 
     async def _withdraw_tracks(self, session: CallSession) -> None:
-        """Its media is gone: the seat stays for the grace period, the tracks do not."""
+        """Unreachable: the seat (and media) stay for the grace period, the tracks do not."""
         await self._service.set_tracks(session.grant, [])
-        await self._connections.emit(
-            "track_published",
-            {"identity": session.identity, "tracks": []},
-            room=session.room_id,
-            skip_sid=session.sid,
-        )
+        await self._connections.emit("track_published", {
+            "identity": session.identity, "tracks": []}, room=session.room_id, skip_sid=session.sid)
 
     async def _remove_after_grace(self, session: CallSession, until: float) -> None:
         await asyncio.sleep(self._options.disconnect_grace_s)
@@ -273,6 +272,7 @@ class Participants:
             del self._grace_tasks[session.peer_id]
             if session.peer_id in self._sid_by_peer:
                 return  # rejoined meanwhile
+            await self._sfu.remove_peer(session.peer_id)  # the media it held for a resume
             try:
                 # Only if nobody renewed the lease since (a rejoin through another process).
                 removed = await self._service.remove_lapsed(
@@ -305,6 +305,7 @@ class Participants:
             grace = self._grace_tasks.pop(peer_id, None)
             if grace is not None:
                 grace.cancel()
+                await self._sfu.remove_peer(peer_id)  # the media held for a resume
         await self._announce_left(room_id, identity, "disconnected")
 
     async def keep_presence(self) -> None:

@@ -30,6 +30,8 @@ class JoinPayload(Payload):
     display_name: str | None = Field(default=None, min_length=1, max_length=64)
     # a reconnect: the `resume_token` of the last join ack (docs/protocol.md, Resume)
     resume_token: str | None = Field(default=None, min_length=1, max_length=MAX_ID_CHARS)
+    # with resume_token: the client kept its peer connections and can restart their ICE
+    ice_restart: bool = False
 
 
 class PublishPayload(Payload):

@@ -97,6 +97,15 @@ class SubscriberOffers:
         self._spawn(self._close_if_unanswered(session, offer.subscription_id))
         return offer_payload(session.room_id, offer)
 
+    async def restart_ice(self, session: CallSession) -> dict[str, Any] | None:
+        """An ICE-restart offer on the session's live subscribe connection (a resume on
+        the node that holds it), or None if it has none. Hold its lock."""
+        offer = await self._sfu.restart_subscriber_ice(session.peer_id)
+        if offer is None:
+            return None
+        session.subscriber = offer.subscription_id
+        return offer_payload(session.room_id, offer)
+
     async def _close_if_unanswered(self, session: CallSession, subscription_id: str) -> None:
         """An old client never answers its join's offer: once the first offer of this
         subscribe connection has waited ``answer_timeout_s``, close the connection (it

@@ -1,14 +1,18 @@
 """A page whose connection drops comes back by itself: it shows "Reconnecting…" while
 the server cannot be reached, then resumes its seat (the other page never sees it
-leave) and the media flows again, without a click; after the grace period it says that
-its place was given up and joins again as a new arrival."""
+leave) and the media flows again, without a click, on the same peer connections (both
+the page's and the server's) after an ICE restart with new credentials; after the
+grace period it says that its place was given up and joins again as a new arrival."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from playwright.async_api import expect
 
+from media.ice_restart import restart_count
+from signaling.session import peer_id_for
 from tests.live_server import live_server
 
 from .browser import WEBSOCKET_SPY, BrowserPage, chromium, open_page
@@ -18,6 +22,37 @@ from .test_browser_call import TIMEOUT_MS, assert_media_flows, join
 async def history(page: BrowserPage) -> list[str]:
     states: list[str] = await page.page.evaluate("() => window.mentorcall.stateHistory")
     return states
+
+
+# Keep the page's peer connections and their remote ICE usernames (in the page)
+KEEP_CONNECTIONS = """() => {
+  const pcs = window.mentorcall.peerConnections;
+  const ufrag = (pc) => pc.remoteDescription.sdp.match(/a=ice-ufrag:(\\S+)/)[1];
+  window.keptConnections = { pcs, ufrags: [ufrag(pcs.publish), ufrag(pcs.subscribe)] };
+}"""
+# Whether they are still the page's, connected, and their remote ICE usernames now
+KEPT_CONNECTIONS = """() => {
+  const kept = window.keptConnections;
+  const pcs = window.mentorcall.peerConnections;
+  const ufrag = (pc) => pc.remoteDescription.sdp.match(/a=ice-ufrag:(\\S+)/)[1];
+  return {
+    same: pcs.publish === kept.pcs.publish && pcs.subscribe === kept.pcs.subscribe,
+    states: [pcs.publish.connectionState, pcs.subscribe.connectionState],
+    ufrags: [ufrag(pcs.publish), ufrag(pcs.subscribe)],
+    before: kept.ufrags,
+    restarts: window.mentorcall.iceRestarts,
+  };
+}"""
+
+
+async def wait_kept_connected(page: BrowserPage) -> dict[str, Any]:
+    """The kept connections once both are connected (with new credentials) again."""
+    async with asyncio.timeout(TIMEOUT_MS / 1000):
+        while True:
+            kept: dict[str, Any] = await page.page.evaluate(KEPT_CONNECTIONS)
+            if kept["states"] == ["connected", "connected"] and kept["ufrags"] != kept["before"]:
+                return kept
+            await asyncio.sleep(0.1)
 
 
 async def cut_off(page: BrowserPage, seconds: float, shot: str | None = None) -> None:
@@ -50,12 +85,29 @@ async def test_a_dropped_page_resumes_by_itself_and_says_so_after_the_grace() ->
         await assert_media_flows(mentor)
         identity = await mentee.page.evaluate("() => window.mentorcall.identity")
         mentor_states = len(await history(mentor))
+        await mentee.page.evaluate(KEEP_CONNECTIONS)
+        peer_id = peer_id_for(room["room_id"], identity)
+        sfu = server.services.sfu
+        server_pcs = (sfu._publications[peer_id].pc, sfu._subscribers[peer_id].pc)
 
         await cut_off(mentee, 3.0, shot="resume-reconnecting")
         await mentee.wait_for_state("in_call")  # no click
         await expect(mentee.page.locator("#status")).to_have_text("Reconnected.",
                                                                   timeout=TIMEOUT_MS)
         assert await mentee.page.evaluate("() => window.mentorcall.identity") == identity
+        # the same peer connections, on both sides, restarted ICE: connected again with
+        # new credentials, no new DTLS handshake
+        kept = await wait_kept_connected(mentee)
+        assert kept["same"] and kept["restarts"] == 1, kept
+        assert all(now != before for now, before in zip(kept["ufrags"], kept["before"],
+                                                        strict=True)), kept
+        assert (sfu._publications[peer_id].pc, sfu._subscribers[peer_id].pc) == server_pcs
+        async with asyncio.timeout(TIMEOUT_MS / 1000):  # the server's checks succeeded
+            while [restart_count(pc) for pc in server_pcs] != [1, 1]:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+        assert all(pc.connectionState == "connected" for pc in server_pcs)
+        assert (await mentee.page.evaluate(KEPT_CONNECTIONS))["states"] == [
+            "connected", "connected"]
         await assert_media_flows(mentee)
         await assert_media_flows(mentor)
         await mentee.screenshot("resume-back-in-call")

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from aiortc import RTCPeerConnection, sdp
 
 from media import Sfu, SubscriberOffer
+from media.ice_restart import begin_restart, finish_restart, is_restart_offer
 from tests.media.peers import LoopbackPeer, ReceivedMedia, start_consuming
 
 
@@ -59,7 +60,13 @@ class SubscriberClient:
     async def answer(self, offer: SubscriberOffer) -> None:
         """Answer ``offer`` and hand the answer to the SFU."""
         async with self._answering:
+            # a restart offer (new ICE credentials, same connection): restart ours too
+            restart = is_restart_offer(self.peer.pc, offer.sdp)
+            if restart:
+                await begin_restart(self.peer.pc)
             answer = await self.peer.answer_offer(offer.sdp)
+            if restart:
+                finish_restart(self.peer.pc)
             claim_ssrcs(self.peer.pc, offer.sdp)
             self._consume_new_tracks()
             await self.sfu.accept_answer(offer.subscription_id, answer, offer.version)

@@ -20,6 +20,10 @@ class StubSender:
     def __init__(self) -> None:
         self.forwarded: list[tuple[int, bool]] = []
         self.request_keyframe: Callable[[], None] | None = None
+        self.resyncs: list[int] = []  # the forwarded count at each resync
+
+    def resync(self) -> None:
+        self.resyncs.append(len(self.forwarded))
 
     def attach(self, counters: Any, request_keyframe: Callable[[], None], on_stop: Any) -> None:
         self.request_keyframe = request_keyframe
@@ -227,3 +231,27 @@ async def test_a_sink_gets_packets_reports_and_the_end_without_any_subscriber() 
     fanout.add_sink(sink)
     fanout.close()
     assert sink.ended
+
+
+def test_packets_lost_across_a_silence_resync_the_subscribers() -> None:
+    # a cut network path (then an ICE restart): packets 3-59 never arrive; a subscriber
+    # waiting for them would stall, so every one continues without the gap
+    one, two = StubSender(), StubSender()
+    fanout, _, _ = fanout_with(one, two)
+    fanout.forward(packet(1), now=100.0)
+    fanout.forward(packet(2), now=100.03)
+    fanout.forward(packet(60, KEYFRAME), now=105.0)
+    fanout.forward(packet(61), now=105.03)
+    assert one.resyncs == two.resyncs == [2]  # once, before the first packet after it
+    assert one.forwarded == [(1, False), (2, False), (60, True), (61, False)]
+
+
+def test_a_silence_without_loss_or_loss_without_silence_does_not_resync() -> None:
+    sender = StubSender()
+    fanout, _, _ = fanout_with(sender)
+    fanout.forward(packet(1), now=100.0)
+    fanout.forward(packet(2), now=103.0)  # a paused sender: nothing lost
+    fanout.forward(packet(5), now=103.1)  # ordinary loss: NACKs recover it
+    fanout.forward(packet(4), now=103.2)  # reordered
+    fanout.forward(packet(6), now=103.3)
+    assert sender.resyncs == []

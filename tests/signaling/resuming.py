@@ -2,16 +2,21 @@
 
 :class:`ResumingClient` holds one :class:`~tests.signaling.subscribing.SubscribingParticipant`
 per connection. When its Socket.IO connection drops (a network cut noticed by the
-Engine.IO heartbeat, or the server process gone) it closes that connection's peer
+Engine.IO heartbeat, or the server process gone) it keeps that connection's peer
 connections and reconnects to the *entry* URL with back-off, follows a ``moved`` answer
-to the node it names, and joins with its join token and its resume token: resumed, the
-same participant; after the grace period (``resume_expired``) or with a refused token
-(``resume_invalid``) it joins afresh. Then it publishes again and answers its new
-subscribe connection.
+to the node it names, and joins with its join token, its resume token and
+``ice_restart``: resumed on the node that still holds its media connections, the ack
+says ``ice_restart`` and its subscribe connection's offer restarts ICE: it answers that
+on the kept subscribe connection and restarts ICE on its kept publish connection (a
+``publish`` with new credentials), media/ice_restart.py on both. Resumed elsewhere (the
+node is gone), after the grace period (``resume_expired``) or with a refused token
+(``resume_invalid``) it closes them, publishes on a new connection and answers its new
+subscribe connection, as before.
 
 Run as a program (``python -m tests.signaling.resuming URL TOKEN ADDRESS``), e.g. inside
 a network namespace, it prints one JSON object per line for each thing that happened
-(``joined`` with ``resumed``, ``published``, ``disconnected``) and stops on SIGTERM, when
+(``joined`` with ``resumed`` and ``ice_restart``, ``published``, ``ice_restarted``,
+``disconnected``) and stops on SIGTERM, when
 stdin closes, or after ``--lifetime-s``.
 """
 
@@ -25,7 +30,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tests.media.peers import LOOPBACK
+from media.ice_restart import restarted
+from tests.media.peers import LOOPBACK, LoopbackPeer
 
 from .client import SignalClient
 from .subscribing import SubscribingParticipant
@@ -50,8 +56,11 @@ class ResumingClient:
         self.current: SubscribingParticipant | None = None
         self.joins: list[dict[str, Any]] = []  # every join ack, in order
         self.connected = asyncio.Event()
+        self.kept: SubscribingParticipant | None = None  # its peer connections, kept
+        self.restart_ice = True  # resume with an ICE restart of the kept connections
         self._closed = False
         self._reconnecting: asyncio.Task[None] | None = None
+        self._restarts: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._connect_and_join()
@@ -78,8 +87,19 @@ class ResumingClient:
                 await who.close()
                 raise RuntimeError(f"join refused: {ack}")
             self.current = who
-            await who.publish()
-            self.report({"event": "published"})
+            kept, self.kept = self.kept, None
+            if ack.get("ice_restart"):
+                await who.restart_publish_ice()  # (the subscribe side answered already)
+                self.report({"event": "published", "ice_restart": True})
+                self._restarts = asyncio.create_task(self._report_restarts(who))
+            else:
+                if kept is not None:  # the server holds them no more: new ones
+                    await kept.publisher.close()
+                    await kept.subscriber.close()
+                    if who.publisher is kept.publisher:
+                        who.publisher = LoopbackPeer(self.addresses)
+                await who.publish()
+                self.report({"event": "published"})
             self.connected.set()
             return
         raise RuntimeError("gave up reconnecting")
@@ -98,6 +118,12 @@ class ResumingClient:
         payload: dict[str, Any] = {"token": self.token}
         if self.resume_token is not None:
             payload["resume_token"] = self.resume_token
+        kept = self.kept
+        if kept is not None and self.resume_token is not None and all(
+                pc.connectionState not in ("closed", "failed")
+                for pc in (kept.publisher.pc, kept.subscriber.pc)):
+            who.take_media_of(kept)  # before the ack's offer is answered
+            payload["ice_restart"] = True
         ack = await who.signal.call("join", payload)
         if not ack.get("ok") and ack.get("error", {}).get("code") in (
                 "resume_expired", "resume_invalid"):
@@ -110,7 +136,8 @@ class ResumingClient:
             self.resume_token = ack["resume_token"]
             who.identity = self.identity
             self.report({"event": "joined", "identity": self.identity,
-                         "resumed": ack["resumed"]})
+                         "resumed": ack["resumed"],
+                         "ice_restart": ack.get("ice_restart", False)})
             if ack.get("subscriber_offer"):
                 await who.answer(ack["subscriber_offer"])
         return dict(ack)
@@ -129,11 +156,23 @@ class ResumingClient:
         return gone
 
     async def _recover(self, who: SubscribingParticipant) -> None:
-        """Close the dropped connection's peer connections, then connect and join again."""
+        """Keep the dropped connection's peer connections (to restart their ICE if the
+        server still holds its side; else they close), then connect and join again."""
         who.closed = True
-        await who.publisher.close()
-        await who.subscriber.close()
+        if self.restart_ice:
+            self.kept = who
+        else:
+            await who.publisher.close()
+            await who.subscriber.close()
         await self._connect_and_join()
+
+    async def _report_restarts(self, who: SubscribingParticipant) -> None:
+        """Report when both connections' ICE restarts are through (or failed)."""
+        publish, subscribe = await asyncio.gather(
+            restarted(who.publisher.pc), restarted(who.subscriber.pc))
+        self.report({"event": "ice_restarted", "publish": publish, "subscribe": subscribe,
+                     "states": [who.publisher.pc.connectionState,
+                                who.subscriber.pc.connectionState]})
 
     async def close(self) -> None:
         self._closed = True
@@ -149,12 +188,15 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("token")
     parser.add_argument("address", help="the address its peer connections gather on")
     parser.add_argument("--lifetime-s", type=float, default=120.0)
+    parser.add_argument("--new-connections", action="store_true",
+                        help="close its peer connections on a drop (no ICE restart)")
     args = parser.parse_args(argv)
 
     def report(line: dict[str, Any]) -> None:
         print(json.dumps(line), flush=True)
 
     client = ResumingClient(args.url, args.token, (args.address,), seed=2, report=report)
+    client.restart_ice = not args.new_connections
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

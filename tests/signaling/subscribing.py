@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiortc.mediastreams import MediaStreamTrack
 
+from media.ice_restart import begin_restart, finish_restart, is_restart_offer
 from tests.media.encoded import encoded_tracks
 from tests.media.peers import LOOPBACK, LoopbackPeer, ReceivedMedia, start_consuming
 from tests.media.subscribers import claim_ssrcs
@@ -75,6 +76,22 @@ class SubscribingParticipant:
         assert ack["ok"], ack
         await self.publisher.accept_answer(ack["sdp"])
 
+    async def restart_publish_ice(self) -> None:
+        """Restart ICE on the publish connection (the browser's ``restartIce``): an offer
+        with new credentials on the same connection, the server restarts its side."""
+        await begin_restart(self.publisher.pc)
+        offer = await self.publisher._apply_local(await self.publisher.pc.createOffer())
+        ack = await self.signal.call("publish", {"sdp": offer})
+        assert ack["ok"], ack
+        await self.publisher.accept_answer(ack["sdp"])
+        finish_restart(self.publisher.pc)
+
+    def take_media_of(self, other: SubscribingParticipant) -> None:
+        """Carry on with ``other``'s peer connections (a resume that restarts ICE)."""
+        self.publisher, self.subscriber = other.publisher, other.subscriber
+        self.subscription_id, self.answered = other.subscription_id, other.answered
+        self.offers, self.received, self._tasks = other.offers, other.received, other._tasks
+
     async def offered(self, offer: dict[str, Any]) -> None:
         """Take an offer from outside the event handler (a `join` ack's)."""
         await self._offered(offer)
@@ -106,7 +123,14 @@ class SubscribingParticipant:
                     self.subscriber = LoopbackPeer(self.addresses)
                     self.received = {}
                 self.subscription_id = offer["subscription_id"]
+            # the server's ICE restart offer (new credentials, same connection): restart
+            # ours too before applying it (media/ice_restart.py), as a browser does
+            restart = is_restart_offer(self.subscriber.pc, offer["sdp"])
+            if restart:
+                await begin_restart(self.subscriber.pc)
             answer = await self.subscriber.answer_offer(offer["sdp"])
+            if restart:
+                finish_restart(self.subscriber.pc)
             claim_ssrcs(self.subscriber.pc, offer["sdp"])
             self._consume_new_tracks()
             ack = await self.signal.call("subscriber_answer", {

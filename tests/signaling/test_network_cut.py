@@ -3,7 +3,10 @@ namespace of the test's own (tests/netns.py), the test takes the veth down, so p
 stop both ways, then brings it back. The client (tests/signaling/resuming.py, as the
 browser client does) notices through the heartbeat, reconnects when it can, resumes its
 seat with its resume token and publishes again: the other participant counts its video
-frames before the cut and again after, and the roster never holds it twice."""
+frames before the cut and again after, and the roster never holds it twice. The server
+node lived through the cut, so it kept the client's media connections: the client
+restarts their ICE and the same server peer connections and DTLS transports carry its
+media again, with new ICE credentials."""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ import time
 from contextlib import AsyncExitStack
 from typing import Any
 
+from media.ice_restart import ice_credentials, restart_count
+from signaling.session import peer_id_for
 from tests.live_server import LiveServer, live_server, token_of
 from tests.netns import NetNamespace
 
@@ -126,6 +131,13 @@ async def test_a_client_cut_off_mid_call_resumes_and_its_video_flows_again() -> 
             await observer.wait_carrying({identity})
             await frames_grow(observer, identity, FRAMES)
             observer.signal.drain()
+            sfu = server.services.sfu
+            peer_id = peer_id_for(room["room_id"], identity)
+            publish_pc = sfu._publications[peer_id].pc
+            subscribe_pc = sfu._subscribers[peer_id].pc
+            dtls = [publish_pc.dtls_transports(), subscribe_pc.dtls_transports()]
+            credentials = [ice_credentials(publish_pc.remoteDescription.sdp),
+                           ice_credentials(subscribe_pc.localDescription.sdp)]
 
             ns.cut()
             try:
@@ -139,12 +151,27 @@ async def test_a_client_cut_off_mid_call_resumes_and_its_video_flows_again() -> 
 
             resumed = await client.next("joined", timeout=15)
             back = time.monotonic()
-            assert resumed == {"event": "joined", "identity": identity, "resumed": True}
-            await client.next("published")
+            # the node still held its media connections: it restarts their ICE
+            assert resumed == {"event": "joined", "identity": identity, "resumed": True,
+                               "ice_restart": True}
+            assert (await client.next("published"))["ice_restart"] is True
+            restarted = await client.next("ice_restarted", timeout=15)
+            assert restarted == {"event": "ice_restarted", "publish": [True],
+                                 "subscribe": [True], "states": ["connected", "connected"]}
             await observer.wait_carrying({identity})
             await frames_grow(observer, identity, FRAMES)
             print(f"restore -> resumed {back - restored:.2f} s, "
                   f"-> {FRAMES} frames again {time.monotonic() - restored:.2f} s")
+            # the same server connections and DTLS transports (no new handshake), with
+            # new ICE credentials, carried those frames
+            assert sfu._publications[peer_id].pc is publish_pc
+            assert sfu._subscribers[peer_id].pc is subscribe_pc
+            assert [publish_pc.dtls_transports(), subscribe_pc.dtls_transports()] == dtls
+            assert all(d.state == "connected" for pair in dtls for d in pair)
+            assert restart_count(publish_pc) == 1 and restart_count(subscribe_pc) == 1
+            now = [ice_credentials(publish_pc.remoteDescription.sdp),
+                   ice_credentials(subscribe_pc.localDescription.sdp)]
+            assert now[0] != credentials[0] and now[1] != credentials[1]
 
             names = [name for name, _ in observer.signal.drain()]
             assert "participant_left" not in names and "participant_joined" not in names

@@ -64,6 +64,7 @@ class CallClient {
     this.offersAnswered = 0;
     this.publishPc = null;
     this.resumeToken = null; // from our last join ack: resumes our seat after a drop
+    this.iceRestarts = 0; // resumes that restarted ICE on the kept peer connections
     this.graceOver = false; // the last join came after our seat was given up
     this.reconnectTimer = null;
     this.reconnectTries = 0;

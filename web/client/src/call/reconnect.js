@@ -2,12 +2,15 @@
 // reconnection instead of Socket.IO's, so that every reconnect goes back to the ENTRY
 // address (the page's origin: whichever node serves the room now), not to a node that may
 // be gone; a `moved` answer sends us on to the room's node; `join` carries the resume
-// token of our last join, so the server gives us back the same seat. Methods of
+// token of our last join, so the server gives us back the same seat; our peer connections
+// are kept through the drop and, when the node that holds their server side lived, their
+// ICE is restarted instead of making new ones. Methods of
 // CallClient (app.js), mixed into its prototype: `this` is the CallClient.
 
 import { ServerError } from "./messages.js";
 import { peekClaims } from "../shared/token.js";
 import { remember } from "./share.js";
+import { waitForIceGathering } from "./rtc.js";
 
 // Back-off between attempts: 0.5 s doubling to 4 s, for as long as we want to be in.
 export const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000];
@@ -76,8 +79,9 @@ export const reconnecting = {
     const payload = { token: this.token, ...named };
     this.graceOver = false;
     if (this.resumeToken) {
+      const restart = this.mediaKept() ? { ice_restart: true } : {};
       try {
-        return await this.request("join", { ...payload, resume_token: this.resumeToken });
+        return await this.request("join", { ...payload, resume_token: this.resumeToken, ...restart });
       } catch (err) {
         if (!(err instanceof ServerError) || err.code !== "resume_expired") throw err;
         this.resumeToken = null;
@@ -85,6 +89,35 @@ export const reconnecting = {
       }
     }
     return this.request("join", payload);
+  },
+
+  /** Whether we kept peer connections through a drop that an ICE restart can save:
+   * none has failed or closed (the server's side may still have; it says so). */
+  mediaKept() {
+    const pcs = [this.publishPc, this.subscriber?.pc].filter(Boolean);
+    return pcs.length > 0 && pcs.every((pc) => !["failed", "closed"].includes(pc.connectionState));
+  },
+
+  /** Restart ICE on our publish connection (the node kept its side): new credentials in
+   * an offer on the same connection; the server restarts its side and answers. */
+  async restartPublishIce() {
+    const pc = this.publishPc;
+    if (!pc) return this.publish(); // nothing published before the drop: publish now
+    try {
+      pc.restartIce();
+      await pc.setLocalDescription(await pc.createOffer());
+      await waitForIceGathering(pc);
+      if (pc !== this.publishPc) return undefined;
+      const ack = await this.request("publish", { sdp: pc.localDescription.sdp });
+      if (pc !== this.publishPc) return undefined;
+      await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });
+      // tell the room again about anything muted (the server withdrew our tracks)
+      if (this.micMuted && this.localStream?.getAudioTracks().length) this.sendMute("audio", true);
+      if (this.cameraOff && this.localStream?.getVideoTracks().length) this.sendMute("video", true);
+    } catch (err) {
+      if (pc === this.publishPc && this.wantInCall) this.republish(pc); // a new one, then
+    }
+    return undefined;
   },
 
   /** A join refused with `moved` (or the `moved` event of a draining node): connect to

@@ -85,10 +85,11 @@ export const signaling = {
   async onConnect(socket) {
     console.info("mentorcall: connected");
     if (socket !== this.socket || !this.wantInCall) return;
-    // A (re)connection: start from a clean slate (new peer connections) and join with
-    // the same token and our resume token: within the grace period the server gives us
-    // back the same seat (reconnect.js).
-    this.closePeerConnections();
+    // A (re)connection: join with the same token and our resume token: within the grace
+    // period the server gives us back the same seat (reconnect.js). Peer connections we
+    // kept through a drop are offered for an ICE restart; otherwise, or if the server
+    // cannot restart them, we start from a clean slate (new peer connections).
+    if (!this.resumeToken || !this.mediaKept()) this.closePeerConnections();
     let ack;
     try {
       ack = await this.joinRequest();
@@ -152,6 +153,15 @@ export const signaling = {
     this.status(!reconnected ? this.callStatusText()
       : this.graceOver ? "You were away too long to keep your place, so you rejoined the call as a new arrival."
         : "Reconnected.");
+    if (ack.ice_restart) {
+      // The node kept our media connections: its offer restarts ICE on our subscribe
+      // connection, and we restart ICE on our publish connection (docs/protocol.md).
+      this.iceRestarts += 1;
+      if (ack.subscriber_offer) this.onSubscriberOffer(socket, ack.subscriber_offer);
+      await this.restartPublishIce();
+      return;
+    }
+    this.closePeerConnections(); // kept ones the server does not hold any more
     if (ack.subscriber_offer) this.onSubscriberOffer(socket, ack.subscriber_offer);
     await this.publish();
   },
@@ -190,10 +200,10 @@ export const signaling = {
       this.status("Disconnected by the server.");
       return;
     }
-    // The network or the server went away: the server closes our media and keeps our
-    // seat for its grace period; we reconnect (to the entry address) and resume it.
+    // The network or the server went away: the server keeps our seat (and, if it lives,
+    // our media connections) for its grace period; we reconnect (to the entry address)
+    // and resume it, keeping our peer connections for an ICE restart.
     this.notes.offline();
-    this.closePeerConnections();
     this.reconnectSoon();
     if (!this.joinedOnce) return; // still making the first connection
     this.setState("reconnecting");

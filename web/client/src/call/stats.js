@@ -84,6 +84,14 @@ export function exposeTestHooks(client) {
         events: sub.slotEvents,
       };
     },
+    // The peer connections themselves (an ICE restart keeps them: tests compare them).
+    get peerConnections() {
+      return { publish: client.publishPc ?? null, subscribe: client.subscriber?.pc ?? null };
+    },
+    // Resumes that restarted ICE on the kept connections instead of making new ones.
+    get iceRestarts() {
+      return client.iceRestarts;
+    },
     remoteStats: () => client.remoteStats(),
     remoteStatsByPublisher: () => client.remoteStatsByPublisher(),
     localStats: () => client.localStats(),
