@@ -54,7 +54,7 @@ def count_recording_timers(loop: asyncio.AbstractEventLoop) -> list[str]:
 
         return call_at(when, run, *args, **kwargs)
 
-    loop.call_at = counted_call_at  # type: ignore[method-assign]
+    loop.call_at = counted_call_at  # type: ignore[method-assign, assignment]
     return ran
 
 
