@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-BATCH_S = 0.2  # packets are processed this often (a SIGKILL loses them too)
+BATCH_S = 0.3  # packets are processed this often (a SIGKILL loses them too)
 IDLE_S = 0.1  # a batch no packet came for runs this long after it fell due
 
 

@@ -8,7 +8,7 @@ batch of one stream's in-order packets takes the depacketiser's short path). The
 batches of a recorder's tracks run together, from a packet's arrival rather than a
 timer of their own, and end with one hand-over to the recorder's disk thread, which
 writes the clusters and the sidecars (media/recording/batches.py, disk.py).
-A crash loses at most a batch, the open cluster and a reorder wait: about 0.6 s.
+A crash loses at most a batch, the open cluster and a reorder wait: about 0.65 s.
 One segment (one file and its sidecar) per RTP stream: a new SSRC (the publisher
 re-published) ends the segment and starts the next. Video starts at a keyframe,
 requested at once and again after any loss (paced by the SFU with the subscribers').
@@ -207,8 +207,11 @@ class TrackRecording:
     def _write(self, segment: Segment, frames: list[Frame]) -> None:
         clock = segment.clock
         writer = segment.writer
+        first, last = frames[0], frames[-1]
+        clock.frame(first.timestamp, first.arrival)  # (the clock keeps the first and the
+        if last is not first:  # latest frame)
+            clock.frame(last.timestamp, last.arrival)
         for frame in frames:
-            clock.frame(frame.timestamp, frame.arrival)
             if not writer.write(frame):
                 error = writer.error
                 assert error is not None
