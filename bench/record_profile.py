@@ -162,8 +162,9 @@ async def serve(conn: Connection, folder: Path, sink: str | None) -> None:
             recorder.start("publisher")
             conn.send(None)
         elif command == "unrecord":
-            for kind, each in zip(KINDS, sinks, strict=True):
+            for kind, each in zip(KINDS, sinks, strict=False):
                 sfu.remove_track_sink("publisher", kind, each)
+            sinks = []
             if recorder is not None:
                 await recorder.close()
                 recorder = None
