@@ -8,14 +8,14 @@ number of tracks.
 
 A batch runs from within the arrival of the first packet after it fell due, on the
 event loop's turn that packet woke it for: while packets come (audio every 20 ms),
-recording adds no wake-up of the event loop of its own. Profiling the forwarding
-server showed why that matters: on a host running other work, each extra wake-up of
-the loop or of a thread cost 100-200 us of CPU (cold caches, context switches), and
-recording one publisher with a timer per track and a disk hand-off per chunk woke
-about 20 times a second, most of what it cost beyond its own code. A timer runs a batch
-that no packet came for (IDLE_S after it fell due: a paused track); it is armed at the
-batch's first packet and cancelled when a packet runs it, so it never fires while
-packets flow.
+recording adds no wake-up of the event loop of its own. A wake-up costs far more CPU
+than the little work it brings (on the loaded 2-core bench host an idle loop's timer
+wake-up measured 136 us, a hand-off to a sleeping thread 70-100 us more; see
+docs/benchmarks.md, "Recording"), and a timer per track and a disk job per chunk woke
+the loop and the disk thread about 20 times a second for one publisher. A timer runs a
+batch that no packet came for (IDLE_S after it fell due: a paused track); it is armed
+at the batch's first packet and cancelled when a packet runs it, so it never fires
+while packets flow.
 """
 
 from __future__ import annotations
