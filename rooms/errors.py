@@ -51,6 +51,7 @@ ErrorCode = Literal[
     "not_allowed_to_record",
     "already_recording",
     "not_recording",
+    "recording_interrupted",
     "recording_not_found",
     "recording_exists",
     "recording_file_not_found",
@@ -114,6 +115,9 @@ _DEFAULT_MESSAGES: dict[str, str] = {
     "not_allowed_to_record": "You are not allowed to record in this room.",
     "already_recording": "This room is already being recorded.",
     "not_recording": "This room is not being recorded.",
+    "recording_interrupted": ("This room's recording was cut off when the server writing "
+                              "it was lost; it is kept, and finished when that server or "
+                              "its storage comes back."),
     "recording_not_found": "This recording does not exist (or was deleted).",
     "recording_exists": "A recording with this id already exists.",
     "recording_file_not_found": "This recording has no such file.",

@@ -5,9 +5,12 @@ A caller that finds every connection busy waits for one (a burst of joins queues
 of failing) up to the pool timeout (``MENTORCALL_REDIS_POOL_TIMEOUT_S``, 10 s). While
 Redis answers, connections come back and the wait ends. When Redis hangs, every
 connection is stuck in a command until its read timeout: once a command has timed out
-and none has been answered since (the pool is *stalled*), a waiter gives up after the
-command timeout instead (``MENTORCALL_REDIS_TIMEOUT_S``), so a hung Redis still answers
-``unavailable`` after about that long, however busy the pool was.
+and none has been answered since (the pool is *stalled*), a waiter gives up once nothing
+has been answered for the command timeout (``MENTORCALL_REDIS_TIMEOUT_S``) while it
+waited, so a hung Redis still answers ``unavailable`` after about that long, however busy
+the pool was. A busy machine, where some commands time out while others keep being
+answered, is not a hung Redis: its waiters keep waiting (before, one timeout made every
+waiter that had waited that long give up: 250 of 300 joins under two busy loops).
 
 The stores tell the pool what they see (:meth:`StallAwarePool.answered`,
 :meth:`StallAwarePool.timed_out`, from ``rooms.redis_client``). A store operation's
@@ -40,6 +43,8 @@ class StallAwarePool(aioredis.BlockingConnectionPool):
         super().__init__(**kwargs)
         self.stall_timeout = stall_timeout
         self._stalled = False
+        self._answered_at = -float("inf")  # when a store operation last got its answers
+        self._releasing: set[asyncio.Future[None]] = set()
 
     @property
     def stalled(self) -> bool:
@@ -49,6 +54,7 @@ class StallAwarePool(aioredis.BlockingConnectionPool):
     def answered(self) -> None:
         """A store operation got its answers: Redis is responsive."""
         self._stalled = False
+        self._answered_at = time.monotonic()
 
     def timed_out(self) -> None:
         """A command waited past its timeout: Redis may be hung."""
@@ -64,8 +70,9 @@ class StallAwarePool(aioredis.BlockingConnectionPool):
                     connection: AbstractConnection = waiting.result()
                     _extend_deadline(time.monotonic() - started)
                     return connection
-                if self._stalled and time.monotonic() - started >= self.stall_timeout:
-                    break
+                if self._stalled and (time.monotonic() - max(started, self._answered_at)
+                                      >= self.stall_timeout):
+                    break  # a command timed out and nothing answered for stall_timeout
         except BaseException:
             await self._abandon(waiting)
             raise
@@ -76,13 +83,31 @@ class StallAwarePool(aioredis.BlockingConnectionPool):
         raise RedisConnectionError("No connection available (Redis is not answering).")
 
     async def _abandon(self, waiting: asyncio.Future[AbstractConnection]) -> None:
-        """Stop waiting; a connection that arrived meanwhile goes back to the pool."""
+        """Stop waiting; a connection that arrives anyway goes back to the pool.
+
+        A cancelled wait can still end with a connection: redis-py's handshake sends under
+        ``asyncio.wait_for``, which (Python 3.11) absorbs a cancel that lands as the send
+        completes. If this task is cancelled again before the wait has wound down (its
+        operation's deadline, or its caller), the connection is given back when it comes:
+        dropped, it stayed "in use" for ever, and a pool whose connections had all leaked so
+        answered ``unavailable`` after Redis was back.
+        """
         waiting.cancel()
         try:
             connection = await asyncio.shield(waiting)
-        except BaseException:  # cancelled, or its own timeout: nothing was taken
+        except BaseException:
+            if not waiting.done():  # this task was cancelled: the wait goes on without it
+                waiting.add_done_callback(self._give_back)
+            return  # else cancelled, or its own timeout: nothing was taken
+        await asyncio.shield(self.release(connection))
+
+    def _give_back(self, waiting: asyncio.Future[AbstractConnection]) -> None:
+        """Release the connection an abandoned wait ended with, if any."""
+        if waiting.cancelled() or waiting.exception() is not None:
             return
-        await self.release(connection)
+        releasing = asyncio.ensure_future(self.release(waiting.result()))
+        self._releasing.add(releasing)  # a reference until it is done
+        releasing.add_done_callback(self._releasing.discard)
 
 
 def _extend_deadline(waited_s: float) -> None:

@@ -6,6 +6,14 @@ the CPU share the process used since the previous beat. It also reads the live n
 whose origins may open Socket.IO connections here (a page served by one node follows
 `moved` to another).
 
+After each renewal the keeper also reads the placement of every room it holds
+connections of. A room placed on another live node meanwhile (this node stalled past its
+lease, e.g. a long pause or an overloaded machine, and a join elsewhere placed the room
+again) has its connections here told `moved` (reason ``placed_elsewhere``) with that
+node's URL, again every beat to those still here: a call is never left split across
+two nodes. A room whose placement is gone or on a lapsed node stays (the next join
+places it again, maybe here).
+
 Draining (SIGTERM): the node is marked draining (no new rooms), each of its rooms is
 placed again on another node, and the connections here are told `moved` with that
 node's URL (again every ``heartbeat_s`` to those still here), until none is left or
@@ -33,6 +41,8 @@ from .session import CallSession
 logger = logging.getLogger(__name__)
 
 DRAIN_MESSAGE = "This server is shutting down: reconnecting you to another one."
+ELSEWHERE_MESSAGE = ("This call moved to another server while this one was not "
+                     "responding: reconnecting you there.")
 
 
 def url_origin(url: str) -> str | None:
@@ -97,6 +107,25 @@ class NodeKeeper:
         for room_id in sorted(self._hosted - hosted):
             await self._placement.release_if_ended(room_id)
         self._hosted = hosted
+        if not self.draining:  # (draining moves every room itself)
+            await self._move_misplaced(hosted, {n.node_id: n.url for n in live})
+
+    async def _move_misplaced(self, hosted: set[str], live: dict[str, str]) -> None:
+        """Tell the connections of rooms now placed on another live node to go there."""
+        for room_id in sorted(hosted):
+            owner = await self._registry.placement(room_id)
+            if owner is None or owner == self.node.node_id or owner not in live:
+                continue
+            sids = ([s.sid for s in self._participants.sessions_in(room_id)]
+                    + self._participants.waiting_sids(room_id))
+            logger.warning("room %s is placed on node %s (this node was not live for a "
+                           "while): moving its %d connection(s) there", room_id,
+                           owner, len(sids))
+            for sid in sids:
+                await self._connections.emit(
+                    "moved", {"room_id": room_id, "url": live[owner],
+                              "reason": "placed_elsewhere", "message": ELSEWHERE_MESSAGE},
+                    to=sid)
 
     async def _reregister(self) -> None:
         """No node is live, this one included (Redis lost its keys): register now."""

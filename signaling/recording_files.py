@@ -15,7 +15,10 @@ local storage serves them from. Filing then:
 
 At start-up :meth:`RecordingFiler.recover_all` finalises the files of every recording
 still marked ``recording`` or ``interrupted`` (the server died while writing it), marks
-it ``recovered`` and files it the same way.
+it ``recovered`` and files it the same way. It also reports (a warning per folder, see
+:meth:`RecordingFiler.orphans`) every recording folder that has no recording any more
+(its metadata deleted or lost while its files stayed): they are left on disk for the
+operator, never deleted or registered on a guess (docs/operations.md, Recordings).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from media.recording import read_info, recover
+from rooms.errors import RoomError
 from rooms.recordings.local_storage import LocalFolderStorage
 from rooms.recordings.model import (
     FileKind,
@@ -104,6 +108,10 @@ def files_end(folder: Path) -> float | None:
     return max(ends, default=None)
 
 
+def _subfolders(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+
 class RecordingFiler:
     """Files finished recordings (see the module docstring)."""
 
@@ -160,7 +168,30 @@ class RecordingFiler:
             [r for r in await self.service.store.find(RecordingFilter(), MAX_LIMIT)
              if r.state in UNFINISHED])
         self.deferred = deferred
+        for recording_id, tracks in await self.orphans():
+            logger.warning(
+                "recording folder %s has no recording (deleted, or lost with the store): "
+                "its %d track file(s) are left on disk; nothing serves, uploads or deletes "
+                "them. Delete the folder, or keep it elsewhere",
+                self.folder(recording_id), tracks)
         return recovered
+
+    async def orphans(self) -> list[tuple[str, int]]:
+        """The recording folders of this node's recordings folder that no recording
+        names (id, number of track files), e.g. a lost node's recording stopped and
+        deleted elsewhere before the fix of ``RecordingService.stop``."""
+        root = self.local.root
+        names = await asyncio.to_thread(_subfolders, root)
+        found = []
+        for name in names:
+            try:
+                folder = self.folder(name)
+            except RoomError:
+                continue  # not a recording's folder
+            if await self.service.store.get(name) is None:
+                tracks = len(await asyncio.to_thread(list, folder.glob("*.webm")))
+                found.append((name, tracks))
+        return found
 
     async def recover_deferred(self, after_s: float) -> None:
         """The second look at the recordings :meth:`recover_all` left (see there)."""

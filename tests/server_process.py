@@ -74,6 +74,16 @@ class ServerProcess:
             self._proc.wait()
             self._proc = None
 
+    def pause(self) -> None:
+        """SIGSTOP: the process stalls (no heartbeat, no answers) until :meth:`resume`."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after :meth:`pause`."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGCONT)
+
     def send_sigterm(self) -> None:
         """SIGTERM without waiting (the node drains, then exits: :meth:`wait_exit`)."""
         assert self._proc is not None

@@ -36,6 +36,7 @@ from signaling.options import SignalingOptions
 from signaling.server import create_sio, events_flowing
 
 from .calls.routes import RoomsApi
+from .local_addresses import with_own_addresses
 from .metrics.collector import NodeCollector, node_registry
 from .metrics.routes import attach_metrics
 from .nodes.setup import NodeSetup, build_node
@@ -114,7 +115,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     sfu = Sfu(
         MediaConfig(
             ice_host_addresses=settings.ice_hosts,
-            ice_allowed_networks=settings.ice_allowed_networks,
+            ice_allowed_networks=with_own_addresses(settings.ice_allowed_networks),  # local
             ice_servers=settings.ice_servers,
             last_n=settings.last_n,
         )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .app import create_app
+from .local_addresses import LOCAL, loopback_only, own_addresses
 from .nodes.runner import serve_node
 from .nodes.workers import run_workers
 from .settings import Settings
@@ -24,11 +25,27 @@ def serve(settings: Settings) -> None:
     for noisy in ("aioice", "aiortc"):  # per-candidate ICE chatter
         logging.getLogger(noisy).setLevel(logging.WARNING)
     print(f"admin key: {settings.admin_key_hint()}", flush=True)
+    hint = media_hint(settings)
+    if hint:
+        print(hint, flush=True)
 
     async def run() -> None:
         await serve_node(create_app(settings), settings)
 
     asyncio.run(run())
+
+
+def media_hint(settings: Settings) -> str | None:
+    """What a newcomer needs to know about media at start-up (README, "Your first call")."""
+    if LOCAL in (n.strip().lower() for n in settings.ice_allowed_networks):
+        own = ", ".join(own_addresses()) or "none found"
+        return f"media: browsers on this machine may use its own addresses too ({own})"
+    if loopback_only(settings.ice_hosts, settings.ice_allowed_networks):
+        return ("media on loopback only: a browser on this machine needs "
+                "--allow-loopback-in-peer-connection (Chrome, Chromium), or start the server "
+                "with MENTORCALL_ICE_ALLOWED_NETWORKS=127.0.0.0/8,::1/128,local "
+                "(README, \"Your first call\")")
+    return None
 
 
 def admin_post(settings: Settings, path: str, body: dict[str, object] | None = None,

@@ -345,7 +345,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/programmes/{programme_id}/people", "Import people (JSON), all "
               "or nothing; a refusal lists every bad row (ImportErrorBody)", "admin_session",
               ImportedView, 201, body=ImportBody,
-              errors=(*PROGRAMME, *IMPORT_ERRORS, "invalid_body")),
+              errors=(*PROGRAMME, *IMPORT_ERRORS, "invalid_json", "invalid_body")),
     Operation("post", "/api/programmes/{programme_id}/people.csv", "Import people from a "
               "CSV body (text/csv, UTF-8), all or nothing; a refusal lists every bad row",
               "admin_session", ImportedView, 201, errors=(*PROGRAMME, *IMPORT_ERRORS)),

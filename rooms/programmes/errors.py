@@ -12,6 +12,7 @@ from typing import Literal
 ProgrammeCode = Literal[
     "programme_not_found",
     "invalid_import",
+    "invalid_json",
     "bad_encoding",
     "wrong_columns",
     "programme_infeasible",

@@ -359,12 +359,12 @@ def read_json(raw: bytes) -> list[PersonRow]:
     try:
         data = json.loads(text, parse_int=_bounded_number, parse_float=_bounded_number,
                           parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise ProgrammeError("invalid_import", f"The JSON is malformed: {exc.msg}.") from exc
+    except json.JSONDecodeError as exc:  # not JSON: as every JSON body of the API
+        raise ProgrammeError("invalid_json", f"The JSON is malformed: {exc.msg}.") from exc
     except ValueError as exc:  # a bounded number or NaN
-        raise ProgrammeError("invalid_import", f"The JSON is out of bounds: {exc}.") from exc
+        raise ProgrammeError("invalid_json", f"The JSON is out of bounds: {exc}.") from exc
     except RecursionError as exc:
-        raise ProgrammeError("invalid_import", "The JSON nests too deep.") from exc
+        raise ProgrammeError("invalid_json", "The JSON nests too deep.") from exc
     people = data.get("people") if isinstance(data, dict) else None
     if not isinstance(people, list):
         raise ProgrammeError("wrong_columns", 'Send {"people": [...]}.')

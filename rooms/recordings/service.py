@@ -118,11 +118,18 @@ class RecordingService:
         return True
 
     async def stop(self, room: Room, role: Role, record_grant: bool) -> Recording:
-        """Stop the room's recording (same rule as starting); ``not_recording`` if none."""
+        """Stop the room's recording (same rule as starting); ``not_recording`` if none.
+
+        With several nodes, a recording whose node is lost (killed while writing) is not
+        stopped here (its files are on that node, not finished, and a ``stopped`` one
+        with no files could be deleted while they stay on disk): it becomes
+        ``interrupted``, as ``start`` does, and the answer is ``recording_interrupted``."""
         await self._check(room, role, record_grant)
         active = await self._store.active(room.room_id)
         if active is None:
             raise RoomError("not_recording")
+        if await self._interrupt_lost(room.room_id):
+            raise RoomError("recording_interrupted")
         return await self.finish(active.recording_id, RecordingState.STOPPED)
 
     async def finish(self, recording_id: str, state: RecordingState,

@@ -82,3 +82,43 @@ async def test_a_dropped_page_resumes_by_itself_and_says_so_after_the_grace() ->
         await mentee.screenshot("resume-after-grace")
         await mentor.wait_for_state("in_call")
         await assert_media_flows(mentor)
+
+
+async def test_a_stale_window_coming_back_leaves_the_call_to_the_newer_one() -> None:
+    """The mentee's window A drops; they open the same link in window B and carry on. When
+    A's network comes back, its resume is refused (``resume_invalid``: B joined since), and
+    A stops with "You joined from somewhere else" instead of joining afresh and taking the
+    call back from B; its "Use this window instead" button does take it back."""
+    async with live_server(disconnect_grace_s=30.0) as server, chromium() as browser:
+        room = await server.create_room(mentor_name="Ada Lovelace", mentee_name="Grace Hopper")
+        mentor = await open_page(browser, room["links"]["mentor"], "mentor")
+        window_a = await open_page(browser, room["links"]["mentee"], "mentee A",
+                                   init_script=WEBSOCKET_SPY)
+        await join(mentor)
+        await join(window_a)
+        await window_a.wait_for_state("in_call")
+
+        await window_a.context.set_offline(True)
+        await window_a.drop_connection()
+        await window_a.wait_for_state("reconnecting")
+        window_b = await open_page(browser, room["links"]["mentee"], "mentee B")
+        await join(window_b)
+        await window_b.wait_for_state("in_call")
+        await window_a.context.set_offline(False)
+
+        await window_a.wait_for_state("replaced")
+        notice = window_a.page.locator("#notice")
+        await expect(notice).to_contain_text("You joined from somewhere else")
+        await expect(window_a.page.locator("#status")).to_have_text(
+            "This window's connection to the call was taken over or is out of date. "
+            "Join again to carry on.")
+        await window_a.screenshot("resume-invalid-stale-window")
+        assert "replaced" not in await history(window_b)
+        assert await window_b.state() == "in_call"
+        await assert_media_flows(window_b)
+        await assert_media_flows(mentor)
+
+        await window_a.page.get_by_role("button", name="Use this window instead").click()
+        await window_a.wait_for_state("in_call")
+        await window_b.wait_for_state("replaced")
+        await assert_media_flows(window_a)

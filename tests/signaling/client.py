@@ -78,3 +78,13 @@ class SignalClient:
 async def send_raw_event(client: SignalClient, *data: Any) -> None:
     """Emit an event the way a hostile client could, reserved names included."""
     await client.sio.eio.send("2" + json.dumps(list(data), separators=(",", ":")))
+
+
+async def join_once(base_url: str, token: str, **fields: Any) -> dict[str, Any]:
+    """Connect, join with ``token`` (and ``fields``), disconnect: the join's ack."""
+    client = await SignalClient().connect(base_url)
+    try:
+        ack: dict[str, Any] = await client.call("join", {"token": token, **fields})
+        return ack
+    finally:
+        await client.close()

@@ -4,6 +4,9 @@ resume token, within the grace period only, and only as the identity of its join
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from tests.live_server import LiveServer, free_port, live_server, token_of
@@ -19,6 +22,32 @@ async def join(server: LiveServer, token: str, **extra: Any) -> tuple[SignalClie
     return client, await client.call("join", {"token": token, **extra})
 
 
+@dataclass
+class Pair:
+    """A room whose mentor and mentee have joined, each on a connection of its own."""
+
+    room: dict[str, Any]
+    tokens: dict[str, str]  # the join token of "mentor" and "mentee"
+    mentor: SignalClient
+    mentor_ack: Any
+    mentee: SignalClient
+    mentee_ack: Any
+
+
+@asynccontextmanager
+async def joined_pair(server: LiveServer) -> AsyncIterator[Pair]:
+    """Ada (mentor) and Grace (mentee) joined to a new room; both connections closed after."""
+    room = await server.create_room("Ada", "Grace")
+    tokens = {role: token_of(room["links"][role]) for role in ("mentor", "mentee")}
+    mentor, mentor_ack = await join(server, tokens["mentor"])
+    mentee, mentee_ack = await join(server, tokens["mentee"])
+    try:
+        yield Pair(room, tokens, mentor, mentor_ack, mentee, mentee_ack)
+    finally:
+        await mentor.close()
+        await mentee.close()
+
+
 async def roster(server: LiveServer, room_id: str) -> list[str]:
     snapshot = await server.services.service.snapshot(room_id)
     return [p.identity for p in snapshot.participants]
@@ -26,110 +55,88 @@ async def roster(server: LiveServer, room_id: str) -> list[str]:
 
 async def test_a_dropped_client_resumes_its_seat_and_the_other_sees_no_leave_or_join(
         ) -> None:
-    async with live_server(disconnect_grace_s=GRACE_S) as server:
-        room = await server.create_room("Ada", "Grace")
-        mentor_token = token_of(room["links"]["mentor"])
-        mentor, first = await join(server, mentor_token)
-        mentee, _ = await join(server, token_of(room["links"]["mentee"]))
-        try:
-            assert first["ok"] and first["resumed"] is False
-            token = first["resume_token"]
-            assert isinstance(token, str) and len(token) >= 32
-            mentee.drain()
-            await mentor.sio.eio.disconnect(abort=True)  # the network path is gone
-            await asyncio.sleep(0.5)
-            again, ack = await join(server, mentor_token, resume_token=token)
-            assert ack["ok"], ack
-            assert ack["resumed"] is True
-            assert ack["you"]["identity"] == first["you"]["identity"]
-            assert ack["you"]["joined_at"] == first["you"]["joined_at"]  # its place kept
-            assert ack["resume_token"] not in (token, None)
-            assert "replaced" not in [name for name, _ in again.drain()]
-            await asyncio.sleep(GRACE_S + 1.5)  # past the old connection's grace period
-            names = [name for name, _ in mentee.drain()]
-            assert "participant_left" not in names and "participant_joined" not in names
-            identities = await roster(server, room["room_id"])
-            assert sorted(identities) == sorted({*identities})  # no duplicate
-            assert len(identities) == 2
-            # the token was single-use: the old one no longer resumes
-            third, reused = await join(server, mentor_token, resume_token=token)
-            assert reused["ok"] is False and reused["error"]["code"] == "resume_invalid"
-            await third.close()
-            await again.close()
-        finally:
-            await mentor.close()
-            await mentee.close()
+    async with live_server(disconnect_grace_s=GRACE_S) as server, \
+            joined_pair(server) as pair:
+        first = pair.mentor_ack
+        assert first["ok"] and first["resumed"] is False
+        token = first["resume_token"]
+        assert isinstance(token, str) and len(token) >= 32
+        pair.mentee.drain()
+        await pair.mentor.sio.eio.disconnect(abort=True)  # the network path is gone
+        await asyncio.sleep(0.5)
+        again, ack = await join(server, pair.tokens["mentor"], resume_token=token)
+        assert ack["ok"], ack
+        assert ack["resumed"] is True
+        assert ack["you"]["identity"] == first["you"]["identity"]
+        assert ack["you"]["joined_at"] == first["you"]["joined_at"]  # its place kept
+        assert ack["resume_token"] not in (token, None)
+        assert "replaced" not in [name for name, _ in again.drain()]
+        await asyncio.sleep(GRACE_S + 1.5)  # past the old connection's grace period
+        names = [name for name, _ in pair.mentee.drain()]
+        assert "participant_left" not in names and "participant_joined" not in names
+        identities = await roster(server, pair.room["room_id"])
+        assert sorted(identities) == sorted({*identities})  # no duplicate
+        assert len(identities) == 2
+        # the token was single-use: the old one no longer resumes
+        third, reused = await join(server, pair.tokens["mentor"], resume_token=token)
+        assert reused["ok"] is False and reused["error"]["code"] == "resume_invalid"
+        await third.close()
+        await again.close()
 
 
 async def test_a_resume_token_does_not_work_with_another_identitys_join_token() -> None:
-    async with live_server(disconnect_grace_s=GRACE_S) as server:
-        room = await server.create_room("Ada", "Grace")
-        mentor, mentor_ack = await join(server, token_of(room["links"]["mentor"]))
-        mentee, mentee_ack = await join(server, token_of(room["links"]["mentee"]))
-        try:
-            thief, ack = await join(server, token_of(room["links"]["mentee"]),
-                                    resume_token=mentor_ack["resume_token"])
-            assert ack["ok"] is False and ack["error"]["code"] == "resume_invalid"
-            assert ack["error"]["message"]
-            await thief.close()
-            # nobody was displaced: both connections still speak for their participants
-            assert await mentor.call("mute", {"kind": "audio", "muted": True}) == {"ok": True}
-            assert await mentee.call("mute", {"kind": "audio", "muted": True}) == {"ok": True}
-            assert sorted(await roster(server, room["room_id"])) == sorted(
-                [mentor_ack["you"]["identity"], mentee_ack["you"]["identity"]])
-        finally:
-            await mentor.close()
-            await mentee.close()
+    async with live_server(disconnect_grace_s=GRACE_S) as server, \
+            joined_pair(server) as pair:
+        thief, ack = await join(server, pair.tokens["mentee"],
+                                resume_token=pair.mentor_ack["resume_token"])
+        assert ack["ok"] is False and ack["error"]["code"] == "resume_invalid"
+        assert ack["error"]["message"]
+        await thief.close()
+        # nobody was displaced: both connections still speak for their participants
+        muted = {"kind": "audio", "muted": True}
+        assert await pair.mentor.call("mute", muted) == {"ok": True}
+        assert await pair.mentee.call("mute", muted) == {"ok": True}
+        assert sorted(await roster(server, pair.room["room_id"])) == sorted(
+            [pair.mentor_ack["you"]["identity"], pair.mentee_ack["you"]["identity"]])
 
 
 async def test_after_the_grace_period_the_token_is_refused_and_a_fresh_join_works() -> None:
-    async with live_server(disconnect_grace_s=0.5, presence_interval_s=0.5) as server:
-        room = await server.create_room("Ada", "Grace")
-        mentor_token = token_of(room["links"]["mentor"])
-        mentor, first = await join(server, mentor_token)
-        mentee, _ = await join(server, token_of(room["links"]["mentee"]))
-        try:
-            await mentor.sio.eio.disconnect(abort=True)
-            left = await mentee.next_event("participant_left")
-            assert left == {"identity": first["you"]["identity"], "reason": "disconnected"}
-            late, ack = await join(server, mentor_token, resume_token=first["resume_token"])
-            assert ack["ok"] is False and ack["error"]["code"] == "resume_expired"
-            fresh = await late.call("join", {"token": mentor_token})
-            assert fresh["ok"] and fresh["resumed"] is False
-            joined = await mentee.next_event("participant_joined")
-            assert joined["participant"]["identity"] == first["you"]["identity"]
-            await late.close()
-        finally:
-            await mentor.close()
-            await mentee.close()
+    async with live_server(disconnect_grace_s=0.5, presence_interval_s=0.5) as server, \
+            joined_pair(server) as pair:
+        first, mentor_token = pair.mentor_ack, pair.tokens["mentor"]
+        await pair.mentor.sio.eio.disconnect(abort=True)
+        left = await pair.mentee.next_event("participant_left")
+        assert left == {"identity": first["you"]["identity"], "reason": "disconnected"}
+        late, ack = await join(server, mentor_token, resume_token=first["resume_token"])
+        assert ack["ok"] is False and ack["error"]["code"] == "resume_expired"
+        fresh = await late.call("join", {"token": mentor_token})
+        assert fresh["ok"] and fresh["resumed"] is False
+        joined = await pair.mentee.next_event("participant_joined")
+        assert joined["participant"]["identity"] == first["you"]["identity"]
+        await late.close()
 
 
 async def test_a_resume_while_the_old_connection_still_looks_alive_closes_it_quietly(
         ) -> None:
     # A network cut the server has not noticed yet: the resumed connection takes over,
     # the old one is closed without `replaced` (the same client, not another tab).
-    async with live_server(disconnect_grace_s=GRACE_S) as server:
-        room = await server.create_room("Ada", "Grace")
-        mentor_token = token_of(room["links"]["mentor"])
-        old, first = await join(server, mentor_token)
-        mentee, _ = await join(server, token_of(room["links"]["mentee"]))
-        try:
-            mentee.drain()
-            new, ack = await join(server, mentor_token, resume_token=first["resume_token"])
-            assert ack["ok"] and ack["resumed"] is True
-            for _ in range(50):
-                if not old.sio.connected:
-                    break
-                await asyncio.sleep(0.1)
-            assert not old.sio.connected
-            assert "replaced" not in [name for name, _ in old.drain()]
-            names = [name for name, _ in mentee.drain()]
-            assert "participant_left" not in names and "participant_joined" not in names
-            assert len(await roster(server, room["room_id"])) == 2
-            await new.close()
-        finally:
-            await old.close()
-            await mentee.close()
+    async with live_server(disconnect_grace_s=GRACE_S) as server, \
+            joined_pair(server) as pair:
+        old = pair.mentor
+        pair.mentee.drain()
+        new, ack = await join(server, pair.tokens["mentor"],
+                              resume_token=pair.mentor_ack["resume_token"])
+        assert ack["ok"] and ack["resumed"] is True
+        for _ in range(50):
+            if not old.sio.connected:
+                break
+            await asyncio.sleep(0.1)
+        assert not old.sio.connected
+        assert "replaced" not in [name for name, _ in old.drain()]
+        names = [name for name, _ in pair.mentee.drain()]
+        assert "participant_left" not in names and "participant_joined" not in names
+        assert len(await roster(server, pair.room["room_id"])) == 2
+        await new.close()
 
 
 async def test_the_test_client_joins_afresh_when_it_comes_back_after_the_grace() -> None:
@@ -160,24 +167,19 @@ async def test_the_test_client_joins_afresh_when_it_comes_back_after_the_grace()
 
 
 async def test_a_resumed_participant_keeps_its_recording_consent() -> None:
-    async with live_server(disconnect_grace_s=GRACE_S) as server:
-        room = await server.create_room("Ada", "Grace")
-        mentee_token = token_of(room["links"]["mentee"])
-        mentor, _ = await join(server, token_of(room["links"]["mentor"]))
-        mentee, first = await join(server, mentee_token)
-        again = None
+    async with live_server(disconnect_grace_s=GRACE_S) as server, \
+            joined_pair(server) as pair:
+        first = pair.mentee_ack
+        assert (await pair.mentor.call("start_recording", {}))["ok"]
+        consent = await pair.mentee.call("recording_consent", {"accepted": True})
+        identity = first["you"]["identity"]
+        assert consent["recording"]["consent"][identity] == "accepted"
+        await pair.mentee.sio.eio.disconnect(abort=True)
+        again, ack = await join(server, pair.tokens["mentee"],
+                                resume_token=first["resume_token"])
         try:
-            assert (await mentor.call("start_recording", {}))["ok"]
-            consent = await mentee.call("recording_consent", {"accepted": True})
-            identity = first["you"]["identity"]
-            assert consent["recording"]["consent"][identity] == "accepted"
-            await mentee.sio.eio.disconnect(abort=True)
-            again, ack = await join(server, mentee_token, resume_token=first["resume_token"])
             assert ack["resumed"] is True
             assert ack["recording"]["recording"] is True
             assert ack["recording"]["consent"][identity] == "accepted"  # not asked again
         finally:
-            if again is not None:
-                await again.close()
-            await mentor.close()
-            await mentee.close()
+            await again.close()

@@ -14,7 +14,7 @@ from rooms.clock import SystemClock
 from rooms.nodes.model import Node
 from rooms.nodes.redis_registry import RedisNodeRegistry
 from tests.live_server import ADMIN_KEY, live_server, token_of
-from tests.signaling.client import SignalClient
+from tests.signaling.client import SignalClient, join_once
 
 OTHER_URL = "http://127.0.0.1:9"  # another node's URL (nothing listens there)
 
@@ -42,11 +42,7 @@ async def test_the_nodes_api_lists_this_node_to_admins_only() -> None:
 async def test_without_redis_every_room_is_served_here() -> None:
     async with live_server() as server:
         room = await server.create_room()
-        client = await SignalClient().connect(server.base_url)
-        try:
-            assert (await client.call("join", {"token": token_of(room["links"]["mentor"])}))["ok"]
-        finally:
-            await client.close()
+        assert (await join_once(server.base_url, token_of(room["links"]["mentor"])))["ok"]
 
 
 async def another_node(redis_url: str, max_rooms: int = 100) -> RedisNodeRegistry:
@@ -64,11 +60,7 @@ async def test_a_join_of_a_room_placed_on_another_node_is_answered_moved(
             room = await server.create_room()
             placed = await registry.place(room["room_id"], 1800)
             assert placed is not None and placed.node_id == "elsewhere"
-            client = await SignalClient().connect(server.base_url)
-            try:
-                ack = await client.call("join", {"token": token_of(room["links"]["mentor"])})
-            finally:
-                await client.close()
+            ack = await join_once(server.base_url, token_of(room["links"]["mentor"]))
             assert ack == {"ok": False, "error": {
                 "code": "moved", "url": OTHER_URL,
                 "message": "This call is served by another server: reconnect there and "
@@ -85,14 +77,8 @@ async def test_a_first_join_places_the_room_on_the_least_loaded_node(
         registry = await another_node(redis_url)
         try:
             rooms = [await server.create_room() for _ in range(2)]
-            acks = []
-            for room in rooms:
-                client = await SignalClient().connect(server.base_url)
-                try:
-                    acks.append(await client.call(
-                        "join", {"token": token_of(room["links"]["mentor"])}))
-                finally:
-                    await client.close()
+            acks = [await join_once(server.base_url, token_of(room["links"]["mentor"]))
+                    for room in rooms]
             # one room each: "elsewhere" sorts before "here" when both are empty
             assert acks[0]["error"]["code"] == "moved" and acks[1]["ok"], acks
             assert [await registry.placement(r["room_id"]) for r in rooms] == [
@@ -111,12 +97,8 @@ async def test_a_shareable_links_personal_token_goes_with_moved(redis_url: str) 
                     headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as response:
                 room = await response.json()
             await registry.place(room["room_id"], 1800)
-            client = await SignalClient().connect(server.base_url)
-            try:
-                ack = await client.call("join", {
-                    "token": token_of(room["links"]["shareable"]), "display_name": "Kim"})
-            finally:
-                await client.close()
+            ack = await join_once(server.base_url, token_of(room["links"]["shareable"]),
+                                  display_name="Kim")
             assert ack["error"]["code"] == "moved" and ack["error"]["url"] == OTHER_URL
             grant = server.services.service.verify(ack["error"]["token"], room["room_id"])
             assert (grant.display_name, grant.shareable) == ("Kim", False)
@@ -177,13 +159,7 @@ async def test_a_room_ended_early_gives_its_placement_up(redis_url: str) -> None
 async def test_no_node_when_every_node_is_full(redis_url: str) -> None:
     async with live_server(redis_url=redis_url, node_id="here", node_max_rooms=1) as server:
         rooms = [await server.create_room() for _ in range(2)]
-        acks = []
-        for room in rooms:
-            client = await SignalClient().connect(server.base_url)
-            try:
-                acks.append(await client.call(
-                    "join", {"token": token_of(room["links"]["mentor"])}))
-            finally:
-                await client.close()
+        acks = [await join_once(server.base_url, token_of(room["links"]["mentor"]))
+                for room in rooms]
         assert acks[0]["ok"]
         assert acks[1]["error"]["code"] == "no_node", acks[1]

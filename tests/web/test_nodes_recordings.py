@@ -1,7 +1,8 @@
 """Recordings and several nodes: a node starting up leaves a recording another live node
 is writing alone (its start-up recovery is for its own crashed recordings); a recording
 of a killed node does not keep its room from recording on another node, and is
-recovered when the killed node comes back."""
+recovered when the killed node comes back; stopped through another node, it waits as
+`interrupted` (not deletable) for that recovery."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import asyncio
 from contextlib import AsyncExitStack, ExitStack
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 from tests.live_server import ADMIN_KEY, token_of
 from tests.server_process import ServerProcess
@@ -88,3 +91,48 @@ async def test_a_killed_nodes_recording_leaves_the_room_free_and_is_recovered_on
                           for r in await admin_get(back.base_url, path)}
                 assert states == {lost: "recovered", new: "recording"}
             assert (await mentor.call("stop_recording"))["ok"]
+
+
+async def admin_delete(base_url: str, path: str) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as http, http.delete(
+            f"{base_url}{path}", headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as response:
+        return response.status, await response.json()
+
+
+async def test_stopping_a_killed_nodes_recording_elsewhere_keeps_it_until_recovery(
+        redis_url: str, tmp_path: Path) -> None:
+    """Stopped on the room's new node, it was `stopped` with no files: the admin could
+    delete it while its files stayed on the killed node's disk."""
+    settings: dict[str, Any] = {"redis_url": redis_url, **NODE_SETTINGS,
+                                "recordings_dir": tmp_path / "recordings"}
+    with ExitStack() as processes:
+        nodes = {name: processes.enter_context(ServerProcess(node_id=name, **settings))
+                 for name in ("node0", "node1")}
+        room = await nodes["node0"].create_room()
+        token = token_of(room["links"]["mentor"])
+        async with AsyncExitStack() as stack:
+            mentor = Person(stack)
+            await mentor.join(nodes["node0"].base_url, token)
+            started = await mentor.call("start_recording")
+            assert started["ok"], started
+            lost_node = next(n for n, p in nodes.items() if p.base_url == mentor.url)
+        (kept_node,) = set(nodes) - {lost_node}
+        nodes[lost_node].kill()
+        kept = nodes[kept_node]
+        async with asyncio.timeout(LAPSE_DEADLINE_S):
+            while lost_node in await node_ids(kept.base_url):  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+        lost = started["recording"]["recording_id"]
+        async with AsyncExitStack() as stack:
+            mentor = Person(stack)
+            await mentor.join(kept.base_url, token)
+            stopped = await mentor.call("stop_recording")
+            assert not stopped["ok"] and stopped["error"]["code"] == "recording_interrupted"
+            assert (await admin_get(kept.base_url, f"/api/recordings/{lost}"))["state"] \
+                == "interrupted"
+            status, body = await admin_delete(kept.base_url, f"/api/recordings/{lost}")
+            assert status == 409, body
+            with ServerProcess(node_id=lost_node, **settings) as back:
+                recovered = await admin_get(back.base_url, f"/api/recordings/{lost}")
+                assert recovered["state"] == "recovered"
+                assert any(f["kind"] == "consent" for f in recovered["files"])

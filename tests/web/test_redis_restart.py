@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -46,13 +47,34 @@ async def flowing(*people: SubscribingParticipant) -> None:
     await asyncio.gather(*(a.wait_media_from(b) for a in people for b in people if a is not b))
 
 
+@asynccontextmanager
+async def restartable(redis: RedisServer, **settings: Any
+                      ) -> AsyncIterator[tuple[LiveServer, AsyncExitStack, aioredis.Redis]]:
+    """A server on ``redis`` (SERVER's settings, then ``settings``), an exit stack for the
+    test's clients and a plain client on the same Redis to look at its keys."""
+    async with live_server(redis_url=redis.url, **{**SERVER, **settings}) as server, \
+            AsyncExitStack() as stack:
+        raw = aioredis.Redis.from_url(redis.url, decode_responses=True)
+        stack.push_async_callback(raw.aclose)
+        yield server, stack, raw
+
+
+async def coffee_call(server: LiveServer, stack: AsyncExitStack) -> tuple[
+        dict[str, Any], SubscribingParticipant, SubscribingParticipant]:
+    """A coffee room whose mentor and mentee joined, publish, and receive each other."""
+    room = await server.create_room("Ada", "Grace")
+    mentor, mentee = await connect(server, stack, 1), await connect(server, stack, 2)
+    for who, link in ((mentor, "mentor"), (mentee, "mentee")):
+        await who.join(token_of(room["links"][link]))
+        await who.publish()
+    await flowing(mentor, mentee)
+    return room, mentor, mentee
+
+
 async def test_a_restart_without_persistence_keeps_the_call_and_rebuilds_the_room(
         own_redis: RedisServer, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
-    async with live_server(redis_url=own_redis.url, **SERVER) as server, \
-            AsyncExitStack() as stack:
-        raw = aioredis.Redis.from_url(own_redis.url, decode_responses=True)
-        stack.push_async_callback(raw.aclose)
+    async with restartable(own_redis) as (server, stack, raw):
         room = await create_roundtable(server.base_url, [("Pat", "participant"),
                                                          ("Ann", "participant")])
         store = server.services.store
@@ -101,18 +123,10 @@ async def test_a_restart_without_persistence_keeps_the_call_and_rebuilds_the_roo
 async def test_a_restart_without_persistence_lets_a_coffee_partner_rejoin(
         own_redis: RedisServer, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
-    async with live_server(redis_url=own_redis.url, **SERVER) as server, \
-            AsyncExitStack() as stack:
-        raw = aioredis.Redis.from_url(own_redis.url, decode_responses=True)
-        stack.push_async_callback(raw.aclose)
-        room = await server.create_room("Ada", "Grace")
+    async with restartable(own_redis) as (server, stack, raw):
+        room, mentor, mentee = await coffee_call(server, stack)
         participants_key = server.services.store.room_keys(  # type: ignore[attr-defined]
             room["room_id"])[1]
-        mentor, mentee = await connect(server, stack, 1), await connect(server, stack, 2)
-        for who, link in ((mentor, "mentor"), (mentee, "mentee")):
-            await who.join(token_of(room["links"][link]))
-            await who.publish()
-        await flowing(mentor, mentee)
 
         own_redis.restart()
 
@@ -143,8 +157,7 @@ async def test_a_join_right_after_the_restart_writes_the_room_back_first(
     # the restart; it writes back what the server holds and joins (before: the
     # newcomer was told `room_not_found` until the next round, and gave up).
     caplog.set_level(logging.WARNING)
-    async with live_server(redis_url=own_redis.url, **{**SERVER, "presence_interval_s": 60.0}
-                           ) as server, AsyncExitStack() as stack:
+    async with restartable(own_redis, presence_interval_s=60.0) as (server, stack, _):
         await server.services.store.restarted({})  # the run id the first round learns
         room = await create_roundtable(server.base_url, [("Pat", "participant")])
         host = await connect(server, stack, 1)

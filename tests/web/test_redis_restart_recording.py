@@ -6,34 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import AsyncExitStack
 
 import pytest
-import redis.asyncio as aioredis
 
 from rooms.recordings.model import ConsentDecision, FileKind, RecordingState
-from tests.live_server import live_server, token_of
 from tests.redis_server import RedisServer
-from tests.signaling.subscribing import connect
 from tests.web.test_redis_faults import no_bug_logged
-from tests.web.test_redis_restart import SERVER, flowing
+from tests.web.test_redis_restart import coffee_call, flowing, restartable
 from web.recordings.setup import RECORDINGS
 
 
 async def test_a_recording_in_progress_survives_the_restart_and_stops_filed(
         own_redis: RedisServer, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
-    async with live_server(redis_url=own_redis.url, **SERVER) as server, \
-            AsyncExitStack() as stack:
-        raw = aioredis.Redis.from_url(own_redis.url, decode_responses=True)
-        stack.push_async_callback(raw.aclose)
+    async with restartable(own_redis) as (server, stack, raw):
         store = server.app[RECORDINGS].store
-        room = await server.create_room("Ada", "Grace")
-        mentor, mentee = await connect(server, stack, 1), await connect(server, stack, 2)
-        for who, link in ((mentor, "mentor"), (mentee, "mentee")):
-            await who.join(token_of(room["links"][link]))
-            await who.publish()
-        await flowing(mentor, mentee)
+        room, mentor, mentee = await coffee_call(server, stack)
         ack = await mentor.signal.call("start_recording", {})
         assert ack["ok"], ack
         recording_id = ack["recording"]["recording_id"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -15,6 +14,7 @@ from rooms.scheduling import tzdb
 from rooms.service import RoomService
 from signaling.dispatch import describe_validation_error
 
+from ..credentials import same_secret
 from ..rest import api_error, read_json
 from ..roundtables.routes import RoundtablesApi
 
@@ -58,7 +58,7 @@ class RoomsApi:
     def _authorised(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
         scheme, _, key = header.partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(key.encode(), self._admin_key)
+        return scheme.lower() == "bearer" and same_secret(key, self._admin_key)
 
     async def health(self, request: web.Request) -> web.Response:
         """200 ``{"ok": true, "status": "ok", "tzdata": "<IANA version>"}``; 503 with

@@ -3,7 +3,6 @@ its own (``MENTORCALL_METRICS_BIND``, loopback unless told otherwise)."""
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
 
+from ..credentials import same_secret
 from ..rest import api_error
 from ..settings import split_bind
 
@@ -43,7 +43,7 @@ def metrics_handler(registry: CollectorRegistry, admin_key: str | None) -> Handl
             if scheme.lower() != "bearer" or not given:
                 return api_error(401, "unauthorized",
                                  "Send the admin key as 'Authorization: Bearer'.")
-            if not hmac.compare_digest(given.encode(), key):
+            if not same_secret(given, key):
                 return api_error(403, "forbidden", "That is not the admin key.")
         body = generate_latest(registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -67,7 +67,14 @@ def attach_metrics(app: web.Application, registry: CollectorRegistry, admin_key:
         runner = web.AppRunner(side, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # taken (by another worker or server), or not this machine's
+            await runner.cleanup()
+            raise SystemExit(
+                f"mentorcall cannot open the metrics listener on {host}:{port}: "
+                f"{exc.strerror or exc}. Another process may be listening there; stop it, "
+                f"or change MENTORCALL_METRICS_BIND.") from None
         listener.runner = runner
         listener.port = int(runner.addresses[0][1])  # the one taken for port 0
         logger.info("metrics on http://%s:%d/metrics", host, listener.port)

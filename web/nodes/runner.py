@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 
 from aiohttp import web
@@ -19,6 +20,7 @@ from aiohttp import web
 from ..access_log import RedactingAccessLogger
 from ..app import SERVICES
 from ..settings import Settings
+from .workers import READY_FD
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,10 @@ async def serve_node(app: web.Application, settings: Settings) -> None:
                 f"{exc.strerror or exc}. Another server may be running there; stop it, "
                 f"or set MENTORCALL_PORT (or MENTORCALL_HOST).") from None
         print(f"mentorcall listening on http://{settings.host}:{settings.port}", flush=True)
+        ready = os.environ.pop(READY_FD, None)  # a worker of `serve --workers` tells its parent
+        if ready is not None:
+            os.write(int(ready), b"1")
+            os.close(int(ready))
         signals = asyncio.Queue[int]()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

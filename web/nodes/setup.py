@@ -5,7 +5,6 @@ heartbeat, and the admin route listing the nodes."""
 from __future__ import annotations
 
 import asyncio
-import hmac
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -24,6 +23,7 @@ from signaling.namespace import CallNamespace
 from signaling.node_keeper import NodeKeeper
 from signaling.placement import RoomPlacement
 
+from ..credentials import same_secret
 from ..metrics.node import node_id_of
 from ..rest import api_error
 from ..settings import Settings
@@ -92,7 +92,7 @@ class NodesApi:
         header = request.headers.get("Authorization", "")
         scheme, _, key = header.partition(" ")
         if not (scheme.lower() == "bearer"
-                and hmac.compare_digest(key.encode(), self._admin_key)):
+                and same_secret(key, self._admin_key)):
             return api_error(401, "unauthorized", "Send the admin key as 'Authorization: Bearer'.")
         nodes = await self._registry.nodes()  # StoreUnavailable: a 503 (web.rest)
         return web.json_response(

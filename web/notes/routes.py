@@ -9,7 +9,6 @@ sessions; ``/api/notes/items`` is the caller's open items across their pairs and
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -22,7 +21,8 @@ from rooms.notes.service import NotesService
 from rooms.recordings.store import RecordingStore
 from rooms.scheduling.people import Person
 
-from ..scheduling.routes import answers, bearer, json_answer, problem, read_body
+from ..credentials import bearer, same_secret
+from ..scheduling.routes import answers, json_answer, problem, read_body
 from .bodies import ItemPatch, ItemsView, PersonItemsView
 from .recordings import SessionRecordings, recordings_markdown, session_recordings
 
@@ -59,7 +59,7 @@ class NotesApi:
     async def _is_admin(self, request: web.Request) -> bool:
         """The admin key, or the admin page's session signed in with it (a link from a
         recording to its notes)."""
-        if hmac.compare_digest(bearer(request).encode(), self._admin_key):
+        if same_secret(bearer(request), self._admin_key):
             return True
         return self._page_admin is not None and await self._page_admin(request)
 

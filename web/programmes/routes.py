@@ -8,7 +8,6 @@ why). Imports are CSV (``text/csv``) or JSON, up to ``MAX_IMPORT_BYTES``.
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from rooms.clock import Clock
-from rooms.errors import RoomError, StoreUnavailable
+from rooms.errors import RoomError
 from rooms.person_tokens import PersonTokens
 from rooms.programmes import history
 from rooms.programmes.errors import ProgrammeError
@@ -27,10 +26,11 @@ from rooms.programmes.model import Intro, Matching, Participant, Programme
 from rooms.programmes.service import ProgrammeService
 from rooms.programmes.wording import for_person
 
+from ..credentials import bearer, same_secret
 from ..recordings.session import COOKIE, SessionCodec
 from ..rest import Problem, api_error, read_bounded
 from ..scheduling.bodies import describe
-from ..scheduling.routes import bearer, json_answer, read_body, status_of
+from ..scheduling.routes import json_answer, person_of, read_body, status_of
 from ..scheduling.views import utc_text
 from .bodies import (
     AcceptBody,
@@ -67,12 +67,12 @@ from .views import (
 Body = TypeVar("Body", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
-STATUS = {"programme_not_found": 404, "invalid_import": 400, "bad_encoding": 400,
-          "wrong_columns": 400, "programme_infeasible": 409, "not_matched": 409,
-          "pair_not_found": 404, "pair_excluded": 409, "intro_not_found": 404,
-          "slot_not_offered": 409, "pool_too_small": 409, "publish_in_progress": 409,
-          "coffee_round_in_progress": 409, "coffee_round_exists": 409,
-          "week_out_of_range": 400, "matching_too_large": 409}
+STATUS = {"programme_not_found": 404, "invalid_import": 400, "invalid_json": 400,
+          "bad_encoding": 400, "wrong_columns": 400, "programme_infeasible": 409,
+          "not_matched": 409, "pair_not_found": 404, "pair_excluded": 409,
+          "intro_not_found": 404, "slot_not_offered": 409, "pool_too_small": 409,
+          "publish_in_progress": 409, "coffee_round_in_progress": 409,
+          "coffee_round_exists": 409, "week_out_of_range": 400, "matching_too_large": 409}
 
 
 def answers(handler: Handler) -> Handler:
@@ -150,21 +150,13 @@ class ProgrammesApi:
                                            "not a room's admin token.", 403)
             self._sessions.check_csrf(request, session)  # 403 csrf_invalid
             return
-        if not hmac.compare_digest(bearer(request).encode(), self._admin_key):
+        if not same_secret(bearer(request), self._admin_key):
             raise Problem("unauthorized", "Send the admin key as 'Authorization: Bearer'.", 401)
 
     async def _person(self, request: web.Request) -> str:
-        directory = self._service.scheduling.directory
-        try:
-            identity, version = self._tokens.verify_versioned(bearer(request))
-            person = await directory.person(identity)
-        except StoreUnavailable:
-            raise  # 503 unavailable: the store is away, the link is fine
-        except RoomError as exc:
-            raise Problem("unauthorized", "Send your schedule link's token.", 401) from exc
-        if version != person.token_version:
-            raise Problem("unauthorized", "This link has been replaced by a newer one.", 401)
-        return identity
+        """The identity of the person whose schedule link the request carries."""
+        person = await person_of(request, self._tokens, self._service.scheduling.directory)
+        return person.identity
 
     @staticmethod
     def _id(request: web.Request) -> str:

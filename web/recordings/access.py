@@ -23,7 +23,6 @@ file name from the path that is not a plain one is written as ``(invalid)``.
 
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from rooms.recordings.store import RecordingStore
 from rooms.roundtables.service import RoundtableService
 
 from ..client_address import ClientAddress
+from ..credentials import same_secret
 from ..rest import Problem
 from .session import COOKIE, SessionCodec
 
@@ -182,7 +182,7 @@ class Access:
 
     async def of_credential(self, credential: str) -> Caller:
         """The caller an admin key or join token makes (a refusal if neither admits)."""
-        if hmac.compare_digest(credential.encode(), self._admin_key):
+        if same_secret(credential, self._admin_key):
             return Caller("admin", None)
         try:
             grant = self._signer.verify(credential)

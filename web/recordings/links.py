@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 from rooms.clock import Clock
 
+from ..credentials import same_secret
+
 KEY_PURPOSE = b"mentorcall recording download links v1"
 MAX_EXPIRES_CHARS = 12
 
@@ -63,7 +65,7 @@ class LinkSigner:
         if not expires or not sig or len(expires) > MAX_EXPIRES_CHARS or not expires.isdigit():
             raise LinkRefused("link_invalid", "This download link is not valid.")
         wanted = self._signature(recording_id, name, expires)
-        if not hmac.compare_digest(wanted.encode(), sig.encode()):
+        if not same_secret(sig, wanted):
             raise LinkRefused("link_invalid", "This download link is not valid.")
         if self._clock.now() >= int(expires):
             raise LinkRefused("link_expired", "This download link has expired: ask for a "

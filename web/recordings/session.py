@@ -35,6 +35,7 @@ from aiohttp import web
 
 from rooms.clock import Clock
 
+from ..credentials import same_secret
 from ..rest import Problem
 
 COOKIE = "mentorcall_admin"
@@ -132,7 +133,7 @@ class SessionCodec:
         another secret or admin key, expired); :meth:`open` also checks sign-out."""
         payload, _, sig = value.partition(".")
         if (not payload or not sig or len(value) > MAX_COOKIE_CHARS
-                or not hmac.compare_digest(self._sign(payload).encode(), sig.encode())):
+                or not same_secret(sig, self._sign(payload))):
             raise session_invalid()
         try:
             data = json.loads(_unb64(payload))
@@ -163,7 +164,7 @@ class SessionCodec:
         if request.method in SAFE_METHODS:
             return
         sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent.encode(), self.csrf_token(session).encode()):
+        if not same_secret(sent, self.csrf_token(session)):
             raise csrf_invalid()
 
 

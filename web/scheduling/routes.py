@@ -9,7 +9,6 @@ every error is ``{"error": {"code", "message"}}`` with a stable code (see ``stat
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -28,11 +27,13 @@ from rooms.scheduling.booking_service import (
     run_inline,
 )
 from rooms.scheduling.bookings import Booking
+from rooms.scheduling.directory import PeopleDirectory
 from rooms.scheduling.ics import ZoneDefinitions, booking_ics, feed_ics
 from rooms.scheduling.people import Person, PersonRole
 from rooms.scheduling.slots import Slot, local_day_range
 from rooms.scheduling.zones import HOST_SPECIFIC, from_epoch
 
+from ..credentials import bearer, same_secret
 from ..rest import Problem, api_error, read_json
 from .bodies import (
     AvailabilityBody,
@@ -121,10 +122,25 @@ async def read_body(request: web.Request, model: type[Body]) -> Body:
     return model.model_validate_json(body.raw or b"{}")
 
 
-def bearer(request: web.Request) -> str:
-    """The bearer credential of the request ('' if none)."""
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
+async def person_of(request: web.Request, tokens: PersonTokens,
+                    directory: PeopleDirectory) -> Person:
+    """The registered person whose schedule-link token the request carries as
+    ``Authorization: Bearer``: 401 ``unauthorized`` saying why if there is none, it is not
+    valid, names no one or was replaced by a newer link; a store outage stays 503
+    ``unavailable`` (the link is fine). Every API a person's link opens checks it so."""
+    try:
+        identity, version = tokens.verify_versioned(bearer(request))
+        person = await directory.person(identity)
+    except StoreUnavailable:
+        raise  # 503 unavailable: the store is away, the link is fine
+    except RoomError as exc:
+        message = exc.message if exc.code.startswith("token_") else (
+            "This scheduling link belongs to no registered person.")
+        raise problem("unauthorized", message) from exc
+    if version != person.token_version:
+        raise problem("unauthorized", "This scheduling link has been replaced by a newer "
+                                      "one. Ask your programme for it.")
+    return person
 
 
 class SchedulingApi:
@@ -163,7 +179,7 @@ class SchedulingApi:
     # ---- auth --------------------------------------------------------------------------
 
     def _is_admin(self, request: web.Request) -> bool:
-        return hmac.compare_digest(bearer(request).encode(), self._admin_key)
+        return same_secret(bearer(request), self._admin_key)
 
     def _require_admin(self, request: web.Request) -> None:
         if not self._is_admin(request):
@@ -174,19 +190,7 @@ class SchedulingApi:
         return await self._caller(request)
 
     async def _caller(self, request: web.Request) -> Person:
-        try:
-            identity, version = self._tokens.verify_versioned(bearer(request))
-            person = await self._directory.person(identity)
-        except StoreUnavailable:
-            raise  # 503 unavailable: the store is away, the link is fine
-        except RoomError as exc:
-            message = exc.message if exc.code.startswith("token_") else (
-                "This scheduling link belongs to no registered person.")
-            raise problem("unauthorized", message) from exc
-        if version != person.token_version:
-            raise problem("unauthorized", "This scheduling link has been replaced by a newer "
-                                          "one. Ask your programme for it.")
-        return person
+        return await person_of(request, self._tokens, self._directory)
 
     # ---- people ------------------------------------------------------------------------
 

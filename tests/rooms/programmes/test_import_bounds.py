@@ -76,8 +76,8 @@ def test_a_bad_email_is_reported_with_its_row() -> None:
 def test_a_number_of_5000_digits_is_refused_not_parsed() -> None:
     error = refused(b'{"people": [{"key": "a", "name": "A", "role": "mentor", "zone": "UTC", '
                     b'"capacity": ' + b"9" * 5000 + b"}]}", read_json)
-    assert error.code == "invalid_import" and "numbers are limited" in error.message
-    assert refused(b'{"people": [], "x": NaN}', read_json).code == "invalid_import"
+    assert error.code == "invalid_json" and "numbers are limited" in error.message
+    assert refused(b'{"people": [], "x": NaN}', read_json).code == "invalid_json"
     csv_error = refused((HEADER + "a,A,mentor,UTC,,," + "9" * 5000 + "\n").encode())
     assert csv_error.rows[0].row == 2 and len(csv_error.rows[0].reason) < 100
 
@@ -85,7 +85,7 @@ def test_a_number_of_5000_digits_is_refused_not_parsed() -> None:
 def test_json_nested_100000_deep_is_refused() -> None:
     deep = b'{"people": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     error = refused(deep, read_json)
-    assert error.code == "invalid_import" and "nests too deep" in error.message
+    assert error.code == "invalid_json" and "nests too deep" in error.message
 
 
 def test_a_csv_field_longer_than_the_csv_limit_is_a_row_error() -> None:

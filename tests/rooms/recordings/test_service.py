@@ -68,6 +68,33 @@ async def test_a_lost_nodes_recording_does_not_block_the_room(
     assert (await recordings.stop(room, Role.MENTOR, True)).recording_id == second.recording_id
 
 
+async def test_stopping_a_lost_nodes_recording_interrupts_it(
+        recordings: RecordingService) -> None:
+    """Its files are on the lost node: a `stopped` one with no files could be deleted
+    while they stay on disk, so it waits as `interrupted` for that node's recovery."""
+    room = coffee()
+    live = {"node-a", "node-b"}
+
+    async def live_nodes() -> set[str]:
+        return live
+
+    recordings.live_nodes = live_nodes
+    recordings.node_id = "node-a"
+    first = await recordings.start(room, "mentor-1", Role.MENTOR, True)
+    recordings.node_id = "node-b"
+    live.discard("node-a")  # node-a was killed while recording; the room moved to node-b
+    await expect_error("recording_interrupted", recordings.stop(room, Role.MENTOR, True))
+    old = await recordings.store.get(first.recording_id)
+    assert old is not None and old.state is RecordingState.INTERRUPTED and old.stopped_at is None
+    await expect_error("not_recording", recordings.stop(room, Role.MENTOR, True))
+    # a live node's recording is stopped as before, from whichever node
+    live.add("node-a")
+    recordings.node_id = "node-a"
+    second = await recordings.start(room, "mentor-1", Role.MENTOR, True)
+    recordings.node_id = "node-b"
+    assert (await recordings.stop(room, Role.MENTOR, True)).recording_id == second.recording_id
+
+
 async def test_refused_start_starts_nothing(recordings: RecordingService) -> None:
     room = coffee()
     await expect_error("not_allowed_to_record",

@@ -3,6 +3,8 @@ coffee rounds, dashboard; webhooks through the outbox; bad imports write nothing
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +44,19 @@ class Api:
     async def admin(self, method: str, path: str, body: Any = None,
                     raw: bytes | None = None) -> tuple[int, Any]:
         return await self.call(method, path, self.server.admin_key, body, raw)
+
+
+@asynccontextmanager
+async def programme_api(name: str, clock: ManualClock | None = None,
+                        **options: Any) -> AsyncIterator[tuple[Api, str]]:
+    """A live server (``options`` as live_server's) with one new programme called ``name``:
+    a client of the API and the programme's path, ``/api/programmes/{programme_id}``."""
+    async with live_server(clock or ManualClock(T0.timestamp()), **options) as server, \
+            aiohttp.ClientSession() as http:
+        api = Api(server, http)
+        status, programme = await api.admin("POST", "/api/programmes", {"name": name})
+        assert status == 201, programme
+        yield api, f"/api/programmes/{programme['programme_id']}"
 
 
 async def test_the_whole_flow(deployment: dict[str, str]) -> None:
@@ -148,11 +163,7 @@ async def test_the_whole_flow(deployment: dict[str, str]) -> None:
 
 
 async def test_me_intro_before_publishing_and_outside_programmes() -> None:
-    async with live_server(ManualClock(T0.timestamp())) as server, \
-            aiohttp.ClientSession() as http:
-        api = Api(server, http)
-        _, programme = await api.admin("POST", "/api/programmes", {"name": "Spring"})
-        base = f"/api/programmes/{programme['programme_id']}"
+    async with programme_api("Spring") as (api, base):
         _, imported = await api.admin("POST", base + "/people.csv", raw=CSV)
         token = imported["people"][0]["schedule_link"].split("#token=")[1]
         status, error = await api.call("GET", "/api/me/intro", token)
@@ -164,17 +175,28 @@ async def test_me_intro_before_publishing_and_outside_programmes() -> None:
         status, error = await api.call("GET", "/api/me/intro",
                                        person["schedule_link"].split("#token=")[1])
         assert (status, error["error"]["code"]) == (404, "intro_not_found")
-        status, _ = await api.admin("GET", base.replace(programme["programme_id"], "nope")
-                                    + "/people")
+        status, _ = await api.admin("GET", "/api/programmes/nope/people")
         assert status == 404
 
 
-async def test_bad_imports_write_nothing() -> None:
+async def test_a_persons_link_is_checked_as_the_scheduling_api_checks_it() -> None:
     async with live_server(ManualClock(T0.timestamp())) as server, \
             aiohttp.ClientSession() as http:
         api = Api(server, http)
-        _, programme = await api.admin("POST", "/api/programmes", {"name": "P"})
-        base = f"/api/programmes/{programme['programme_id']}"
+        _, person = await api.admin("POST", "/api/people", {
+            "display_name": "Outsider", "role": "mentee", "zone": "UTC"})
+        old = person["schedule_link"].split("#token=")[1]
+        status, _ = await api.admin("POST", f"/api/people/{person['identity']}/link")
+        assert status == 200
+        for token in (old, "not-a-token", None):
+            answers = [await api.call("GET", path, token) for path in ("/api/me",
+                                                                       "/api/me/intro")]
+            assert answers[0] == answers[1], token
+            assert answers[0][0] == 401 and answers[0][1]["error"]["code"] == "unauthorized"
+
+
+async def test_bad_imports_write_nothing() -> None:
+    async with programme_api("P") as (api, base):
         bad = CSV.replace(b"Asia/Tokyo", b"Asia/Tokio").replace(b",2,dept", b",-1,dept")
         status, error = await api.admin("POST", base + "/people.csv", raw=bad)
         assert status == 400 and error["error"]["code"] == "invalid_import"
@@ -195,22 +217,19 @@ async def test_bad_imports_write_nothing() -> None:
         assert status == 409 and error["error"]["code"] == "programme_infeasible"
         status, shown = await api.admin("GET", base)
         assert (shown["mentors"], shown["mentees"]) == (0, 0)
-        people = server.services.scheduling.service.directory
+        people = api.server.services.scheduling.service.directory
         assert await people.everyone() == []
         status, error = await api.admin("GET", "/api/programmes/nope/matching")
         assert (status, error["error"]["code"]) == (404, "programme_not_found")
 
 
 async def test_a_publish_while_another_process_publishes_is_409(redis_url: str) -> None:
-    async with live_server(ManualClock(T0.timestamp()), redis_url=redis_url) as server, \
-            aiohttp.ClientSession() as http:
-        api = Api(server, http)
-        _, programme = await api.admin("POST", "/api/programmes", {"name": "P"})
-        base = f"/api/programmes/{programme['programme_id']}"
+    async with programme_api("P", redis_url=redis_url) as (api, base):
         await api.admin("POST", base + "/people.csv", raw=CSV)
         await api.admin("POST", base + "/matching", {})
         client = aioredis.from_url(redis_url, decode_responses=True)
-        lease = f"mentorcall:programme:{programme['programme_id']}:lease:publish"
+        programme_id = base.removeprefix("/api/programmes/")
+        lease = f"mentorcall:programme:{programme_id}:lease:publish"
         try:
             await client.set(lease, "another-process", px=60_000)  # its publish is running
             status, error = await api.admin("POST", base + "/publish")
@@ -226,11 +245,7 @@ async def test_a_publish_while_another_process_publishes_is_409(redis_url: str) 
 
 
 async def test_importing_again_says_who_left() -> None:
-    async with live_server(ManualClock(T0.timestamp())) as server, \
-            aiohttp.ClientSession() as http:
-        api = Api(server, http)
-        _, programme = await api.admin("POST", "/api/programmes", {"name": "P"})
-        base = f"/api/programmes/{programme['programme_id']}"
+    async with programme_api("P") as (api, base):
         status, first = await api.admin("POST", base + "/people.csv", raw=CSV)
         assert status == 201 and first["left"] == []
         without_lou = b"".join(line for line in CSV.splitlines(keepends=True)

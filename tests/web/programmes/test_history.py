@@ -3,12 +3,9 @@ cancelled) and past coffee rounds, on memory and on Redis."""
 
 from __future__ import annotations
 
-import aiohttp
-
 from rooms.clock import ManualClock
-from tests.live_server import live_server
 
-from .test_api import CSV, T0, Api
+from .test_api import CSV, T0, programme_api
 
 # Zoe (Paris mornings, no mentee) gives the coffee rounds pairs: the other people with
 # common time are mentoring pairs, which a coffee round never pairs again.
@@ -17,10 +14,7 @@ WITH_ZOE = CSV + b"zoe,Zoe,mentor,Europe/Paris,en;fr,cooking,,1,,,mon-fri 09:00-
 
 async def test_intros_and_coffee_rounds_with_their_states(deployment: dict[str, str]) -> None:
     clock = ManualClock(T0.timestamp())
-    async with live_server(clock, **deployment) as server, aiohttp.ClientSession() as http:
-        api = Api(server, http)
-        _, programme = await api.admin("POST", "/api/programmes", {"name": "Spring"})
-        base = f"/api/programmes/{programme['programme_id']}"
+    async with programme_api("Spring", clock, **deployment) as (api, base):
         _, imported = await api.admin("POST", base + "/people.csv", raw=WITH_ZOE)
         links = {p["key"]: p["schedule_link"].split("#token=")[1] for p in imported["people"]}
         status, empty = await api.admin("GET", base + "/intros")
@@ -43,7 +37,7 @@ async def test_intros_and_coffee_rounds_with_their_states(deployment: dict[str, 
         assert len(kenji["offered"]) == 3 and kenji["sent_at"] == "2026-03-02T08:00:00Z"
         assert (lou["state"], lou["session"], lou["accepted_by"]) == ("proposed", None, None)
 
-        sched = server.services.scheduling.service
+        sched = api.server.services.scheduling.service
         lee = await sched.directory.person(imported["people"][0]["identity"])
         await sched.cancel(lee, booked["booking_id"])
         _, sent = await api.admin("GET", base + "/intros")

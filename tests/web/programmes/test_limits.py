@@ -10,7 +10,7 @@ import aiohttp
 from rooms.clock import ManualClock
 from tests.live_server import live_server
 
-from .test_api import T0, Api
+from .test_api import T0, Api, programme_api
 
 CAP2 = b"""key,name,role,zone,capacity,availability
 mo,Mo Mentor,mentor,Europe/Paris,2,mon-fri 09:00-10:30
@@ -47,11 +47,7 @@ async def test_settings_are_checked_at_creation_and_can_be_changed() -> None:
 
 
 async def test_bad_imports_are_coded_and_short() -> None:
-    async with live_server(ManualClock(T0.timestamp())) as server, \
-            aiohttp.ClientSession() as http:
-        api = Api(server, http)
-        _, programme = await api.admin("POST", "/api/programmes", {"name": "P"})
-        base = f"/api/programmes/{programme['programme_id']}"
+    async with programme_api("P") as (api, base):
         status, error = await api.admin("POST", base + "/people.csv",
                                         raw=b"key,name,role,zone\n" + b"x\n" * 20_000)
         assert (status, error["error"]["code"]) == (400, "invalid_import")
@@ -60,27 +56,25 @@ async def test_bad_imports_are_coded_and_short() -> None:
                                         raw=b"key,name,role,zone\n" + b"x\n" * 4000)
         assert status == 400 and len(error["rows"]) == 100
         assert len(json.dumps(error)) < 20_000 and "3900 more" in error["error"]["message"]
-        for person in ({"email": 5}, {"email": ["x"]}, {"email": "not an email"},
-                       {"capacity": 10 ** 30}):
+        for person, code in (({"email": 5}, "invalid_import"),
+                             ({"email": ["x"]}, "invalid_import"),
+                             ({"email": "not an email"}, "invalid_import"),
+                             ({"capacity": 10 ** 30}, "invalid_json")):  # 31 digits: > 20
             body = {"people": [{"key": "a", "name": "A", "role": "mentor", "zone": "UTC",
                                 **person}]}
             status, error = await api.admin("POST", base + "/people", body)
-            assert (status, error["error"]["code"]) == (400, "invalid_import"), person
+            assert (status, error["error"]["code"]) == (400, code), person
         deep = b'{"people": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-        status, error = await api.call("POST", base + "/people", server.admin_key, raw=deep,
+        status, error = await api.call("POST", base + "/people", api.server.admin_key, raw=deep,
                                        content_type="application/json")
-        assert (status, error["error"]["code"]) == (400, "invalid_import")
+        assert (status, error["error"]["code"]) == (400, "invalid_json")
         long = b"key,name,role,zone,skills\na,A,mentor,UTC," + b"x" * 140_000 + b"\n"
         status, error = await api.admin("POST", base + "/people.csv", raw=long)
         assert status == 400 and error["rows"][0]["row"] == 2
 
 
 async def test_weeks_out_of_range_and_a_mentor_with_two_mentees() -> None:
-    async with live_server(ManualClock(T0.timestamp())) as server, \
-            aiohttp.ClientSession() as http:
-        api = Api(server, http)
-        _, programme = await api.admin("POST", "/api/programmes", {"name": "Cap2"})
-        base = f"/api/programmes/{programme['programme_id']}"
+    async with programme_api("Cap2") as (api, base):
         _, imported = await api.admin("POST", base + "/people.csv", raw=CAP2)
         links = {p["key"]: p["schedule_link"].split("#token=")[1] for p in imported["people"]}
         for path, week in (("/matching", "9999-12-31"), ("/matching", "0001-01-01"),
@@ -104,3 +98,18 @@ async def test_weeks_out_of_range_and_a_mentor_with_two_mentees() -> None:
         assert status == 201
         status, error = await api.admin("POST", base + "/coffee-rounds", {})
         assert (status, error["error"]["code"]) == (409, "coffee_round_exists")
+
+
+async def test_a_json_import_that_is_not_json_answers_as_every_json_body() -> None:
+    async with programme_api("P") as (api, base):
+        for raw in (b"{oops", b'{"people": [], "x": NaN}', b'{"people": [1e' + b"9" * 40 + b"]}",
+                    b'{"people": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"):
+            codes = set()
+            for path in ("/api/programmes", base, base + "/people"):
+                status, error = await api.call("PATCH" if path == base else "POST", path,
+                                               api.server.admin_key, raw=raw,
+                                               content_type="application/json")
+                codes.add((status, error["error"]["code"]))
+            assert codes == {(400, "invalid_json")}, (raw[:20], codes)
+        status, people = await api.admin("GET", base + "/people")
+        assert status == 200 and people["people"] == []

@@ -25,7 +25,7 @@ export const ERROR_TEXT = {
   stale_answer: "The video connection was updated while your browser answered. Catching up…",
   invalid_sdp: "The server couldn't use your browser's media settings. Try an up-to-date Chrome, Firefox or Safari.",
   unsupported_codec: "Your browser doesn't offer the video and audio formats this service needs (VP8 and Opus). Try an up-to-date Chrome, Firefox or Safari.",
-  media_failed: "The media server couldn't connect your camera and microphone. Please rejoin.",
+  media_failed: "The audio and video connection to the call server couldn't be set up. Please try again.",
   not_host: "Only the host can do this.",
   not_roundtable: "This control is only available in a roundtable.",
   banned: "A host removed you from this session, so you can't join it again.",
@@ -45,6 +45,7 @@ export const ERROR_TEXT = {
   not_allowed_to_record: "You can't record this session: only the mentor (or, in a group session, a host) can start or stop a recording.",
   already_recording: "This session is already being recorded.",
   not_recording: "This session isn't being recorded right now.",
+  recording_interrupted: "The recording was cut off when the server writing it was lost. It is kept and finished when that server comes back; you can record again.",
   recording_disk_full: "The recording stopped because the server ran out of space. What was recorded until then is kept.",
   invalid_update: "That change to the notes couldn't be read, so it wasn't kept. Your notes are unchanged.",
   notes_wrong_room: "Those notes belong to another session.",
@@ -98,6 +99,26 @@ export function otherRoleText(role) {
   if (role === "host") return "the participants";
   if (role === "co-host" || role === "participant" || role === "observer") return "the others";
   return "the other person";
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** What the page says when a media connection to the server cannot be made (its network
+ * path was refused or never connected): the camera and microphone are not the problem,
+ * and rejoining will not help. On a page served from this machine's loopback address,
+ * the usual cause is a browser that offers no loopback ICE address (README, "Your first
+ * call"). `hostname`: the page's (window.location.hostname). */
+export function mediaPathText(hostname) {
+  if (LOOPBACK_HOSTS.has(hostname) || hostname.startsWith("127.")) {
+    return "Your camera and microphone work, but your browser couldn't open a media connection " +
+      "to this server, which takes media on this computer's loopback address: start Chrome or " +
+      "Chromium with --allow-loopback-in-peer-connection, or the server with " +
+      "MENTORCALL_ICE_ALLOWED_NETWORKS=127.0.0.0/8,::1/128,local " +
+      "(see \"Your first call\" in the README).";
+  }
+  return "Your camera and microphone work, but your browser couldn't open a media connection " +
+    "to the call server: a firewall, VPN or network setting may be blocking it. Try another " +
+    "network, or tell whoever runs these calls.";
 }
 
 /** An error ack from the server (or a client-side failure with a code). */

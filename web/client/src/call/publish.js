@@ -3,7 +3,7 @@
 // when it fails or is still not connected CONNECT_WATCH_MS after its answer). Methods of
 // CallClient (app.js), mixed into its prototype: `this` is the CallClient.
 
-import { ServerError, describeError } from "./messages.js";
+import { ServerError, describeError, mediaPathText } from "./messages.js";
 import { createPublishOffer, watchConnecting } from "./rtc.js";
 
 // A media connection not connected this long after its answer is started again (the
@@ -92,7 +92,9 @@ export const publishing = {
   },
 
   republish(pc) {
-    this.status("Your camera and microphone lost their connection. Trying again…");
+    // a connection that never connected: its network path, not the camera
+    this.status(pc.mcConnected ? "Your camera and microphone lost their connection. Trying again…"
+      : `${mediaPathText(window.location.hostname)} Trying again…`);
     this.publishPc = null;
     pc.close();
     if (this.socket?.connected) this.publish();
@@ -111,6 +113,7 @@ export const publishing = {
       if (pc !== this.publishPc) return;
       await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });
       pc.addEventListener("connectionstatechange", () => {
+        if (pc.connectionState === "connected") pc.mcConnected = true;
         if (pc === this.publishPc && pc.connectionState === "failed") this.republish(pc);
       });
       watchConnecting(pc, CONNECT_WATCH_MS, () => {
@@ -125,7 +128,9 @@ export const publishing = {
         pc.close();
       }
       if (socket === this.socket && this.wantInCall) {
-        this.status(`Your camera and microphone couldn't be shared. ${describeError(err)}`);
+        // media_failed: the server refused every network address the browser offered
+        this.status(err?.code === "media_failed" ? mediaPathText(window.location.hostname)
+          : `Your camera and microphone couldn't be shared. ${describeError(err)}`);
         if (!(err instanceof ServerError)) console.error(err);
       }
     }

@@ -68,8 +68,9 @@ export const reconnecting = {
   },
 
   /** `join` on the current connection: with our resume token if we have one; if the
-   * server refuses it (the grace period is over, or it is not current any more), again
-   * as a new arrival. Sets `this.graceOver` when our seat had been given up. */
+   * grace period is over (`resume_expired`), again as a new arrival, setting
+   * `this.graceOver`. A `resume_invalid` (another window joined as us since) is thrown:
+   * joining afresh would take the call away from that window (signaling.js stops). */
   async joinRequest() {
     const named = this.claims?.share && this.shareName ? { display_name: this.shareName } : {};
     const payload = { token: this.token, ...named };
@@ -78,9 +79,9 @@ export const reconnecting = {
       try {
         return await this.request("join", { ...payload, resume_token: this.resumeToken });
       } catch (err) {
-        if (!(err instanceof ServerError) || !["resume_expired", "resume_invalid"].includes(err.code)) throw err;
+        if (!(err instanceof ServerError) || err.code !== "resume_expired") throw err;
         this.resumeToken = null;
-        this.graceOver = err.code === "resume_expired";
+        this.graceOver = true;
       }
     }
     return this.request("join", payload);

@@ -4,7 +4,7 @@
 // server renegotiates (docs/protocol.md). Methods of CallClient (app.js), mixed into its
 // prototype: `this` is the CallClient.
 
-import { ERROR_TEXT, ServerError, describeError } from "./messages.js";
+import { ERROR_TEXT, ServerError, describeError, mediaPathText } from "./messages.js";
 import { peekClaims } from "../shared/token.js";
 import { SubscriberLink } from "./subscriber.js";
 import { remember, typedName } from "./share.js";
@@ -95,6 +95,11 @@ export const signaling = {
     } catch (err) {
       if (socket !== this.socket) return;
       if (this.followMoved(err)) return; // the room lives on another node: go there
+      if (err.code === "resume_invalid") {
+        // Another window joined as us while we were away: it keeps the call.
+        this.onReplaced(socket, { message: ERROR_TEXT.resume_invalid });
+        return;
+      }
       if (this.joinedOnce && ["timeout", "unavailable", "internal_error"].includes(err.code)) {
         socket.disconnect(); // a node that cannot serve us just now: try again
         this.reconnectSoon();
@@ -291,7 +296,14 @@ export const signaling = {
       return;
     }
     // "subscriber": the server opens a new subscribe connection and offers it next
-    if (connection === "subscriber") this.status("The connection to the others dropped. Reconnecting…");
+    if (connection === "subscriber") this.status(this.subscriberDroppedText());
+  },
+
+  /** The subscribe connection failed: it dropped, or (never connected) its network path
+   * to the server is refused (mediaPathText). */
+  subscriberDroppedText() {
+    return this.subscriber?.connectedOnce ? "The connection to the others dropped. Reconnecting…"
+      : `${mediaPathText(window.location.hostname)} Trying again…`;
   },
 
   // An offer on our subscribe connection (the join ack's, then subscriber_offer events).
@@ -302,7 +314,7 @@ export const signaling = {
         iceServers: this.iceServers,
         sendAnswer: (payload) => this.request("subscriber_answer", payload),
         restart: () => {
-          this.status("The connection to the others dropped. Reconnecting…");
+          this.status(this.subscriberDroppedText());
           return this.request("subscriber_restart", {});
         },
         connectWatchMs: CONNECT_WATCH_MS,

@@ -51,6 +51,7 @@ export class SubscriberLink {
     this.onSlots = onSlots || (() => {});
     this.slotEvents = 0; // video_slots applied
     this.pc = null;
+    this.connectedOnce = false; // a subscribe connection of ours has connected
     this.subscriptionId = null;
     this.version = 0; // the last version answered (or being answered)
     this.streams = new Map(); // identity -> MediaStream
@@ -137,6 +138,7 @@ export class SubscriberLink {
   watch(pc) {
     const replacement = this.opened > 1;
     pc.addEventListener("connectionstatechange", () => {
+      if (pc.connectionState === "connected") this.connectedOnce = true;
       if (pc.connectionState === "failed") this.requestRestart(pc);
       else if (pc.connectionState === "connected" && replacement && pc === this.pc) this.onRestored();
     });
