@@ -1,10 +1,14 @@
 """The disk side of recording: one thread does every file write; the event loop never does.
 
-The muxer runs on the event loop into memory (media/recording/writer.py) and hands each
-chunk FFmpeg writes - a Matroska cluster every ~200 ms, a few KB to tens of KB - to a
-:class:`DiskFile` through :meth:`DiskThread.submit`. So the thread wakes a few times a
-second per track and holds the interpreter lock only briefly (``os.write`` releases it):
-the forwarding on the event loop keeps its CPU.
+The muxer runs on the event loop into memory (media/recording/writer.py) and queues
+each chunk - a Matroska cluster every ~200 ms, a few KB to tens of KB - for its
+:class:`DiskFile` with :meth:`DiskThread.write`; :meth:`DiskThread.flush` hands every
+chunk queued since to the thread as one job (the recorder's batches end with it,
+media/recording/batches.py; :meth:`DiskThread.submit` does it first, so jobs and chunks
+keep their order). So the thread wakes a few times a second per recorder, not per
+chunk (each wake-up of a sleeping thread costs far more CPU than the write), and holds
+the interpreter lock only briefly (``os.write`` releases it): the forwarding on the
+event loop keeps its CPU.
 
 A failed write (ENOSPC above all) stops that file for good: the chunk it was writing is
 cut back out (so the file ends after its last whole cluster and plays as it is), later
@@ -20,6 +24,7 @@ written - sidecars, and the recording's consent log - and to nothing else.
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
 import queue
@@ -39,11 +44,13 @@ RESERVE_BYTES = 256 * 1024
 class DiskThread:
     """One thread running a recorder's file jobs in submission order; with ``reserve``,
     a file of RESERVE_BYTES kept there until the disk fills up (see the module
-    docstring)."""
+    docstring). :meth:`write`, :meth:`flush` and :meth:`submit` are called from one
+    thread (the event loop's); :meth:`stop` once that thread is done with it."""
 
     def __init__(self, name: str = "recording-disk", reserve: Path | None = None) -> None:
         self.full = False  # a media write met ENOSPC: media chunks are refused from then
         self._reserve = reserve
+        self._pending: list[tuple[DiskFile, bytes]] = []  # written, not yet handed over
         self._queue: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -51,17 +58,31 @@ class DiskThread:
             self.submit(self._make_reserve)
 
     def submit(self, job: Callable[[], None]) -> None:
+        """Run ``job`` on the thread, after every chunk written before."""
+        self.flush()
         self._queue.put(job)
 
     def write(self, file: DiskFile, data: bytes) -> None:
-        """Queue a media chunk for ``file`` (refused once the disk is full)."""
-        self._queue.put(lambda: self._write(file, data))
+        """Queue a media chunk for ``file`` (refused once the disk is full); it goes to
+        the thread at the next :meth:`flush` or :meth:`submit`."""
+        self._pending.append((file, data))
+
+    def flush(self) -> None:
+        """Hand the chunks written since the last flush to the thread, as one job."""
+        if self._pending:
+            writes, self._pending = self._pending, []
+            self._queue.put(functools.partial(self._write_all, writes))
 
     def stop(self, timeout: float | None = None) -> None:
-        """Finish the queued jobs, free the reserve, then end the thread."""
+        """Finish the queued jobs and chunks, free the reserve, then end the thread."""
+        self.flush()
         self._queue.put(self._release_reserve)
         self._queue.put(None)
         self._thread.join(timeout)
+
+    def _write_all(self, writes: list[tuple[DiskFile, bytes]]) -> None:
+        for file, data in writes:
+            self._write(file, data)
 
     def _write(self, file: DiskFile, data: bytes) -> None:
         if self.full:

@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import quote
 
+from media.recording.batches import Batches
 from media.recording.clock import PeerClock
 from media.recording.disk import RESERVE_NAME, DiskThread
 from media.recording.track import TrackRecording, WriteFailed
@@ -65,6 +66,7 @@ class Recorder:
         self.folder = folder
         self._on_failed = on_failed
         self._disk: DiskThread | None = None
+        self._batches: Batches | None = None  # of every track, with the disk thread
         self._tracks: dict[tuple[str, str], TrackRecording] = {}
         self._clocks: dict[str, PeerClock] = {}
         self._numbers: dict[tuple[str, str], int] = {}
@@ -81,8 +83,9 @@ class Recorder:
         does not publish is skipped: call again after it publishes (also after it left
         and joined again: its tracks ended with it)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        if self._disk is None:
+        if self._disk is None or self._batches is None:
             self._disk = DiskThread(reserve=self.folder / RESERVE_NAME)
+            self._batches = Batches(self._disk.flush)
         for kind in kinds:
             key = (peer_id, kind)
             current = self._tracks.get(key)
@@ -96,9 +99,11 @@ class Recorder:
                 lambda key=key: self._next_path(*key),  # type: ignore[misc]
                 self._track_finalizing,
                 self._failed,
+                self._batches,
             )
             request_keyframe = self._sfu.add_track_sink(peer_id, kind, track)
             if request_keyframe is None:
+                track.stop()  # (leaves the batches)
                 continue
             track.request_keyframe = request_keyframe
             self._tracks[key] = track
@@ -125,6 +130,9 @@ class Recorder:
         for peer_id, kind in list(self._tracks):
             self.stop(peer_id, [kind])
         await self.drain()
+        if self._batches is not None:
+            self._batches.close()
+            self._batches = None
         disk, self._disk = self._disk, None
         if disk is not None:
             await asyncio.get_running_loop().run_in_executor(None, disk.stop)

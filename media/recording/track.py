@@ -4,9 +4,11 @@ Runs on the event loop: packets are collected as they come (a list append) and e
 BATCH_S reordered, assembled into frames and put into clusters in memory in one go
 (no decoding; in a batch the code stays in cache, a few microseconds per packet, where
 the same work per packet between the forwarding's would cost several times more; a
-batch of one stream's in-order packets takes the depacketiser's short path); the
-recorder's disk thread writes the clusters and the sidecars (media/recording/disk.py).
-A crash loses at most a batch, the open cluster and a reorder wait: about 0.6 s.
+batch of one stream's in-order packets takes the depacketiser's short path). The
+batches of a recorder's tracks run together, from a packet's arrival rather than a
+timer of their own, and end with one hand-over to the recorder's disk thread, which
+writes the clusters and the sidecars (media/recording/batches.py, disk.py).
+A crash loses at most a batch, the open cluster and a reorder wait: about 0.65 s.
 One segment (one file and its sidecar) per RTP stream: a new SSRC (the publisher
 re-published) ends the segment and starts the next. Video starts at a keyframe,
 requested at once and again after any loss (paced by the SFU with the subscribers').
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from aiortc.rtp import RtpPacket
 
+from media.recording.batches import Batches
 from media.recording.clock import PeerClock, TrackClock
 from media.recording.depacketizer import Depacketizer, Frame
 from media.recording.disk import DiskFile, DiskThread
@@ -34,8 +37,6 @@ from media.recording.sidecar import DISK_FULL, FAILED, RECORDING, TrackInfo, wri
 from media.recording.writer import CLOCK_RATES, CODECS, WebmTrackWriter
 
 logger = logging.getLogger(__name__)
-
-BATCH_S = 0.2  # packets are processed this often (a SIGKILL loses them too)
 
 # (peer id, kind, the error) when writing a track stopped (disk full above all)
 WriteFailed = Callable[[str, str, OSError], None]
@@ -60,7 +61,8 @@ class TrackRecording:
     """Records one track of one peer (see the module docstring); a fan-out's PacketSink.
 
     ``next_path`` gives ``(path, number)`` of the next segment's file; ``finalizing``
-    receives the future of each ended segment's finalisation.
+    receives the future of each ended segment's finalisation; ``batches`` are the
+    recorder's (shared by its tracks; by default the track's own).
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class TrackRecording:
         next_path: Callable[[], tuple[Path, int]],
         finalizing: Callable[[asyncio.Future[None]], None],
         on_failed: WriteFailed | None = None,
+        batches: Batches | None = None,
     ) -> None:
         self.peer_id = peer_id
         self.kind = kind
@@ -87,7 +90,8 @@ class TrackRecording:
         self._segment: Segment | None = None
         self._timer: asyncio.TimerHandle | None = None  # the reorder wait
         self._inbox: list[tuple[RtpPacket, float]] = []
-        self._batch_timer: asyncio.TimerHandle | None = None
+        self._batches = Batches(disk.flush) if batches is None else batches
+        self._batches.join(self._process)
         self._stopped = False
 
     # -- PacketSink ------------------------------------------------------------------------
@@ -96,8 +100,7 @@ class TrackRecording:
         if self._stopped:
             return
         self._inbox.append((packet, now))
-        if self._batch_timer is None:
-            self._batch_timer = self._loop.call_later(BATCH_S, self._process)
+        self._batches.collected(now)
 
     def sender_report(self, ssrc: int, rtp_timestamp: int, ntp: int, now: float) -> None:
         self._process()
@@ -112,6 +115,7 @@ class TrackRecording:
     def source_ended(self) -> None:
         self._process()
         self._end_segment()
+        self._batches.leave(self._process)
         self.ended = True  # the track is gone from the SFU: a rejoin needs a new recording
 
     # -- control ---------------------------------------------------------------------------
@@ -121,14 +125,13 @@ class TrackRecording:
         self._process()
         self._end_segment()
         self._stopped = True
+        self._batches.leave(self._process)
 
     # -- internals -------------------------------------------------------------------------
 
     def _process(self) -> None:
-        """The packets collected since the last batch, in arrival order."""
-        if self._batch_timer is not None:
-            self._batch_timer.cancel()
-            self._batch_timer = None
+        """The packets collected since the last batch, in arrival order (what it
+        writes goes to the disk thread at the batch's end, media/recording/batches.py)."""
         inbox, self._inbox = self._inbox, []
         if not inbox or self._stopped:
             return
@@ -204,8 +207,11 @@ class TrackRecording:
     def _write(self, segment: Segment, frames: list[Frame]) -> None:
         clock = segment.clock
         writer = segment.writer
+        first, last = frames[0], frames[-1]
+        clock.frame(first.timestamp, first.arrival)  # (the clock keeps the first and the
+        if last is not first:  # latest frame)
+            clock.frame(last.timestamp, last.arrival)
         for frame in frames:
-            clock.frame(frame.timestamp, frame.arrival)
             if not writer.write(frame):
                 error = writer.error
                 assert error is not None
@@ -326,6 +332,7 @@ class TrackRecording:
         frames = depacketizer.release(now)
         if frames:
             self._write(segment, frames)
+            self._disk.flush()  # no batch may follow soon: the packets stopped
         if depacketizer.needs_keyframe:
             self.request_keyframe()
         deadline = depacketizer.buffer.deadline
