@@ -18,7 +18,7 @@ from media.guards import check_aiortc
 from media.keyframes import KeyframePolicy
 from media.last_n import LastN
 from media.sfu import PublishedTrack, Sfu
-from media.subscriber import SubscribedTrack, SubscriberOffer
+from media.subscriber_offer import SubscribedTrack, SubscriberOffer
 
 __all__ = [
     "ConnectionCounts",

@@ -27,7 +27,7 @@ from media.peer import ForwardingPeerConnection
 from media.publications import PUBLISH_CONNECTION, Publications, PublishedTrack
 from media.sender import ForwardingCounters
 from media.subscribe_connections import RenegotiateHook, SubscribeConnections, VideoSlotsHook
-from media.subscriber import SubscriberOffer
+from media.subscriber_offer import SubscriberOffer
 
 __all__ = ["PUBLISH_CONNECTION", "PublishedTrack", "Sfu"]
 

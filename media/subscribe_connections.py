@@ -14,7 +14,8 @@ from media.errors import UNKNOWN_SUBSCRIPTION, MediaError
 from media.fanout import TrackFanout
 from media.first_frame import FirstFrameClock
 from media.peer import ForwardingPeerConnection
-from media.subscriber import SubscriberConnection, SubscriberOffer
+from media.subscriber import SubscriberConnection
+from media.subscriber_offer import SubscriberOffer
 
 logger = logging.getLogger(__name__)
 

@@ -52,7 +52,6 @@ import asyncio
 import random
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from aiortc import RTCRtpTransceiver
@@ -65,6 +64,7 @@ from media.ice_restart import abandon_restart, begin_restart, finish_restart
 from media.peer import ForwardingPeerConnection, apply_remote_checked
 from media.sdp import MSID_TOKEN, codec_preferences, parse_description
 from media.sender import ForwardingSender
+from media.subscriber_offer import SubscribedTrack, SubscriberOffer
 
 TrackKey = tuple[str, str]  # (publisher id, track id)
 Key = TrackKey | int  # a track, or a video slot's index (last-N, rule 8)
@@ -73,29 +73,6 @@ Key = TrackKey | int  # a track, or a video slot's index (last-N, rule 8)
 # and an RTX SSRC per m-line; a browser sends receive-only RTCP from unsignalled ones
 SSRCS_PER_MLINE = 2
 _ORIGIN = re.compile(r"^o=.*$", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class SubscribedTrack:
-    """One m-line of a subscribe connection's offer: which publisher's track it carries
-    (``publisher_id``/``track_id`` None: inactive, nothing)."""
-
-    mid: str
-    kind: str
-    publisher_id: str | None
-    track_id: str | None
-    slot: int | None = None  # the video slot this m-line is (last-N), else None
-
-
-@dataclass(frozen=True)
-class SubscriberOffer:
-    """An offer on a subscribe connection; answer it with its ``version``."""
-
-    subscription_id: str
-    version: int
-    sdp: str
-    tracks: tuple[SubscribedTrack, ...]  # every m-line, in SDP order
-    ice_restart: bool = False  # new ICE credentials on the same connection
 
 
 class _Want(NamedTuple):

@@ -24,7 +24,7 @@ from typing import Any
 
 from media.errors import MediaError
 from media.sfu import Sfu
-from media.subscriber import SubscriberOffer
+from media.subscriber_offer import SubscriberOffer
 from rooms.errors import StoreUnavailable
 from rooms.service import RoomService
 
