@@ -105,20 +105,24 @@ async def test_mentor_and_mentee_call_then_room_full_mute_and_leave() -> None:
         counts = server.services.sfu.connection_counts()
         assert (counts.publish, counts.subscribe, counts.subscribe_pairs) == (2, 2, 0), counts
 
-        # The mentee's signaling connection drops: it reconnects, rejoins with the same
-        # token and republishes; the server renegotiates the mentor's subscribe
-        # connection (the mentee's tracks go inactive, then come back) and it decodes again.
+        # The mentee's signaling connection drops: it reconnects and resumes with an ICE
+        # restart of its own connections (the server held them); the mentor's subscribe
+        # connection is not renegotiated at all and decodes the mentee again.
         before = await mentor.remote_stats()
         await mentee.drop_connection()
         await mentee.wait_for_state("reconnecting")
         await mentee.wait_for_state("in_call")
+        resumed = await mentee.remote_stats()
+        back = await mentor.remote_stats()
         await mentor.wait_for_stats(
             lambda s: (
-                s["offersAnswered"] >= before["offersAnswered"] + 2
+                s["framesDecoded"] >= back["framesDecoded"] + 30
                 and s["connectionStates"] == ["connected"]
             ),
-            "mentor's subscribe connection was not renegotiated for the reconnected mentee",
+            "mentor decodes no more of the reconnected mentee's video",
         )
+        assert (await mentor.remote_stats())["offersAnswered"] == before["offersAnswered"]
+        assert resumed["subscriptionsStarted"] == 1, resumed  # the same subscribe connection
         assert await mentor.state() == "in_call"
         await assert_media_flows(mentor)
         await assert_media_flows(mentee)

@@ -30,6 +30,7 @@ class Participant:
     received: dict[str, ReceivedMedia] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     identity: str = ""
+    video_size: tuple[int, int] = (640, 360)  # what it encodes and publishes
 
     async def join(self, token: str) -> dict[str, Any]:
         ack = await self.signal.call("join", {"token": token})
@@ -38,7 +39,8 @@ class Participant:
         return dict(ack["room"])
 
     async def publish(self) -> None:
-        offer = await self.publisher.offer_to_publish(MovingVideoTrack(), ToneAudioTrack())
+        video = MovingVideoTrack(*self.video_size)
+        offer = await self.publisher.offer_to_publish(video, ToneAudioTrack())
         ack = await self.signal.call("publish", {"sdp": offer})
         assert ack["ok"], ack
         await self.publisher.accept_answer(ack["sdp"])
