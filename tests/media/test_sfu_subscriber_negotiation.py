@@ -192,6 +192,11 @@ async def test_recycled_m_lines_keep_the_sdp_bounded_over_ten_joins_and_leaves(
         # encoded up front: encoding blocks the event loop, and would show as a gap
         widths = [160 + 32 * (index % 4) for index in range(len(joiners))]
         tracks = [encoded_tracks(width, HEIGHT, seed=2, tone=300) for width in widths]
+        # ...and a's media flows again before the window opens: on a loaded CI machine
+        # the encoding stalled the loop long enough for a's next frames to come 0.56 s
+        # into the window (lost packets, then a keyframe), before any renegotiation
+        for _ in range(10):
+            await s.wait_frame(s.mid_of("a", "video"), (320, HEIGHT))
         start = time.monotonic()
         for index, joiner in enumerate(joiners):
             client = LoopbackPeer()
