@@ -110,6 +110,9 @@ class CallEvents:
                           message="Waiting for a host to let you in.", **token)
         try:
             await self._connections.enter_room(sid, grant.room_id)
+            # Read the roster again now that room events reach us: someone who joined
+            # after our store join announced themselves before we were in the room.
+            snapshot = await self._service.snapshot(grant.room_id)
             calls.watch_room(grant.room_id, snapshot.room.expires_at)
             extra = await calls.room_hooks.joined(calls.session(sid), snapshot)
             you = next(p for p in snapshot.participants if p.identity == grant.identity)

@@ -182,3 +182,55 @@ async def test_leave_waiting_behind_a_second_tabs_join_is_told_not_joined(
         finally:
             await first.close()
             await second.close()
+
+
+async def test_two_joining_at_once_each_learn_of_the_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Ada's join takes its roster from the store, then opens her subscribe connection
+    # before her connection enters the room's broadcast group. Grace joins entirely in
+    # that window: her participant_joined goes to the room without Ada in it. Before,
+    # Ada's ack named only herself, so her page never showed Grace (a CI breakout run
+    # saw one tile of two after "call everyone back").
+    from signaling.call_events import CallEvents
+
+    original = CallEvents._open_subscriber
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def held_once(self: CallEvents, session: Any) -> Any:
+        if not entered.is_set():
+            entered.set()
+            await release.wait()
+        return await original(self, session)
+
+    monkeypatch.setattr(CallEvents, "_open_subscriber", held_once)
+    async with live_server() as server:
+        room = await server.create_room("Ada", "Grace")
+        ada = await SignalClient().connect(server.base_url)
+        grace = await SignalClient().connect(server.base_url)
+        try:
+            joining = asyncio.ensure_future(
+                ada.call("join", {"token": token_of(room["links"]["mentor"])}))
+            await asyncio.wait_for(entered.wait(), 10)
+            grace_joining = asyncio.ensure_future(
+                grace.call("join", {"token": token_of(room["links"]["mentee"])}))
+            # Grace's join announces her (participant_joined) and then waits for Ada's
+            # lock to renegotiate subscriptions: let it reach that point, then go on
+            while await roster(server, room) != ["Ada", "Grace"]:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.5)
+            release.set()
+            ada_ack = await joining
+            grace_ack = await grace_joining
+            assert grace_ack["ok"], grace_ack
+            assert {p["display_name"] for p in grace_ack["room"]["participants"]} == {
+                "Ada", "Grace"}
+            assert ada_ack["ok"], ada_ack
+            known = {p["display_name"] for p in ada_ack["room"]["participants"]}
+            if known != {"Ada", "Grace"}:  # or told by the event after the ack
+                joined = await ada.next_event("participant_joined", timeout=3)
+                known.add(joined["participant"]["display_name"])
+            assert known == {"Ada", "Grace"}
+        finally:
+            await ada.close()
+            await grace.close()
