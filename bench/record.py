@@ -101,6 +101,24 @@ async def measure(server: ServerProcess, seconds: float) -> tuple[float, float]:
     return float(cpu_s / wall_s), float(received / wall_s)
 
 
+async def open_call(server: ServerProcess, publisher: LoopbackPeer, subscribers: int,
+                    pcs: list[Any]) -> None:
+    """``publisher`` publishes moving video and a tone to the server, ``subscribers``
+    counting subscribers (added to ``pcs``, for closing) receive it; after the warm-up."""
+    offer = await publisher.offer_to_publish(MovingVideoTrack(), ToneAudioTrack())
+    await publisher.accept_answer(await server.call("publish", offer))
+    await publisher.wait_connected(CONNECT_TIMEOUT_S)
+    counters = []
+    for i in range(subscribers):
+        pc, counter = await counting_subscriber(server, f"sub{i}")
+        pcs.append(pc)
+        counters.append(counter)
+    await asyncio.wait_for(
+        asyncio.gather(*(c.first_packet.wait() for c in counters)), CONNECT_TIMEOUT_S
+    )
+    await asyncio.sleep(WARMUP_S)
+
+
 async def run_point(subscribers: int, seconds: float, rounds: int) -> dict[str, Any]:
     server = ServerProcess(server_main)
     publisher = LoopbackPeer()
@@ -109,18 +127,7 @@ async def run_point(subscribers: int, seconds: float, rounds: int) -> dict[str, 
     record: list[tuple[float, float]] = []
     written: list[tuple[int, int]] = []
     try:
-        offer = await publisher.offer_to_publish(MovingVideoTrack(), ToneAudioTrack())
-        await publisher.accept_answer(await server.call("publish", offer))
-        await publisher.wait_connected(CONNECT_TIMEOUT_S)
-        counters = []
-        for i in range(subscribers):
-            pc, counter = await counting_subscriber(server, f"sub{i}")
-            pcs.append(pc)
-            counters.append(counter)
-        await asyncio.wait_for(
-            asyncio.gather(*(c.first_packet.wait() for c in counters)), CONNECT_TIMEOUT_S
-        )
-        await asyncio.sleep(WARMUP_S)
+        await open_call(server, publisher, subscribers, pcs)
         for round_ in range(rounds):  # A B B A ...: a drift in the load favours neither
             if round_ % 2 == 0:
                 forward.append(await measure(server, seconds))

@@ -36,19 +36,17 @@ from typing import Any
 from aiortc.rtp import RtpPacket
 
 from bench.forward import (
-    CONNECT_TIMEOUT_S,
     TARGET_BITRATE,
     ServerProcess,
     cap_vp8_bitrate,
-    counting_subscriber,
 )
+from bench.record import WARMUP_S, open_call
 from media import MediaConfig, Sfu
 from media.recording.batches import Batches
 from media.recording.recorder import KINDS, Recorder
 from media.recording.track import TrackRecording
-from tests.media.peers import LoopbackPeer, MovingVideoTrack, ToneAudioTrack
+from tests.media.peers import LoopbackPeer
 
-WARMUP_S = 2.0
 HOLD_S = 0.2
 
 
@@ -221,18 +219,7 @@ async def run(subscribers: int, seconds: float, rounds: int, sink: str | None) -
         print(kind, " ".join(f"{k}={v:.2f}" for k, v in window.items()), flush=True)
 
     try:
-        offer = await publisher.offer_to_publish(MovingVideoTrack(), ToneAudioTrack())
-        await publisher.accept_answer(await server.call("publish", offer))
-        await publisher.wait_connected(CONNECT_TIMEOUT_S)
-        counters = []
-        for i in range(subscribers):
-            pc, counter = await counting_subscriber(server, f"sub{i}")
-            pcs.append(pc)
-            counters.append(counter)
-        await asyncio.wait_for(
-            asyncio.gather(*(c.first_packet.wait() for c in counters)), CONNECT_TIMEOUT_S
-        )
-        await asyncio.sleep(WARMUP_S)
+        await open_call(server, publisher, subscribers, pcs)
         for round_ in range(rounds):  # A B B A ...
             if round_ % 2 == 0:
                 await measure("forward")
