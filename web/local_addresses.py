@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterable
 
-import ifaddr  # installed with aioice (aiortc): not a dependency of its own
+import ifaddr
 
 LOCAL = "local"
 
