@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rooms.errors import RoomError
@@ -15,6 +17,7 @@ class _Log:
     snapshot: bytes | None = None
     base: int = 0
     updates: list[bytes] = field(default_factory=list)
+    expires_at: float | None = None  # epoch seconds (a guest's private notes)
 
     @property
     def size(self) -> int:
@@ -24,8 +27,10 @@ class _Log:
 class MemoryNotesStore(NotesStore):
     """Notes in this process's memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._logs: dict[str, _Log] = {}
+        self._expiries: list[tuple[float, str]] = []  # heap of (expires_at, doc)
         self._items: dict[str, dict[str, ActionItem]] = {}
         self._contexts: dict[str, SessionContext] = {}
         self._members: dict[str, set[str]] = {}
@@ -36,15 +41,30 @@ class MemoryNotesStore(NotesStore):
     async def append(self, doc_id: str, update: bytes, max_bytes: int,
                      only_if_empty: bool = False,
                      expires_at: float | None = None) -> int | None:
+        self._forget_expired()
         log = self._logs.setdefault(doc_id, _Log())
         if only_if_empty and (log.snapshot is not None or log.base or log.updates):
             return None
         if log.size + len(update) > max_bytes:
             raise RoomError("notes_too_large")
         log.updates.append(update)
+        if expires_at is not None:  # like Redis's EXPIREAT at each append: the latest wins
+            log.expires_at = expires_at
+            heapq.heappush(self._expiries, (expires_at, doc_id))
         return log.base + len(log.updates)
 
+    def _forget_expired(self) -> None:
+        """Drop the documents whose expiry passed (the heap may hold stale entries of
+        documents whose expiry moved on: those stay)."""
+        now = self._clock()
+        while self._expiries and self._expiries[0][0] <= now:
+            _, doc_id = heapq.heappop(self._expiries)
+            log = self._logs.get(doc_id)
+            if log is not None and log.expires_at is not None and log.expires_at <= now:
+                del self._logs[doc_id]
+
     async def read(self, doc_id: str, since: int) -> LogRead:
+        self._forget_expired()
         log = self._logs.get(doc_id, _Log())
         end = log.base + len(log.updates)
         if since < log.base or (since == 0 and log.snapshot is not None):
@@ -59,6 +79,7 @@ class MemoryNotesStore(NotesStore):
         log.base, log.snapshot = upto, snapshot
 
     async def stats(self, doc_id: str) -> LogStats:
+        self._forget_expired()
         log = self._logs.get(doc_id, _Log())
         return LogStats(len(log.updates), log.size)
 

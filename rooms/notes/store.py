@@ -57,8 +57,7 @@ class NotesStore(ABC):
         """Log ``update``; the offset after it. ``notes_too_large`` if the document
         would pass ``max_bytes``; with ``only_if_empty``, None (and nothing stored) if
         the document already holds anything. With ``expires_at`` (epoch seconds) the
-        whole document goes then (a store that outlives processes; the memory store
-        ignores it)."""
+        whole document goes then (the latest append's expiry counts)."""
 
     @abstractmethod
     async def read(self, doc_id: str, since: int) -> LogRead:

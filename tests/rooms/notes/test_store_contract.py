@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from rooms.errors import RoomError
@@ -121,3 +123,22 @@ async def test_awareness_speakers(notes_store: NotesStore) -> None:
     assert await notes_store.release_awareness(DOC, [7, 7], "sid-a2") == [7]
     assert await notes_store.claim_awareness(DOC, [7], "grace", "sid-g1")
     assert await notes_store.release_awareness(DOC, [], "sid-g1") == []
+
+
+async def test_a_document_goes_when_its_expiry_passes(notes_store: NotesStore) -> None:
+    """A guest's private notes carry an expiry (the room's end): once it passed, the
+    document is gone in both stores; a later expiry or none keeps a document."""
+    now = time.time()
+    assert await notes_store.append("guest-gone", b"bye", 1024, expires_at=now - 1) == 1
+    assert await notes_store.append("guest-later", b"stay", 1024,
+                                    expires_at=now + 3600) == 1
+    assert await notes_store.append(DOC, b"keep", 1024) == 1
+    gone = await notes_store.read("guest-gone", 0)
+    assert (gone.snapshot, gone.updates, gone.end) == (None, [], 0)
+    assert (await notes_store.stats("guest-gone")).size == 0
+    assert (await notes_store.read("guest-later", 0)).updates == [b"stay"]
+    assert (await notes_store.read(DOC, 0)).updates == [b"keep"]
+    # written again after its expiry: a fresh document
+    assert await notes_store.append("moved-on", b"a", 1024, expires_at=now - 1) == 1
+    assert await notes_store.append("moved-on", b"b", 1024, expires_at=now + 3600) == 1
+    assert (await notes_store.read("moved-on", 0)).updates == [b"b"]
