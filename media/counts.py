@@ -44,13 +44,17 @@ class ConnectionCounts:
 @dataclass(frozen=True)
 class StreamCounts:
     """Tracks now: published (with a live source) and forwarded (subscriber copies fed
-    from one), and the publishers' packet loss so far, over the tracks published now
-    (RTCP's "cumulative number of packets lost" against the packets expected)."""
+    from one), the publishers' packet loss so far over the tracks published now (RTCP's
+    "cumulative number of packets lost" against the packets expected), and the
+    subscribers' over the copies forwarded now (packets sent, and lost as their latest
+    RTCP receiver reports say)."""
 
     published: int
     forwarded: int
     upstream_expected: int
     upstream_lost: int
+    downstream_sent: int = 0
+    downstream_lost: int = 0
 
 
 @dataclass

@@ -15,7 +15,14 @@ from aiortc.codecs import is_rtx
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
 from aiortc.rtcrtpsender import random_sequence_number
-from aiortc.rtp import RTCP_RTPFB_NACK, AnyRtcpPacket, RtcpRtpfbPacket, RtpPacket
+from aiortc.rtp import (
+    RTCP_RTPFB_NACK,
+    AnyRtcpPacket,
+    RtcpRrPacket,
+    RtcpRtpfbPacket,
+    RtcpSrPacket,
+    RtpPacket,
+)
 from aiortc.utils import random32
 
 from media import guards
@@ -100,6 +107,8 @@ class ForwardingSender(RTCRtpSender):
         self._socket: Any = None
         self._srtp: FastSrtp | None = None
         self._relay_sends: set[asyncio.Future[None]] = set()
+        # the subscriber's latest RTCP report on this track: packets lost so far
+        self.downstream_lost = 0
         # called (then cleared) at the next packet forwarded: join-to-first-frame
         self.on_first_packet: Callable[[], None] | None = None
 
@@ -278,6 +287,10 @@ class ForwardingSender(RTCRtpSender):
             self._counters.nacks_received += 1
             self.answer_nack(packet.lost, time.monotonic())
         else:
+            if isinstance(packet, RtcpRrPacket | RtcpSrPacket):
+                for report in packet.reports:  # the subscriber's view of what we sent
+                    if report.ssrc == self._ssrc:
+                        self.downstream_lost = max(0, report.packets_lost)
             await super()._handle_rtcp_packet(packet)
 
     def answer_nack(self, lost: list[int], now: float) -> None:

@@ -335,19 +335,24 @@ class Sfu:
         )
 
     def stream_counts(self) -> StreamCounts:
-        """Tracks published and forwarded now, and the publishers' loss over them."""
-        published = forwarded = expected = lost = 0
+        """Tracks published and forwarded now, and the loss over them: upstream (the
+        publishers') and downstream (the subscribers')."""
+        published = forwarded = expected = lost = sent = lost_down = 0
         for fanouts in self._fanouts.values():
             for fanout in fanouts.values():
                 source = fanout.source
                 if source is None:
                     continue
                 published += 1
-                forwarded += sum(1 for sender in fanout.senders if sender.ready)
+                for sender in fanout.senders:
+                    if sender.ready:
+                        forwarded += 1
+                        sent += sender.sr_packet_count
+                        lost_down += sender.downstream_lost
                 track_expected, track_lost = source.loss()
                 expected += track_expected
                 lost += track_lost
-        return StreamCounts(published, forwarded, expected, lost)
+        return StreamCounts(published, forwarded, expected, lost, sent, lost_down)
 
     def first_frame_times(self) -> FirstFrameTimes:
         """Join-to-first-frame times of the subscribe connections (see

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiortc import RTCCertificate, RTCDtlsTransport, RTCIceGatherer, RTCIceTransport
-from aiortc.rtp import RTCP_RTPFB_NACK, RtcpPacket, RtcpRtpfbPacket
+from aiortc.rtp import RTCP_RTPFB_NACK, RtcpPacket, RtcpRrPacket, RtcpRtpfbPacket
 
 from media.sender import RETRANSMIT_BURST, RETRANSMIT_RATE, ForwardingSender
 
@@ -62,3 +62,23 @@ async def test_packets_not_in_the_cache_are_not_resent() -> None:
     sender, sent = video_sender()
     sender.answer_nack([5, 999, 1400, 1399 + 512], 10.0)
     assert sent == []
+
+
+def receiver_report(ssrc: int, lost: int) -> RtcpRrPacket:
+    """A subscriber's receiver report with one report block, as it arrives."""
+    block = ssrc.to_bytes(4, "big") + bytes((3,)) + lost.to_bytes(3, "big") + bytes(16)
+    data = bytes((0x81, 201)) + (7).to_bytes(2, "big") + (9).to_bytes(4, "big") + block
+    (parsed,) = RtcpPacket.parse(data)
+    assert isinstance(parsed, RtcpRrPacket)
+    return parsed
+
+
+async def test_the_subscribers_receiver_reports_give_the_downstream_loss() -> None:
+    sender, _ = video_sender()
+    assert sender.downstream_lost == 0
+    await sender._handle_rtcp_packet(receiver_report(sender._ssrc, 17))
+    assert sender.downstream_lost == 17
+    await sender._handle_rtcp_packet(receiver_report(sender._ssrc ^ 1, 500))  # not ours
+    assert sender.downstream_lost == 17
+    await sender._handle_rtcp_packet(receiver_report(sender._ssrc, 21))  # cumulative
+    assert sender.downstream_lost == 21

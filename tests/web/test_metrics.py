@@ -78,6 +78,9 @@ async def test_a_call_moves_the_metrics_of_its_node() -> None:
         assert value(during, "mentorcall_plis_sent_total", node) >= 1  # first keyframes
         assert value(during, "mentorcall_upstream_packets_expected", node) > 0
         assert value(during, "mentorcall_upstream_packets_lost", node) >= 0
+        sent = value(during, "mentorcall_downstream_packets_sent", node)
+        assert 0 < sent <= forwarded
+        assert 0 <= value(during, "mentorcall_downstream_packets_lost", node) <= sent
         # each subscribe connection saw its first video frame once
         first_frames = value(during, "mentorcall_join_to_first_frame_seconds_count", node)
         assert first_frames == 2

@@ -76,6 +76,12 @@ class NodeCollector(Collector):
         yield gauge("upstream_packets_lost",
                     "RTP packets lost upstream (never arrived) of the tracks published now.",
                     streams.upstream_lost)
+        yield gauge("downstream_packets_sent",
+                    "RTP packets sent on the subscriber copies forwarded now, since each "
+                    "started.", streams.downstream_sent)
+        yield gauge("downstream_packets_lost",
+                    "Of those, lost on the way to the subscribers (their latest RTCP "
+                    "receiver reports).", streams.downstream_lost)
 
         stats = self._sfu.stats()
         yield counter("packets_received", "RTP packets received from publishers.",
