@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import aiortc.codecs.vpx
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -191,6 +191,13 @@ def server_main(mode: str, profile_to: str | None, conn: Connection) -> None:
     asyncio.run(serve(mode, conn, profile_to))
 
 
+class Server(Protocol):
+    """Anything that answers the requests :func:`serve` answers (publish, subscribe,
+    answer, start, stop, codecs, quit), one ``call`` each."""
+
+    async def call(self, *request: Any) -> Any: ...
+
+
 class Channel:
     """Requests to the server process over one pipe, one at a time."""
 
@@ -286,10 +293,15 @@ class StreamCounter:
         return len(self.timestamps) / seconds, 1.0 - len(self.sequences) / expected
 
 
-async def counting_subscriber(server: ServerProcess, name: str) -> tuple[Any, StreamCounter]:
-    """A subscriber that never decodes: forwarding receivers feeding a counter."""
+async def counting_subscriber(
+    server: Server, name: str, config: MediaConfig | None = None
+) -> tuple[Any, StreamCounter]:
+    """A subscriber that never decodes: forwarding receivers feeding a counter.
+
+    ``config`` sets its ICE addresses (default: 127.0.0.1, servers on loopback).
+    """
     subscription_id, offer = await server.call("subscribe", name)
-    pc = ForwardingPeerConnection(MediaConfig())
+    pc = ForwardingPeerConnection(config or MediaConfig())
     await pc.apply_remote(offer, "offer")
     answer = await pc.apply_local()
     counter = StreamCounter()
@@ -309,6 +321,7 @@ class PointResult:
     packets: int
     fps: list[float]
     loss: list[float]
+    received: int = 0  # RTP packets the subscribers counted in the window
 
     @property
     def us_per_packet(self) -> float:
@@ -324,7 +337,28 @@ async def run_point(
 ) -> PointResult:
     profile_to = f"{profile_dir}/{mode}-{subscribers}.prof" if profile_dir else None
     server = ServerProcess(server_main, mode, profile_to)
-    publisher = LoopbackPeer()
+    try:
+        return await measure_point(server, mode, subscribers, seconds)
+    finally:
+        await server.quit()
+
+
+async def measure_point(
+    server: Server,
+    mode: str,
+    subscribers: int,
+    seconds: float,
+    client_config: MediaConfig | None = None,
+) -> PointResult:
+    """One publisher and ``subscribers`` counting subscribers through ``server`` (which
+    answers the requests :func:`serve` answers), measured over ``seconds``.
+
+    The server's "stop" reply may carry ``None`` packets (a server that does not count
+    what it sends): the packets the subscribers received in the window are used then.
+    ``client_config`` sets the clients' ICE addresses (default: 127.0.0.1).
+    """
+    config = client_config or MediaConfig()
+    publisher = LoopbackPeer(config.ice_host_addresses)
     pcs: list[Any] = []
     counters: list[StreamCounter] = []
     try:
@@ -334,7 +368,7 @@ async def run_point(
         if mode == "relay":
             await asyncio.sleep(0.5)  # the relay needs the publisher's track first
         for i in range(subscribers):
-            pc, counter = await counting_subscriber(server, f"sub{i}")
+            pc, counter = await counting_subscriber(server, f"sub{i}", config)
             pcs.append(pc)
             counters.append(counter)
         await asyncio.wait_for(
@@ -349,6 +383,7 @@ async def run_point(
         await asyncio.sleep(seconds)
         cpu_s, wall_s, packets = await server.call("stop")
         elapsed = time.monotonic() - started
+        received = sum(len(c.sequences) for c in counters)
         results = [c.result(elapsed) for c in counters]
         if mode == "forward":
             assert await server.call("codecs") == 0, "the forwarding server created a codec"
@@ -357,15 +392,15 @@ async def run_point(
             subscribers,
             cpu_s,
             wall_s,
-            packets,
+            received if packets is None else packets,
             [fps for fps, _ in results],
             [loss for _, loss in results],
+            received,
         )
     finally:
         for pc in pcs:
             await pc.close()
         await publisher.close()
-        await server.quit()
 
 
 def table(results: list[PointResult]) -> str:
