@@ -65,6 +65,7 @@ ErrorCode = Literal[
     "resume_expired",
     "resume_invalid",
     "link_used_up",
+    "outside_programme",
 ]
 
 ERROR_CODES: frozenset[str] = frozenset(get_args(ErrorCode))
@@ -135,6 +136,8 @@ _DEFAULT_MESSAGES: dict[str, str] = {
                       "(already used, or not yours); join again without it.",
     "link_used_up": "This shared link has let in as many people as it may; ask the host "
                     "for a personal link.",
+    "outside_programme": "This person is not in your programme: you can book only people "
+                         "of your own programme.",
 }
 
 

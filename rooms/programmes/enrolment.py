@@ -8,6 +8,10 @@ their upcoming sessions are cancelled (the other person hears of it as of any
 cancellation: ``booking.cancelled``), they leave the scheduling directory (their links stop
 working, nobody is offered them as a counterpart) and the programme's index of people.
 
+The programme is each person's circle in the scheduling directory: people of a programme
+see and book only each other (and people they already have a session with), people in
+no programme only people in none (:mod:`rooms.scheduling.circles`).
+
 Nothing changes unless the whole list is stored: if a row fails to register, the people
 registered for this import are removed again and nobody else has been touched yet.
 """
@@ -33,6 +37,12 @@ class Enrolment:
     def __init__(self, store: ProgrammeStore, scheduling: SchedulingService) -> None:
         self._store = store
         self._scheduling = scheduling
+        scheduling.directory.use_circles(self)  # people meet within their programme
+
+    async def circles_of(self, identities: Sequence[str]) -> list[str | None]:
+        """Each person's programme: their circle in the scheduling directory
+        (:mod:`rooms.scheduling.circles`)."""
+        return await self._store.programmes_of(identities)
 
     async def _known(self, participant: Participant | None) -> str | None:
         """The participant's identity if the directory still has them."""

@@ -26,20 +26,29 @@ class PairTimes:
                            avoid: Sequence[IntroSlot] = ()) -> list[Slot]:
         """The earliest slot of each of ``count`` days, none overlapping ``avoid`` (times
         already offered to the mentor's other pairs) or within the booking buffer of one,
-        so that every pair can book any time offered to it."""
+        so that every pair can book any time offered to it.
+
+        Days are LOCAL days of both people: a slot is taken only if neither the mentor's
+        local date nor the mentee's local date of its start was offered yet, so no person
+        is offered two times on one of their own days (a UTC date would put two offers on
+        one local day for anyone far from UTC) and each offer is the earliest common time
+        of a new local day for both."""
         organiser = await self._scheduling.directory.person(mentor.identity)
         query = self._scheduling.query(start, start + timedelta(days=days), SESSION_MIN)
         slots = await self._scheduling.pair_slots(organiser, mentee.identity, query,
                                                  any_role=True)
         gap = timedelta(minutes=self._scheduling.buffer_min)  # bookings keep this apart
         chosen: list[Slot] = []
-        seen_days: set[date] = set()
+        mentor_days: set[date] = set()
+        mentee_days: set[date] = set()
         for slot in slots:
-            day = slot.start.date()
             if any(slot.start < o.end + gap and o.start < slot.end + gap for o in avoid):
                 continue
-            if day not in seen_days:
-                seen_days.add(day)
+            mentor_day = slot.local_for(mentor.identity).start.date()
+            mentee_day = slot.local_for(mentee.identity).start.date()
+            if mentor_day not in mentor_days and mentee_day not in mentee_days:
+                mentor_days.add(mentor_day)
+                mentee_days.add(mentee_day)
                 chosen.append(slot)
             if len(chosen) == count:
                 break

@@ -19,12 +19,14 @@ not sessions):
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 
 from rooms.programmes.model import (
     Intro,
+    IntroSlot,
     Matching,
     Participant,
     Programme,
@@ -173,6 +175,28 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
         await self._client.transaction(attempt, key)  # WATCH key, retried if it changes
         return claimed
 
+    async def reoffer_intro(self, programme_id: str, mentor: str, mentee: str,
+                            expected: tuple[IntroSlot, ...],
+                            slots: tuple[IntroSlot, ...]) -> bool:
+        key = self._key(KEY, programme_id)
+        done = False
+
+        async def attempt(pipe: Pipeline) -> None:
+            nonlocal done
+            done = False
+            intros = _intros(await pipe.hget(key, "intros"))
+            for k, intro in enumerate(intros):
+                if (intro.mentor, intro.mentee) == (mentor, mentee):
+                    if intro.booking_id is None and intro.slots == expected:
+                        intros[k] = intro.model_copy(update={"slots": slots})
+                        pipe.multi()
+                        pipe.hset(key, "intros", _dump(intros))
+                        done = True
+                    return
+
+        await self._client.transaction(attempt, key)  # WATCH key, retried if it changes
+        return done
+
     async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:
         return int(await self._client.rpush(self._key(COFFEE_KEY, programme_id), _dump(intros)))
 
@@ -192,6 +216,12 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
     async def programme_of(self, identity: str) -> str | None:
         found = await self._client.hget(self._key(PEOPLE_KEY), identity)
         return None if found is None else str(found)
+
+    async def programmes_of(self, identities: Sequence[str]) -> list[str | None]:
+        if not identities:
+            return []
+        found = await self._client.hmget(self._key(PEOPLE_KEY), list(identities))
+        return [None if f is None else str(f) for f in found]
 
     async def save_session(self, programme_id: str, record: SessionRecord) -> None:
         await self._client.hset(self._key(SESSIONS_KEY, programme_id), record.booking_id,

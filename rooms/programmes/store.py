@@ -8,9 +8,11 @@ document in one atomic step, so an import or a matching is never half-written.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 from rooms.programmes.model import (
     Intro,
+    IntroSlot,
     Matching,
     Participant,
     Programme,
@@ -77,6 +79,13 @@ class ProgrammeStore(ABC):
         (atomic); False if the intro is missing or already booked."""
 
     @abstractmethod
+    async def reoffer_intro(self, programme_id: str, mentor: str, mentee: str,
+                            expected: tuple[IntroSlot, ...],
+                            slots: tuple[IntroSlot, ...]) -> bool:
+        """Replace the offered times of the pair's intro by ``slots`` if it is still not
+        booked and still offers ``expected`` (atomic); False otherwise."""
+
+    @abstractmethod
     async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:
         """Append a coffee round; its number (1, 2, ...)."""
 
@@ -95,6 +104,11 @@ class ProgrammeStore(ABC):
     @abstractmethod
     async def programme_of(self, identity: str) -> str | None:
         """The programme a person was imported into, or None."""
+
+    async def programmes_of(self, identities: Sequence[str]) -> list[str | None]:
+        """The programme of each person, in order (None: in none); the people's circles
+        for the scheduling directory (:mod:`rooms.scheduling.circles`)."""
+        return [await self.programme_of(identity) for identity in identities]
 
     @abstractmethod
     async def save_session(self, programme_id: str, record: SessionRecord) -> None:
@@ -176,6 +190,18 @@ class MemoryProgrammeStore(ProgrammeStore):
                     return False
                 intros[k] = intro.model_copy(update={"booking_id": booking_id,
                                                      "accepted_by": accepted_by})
+                return True
+        return False
+
+    async def reoffer_intro(self, programme_id: str, mentor: str, mentee: str,
+                            expected: tuple[IntroSlot, ...],
+                            slots: tuple[IntroSlot, ...]) -> bool:
+        intros = self._intros.get(programme_id, [])
+        for k, intro in enumerate(intros):
+            if (intro.mentor, intro.mentee) == (mentor, mentee):
+                if intro.booking_id is not None or intro.slots != expected:
+                    return False
+                intros[k] = intro.model_copy(update={"slots": slots})
                 return True
         return False
 

@@ -34,6 +34,7 @@ from rooms.scheduling.availability import Availability
 from rooms.scheduling.booking_checks import check_counterparts, check_others, notice_sentence
 from rooms.scheduling.booking_store import BookingStore, check_not_past
 from rooms.scheduling.bookings import Booking
+from rooms.scheduling.circles import check_reachable
 from rooms.scheduling.directory import PeopleDirectory
 from rooms.scheduling.intervals import covers
 from rooms.scheduling.people import Person, PersonRecord, PersonRole
@@ -149,6 +150,7 @@ class SchedulingService:
         mine, theirs = await self.directory.records([caller.identity, other])
         if not any_role:
             check_counterparts(caller, [theirs])
+            await self._check_circle(caller, [theirs])
         organiser = await self._schedule(mine, query)
         guest = await self._schedule(theirs, query)
         if organiser is None or guest is None:
@@ -166,6 +168,7 @@ class SchedulingService:
         self._require_host(host)
         check_others(host, invitees)
         records = await self.directory.records([host.identity, *invitees])
+        await self._check_circle(host, records[1:])
         schedules = [await self._schedule(r, query) for r in records]
         organiser = schedules[0]
         if organiser is None:
@@ -174,6 +177,24 @@ class SchedulingService:
                   for s, r in zip(schedules[1:], records[1:], strict=True)]
         return await self._offload(
             lambda: self._finder.roundtable(organiser, guests, query, limit=limit))
+
+    async def counterparts(self, person: Person) -> list[Person]:
+        """The people ``person`` may find times with: their circle's counterparts and
+        anyone they have an upcoming session with (see :mod:`.circles`)."""
+        return await self.directory.counterparts(person, await self._met(person.identity))
+
+    async def _met(self, identity: str) -> set[str]:
+        """Everyone ``identity`` has an upcoming session with."""
+        return {p for b in await self.upcoming(identity) for p in b.people}
+
+    async def _check_circle(self, caller: Person, records: Sequence[PersonRecord]) -> None:
+        """``outside_programme`` unless each person shares ``caller``'s circle or has an
+        upcoming session with them."""
+        circles = await self.directory.circles.circles_of(
+            [caller.identity, *(r.person.identity for r in records)])
+        strangers = [r for r, c in zip(records, circles[1:], strict=True) if c != circles[0]]
+        if strangers:
+            check_reachable(strangers, await self._met(caller.identity))
 
     @staticmethod
     def _require_host(person: Person) -> None:
@@ -199,6 +220,7 @@ class SchedulingService:
         records = await self.directory.records(others)
         if not any_role:
             check_counterparts(organiser, records)
+            await self._check_circle(organiser, records)
         own = await self.directory.record(organiser.identity)
         end = start + timedelta(minutes=length_min)
         required = [own] if roundtable else [own, *records]

@@ -8,13 +8,14 @@ Thin, clocked operations over a :class:`~rooms.scheduling.people.PeopleStore` th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
 from rooms.person_tokens import FeedTokens
 from rooms.scheduling.availability import Availability
+from rooms.scheduling.circles import Circles, NoCircles
 from rooms.scheduling.people import (
     MAX_PEOPLE_LISTED,
     PeopleStore,
@@ -34,6 +35,11 @@ class PeopleDirectory:
         self._store = store
         self._feeds = feeds
         self._clock: Clock = clock if clock is not None else SystemClock()
+        self.circles: Circles = NoCircles()
+
+    def use_circles(self, circles: Circles) -> None:
+        """Keep people within their circles from now on (see :mod:`.circles`)."""
+        self.circles = circles
 
     async def register(self, display_name: str, role: PersonRole, zone: str,
                        email: str | None = None) -> Person:
@@ -75,11 +81,17 @@ class PeopleDirectory:
         """Everyone, by display name."""
         return await self._store.everyone(limit)
 
-    async def counterparts(self, person: Person) -> list[Person]:
-        """The people ``person`` usually schedules with (see ``PersonRole.counterparts``)."""
+    async def counterparts(self, person: Person, met: Collection[str] = ()) -> list[Person]:
+        """The people ``person`` usually schedules with (see ``PersonRole.counterparts``)
+        in their circle, and those of them in ``met`` (people ``person`` has a session
+        with) from other circles (see :mod:`.circles`)."""
         roles = person.role.counterparts()
-        return [p for p in await self._store.everyone()
-                if p.role in roles and p.identity != person.identity]
+        people = [p for p in await self._store.everyone()
+                  if p.role in roles and p.identity != person.identity]
+        circles = await self.circles.circles_of([person.identity,
+                                                 *(p.identity for p in people)])
+        return [p for p, circle in zip(people, circles[1:], strict=True)
+                if circle == circles[0] or p.identity in met]
 
     async def save_availability(self, identity: str, availability: Availability) -> Person:
         """Store the person's availability (and move them to its zone)."""

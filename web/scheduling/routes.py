@@ -69,7 +69,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CALENDAR_TYPE = "text/calendar"
 STATUS_BY_CODE = {
     "unauthorized": 401, "token_missing": 401, "token_invalid": 401, "token_expired": 401,
-    "token_not_yet_valid": 401, "forbidden": 403, "person_not_found": 404,
+    "token_not_yet_valid": 401, "forbidden": 403, "outside_programme": 403,
+    "person_not_found": 404,
     "item_not_found": 404, "notes_not_found": 404,
     "booking_not_found": 404, "occurrence_not_found": 404, "slot_taken": 409,
     "slot_unavailable": 409, "booking_exists": 409, "booking_cancelled": 409,
@@ -233,7 +234,7 @@ class SchedulingApi:
             if record.availability else None,
             feed_url=self._feed_url(record.person),
             counterparts=[person_view(p, with_email=False)
-                          for p in await self._directory.counterparts(record.person)],
+                          for p in await self._service.counterparts(record.person)],
         )
 
     async def me(self, request: web.Request) -> web.Response:
