@@ -6,7 +6,9 @@ registration fails the ones already made are removed, so nothing is half-importe
 Publishing gives each pair its three best first-session times (the earliest slot on each
 of three different days in the next two weeks, from the scheduling slot search) in both
 local times, and books the first when the programme says so; accepting an offered time
-books it through :class:`~rooms.scheduling.booking_service.SchedulingService`.
+books it through :class:`~rooms.scheduling.booking_service.SchedulingService`. An intro is
+read with both people's current zones and hours, and times that no longer hold are offered
+again (:mod:`.intro_refresh`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from rooms.programmes.enrolment import Enrolment
 from rooms.programmes.errors import ProgrammeError
 from rooms.programmes.fit import FitModel
 from rooms.programmes.importer import PersonRow
+from rooms.programmes.intro_refresh import REOFFER_ON, IntroRefresh
 from rooms.programmes.matching import match, pair_of, score_all
 from rooms.programmes.model import (
     Intro,
@@ -79,6 +82,7 @@ class ProgrammeService:
         self.scheduling = scheduling
         self.enrolment = Enrolment(store, scheduling)
         self.times = PairTimes(scheduling)
+        self.refresh = IntroRefresh(store, scheduling, self.times, SEARCH_DAYS, INTRO_SLOTS)
         self._clock = clock
         self.fit_model: FitModel = fit_model or EmbeddingFit()
         self._listeners: list[IntroListener] = []
@@ -278,16 +282,24 @@ class ProgrammeService:
                 return person
         raise ProgrammeError("intro_not_found", "You are not in this programme.")
 
-    async def intros_for(self, programme_id: str, identity: str) -> tuple[list[Intro], dict[
-            str, Participant]]:
+    async def intros_for(self, programme_id: str, identity: str, *, fresh: bool = True
+                         ) -> tuple[list[Intro], dict[str, Participant]]:
         """Every intro of the person ``identity`` (a mentor with capacity > 1 has one per
-        mentee; their schedule token says who)."""
+        mentee; their schedule token says who). ``fresh``: the people of these intros as
+        they are now (zone, hours) and times that still hold (see :mod:`.intro_refresh`);
+        otherwise as stored."""
         me = await self.participant(programme_id, identity)
         mine = [i for i in await self.store.intros(programme_id)
                 if me.key in (i.mentor, i.mentee)]
         if not mine:
             raise ProgrammeError("intro_not_found", "Your match has not been published yet.")
-        return mine, {p.key: p for p in await self.store.participants(programme_id)}
+        people = {p.key: p for p in await self.store.participants(programme_id)}
+        if not fresh:
+            return mine, people
+        people = await self.refresh.current(people, {k for i in mine
+                                                     for k in (i.mentor, i.mentee)})
+        return [await self.refresh.fresh(programme_id, i, people[i.mentor], people[i.mentee])
+                for i in mine], people
 
     async def intro_for(self, programme_id: str, identity: str) -> tuple[Intro, dict[
             str, Participant]]:
@@ -301,7 +313,7 @@ class ProgrammeService:
         offers it (a mentor's pairs are offered times that do not overlap) and, with
         ``weekly_sessions`` > 1, a weekly series from it. If the other person accepted
         meanwhile, the booking just made is cancelled again: ``booking_exists``."""
-        mine, people = await self.intros_for(programme_id, identity)
+        mine, people = await self.intros_for(programme_id, identity, fresh=False)
         waiting = [i for i in mine if i.booking_id is None]
         if not waiting:
             raise RoomError("booking_exists", "Your first session is already booked.")
@@ -313,8 +325,13 @@ class ProgrammeService:
         mentor, mentee = people[intro.mentor], people[intro.mentee]
         recurrence = (Recurrence(frequency=Frequency.WEEKLY, count=weekly_sessions)
                       if weekly_sessions > 1 else None)
-        booking = await self.times.book(mentor, mentee, start, f"{programme.name}: mentoring",
-                                   recurrence)
+        try:
+            booking = await self.times.book(mentor, mentee, start,
+                                            f"{programme.name}: mentoring", recurrence)
+        except RoomError as exc:  # no longer free: the intro offers times that are
+            if exc.code in REOFFER_ON:
+                await self.refresh.reoffer(programme_id, intro, mentor, mentee)
+            raise
         me = mentor if mentor.identity == identity else mentee
         if not await self.store.claim_intro(programme_id, intro.mentor, intro.mentee,
                                             booking.booking_id, accepted_by=me.key):
