@@ -10,7 +10,8 @@ working, nobody is offered them as a counterpart) and the programme's index of p
 
 The programme is each person's circle in the scheduling directory: people of a programme
 see and book only each other (and people they already have a session with), people in
-no programme only people in none (:mod:`rooms.scheduling.circles`).
+no programme only people in none (:mod:`rooms.scheduling.circles`). The times an open
+intro offers a pair are held for that pair (:mod:`rooms.scheduling.holds`).
 
 Nothing changes unless the whole list is stored: if a row fails to register, the people
 registered for this import are removed again and nobody else has been touched yet.
@@ -26,6 +27,7 @@ from rooms.programmes.importer import PersonRow
 from rooms.programmes.model import Participant, Programme
 from rooms.programmes.store import ProgrammeStore
 from rooms.scheduling.booking_service import SchedulingService
+from rooms.scheduling.holds import Hold
 from rooms.scheduling.people import PersonRole
 
 logger = logging.getLogger(__name__)
@@ -38,11 +40,28 @@ class Enrolment:
         self._store = store
         self._scheduling = scheduling
         scheduling.directory.use_circles(self)  # people meet within their programme
+        scheduling.held.use(self)  # an open intro's times are kept for its pair
 
     async def circles_of(self, identities: Sequence[str]) -> list[str | None]:
         """Each person's programme: their circle in the scheduling directory
         (:mod:`rooms.scheduling.circles`)."""
         return await self._store.programmes_of(identities)
+
+    async def holds_for(self, identity: str) -> list[Hold]:
+        """The times offered to the person's pairs whose intro is not booked yet: held for
+        the pair (:mod:`rooms.scheduling.holds`) until they accept one or the times pass."""
+        programme_id = await self._store.programme_of(identity)
+        if programme_id is None:
+            return []
+        open_intros = [i for i in await self._store.intros(programme_id)
+                       if i.booking_id is None and i.slots]
+        if not open_intros:
+            return []
+        ids = {p.key: p.identity for p in await self._store.participants(programme_id)}
+        pairs = [(i, frozenset((ids[i.mentor], ids[i.mentee]))) for i in open_intros
+                 if i.mentor in ids and i.mentee in ids]
+        return [Hold(s.start, s.end, people) for i, people in pairs if identity in people
+                for s in i.slots]
 
     async def _known(self, participant: Participant | None) -> str | None:
         """The participant's identity if the directory still has them."""

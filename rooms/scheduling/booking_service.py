@@ -22,7 +22,7 @@ Rules beyond the domain core's:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, TypeVar
@@ -36,6 +36,7 @@ from rooms.scheduling.booking_store import BookingStore, check_not_past
 from rooms.scheduling.bookings import Booking
 from rooms.scheduling.circles import check_reachable
 from rooms.scheduling.directory import PeopleDirectory
+from rooms.scheduling.holds import HeldTimes
 from rooms.scheduling.intervals import covers
 from rooms.scheduling.people import Person, PersonRecord, PersonRole
 from rooms.scheduling.recurrence import Recurrence
@@ -108,6 +109,7 @@ class SchedulingService:
         self.notice_min = notice_min
         self.step_min = step_min
         self._listeners: list[BookingListener] = []
+        self.held = HeldTimes()  # times kept for some people (see .holds)
 
     def add_listener(self, listener: BookingListener) -> None:
         """Tell ``listener`` of every booking change from now on."""
@@ -133,13 +135,17 @@ class SchedulingService:
                          buffer_min=self.buffer_min, notice_min=self.notice_min,
                          step_min=self.step_min)
 
-    async def _schedule(self, record: PersonRecord, query: SlotQuery) -> PersonSchedule | None:
+    async def _schedule(self, record: PersonRecord, query: SlotQuery,
+                        people: Collection[str]) -> PersonSchedule | None:
+        """The person's availability and commitments for a session of ``people``: their
+        bookings and the times held for them with someone else (see :mod:`.holds`)."""
         if record.availability is None:
             return None
         booked = await self.bookings.bookings_for(
             record.person.identity, query.start - BUSY_MARGIN, query.end + BUSY_MARGIN)
+        held = await self.held.busy(record.person.identity, people, self.buffer_min * 60)
         return PersonSchedule(record.person.identity, record.availability,
-                              tuple(b.busy_span() for b in booked))
+                              tuple(b.busy_span() for b in booked) + tuple(held))
 
     async def pair_slots(self, caller: Person, other: str, query: SlotQuery,
                          limit: int | None = None, *, any_role: bool = False) -> list[Slot]:
@@ -151,8 +157,9 @@ class SchedulingService:
         if not any_role:
             check_counterparts(caller, [theirs])
             await self._check_circle(caller, [theirs])
-        organiser = await self._schedule(mine, query)
-        guest = await self._schedule(theirs, query)
+        pair = (caller.identity, other)
+        organiser = await self._schedule(mine, query, pair)
+        guest = await self._schedule(theirs, query, pair)
         if organiser is None or guest is None:
             return []  # someone has not said when they are free yet
 
@@ -169,7 +176,8 @@ class SchedulingService:
         check_others(host, invitees)
         records = await self.directory.records([host.identity, *invitees])
         await self._check_circle(host, records[1:])
-        schedules = [await self._schedule(r, query) for r in records]
+        people = [host.identity, *invitees]
+        schedules = [await self._schedule(r, query, people) for r in records]
         organiser = schedules[0]
         if organiser is None:
             return []
@@ -236,6 +244,8 @@ class SchedulingService:
         else:
             made = series_bookings(own.person.attendee(), attendees, start, length_min,
                                    recurrence, now, title=title, buffer_s=buffer_s, kind=kind)
+        await self.held.check({r.person.identity: r.person.display_name for r in (own, *records)},
+                              [(b.start, b.end) for b in made], self.buffer_min)
         await self.rooms.open(made)
         try:
             stored = await self.bookings.create_all(made)
@@ -305,6 +315,10 @@ class SchedulingService:
         moves = [(booking, start, start + length)]
         if following and booking.series_id is not None:
             moves = following_moves(booking, await self._series_after(booking), start, length)
+        await self.held.check(
+            {r.person.identity: r.person.display_name
+             for r in await self.directory.records(list(booking.people))},
+            [(s, e) for _, s, e in moves], self.buffer_min)
         moved: list[tuple[Booking, Booking]] = []
         try:
             for old, new_start, new_end in moves:
