@@ -43,6 +43,12 @@ async def test_an_open_intros_times_are_kept_for_its_pair(world: World) -> None:
     assert refused.value.code == "slot_taken"
     assert "held for Lina Howe" in refused.value.message
     assert await scheduling.upcoming(lina) == []
+    (elsewhere,) = await scheduling.book(other, [lina], roundtable=False,
+                                         start=offered[-1].start, length_min=30)
+    with pytest.raises(RoomError) as refused:  # nor moved onto a held time
+        await scheduling.reschedule(other, elsewhere.booking_id, held.start)
+    assert refused.value.code == "slot_taken"
+    await scheduling.cancel(other, elsewhere.booking_id)
     # the pair itself books it; once accepted, the other times are free for anyone
     mentee = people[intro.mentee]
     booking = await service.accept(pid, mentee.identity, held.start)
