@@ -4,9 +4,12 @@ meet whom, and the sentence for bookings made too late."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from rooms.errors import RoomError
+from rooms.scheduling.intervals import covers
 from rooms.scheduling.people import Person, PersonRecord
+from rooms.scheduling.zones import epoch_seconds
 
 
 def check_others(organiser: Person, others: Sequence[str]) -> None:
@@ -34,3 +37,14 @@ def check_counterparts(caller: Person, records: Sequence[PersonRecord]) -> None:
                 "forbidden",
                 f"A {caller.role.value} cannot schedule with a {record.person.role.value}: "
                 "mentors meet mentees, hosts meet anyone.")
+
+
+def check_available(records: Sequence[PersonRecord], start: datetime, end: datetime) -> None:
+    """``slot_unavailable`` unless [start, end) lies in each person's availability."""
+    lo, hi = epoch_seconds(start), epoch_seconds(end)
+    for record in records:
+        free = record.availability.free_intervals(lo, hi) if record.availability else []
+        if not covers(free, lo, hi):
+            raise RoomError(
+                "slot_unavailable",
+                f"{record.person.display_name} is not available at that time.")

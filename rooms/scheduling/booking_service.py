@@ -31,14 +31,18 @@ from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
 from rooms.models import RoomKind
 from rooms.scheduling.availability import Availability
-from rooms.scheduling.booking_checks import check_counterparts, check_others, notice_sentence
+from rooms.scheduling.booking_checks import (
+    check_available,
+    check_counterparts,
+    check_others,
+    notice_sentence,
+)
 from rooms.scheduling.booking_store import BookingStore, check_not_past
 from rooms.scheduling.bookings import Booking
-from rooms.scheduling.circles import check_reachable
 from rooms.scheduling.directory import PeopleDirectory
 from rooms.scheduling.holds import HeldTimes
-from rooms.scheduling.intervals import covers
 from rooms.scheduling.people import Person, PersonRecord, PersonRole
+from rooms.scheduling.reach import Reach
 from rooms.scheduling.recurrence import Recurrence
 from rooms.scheduling.reminders import ReminderLedger
 from rooms.scheduling.series_booking import (
@@ -110,6 +114,7 @@ class SchedulingService:
         self.step_min = step_min
         self._listeners: list[BookingListener] = []
         self.held = HeldTimes()  # times kept for some people (see .holds)
+        self.reach = Reach(directory, self.upcoming)  # whom one may book (see .reach)
 
     def add_listener(self, listener: BookingListener) -> None:
         """Tell ``listener`` of every booking change from now on."""
@@ -156,7 +161,7 @@ class SchedulingService:
         mine, theirs = await self.directory.records([caller.identity, other])
         if not any_role:
             check_counterparts(caller, [theirs])
-            await self._check_circle(caller, [theirs])
+            await self.reach.check(caller, [theirs])
         pair = (caller.identity, other)
         organiser = await self._schedule(mine, query, pair)
         guest = await self._schedule(theirs, query, pair)
@@ -175,7 +180,7 @@ class SchedulingService:
         self._require_host(host)
         check_others(host, invitees)
         records = await self.directory.records([host.identity, *invitees])
-        await self._check_circle(host, records[1:])
+        await self.reach.check(host, records[1:])
         people = [host.identity, *invitees]
         schedules = [await self._schedule(r, query, people) for r in records]
         organiser = schedules[0]
@@ -185,24 +190,6 @@ class SchedulingService:
                   for s, r in zip(schedules[1:], records[1:], strict=True)]
         return await self._offload(
             lambda: self._finder.roundtable(organiser, guests, query, limit=limit))
-
-    async def counterparts(self, person: Person) -> list[Person]:
-        """The people ``person`` may find times with: their circle's counterparts and
-        anyone they have an upcoming session with (see :mod:`.circles`)."""
-        return await self.directory.counterparts(person, await self._met(person.identity))
-
-    async def _met(self, identity: str) -> set[str]:
-        """Everyone ``identity`` has an upcoming session with."""
-        return {p for b in await self.upcoming(identity) for p in b.people}
-
-    async def _check_circle(self, caller: Person, records: Sequence[PersonRecord]) -> None:
-        """``outside_programme`` unless each person shares ``caller``'s circle or has an
-        upcoming session with them."""
-        circles = await self.directory.circles.circles_of(
-            [caller.identity, *(r.person.identity for r in records)])
-        strangers = [r for r, c in zip(records, circles[1:], strict=True) if c != circles[0]]
-        if strangers:
-            check_reachable(strangers, await self._met(caller.identity))
 
     @staticmethod
     def _require_host(person: Person) -> None:
@@ -228,11 +215,11 @@ class SchedulingService:
         records = await self.directory.records(others)
         if not any_role:
             check_counterparts(organiser, records)
-            await self._check_circle(organiser, records)
+            await self.reach.check(organiser, records)
         own = await self.directory.record(organiser.identity)
         end = start + timedelta(minutes=length_min)
         required = [own] if roundtable else [own, *records]
-        self._check_available(required, start, end)
+        check_available(required, start, end)
         attendees = [r.person.attendee() for r in records]
         kind = RoomKind.ROUNDTABLE if roundtable else RoomKind.COFFEE
         now = self._clock.now()
@@ -268,16 +255,6 @@ class SchedulingService:
             raise RoomError("range_too_long",
                             f"Sessions are booked at most {BOOK_AHEAD_DAYS} days ahead.")
 
-    def _check_available(self, records: Sequence[PersonRecord], start: datetime,
-                         end: datetime) -> None:
-        lo, hi = epoch_seconds(start), epoch_seconds(end)
-        for record in records:
-            free = record.availability.free_intervals(lo, hi) if record.availability else []
-            if not covers(free, lo, hi):
-                raise RoomError(
-                    "slot_unavailable",
-                    f"{record.person.display_name} is not available at that time.")
-
     async def _required_records(self, booking: Booking) -> list[PersonRecord]:
         if room_kind(booking) is RoomKind.ROUNDTABLE:
             return [await self.directory.record(booking.organiser.identity)]
@@ -311,7 +288,7 @@ class SchedulingService:
             raise RoomError("booking_cancelled")
         length = timedelta(minutes=length_min) if length_min else booking.end - booking.start
         self._check_when(start)
-        self._check_available(await self._required_records(booking), start, start + length)
+        check_available(await self._required_records(booking), start, start + length)
         moves = [(booking, start, start + length)]
         if following and booking.series_id is not None:
             moves = following_moves(booking, await self._series_after(booking), start, length)

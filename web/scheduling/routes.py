@@ -234,7 +234,7 @@ class SchedulingApi:
             if record.availability else None,
             feed_url=self._feed_url(record.person),
             counterparts=[person_view(p, with_email=False)
-                          for p in await self._service.counterparts(record.person)],
+                          for p in await self._service.reach.counterparts(record.person)],
         )
 
     async def me(self, request: web.Request) -> web.Response:

@@ -34,7 +34,7 @@ async def test_people_see_and_book_only_their_own_programme(world: World) -> Non
     scheduling = world.scheduling
     a, b = await programme_people(world, "A"), await programme_people(world, "B")
     chad_a = await scheduling.directory.person(a["chad"].identity)
-    seen = await scheduling.counterparts(chad_a)
+    seen = await scheduling.reach.counterparts(chad_a)
     assert [p.identity for p in seen] == [a["lina"].identity]
     query = scheduling.query(START, START + timedelta(days=3), 30)
     assert await scheduling.pair_slots(chad_a, a["lina"].identity, query)
@@ -64,9 +64,9 @@ async def test_people_in_no_programme_see_each_other_only(world: World) -> None:
             {"zone": person.zone, "weekly": {d: [["06:00", "22:00"]] for d in
                                              ("mon", "tue", "wed", "thu", "fri", "sat",
                                               "sun")}}))
-    assert [p.identity for p in await scheduling.counterparts(tara)] == [sofia.identity]
+    assert [p.identity for p in await scheduling.reach.counterparts(tara)] == [sofia.identity]
     chad_a = await directory.person(a["chad"].identity)
-    assert [p.identity for p in await scheduling.counterparts(chad_a)] == [a["lina"].identity]
+    assert [p.identity for p in await scheduling.reach.counterparts(chad_a)] == [a["lina"].identity]
     query = scheduling.query(START, START + timedelta(days=3), 30)
     start = (await scheduling.pair_slots(tara, sofia.identity, query))[0].start
     await scheduling.book(tara, [sofia.identity], roundtable=False, start=start,
@@ -85,7 +85,7 @@ async def test_people_with_a_session_together_still_see_each_other(world: World)
     await scheduling.book(lina_b, [a["chad"].identity], roundtable=False, start=slot.start,
                           length_min=30, any_role=True)  # made before programmes scoped
     chad_a = await scheduling.directory.person(a["chad"].identity)
-    assert {p.identity for p in await scheduling.counterparts(chad_a)} == {
+    assert {p.identity for p in await scheduling.reach.counterparts(chad_a)} == {
         a["lina"].identity, b["lina"].identity}
     later = scheduling.query(START + timedelta(days=1), START + timedelta(days=3), 30)
     assert await scheduling.pair_slots(chad_a, b["lina"].identity, later)
