@@ -69,3 +69,11 @@ async def test_slots_at_a_fall_back_show_offsets_and_ordinary_days_do_not() -> N
         await expect(item.locator(".booking-time")).to_have_text(
             f"01:30 (UTC+11){DASH}01:30 (UTC+10:30)")
         await shot(page, "schedule-upcoming-fall-back", "#upcoming")
+        await item.locator(".reschedule").click()
+        await expect(page.page.locator("#reschedule-text")).to_have_text(
+            f"Moving your session with Chad Chatham on {booked}. Pick a new time below.")
+        await page.page.locator("#reschedule-stop").click()
+        await item.locator(".cancel").click()
+        await page.page.get_by_role("button", name="Yes, cancel it").click()
+        await expect(page.page.locator("#upcoming-notice")).to_have_text(
+            "Cancelled your session with Chad Chatham on Sun 4 Apr, 01:30 (UTC+11).")

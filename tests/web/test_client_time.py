@@ -25,14 +25,32 @@ console.log(JSON.stringify(spans.map(([start, end]) => time.spanText(start, end,
 """
 
 
-def span_texts(spans: list[tuple[str, str]]) -> list[str]:
+def run_time_js(script: str, payload: object) -> list[str]:
+    """The texts ``script`` (importing time.js as ``time``) prints for ``payload``."""
     node = shutil.which("node")
     assert node is not None, "node is needed (./dev.sh build installs it)"
-    script = SPANS % json.dumps(TIME_JS.as_uri())
-    done = subprocess.run([node, "--input-type=module", "-e", script, json.dumps(spans)],
-                          capture_output=True, text=True, timeout=30, check=True)
+    done = subprocess.run(
+        [node, "--input-type=module", "-e", script % json.dumps(TIME_JS.as_uri()),
+         json.dumps(payload)], capture_output=True, text=True, timeout=30, check=True)
     texts: list[str] = json.loads(done.stdout)
     return texts
+
+
+def span_texts(spans: list[tuple[str, str]]) -> list[str]:
+    return run_time_js(SPANS, spans)
+
+
+# Single times, the repeated wall times given: [[text, [repeated wall times]], ...].
+TIMES = """
+import * as time from %s;
+const times = JSON.parse(process.argv[1]);
+console.log(JSON.stringify(times.map(([text, walls]) =>
+  time.dateTimeText(text, { repeats: new Set(walls) }))));
+"""
+
+
+def date_time_texts(times: list[tuple[str, list[str]]]) -> list[str]:
+    return run_time_js(TIMES, times)
 
 
 def server_spans(zone: str, first: datetime, count: int, step_min: int,
@@ -79,3 +97,15 @@ def test_ordinary_days_read_as_before() -> None:
     late = [("2026-03-10T23:45:00+01:00", "2026-03-11T00:15:00+01:00"),
             ("2026-03-10T09:00:00+00:00", "2026-03-10T09:30:00+00:00")]
     assert span_texts(late) == [f"23:45{DASH}Wed 11 Mar, 00:15", f"09:00{DASH}09:30"]
+
+
+def test_a_repeated_time_shows_its_offset_as_written() -> None:
+    repeated = ["2027-04-04T02:45", "2026-11-01T01:30", "2026-10-25T02:30", "2026-04-05T03:15"]
+    assert date_time_texts([
+        ("2027-04-04T02:45:00+12:45", repeated),  # Chatham
+        ("2026-11-01T01:30:00-03:30", repeated),
+        ("2026-10-25T02:30:00Z", repeated),
+        ("2026-04-05T03:15:00+05:45", repeated),
+        ("2026-04-05T03:15:00+05:45", []),
+    ]) == ["Sun 4 Apr, 02:45 (UTC+12:45)", "Sun 1 Nov, 01:30 (UTC-3:30)",
+           "Sun 25 Oct, 02:30 (UTC)", "Sun 5 Apr, 03:15 (UTC+5:45)", "Sun 5 Apr, 03:15"]

@@ -210,7 +210,8 @@ export class FindTime {
         : await this.page.api.book({ withIdentity: this.lastQuery.withIdentity, start: slot.start, length });
       this.page.learnFromBookings(listOf(result, "bookings").concat(result?.booking_id ? [result] : []));
       const who = this.page.counterpart(this.lastQuery.withIdentity).name;
-      const when = `${dayText(slot.shown.start)}, ${spanText(slot.shown.start, slot.shown.end, { repeats: this.repeats })}`;
+      const span = spanText(slot.shown.start, slot.shown.end, { repeats: this.repeats });
+      const when = `${dayText(slot.shown.start)}, ${span}`;
       if (moving) this.stopReschedule({ search: false });
       this.busy = false;
       await this.page.afterChange(
@@ -239,7 +240,8 @@ export class FindTime {
     const endMs = Date.parse(booking.end);
     $("reschedule-text").textContent =
       `Moving your session with ${other.name} on ${dayText(booking.shown.start)}, ` +
-      `${spanText(booking.shown.start, booking.shown.end, { repeats: this.page.upcoming.repeats })}. Pick a new time below.`;
+      `${spanText(booking.shown.start, booking.shown.end, { repeats: this.page.upcoming.repeats })}. ` +
+      "Pick a new time below.";
     $("reschedule-banner").hidden = false;
     $("with-select").value = other.identity;
     $("with-select").disabled = true;

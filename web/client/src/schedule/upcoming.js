@@ -80,7 +80,7 @@ export class Upcoming {
     const list = $("upcoming-list");
     $("upcoming-empty").hidden = !this.loaded || this.bookings.length > 0;
     // The wall times a clock change repeats among the times listed, per zone.
-    this.repeats = repeatedWalls(this.bookings.flatMap((b) => [b.shown.start, b.shown.end, b.shown.opens_at]));
+    this.repeats = repeatedWalls(this.bookings.flatMap(({ shown }) => [shown.start, shown.end, shown.opens_at]));
     this.zoneRepeats = repeatsByZone(this.bookings);
     list.replaceChildren(...this.bookings.map((b) => this.item(b)));
     this.tick();
@@ -98,8 +98,8 @@ export class Upcoming {
       .filter(({ local }) => local && local.zone !== shown.zone)
       .map(({ local, person }) => {
         const who = people.length > 1 ? `${person.name}: ` : "";
-        const repeats = this.zoneRepeats.get(local.zone);
-        return `${who}${dayText(local.start)}, ${spanText(local.start, local.end, { repeats })} in ${placeName(local.zone)}`;
+        const span = spanText(local.start, local.end, { repeats: this.zoneRepeats.get(local.zone) });
+        return `${who}${dayText(local.start)}, ${span} in ${placeName(local.zone)}`;
       });
 
     const join = el("button", { type: "button", class: "join" }, "Join");
@@ -166,8 +166,8 @@ export class Upcoming {
       let label = state.label;
       if (!label) {
         const { opens_at: opens, start } = booking.shown;
-        const repeats = this.repeats;
-        label = `Opens at ${dateOf(opens) === dateOf(start) ? timeText(opens, { repeats }) : dateTimeText(opens, { repeats })}`;
+        const at = { repeats: this.repeats };
+        label = `Opens at ${dateOf(opens) === dateOf(start) ? timeText(opens, at) : dateTimeText(opens, at)}`;
       }
       if (button.textContent !== label) button.textContent = label;
       button.disabled = !state.enabled;

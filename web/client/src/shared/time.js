@@ -99,9 +99,10 @@ export function dateOf(text) {
 export function spanText(start, end, { withDay = false, repeats } = {}) {
   const endsAtMidnight = timeText(end) === "00:00" && dateOf(end) === addDays(dateOf(start), 1);
   const sameDay = dateOf(start) === dateOf(end) || endsAtMidnight;
-  const labelled = offsetOf(start) === offsetOf(end) ? repeats : new Set([wallKey(start), wallKey(end)]);
-  const first = withDay ? dateTimeText(start, { repeats: labelled }) : timeText(start, { repeats: labelled });
-  const last = sameDay ? timeText(end, { repeats: labelled }) : dateTimeText(end, { repeats: labelled });
+  const offsets = offsetOf(start) === offsetOf(end) ? repeats : new Set([wallKey(start), wallKey(end)]);
+  const label = { repeats: offsets };
+  const first = withDay ? dateTimeText(start, label) : timeText(start, label);
+  const last = sameDay ? timeText(end, label) : dateTimeText(end, label);
   return `${first}–${last}`;
 }
 
