@@ -19,6 +19,7 @@ export const SCHEDULE_ERROR_TEXT = {
   slot_in_past: "That time has already passed. Please pick a later one.",
   slot_taken: "Sorry, that time has just been taken. Here are the times that are still free.",
   slot_unavailable: "That time isn't free for everyone any more. Here are the times that still are.",
+  outside_programme: "That person isn't in your programme. You can book people of your own programme only.",
   booking_exists: "This session is already booked.",
   booking_not_found: "That session doesn't exist any more. The list has been refreshed.",
   booking_cancelled: "That session has already been cancelled.",
