@@ -53,15 +53,8 @@ class Enrolment:
         programme_id = await self._store.programme_of(identity)
         if programme_id is None:
             return []
-        open_intros = [i for i in await self._store.intros(programme_id)
-                       if i.booking_id is None and i.slots]
-        if not open_intros:
-            return []
-        ids = {p.key: p.identity for p in await self._store.participants(programme_id)}
-        pairs = [(i, frozenset((ids[i.mentor], ids[i.mentee]))) for i in open_intros
-                 if i.mentor in ids and i.mentee in ids]
-        return [Hold(s.start, s.end, people) for i, people in pairs if identity in people
-                for s in i.slots]
+        return [Hold(s.start, s.end, frozenset(i.identities))
+                for i in await self._store.held(programme_id, identity) for s in i.slots]
 
     async def _known(self, participant: Participant | None) -> str | None:
         """The participant's identity if the directory still has them."""

@@ -136,6 +136,9 @@ class Intro(WireModel):
     skill: str | None = None  # the pair's best skill/goal fit (rooms/programmes/wording.py)
     goal: str | None = None
     week_of: date | None = None  # the week the matching measured their common time in
+    identities: tuple[str, ...] = ()  # (mentor, mentee) in the directory, for holding the
+                                      # offered times (rooms/scheduling/holds.py); () in
+                                      # intros published before it was recorded
 
 
 class SessionRecord(WireModel):

@@ -33,12 +33,13 @@ from rooms.programmes.model import (
     ProgrammeSummary,
     SessionRecord,
 )
-from rooms.programmes.store import ProgrammeStore, summary
+from rooms.programmes.store import ProgrammeStore, open_intros_by_person, summary
 from rooms.redis_client import RedisBacked
 
 KEY = "programme:{id}"
 COFFEE_KEY = "programme:{id}:coffee"
 SESSIONS_KEY = "programme:{id}:sessions"
+HELD_KEY = "programme:{id}:held"  # identity -> their open intros (written with "intros")
 LEASE_KEY = "programme:{id}:lease:"
 PEOPLE_KEY = "programmes:people"  # not under programme: (no id can clash)
 CREATED_KEY = "programmes:created"
@@ -133,6 +134,7 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
         async with self._client.pipeline(transaction=True) as tx:
             tx.hset(key, mapping={"participants": _dump(people), "people_count": len(people)})
             tx.hdel(key, "matching", "intros")
+            tx.delete(self._key(HELD_KEY, programme_id))
             await tx.execute()
 
     async def participants(self, programme_id: str) -> list[Participant]:
@@ -147,8 +149,21 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
         text = await self._client.hget(self._key(KEY, programme_id), "matching")
         return Matching.model_validate_json(text) if text else None
 
+    def _write_intros(self, tx: Pipeline, programme_id: str, intros: list[Intro]) -> None:
+        """Queue the intros and the index of each person's open ones (:meth:`held`)."""
+        tx.hset(self._key(KEY, programme_id), "intros", _dump(intros))
+        held_key = self._key(HELD_KEY, programme_id)
+        tx.delete(held_key)
+        for identity, held in open_intros_by_person(intros).items():
+            tx.hset(held_key, identity, _dump(held))
+
     async def set_intros(self, programme_id: str, intros: list[Intro]) -> None:
-        await self._client.hset(self._key(KEY, programme_id), "intros", _dump(intros))
+        async with self._client.pipeline(transaction=True) as tx:
+            self._write_intros(tx, programme_id, intros)
+            await tx.execute()
+
+    async def held(self, programme_id: str, identity: str) -> list[Intro]:
+        return _intros(await self._client.hget(self._key(HELD_KEY, programme_id), identity))
 
     async def intros(self, programme_id: str) -> list[Intro]:
         return _intros(await self._client.hget(self._key(KEY, programme_id), "intros"))
@@ -168,7 +183,7 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
                         intros[k] = intro.model_copy(update={"booking_id": booking_id,
                                                              "accepted_by": accepted_by})
                         pipe.multi()
-                        pipe.hset(key, "intros", _dump(intros))
+                        self._write_intros(pipe, programme_id, intros)
                         claimed = True
                     return
 
@@ -190,7 +205,7 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
                     if intro.booking_id is None and intro.slots == expected:
                         intros[k] = intro.model_copy(update={"slots": slots})
                         pipe.multi()
-                        pipe.hset(key, "intros", _dump(intros))
+                        self._write_intros(pipe, programme_id, intros)
                         done = True
                     return
 

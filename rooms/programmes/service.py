@@ -251,6 +251,7 @@ class ProgrammeService:
                 slots = await self.times.first_slots(mentor, mentee, start, SEARCH_DAYS,
                                                 INTRO_SLOTS, offered.get(mentor.key, ()))
                 intro = Intro(mentor=mentor.key, mentee=mentee.key, sent_at=self._now(),
+                              identities=(mentor.identity, mentee.identity),
                               skill=pair.skill, goal=pair.goal, week_of=current.week_of,
                               explanation=pair.explanation,
                               slots=tuple(self.times.intro_slot(s, mentor, mentee) for s in slots))

@@ -28,6 +28,16 @@ def summary(programme: Programme, people: int) -> ProgrammeSummary:
                             published=programme.published)
 
 
+def open_intros_by_person(intros: list[Intro]) -> dict[str, list[Intro]]:
+    """The intros not booked yet that offer times, by each of their people's identity."""
+    found: dict[str, list[Intro]] = {}
+    for intro in intros:
+        if intro.booking_id is None and intro.slots:
+            for identity in intro.identities:
+                found.setdefault(identity, []).append(intro)
+    return found
+
+
 class ProgrammeStore(ABC):
     """The documents of every programme."""
 
@@ -71,6 +81,11 @@ class ProgrammeStore(ABC):
     @abstractmethod
     async def intros(self, programme_id: str) -> list[Intro]:
         """The published mentoring intros."""
+
+    @abstractmethod
+    async def held(self, programme_id: str, identity: str) -> list[Intro]:
+        """The person's intros not booked yet that offer times (intros published before
+        they recorded their people's identities are left out)."""
 
     @abstractmethod
     async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
@@ -180,6 +195,9 @@ class MemoryProgrammeStore(ProgrammeStore):
 
     async def intros(self, programme_id: str) -> list[Intro]:
         return list(self._intros.get(programme_id, []))
+
+    async def held(self, programme_id: str, identity: str) -> list[Intro]:
+        return open_intros_by_person(self._intros.get(programme_id, [])).get(identity, [])
 
     async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
                           booking_id: str, accepted_by: str | None = None) -> bool:

@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 
 from rooms.programmes.model import (
     Intro,
+    IntroSlot,
     Matching,
     Pair,
     Participant,
@@ -137,3 +138,27 @@ async def test_programmes_stored_before_the_list_existed_are_listed(
     finally:
         await client.aclose()
         await store.close()
+
+
+async def test_each_persons_open_intros_follow_publish_reoffer_claim_and_import(
+        store: ProgrammeStore) -> None:
+    slot = IntroSlot(start=NOW, end=NOW + timedelta(minutes=30),
+                     mentor_local="2026-03-02T10:00:00+10:00",
+                     mentee_local="2026-03-02T09:00:00+09:00")
+    later = slot.model_copy(update={"start": NOW + timedelta(days=1),
+                                    "end": NOW + timedelta(days=1, minutes=30)})
+    lee = Intro(mentor="lee", mentee="kenji", explanation="why", slots=(slot,),
+                identities=("id-lee", "id-kenji"))
+    old = Intro(mentor="ana", mentee="lou", explanation="why", slots=(slot,))  # no ids
+    await store.set_intros("p1", [lee, old])
+    assert await store.held("p1", "id-kenji") == [lee] == await store.held("p1", "id-lee")
+    assert await store.held("p1", "id-lou") == [] and await store.held("p2", "id-lee") == []
+    assert not await store.reoffer_intro("p1", "lee", "kenji", (later,), (later,))
+    assert await store.reoffer_intro("p1", "lee", "kenji", (slot,), (later,))
+    assert [i.slots for i in await store.held("p1", "id-lee")] == [(later,)]
+    assert await store.claim_intro("p1", "lee", "kenji", "b1")
+    assert await store.held("p1", "id-lee") == []
+    assert not await store.reoffer_intro("p1", "lee", "kenji", (later,), (slot,))
+    await store.set_intros("p1", [lee])
+    await store.set_participants("p1", [])
+    assert await store.held("p1", "id-lee") == []
