@@ -346,25 +346,15 @@ class RoomService:
         :mod:`rooms.resume`): the next token; the seat's lease now lasts ``lease_s``.
         ``resume_expired`` after the grace period, ``resume_invalid`` for another token.
         In a roundtable, first ``banned`` if a host removed them (while they were away:
-        joining again would not help either), and ``room_locked`` instead of
-        ``resume_expired`` if the room is locked and they are no member."""
+        joining again would not help either). A lock needs no check: whoever held a seat
+        is a member, and a locked room lets its members back in."""
         room = await self._store.get_room(room_id)
-        roundtable = room is not None and room.kind is RoomKind.ROUNDTABLE
-        if room is not None and roundtable:  # a pair room inherits its roundtable's bans
-            for one in (room_id, room.parent):
+        if room is not None and room.kind is RoomKind.ROUNDTABLE:
+            for one in (room_id, room.parent):  # a pair room inherits its roundtable's bans
                 if one is not None and await self.roundtables.is_banned(one, identity):
                     raise RoomError("banned")
         now = self._clock.now()
-        try:
-            return await self._resume_tokens.redeem(room_id, identity, token, now,
-                                                    now + lease_s)
-        except RoomError as exc:
-            if exc.code != "resume_expired" or not roundtable:
-                raise
-            state = await self.roundtables.state(room_id)
-            if state.locked and state.role_of(identity) is None:
-                raise RoomError("room_locked") from None
-            raise
+        return await self._resume_tokens.redeem(room_id, identity, token, now, now + lease_s)
 
     async def snapshot(self, room_id: str) -> RoomSnapshot:
         """The room and who is in it."""
