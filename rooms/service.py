@@ -356,6 +356,11 @@ class RoomService:
         now = self._clock.now()
         return await self._resume_tokens.redeem(room_id, identity, token, now, now + lease_s)
 
+    async def take_join(self, grant: JoinGrant) -> float:
+        """Spend one of the grant holder's joins of its room (see ``RoomStore.take_join``):
+        0, or the seconds to wait for one."""
+        return await self._store.take_join(grant.room_id, grant.identity, self._clock.now())
+
     async def snapshot(self, room_id: str) -> RoomSnapshot:
         """The room and who is in it."""
         return await self._store.snapshot(room_id)

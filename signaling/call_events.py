@@ -81,6 +81,8 @@ class CallEvents:
         async with calls.lock(peer_id):
             resume_token = await self._resume(grant, payload.resume_token)
             resumed = resume_token is not None
+            if not resumed:  # the room (or its hosts) will hear of it: the person's budget
+                await self._spend_join(grant)
             if resume_token is None:
                 resume_token = new_resume_token()  # stored by the join itself
             snapshot = await self._join_or_knock(sid, grant, resume_token, resumed)
@@ -156,6 +158,15 @@ class CallEvents:
             return None
         return await self._service.resume(grant.room_id, grant.identity, token,
                                           self._participants.lease_s)
+
+    async def _spend_join(self, grant: JoinGrant) -> None:
+        """One of the person's joins of this room, kept by the store for all their
+        connections (a new connection does not refill it): `rate_limited` if none is
+        left. A resume spends nothing: nobody else hears of it."""
+        wait = await self._service.take_join(grant)
+        if wait > 0:
+            raise SignalingError("rate_limited", "Too many joins in a row; wait a few "
+                                 "seconds and try again.", retry_after_s=wait)
 
     async def _undo_guest(self, grant: JoinGrant, personal_token: str | None) -> None:
         """A join rolled back before its ack: a guest the shareable link minted for it
