@@ -4,7 +4,7 @@
 
 import { errorText } from "./api.js";
 import { el } from "../schedule/availability.js";
-import { dateTimeText, placeName } from "../shared/time.js";
+import { dateTimeText, placeName, repeatedWalls } from "../shared/time.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -183,8 +183,16 @@ export class Review {
       el("td", {}, this.person(i.mentee), " with ", this.person(i.mentor)),
       el("td", {}, i.offered.length
         ? el("ul", { class: "times" }, ...i.offered.map((s) => el("li", { class: i.session?.start === s.start ? "chosen" : "" },
-          `${dateTimeText(s.mentor_local)} · ${dateTimeText(s.mentee_local)}`)))
+          offeredText(s, i.offered))))
         : "No common time in the next two weeks"),
       el("td", { class: "state" }, stateText(i, (key) => this.page.nameOf(key))))));
   }
+}
+
+/** "Tue 1 Dec, 09:00 · Mon 30 Nov, 19:15": an offered time for the mentor, then the mentee
+ * (with its UTC offset when the offers give that wall time twice, a clock going back). */
+function offeredText(slot, offered) {
+  const mentor = repeatedWalls(offered.map((s) => s.mentor_local));
+  const mentee = repeatedWalls(offered.map((s) => s.mentee_local));
+  return `${dateTimeText(slot.mentor_local, { repeats: mentor })} · ${dateTimeText(slot.mentee_local, { repeats: mentee })}`;
 }

@@ -7,7 +7,7 @@
 import { el } from "./availability.js";
 import { ApiError } from "./api.js";
 import { scheduleErrorText } from "./messages.js";
-import { dateTimeText, placeName } from "../shared/time.js";
+import { dateTimeText, placeName, repeatedWalls } from "../shared/time.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -99,8 +99,10 @@ export class MatchPanel {
 
   timeItem(t, match) {
     const minutes = Math.round((Date.parse(t.end) - Date.parse(t.start)) / 60000);
-    const mine = dateTimeText(t.mine);
-    const theirs = `${minutes} minutes · ${dateTimeText(t.theirs)} for ${match.other_name} in ${placeName(match.other_zone)}`;
+    // With the UTC offset when the offers give a wall time twice (a clock going back).
+    const mine = dateTimeText(t.mine, { repeats: repeatedWalls(match.times.map((o) => o.mine)) });
+    const repeats = repeatedWalls(match.times.map((o) => o.theirs));
+    const theirs = `${minutes} minutes · ${dateTimeText(t.theirs, { repeats })} for ${match.other_name} in ${placeName(match.other_zone)}`;
     const button = el("button", { type: "button", class: "primary small", "aria-label": `Accept ${mine}` }, "Accept");
     button.addEventListener("click", () => this.accept(t, button, mine, match));
     return el("li", { class: "match-time", dataset: { start: t.start } },

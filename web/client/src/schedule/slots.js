@@ -5,7 +5,7 @@
 import { el } from "./availability.js";
 import { listOf } from "./api.js";
 import { scheduleErrorText } from "./messages.js";
-import { addDays, dateOf, dateTimeText, dayText, nowText, placeName, spanText } from "../shared/time.js";
+import { addDays, dateOf, dateTimeText, dayText, nowText, placeName, repeatedWalls, spanText } from "../shared/time.js";
 
 const SLOTS_PER_PAGE = 24;
 const DEFAULT_DAYS = 14;
@@ -17,6 +17,8 @@ export class FindTime {
   constructor(page) {
     this.page = page;
     this.slots = [];
+    this.repeats = new Set(); // wall times listed with two offsets (a clock going back)
+    this.theirRepeats = new Map(); // the same for each other person's times
     this.next = null; // the path of the server's next page of slots
     this.shown = SLOTS_PER_PAGE;
     this.busy = false;
@@ -147,6 +149,9 @@ export class FindTime {
     summary.textContent =
       `${n}${this.next ? "+" : ""} time${n === 1 && !this.next ? "" : "s"} when you and ${other.name} are both free, ` +
       `shown in your time (${placeName(visible[0].shown?.zone || zone)}).`;
+    // The wall times the night's clock change repeats, among the times listed (each zone).
+    this.repeats = repeatedWalls(this.slots.flatMap((s) => [s.shown.start, s.shown.end]));
+    this.theirRepeats = repeatsByPerson(this.slots);
     const groups = new Map();
     for (const slot of visible) {
       const day = dateOf(slot.shown.start);
@@ -167,11 +172,12 @@ export class FindTime {
   }
 
   slotItem(slot) {
-    const mine = spanText(slot.shown.start, slot.shown.end);
+    const mine = spanText(slot.shown.start, slot.shown.end, { repeats: this.repeats });
     const entries = Object.entries(slot.local || {}).filter(([id]) => id !== this.page.me.identity);
     const others = entries.map(([identity, local]) => {
       // Their wall clock, smaller; a name only when there are several of them.
-      const theirs = `${dateTimeText(local.start)} in ${placeName(local.zone)}`;
+      const repeats = this.theirRepeats.get(identity);
+      const theirs = `${dateTimeText(local.start, { repeats })} in ${placeName(local.zone)}`;
       const who = entries.length > 1 ? `${this.page.counterpart(identity, local.zone).name}: ` : "";
       return el("span", { class: "theirs", dataset: { identity } }, `${who}${theirs}`);
     });
@@ -204,7 +210,8 @@ export class FindTime {
         : await this.page.api.book({ withIdentity: this.lastQuery.withIdentity, start: slot.start, length });
       this.page.learnFromBookings(listOf(result, "bookings").concat(result?.booking_id ? [result] : []));
       const who = this.page.counterpart(this.lastQuery.withIdentity).name;
-      const when = `${dayText(slot.shown.start)}, ${spanText(slot.shown.start, slot.shown.end)}`;
+      const span = spanText(slot.shown.start, slot.shown.end, { repeats: this.repeats });
+      const when = `${dayText(slot.shown.start)}, ${span}`;
       if (moving) this.stopReschedule({ search: false });
       this.busy = false;
       await this.page.afterChange(
@@ -233,7 +240,8 @@ export class FindTime {
     const endMs = Date.parse(booking.end);
     $("reschedule-text").textContent =
       `Moving your session with ${other.name} on ${dayText(booking.shown.start)}, ` +
-      `${spanText(booking.shown.start, booking.shown.end)}. Pick a new time below.`;
+      `${spanText(booking.shown.start, booking.shown.end, { repeats: this.page.upcoming.repeats })}. ` +
+      "Pick a new time below.";
     $("reschedule-banner").hidden = false;
     $("with-select").value = other.identity;
     $("with-select").disabled = true;
@@ -251,4 +259,16 @@ export class FindTime {
     $("with-select").disabled = false;
     if (search) this.refresh();
   }
+}
+
+/** identity -> the wall times repeated among that person's own times of `slots`. */
+function repeatsByPerson(slots) {
+  const times = new Map();
+  for (const slot of slots) {
+    for (const [identity, local] of Object.entries(slot.local || {})) {
+      if (!times.has(identity)) times.set(identity, []);
+      times.get(identity).push(local.start, local.end);
+    }
+  }
+  return new Map([...times].map(([identity, texts]) => [identity, repeatedWalls(texts)]));
 }

@@ -7,7 +7,7 @@
 import { el } from "./availability.js";
 import { listOf } from "./api.js";
 import { scheduleErrorText } from "./messages.js";
-import { dateOf, dateTimeText, dayText, placeName, spanText, timeText } from "../shared/time.js";
+import { dateOf, dateTimeText, dayText, placeName, repeatedWalls, spanText, timeText } from "../shared/time.js";
 
 export const JOIN_CHECK_MS = 2000;
 
@@ -41,6 +41,8 @@ export class Upcoming {
   constructor(page) {
     this.page = page;
     this.bookings = [];
+    this.repeats = new Set();
+    this.zoneRepeats = new Map();
     this.timer = null;
     this.loaded = false;
   }
@@ -77,6 +79,9 @@ export class Upcoming {
   render() {
     const list = $("upcoming-list");
     $("upcoming-empty").hidden = !this.loaded || this.bookings.length > 0;
+    // The wall times a clock change repeats among the times listed, per zone.
+    this.repeats = repeatedWalls(this.bookings.flatMap(({ shown }) => [shown.start, shown.end, shown.opens_at]));
+    this.zoneRepeats = repeatsByZone(this.bookings);
     list.replaceChildren(...this.bookings.map((b) => this.item(b)));
     this.tick();
     clearInterval(this.timer);
@@ -93,7 +98,8 @@ export class Upcoming {
       .filter(({ local }) => local && local.zone !== shown.zone)
       .map(({ local, person }) => {
         const who = people.length > 1 ? `${person.name}: ` : "";
-        return `${who}${dayText(local.start)}, ${spanText(local.start, local.end)} in ${placeName(local.zone)}`;
+        const span = spanText(local.start, local.end, { repeats: this.zoneRepeats.get(local.zone) });
+        return `${who}${dayText(local.start)}, ${span} in ${placeName(local.zone)}`;
       });
 
     const join = el("button", { type: "button", class: "join" }, "Join");
@@ -132,7 +138,7 @@ export class Upcoming {
         "div",
         { class: "booking-when" },
         el("span", { class: "booking-day" }, dayText(shown.start)),
-        el("span", { class: "booking-time" }, spanText(shown.start, shown.end)),
+        el("span", { class: "booking-time" }, spanText(shown.start, shown.end, { repeats: this.repeats })),
       ),
       el(
         "div",
@@ -160,7 +166,8 @@ export class Upcoming {
       let label = state.label;
       if (!label) {
         const { opens_at: opens, start } = booking.shown;
-        label = `Opens at ${dateOf(opens) === dateOf(start) ? timeText(opens) : dateTimeText(opens)}`;
+        const at = { repeats: this.repeats };
+        label = `Opens at ${dateOf(opens) === dateOf(start) ? timeText(opens, at) : dateTimeText(opens, at)}`;
       }
       if (button.textContent !== label) button.textContent = label;
       button.disabled = !state.enabled;
@@ -174,7 +181,7 @@ export class Upcoming {
     try {
       await this.page.api.cancel(booking.booking_id);
       await this.page.afterChange(
-        `Cancelled your session with ${names} on ${dateTimeText(booking.shown.start)}.`,
+        `Cancelled your session with ${names} on ${dateTimeText(booking.shown.start, { repeats: this.repeats })}.`,
       );
     } catch (err) {
       button.disabled = false;
@@ -182,4 +189,16 @@ export class Upcoming {
       if (err.code === "booking_not_found" || err.code === "booking_cancelled") await this.load();
     }
   }
+}
+
+/** zone -> the wall times repeated among the bookings' times in that zone. */
+function repeatsByZone(bookings) {
+  const times = new Map();
+  for (const booking of bookings) {
+    for (const local of Object.values(booking.local || {})) {
+      if (!times.has(local.zone)) times.set(local.zone, []);
+      times.get(local.zone).push(local.start, local.end);
+    }
+  }
+  return new Map([...times].map(([zone, texts]) => [zone, repeatedWalls(texts)]));
 }

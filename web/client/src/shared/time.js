@@ -4,6 +4,12 @@
 // the browser's own time-zone data (which may hold other rules). Shown the same way
 // everywhere: "Tue 10 Mar, 09:55" (24-hour clock, English day and month names), so the page
 // reads the same in every browser locale.
+//
+// The night clocks go back, one wall time happens twice ("01:30" at UTC+11, then again at
+// UTC+10:30 on Lord Howe). A time is then written with the offset the server gave it,
+// "01:30 (UTC+11)": in a span whose two ends have different offsets, and for a wall time
+// that the server's times shown together on the page (`repeats`, from `repeatedWalls`)
+// give with two offsets. Ordinary times stay "01:30".
 
 const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -34,10 +40,39 @@ export function wallOf(text) {
   return { year, month, day, weekday, hour, minute };
 }
 
-/** "09:55" */
-export function timeText(text) {
+/** "09:55"; "01:30 (UTC+11)" when `repeats` holds its wall time. */
+export function timeText(text, { repeats } = {}) {
   const w = wallOf(text);
-  return w ? `${pad(w.hour)}:${pad(w.minute)}` : "";
+  if (!w) return "";
+  const clock = `${pad(w.hour)}:${pad(w.minute)}`;
+  return repeats && repeats.has(wallKey(text)) ? `${clock} (${offsetText(text)})` : clock;
+}
+
+/** "UTC+11", "UTC+10:30", "UTC-3:30"; "UTC" for +00:00: the offset of a server local time. */
+export function offsetText(text) {
+  const offset = offsetOf(text);
+  if (offset === "+00:00") return "UTC";
+  const minutes = offset.slice(4, 6);
+  return `UTC${offset[0]}${Number(offset.slice(1, 3))}${minutes === "00" ? "" : `:${minutes}`}`;
+}
+
+/** The wall time of a server local time, without its offset: "2027-04-04T01:30". */
+export function wallKey(text) {
+  const m = LOCAL_TEXT.exec(String(text || ""));
+  return m ? m[0] : "";
+}
+
+/** The wall times that `texts` (server local times in one zone, e.g. every time a list
+ * shows) give with more than one UTC offset: the ones a clock going back repeats. */
+export function repeatedWalls(texts) {
+  const offsets = new Map();
+  for (const text of texts) {
+    const wall = wallKey(text);
+    if (!wall) continue;
+    if (!offsets.has(wall)) offsets.set(wall, new Set());
+    offsets.get(wall).add(offsetOf(text));
+  }
+  return new Set([...offsets].filter(([, seen]) => seen.size > 1).map(([wall]) => wall));
 }
 
 /** "Tue 10 Mar" */
@@ -46,9 +81,9 @@ export function dayText(text) {
   return w ? `${WEEKDAYS[w.weekday]} ${w.day} ${MONTHS[w.month - 1]}` : "";
 }
 
-/** "Tue 10 Mar, 09:55" */
-export function dateTimeText(text) {
-  return `${dayText(text)}, ${timeText(text)}`;
+/** "Tue 10 Mar, 09:55" ("Sun 4 Apr, 01:30 (UTC+11)" when `repeats` holds its wall time). */
+export function dateTimeText(text, { repeats } = {}) {
+  return `${dayText(text)}, ${timeText(text, { repeats })}`;
 }
 
 /** The local calendar date of a server local time: "2026-03-10". */
@@ -58,12 +93,16 @@ export function dateOf(text) {
 }
 
 /** "09:00–09:30", or "Tue 10 Mar, 23:45–Wed 11 Mar, 00:15" across midnight (an end at
- * midnight still belongs to the day before). */
-export function spanText(start, end, { withDay = false } = {}) {
+ * midnight still belongs to the day before). Both ends carry their offsets when these
+ * differ ("01:30 (UTC+11)–01:30 (UTC+10:30)"), and an end whose wall time `repeats` holds
+ * carries its own ("01:30 (UTC+10:30)–02:00"). */
+export function spanText(start, end, { withDay = false, repeats } = {}) {
   const endsAtMidnight = timeText(end) === "00:00" && dateOf(end) === addDays(dateOf(start), 1);
   const sameDay = dateOf(start) === dateOf(end) || endsAtMidnight;
-  const first = withDay ? dateTimeText(start) : timeText(start);
-  const last = sameDay ? timeText(end) : dateTimeText(end);
+  const offsets = offsetOf(start) === offsetOf(end) ? repeats : new Set([wallKey(start), wallKey(end)]);
+  const label = { repeats: offsets };
+  const first = withDay ? dateTimeText(start, label) : timeText(start, label);
+  const last = sameDay ? timeText(end, label) : dateTimeText(end, label);
   return `${first}–${last}`;
 }
 
