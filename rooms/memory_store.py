@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
+from rooms.join_budget import MemoryJoinBudgets
 from rooms.models import Participant, Room, RoomSnapshot, Track
 from rooms.store import DEFAULT_GRACE_S, ResumeSwap, RoomStore, sort_participants
 
@@ -34,6 +35,7 @@ class MemoryRoomStore(RoomStore):
         self._grace_s = grace_s
         self._rooms: dict[str, _RoomState] = {}
         self._leases: dict[tuple[str, str], float] = {}  # (room id, identity) -> until
+        self._joins = MemoryJoinBudgets()
 
     def _is_gone(self, room: Room, now: float) -> bool:
         return now > room.expires_at + self._grace_s
@@ -137,6 +139,9 @@ class MemoryRoomStore(RoomStore):
         if lease is not None:
             self._leases[(room_id, identity)] = lease_until
         return "ok"
+
+    async def take_join(self, room_id: str, identity: str, now: float) -> float:
+        return self._joins.take(room_id, identity, now)
 
     async def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:
         state = self._require(room_id)

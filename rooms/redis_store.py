@@ -9,6 +9,7 @@ Lua scripts may touch them together):
 * ``LEASES_KEY``        hash, identity -> the seat's lease expiry (epoch seconds)
 * ``RESUME_KEY``        hash, identity -> the digest of its seat's current resume token
                         (dropped with the seat)
+* ``JOIN_BUDGET_KEY``   hash per person, their join budget (rooms/join_budget.py)
 * ``PRESENCE_KEY``      sorted set over all rooms, "<room id> <identity>" by lease expiry:
                         the index the sweepers read (a hint; the room's hash decides)
 
@@ -31,6 +32,7 @@ import redis.asyncio as aioredis
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
+from rooms.join_budget import RedisJoinBudgets
 from rooms.models import Participant, Room, RoomSnapshot, Track, check_tracks
 from rooms.owned_seats import OwnedSeats
 from rooms.store import DEFAULT_GRACE_S, ResumeSwap, RoomStore, sort_participants
@@ -214,6 +216,7 @@ class RedisRoomStore(RedisBacked, RoomStore):
         self._unindex = self._client.register_script(UNINDEX_LUA)
         self._index_seats = self._client.register_script(INDEX_LUA)
         self._swap_resume = self._client.register_script(SWAP_RESUME_LUA)
+        self._joins = RedisJoinBudgets(self._client, key_prefix)
         # the seats this process wrote with a lease, written back after a Redis restart
         self.owned = OwnedSeats()
 
@@ -341,6 +344,9 @@ class RedisRoomStore(RedisBacked, RoomStore):
             await self._index(room_id, [identity], lease_until)
             return "ok"
         return "expired" if status == "expired" else "invalid" if status == "invalid" else "ok"
+
+    async def take_join(self, room_id: str, identity: str, now: float) -> float:
+        return await self._joins.take(room_id, identity, now)
 
     async def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:
         # The store must never hold tracks that a Participant would refuse to load.

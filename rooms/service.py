@@ -189,8 +189,9 @@ class RoomService:
         joiner to reconnect with.
 
         ``room_not_found`` or ``room_closed`` for a shareable token whose room is gone,
-        ``link_used_up`` once the link minted as many identities as the room allows (see
-        ``RoundtableService.add_guest``), ValueError for a display name that is not one.
+        ``room_locked`` while it is locked, ``link_used_up`` once as many guests took a
+        seat as the room allows (see ``RoundtableService.seat_guest``: a guest counts when
+        they take a seat, not here), ValueError for a display name that is not one.
         """
         grant = self.verify(token, room_id)
         if not grant.shareable:
@@ -202,8 +203,8 @@ class RoomService:
         if ttl_s <= 0:
             raise RoomError("room_closed")
         if display_name is not None:
-            check_display_name(display_name)  # before counting a guest
-        await self.roundtables.add_guest(room.room_id)  # link_used_up past the limit
+            check_display_name(display_name)
+        await self.roundtables.check_guest_link(room.room_id)
         personal = JoinGrant.model_validate(grant.model_dump() | {
             "identity": new_identity(),
             "display_name": display_name or grant.display_name,
@@ -234,6 +235,7 @@ class RoomService:
         if grant.shareable:
             raise RoomError("forbidden", "A shared link must be redeemed for a personal one.")
         role = grant.role
+        entry = None
         if room.kind is RoomKind.ROUNDTABLE:
             if room.is_closed(self._clock.now()):
                 raise RoomError("room_closed")
@@ -253,19 +255,48 @@ class RoomService:
             joined_at=joined_at,
         )
         until = None if lease_s is None else self._clock.now() + lease_s
-        snapshot = await self._store.join(grant.room_id, participant, until,
-                                          None if resume_token is None else digest(resume_token))
-        if room.kind is RoomKind.ROUNDTABLE and await self.roundtables.is_banned(
-                grant.room_id, grant.identity):
-            # A ban that landed between the check above and the seat: take the seat back.
-            await self._store.leave(grant.room_id, grant.identity)
-            raise RoomError("banned")
+        try:
+            snapshot = await self._store.join(
+                grant.room_id, participant, until,
+                None if resume_token is None else digest(resume_token))
+        except RoomError as exc:
+            if grant.guest and entry is not None and entry.fresh and exc.code == "room_full":
+                await self.roundtables.drop_unseated_guest(grant.room_id, grant.identity)
+            raise
+        if room.kind is RoomKind.ROUNDTABLE:
+            await self._check_seat(grant)
         for listener in self._join_listeners:
             try:
                 await listener(grant.room_id, grant.identity)
             except Exception:
                 logger.exception("a join listener failed for room %s", grant.room_id)
         return snapshot
+
+    async def _check_seat(self, grant: JoinGrant) -> None:
+        """After a roundtable seat was taken: a ban that landed since the room's checks
+        takes it back (``banned``); a shareable link's guest is counted (and refused
+        ``link_used_up`` past the link's limit: the seat is taken back and they are
+        no member)."""
+        try:
+            if grant.guest:
+                await self.roundtables.seat_guest(grant)
+            elif await self.roundtables.is_banned(grant.room_id, grant.identity):
+                raise RoomError("banned")
+        except RoomError as exc:
+            if exc.code not in ("banned", "link_used_up"):
+                raise
+            await self._store.leave(grant.room_id, grant.identity)
+            if exc.code == "link_used_up":
+                await self.roundtables.drop_unseated_guest(grant.room_id, grant.identity)
+            raise
+
+    async def forget_guest(self, grant: JoinGrant) -> None:
+        """Undo a shareable link's guest whose first join was rolled back before they
+        learnt their identity (their connection closed, the media failed): they count
+        no more against the link (:meth:`RoundtableService.forget_guest`)."""
+        room = await self._store.get_room(grant.room_id)
+        if grant.guest and room is not None and room.kind is RoomKind.ROUNDTABLE:
+            await self.roundtables.forget_guest(grant.room_id, grant.identity)
 
     async def join_with_token(
         self, token: str | None, room_id: str | None = None
@@ -313,9 +344,22 @@ class RoomService:
     async def resume(self, room_id: str, identity: str, token: str, lease_s: float) -> str:
         """Check ``token`` against the seat of ``identity`` and rotate it (see
         :mod:`rooms.resume`): the next token; the seat's lease now lasts ``lease_s``.
-        ``resume_expired`` after the grace period, ``resume_invalid`` for another token."""
+        ``resume_expired`` after the grace period, ``resume_invalid`` for another token.
+        In a roundtable, first ``banned`` if a host removed them (while they were away:
+        joining again would not help either). A lock needs no check: whoever held a seat
+        is a member, and a locked room lets its members back in."""
+        room = await self._store.get_room(room_id)
+        if room is not None and room.kind is RoomKind.ROUNDTABLE:
+            for one in (room_id, room.parent):  # a pair room inherits its roundtable's bans
+                if one is not None and await self.roundtables.is_banned(one, identity):
+                    raise RoomError("banned")
         now = self._clock.now()
         return await self._resume_tokens.redeem(room_id, identity, token, now, now + lease_s)
+
+    async def take_join(self, grant: JoinGrant) -> float:
+        """Spend one of the grant holder's joins of its room (see ``RoomStore.take_join``):
+        0, or the seconds to wait for one."""
+        return await self._store.take_join(grant.room_id, grant.identity, self._clock.now())
 
     async def snapshot(self, room_id: str) -> RoomSnapshot:
         """The room and who is in it."""

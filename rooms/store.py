@@ -92,6 +92,12 @@ class RoomStore(ABC):
         lease ran out; ``"invalid"`` if the digest is another one."""
 
     @abstractmethod
+    async def take_join(self, room_id: str, identity: str, now: float) -> float:
+        """Spend one of the person's joins of this room (:mod:`rooms.join_budget`, shared
+        by all their connections and every process): 0 if there was one, else the seconds
+        until there is. Needs no room."""
+
+    @abstractmethod
     async def set_tracks(self, room_id: str, identity: str, tracks: list[Track]) -> None:
         """Replace the tracks ``identity`` publishes.
 

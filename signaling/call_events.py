@@ -81,12 +81,15 @@ class CallEvents:
         async with calls.lock(peer_id):
             resume_token = await self._resume(grant, payload.resume_token)
             resumed = resume_token is not None
+            if not resumed:  # the room (or its hosts) will hear of it: the person's budget
+                await self._spend_join(grant)
             if resume_token is None:
                 resume_token = new_resume_token()  # stored by the join itself
             snapshot = await self._join_or_knock(sid, grant, resume_token, resumed)
             if snapshot is not None and not self._connections.is_open(sid):
                 if not calls.holds(peer_id) and not resumed:
                     await self._service.leave(grant.room_id, grant.identity)
+                    await self._undo_guest(grant, personal_token)
                 raise SignalingError("not_joined", "This connection closed while joining.")
             subscriber_offer = None
             ice_restart = False
@@ -103,6 +106,7 @@ class CallEvents:
                         subscriber_offer = await self._open_subscriber(session)
                 except Exception:
                     await self._roll_back(session)
+                    await self._undo_guest(grant, personal_token)
                     raise
         if snapshot is None:  # knocking in the lobby: no room, no room events
             await calls.room_hooks.knocked(sid, grant)
@@ -129,6 +133,7 @@ class CallEvents:
             # so nothing of it stays (the connection may join again)
             async with calls.lock(peer_id):
                 await self._roll_back(session)
+                await self._undo_guest(grant, personal_token)
             raise
         logger.info("%s joined room %s as %s", grant.identity, grant.room_id, grant.role.value)
         return ok_ack(**{
@@ -153,6 +158,27 @@ class CallEvents:
             return None
         return await self._service.resume(grant.room_id, grant.identity, token,
                                           self._participants.lease_s)
+
+    async def _spend_join(self, grant: JoinGrant) -> None:
+        """One of the person's joins of this room, kept by the store for all their
+        connections (a new connection does not refill it): `rate_limited` if none is
+        left. A resume spends nothing: nobody else hears of it."""
+        wait = await self._service.take_join(grant)
+        if wait > 0:
+            raise SignalingError("rate_limited", "Too many joins in a row; wait a few "
+                                 "seconds and try again.", retry_after_s=wait)
+
+    async def _undo_guest(self, grant: JoinGrant, personal_token: str | None) -> None:
+        """A join rolled back before its ack: a guest the shareable link minted for it
+        (``personal_token``) never learnt their identity, so it counts no more against
+        the link (a closed connection or failed media spends nothing)."""
+        if personal_token is None:
+            return
+        try:
+            await self._service.forget_guest(grant)
+        except StoreUnavailable:
+            logger.warning("could not give back the guest %s of room %s: store "
+                           "unavailable", grant.identity, grant.room_id)
 
     async def _restart_ice(self, session: CallSession) -> dict[str, Any] | None:
         """A resume whose media connections this node still holds (the network path was

@@ -8,6 +8,8 @@ in, so a demoted co-host who reconnects with the old token stays a participant.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, model_validator
 
 from rooms.models import (
@@ -129,7 +131,17 @@ class RoundtableState(WireModel):
     timer: SpeakingTimer | None = None
     breakout: BreakoutPlan | None = None
     breakouts_run: int = 0  # how many breakouts were started (numbers the next one)
-    shared_guests: int = 0  # identities minted by the shareable link (see rules.add_guest)
+    # identities minted by the shareable link that took a seat (see rules.seat_guest)
+    guests: list[Identity] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_redemption_count(cls, data: Any) -> Any:
+        """States stored before guests were counted by seat counted redemptions
+        (``shared_guests``): that count is dropped, not carried over."""
+        if isinstance(data, dict) and "shared_guests" in data:
+            return {k: v for k, v in data.items() if k != "shared_guests"}
+        return data
 
     @property
     def host(self) -> str | None:

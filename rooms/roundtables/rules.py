@@ -15,6 +15,8 @@ from rooms.errors import RoomError
 from rooms.models import HOSTING_ROLES, Role
 from rooms.roundtables.model import MAX_BANS, MAX_KNOCKS, Knock, RoundtableState
 
+GUEST_ROLES = frozenset({Role.PARTICIPANT, Role.OBSERVER})  # not promoted (yet)
+
 # (identity, joined_at) of the people in the room, as the room store reports them.
 Presence = Sequence[tuple[str, float]]
 
@@ -83,16 +85,53 @@ def enter(state: RoundtableState, identity: str, display_name: str, token_role: 
     return state.model_copy(update={"knocking": [*state.knocking, knock]})
 
 
-def add_guest(state: RoundtableState, limit: int) -> RoundtableState:
-    """One more identity minted by the room's shareable link; ``link_used_up`` once
-    ``limit`` have been (each guest is state and notes kept until the room ends), and
-    ``room_locked`` while the room is locked (nobody new may come in, so a retry spends
-    nothing)."""
+def check_guest_link(state: RoundtableState, limit: int) -> None:
+    """Whether the shareable link may mint one more identity (read only): ``room_locked``
+    while the room is locked (nobody new may come in), ``link_used_up`` once ``limit``
+    guests took a seat (see :func:`seat_guest`). Minting spends nothing."""
     if state.locked:
         raise RoomError("room_locked")
-    if state.shared_guests >= limit:
+    if len(state.guests) >= limit:
         raise RoomError("link_used_up")
-    return state.model_copy(update={"shared_guests": state.shared_guests + 1})
+
+
+def seat_guest(state: RoundtableState, identity: str, role: Role,
+               limit: int) -> RoundtableState:
+    """A guest of the shareable link took a seat: the first time, it counts against the
+    link's ``limit`` (``link_used_up`` past it; each guest is state and notes kept until
+    the room ends); later seats of the same identity count nothing. ``banned`` if the
+    identity was banned meanwhile. The guest is a member afterwards."""
+    if state.is_banned(identity):
+        raise RoomError("banned")
+    counted = identity in state.guests
+    if not counted and len(state.guests) >= limit:
+        raise RoomError("link_used_up")
+    if counted and state.role_of(identity) is not None:
+        return state
+    members = state.members if state.role_of(identity) is not None else {
+        **state.members, identity: role}
+    guests = state.guests if counted else [*state.guests, identity]
+    return state.model_copy(update={"members": members, "guests": guests})
+
+
+def drop_unseated_guest(state: RoundtableState, identity: str) -> RoundtableState:
+    """A guest's join was refused after they were let in (room full, link used up): their
+    member entry goes unless they took a seat before (a refused join leaves nothing)."""
+    if identity in state.guests or state.role_of(identity) not in GUEST_ROLES:
+        return state
+    return state.model_copy(
+        update={"members": {i: r for i, r in state.members.items() if i != identity}})
+
+
+def forget_guest(state: RoundtableState, identity: str) -> RoundtableState:
+    """A guest whose first join was undone before they ever heard of their identity
+    (their connection closed, the media failed): uncounted and no longer a member."""
+    if identity not in state.guests and state.role_of(identity) not in GUEST_ROLES:
+        return state
+    members = {i: r for i, r in state.members.items()
+               if i != identity or r not in GUEST_ROLES}
+    return state.model_copy(update={"members": members,
+                                    "guests": [g for g in state.guests if g != identity]})
 
 
 def left(state: RoundtableState, identity: str, present: Presence,

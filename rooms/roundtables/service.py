@@ -22,18 +22,20 @@ from rooms.roundtables.store import RoundtableStore
 from rooms.store import DEFAULT_GRACE_S, RoomStore
 
 DEFAULT_HOST_GRACE_S = 60.0  # how long a dropped host's seat is held with no co-host
-# Identities the shareable link mints per seat of the room (people who reload or come
-# back on another device redeem it again); each keeps roundtable state and notes.
+# Guests the shareable link lets take a seat, per seat of the room (people who reload or
+# come back on another device redeem it again); each keeps roundtable state and notes.
 DEFAULT_GUESTS_PER_SEAT = 4
 
 
 @dataclass(frozen=True)
 class Entry:
-    """The outcome of coming in: ``role`` if ``admitted``, else waiting in the lobby."""
+    """The outcome of coming in: ``role`` if ``admitted``, else waiting in the lobby;
+    ``fresh``: this entry let them in (they were no member before)."""
 
     admitted: bool
     role: Role | None
     state: RoundtableState
+    fresh: bool = False
 
 
 class RoundtableService:
@@ -41,7 +43,7 @@ class RoundtableService:
 
     ``grace_s`` must be the room store's grace period (the state lives as long as its
     room); ``host_grace_s`` is how long a dropped host's seat is held for them;
-    the shareable link mints at most capacity x ``guests_per_seat`` identities.
+    the shareable link seats at most capacity x ``guests_per_seat`` identities.
     """
 
     def __init__(self, store: RoundtableStore, rooms: RoomStore, clock: Clock | None = None,
@@ -103,17 +105,47 @@ class RoundtableService:
         """The grant's holder comes in (see :func:`rules.enter`): admitted with their
         role, or knocking in the lobby. ``banned``, ``room_locked``, ``lobby_full``."""
         now = self._clock.now()
-        state = await self._apply(grant.room_id, lambda s: rules.enter(
-            s, grant.identity, grant.display_name, grant.role, now))
-        role = state.role_of(grant.identity)
-        return Entry(admitted=role is not None, role=role, state=state)
+        let_in: list[bool] = []
 
-    async def add_guest(self, room_id: str) -> RoundtableState:
-        """Count one identity minted by the room's shareable link: at most the room's
-        capacity times ``guests_per_seat`` (``link_used_up`` after that)."""
+        def change(state: RoundtableState) -> RoundtableState:
+            let_in.clear()  # a compare-and-set retry runs it again
+            new = rules.enter(state, grant.identity, grant.display_name, grant.role, now)
+            let_in.append(state.role_of(grant.identity) is None
+                          and new.role_of(grant.identity) is not None)
+            return new
+
+        state = await self._apply(grant.room_id, change)
+        role = state.role_of(grant.identity)
+        return Entry(admitted=role is not None, role=role, state=state,
+                     fresh=bool(let_in and let_in[0]))
+
+    async def _guest_limit(self, room_id: str) -> int:
         room = await self._room(room_id)
-        limit = room.capacity * self.guests_per_seat
-        return await self._apply(room_id, lambda s: rules.add_guest(s, limit))
+        return room.capacity * self.guests_per_seat
+
+    async def check_guest_link(self, room_id: str) -> None:
+        """Whether the room's shareable link may mint one more guest (read only; see
+        :func:`rules.check_guest_link`): ``room_locked``, ``link_used_up``."""
+        limit = await self._guest_limit(room_id)
+        rules.check_guest_link(await self.state(room_id), limit)
+
+    async def seat_guest(self, grant: JoinGrant) -> RoundtableState:
+        """A shareable link's guest took a seat: counted the first time, at most the
+        room's capacity times ``guests_per_seat`` (``link_used_up`` after that; see
+        :func:`rules.seat_guest`)."""
+        limit = await self._guest_limit(grant.room_id)
+        return await self._apply(grant.room_id, lambda s: rules.seat_guest(
+            s, grant.identity, grant.role, limit))
+
+    async def drop_unseated_guest(self, room_id: str, identity: str) -> RoundtableState:
+        """A guest's join was refused after they were let in (see
+        :func:`rules.drop_unseated_guest`)."""
+        return await self._apply(room_id, lambda s: rules.drop_unseated_guest(s, identity))
+
+    async def forget_guest(self, room_id: str, identity: str) -> RoundtableState:
+        """A guest's first join was undone before they learnt their identity (see
+        :func:`rules.forget_guest`)."""
+        return await self._apply(room_id, lambda s: rules.forget_guest(s, identity))
 
     async def left(self, room_id: str, identity: str) -> RoundtableState:
         """Call when ``identity`` has left the room: drops their hand and knock, and hands

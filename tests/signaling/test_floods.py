@@ -84,3 +84,63 @@ async def test_unknown_events_of_an_unjoined_socket_are_logged_in_aggregate(
         lines = [r for r in caplog.records if r.name.startswith("signaling")]
         assert len(lines) == 2, [r.getMessage() for r in lines]  # the first, then the rest
         assert all(r.levelno == logging.INFO for r in lines)
+
+
+async def test_reconnecting_does_not_refill_a_persons_join_budget() -> None:
+    """Review 3, finding 3: the join/leave budget was the connection's, so a client that
+    opened a new connection every 5 join+leave cycles was never refused. The person's
+    budget (10 joins, then one every 2 s) spans their connections."""
+    clock = ManualClock(time.time())  # pinned: no bucket refills during the test
+    async with live_server(clock) as server:
+        room = await server.create_room("Ada", "Grace")
+        mentee = SignalClient()
+        await mentee.connect(server.base_url)
+        token = token_of(room["links"]["mentor"])
+        answers: list[str] = []
+        try:
+            assert (await mentee.call("join", {"token": token_of(room["links"]["mentee"])}))["ok"]
+            for _ in range(3):  # a fresh connection each time: its own budget of 10
+                client = SignalClient()
+                await client.connect(server.base_url)
+                try:
+                    for _ in range(5):
+                        joined = await client.call("join", {"token": token})
+                        if not joined["ok"]:
+                            answers.append(joined["error"]["code"])
+                            assert joined["error"]["retry_after_s"] > 0
+                            break
+                        answers.append("ok")
+                        assert (await client.call("leave", {}))["ok"]
+                finally:
+                    await client.close()
+            assert answers == ["ok"] * 10 + ["rate_limited"], answers
+            assert (await mentee.call("leave", {}))["ok"]  # the other person's budget
+            again = await mentee.call("join", {"token": token_of(room["links"]["mentee"])})
+            assert again["ok"], again
+        finally:
+            await mentee.close()
+
+
+async def test_resumes_spend_nothing_of_the_join_budget() -> None:
+    """A person whose connection keeps dropping resumes as often as it needs: nobody
+    else hears of a resume, so it is not counted (a few fresh joins on top still fit)."""
+    clock = ManualClock(time.time())  # pinned: no bucket refills, no lease lapses
+    async with live_server(clock) as server:
+        room = await server.create_room("Ada", "Grace")
+        token = token_of(room["links"]["mentee"])
+        client = SignalClient()
+        await client.connect(server.base_url)
+        resume_token = (await client.call("join", {"token": token}))["resume_token"]
+        try:
+            for _ in range(12):
+                await client.sio.eio.disconnect(abort=True)
+                await client.close()
+                client = SignalClient()
+                await client.connect(server.base_url)
+                ack = await client.call("join", {"token": token, "resume_token": resume_token})
+                assert ack["ok"] and ack["resumed"], ack
+                resume_token = ack["resume_token"]
+            assert (await client.call("leave", {}))["ok"]
+            assert (await client.call("join", {"token": token}))["ok"]
+        finally:
+            await client.close()

@@ -58,24 +58,48 @@ async def test_a_shareable_link_gives_each_joiner_an_identity(deployment: Deploy
     await expect_error("room_not_found", deployment.service.redeem(made.shareable_token))
 
 
-async def test_a_shareable_link_mints_at_most_capacity_times_guests_per_seat(
+async def test_a_shareable_link_seats_at_most_capacity_times_guests_per_seat(
         deployment: Deployment) -> None:
-    """Review 2, finding 1: each redemption minted an identity, without bound."""
+    """Review 2, finding 1: each redemption minted an identity, without bound. Review 3,
+    finding 1: a guest counts when they take a seat, not when the link is redeemed."""
     made = await deployment.create(shareable=True, capacity=2)
     assert made.shareable_token is not None
+    room_id = made.room.room_id
     limit = 2 * deployment.tables.guests_per_seat
-    minted = [await deployment.service.redeem(made.shareable_token) for _ in range(limit)]
+    seated = []
+    for _ in range(limit):  # each comes in and goes: a seat each
+        grant, token = await deployment.service.redeem(made.shareable_token)
+        await deployment.service.join(grant)
+        await deployment.service.leave(room_id, grant.identity)
+        seated.append((grant, token))
     await expect_error("link_used_up", deployment.service.redeem(made.shareable_token))
-    await expect_error("link_used_up", deployment.service.redeem(made.shareable_token))
-    assert all(grant.guest for grant, _ in minted)
-    first_token = minted[0][1]
+    assert all(grant.guest for grant, _ in seated)
+    first_token = seated[0][1]
     assert first_token is not None
     again, _ = await deployment.service.redeem(first_token)  # a guest's own link still works
-    assert again.identity == minted[0][0].identity
+    assert again.identity == seated[0][0].identity
+    await deployment.service.join(again)  # and they come back in: counted once
     with pytest.raises(ValueError):  # a name that is not one spends nothing
         await deployment.service.redeem(made.shareable_token, None, "\u200f")
-    state = await deployment.tables.state(made.room.room_id)
-    assert state.shared_guests == limit
+    state = await deployment.tables.state(room_id)
+    assert sorted(state.guests) == sorted(grant.identity for grant, _ in seated)
+
+
+async def test_a_guest_minted_before_the_link_was_used_up_cannot_take_a_seat(
+        deployment: Deployment) -> None:
+    made = await deployment.create(shareable=True, capacity=2)
+    assert made.shareable_token is not None
+    room_id = made.room.room_id
+    late, _ = await deployment.service.redeem(made.shareable_token)  # minted, not seated
+    for _ in range(2 * deployment.tables.guests_per_seat):
+        grant, _ = await deployment.service.redeem(made.shareable_token)
+        await deployment.service.join(grant)
+        await deployment.service.leave(room_id, grant.identity)
+    await expect_error("link_used_up", deployment.service.join(late))
+    snapshot = await deployment.service.snapshot(room_id)
+    state = await deployment.tables.state(room_id)
+    assert snapshot.participant(late.identity) is None  # the seat was taken back
+    assert late.identity not in state.members and late.identity not in state.guests
 
 
 async def test_a_locked_room_refuses_a_shareable_link_without_spending_it(
@@ -86,7 +110,7 @@ async def test_a_locked_room_refuses_a_shareable_link_without_spending_it(
     await deployment.tables.set_locked(host, True)
     for _ in range(3):
         await expect_error("room_locked", deployment.service.redeem(made.shareable_token))
-    assert (await deployment.tables.state(made.room.room_id)).shared_guests == 0
+    assert (await deployment.tables.state(made.room.room_id)).guests == []
 
 
 async def test_a_personal_token_redeems_to_itself(deployment: Deployment) -> None:
