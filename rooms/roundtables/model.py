@@ -36,6 +36,7 @@ class Knock(WireModel):
     display_name: DisplayName
     role: Role
     knocked_at: float
+    guest: bool = False  # came through the shareable link (admitting them counts them)
 
 
 class Hand(WireModel):

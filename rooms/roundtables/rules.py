@@ -53,14 +53,14 @@ def initial(host: str | None, co_hosts: Sequence[str] = (), lobby: bool = False,
 
 
 def enter(state: RoundtableState, identity: str, display_name: str, token_role: Role,
-          now: float) -> RoundtableState:
+          now: float, guest: bool = False) -> RoundtableState:
     """Someone coming in with a token of ``token_role``.
 
     Members come back in with their current role (a returning host takes the seat back).
     Host and co-host tokens always come in: a host token for a roundtable that already has
     a host makes a co-host. Others are refused while the room is locked (``room_locked``)
-    and knock while the lobby is on (the result then lists them in ``knocking``). Banned
-    identities get ``banned``.
+    and knock while the lobby is on (the result then lists them in ``knocking``; a
+    shareable link's ``guest`` knocks as one). Banned identities get ``banned``.
     """
     if state.is_banned(identity):
         raise RoomError("banned")
@@ -81,7 +81,7 @@ def enter(state: RoundtableState, identity: str, display_name: str, token_role: 
     if len(state.knocking) >= MAX_KNOCKS:
         raise RoomError("lobby_full")
     knock = Knock(identity=identity, display_name=display_name, role=token_role,
-                  knocked_at=now)
+                  knocked_at=now, guest=guest)
     return state.model_copy(update={"knocking": [*state.knocking, knock]})
 
 
@@ -227,12 +227,17 @@ def set_lobby(state: RoundtableState, actor: str, on: bool) -> RoundtableState:
 
 def admit(state: RoundtableState, actor: str, target: str) -> RoundtableState:
     """Let a knocking person in with their token's role; ``not_knocking`` if they are not
-    waiting (already admitted or denied: of two answers to one knock, one wins)."""
+    waiting (already admitted or denied: of two answers to one knock, one wins). A
+    shareable link's guest counts against the link now, past its limit if need be: the
+    host chose them (their seat then spends nothing more, see :func:`seat_guest`)."""
     require_hosting(state, actor)
     knock = state.knock_of(target)
     if knock is None:
         raise RoomError("not_knocking")
-    return _with_member(_without_knock(state, target), target, knock.role)
+    admitted = _with_member(_without_knock(state, target), target, knock.role)
+    if knock.guest and target not in admitted.guests:
+        admitted = admitted.model_copy(update={"guests": [*admitted.guests, target]})
+    return admitted
 
 
 def deny(state: RoundtableState, actor: str, target: str) -> RoundtableState:

@@ -109,7 +109,8 @@ class RoundtableService:
 
         def change(state: RoundtableState) -> RoundtableState:
             let_in.clear()  # a compare-and-set retry runs it again
-            new = rules.enter(state, grant.identity, grant.display_name, grant.role, now)
+            new = rules.enter(state, grant.identity, grant.display_name, grant.role, now,
+                              guest=grant.guest)
             let_in.append(state.role_of(grant.identity) is None
                           and new.role_of(grant.identity) is not None)
             return new

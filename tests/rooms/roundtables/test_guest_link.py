@@ -87,3 +87,30 @@ async def test_two_processes_never_seat_more_guests_than_the_link_allows(
     finally:
         if other.redis_url is not None:  # in memory: the same stores
             await other.close()
+
+
+async def test_a_guest_the_host_admits_comes_in_even_once_the_link_is_used_up(
+        deployment: Deployment) -> None:
+    """Admitting a knocking guest counts them there and then, past the limit if need be
+    (the host chose them); their join after it is not refused ``link_used_up``."""
+    made = await deployment.create(shareable=True, capacity=2, lobby=True)
+    assert made.shareable_token is not None
+    room_id = made.room.room_id
+    host = await deployment.join(made.host_token)
+    waiting, _ = await deployment.service.redeem(made.shareable_token)
+    await expect_error("lobby_waiting", deployment.service.join(waiting))
+    knock = (await deployment.tables.state(room_id)).knock_of(waiting.identity)
+    assert knock is not None and knock.guest
+    limit = 2 * deployment.tables.guests_per_seat
+    for _ in range(limit):  # meanwhile the link's other guests use it up
+        grant, _ = await deployment.service.redeem(made.shareable_token)
+        await expect_error("lobby_waiting", deployment.service.join(grant))
+        await deployment.tables.admit(host, grant.identity)
+        await deployment.service.join(grant)
+        await deployment.service.leave(room_id, grant.identity)
+    await expect_error("link_used_up", deployment.service.redeem(made.shareable_token))
+    await deployment.tables.admit(host, waiting.identity)
+    await deployment.service.join(waiting)
+    state = await deployment.tables.state(room_id)
+    assert len(state.guests) == limit + 1 and state.guests[-1] == waiting.identity
+    assert waiting.identity in state.members
