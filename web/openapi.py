@@ -207,7 +207,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/people/{identity}/link",
               "Re-issue a person's schedule link (earlier links stop working)", "admin",
               RegisteredPerson, errors=("unauthorized", "person_not_found")),
-    Operation("get", "/api/people", "Everyone (admin, or a host picking invitees)",
+    Operation("get", "/api/people", "Everyone (admin), or a host's invitees (their programme)",
               "admin_or_host", PersonView, many=True, errors=("unauthorized", "forbidden")),
     Operation("get", "/api/me", "The caller, their availability, feed URL, counterparts",
               "person", MeView, errors=PERSON),

@@ -223,8 +223,9 @@ class SchedulingApi:
         caller = await self._caller(request)
         if caller.role is not PersonRole.HOST:
             raise problem("forbidden", "Only hosts and admins can list everyone.")
+        # a host picks invitees among those they may book: their programme (circle)
         return json_answer([person_view(p, with_email=False)
-                            for p in await self._directory.everyone()])
+                            for p in await self._service.reach.counterparts(caller)])
 
     async def _me(self, person: Person) -> MeView:
         record = await self._directory.record(person.identity)

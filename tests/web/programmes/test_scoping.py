@@ -53,3 +53,11 @@ async def test_a_mentee_sees_and_books_only_mentors_of_her_programme(
         token = person["schedule_link"].split("#token=")[1]
         status, me = await api.call("GET", "/api/me", token)
         assert status == 200 and me["counterparts"] == []
+        # and a host registered on their own lists nobody of a programme as invitees
+        status, host = await api.admin("POST", "/api/people", {
+            "display_name": "Hana Host", "role": "host", "zone": "Pacific/Chatham"})
+        assert status == 201, host
+        status, listed = await api.call("GET", "/api/people",
+                                        host["schedule_link"].split("#token=")[1])
+        assert status == 200
+        assert [p["identity"] for p in listed] == [person["identity"]], listed
