@@ -9,7 +9,9 @@ local storage serves them from. Filing then:
    and which kind) with its size, and writes ``consent.json`` (the consent log, as the
    recording holds it) beside them, registered as the ``consent`` file;
 2. queues each file for upload when a remote store (S3) is configured (the upload queue
-   keeps the local copy until the remote one is confirmed);
+   keeps the local copy until the remote one is confirmed), each track's sidecar first:
+   the sidecars are not listed files (nothing downloads them) but the composition needs
+   them beside the tracks, wherever it runs;
 3. requests the composition (``on_stopped(recording_id)``; the lead wires the
    composition job's ``enqueue`` there).
 
@@ -32,6 +34,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from media.recording import read_info, recover
+from media.recording.sidecar import sidecar_path
 from rooms.errors import RoomError
 from rooms.recordings.local_storage import LocalFolderStorage
 from rooms.recordings.model import (
@@ -145,6 +148,8 @@ class RecordingFiler:
         recording = await self.service.put_file(
             recording_id, RecordingFile(name=CONSENT_FILE, kind=FileKind.CONSENT, size=size))
         if self.submit is not None:
+            for track in files:  # before its track: an uploaded track has its sidecar
+                self.submit(recording_id, sidecar_path(folder / track.name).name)
             for stored in recording.files:
                 self.submit(recording_id, stored.name)
         if self.on_stopped is not None:

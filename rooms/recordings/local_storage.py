@@ -91,6 +91,14 @@ class LocalFolderStorage(RecordingStorage):
             return False
         return True
 
+    async def remove_if_empty(self, recording_id: str) -> bool:
+        """Remove the recording's folder if it holds nothing (every file uploaded)."""
+        try:
+            await asyncio.to_thread(self.folder(recording_id).rmdir)
+        except OSError:  # not empty, or gone already
+            return False
+        return True
+
     async def delete_recording(self, recording_id: str) -> int:
         folder = self.folder(recording_id)
         count = len(await self.files(recording_id))

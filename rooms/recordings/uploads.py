@@ -10,14 +10,19 @@ uploaded twice across a crash does no harm.
 
 One worker uploads one file at a time, in submission order: the files are large and
 the remote store is one bottleneck, so parallel uploads would only share it.
+
+A reader of the local folder (the composition job) may :meth:`UploadQueue.holding` a
+recording: while held, confirmed files keep their local copies, which are deleted when
+the last hold ends. When a recording's folder is left empty it is removed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from rooms.errors import RoomError
@@ -57,6 +62,9 @@ class UploadQueue:
         self._pending: set[tuple[str, str]] = set()
         self.failures = 0  # tries that failed, over the queue's life
         self.uploaded = 0
+        self._holds: dict[str, int] = {}  # recording id: readers of its local folder
+        self._kept: dict[str, set[str]] = {}  # confirmed files kept for those readers
+        self._removing = asyncio.Lock()  # a local deletion and a new hold exclude each other
 
     @property
     def pending(self) -> int:
@@ -82,6 +90,32 @@ class UploadQueue:
     def _folders(self) -> list[str]:
         root = self._local.root
         return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+    @contextlib.asynccontextmanager
+    async def holding(self, recording_id: str) -> AsyncIterator[None]:
+        """Keep the local copies of ``recording_id``'s files while in this block (a
+        deletion under way finishes first); the ones confirmed meanwhile are deleted at
+        its end."""
+        async with self._removing:
+            self._holds[recording_id] = self._holds.get(recording_id, 0) + 1
+        try:
+            yield
+        finally:
+            self._holds[recording_id] -= 1
+            if not self._holds[recording_id]:
+                del self._holds[recording_id]
+                for name in sorted(self._kept.pop(recording_id, set())):
+                    await self._remove_local(recording_id, name)
+
+    async def _remove_local(self, recording_id: str, name: str) -> None:
+        """Delete a confirmed file's local copy (or keep it for a hold), and the
+        recording's folder once it is empty."""
+        async with self._removing:
+            if recording_id in self._holds:
+                self._kept.setdefault(recording_id, set()).add(name)
+                return
+            await self._local.delete(recording_id, name)
+            await self._local.remove_if_empty(recording_id)
 
     async def idle(self) -> None:
         """Wait until every submitted file is confirmed."""
@@ -126,4 +160,4 @@ class UploadQueue:
             await self._on_uploaded(recording_id, name, size)
         self.uploaded += 1
         if not self._keep_local:
-            await self._local.delete(recording_id, name)
+            await self._remove_local(recording_id, name)

@@ -19,11 +19,14 @@ Progress: the child prints ``progress <percent>`` lines; the runner stores them 
 :meth:`RecordingService.set_composition` (at most once per percent step), so ``GET
 /api/recordings/{id}`` shows state and percent. Done: the file ``composed.webm`` is in
 the recording's folder and listed as its ``composed`` file (and submitted to the upload
-queue when there is one). Track files the upload queue already moved to the object
-store are copied back for the job and removed after it. A try that fails is retried
-after ``retry_delay_s`` up to ``max_attempts`` failures in all, then the composition is
-``failed`` with the reason; a folder with nothing to compose fails at once. The
-per-track files are never changed.
+queue when there is one). Track files and sidecars the upload queue already moved to
+the object store are copied back for the job and removed after it; while the job runs
+it holds the recording's local copies (``hold``, the upload queue's
+:meth:`~rooms.recordings.uploads.UploadQueue.holding`), so that none is deleted under
+the child. A try that fails is retried after ``retry_delay_s`` up to ``max_attempts``
+failures in all, then the composition is ``failed`` with the reason; nothing to compose
+fails at once only for a recording that lists no track file (one that does may have its
+files on the way: tried again). The per-track files are never changed.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,12 +83,15 @@ class Composer:
     def __init__(self, service: RecordingService, local: LocalFolderStorage,
                  options: ComposerOptions | None = None,
                  on_composed: Callable[[str, str], None] | None = None,
-                 storage: RecordingStorage | None = None) -> None:
+                 storage: RecordingStorage | None = None,
+                 hold: Callable[[str], AbstractAsyncContextManager[None]] | None = None
+                 ) -> None:
         self._service = service
         self._local = local
         self._storage = storage  # where uploaded track files are (local copy gone)
         self.options = options or ComposerOptions()
         self._on_composed = on_composed  # (recording id, file name): e.g. upload it
+        self._hold = hold  # keeps a recording's local copies while a job reads them
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._queued: set[str] = set()
         self.child: asyncio.subprocess.Process | None = None  # the running job's process
@@ -155,6 +162,14 @@ class Composer:
             return
         if recording.composition.state not in WAITING:
             return
+        if self._hold is None:
+            await self._one_try(recording)
+            return
+        async with self._hold(recording_id):
+            await self._one_try(recording)
+
+    async def _one_try(self, recording: Recording) -> None:
+        recording_id = recording.recording_id
         folder = self._local.folder(recording_id)
         if not await self._tracks_here(recording, folder):
             return  # its tracks are in another server process's folder: that one composes
@@ -219,7 +234,8 @@ class Composer:
         recording_id = recording.recording_id
         attempts = recording.composition.attempts + 1
         logger.warning("composition of %s failed (try %d): %s", recording_id, attempts, reason)
-        if status == NOTHING_TO_COMPOSE or attempts >= self.options.max_attempts:
+        listed = any(f.kind is FileKind.TRACK for f in recording.files)
+        if (status == NOTHING_TO_COMPOSE and not listed) or attempts >= self.options.max_attempts:
             await self._service.set_composition(recording_id, CompositionState.FAILED, 0.0,
                                                 attempts=attempts, error=reason,
                                                 worker=self.worker)

@@ -155,7 +155,8 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
             width=settings.composition_width, height=settings.composition_height,
             fps=settings.composition_fps, nice=settings.composition_nice,
             max_attempts=settings.composition_attempts),
-            on_composed=uploads.submit if uploads is not None else None, storage=storage)
+            on_composed=uploads.submit if uploads is not None else None, storage=storage,
+            hold=uploads.holding if uploads is not None else None)
     # a stopped (or recovered) recording is composed at once; the composer's own scan
     # catches any it missed
     filer = RecordingFiler(service, local, None if uploads is None else uploads.submit,

@@ -187,3 +187,27 @@ async def test_an_unexpected_error_does_not_stop_the_worker(local: LocalFolderSt
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert queue.failures == 1 and queue.uploaded == 1
+
+
+async def test_a_held_recording_keeps_its_local_copies_until_released(
+        local: LocalFolderStorage, s3_storage: S3Storage) -> None:
+    await local.put_bytes("rec-1", "a.webm", b"aaa")
+    await local.put_bytes("rec-1", "a.json", b"{}")
+    await local.put_bytes("rec-2", "b.webm", b"bb")
+    queue = UploadQueue(local, s3_storage, backoff=FAST)
+    task = asyncio.create_task(queue.run())
+    try:
+        async with queue.holding("rec-1"):  # e.g. the composition reads the folder
+            for recording_id, name in (("rec-1", "a.webm"), ("rec-1", "a.json"),
+                                       ("rec-2", "b.webm")):
+                queue.submit(recording_id, name)
+            async with asyncio.timeout(WAIT_S):
+                await queue.idle()
+            assert queue.uploaded == 3
+            assert [f.name for f in await local.files("rec-1")] == ["a.json", "a.webm"]
+            assert not local.folder("rec-2").exists()  # not held: emptied and removed
+        assert not local.folder("rec-1").exists()  # released: deleted, folder removed
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert await read_all(s3_storage, "rec-1", "a.json") == b"{}"

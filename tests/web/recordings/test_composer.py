@@ -4,9 +4,12 @@ runner killed mid-job and another finishing it, progress, bounded retries."""
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
 import signal
 import sys
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from rooms.clock import SystemClock
@@ -128,6 +131,47 @@ async def test_a_recording_without_tracks_fails_at_once(tmp_path: Path) -> None:
     failed = await store.get("rec-c")
     assert failed is not None and failed.composition.attempts == 1
     assert "no track file" in (failed.composition.error or "")
+
+
+async def test_a_recording_that_lists_tracks_but_has_nothing_yet_is_tried_again(
+    call: Path, tmp_path: Path
+) -> None:
+    """A try that finds no usable track (here every sidecar says no frame, as for files
+    not complete or not reachable yet) of a recording that lists tracks is not the end."""
+    store = MemoryRecordingStore(SystemClock())
+    names = await asyncio.to_thread(track_names, call)
+    made = recording("rec-g", active=False)
+    await store.create(made.model_copy(update={"files": [
+        RecordingFile(name=name, kind=FileKind.TRACK, size=1, peer="alice")
+        for name in names if name.endswith(".webm")]}))
+    folder = place_tracks(call, tmp_path, "rec-g")
+    sidecars = [folder / name for name in names if name.endswith(".json")]
+    for sidecar in sidecars:
+        said = json.loads(await asyncio.to_thread(sidecar.read_text))
+        await asyncio.to_thread(sidecar.write_text, json.dumps({**said, "frames": 0}))
+    service = RecordingService(store)
+    patient = replace(OPTIONS, retry_delay_s=600.0)  # the next try: the next runner's scan
+    composer = Composer(service, LocalFolderStorage(tmp_path), patient)
+    worker = asyncio.create_task(composer.run())
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                waiting = await store.get("rec-g")
+                assert waiting is not None
+                assert waiting.composition.state is not CompositionState.FAILED, waiting
+                if waiting.composition.attempts == 1:
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+    assert waiting.composition.state is CompositionState.PENDING
+    assert "no track file" in (waiting.composition.error or "")
+    for sidecar in sidecars:  # the complete files are there for the next try
+        await asyncio.to_thread(shutil.copy, call / sidecar.name, sidecar)
+    restarted = Composer(service, LocalFolderStorage(tmp_path), patient)
+    seen = await run_until(restarted, store, "rec-g", {"done", "failed"})
+    assert seen[-1] == ("done", 100.0), seen
 
 
 async def test_an_active_recording_waits_and_enqueue_after_stop_composes_it(
