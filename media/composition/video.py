@@ -79,11 +79,12 @@ class VideoSource:
             place = fit(tile, frame.width, frame.height)
             picture: Plane = np.asarray(frame.reformat(
                 width=place.width, height=place.height, format="yuv420p").to_ndarray(),
-                dtype=np.uint8)
+                dtype=np.uint8).reshape(-1)  # the three planes one after the other
             h, w = place.height, place.width
-            y = picture[:h]
-            u = picture[h : h + h // 4].reshape(h // 2, w // 2)
-            v = picture[h + h // 4 :].reshape(h // 2, w // 2)
+            luma, chroma = h * w, (h // 2) * (w // 2)  # (not whole rows when h % 4)
+            y = picture[:luma].reshape(h, w)
+            u = picture[luma : luma + chroma].reshape(h // 2, w // 2)
+            v = picture[luma + chroma :].reshape(h // 2, w // 2)
             scaled = self._scaled = (frame, tile, y, u, v)
         canvas.put(fit(tile, frame.width, frame.height), scaled[2], scaled[3], scaled[4])
         return True
