@@ -83,6 +83,7 @@ class CallClient {
     this.roundtable = new RoundtableController(this);
     this.recording = new RecordingController(this);
     this.notes = new NotesPanel(document); // the session's notes (call/notes/)
+    this.notes.tokenSource = () => this.token; // its export: our join token reads it
   }
 
   get mayPublish() {
