@@ -97,6 +97,8 @@ async def test_an_observer_is_never_captured_asked_or_listed_as_recorded() -> No
         for action in ("toggle-mic", "toggle-camera"):
             await expect(o.locator(f'#call [data-action="{action}"]')).to_be_hidden()
         await expect(o.locator("#self-off")).to_have_text("Watching only")
+        for page in (host, observer):  # not "no microphone": they were never to have one
+            await expect(page.page.locator("#rt-people")).to_contain_text("watching only")
 
         await host.page.locator("#rec-button").click()
         for page in (host, observer):
