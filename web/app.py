@@ -175,8 +175,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[RECORDINGS] = recordings
     recordings.attach(app)
     if recordings.access is not None:
-        app.add_routes(RecordingPolicyApi(recordings.service, recordings.access,
-                                          store.get_room).routes())
+        app.add_routes(RecordingPolicyApi(
+            recordings.service, recordings.access, store.get_room,
+            None if namespace.recordings is None else namespace.recordings.policy_changed,
+        ).routes())
     app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key(),
                             recordings.store,
                             None if recordings.access is None
