@@ -105,7 +105,11 @@ class UploadQueue:
             if not self._holds[recording_id]:
                 del self._holds[recording_id]
                 for name in sorted(self._kept.pop(recording_id, set())):
-                    await self._remove_local(recording_id, name)
+                    try:
+                        await self._remove_local(recording_id, name)
+                    except RoomError as exc:  # uploaded: resume() finishes it at start-up
+                        logger.warning("%s/%s stays in the folder: %s", recording_id, name,
+                                       exc)
 
     async def _remove_local(self, recording_id: str, name: str) -> None:
         """Delete a confirmed file's local copy (or keep it for a hold), and the
