@@ -36,7 +36,12 @@ from typing import Any
 from media.recording import Recorder
 from media.sfu import Sfu
 from rooms.models import Role, RoomKind
-from rooms.recordings.model import ConsentDecision, Recording, RecordingState
+from rooms.recordings.model import (
+    MAX_TRACK_FILES,
+    ConsentDecision,
+    Recording,
+    RecordingState,
+)
 from rooms.service import RoomService
 
 from .dispatch import Ack
@@ -56,6 +61,10 @@ ERROR_EVENT = "recording_error"
 DISK_FULL = "recording_disk_full"
 DISK_FULL_MESSAGE = ("The recording stopped: the server could not write it (disk full). "
                      "What was recorded until now is kept.")
+SEGMENT_LIMIT = "recording_segment_limit"
+SEGMENT_LIMIT_MESSAGE = ("This recording has as many files as it can hold: nothing new is "
+                         "recorded in it (what was recorded is kept). Stop it and start a "
+                         "new one to record more.")
 
 
 class ConsentPayload(Payload):
@@ -70,6 +79,7 @@ class LiveRecording:
 
     recording: Recording
     recorder: Recorder
+    limited: bool = False  # the room was told that its file limit was reached
 
 
 class RecordingEvents:
@@ -115,9 +125,12 @@ class RecordingEvents:
             recording = await self._recordings.start(room, session.identity, role,
                                                      session.grant.record,
                                                      name=session.grant.display_name)
+            room_id = session.room_id
             recorder = Recorder(self._sfu, self._filer.folder(recording.recording_id),
                                 lambda peer, kind, error: self._disk_failed(
-                                    session.room_id, peer, kind, error), file_label)
+                                    room_id, peer, kind, error), file_label,
+                                max_files=MAX_TRACK_FILES,
+                                on_limit=lambda peer, kind: self._limited(room_id))
             live = LiveRecording(recording, recorder)
             self._live[session.room_id] = live
             live.recording = await self._recordings.answer_consent(
@@ -231,6 +244,19 @@ class RecordingEvents:
         logger.error("recording room %s: writing %s's %s failed: %s", room_id, peer_id,
                      kind, error)
         self._background(self._stop_on_failure(room_id))
+
+    def _limited(self, room_id: str) -> None:
+        """The recorder started as many files as the recording may list: what runs goes
+        on, nothing new starts; the room is told once (``recording_segment_limit``)."""
+        live = self._live.get(room_id)
+        if live is None or live.limited:
+            return
+        live.limited = True
+        logger.warning("recording %s of room %s reached its limit of files: no new track "
+                       "is recorded", live.recording.recording_id, room_id)
+        self._background(self._connections.emit(
+            ERROR_EVENT, {"code": SEGMENT_LIMIT, "message": SEGMENT_LIMIT_MESSAGE},
+            room=room_id))
 
     async def _stop_on_failure(self, room_id: str) -> None:
         live = self._live.get(room_id)
