@@ -16,9 +16,10 @@ Rules:
   :meth:`Recorder.start` on acceptance and after each publish (a re-publish, a
   rejoin), :meth:`Recorder.stop` on a later "no". Leaving ends their tracks by itself.
 * The recording stops when someone allowed stops it, when the last participant held
-  here leaves, when the room ends, when the server shuts down, or when a file cannot be
-  written (disk full: `recording_error` with ``recording_disk_full``; what was written
-  stays playable). The files are then finalised and filed
+  here leaves, when the room ends, when the server shuts down, when the node drains and
+  the call moves to another node (`recording_error` ``recording_node_drained``), or when
+  a file cannot be written (disk full: `recording_error` with ``recording_disk_full``;
+  what was written stays playable). The files are then finalised and filed
   (:mod:`signaling.recording_files`).
 
 The live recording of a room is held by the process that forwards its media (the
@@ -61,6 +62,10 @@ ERROR_EVENT = "recording_error"
 DISK_FULL = "recording_disk_full"
 DISK_FULL_MESSAGE = ("The recording stopped: the server could not write it (disk full). "
                      "What was recorded until now is kept.")
+NODE_DRAINED = "recording_node_drained"
+NODE_DRAINED_MESSAGE = ("The recording stopped: this call moved to another server (a "
+                        "server restart). What was recorded is kept; start recording "
+                        "again to go on.")
 SEGMENT_LIMIT = "recording_segment_limit"
 SEGMENT_LIMIT_MESSAGE = ("This recording has as many files as it can hold: nothing new is "
                          "recorded in it (what was recorded is kept). Stop it and start a "
@@ -231,6 +236,27 @@ class RecordingEvents:
         if room_id not in self._live:
             return
         async with self._lock(room_id):
+            live = await self._end(room_id, RecordingState.STOPPED)
+        if live is not None:
+            self._background(self._file(live))
+
+    async def node_drained(self, room_id: str) -> None:
+        """This node drains and the room's call moves to another node (its connections
+        are told `moved` next): the recording, written here, cannot follow. It stops
+        (``stopped``; its files are finalised and filed here, in the background that
+        :meth:`close` waits for) and the room is told why (``recording_node_drained``)
+        before the state. Nothing if the room is not recorded here."""
+        if room_id not in self._live:
+            return
+        async with self._lock(room_id):
+            live = self._live.get(room_id)
+            if live is None:
+                return
+            logger.info("recording %s of room %s: stopped, the node drains",
+                        live.recording.recording_id, room_id)
+            await self._connections.emit(ERROR_EVENT, {"code": NODE_DRAINED,
+                                                       "message": NODE_DRAINED_MESSAGE},
+                                         room=room_id)
             live = await self._end(room_id, RecordingState.STOPPED)
         if live is not None:
             self._background(self._file(live))
