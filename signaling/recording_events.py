@@ -36,13 +36,14 @@ from typing import Any
 
 from media.recording import Recorder
 from media.sfu import Sfu
-from rooms.models import Role, RoomKind
+from rooms.models import Role, Room, RoomKind
 from rooms.recordings.model import (
     MAX_TRACK_FILES,
     ConsentDecision,
     Recording,
     RecordingState,
 )
+from rooms.recordings.policy import DEFAULT_POLICY, who_may_record
 from rooms.service import RoomService
 
 from .dispatch import Ack
@@ -58,6 +59,7 @@ from .session import CallSession
 logger = logging.getLogger(__name__)
 
 STATE_EVENT = "recording_state"
+POLICY_EVENT = "recording_policy"
 ERROR_EVENT = "recording_error"
 DISK_FULL = "recording_disk_full"
 DISK_FULL_MESSAGE = ("The recording stopped: the server could not write it (disk full). "
@@ -190,6 +192,21 @@ class RecordingEvents:
 
     async def _tell(self, room_id: str) -> None:
         await self._connections.emit(STATE_EVENT, self.view(room_id), room=room_id)
+
+    async def who_may_record(self, room: Room) -> str:
+        """The room's rule (the join ack's ``who_may_record``): ``mentor``, ``either`` or
+        ``hosts``. With the store away, the default rule (the server still decides)."""
+        try:
+            policy = await self._recordings.store.policy(room.room_id)
+        except Exception:  # a join never fails over a button
+            logger.warning("room %s: recording policy unreadable, showing the default",
+                           room.room_id)
+            policy = DEFAULT_POLICY
+        return who_may_record(room.kind, policy)
+
+    async def policy_changed(self, room_id: str, who: str) -> None:
+        """An admin changed the room's rule: its pages show or hide their Record button."""
+        await self._connections.emit(POLICY_EVENT, {"who_may_record": who}, room=room_id)
 
     # -- media --------------------------------------------------------------------
 

@@ -3,8 +3,9 @@
 :class:`RecordingHooks` is the :class:`~signaling.room_hooks.RoomHooks` the
 participants call when recording is configured: it runs the room kind's own hooks
 (roundtables) first, then adds what recording needs: the join ack's ``recording``
-(so that a later joiner is asked), recording after each publish, and stopping the
-recording when the room ends or nobody is left in it here.
+(so that a later joiner is asked) and ``who_may_record`` (the room's rule), recording
+after each publish, and stopping the recording when the room ends or nobody is left in
+it here.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class RecordingHooks:
 
     async def joined(self, session: CallSession, snapshot: RoomSnapshot) -> dict[str, Any]:
         extra = await self._inner.joined(session, snapshot)
-        return {**extra, "recording": self._recording.view(session.room_id)}
+        return {**extra, "recording": self._recording.view(session.room_id),
+                "who_may_record": await self._recording.who_may_record(snapshot.room)}
 
     async def knocked(self, sid: str, grant: JoinGrant) -> None:
         await self._inner.knocked(sid, grant)

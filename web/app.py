@@ -40,6 +40,7 @@ from .local_addresses import with_own_addresses
 from .metrics.collector import NodeCollector, node_registry
 from .metrics.routes import attach_metrics
 from .nodes.setup import NodeSetup, build_node
+from .notes.readers import SessionNames
 from .notes.routes import NotesApi
 from .pages import NODE_ORIGINS, add_client_routes, security_headers
 from .programmes.setup import PROGRAMMES, build_programmes
@@ -176,12 +177,17 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     app[RECORDINGS] = recordings
     recordings.attach(app)
     if recordings.access is not None:
-        app.add_routes(RecordingPolicyApi(recordings.service, recordings.access,
-                                          store.get_room).routes())
+        app.add_routes(RecordingPolicyApi(
+            recordings.service, recordings.access, store.get_room,
+            None if namespace.recordings is None else namespace.recordings.policy_changed,
+        ).routes())
     app.add_routes(NotesApi(notes, scheduling.api.caller, settings.resolved_admin_key(),
                             recordings.store,
                             None if recordings.access is None
-                            else recordings.access.page_admin).routes())
+                            else recordings.access.page_admin,
+                            join_verify=signer.verify,
+                            names=SessionNames(scheduling.service.directory.person,
+                                               service.snapshot)).routes())
     programmes = build_programmes(settings, clock, scheduling, redis, notes,
                                   recordings.signin.sessions)
     app[PROGRAMMES] = programmes

@@ -94,7 +94,7 @@ from .scheduling.views import (
 )
 
 Auth = Literal["admin", "person", "admin_or_host", "recordings_admin", "admin_session",
-               "none"]
+               "session_reader", "none"]
 REF = "#/components/schemas/{model}"
 CALENDAR = "text/calendar"
 MARKDOWN = "text/markdown"
@@ -253,12 +253,13 @@ OPERATIONS: tuple[Operation, ...] = (
               "The invite (METHOD:REQUEST, or CANCEL once cancelled)", "person", None,
               content_type=CALENDAR, errors=(*PERSON, "forbidden", "booking_not_found")),
     Operation("get", "/api/notes/sessions/{room_id}", "A session's notes as Markdown: shared "
-              "notes, action items and the caller's own private notes (participants and "
-              "admins)", "person", None, content_type=MARKDOWN,
-              errors=(*PERSON, "forbidden", "notes_not_found")),
+              "notes, action items (owners by name) and the caller's own private notes "
+              "(participants, with their person token or a join token of the room up to 7 "
+              "days after it expired, and admins)", "session_reader", None,
+              content_type=MARKDOWN, errors=(*PERSON, "forbidden", "notes_not_found")),
     Operation("get", "/api/notes/sessions/{room_id}/recordings", "The session's recordings, "
               "oldest first: ids and admin API links for admins; participants see only that "
-              "a recording exists", "person", SessionRecordings,
+              "a recording exists", "session_reader", SessionRecordings,
               errors=(*PERSON, "forbidden", "notes_not_found")),
     Operation("get", "/api/notes/items", "The caller's open action items: every open item "
               "of each mentoring pair they are in; of each roundtable series they took part "
@@ -415,7 +416,9 @@ def _security(auth: Auth) -> list[dict[str, list[str]]]:
     schemes = {"admin": ["adminKey"], "person": ["personToken"],
                "admin_or_host": ["adminKey", "personToken"],
                "recordings_admin": ["adminKey", "adminSession"],
-               "admin_session": ["adminKey", "adminSession"], "none": []}[auth]
+               "admin_session": ["adminKey", "adminSession"],
+               "session_reader": ["adminKey", "adminSession", "personToken", "joinToken"],
+               "none": []}[auth]
     return [{scheme: []} for scheme in schemes]
 
 
@@ -519,6 +522,9 @@ def build_openapi() -> dict[str, Any]:
                              "description": "the admin key (MENTORCALL_ADMIN_KEY)"},
                 "personToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                 "description": "the token of a person's schedule link"},
+                "joinToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                              "description": "the token of a call link (a join token): "
+                              "reads its own room's notes export"},
                 "adminSession": {"type": "apiKey", "in": "cookie", "name": "mentorcall_admin",
                                  "description": "the admin page's session (POST "
                                  "/api/recordings-session); requests that change something "

@@ -32,6 +32,14 @@ class RecordingPolicy(WireModel):
 DEFAULT_POLICY = RecordingPolicy()
 
 
+def who_may_record(kind: RoomKind, policy: RecordingPolicy = DEFAULT_POLICY) -> str:
+    """The room's rule in one word, as the wire names it: ``hosts`` (a roundtable),
+    ``either`` or ``mentor`` (a coffee room). The ``record`` grant is needed as well."""
+    if kind is RoomKind.ROUNDTABLE:
+        return "hosts"
+    return policy.coffee_recorders.value
+
+
 def may_record(kind: RoomKind, role: Role, record_grant: bool,
                policy: RecordingPolicy = DEFAULT_POLICY) -> bool:
     """Whether someone with ``role`` (and the grant or not) may start or stop recording."""

@@ -1,7 +1,8 @@
 """Shared notes in headless Chromium: a roundtable's host and a participant type at the
 same time, an action item made on one page shows on the others, and an observer who
 joins later sees everything, read-only, and is told why. Then a coffee call: the two
-people's notes and items, and the notes beside the video at a laptop's and a phone's size.
+people's notes and items, the panel's "Download notes (.md)", and the notes beside the
+video at a laptop's and a phone's size.
 
 Set MENTORCALL_SCREENSHOTS=/tmp/shots-notes to keep the pictures.
 """
@@ -193,6 +194,16 @@ async def test_coffee_call_notes_beside_the_video() -> None:
         await mentor.page.locator("#notes-panel").get_by_role("tab", name="Shared").click()
         await mentor.screenshot("coffee-mentor-laptop")
         assert (await notes(mentee))["private"] == ""
+        # the panel saves the session's notes as Markdown, read with the page's call link
+        async with mentor.page.expect_download() as download_info:
+            await mentor.page.locator("#notes-panel").get_by_role(
+                "button", name="Download notes (.md)").click()
+        download = await download_info.value
+        assert download.suggested_filename == f"notes-{room['room_id']}.md"
+        saved = await download.path()
+        exported = saved.read_text(encoding="utf-8")
+        assert "ship the portfolio" in exported and "Ask about her confidence." in exported
+        assert "- [ ] Draft the portfolio intro (@Grace Hopper, due 2030-02-01)" in exported
         # the mentee's connection drops and stays down while both go on writing: once
         # back, the notes hold both people's words
         await mentee.page.locator("#notes-panel").get_by_role("button", name="Close").click()

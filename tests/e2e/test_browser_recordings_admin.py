@@ -22,11 +22,12 @@ from web.recordings.setup import RECORDINGS
 from .browser import BrowserPage, chromium, open_page
 from .webm import small_webm
 
-MENTOR, MENTEE = "mentor_ada", "mentee_kenji"
+MENTOR, MENTEE, WATCHER = "mentor_ada", "mentee_kenji", "observer_olu"
 
 
 async def start_recording(server: LiveServer) -> str:
-    """A recording of a new room: the mentor accepted, the mentee declined."""
+    """A recording of a new room: the mentor accepted, the mentee declined, a third
+    person accepted (and will have no file)."""
     room_id = (await server.create_room("Ada", "Kenji"))["room_id"]
     room = await server.services.store.get_room(room_id)
     assert room is not None
@@ -36,6 +37,8 @@ async def start_recording(server: LiveServer) -> str:
                                booking_id="bk_42", name="Ada Lovelace")
     await service.answer_consent(made.recording_id, MENTOR, True, "sid-mentor", "Ada Lovelace")
     await service.answer_consent(made.recording_id, MENTEE, False, "sid-mentee", "Kenji Sato")
+    # someone who said yes but published nothing (no track file of theirs): not "recorded"
+    await service.answer_consent(made.recording_id, WATCHER, True, "sid-watcher", "Olu Ade")
     return made.recording_id
 
 
@@ -87,6 +90,9 @@ async def test_admin_signs_in_plays_and_deletes_a_recording() -> None:
         await p.reload()  # the session cookie keeps the page signed in
         card = p.locator(f'.recording[data-id="{recording_id}"]')
         await expect(card).to_contain_text("Recording now")
+        # while it runs the files are unknown: a yes is "accepted", not "recorded"
+        await expect(card).to_contain_text("Participants: Ada Lovelace (accepted), Kenji Sato "
+                                           "(declined, not recorded), Olu Ade (accepted)")
         service = server.app[RECORDINGS].service
         size = await store_files(server, recording_id)
         await service.finish(recording_id, RecordingState.STOPPED)
@@ -101,7 +107,8 @@ async def test_admin_signs_in_plays_and_deletes_a_recording() -> None:
         await expect(card).to_contain_text("ready · 100 %")
         # people by the names their links gave, the room by its title; ids at hand
         await expect(card).to_contain_text(
-            "Participants: Ada Lovelace (recorded), Kenji Sato (declined, not recorded)")
+            "Participants: Ada Lovelace (recorded), Kenji Sato (declined, not recorded), "
+            "Olu Ade (accepted, nothing recorded)")
         await expect(card).to_contain_text("Career chat (room ")
         await expect(card.locator(".person").nth(1)).to_have_attribute(
             "title", f"identity {MENTEE}")
@@ -120,7 +127,7 @@ async def test_admin_signs_in_plays_and_deletes_a_recording() -> None:
             href)
         assert status == 200 and f"`{recording_id}`" in text, (status, text)
         consent = p.locator("#consent tr")
-        await expect(consent).to_have_count(2)
+        await expect(consent).to_have_count(3)
         await expect(consent.nth(0)).to_contain_text("Accepted")
         await expect(consent.nth(1)).to_contain_text("Kenji Sato")
         await expect(consent.nth(1)).to_contain_text(MENTEE)

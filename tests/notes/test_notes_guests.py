@@ -41,7 +41,8 @@ async def test_a_guests_private_notes_expire_with_the_room(redis_url: str) -> No
             assert private, keys
             for key in private:  # the guest's document
                 ttl = await client.ttl(key)
-                assert 0 < ttl <= ends - time.time() + 1, (key, ttl)
+                # EXPIREAT takes whole seconds (ceil) and TTL rounds: up to 1.5 s over
+                assert 0 < ttl <= ends - time.time() + 2, (key, ttl)
             for key in keys:  # the host's and the shared one stay (read after the session)
                 if f":{host_id}:" in key and key.endswith((":meta", ":log")):
                     assert await client.ttl(key) == -1, key

@@ -29,6 +29,7 @@ SERVER_EVENTS = (
     "breakout_ended",
     "recording_state",
     "recording_error",
+    "recording_policy",
 )
 
 

@@ -41,17 +41,21 @@ def notes_path(room_id: str) -> str:
     return f"/api/notes/sessions/{room_id}"
 
 
-async def session_recordings(store: RecordingStore, room_id: str,
-                             admin: bool) -> list[SessionRecording]:
+async def found_recordings(store: RecordingStore, room_id: str) -> list[Recording]:
+    """The session's recordings, oldest first (at most ``MAX_LISTED``)."""
     try:
         where = RecordingFilter(room_id=room_id)
     except ValidationError:  # not a room id: no room, no recordings
         return []
     found: list[Recording] = await store.find(where, MAX_LISTED)
+    return sorted(found, key=lambda r: (r.started_at, r.recording_id))
+
+
+def listed_recordings(found: list[Recording], admin: bool) -> list[SessionRecording]:
     return [SessionRecording(recording_id=r.recording_id if admin else None,
                              url=recording_path(r.recording_id) if admin else None,
                              state=r.state, started_at=r.started_at, stopped_at=r.stopped_at)
-            for r in sorted(found, key=lambda r: (r.started_at, r.recording_id))]
+            for r in found]
 
 
 def when(epoch: float) -> str:

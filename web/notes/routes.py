@@ -2,7 +2,8 @@
 items of a mentoring pair or roundtable series, listed and closed or reopened.
 
 Auth: a person token (``Authorization: Bearer``, as for scheduling) or the admin key.
-A session's notes are read by its participants (the people of its booking) and admins;
+A session's notes are read by its participants (the people of its booking, or anyone with
+a join token of its room: web/notes/readers.py) and admins;
 a pair's items by the two people of the pair; a series' items by the people of its
 sessions; ``/api/notes/items`` is the caller's open items across their pairs and series.
 """
@@ -18,13 +19,21 @@ from rooms.notes.documents import TEXT, read_items
 from rooms.notes.export import notes_markdown
 from rooms.notes.model import DocKey, SessionContext, pair_scope, series_scope
 from rooms.notes.service import NotesService
+from rooms.recordings.model import Recording
 from rooms.recordings.store import RecordingStore
 from rooms.scheduling.people import Person
 
 from ..credentials import bearer, same_secret
+from ..rest import Problem
 from ..scheduling.routes import answers, json_answer, problem, read_body
 from .bodies import ItemPatch, ItemsView, PersonItemsView
-from .recordings import SessionRecordings, recordings_markdown, session_recordings
+from .readers import JoinVerifier, Reader, SessionNames, join_reader
+from .recordings import (
+    SessionRecordings,
+    found_recordings,
+    listed_recordings,
+    recordings_markdown,
+)
 
 Caller = Callable[[web.Request], Awaitable[Person]]
 
@@ -35,8 +44,11 @@ class NotesApi:
     def __init__(self, notes: NotesService, caller: Caller, admin_key: str,
                  recordings: RecordingStore | None = None,
                  page_admin: Callable[[web.Request], Awaitable[bool]] | None = None,
-                 ) -> None:
+                 join_verify: JoinVerifier | None = None,
+                 names: SessionNames | None = None) -> None:
         self._notes = notes
+        self._join_verify = join_verify
+        self._names = names if names is not None else SessionNames()
         self._recordings = recordings
         self._page_admin = page_admin
         self._caller = caller
@@ -63,21 +75,30 @@ class NotesApi:
             return True
         return self._page_admin is not None and await self._page_admin(request)
 
-    async def _reader(self, request: web.Request) -> str | None:
-        """The session's participant reading (None: an admin); ``forbidden`` otherwise."""
+    async def _reader(self, request: web.Request) -> Reader:
+        """Who reads the session's notes (identity None: an admin): a participant of its
+        booking with their person token, or anyone with a join token of its room;
+        ``forbidden`` otherwise."""
         if await self._is_admin(request):
-            return None
-        person = await self._caller(request)
-        context = await self._notes.store.context(request.match_info["room_id"])
+            return Reader(None)
+        room_id = request.match_info["room_id"]
+        try:
+            person = await self._caller(request)
+        except Problem:
+            joined = (None if self._join_verify is None
+                      else join_reader(self._join_verify, bearer(request), room_id))
+            if joined is None:
+                raise
+            return joined
+        context = await self._notes.store.context(room_id)
         if context is None or person.identity not in context.people:
             raise problem("forbidden", "Only the session's participants and admins can "
                                        "read its notes.")
-        return person.identity
+        return Reader(person.identity)
 
-    async def _session_recordings(self, room_id: str, admin: bool) -> SessionRecordings:
-        found = ([] if self._recordings is None
-                 else await session_recordings(self._recordings, room_id, admin))
-        return SessionRecordings(room_id=room_id, recordings=found)
+    async def _found(self, room_id: str) -> list[Recording]:
+        return [] if self._recordings is None else await found_recordings(self._recordings,
+                                                                          room_id)
 
     async def _known(self, room_id: str, context: SessionContext | None,
                      listed: SessionRecordings) -> None:
@@ -93,24 +114,29 @@ class NotesApi:
 
     async def session_recordings(self, request: web.Request) -> web.Response:
         room_id = request.match_info["room_id"]
-        identity = await self._reader(request)
-        listed = await self._session_recordings(room_id, identity is None)
+        reader = await self._reader(request)
+        listed = SessionRecordings(room_id=room_id, recordings=listed_recordings(
+            await self._found(room_id), reader.identity is None))
         await self._known(room_id, await self._notes.store.context(room_id), listed)
         return json_answer(listed)
 
     async def session_notes(self, request: web.Request) -> web.Response:
         room_id = request.match_info["room_id"]
-        identity = await self._reader(request)
+        reader = await self._reader(request)
         context = await self._notes.store.context(room_id)
-        listed = await self._session_recordings(room_id, identity is None)
+        found = await self._found(room_id)
+        listed = SessionRecordings(room_id=room_id, recordings=listed_recordings(
+            found, reader.identity is None))
         await self._known(room_id, context, listed)
         shared = await self._notes.stored_doc(DocKey(room_id))
         private = None
-        if identity is not None:
-            mine = await self._notes.stored_doc(DocKey(room_id, identity))
+        if reader.identity is not None:
+            mine = await self._notes.stored_doc(DocKey(room_id, reader.identity))
             private = str(mine.get(TEXT, type=Text))
+        items = read_items(shared, room_id)
+        names = await self._names.of(room_id, {i.owner for i in items}, found, reader)
         text = notes_markdown(context.title if context else "", str(shared.get(TEXT, type=Text)),
-                              read_items(shared, room_id), private)
+                              items, private, names)
         text += recordings_markdown(listed.recordings)
         return web.Response(text=text, content_type="text/markdown")
 

@@ -5,11 +5,13 @@ mentor only (the default) or either participant; a roundtable's hosts and co-hos
 a roundtable has no other setting). The answer and the body name it in one field,
 ``who_may_record``: ``mentor``, ``either`` or ``hosts``. The admin key only (a room's
 admin token could otherwise widen its own room's rule); every answer is audited, as the
-rest of the recordings API.
+rest of the recordings API. A change is told to the room's call pages at once (the
+`recording_policy` event, docs/protocol.md): their Record button follows it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
@@ -19,14 +21,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rooms.errors import RoomError
 from rooms.models import Room, RoomKind
 from rooms.recordings.audit import AuditAction
-from rooms.recordings.policy import CoffeeRecorders, RecordingPolicy
+from rooms.recordings.policy import CoffeeRecorders, RecordingPolicy, who_may_record
 from rooms.recordings.service import RecordingService
 from signaling.dispatch import describe_validation_error
 
 from ..rest import Problem, read_json
 from .access import Access
 
+logger = logging.getLogger(__name__)
+
 POLICY_ROUTE = "/api/rooms/{room_id}/recording-policy"
+
+# Tells a room's connections its new rule: (room id, who_may_record).
+TellRoom = Callable[[str, str], Awaitable[None]]
 
 
 class WhoMayRecord(StrEnum):
@@ -53,13 +60,8 @@ class PolicyView(BaseModel):
 
 
 def view(room: Room, policy: RecordingPolicy) -> PolicyView:
-    if room.kind is RoomKind.ROUNDTABLE:
-        who = WhoMayRecord.HOSTS
-    elif policy.coffee_recorders is CoffeeRecorders.EITHER:
-        who = WhoMayRecord.EITHER
-    else:
-        who = WhoMayRecord.MENTOR
-    return PolicyView(room_id=room.room_id, kind=room.kind, who_may_record=who)
+    return PolicyView(room_id=room.room_id, kind=room.kind,
+                      who_may_record=WhoMayRecord(who_may_record(room.kind, policy)))
 
 
 def policy_for(room: Room, who: WhoMayRecord) -> RecordingPolicy:
@@ -79,10 +81,12 @@ class RecordingPolicyApi:
     """GET and PUT of a room's recording policy."""
 
     def __init__(self, service: RecordingService, access: Access,
-                 get_room: Callable[[str], Awaitable[Room | None]]) -> None:
+                 get_room: Callable[[str], Awaitable[Room | None]],
+                 tell_room: TellRoom | None = None) -> None:
         self._service = service
         self._access = access
         self._get_room = get_room
+        self._tell_room = tell_room
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get(POLICY_ROUTE, self.read), web.put(POLICY_ROUTE, self.write)]
@@ -130,6 +134,12 @@ class RecordingPolicyApi:
                 await self._access.audit(request, caller.actor, AuditAction.POLICY,
                                          refused=closed, detail=f"room {room.room_id}")
                 raise closed from None
+            if self._tell_room is not None:
+                try:
+                    await self._tell_room(room.room_id, body.who_may_record.value)
+                except Exception:  # the setting holds; pages learn it at their next join
+                    logger.exception("telling room %s its recording policy failed",
+                                     room.room_id)
         await self._access.audit(request, caller.actor, AuditAction.POLICY,
                                  detail=f"set room {room.room_id}: {body.who_may_record}")
         return web.json_response(view(room, policy).model_dump(mode="json"),

@@ -12,7 +12,8 @@ from rooms.grants import JoinGrant
 from rooms.models import Role
 from rooms.recordings.audit import AuditOutcome
 from rooms.recordings.policy import CoffeeRecorders
-from tests.live_server import LiveServer, live_server
+from tests.live_server import LiveServer, live_server, token_of
+from tests.signaling.client import SignalClient
 from tests.signaling.roundtable import create_roundtable
 from web.recordings.setup import RECORDINGS
 
@@ -88,3 +89,28 @@ async def test_a_roundtable_has_one_rule_and_only_the_admin_key_reaches_it() -> 
         assert (await call(server, "PUT", room_id, {"who_may_record": "hosts"},
                            key=token))[0] == 403
         assert (await call(server, "GET", room_id, key=None))[0] == 401
+
+
+async def test_the_join_ack_carries_the_rule_and_a_change_reaches_the_call() -> None:
+    """A page shows its Record button by the room's rule: the join ack says it, and an
+    admin's change is sent to everyone in the call (`recording_policy`)."""
+    async with live_server() as server:
+        room = await server.create_room("Ada", "Kenji")
+        mentee = await SignalClient().connect(server.base_url)
+        try:
+            ack = await mentee.call("join", {"token": token_of(room["links"]["mentee"])})
+            assert (ack["ok"], ack["who_may_record"]) == (True, "mentor")
+            assert (await call(server, "PUT", room["room_id"],
+                               {"who_may_record": "either"}))[0] == 200
+            assert await mentee.next_event("recording_policy") == {"who_may_record": "either"}
+            await call(server, "PUT", room["room_id"], {"who_may_record": "mentor"})
+            assert await mentee.next_event("recording_policy") == {"who_may_record": "mentor"}
+        finally:
+            await mentee.close()
+        created = await create_roundtable(server.base_url, [("Cole", "observer")])
+        observer = await SignalClient().connect(server.base_url)
+        try:
+            ack = await observer.call("join", {"token": created["tokens"]["Cole"]})
+            assert (ack["ok"], ack["who_may_record"]) == (True, "hosts"), ack
+        finally:
+            await observer.close()

@@ -47,13 +47,24 @@ export function filters() {
   return query;
 }
 
-/** A person's latest consent answer, in words. */
+/** A person's latest consent answer, in words; "recorded" only when a track file of
+ * theirs was written (someone who published nothing, an observer, has none). The files
+ * are known once the recording is filed: while it runs (or its node is lost) a yes is
+ * just "accepted". */
 export function consentOf(recording, identity) {
   const answers = recording.consent.filter((entry) => entry.identity === identity);
   const last = answers[answers.length - 1];
   if (!last) return "not answered";
-  return { accepted: "recorded", declined: "declined, not recorded",
-    withdrawn: "withdrew, recorded until then" }[last.decision] || last.decision;
+  if (last.decision === "declined") return "declined, not recorded";
+  const filed = recording.state !== "recording" && recording.state !== "interrupted";
+  const written = recording.files.some((f) => f.kind === "track" && f.peer === identity);
+  if (last.decision === "accepted") {
+    return !filed ? "accepted" : written ? "recorded" : "accepted, nothing recorded";
+  }
+  if (last.decision === "withdrawn") {
+    return filed && !written ? "withdrew, nothing recorded" : "withdrew, recorded until then";
+  }
+  return last.decision;
 }
 
 function card(recording, onOpen, selected) {

@@ -83,6 +83,7 @@ class CallClient {
     this.roundtable = new RoundtableController(this);
     this.recording = new RecordingController(this);
     this.notes = new NotesPanel(document); // the session's notes (call/notes/)
+    this.notes.tokenSource = () => this.token; // its export: our join token reads it
   }
 
   get mayPublish() {
@@ -127,7 +128,8 @@ class CallClient {
     const video = stream?.getVideoTracks()[0];
     if (audio) audio.enabled = !this.micMuted && !this.hardMutes.audio;
     if (video) video.enabled = !this.cameraOff && !this.hardMutes.video;
-    this.view.renderLocalMedia(stream, { micMuted: this.micMuted, cameraOff: this.cameraOff });
+    this.view.renderLocalMedia(stream, { micMuted: this.micMuted, cameraOff: this.cameraOff,
+      watching: !this.mayPublish });
     this.roundtable.renderOwn();
   }
 
@@ -161,6 +163,8 @@ class CallClient {
       this.fail(new ServerError("token_invalid"));
       return;
     }
+    // An observer's link publishes nothing: their camera and microphone are never opened.
+    if (!this.mayPublish) this.view.watchOnly();
     const name = this.claims.display_name || this.claims.name;
     if (this.claims.share) {
       askForName();
@@ -171,7 +175,17 @@ class CallClient {
       return;
     }
     this.setState("prejoin");
-    await this.acquireMedia();
+    await this.prepareMedia();
+  }
+
+  /** The camera check before joining; none when the link may not publish. */
+  async prepareMedia({ prefix = "" } = {}) {
+    if (this.mayPublish) {
+      await this.acquireMedia({ prefix });
+      return;
+    }
+    this.renderLocalMedia();
+    this.status(`${prefix}You join to watch and listen: your camera and microphone stay off.`);
   }
 
   // ---- a room that is not open yet ----------------------------------------
@@ -187,7 +201,7 @@ class CallClient {
     this.view.showOpening({
       text,
       joinLabel: known ? opensAtLabel(this.opensAt, now, this.opensLocal) : "Opening soon…",
-      offerMediaCheck: !this.localStream,
+      offerMediaCheck: !this.localStream && this.mayPublish,
     });
     this.setState("not_open");
     this.status(text);
@@ -214,7 +228,7 @@ class CallClient {
     this.view.showOpening(null);
     this.setState("prejoin");
     this.status("The session is open. Join when you're ready.");
-    if (!this.localStream && !this.mediaProblem) await this.acquireMedia({ prefix: "The session is open. " });
+    if (!this.localStream && !this.mediaProblem) await this.prepareMedia({ prefix: "The session is open. " });
   }
 
   onAction(action) {
@@ -276,8 +290,8 @@ class CallClient {
     this.teardown({ stopMedia: false });
     this.errorCode = null;
     this.setState("prejoin");
-    await this.acquireMedia();
-    if (this.localStream || this.withoutCamera) this.join();
+    await this.prepareMedia();
+    if (this.localStream || this.withoutCamera || !this.mayPublish) this.join();
   }
 
   callStatusText() {

@@ -5,6 +5,8 @@ import { roleLabel } from "./messages.js";
 
 const $ = (id) => document.getElementById(id);
 
+const CHECK_TEXT = "Check your camera and microphone, then join when you're ready.";
+const WATCH_TEXT = "You join to watch and listen: your camera and microphone stay off.";
 const CALL_STATES = ["joining", "waiting", "in_call", "reconnecting"];
 const NOTICE_STATES = ["left", "replaced", "ended", "error", "denied", "removed"];
 
@@ -13,7 +15,8 @@ export class CallView {
     this.timeLeftTimer = null;
     this.checking = false;
     this.opening = null; // {text, joinLabel, offerMediaCheck} until the room opens
-    this.greeting = "Check your camera and microphone, then join when you're ready.";
+    this.watching = false; // the link may not publish: no camera check, no media buttons
+    this.greeting = CHECK_TEXT;
   }
 
   /** Route every `button[data-action]` click to `handler(action)`. */
@@ -53,13 +56,23 @@ export class CallView {
     const showRole = label && label.toLowerCase() !== String(name).toLowerCase();
     this.greeting =
       `You'll join as ${name}${showRole ? ` (${label.toLowerCase()})` : ""}. ` +
-      "Check your camera and microphone, then join when you're ready.";
+      (this.watching ? WATCH_TEXT : CHECK_TEXT);
     this.applyOpening();
+  }
+
+  /** An observer's link publishes nothing: the page never turns the camera on. */
+  watchOnly() {
+    this.watching = true;
+    this.greeting = this.greeting.replace(CHECK_TEXT, WATCH_TEXT);
+    $("preview-off").textContent = "Watching only";
+    $("preview-off").hidden = false;
+    this.resetPrejoin({ checking: false });
   }
 
   /** A shareable link names nobody: ask for a name. */
   greetGuest() {
-    this.greeting = "Type your name, check your camera and microphone, then join when you're ready.";
+    this.greeting = this.watching ? `Type your name. ${WATCH_TEXT}`
+      : "Type your name, check your camera and microphone, then join when you're ready.";
     this.applyOpening();
   }
 
@@ -95,7 +108,7 @@ export class CallView {
     $("retry-media-button").textContent = "Try camera again";
     $("join-no-camera-button").hidden = true;
     $("join-button").hidden = false;
-    $("prejoin-device-controls").hidden = false;
+    $("prejoin-device-controls").hidden = this.watching;
     // Joining before the camera is ready would publish nothing.
     this.applyOpening();
   }
@@ -110,8 +123,9 @@ export class CallView {
     $("prejoin-device-controls").hidden = noMedia;
   }
 
-  /** Preview, self-view and the mic/camera buttons (both copies: pre-join and call). */
-  renderLocalMedia(stream, { micMuted, cameraOff }) {
+  /** Preview, self-view and the mic/camera buttons (both copies: pre-join and call).
+   * `watching`: the link may not publish (an observer): no camera, no media buttons. */
+  renderLocalMedia(stream, { micMuted, cameraOff, watching = false }) {
     for (const id of ["preview-video", "self-video"]) {
       const v = $(id);
       if (v.srcObject !== stream) v.srcObject = stream;
@@ -120,7 +134,10 @@ export class CallView {
     const video = stream?.getVideoTracks()[0];
     for (const id of ["preview-off", "self-off"]) {
       $(id).hidden = Boolean(video) && !cameraOff;
-      $(id).textContent = video ? "Camera off" : "No camera";
+      $(id).textContent = watching ? "Watching only" : video ? "Camera off" : "No camera";
+    }
+    for (const b of document.querySelectorAll('[data-action="toggle-mic"], [data-action="toggle-camera"]')) {
+      b.hidden = watching;
     }
     for (const b of document.querySelectorAll('[data-action="toggle-mic"]')) {
       b.disabled = !audio;
@@ -153,7 +170,7 @@ export class CallView {
   }
 
   renderHeader(me, room) {
-    const title = room?.title || "Virtual coffee";
+    const title = room?.title || (room?.kind === "roundtable" ? "Roundtable" : "Virtual coffee");
     $("room-title").textContent = me
       ? `${title} · you are ${me.display_name} (${roleLabel(me.role).toLowerCase()})`
       : title;

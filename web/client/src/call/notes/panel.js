@@ -4,6 +4,8 @@
 //
 // CallClient (app.js, signaling.js) tells the panel when it joined a room (`joined`),
 // who is in the call (`setPeople`) and when the connection dropped (`offline`).
+// "Download notes (.md)" saves the session's export (GET /api/notes/sessions/{room_id},
+// read with the page's own join token: `tokenSource`).
 
 import { DocSync } from "./sync.js";
 import { NotesEditor } from "./editor.js";
@@ -42,6 +44,9 @@ export class NotesPanel {
     this.openedOnce = false;
     this.toggle.addEventListener("click", () => this.setOpen(!this.isOpen()));
     this.root.querySelector("[data-notes=close]").addEventListener("click", () => this.setOpen(false));
+    this.downloadButton = this.root.querySelector("[data-notes=download]");
+    this.downloadButton.addEventListener("click", () => this.download());
+    this.tokenSource = () => null;
     for (const tab of this.root.querySelectorAll("[role=tab]")) {
       tab.addEventListener("click", () => this.showTab(tab.dataset.tab));
     }
@@ -208,6 +213,46 @@ export class NotesPanel {
       this.presence.append(tag);
       if (i < names.length - 1) this.presence.append(" ");
     });
+  }
+
+  /** Save the session's notes as a Markdown file (what the server holds of them). */
+  async download() {
+    const token = this.tokenSource();
+    if (!token || !this.roomId) return;
+    const roomId = this.roomId;
+    this.downloadButton.disabled = true;
+    try {
+      const response = await fetch(`/api/notes/sessions/${encodeURIComponent(roomId)}`, {
+        headers: { Authorization: `Bearer ${token}` },
+        cache: "no-store",
+      });
+      if (!response.ok) {
+        const body = await response.json().catch(() => null);
+        const message = response.status === 404
+          ? "There are no notes to download yet."
+          : body?.error?.message || "The notes could not be downloaded.";
+        this.error.textContent = message;
+        this.error.hidden = false;
+        return;
+      }
+      const file = new Blob([await response.text()], { type: "text/markdown;charset=utf-8" });
+      const url = URL.createObjectURL(file);
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = `notes-${roomId}.md`;
+      link.hidden = true;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      this.error.hidden = true;
+    } catch (err) {
+      this.error.textContent = "The notes could not be downloaded: check your connection.";
+      this.error.hidden = false;
+      console.warn("mentorcall: notes download failed", err);
+    } finally {
+      this.downloadButton.disabled = false;
+    }
   }
 
   /** Test hooks: the texts and items as this page sees them. */

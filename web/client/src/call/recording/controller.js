@@ -1,7 +1,10 @@
 // Recording on the call page (docs/protocol.md, "Recording"): the Record/Stop button for
-// those allowed, the consent dialog, the persistent red "Recording" indicator with who is
-// and who is not recorded. The server decides everything; this module shows its
-// `recording_state` and sends `start_recording`, `stop_recording` and `recording_consent`.
+// those allowed (the link's record grant and the room's rule, `who_may_record`), the
+// consent dialog, the persistent red "Recording" indicator with who is and who is not
+// recorded. The server decides everything; this module shows its `recording_state` and
+// `recording_policy` and sends `start_recording`, `stop_recording` and `recording_consent`.
+// Only what someone publishes is recorded: an observer (a link that may not publish) is
+// not asked, and nobody is listed as recorded who publishes nothing.
 
 import { describeError } from "../messages.js";
 
@@ -13,6 +16,7 @@ export class RecordingController {
     this.client = client;
     this.state = { recording: false };
     this.asked = null; // the recording id whose consent question this page has shown
+    this.whoMayRecord = null; // the room's rule from the join ack: mentor, either, hosts
     this.busy = false;
     this.noteTimer = null;
     $("rec-button")?.addEventListener("click", () => this.toggle());
@@ -26,6 +30,11 @@ export class RecordingController {
     socket.on("recording_state", (msg) => {
       if (socket === this.client.socket) this.update(msg);
     });
+    socket.on("recording_policy", (msg) => {
+      if (socket !== this.client.socket) return;
+      this.whoMayRecord = typeof msg?.who_may_record === "string" ? msg.who_may_record : null;
+      this.render();
+    });
     socket.on("recording_error", (msg) => {
       if (socket !== this.client.socket) return;
       this.client.status(describeError(msg));
@@ -34,6 +43,7 @@ export class RecordingController {
   }
 
   onJoined(ack) {
+    this.whoMayRecord = typeof ack.who_may_record === "string" ? ack.who_may_record : null;
     this.update(ack.recording || { recording: false });
   }
 
@@ -47,7 +57,26 @@ export class RecordingController {
     const client = this.client;
     if (!client.me || client.claims?.grants?.record !== true) return false;
     if (client.roundtable.active) return client.roundtable.model.iAmHosting;
-    return client.me.role === "mentor";
+    if (client.me.role === "mentor") return true;
+    return client.me.role === "mentee" && this.whoMayRecord === "either";
+  }
+
+  /** Whether anything of `identity`'s can be recorded: they publish camera or microphone. */
+  publishes(identity) {
+    const client = this.client;
+    if (identity === client.me?.identity) {
+      return client.mayPublish && Boolean(client.localStream?.getTracks().length);
+    }
+    return Boolean(client.participants.get(identity)?.tracks?.length);
+  }
+
+  /** Why someone who publishes nothing is not recorded. */
+  watchingOnly(identity) {
+    const client = this.client;
+    if (identity === client.me?.identity) return !client.mayPublish;
+    const p = client.participants.get(identity);
+    const role = client.roundtable.active ? client.roundtable.model.roleOf(identity, p?.role) : p?.role;
+    return role === "observer";
   }
 
   nameOf(identity) {
@@ -73,7 +102,9 @@ export class RecordingController {
       this.showNote("");
     }
     const mine = this.myAnswer();
-    if (this.state.recording && !mine && this.asked !== this.state.recording_id) this.ask();
+    // An observer publishes nothing: nothing of theirs could be recorded, so no question.
+    if (this.state.recording && !mine && this.asked !== this.state.recording_id
+        && this.client.mayPublish) this.ask();
     this.render();
   }
 
@@ -99,7 +130,9 @@ export class RecordingController {
     for (const identity of people) {
       const answer = state.consent?.[identity];
       const name = this.nameOf(identity);
-      if (answer === "accepted") recorded.push(name);
+      if (this.watchingOnly(identity)) notRecorded.push(`${name} (watching only)`);
+      else if (answer === "accepted" && this.publishes(identity)) recorded.push(name);
+      else if (answer === "accepted") notRecorded.push(`${name} (no camera or microphone)`);
       else notRecorded.push(`${name} (${answer ? "declined" : "not answered yet"})`);
     }
     $("rec-who").textContent = recorded.length ? `Recorded: ${recorded.join(", ")}` : "Nobody is recorded yet";
@@ -109,7 +142,7 @@ export class RecordingController {
     const mine = this.myAnswer();
     // Not "Stop recording me": beside a host's "Stop recording" button that reads alike.
     $("rec-change").textContent = mine === "accepted" ? "Don't record me" : "Record me";
-    $("rec-change").hidden = !mine;
+    $("rec-change").hidden = !mine || !this.client.mayPublish;
   }
 
   /** A line under the top bar; gone after `forMs` when given. */

@@ -37,7 +37,7 @@ function statusText(model, p) {
   const audio = tracks.find((t) => t.kind === "audio");
   const parts = [];
   if (model.hardMuted(p.identity, "audio")) parts.push("mic muted by host");
-  else if (!audio) parts.push("no microphone");
+  else if (!audio) parts.push(model.roleOf(p.identity, p.role) === "observer" ? "watching only" : "no microphone");
   else if (audio.muted) parts.push("mic off");
   if (model.hardMuted(p.identity, "video")) parts.push("camera stopped by host");
   if (model.speaker === p.identity) parts.push("speaking");
