@@ -52,6 +52,9 @@ ErrorCode = Literal[
     "already_recording",
     "not_recording",
     "recording_interrupted",
+    "recording_consent_limit",
+    "recording_segment_limit",
+    "recording_elsewhere",
     "recording_not_found",
     "recording_exists",
     "recording_file_not_found",
@@ -120,6 +123,12 @@ _DEFAULT_MESSAGES: dict[str, str] = {
     "recording_interrupted": ("This room's recording was cut off when the server writing "
                               "it was lost; it is kept, and finished when that server or "
                               "its storage comes back."),
+    "recording_consent_limit": ("You have changed your answer too many times for this "
+                                "recording; your previous answer stands."),
+    "recording_segment_limit": ("This recording has as many files as it can hold: no "
+                                "new track is written; what was recorded is kept."),
+    "recording_elsewhere": ("This recording's files are on another server: do this "
+                            "through that server."),
     "recording_not_found": "This recording does not exist (or was deleted).",
     "recording_exists": "A recording with this id already exists.",
     "recording_file_not_found": "This recording has no such file.",

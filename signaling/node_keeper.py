@@ -17,7 +17,9 @@ places it again, maybe here).
 Draining (SIGTERM): the node is marked draining (no new rooms), each of its rooms is
 placed again on another node, and the connections here are told `moved` with that
 node's URL (again every ``heartbeat_s`` to those still here), until none is left or
-the deadline passes.
+the deadline passes. Before a room's first `moved`, ``before_move`` ends what the node
+holds of it and cannot carry over: its live recording (stopped and filed here, the room
+told ``recording_node_drained``, signaling/recording_events.py).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from media.sfu import Sfu
@@ -74,6 +76,9 @@ class NodeKeeper:
         self._cpu_mark = (time.monotonic(), cpu_time())
         self.origins: frozenset[str] = frozenset()  # of the live nodes' URLs
         self.draining = False
+        # called for each room before its connections are told to move (draining): what
+        # this node holds of the room and cannot carry over (its live recording) ends
+        self.before_move: Callable[[str], Awaitable[None]] | None = None
         self._hosted: set[str] = set()  # rooms with connections here at the last beat
         placement.reregister = self._reregister
 
@@ -180,6 +185,12 @@ class NodeKeeper:
                 continue
             if url is None:
                 continue
+            if self.before_move is not None:
+                try:
+                    await self.before_move(room_id)
+                except Exception:
+                    logger.exception("draining: ending what room %s holds here failed",
+                                     room_id)
             sids = [s.sid for s in calls.sessions_in(room_id)] + calls.waiting_sids(room_id)
             for sid in sids:
                 await self._connections.emit(

@@ -16,9 +16,10 @@ Rules:
   :meth:`Recorder.start` on acceptance and after each publish (a re-publish, a
   rejoin), :meth:`Recorder.stop` on a later "no". Leaving ends their tracks by itself.
 * The recording stops when someone allowed stops it, when the last participant held
-  here leaves, when the room ends, when the server shuts down, or when a file cannot be
-  written (disk full: `recording_error` with ``recording_disk_full``; what was written
-  stays playable). The files are then finalised and filed
+  here leaves, when the room ends, when the server shuts down, when the node drains and
+  the call moves to another node (`recording_error` ``recording_node_drained``), or when
+  a file cannot be written (disk full: `recording_error` with ``recording_disk_full``;
+  what was written stays playable). The files are then finalised and filed
   (:mod:`signaling.recording_files`).
 
 The live recording of a room is held by the process that forwards its media (the
@@ -36,7 +37,12 @@ from typing import Any
 from media.recording import Recorder
 from media.sfu import Sfu
 from rooms.models import Role, Room, RoomKind
-from rooms.recordings.model import ConsentDecision, Recording, RecordingState
+from rooms.recordings.model import (
+    MAX_TRACK_FILES,
+    ConsentDecision,
+    Recording,
+    RecordingState,
+)
 from rooms.recordings.policy import DEFAULT_POLICY, who_may_record
 from rooms.service import RoomService
 
@@ -58,6 +64,14 @@ ERROR_EVENT = "recording_error"
 DISK_FULL = "recording_disk_full"
 DISK_FULL_MESSAGE = ("The recording stopped: the server could not write it (disk full). "
                      "What was recorded until now is kept.")
+NODE_DRAINED = "recording_node_drained"
+NODE_DRAINED_MESSAGE = ("The recording stopped: this call moved to another server (a "
+                        "server restart). What was recorded is kept; start recording "
+                        "again to go on.")
+SEGMENT_LIMIT = "recording_segment_limit"
+SEGMENT_LIMIT_MESSAGE = ("This recording has as many files as it can hold: nothing new is "
+                         "recorded in it (what was recorded is kept). Stop it and start a "
+                         "new one to record more.")
 
 
 class ConsentPayload(Payload):
@@ -72,6 +86,7 @@ class LiveRecording:
 
     recording: Recording
     recorder: Recorder
+    limited: bool = False  # the room was told that its file limit was reached
 
 
 class RecordingEvents:
@@ -117,9 +132,12 @@ class RecordingEvents:
             recording = await self._recordings.start(room, session.identity, role,
                                                      session.grant.record,
                                                      name=session.grant.display_name)
+            room_id = session.room_id
             recorder = Recorder(self._sfu, self._filer.folder(recording.recording_id),
                                 lambda peer, kind, error: self._disk_failed(
-                                    session.room_id, peer, kind, error), file_label)
+                                    room_id, peer, kind, error), file_label,
+                                max_files=MAX_TRACK_FILES,
+                                on_limit=lambda peer, kind: self._limited(room_id))
             live = LiveRecording(recording, recorder)
             self._live[session.room_id] = live
             live.recording = await self._recordings.answer_consent(
@@ -239,6 +257,27 @@ class RecordingEvents:
         if live is not None:
             self._background(self._file(live))
 
+    async def node_drained(self, room_id: str) -> None:
+        """This node drains and the room's call moves to another node (its connections
+        are told `moved` next): the recording, written here, cannot follow. It stops
+        (``stopped``; its files are finalised and filed here, in the background that
+        :meth:`close` waits for) and the room is told why (``recording_node_drained``)
+        before the state. Nothing if the room is not recorded here."""
+        if room_id not in self._live:
+            return
+        async with self._lock(room_id):
+            live = self._live.get(room_id)
+            if live is None:
+                return
+            logger.info("recording %s of room %s: stopped, the node drains",
+                        live.recording.recording_id, room_id)
+            await self._connections.emit(ERROR_EVENT, {"code": NODE_DRAINED,
+                                                       "message": NODE_DRAINED_MESSAGE},
+                                         room=room_id)
+            live = await self._end(room_id, RecordingState.STOPPED)
+        if live is not None:
+            self._background(self._file(live))
+
     def _background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
@@ -248,6 +287,19 @@ class RecordingEvents:
         logger.error("recording room %s: writing %s's %s failed: %s", room_id, peer_id,
                      kind, error)
         self._background(self._stop_on_failure(room_id))
+
+    def _limited(self, room_id: str) -> None:
+        """The recorder started as many files as the recording may list: what runs goes
+        on, nothing new starts; the room is told once (``recording_segment_limit``)."""
+        live = self._live.get(room_id)
+        if live is None or live.limited:
+            return
+        live.limited = True
+        logger.warning("recording %s of room %s reached its limit of files: no new track "
+                       "is recorded", live.recording.recording_id, room_id)
+        self._background(self._connections.emit(
+            ERROR_EVENT, {"code": SEGMENT_LIMIT, "message": SEGMENT_LIMIT_MESSAGE},
+            room=room_id))
 
     async def _stop_on_failure(self, room_id: str) -> None:
         live = self._live.get(room_id)

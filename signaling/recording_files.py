@@ -139,7 +139,13 @@ class RecordingFiler:
         files = await asyncio.to_thread(track_files, folder) if folder.is_dir() else []
         recording = None
         for track in files:
-            recording = await self.service.put_file(recording_id, track)
+            try:
+                recording = await self.service.put_file(recording_id, track)
+            except RoomError as exc:
+                if exc.code != "recording_segment_limit":
+                    raise
+                logger.error("recording %s: track file %s not registered: the recording "
+                             "lists as many files as it can", recording_id, track.name)
         recording = recording or await self.service.store.get(recording_id)
         if recording is None:  # deleted meanwhile
             raise LookupError(recording_id)

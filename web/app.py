@@ -134,6 +134,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     if node.shared:  # start-up recovery leaves the other nodes' recordings alone
         recordings.filer.live_nodes = node.placement.live_nodes
         recordings.service.live_nodes = node.placement.live_nodes
+        # each node its own folder: a recording's files are acted on through its node
+        recordings.api.whereabouts.node_id = node.node.node_id
         recordings.recheck_after_s = settings.node_lease_s + settings.node_heartbeat_s
     namespace = CallNamespace(
         service,

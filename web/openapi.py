@@ -304,18 +304,18 @@ OPERATIONS: tuple[Operation, ...] = (
               "its files, then its metadata (admin key only; audited)", "recordings_admin",
               DeletedRecording,
               errors=(*ADMIN, *RECORDING_IDS, "recording_in_progress",
-                      "storage_unavailable")),
+                      "recording_elsewhere", "storage_unavailable")),
     Operation("post", "/api/recordings/{recording_id}/files/{name}/link", "A signed "
               "download URL for one file, valid `MENTORCALL_RECORDING_LINK_TTL_S` (admin; "
               "audited)", "recordings_admin", DownloadLink,
               errors=(*ADMIN, *RECORDING_IDS, "recording_file_not_found",
-                      "storage_unavailable")),
+                      "recording_elsewhere", "storage_unavailable")),
     Operation("get", "/api/recordings/{recording_id}/files/{name}", "Download through a "
               "signed URL (the URL is the credential), with HTTP Range: 206 for one range "
               "(audited)", "none", None, content_type=BINARY, headers=DOWNLOAD_HEADERS,
               errors=("link_invalid", "link_expired", *RECORDING_IDS,
-                      "recording_file_not_found", "range_not_satisfiable",
-                      "storage_unavailable"),
+                      "recording_file_not_found", "recording_elsewhere",
+                      "range_not_satisfiable", "storage_unavailable"),
               extra_query=(("expires", "from the signed URL"), ("sig", "from the signed URL"))),
     Operation("get", "/api/recordings-audit", "The audit log of recording access, newest "
               "first (admin key only; reading it is audited too)", "recordings_admin",

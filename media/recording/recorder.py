@@ -25,6 +25,11 @@ The timeline rule (every track on one clock, pauses kept):
   (media/recording/clock.py), or by the first packet's arrival before any report.
   A composition puts segment ``s`` at ``s.start_time`` (+ pts).
 
+At most ``max_files`` segment files are started (the recording's metadata lists a
+bounded number): a track that would start one more stops for good instead (what it
+wrote stays), ``on_limit(peer_id, kind)`` is called, and :meth:`start` records nothing
+new from then on.
+
 Disk full (or any write error) stops that track's writer, keeps its file playable,
 marks its sidecar and calls ``on_failed(peer_id, kind, error)``; the caller decides
 whether to stop the rest. A full disk also stops every other track's media writes at
@@ -60,8 +65,12 @@ class Recorder:
     """Records chosen peers' published tracks of ``sfu`` into ``folder``."""
 
     def __init__(self, sfu: Sfu, folder: Path, on_failed: WriteFailed | None = None,
-                 label: Callable[[str], str] | None = None) -> None:
+                 label: Callable[[str], str] | None = None, max_files: int | None = None,
+                 on_limit: Callable[[str, str], None] | None = None) -> None:
         self._sfu = sfu
+        self._max_files = max_files  # segment files it may start (None: no bound)
+        self._on_limit = on_limit
+        self.full = False  # max_files were started: no new segment, no new track
         self._label = label  # peer id -> the ``<peer>`` of file names (default: encoded)
         self.folder = folder
         self._on_failed = on_failed
@@ -82,6 +91,8 @@ class Recorder:
         recorded ones continue); returns the kinds being recorded now. A kind the peer
         does not publish is skipped: call again after it publishes (also after it left
         and joined again: its tracks ended with it)."""
+        if self.full:
+            return self.recording(peer_id)
         self.folder.mkdir(parents=True, exist_ok=True)
         if self._disk is None or self._batches is None:
             self._disk = DiskThread(reserve=self.folder / RESERVE_NAME)
@@ -100,6 +111,7 @@ class Recorder:
                 self._track_finalizing,
                 self._failed,
                 self._batches,
+                self._limited,
             )
             request_keyframe = self._sfu.add_track_sink(peer_id, kind, track)
             if request_keyframe is None:
@@ -146,7 +158,10 @@ class Recorder:
             return file_stem(peer_id, kind, number)
         return file_stem(self._label(peer_id), kind, number)
 
-    def _next_path(self, peer_id: str, kind: str) -> tuple[Path, int]:
+    def _next_path(self, peer_id: str, kind: str) -> tuple[Path, int] | None:
+        if self._max_files is not None and len(self.paths) >= self._max_files:
+            self.full = True
+            return None
         key = (peer_id, kind)
         number = self._numbers.get(key)
         if number is None:  # continue after what the folder holds
@@ -166,6 +181,14 @@ class Recorder:
     def _track_finalizing(self, done: asyncio.Future[None]) -> None:
         self._finalizing.add(done)
         done.add_done_callback(self._finalizing.discard)
+
+    def _limited(self, peer_id: str, kind: str) -> None:
+        """A track could not start a file (``max_files`` reached): it stopped."""
+        track = self._tracks.pop((peer_id, kind), None)
+        if track is not None:
+            self._sfu.remove_track_sink(peer_id, kind, track)
+        if self._on_limit is not None:
+            self._on_limit(peer_id, kind)
 
     def _failed(self, peer_id: str, kind: str, error: OSError) -> None:
         track = self._tracks.pop((peer_id, kind), None)

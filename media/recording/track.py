@@ -71,10 +71,11 @@ class TrackRecording:
         kind: str,
         disk: DiskThread,
         peer_clock: PeerClock,
-        next_path: Callable[[], tuple[Path, int]],
+        next_path: Callable[[], tuple[Path, int] | None],
         finalizing: Callable[[asyncio.Future[None]], None],
         on_failed: WriteFailed | None = None,
         batches: Batches | None = None,
+        on_limit: Callable[[str, str], None] | None = None,
     ) -> None:
         self.peer_id = peer_id
         self.kind = kind
@@ -86,6 +87,7 @@ class TrackRecording:
         self._next_path = next_path
         self._finalizing = finalizing
         self._on_failed = on_failed
+        self._on_limit = on_limit
         self._loop = asyncio.get_running_loop()
         self._segment: Segment | None = None
         self._timer: asyncio.TimerHandle | None = None  # the reorder wait
@@ -144,8 +146,8 @@ class TrackRecording:
             frames = depacketizer.push_all(inbox)
         else:
             segment, frames = self._process_by_stream(inbox)
-            if self._stopped:  # writing failed (on a full disk) meanwhile
-                return
+            if self._stopped or segment is None:  # writing failed (on a full disk) or
+                return  # the file limit was reached meanwhile
             depacketizer = segment.depacketizer
         if frames:
             self._write(segment, frames)
@@ -159,9 +161,10 @@ class TrackRecording:
 
     def _process_by_stream(
         self, inbox: list[tuple[RtpPacket, float]]
-    ) -> tuple[Segment, list[Frame]]:
+    ) -> tuple[Segment | None, list[Frame]]:
         """Packets of more than one SSRC (a re-publish): a segment per stream. Returns
-        the last segment and its frames, not yet written."""
+        the last segment and its frames, not yet written (None: the recorder's limit
+        of files was reached, and this track stopped)."""
         segment = self._segment
         frames: list[Frame] = []
         start = 0
@@ -177,12 +180,22 @@ class TrackRecording:
                     return segment, []
                 self._end_segment()
             segment = self._start_segment(packet.ssrc)
+            if segment is None:  # no file may be started any more: stopped
+                return None, []
             start = index
         assert segment is not None
         return segment, frames + segment.depacketizer.push_all(inbox[start:])
 
-    def _start_segment(self, ssrc: int) -> Segment:
-        path, number = self._next_path()
+    def _start_segment(self, ssrc: int) -> Segment | None:
+        """The new segment's file; None (and the track stops for good, the caller is
+        told through ``on_limit``) when no more files may be started."""
+        chosen = self._next_path()
+        if chosen is None:
+            self.stop()
+            if self._on_limit is not None:
+                self._on_limit(self.peer_id, self.kind)
+            return None
+        path, number = chosen
         disk, loop = self._disk, self._loop
         file = DiskFile(path)
         segment = Segment(

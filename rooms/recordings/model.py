@@ -17,6 +17,10 @@ from rooms.models import DisplayName, Identity, RoomId, TrackKind, WireModel
 
 MAX_FILES = 400  # 50 people x (audio + video + restarts), a composition and a consent log
 MAX_CONSENT_ENTRIES = 2000
+# Kept free of track files: the consent log, the composed file, and spare room.
+RESERVED_FILES = 4
+MAX_TRACK_FILES = MAX_FILES - RESERVED_FILES  # segment files the recorder may start
+MAX_ANSWERS_PER_PERSON = 40  # consent answers one person may log in one recording
 MAX_NAMES = 500  # display names kept per recording (one per person concerned)
 PERCENT = Annotated[float, Field(ge=0, le=100)]
 

@@ -21,10 +21,12 @@ compare-and-set on the revision, retried on a fresh read like the roundtable sto
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import random
 
 import redis.asyncio as aioredis
+from pydantic import ValidationError
 
 from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
@@ -40,6 +42,8 @@ from rooms.recordings.store import (
     next_revision,
 )
 from rooms.redis_client import RedisBacked
+
+logger = logging.getLogger(__name__)
 
 TAG = "{rec}"
 MAX_CAS_TRIES = 200
@@ -104,6 +108,7 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
         # of each room as last written here, and the policies set here (with their end)
         self._active_here: dict[str, Recording] = {}
         self._policies_here: dict[str, tuple[RecordingPolicy, float]] = {}
+        self._unreadable: set[str] = set()  # ids logged as failing validation
 
     def _wrote(self, recording: Recording) -> None:
         if recording.is_active:
@@ -122,12 +127,27 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
             keys.append(self.key("booking", recording.booking_id))
         return keys + [self.key("person", i) for i in recording.participants]
 
+    def _parse(self, recording_id: str, data: bytes | str) -> Recording | None:
+        """The stored recording, or None (logged once) if it fails validation: one bad
+        value (written by an older version past a bound) must not stop every listing,
+        the retention run or the start-up recovery."""
+        try:
+            return Recording.model_validate_json(data)
+        except ValidationError as exc:
+            if recording_id not in self._unreadable:
+                self._unreadable.add(recording_id)
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}"
+                                     for e in exc.errors()[:5])
+                logger.error("recording %s in the store is not valid (%s): it is skipped "
+                             "by listings, retention and recovery", recording_id, problems)
+            return None
+
     async def _read(self, recording_id: str) -> tuple[str, Recording | None]:
         rev, data = await self._client.hmget(self.key("recording", recording_id),
                                              ["rev", "json"])
         if rev is None or data is None:
             return "", None
-        return _text(rev), Recording.model_validate_json(data)
+        return _text(rev), self._parse(recording_id, data)
 
     async def create(self, recording: Recording) -> Recording:
         stored = next_revision(None, recording)
@@ -199,8 +219,11 @@ class RedisRecordingStore(RedisBacked, RecordingStore):
             for recording_id in ids:
                 pipe.hget(self.key("recording", recording_id), "json")
             found = await pipe.execute()
-        # An id whose recording was deleted meanwhile reads as None: skipped.
-        recordings = [Recording.model_validate_json(data) for data in found if data]
+        # An id whose recording was deleted meanwhile reads as None: skipped, as is one
+        # that fails validation (logged once).
+        parsed = [self._parse(recording_id, data)
+                  for recording_id, data in zip(ids, found, strict=True) if data]
+        recordings = [r for r in parsed if r is not None]
         return newest_first([r for r in recordings if where.matches(r)])[:limit]
 
     async def delete(self, recording_id: str) -> bool:

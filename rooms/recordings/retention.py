@@ -18,6 +18,7 @@ from rooms.recordings.audit import AuditAction, AuditEntry, AuditOutcome
 from rooms.recordings.model import Recording, RecordingFilter
 from rooms.recordings.storage import RecordingStorage
 from rooms.recordings.store import RecordingStore
+from rooms.recordings.whereabouts import FileWhereabouts
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +31,13 @@ class Retention:
     """Deletes recordings older than ``days`` (0: never)."""
 
     def __init__(self, store: RecordingStore, storage: RecordingStorage, days: int,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None,
+                 whereabouts: FileWhereabouts | None = None) -> None:
         if days < 0:
             raise ValueError("retention days must be 0 (keep) or more")
+        # several nodes: a recording whose files only its node holds is that node's to
+        # delete (its own hourly run); deleting it here would leave its files there
+        self.whereabouts = whereabouts if whereabouts is not None else FileWhereabouts()
         self._store = store
         self._storage = storage
         self._days = days
@@ -64,6 +69,8 @@ class Retention:
     async def _delete(self, recording: Recording, cutoff: float) -> bool:
         if not recording.is_finished:  # being written, or waiting for its node's recovery
             return False
+        if await self.whereabouts.elsewhere(recording) is not None:
+            return False  # its node's run deletes it
         try:
             count = await self._storage.delete_recording(recording.recording_id)
         except RoomError as exc:

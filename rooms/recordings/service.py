@@ -11,10 +11,16 @@ from rooms.clock import Clock, SystemClock
 from rooms.errors import RoomError
 from rooms.models import Role, Room
 from rooms.recordings.model import (
+    MAX_ANSWERS_PER_PERSON,
+    MAX_CONSENT_ENTRIES,
+    MAX_FILES,
+    MAX_NAMES,
+    MAX_TRACK_FILES,
     Composition,
     CompositionState,
     ConsentDecision,
     ConsentEntry,
+    FileKind,
     Recording,
     RecordingFile,
     RecordingState,
@@ -153,15 +159,17 @@ class RecordingService:
                              session_id: str, name: str | None = None) -> Recording:
         """Log a participant's answer; a "no" after a "yes" is ``withdrawn``. Only while
         recording (``not_recording`` after). The same answer twice is logged once. The
-        person's display ``name`` is kept with the recording (the latest given)."""
+        person's display ``name`` is kept with the recording (the latest given).
+
+        The log is bounded (``MAX_CONSENT_ENTRIES``, ``MAX_ANSWERS_PER_PERSON`` each): an
+        answer past a bound is refused with ``recording_consent_limit`` (the previous
+        answer stands). A withdrawal is never refused: each acceptance is logged only
+        while it leaves room for its own withdrawal (see :func:`check_answer_room`)."""
         now = self._clock.now()
 
         def answer(current: Recording) -> Recording:
             if not current.is_active:
                 raise RoomError("not_recording")
-            if name is not None and current.names.get(identity) != name:
-                current = current.model_copy(update={"names": {**current.names,
-                                                               identity: name}})
             before = current.decision_of(identity)
             if accepted:
                 decision = ConsentDecision.ACCEPTED
@@ -169,8 +177,13 @@ class RecordingService:
                 decision = ConsentDecision.WITHDRAWN
             else:
                 decision = ConsentDecision.DECLINED
+            if name is not None and current.names.get(identity) != name and (
+                    identity in current.names or len(current.names) < MAX_NAMES):
+                current = current.model_copy(update={"names": {**current.names,
+                                                               identity: name}})
             if before is decision or (before is ConsentDecision.WITHDRAWN and not accepted):
                 return current
+            check_answer_room(current, identity, decision)
             entry = ConsentEntry(identity=identity, at=now, decision=decision,
                                  session_id=session_id)
             return current.model_copy(update={"consent": [*current.consent, entry]})
@@ -179,9 +192,16 @@ class RecordingService:
 
     async def put_file(self, recording_id: str, file: RecordingFile) -> Recording:
         """Add a file to the recording, or replace the entry of the same name (a file
-        that grew, or was uploaded)."""
+        that grew, or was uploaded). A new file past the recording's bound (``MAX_FILES``;
+        a track file past ``MAX_TRACK_FILES``, leaving room for the consent log and the
+        composed file) is refused with ``recording_segment_limit``."""
 
         def put(current: Recording) -> Recording:
+            if current.file(file.name) is None:
+                tracks = sum(f.kind is FileKind.TRACK for f in current.files)
+                if len(current.files) >= MAX_FILES or (
+                        file.kind is FileKind.TRACK and tracks >= MAX_TRACK_FILES):
+                    raise RoomError("recording_segment_limit")
             files = [f for f in current.files if f.name != file.name] + [file]
             return current.model_copy(update={"files": files})
 
@@ -251,6 +271,21 @@ class RecordingService:
         except _NotClaimed:
             return False
         return True
+
+
+def check_answer_room(current: Recording, identity: str, decision: ConsentDecision) -> None:
+    """Whether ``decision`` may be logged (``recording_consent_limit`` if not). The log
+    keeps room for the withdrawal of everyone whose latest answer is "accepted"
+    (``len(consent) + accepting <= MAX_CONSENT_ENTRIES``, and per person
+    ``MAX_ANSWERS_PER_PERSON``): an acceptance needs two free entries (itself and its
+    withdrawal), a first "no" one, and a withdrawal uses the one kept for it."""
+    if decision is ConsentDecision.WITHDRAWN:
+        return
+    needed = 2 if decision is ConsentDecision.ACCEPTED else 1
+    mine = sum(entry.identity == identity for entry in current.consent)
+    held = len(current.consent) + len(current.consenting())
+    if held + needed > MAX_CONSENT_ENTRIES or mine + needed > MAX_ANSWERS_PER_PERSON:
+        raise RoomError("recording_consent_limit")
 
 
 class _NotClaimed(Exception):

@@ -105,8 +105,9 @@ def next_revision(current: Recording | None, new: Recording) -> Recording:
 
 def check_change(current: Recording, new: Recording) -> None:
     """A change keeps what indexes a recording (id, room, booking, start), never makes
-    a finished or interrupted recording active again, and interrupts only a recording
-    in progress (ValueError: a bug in the caller)."""
+    a finished or interrupted recording active again, interrupts only a recording
+    in progress, and stays within the model's bounds (ValueError, a pydantic
+    ValidationError for a bound: a bug in the caller, which checks them first)."""
     fixed = ("recording_id", "room_id", "booking_id", "started_at")
     if any(getattr(current, name) != getattr(new, name) for name in fixed):
         raise ValueError("a recording's id, room, booking and start cannot change")
@@ -114,6 +115,9 @@ def check_change(current: Recording, new: Recording) -> None:
         raise ValueError("a finished recording cannot become active again")
     if new.state is RecordingState.INTERRUPTED and current.is_finished:
         raise ValueError("a finished recording cannot be interrupted")
+    # every bound of the model (files, consent log, names): a change built with
+    # ``model_copy`` is not validated, and a stored value past a bound could not be read
+    Recording.model_validate(new.model_dump())
 
 
 def clamp_limit(limit: int) -> int:

@@ -47,6 +47,8 @@ class NodeSetup:
         self.keeper = keeper = NodeKeeper(
             self.node, self.placement, sfu, namespace.participants, namespace,
             heartbeat_s=settings.node_heartbeat_s, lease_s=settings.node_lease_s)
+        if namespace.recordings is not None:  # a recording cannot move with its call
+            keeper.before_move = namespace.recordings.node_drained
         app.cleanup_ctx.append(self._heartbeats)
         app.add_routes([web.get("/api/nodes", NodesApi(self.registry,
                                                        settings.resolved_admin_key()).list)])

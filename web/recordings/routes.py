@@ -13,6 +13,7 @@ from rooms.recordings.audit import AuditAction
 from rooms.recordings.model import Recording
 from rooms.recordings.storage import RecordingStorage, check_file_name, check_recording_id
 from rooms.recordings.store import RecordingStore
+from rooms.recordings.whereabouts import FileWhereabouts, elsewhere_message
 from signaling.dispatch import describe_validation_error
 
 from ..rest import Problem
@@ -30,6 +31,7 @@ from .views import (
 
 STATUS = {"invalid_recording_id": 400, "invalid_body": 400, "recording_not_found": 404,
           "recording_file_not_found": 404, "recording_in_progress": 409,
+          "recording_elsewhere": 409,
           "link_invalid": 403, "link_expired": 403, "range_not_satisfiable": 416,
           "storage_unavailable": 503, "unavailable": 503, "session_expired": 401,
           "csrf_invalid": 403, "rate_limited": 429, "room_not_found": 404,
@@ -61,7 +63,9 @@ class RecordingsApi:
     """Handlers of /api/recordings*; every answer is audited by :class:`Access`."""
 
     def __init__(self, store: RecordingStore, storage: RecordingStorage, access: Access,
-                 links: LinkSigner, base_url: str) -> None:
+                 links: LinkSigner, base_url: str,
+                 whereabouts: FileWhereabouts | None = None) -> None:
+        self.whereabouts = whereabouts if whereabouts is not None else FileWhereabouts()
         self._store = store
         self._storage = storage
         self._access = access
@@ -151,6 +155,7 @@ class RecordingsApi:
                        "back and it is recovered.")
             raise await self._refuse(request, actor, AuditAction.DELETE, Problem(
                 "recording_in_progress", message, 409), rid)
+        await self._check_here(request, actor, AuditAction.DELETE, recording)
         try:
             count = await self._storage.delete_recording(rid)  # files first, then metadata
         except RoomError as exc:
@@ -161,11 +166,24 @@ class RecordingsApi:
                                  detail=f"{count} files")
         return answer(DeletedRecording(recording_id=rid, files_deleted=count))
 
+    async def _check_here(self, request: web.Request, actor: str, action: AuditAction,
+                          recording: Recording, file: str | None = None) -> None:
+        """Several nodes: refuse (409 ``recording_elsewhere``, naming the node) what
+        needs files only the recording's node holds (see rooms/recordings/whereabouts)."""
+        node = await self.whereabouts.elsewhere(recording)
+        if node is not None:
+            raise await self._refuse(request, actor, action, Problem(
+                "recording_elsewhere", elsewhere_message(node), 409,
+            ), recording.recording_id, file)
+
     async def link(self, request: web.Request) -> web.Response:
         rid, name = request.match_info["recording_id"], request.match_info["name"]
         caller = await self._access.admin(request, AuditAction.LINK, rid, name)
         actor = caller.actor
-        await self._recording(request, actor, AuditAction.LINK, name, caller)
+        recording = await self._recording(request, actor, AuditAction.LINK, name, caller)
+        found = recording.file(name)
+        if found is not None and not found.uploaded:
+            await self._check_here(request, actor, AuditAction.LINK, recording, name)
         try:
             size = await self._storage.size(rid, name)
         except RoomError as exc:
@@ -191,7 +209,10 @@ class RecordingsApi:
         except LinkRefused as exc:
             raise await self._refuse(request, LINK_ACTOR, action,
                                      Problem(exc.code, exc.message, 403), rid, name) from None
-        await self._recording(request, LINK_ACTOR, action, name)
+        recording = await self._recording(request, LINK_ACTOR, action, name)
+        found = recording.file(name)
+        if found is not None and not found.uploaded:
+            await self._check_here(request, LINK_ACTOR, action, recording, name)
         try:
             size = await self._storage.size(rid, name)
             chosen = byte_range(request.headers.get("Range"), size)

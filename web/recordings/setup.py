@@ -30,6 +30,7 @@ from rooms.recordings.service import RecordingService
 from rooms.recordings.storage import RecordingStorage
 from rooms.recordings.store import RecordingStore
 from rooms.recordings.uploads import UploadQueue
+from rooms.recordings.whereabouts import FileWhereabouts
 from signaling.recording_files import RecordingFiler
 
 from ..client_address import ClientAddress
@@ -142,8 +143,10 @@ def build_recordings(settings: Settings, clock: Clock, signer: TokenSigner,
                             settings.resolved_admin_key(), store)
     access = Access(settings.resolved_admin_key(), signer, store, clock, sessions,
                     ClientAddress(settings.trusted_proxies), hosting=hosting)
-    api = RecordingsApi(store, storage, access, links, settings.base_url)
-    retention = Retention(store, storage, settings.recording_retention_days, clock)
+    whereabouts = FileWhereabouts(local)  # node_id set by the app with several nodes
+    api = RecordingsApi(store, storage, access, links, settings.base_url, whereabouts)
+    retention = Retention(store, storage, settings.recording_retention_days, clock,
+                          whereabouts)
     signin = SignIn(access, clock, secure=settings.admin_cookie_secure,
                     base_url=settings.base_url, attempts_burst=settings.admin_signin_burst,
                     attempts_per_min=settings.admin_signin_per_min,
