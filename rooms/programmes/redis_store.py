@@ -19,7 +19,7 @@ not sessions):
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
@@ -170,29 +170,25 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
 
     async def claim_intro(self, programme_id: str, mentor: str, mentee: str,
                           booking_id: str, accepted_by: str | None = None) -> bool:
-        key = self._key(KEY, programme_id)
-        claimed = False
-
-        async def attempt(pipe: Pipeline) -> None:
-            nonlocal claimed
-            claimed = False
-            intros = _intros(await pipe.hget(key, "intros"))
-            for k, intro in enumerate(intros):
-                if (intro.mentor, intro.mentee) == (mentor, mentee):
-                    if intro.booking_id is None:
-                        intros[k] = intro.model_copy(update={"booking_id": booking_id,
-                                                             "accepted_by": accepted_by})
-                        pipe.multi()
-                        self._write_intros(pipe, programme_id, intros)
-                        claimed = True
-                    return
-
-        await self._client.transaction(attempt, key)  # WATCH key, retried if it changes
-        return claimed
+        return await self._change_intro(
+            programme_id, mentor, mentee,
+            lambda intro: intro.model_copy(update={"booking_id": booking_id,
+                                                   "accepted_by": accepted_by})
+            if intro.booking_id is None else None)
 
     async def reoffer_intro(self, programme_id: str, mentor: str, mentee: str,
                             expected: tuple[IntroSlot, ...],
                             slots: tuple[IntroSlot, ...]) -> bool:
+        return await self._change_intro(
+            programme_id, mentor, mentee,
+            lambda intro: intro.model_copy(update={"slots": slots})
+            if intro.booking_id is None and intro.slots == expected else None)
+
+    async def _change_intro(self, programme_id: str, mentor: str, mentee: str,
+                            change: Callable[[Intro], Intro | None]) -> bool:
+        """Replace the pair's intro by ``change(intro)`` in one transaction (WATCH, retried
+        if the intros change meanwhile); False if there is no such intro or ``change``
+        gives None (nothing written)."""
         key = self._key(KEY, programme_id)
         done = False
 
@@ -202,14 +198,15 @@ class RedisProgrammeStore(RedisBacked, ProgrammeStore):
             intros = _intros(await pipe.hget(key, "intros"))
             for k, intro in enumerate(intros):
                 if (intro.mentor, intro.mentee) == (mentor, mentee):
-                    if intro.booking_id is None and intro.slots == expected:
-                        intros[k] = intro.model_copy(update={"slots": slots})
+                    changed = change(intro)
+                    if changed is not None:
+                        intros[k] = changed
                         pipe.multi()
                         self._write_intros(pipe, programme_id, intros)
                         done = True
                     return
 
-        await self._client.transaction(attempt, key)  # WATCH key, retried if it changes
+        await self._client.transaction(attempt, key)
         return done
 
     async def add_coffee_round(self, programme_id: str, intros: list[Intro]) -> int:

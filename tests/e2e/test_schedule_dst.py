@@ -11,6 +11,7 @@ from playwright.async_api import expect
 from rooms.clock import ManualClock
 from tests.live_server import live_server
 from tests.web.scheduling.client import ALL_WEEK
+from tests.web.test_client_time import FALL_BACK_DAY
 
 from .browser import chromium
 from .test_schedule import DASH, call_api, register, schedule_url, shot, wait_ready, zoned_page
@@ -19,17 +20,6 @@ LORD_HOWE = "Australia/Lord_Howe"  # Sunday 4 April 2027: 02:00 (UTC+11) -> 01:3
 CHATHAM = "Pacific/Chatham"
 MONDAY = datetime(2027, 3, 29, 0, 0, tzinfo=UTC)
 
-FALL_BACK_DAY = [
-    f"01:00{DASH}01:30 (UTC+11)",
-    f"01:15{DASH}01:45 (UTC+11)",
-    f"01:30 (UTC+11){DASH}01:30 (UTC+10:30)",
-    f"01:45 (UTC+11){DASH}01:45 (UTC+10:30)",
-    f"01:30 (UTC+10:30){DASH}02:00",
-    f"01:45 (UTC+10:30){DASH}02:15",
-    f"02:00{DASH}02:30",
-    f"02:15{DASH}02:45",
-    f"02:30{DASH}03:00",
-]
 ORDINARY_DAY = [f"{start}{DASH}{end}" for start, end in [
     ("01:00", "01:30"), ("01:15", "01:45"), ("01:30", "02:00"), ("01:45", "02:15"),
     ("02:00", "02:30"), ("02:15", "02:45"), ("02:30", "03:00")]]

@@ -62,23 +62,27 @@ def server_spans(zone: str, first: datetime, count: int, step_min: int,
              .isoformat()) for s in starts]
 
 
+# Lord Howe's free half hours every 15 min from 01:00 on the night its clock goes back
+FALL_BACK_DAY = [
+    f"01:00{DASH}01:30 (UTC+11)",
+    f"01:15{DASH}01:45 (UTC+11)",
+    f"01:30 (UTC+11){DASH}01:30 (UTC+10:30)",
+    f"01:45 (UTC+11){DASH}01:45 (UTC+10:30)",
+    f"01:30 (UTC+10:30){DASH}02:00",
+    f"01:45 (UTC+10:30){DASH}02:15",
+    f"02:00{DASH}02:30",
+    f"02:15{DASH}02:45",
+    f"02:30{DASH}03:00",
+]
+
+
 def test_a_clock_going_back_shows_offsets_where_wall_times_repeat() -> None:
     # Lord Howe, Sunday 4 April 2027: 02:00 (UTC+11) becomes 01:30 (UTC+10:30).
     spans = server_spans("Australia/Lord_Howe", datetime(2027, 4, 3, 14, 0, tzinfo=UTC),
                          count=9, step_min=15, length_min=30)
     assert spans[2] == ("2027-04-04T01:30:00+11:00", "2027-04-04T01:30:00+10:30")
     texts = span_texts(spans)
-    assert texts == [
-        f"01:00{DASH}01:30 (UTC+11)",
-        f"01:15{DASH}01:45 (UTC+11)",
-        f"01:30 (UTC+11){DASH}01:30 (UTC+10:30)",
-        f"01:45 (UTC+11){DASH}01:45 (UTC+10:30)",
-        f"01:30 (UTC+10:30){DASH}02:00",
-        f"01:45 (UTC+10:30){DASH}02:15",
-        f"02:00{DASH}02:30",
-        f"02:15{DASH}02:45",
-        f"02:30{DASH}03:00",
-    ]
+    assert texts == FALL_BACK_DAY
     assert len(set(texts)) == len(texts)
 
 
