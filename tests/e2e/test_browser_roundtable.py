@@ -9,6 +9,7 @@ MENTORCALL_SCREENSHOTS=docs/screenshots to keep the pictures.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import aiohttp
@@ -43,11 +44,15 @@ async def create_roundtable(server: LiveServer, body: dict[str, Any]) -> dict[st
         return answer
 
 
+# what the page says before joining: devices ready, or (an observer, who may not
+# publish) that they stay off
+READY = re.compile(r"Your camera and microphone are ready\.|"
+                   r"You join to watch and listen: your camera and microphone stay off\.")
+
+
 async def join(page: BrowserPage) -> None:
     await page.wait_for_state("prejoin")
-    await expect(page.page.locator("#status")).to_have_text(
-        "Your camera and microphone are ready.", timeout=TIMEOUT_MS
-    )
+    await expect(page.page.locator("#status")).to_have_text(READY, timeout=TIMEOUT_MS)
     await page.page.get_by_role("button", name="Join call").click()
 
 
