@@ -456,22 +456,34 @@ async def main_async(
             started = time.monotonic()
             result = await run_point(mode, n, seconds, profile_dir)
             results.append(result)
-            print(
-                f"{mode:8s} N={n:<3d} {result.us_per_packet:8.1f} µs/packet  "
-                f"fps min {min(result.fps):.1f}  max loss {100 * max(result.loss):.2f} %  "
-                f"({time.monotonic() - started:.0f} s)",
-                file=sys.stderr,
-                flush=True,
-            )
+            print_point(f"{mode:8s}", n, result, started)
     print(table(results))
     print()
     print(ratios(results))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def print_point(label: str, n: int, result: PointResult, started: float,
+                extra: str = "") -> None:
+    """One measured point's progress line on stderr (``started``: ``time.monotonic()``
+    when the point began; ``extra``: more figures after the CPU cost)."""
+    print(
+        f"{label} N={n:<3d} {result.us_per_packet:8.1f} µs/packet  {extra}"
+        f"fps min {min(result.fps):.1f}  max loss {100 * max(result.loss):.2f} %  "
+        f"({time.monotonic() - started:.0f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def point_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every forwarding bench takes: the subscriber counts and the window."""
     parser.add_argument("--n", default="1,5,10,20", help="subscriber counts (comma-separated)")
     parser.add_argument("--seconds", type=float, default=5.0, help="measured window per point")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    point_arguments(parser)
     parser.add_argument("--modes", default="forward,relay", help="forward, relay or both")
     parser.add_argument(
         "--profile", metavar="DIR", help="cProfile the server (CPU time) over each window into DIR"

@@ -44,6 +44,8 @@ from bench.forward import (
     PointResult,
     cap_vp8_bitrate,
     measure_point,
+    point_arguments,
+    print_point,
     run_point,
     table,
 )
@@ -150,14 +152,8 @@ async def main_async(counts: list[int], seconds: float, settings: list[str]) -> 
             else:
                 result = await run_janus(mode.removeprefix("janus-"), n, seconds)
             results.append(result)
-            print(
-                f"{mode:14s} N={n:<3d} {result.us_per_packet:8.1f} µs/packet  "
-                f"{result.packets / result.wall_s:6.0f} packets/s  "
-                f"fps min {min(result.fps):.1f}  max loss {100 * max(result.loss):.2f} %  "
-                f"({time.monotonic() - started:.0f} s)",
-                file=sys.stderr,
-                flush=True,
-            )
+            print_point(f"{mode:14s}", n, result, started,
+                        f"{result.packets / result.wall_s:6.0f} packets/s  ")
     results.sort(key=lambda r: (order.index(r.mode), r.subscribers))
     print(table(results))
     print()
@@ -166,8 +162,7 @@ async def main_async(counts: list[int], seconds: float, settings: list[str]) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", default="1,5,10,20", help="subscriber counts (comma-separated)")
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured window per point")
+    point_arguments(parser)
     parser.add_argument(
         "--janus",
         default=DEFAULT_SETTINGS,
