@@ -15,7 +15,7 @@ import {
   roleLabel,
 } from "./messages.js";
 import { opensFromLocation, peekClaims, tokenFromLocation } from "../shared/token.js";
-import { CallView } from "./view.js";
+import { CallView, WATCH_TEXT } from "./view.js";
 import { RoundtableController } from "./roundtable/controller.js";
 import { RecordingController } from "./recording/controller.js";
 import { NotesPanel } from "./notes.js";
@@ -185,7 +185,7 @@ class CallClient {
       return;
     }
     this.renderLocalMedia();
-    this.status(`${prefix}You join to watch and listen: your camera and microphone stay off.`);
+    this.status(`${prefix}${WATCH_TEXT}`);
   }
 
   // ---- a room that is not open yet ----------------------------------------

@@ -6,7 +6,7 @@ import { roleLabel } from "./messages.js";
 const $ = (id) => document.getElementById(id);
 
 const CHECK_TEXT = "Check your camera and microphone, then join when you're ready.";
-const WATCH_TEXT = "You join to watch and listen: your camera and microphone stay off.";
+export const WATCH_TEXT = "You join to watch and listen: your camera and microphone stay off.";
 const CALL_STATES = ["joining", "waiting", "in_call", "reconnecting"];
 const NOTICE_STATES = ["left", "replaced", "ended", "error", "denied", "removed"];
 

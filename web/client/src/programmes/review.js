@@ -182,17 +182,18 @@ export class Review {
     $("intro-table").tBodies[0].replaceChildren(...this.intros.map((i) => el("tr", { dataset: { state: i.state } },
       el("td", {}, this.person(i.mentee), " with ", this.person(i.mentor)),
       el("td", {}, i.offered.length
-        ? el("ul", { class: "times" }, ...i.offered.map((s) => el("li", { class: i.session?.start === s.start ? "chosen" : "" },
-          offeredText(s, i.offered))))
+        ? el("ul", { class: "times" }, ...offeredTexts(i.offered).map((text, k) =>
+          el("li", { class: i.session?.start === i.offered[k].start ? "chosen" : "" }, text)))
         : "No common time in the next two weeks"),
       el("td", { class: "state" }, stateText(i, (key) => this.page.nameOf(key))))));
   }
 }
 
-/** "Tue 1 Dec, 09:00 · Mon 30 Nov, 19:15": an offered time for the mentor, then the mentee
- * (with its UTC offset when the offers give that wall time twice, a clock going back). */
-function offeredText(slot, offered) {
+/** "Tue 1 Dec, 09:00 · Mon 30 Nov, 19:15" per offered time: for the mentor, then the
+ * mentee (with its UTC offset when the offers give that wall time twice, a clock going back). */
+function offeredTexts(offered) {
   const mentor = repeatedWalls(offered.map((s) => s.mentor_local));
   const mentee = repeatedWalls(offered.map((s) => s.mentee_local));
-  return `${dateTimeText(slot.mentor_local, { repeats: mentor })} · ${dateTimeText(slot.mentee_local, { repeats: mentee })}`;
+  return offered.map((slot) =>
+    `${dateTimeText(slot.mentor_local, { repeats: mentor })} · ${dateTimeText(slot.mentee_local, { repeats: mentee })}`);
 }

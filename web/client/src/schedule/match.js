@@ -94,15 +94,18 @@ export class MatchPanel {
     lead.textContent = match.times.length
       ? `Pick a time for your first 30-minute session (shown in your time, ${placeName(this.intro.zone)}):`
       : "No common time was found in the next two weeks. Use \"Find a time\" below.";
-    list.replaceChildren(...match.times.map((t) => this.timeItem(t, match)));
+    // With the UTC offset when the offers give a wall time twice (a clock going back).
+    const repeats = {
+      mine: repeatedWalls(match.times.map((o) => o.mine)),
+      theirs: repeatedWalls(match.times.map((o) => o.theirs)),
+    };
+    list.replaceChildren(...match.times.map((t) => this.timeItem(t, match, repeats)));
   }
 
-  timeItem(t, match) {
+  timeItem(t, match, repeats) {
     const minutes = Math.round((Date.parse(t.end) - Date.parse(t.start)) / 60000);
-    // With the UTC offset when the offers give a wall time twice (a clock going back).
-    const mine = dateTimeText(t.mine, { repeats: repeatedWalls(match.times.map((o) => o.mine)) });
-    const repeats = repeatedWalls(match.times.map((o) => o.theirs));
-    const theirs = `${minutes} minutes · ${dateTimeText(t.theirs, { repeats })} for ${match.other_name} in ${placeName(match.other_zone)}`;
+    const mine = dateTimeText(t.mine, { repeats: repeats.mine });
+    const theirs = `${minutes} minutes · ${dateTimeText(t.theirs, { repeats: repeats.theirs })} for ${match.other_name} in ${placeName(match.other_zone)}`;
     const button = el("button", { type: "button", class: "primary small", "aria-label": `Accept ${mine}` }, "Accept");
     button.addEventListener("click", () => this.accept(t, button, mine, match));
     return el("li", { class: "match-time", dataset: { start: t.start } },

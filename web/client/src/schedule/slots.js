@@ -5,7 +5,7 @@
 import { el } from "./availability.js";
 import { listOf } from "./api.js";
 import { scheduleErrorText } from "./messages.js";
-import { addDays, dateOf, dateTimeText, dayText, nowText, placeName, repeatedWalls, spanText } from "../shared/time.js";
+import { addDays, dateOf, dateTimeText, dayText, nowText, placeName, repeatedWalls, repeatedWallsBy, spanText } from "../shared/time.js";
 
 const SLOTS_PER_PAGE = 24;
 const DEFAULT_DAYS = 14;
@@ -263,12 +263,5 @@ export class FindTime {
 
 /** identity -> the wall times repeated among that person's own times of `slots`. */
 function repeatsByPerson(slots) {
-  const times = new Map();
-  for (const slot of slots) {
-    for (const [identity, local] of Object.entries(slot.local || {})) {
-      if (!times.has(identity)) times.set(identity, []);
-      times.get(identity).push(local.start, local.end);
-    }
-  }
-  return new Map([...times].map(([identity, texts]) => [identity, repeatedWalls(texts)]));
+  return repeatedWallsBy(slots.flatMap((slot) => Object.entries(slot.local || {})));
 }

@@ -7,7 +7,7 @@
 import { el } from "./availability.js";
 import { listOf } from "./api.js";
 import { scheduleErrorText } from "./messages.js";
-import { dateOf, dateTimeText, dayText, placeName, repeatedWalls, spanText, timeText } from "../shared/time.js";
+import { dateOf, dateTimeText, dayText, placeName, repeatedWalls, repeatedWallsBy, spanText, timeText } from "../shared/time.js";
 
 export const JOIN_CHECK_MS = 2000;
 
@@ -193,12 +193,6 @@ export class Upcoming {
 
 /** zone -> the wall times repeated among the bookings' times in that zone. */
 function repeatsByZone(bookings) {
-  const times = new Map();
-  for (const booking of bookings) {
-    for (const local of Object.values(booking.local || {})) {
-      if (!times.has(local.zone)) times.set(local.zone, []);
-      times.get(local.zone).push(local.start, local.end);
-    }
-  }
-  return new Map([...times].map(([zone, texts]) => [zone, repeatedWalls(texts)]));
+  return repeatedWallsBy(bookings.flatMap((booking) =>
+    Object.values(booking.local || {}).map((local) => [local.zone, local])));
 }

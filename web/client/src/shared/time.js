@@ -64,6 +64,17 @@ export function wallKey(text) {
 
 /** The wall times that `texts` (server local times in one zone, e.g. every time a list
  * shows) give with more than one UTC offset: the ones a clock going back repeats. */
+/** key -> the wall times repeated among that key's own times, from `[key, local]` pairs
+ * (`local`: a server local time with `start` and `end`). */
+export function repeatedWallsBy(pairs) {
+  const times = new Map();
+  for (const [key, local] of pairs) {
+    if (!times.has(key)) times.set(key, []);
+    times.get(key).push(local.start, local.end);
+  }
+  return new Map([...times].map(([key, texts]) => [key, repeatedWalls(texts)]));
+}
+
 export function repeatedWalls(texts) {
   const offsets = new Map();
   for (const text of texts) {

@@ -32,7 +32,7 @@ export class RecordingController {
     });
     socket.on("recording_policy", (msg) => {
       if (socket !== this.client.socket) return;
-      this.whoMayRecord = typeof msg?.who_may_record === "string" ? msg.who_may_record : null;
+      this.whoMayRecord = policyOf(msg);
       this.render();
     });
     socket.on("recording_error", (msg) => {
@@ -43,7 +43,7 @@ export class RecordingController {
   }
 
   onJoined(ack) {
-    this.whoMayRecord = typeof ack.who_may_record === "string" ? ack.who_may_record : null;
+    this.whoMayRecord = policyOf(ack);
     this.update(ack.recording || { recording: false });
   }
 
@@ -207,4 +207,9 @@ export class RecordingController {
       this.render();
     }
   }
+}
+
+/** The room's recording policy a join ack or `recording_policy` event names (null: none). */
+function policyOf(msg) {
+  return typeof msg?.who_may_record === "string" ? msg.who_may_record : null;
 }
