@@ -81,9 +81,8 @@ class CallEvents:
         async with calls.lock(peer_id):
             resume_token = await self._resume(grant, payload.resume_token)
             resumed = resume_token is not None
-            if not resumed:  # the room (or its hosts) will hear of it: the person's budget
-                await self._spend_join(grant)
-            if resume_token is None:
+            if resume_token is None:  # the room (or its hosts) will hear of it
+                await self._spend_join(grant)  # the person's join budget
                 resume_token = new_resume_token()  # stored by the join itself
             snapshot = await self._join_or_knock(sid, grant, resume_token, resumed)
             if snapshot is not None and not self._connections.is_open(sid):

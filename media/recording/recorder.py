@@ -127,9 +127,8 @@ class Recorder:
         """Stop recording ``peer_id``'s tracks of ``kinds`` (at once: nothing more is
         written); their files are finalised in the background (see :meth:`drain`)."""
         for kind in kinds:
-            track = self._tracks.pop((peer_id, kind), None)
+            track = self._drop(peer_id, kind)
             if track is not None:
-                self._sfu.remove_track_sink(peer_id, kind, track)
                 track.stop()
 
     async def drain(self) -> None:
@@ -182,17 +181,21 @@ class Recorder:
         self._finalizing.add(done)
         done.add_done_callback(self._finalizing.discard)
 
-    def _limited(self, peer_id: str, kind: str) -> None:
-        """A track could not start a file (``max_files`` reached): it stopped."""
+    def _drop(self, peer_id: str, kind: str) -> TrackRecording | None:
+        """Forget ``peer_id``'s track of ``kind`` and take it off its publisher's fan-out
+        (the track, if there was one)."""
         track = self._tracks.pop((peer_id, kind), None)
         if track is not None:
             self._sfu.remove_track_sink(peer_id, kind, track)
+        return track
+
+    def _limited(self, peer_id: str, kind: str) -> None:
+        """A track could not start a file (``max_files`` reached): it stopped."""
+        self._drop(peer_id, kind)
         if self._on_limit is not None:
             self._on_limit(peer_id, kind)
 
     def _failed(self, peer_id: str, kind: str, error: OSError) -> None:
-        track = self._tracks.pop((peer_id, kind), None)
-        if track is not None:
-            self._sfu.remove_track_sink(peer_id, kind, track)
+        self._drop(peer_id, kind)
         if self._on_failed is not None:
             self._on_failed(peer_id, kind, error)

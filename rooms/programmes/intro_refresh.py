@@ -30,10 +30,10 @@ from rooms.errors import RoomError
 from rooms.programmes.model import Intro, IntroSlot, Participant
 from rooms.programmes.pair_times import PairTimes
 from rooms.programmes.store import ProgrammeStore
+from rooms.scheduling.booking_checks import is_available
 from rooms.scheduling.booking_service import SchedulingService
-from rooms.scheduling.intervals import covers
 from rooms.scheduling.people import PersonRecord
-from rooms.scheduling.zones import epoch_seconds, from_epoch, to_local
+from rooms.scheduling.zones import from_epoch, to_local
 
 REOFFER_ON = ("slot_unavailable", "slot_taken")  # accept errors that offer times again
 
@@ -123,6 +123,4 @@ def _fits(slot: IntroSlot, shown: str, record: PersonRecord) -> bool:
     if datetime.fromisoformat(shown).utcoffset() != to_local(
             slot.start, record.person.zone).utcoffset():
         return False
-    lo, hi = epoch_seconds(slot.start), epoch_seconds(slot.end)
-    free = record.availability.free_intervals(lo, hi) if record.availability else []
-    return covers(free, lo, hi)
+    return is_available(record, slot.start, slot.end)

@@ -179,6 +179,11 @@ class Recording(WireModel):
     def total_bytes(self) -> int:
         return sum(f.size for f in self.files)
 
+    @property
+    def lists_tracks(self) -> bool:
+        """Whether any track file is listed (not only the consent log or composed file)."""
+        return any(f.kind is FileKind.TRACK for f in self.files)
+
 
 class RecordingFilter(WireModel):
     """Which recordings a listing returns: every condition given must hold. Dates bound

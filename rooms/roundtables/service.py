@@ -105,20 +105,19 @@ class RoundtableService:
         """The grant's holder comes in (see :func:`rules.enter`): admitted with their
         role, or knocking in the lobby. ``banned``, ``room_locked``, ``lobby_full``."""
         now = self._clock.now()
-        let_in: list[bool] = []
+        let_in = False
 
         def change(state: RoundtableState) -> RoundtableState:
-            let_in.clear()  # a compare-and-set retry runs it again
+            nonlocal let_in  # set again by each compare-and-set retry
             new = rules.enter(state, grant.identity, grant.display_name, grant.role, now,
                               guest=grant.guest)
-            let_in.append(state.role_of(grant.identity) is None
-                          and new.role_of(grant.identity) is not None)
+            let_in = (state.role_of(grant.identity) is None
+                      and new.role_of(grant.identity) is not None)
             return new
 
         state = await self._apply(grant.room_id, change)
         role = state.role_of(grant.identity)
-        return Entry(admitted=role is not None, role=role, state=state,
-                     fresh=bool(let_in and let_in[0]))
+        return Entry(admitted=role is not None, role=role, state=state, fresh=let_in)
 
     async def _guest_limit(self, room_id: str) -> int:
         room = await self._room(room_id)

@@ -39,12 +39,17 @@ def check_counterparts(caller: Person, records: Sequence[PersonRecord]) -> None:
                 "mentors meet mentees, hosts meet anyone.")
 
 
+def is_available(record: PersonRecord, start: datetime, end: datetime) -> bool:
+    """Whether [start, end) lies in the person's availability."""
+    lo, hi = epoch_seconds(start), epoch_seconds(end)
+    free = record.availability.free_intervals(lo, hi) if record.availability else []
+    return covers(free, lo, hi)
+
+
 def check_available(records: Sequence[PersonRecord], start: datetime, end: datetime) -> None:
     """``slot_unavailable`` unless [start, end) lies in each person's availability."""
-    lo, hi = epoch_seconds(start), epoch_seconds(end)
     for record in records:
-        free = record.availability.free_intervals(lo, hi) if record.availability else []
-        if not covers(free, lo, hi):
+        if not is_available(record, start, end):
             raise RoomError(
                 "slot_unavailable",
                 f"{record.person.display_name} is not available at that time.")

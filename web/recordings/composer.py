@@ -206,7 +206,7 @@ class Composer:
             stored = await self._storage.files(recording.recording_id)
             if track_files({f.name for f in stored}):
                 return True
-        return not any(f.kind is FileKind.TRACK for f in recording.files)
+        return not recording.lists_tracks
 
     async def _fetch_tracks(self, recording_id: str, folder: Path) -> list[Path]:
         """Copy into ``folder`` the track files and sidecars that were uploaded and left
@@ -234,8 +234,8 @@ class Composer:
         recording_id = recording.recording_id
         attempts = recording.composition.attempts + 1
         logger.warning("composition of %s failed (try %d): %s", recording_id, attempts, reason)
-        listed = any(f.kind is FileKind.TRACK for f in recording.files)
-        if (status == NOTHING_TO_COMPOSE and not listed) or attempts >= self.options.max_attempts:
+        nothing = status == NOTHING_TO_COMPOSE and not recording.lists_tracks
+        if nothing or attempts >= self.options.max_attempts:
             await self._service.set_composition(recording_id, CompositionState.FAILED, 0.0,
                                                 attempts=attempts, error=reason,
                                                 worker=self.worker)

@@ -169,7 +169,12 @@ class RecordingsApi:
     async def _check_here(self, request: web.Request, actor: str, action: AuditAction,
                           recording: Recording, file: str | None = None) -> None:
         """Several nodes: refuse (409 ``recording_elsewhere``, naming the node) what
-        needs files only the recording's node holds (see rooms/recordings/whereabouts)."""
+        needs files only the recording's node holds (see rooms/recordings/whereabouts);
+        with ``file`` (one the recording lists), nothing if that file was uploaded."""
+        if file is not None:
+            found = recording.file(file)
+            if found is None or found.uploaded:
+                return
         node = await self.whereabouts.elsewhere(recording)
         if node is not None:
             raise await self._refuse(request, actor, action, Problem(
@@ -181,9 +186,7 @@ class RecordingsApi:
         caller = await self._access.admin(request, AuditAction.LINK, rid, name)
         actor = caller.actor
         recording = await self._recording(request, actor, AuditAction.LINK, name, caller)
-        found = recording.file(name)
-        if found is not None and not found.uploaded:
-            await self._check_here(request, actor, AuditAction.LINK, recording, name)
+        await self._check_here(request, actor, AuditAction.LINK, recording, name)
         try:
             size = await self._storage.size(rid, name)
         except RoomError as exc:
@@ -210,9 +213,7 @@ class RecordingsApi:
             raise await self._refuse(request, LINK_ACTOR, action,
                                      Problem(exc.code, exc.message, 403), rid, name) from None
         recording = await self._recording(request, LINK_ACTOR, action, name)
-        found = recording.file(name)
-        if found is not None and not found.uploaded:
-            await self._check_here(request, LINK_ACTOR, action, recording, name)
+        await self._check_here(request, LINK_ACTOR, action, recording, name)
         try:
             size = await self._storage.size(rid, name)
             chosen = byte_range(request.headers.get("Range"), size)
